@@ -1,0 +1,148 @@
+# vfiokit — plain Makefile (pciutils/libbpf style).
+#   make            library + tools in build/
+#   make check      deps, unit suite, sanitizer suite, real-kernel suite
+#   make demo       the main job, narrated
+#   make DEV=1      -Werror + ASan/UBSan
+VERSION   := 0.1.0
+SOVERSION := 0
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+UDEVDIR ?= /usr/lib/udev
+DESTDIR ?=
+
+BUILD ?= build
+CC    ?= cc
+PKG_CONFIG ?= pkg-config
+
+DEPS_PC := libpci libudev json-c libkmod
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) 2>/dev/null)
+DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	-Wvla -Wwrite-strings -Wundef -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ifeq ($(DEV),1)
+CFLAGS += -Werror -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DVFK_VERSION='"$(VERSION)"' \
+	-Ilib $(DEPS_CFLAGS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_PIC := $(LIB_SRC:%.c=$(BUILD)/%.pic.o)
+TOOLS   := vfio-ls vfio-check
+TOOL_BIN := $(TOOLS:%=$(BUILD)/bin/%)
+COMMON_OBJ := $(BUILD)/tools/common.o
+TEST_SRC := $(sort $(wildcard tests/*.c))
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+SONAME  := libvfiokit.so.$(SOVERSION)
+LIB_SO  := $(BUILD)/lib/libvfiokit.so.$(VERSION)
+LIB_A   := $(BUILD)/lib/libvfiokit.a
+
+.PHONY: all deps check check-unit check-san check-vm demo bench install uninstall clean man fuzz
+all: $(LIB_SO) $(LIB_A) $(TOOL_BIN) $(BUILD)/vfiokit.pc man
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%.o: %.c lib/vfiokit.h lib/internal.h lib/macro.h
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden -MMD -c -o $@ $<
+
+$(BUILD)/%.pic.o: %.c lib/vfiokit.h lib/internal.h lib/macro.h
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden -fPIC -MMD -c -o $@ $<
+
+$(LIB_SO): $(LIB_PIC) lib/libvfiokit.map
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libvfiokit.map \
+		-Wl,--no-undefined $(LDFLAGS) -o $@ $(LIB_PIC) $(DEPS_LIBS)
+	$(Q)ln -sf libvfiokit.so.$(VERSION) $(BUILD)/lib/$(SONAME)
+	$(Q)ln -sf $(SONAME) $(BUILD)/lib/libvfiokit.so
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Tools link the static archive: a build-tree binary runs without LD_LIBRARY_PATH.
+$(BUILD)/bin/%: $(BUILD)/tools/%.o $(COMMON_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEPS_LIBS)
+
+# Tests link the shared library: they exercise the exported ABI.
+$(BUILD)/tests/run-tests: $(TEST_OBJ) $(LIB_SO)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) -L$(BUILD)/lib -lvfiokit \
+		-Wl,-rpath,'$$ORIGIN/../lib' $(DEPS_LIBS)
+
+$(BUILD)/vfiokit.pc: lib/vfiokit.pc.in Makefile
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|;s|@LIBDIR@|$(LIBDIR)|;s|@INCDIR@|$(INCDIR)|;s|@VERSION@|$(VERSION)|' $< > $@
+
+MAN_SRC := $(wildcard docs/*.scd)
+MAN_OUT := $(MAN_SRC:docs/%.scd=$(BUILD)/man/%)
+man: $(MAN_OUT)
+$(BUILD)/man/%: docs/%.scd
+	@mkdir -p $(dir $@)
+	$(Q)if command -v scdoc >/dev/null; then scdoc < $< > $@; else cp $< $@; fi
+
+tests: all $(BUILD)/tests/run-tests
+
+check-unit: tests
+	$(BUILD)/tests/run-tests
+
+check-san:
+	$(MAKE) BUILD=build-san DEV=1 tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-san/tests/run-tests
+
+check-vm: all
+	tests/vm/run-all.sh
+
+check:
+	@scripts/check.sh
+
+demo:
+	@scripts/demo.sh
+
+bench:
+	@scripts/deps.sh && $(MAKE) all && bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(TOOL_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libvfiokit.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libvfiokit.so
+	install -m 644 lib/vfiokit.h $(DESTDIR)$(INCDIR)/
+	install -m 644 $(BUILD)/vfiokit.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	for m in $(MAN_OUT); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libvfiokit.* \
+		$(DESTDIR)$(INCDIR)/vfiokit.h $(DESTDIR)$(PKGCONFIGDIR)/vfiokit.pc
+	for m in $(MAN_OUT); do n=$${m##*/}; s=$${n##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$n; done
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Private declarations shared inside lib/. Tools never include this. */
+#ifndef VFK_INTERNAL_H
+#define VFK_INTERNAL_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "vfiokit.h"
+#include "macro.h"
+
+/* ---- rooted filesystem access (path.c): the only code that knows the
+ *      real locations of sysfs, procfs, devfs and vfiokit's state dirs. */
+enum vfk_root {
+	VFK_ROOT_TOP = 0,	/* the sysroot itself */
+	VFK_ROOT_SYS,		/* <sysroot>/sys */
+	VFK_ROOT_PROC,		/* <sysroot>/proc */
+	VFK_ROOT_DEV,		/* <sysroot>/dev */
+	VFK_ROOT_RUN,		/* <sysroot>/run/vfiokit (state, journal, locks) */
+	VFK_ROOT_ETC,		/* <sysroot>/etc/vfiokit (persistent config) */
+	_VFK_ROOT_MAX,
+};
+
+/* Well-known places below VFK_ROOT_SYS, relative so they never escape. */
+#define VFK_SYS_PCI_DEVICES	"bus/pci/devices"
+#define VFK_SYS_PCI_DRIVERS	"bus/pci/drivers"
+#define VFK_SYS_PCI_BUS		"bus/pci"
+#define VFK_SYS_IOMMU_GROUPS	"kernel/iommu_groups"
+#define VFK_SYS_CLASS_IOMMU	"class/iommu"
+#define VFK_SYS_MODULE		"module"
+
+/* Open a directory below one of the roots (rel may be "" or NULL for the
+ * root itself). Returns an O_PATH|O_DIRECTORY-free fd usable with *at(),
+ * or a negative errno. Absolute or ".."-containing rel is -EINVAL. */
+int vfk_root_open_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
+/* Full path string of a place below a root (for libraries that want paths).
+ * Returns a malloc'ed string or NULL (errno set). */
+char *vfk_root_path(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
+
+/* Read a small file relative to dirfd into buf (NUL-terminated, trailing
+ * newlines stripped). Returns the length or a negative errno. */
+int vfk_read_at(int dirfd, const char *name, char *buf, size_t size);
+/* Parse a file holding one integer (base 0: "0x10de", "42"). */
+int vfk_read_long_at(int dirfd, const char *name, long *out);
+/* Basename of a symlink's target, without following it. Returns the length
+ * or a negative errno (-ENOENT when there is no such link). */
+int vfk_readlink_base_at(int dirfd, const char *name, char *buf, size_t size);
+/* The whole target of a symlink, not followed. */
+int vfk_readlink_at(int dirfd, const char *name, char *buf, size_t size);
+/* Write a whole string to an existing file (sysfs attribute). One write(2);
+ * a short write is -EIO. Returns 0 or a negative errno. */
+int vfk_write_at(int dirfd, const char *name, const char *value);
+bool vfk_exists_at(int dirfd, const char *name);
+/* Atomically replace a regular file: temp file in the same dir, fsync,
+ * rename, fsync dir. mode applies to the new file. */
+int vfk_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len,
+			     mode_t mode);
+
+/* ---- context */
+struct vfk_ctx {
+	int refcount;
+	char *sysroot;
+	int rootfd[_VFK_ROOT_MAX];	/* lazily opened; -1 until then */
+	vfk_log_fn log_fn;
+	void *log_data;
+	int log_priority;
+};
+
+void vfk_log(struct vfk_ctx *ctx, int priority, const char *file, int line,
+	     const char *fn, const char *format, ...) __attribute__((format(printf, 6, 7)));
+
+#define vfk_log_cond(ctx, prio, ...)                                               \
+	do {                                                                       \
+		if ((ctx) && vfk_ctx_get_log_priority(ctx) >= (prio))              \
+			vfk_log(ctx, prio, __FILE__, __LINE__, __func__, __VA_ARGS__); \
+	} while (0)
+#define dbg(ctx, ...)  vfk_log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+#define info(ctx, ...) vfk_log_cond(ctx, LOG_INFO, __VA_ARGS__)
+#define warn(ctx, ...) vfk_log_cond(ctx, LOG_WARNING, __VA_ARGS__)
+#define err(ctx, ...)  vfk_log_cond(ctx, LOG_ERR, __VA_ARGS__)
+
+/* Return a negative errno and set errno to match. */
+static inline int neg_errno(int e)
+{
+	if (e > 0)
+		e = -e;
+	errno = -e;
+	return e;
+}
+
+#endif

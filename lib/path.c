@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Rooted filesystem access. This is the only file that knows where sysfs,
+ * procfs, devfs and vfiokit's own state live; everything else works with
+ * directory fds handed out from here, so --sysroot can never be escaped by
+ * a path built elsewhere.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+static const char *const root_rel[_VFK_ROOT_MAX] = {
+	[VFK_ROOT_TOP] = "",
+	[VFK_ROOT_SYS] = "sys",
+	[VFK_ROOT_PROC] = "proc",
+	[VFK_ROOT_DEV] = "dev",
+	[VFK_ROOT_RUN] = "run/vfiokit",
+	[VFK_ROOT_ETC] = "etc/vfiokit",
+};
+
+static bool rel_is_safe(const char *rel)
+{
+	const char *p;
+
+	if (!rel || !*rel)
+		return true;
+	if (rel[0] == '/')
+		return false;
+	for (p = rel; *p;) {
+		size_t n = strcspn(p, "/");
+		if ((n == 2 && p[0] == '.' && p[1] == '.') || (n == 1 && p[0] == '.'))
+			return false;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+static int root_fd(struct vfk_ctx *ctx, enum vfk_root root)
+{
+	int fd;
+
+	if ((unsigned)root >= _VFK_ROOT_MAX)
+		return neg_errno(EINVAL);
+	if (ctx->rootfd[root] >= 0)
+		return ctx->rootfd[root];
+	if (root == VFK_ROOT_TOP)
+		fd = open(ctx->sysroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else
+		fd = openat(root_fd(ctx, VFK_ROOT_TOP), root_rel[root],
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno(errno);
+	ctx->rootfd[root] = fd;
+	return fd;
+}
+
+int vfk_root_open_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
+{
+	int base, fd;
+
+	if (!rel_is_safe(rel))
+		return neg_errno(EINVAL);
+	base = root_fd(ctx, root);
+	if (base < 0)
+		return base;
+	fd = openat(base, rel && *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno(errno);
+	return fd;
+}
+
+char *vfk_root_path(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
+{
+	char *s = NULL;
+	const char *top = streq(ctx->sysroot, "/") ? "" : ctx->sysroot;
+
+	if ((unsigned)root >= _VFK_ROOT_MAX || !rel_is_safe(rel)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (asprintf(&s, "%s/%s%s%s", top, root_rel[root],
+		     (rel && *rel && *root_rel[root]) ? "/" : "", rel ? rel : "") < 0)
+		return NULL;
+	return s;
+}
+
+int vfk_read_at(int dirfd, const char *name, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	size_t len = 0;
+
+	if (size == 0)
+		return neg_errno(EINVAL);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return neg_errno(errno);
+	/* sysfs hands out the whole attribute in one read; loop for regular files */
+	while (len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno(errno);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	return (int)len;
+}
+
+int vfk_read_long_at(int dirfd, const char *name, long *out)
+{
+	char buf[64], *end;
+	long v;
+	int r;
+
+	r = vfk_read_at(dirfd, name, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	errno = 0;
+	v = strtol(buf, &end, 0);
+	if (errno || end == buf || *end)
+		return neg_errno(EINVAL);
+	*out = v;
+	return 0;
+}
+
+int vfk_readlink_at(int dirfd, const char *name, char *buf, size_t size)
+{
+	ssize_t n;
+
+	if (size == 0)
+		return neg_errno(EINVAL);
+	n = readlinkat(dirfd, name, buf, size - 1);
+	if (n < 0)
+		return neg_errno(errno);
+	if ((size_t)n >= size - 1)
+		return neg_errno(ENAMETOOLONG);
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int vfk_readlink_base_at(int dirfd, const char *name, char *buf, size_t size)
+{
+	char target[PATH_MAX];
+	const char *base;
+	size_t len;
+	int r;
+
+	r = vfk_readlink_at(dirfd, name, target, sizeof(target));
+	if (r < 0)
+		return r;
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	len = strlen(base);
+	if (len == 0 || len >= size)
+		return neg_errno(len ? ENAMETOOLONG : EINVAL);
+	memcpy(buf, base, len + 1);
+	return (int)len;
+}
+
+int vfk_write_at(int dirfd, const char *name, const char *value)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(value);
+	ssize_t n;
+
+	fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0)
+		return neg_errno(errno);
+	do
+		n = write(fd, value, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return neg_errno(errno);
+	if ((size_t)n != len)
+		return neg_errno(EIO);
+	return 0;
+}
+
+bool vfk_exists_at(int dirfd, const char *name)
+{
+	return faccessat(dirfd, name, F_OK, 0) == 0;
+}
+
+int vfk_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len,
+			     mode_t mode)
+{
+	char tmp[NAME_MAX + 1];
+	_cleanup_close_ int fd = -1;
+	size_t off = 0;
+	int r;
+
+	if (strchr(name, '/') || snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
+		return neg_errno(EINVAL);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return neg_errno(errno);
+	if (fchmod(fd, mode) < 0)
+		goto fail;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		goto fail;
+	if (renameat(dirfd, tmp, dirfd, name) < 0)
+		goto fail;
+	fsync(dirfd);
+	return 0;
+fail:
+	r = neg_errno(errno);
+	unlinkat(dirfd, tmp, 0);
+	return r;
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "common.h"
+
+const char *program_name = "vfiokit";
+
+void common_init(int argc, char **argv)
+{
+	const char *slash;
+
+	if (argc > 0 && argv[0]) {
+		slash = strrchr(argv[0], '/');
+		program_name = slash ? slash + 1 : argv[0];
+	}
+}
+
+noreturn void usage_hint(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", program_name);
+	exit(EXIT_USAGE);
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", program_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+noreturn void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void warnx_(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+noreturn void die_errno(int status, int negerr, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", strerror(negerr < 0 ? -negerr : negerr));
+	exit(status);
+}
+
+bool common_parse_option(int c, struct common_opts *o, void (*usage)(int status))
+{
+	switch (c) {
+	case COMMON_OPT_SYSROOT:
+		if (!*optarg)
+			die(EXIT_USAGE, "--sysroot needs a directory");
+		o->sysroot = optarg;
+		return true;
+	case COMMON_OPT_JSON:
+		o->json = true;
+		return true;
+	case 'v':
+		o->verbose++;
+		return true;
+	case 'q':
+		o->quiet = true;
+		return true;
+	case 'h':
+		usage(EXIT_OK);
+		return true;
+	case 'V':
+		printf("%s (vfiokit) %s\n", program_name, vfk_version());
+		exit(EXIT_OK);
+	default:
+		return false;
+	}
+}
+
+struct vfk_ctx *common_ctx_new(const struct common_opts *o)
+{
+	struct vfk_ctx *ctx;
+	const char *root = o->sysroot ? o->sysroot : "/";
+	int r;
+
+	r = vfk_ctx_new(root, &ctx);
+	if (r < 0)
+		die_errno(EXIT_USAGE, r, "sysroot '%s'", root);
+	if (o->verbose >= 2)
+		vfk_ctx_set_log_priority(ctx, LOG_DEBUG);
+	else if (o->verbose == 1 && vfk_ctx_get_log_priority(ctx) < LOG_INFO)
+		vfk_ctx_set_log_priority(ctx, LOG_INFO);
+	return ctx;
+}
+
+struct vfk_host *common_host_scan(struct vfk_ctx *ctx)
+{
+	struct vfk_host *host;
+	int r;
+
+	r = vfk_host_scan(ctx, &host);
+	if (r == -ENOENT)
+		die(EXIT_FAILURE_OP, "no PCI bus under '%s' (missing %s/sys/bus/pci/devices)",
+		    vfk_ctx_get_sysroot(ctx),
+		    strcmp(vfk_ctx_get_sysroot(ctx), "/") ? vfk_ctx_get_sysroot(ctx) : "");
+	if (r < 0)
+		die_errno(EXIT_FAILURE_OP, r, "scanning PCI devices under '%s'",
+			  vfk_ctx_get_sysroot(ctx));
+	return host;
+}

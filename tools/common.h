@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared by every vfiokit tool: option handling, messages, exit codes. */
+#ifndef VFK_TOOLS_COMMON_H
+#define VFK_TOOLS_COMMON_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdnoreturn.h>
+
+#include "vfiokit.h"
+#include "macro.h"
+
+/* Exit codes shared by all tools (documented in each man page). */
+enum {
+	EXIT_OK = 0,
+	EXIT_NOT_SO = 1,	/* the thing asked about is not so (host not ready, ...) */
+	EXIT_USAGE = 2,
+	EXIT_FAILURE_OP = 3,	/* an operation failed */
+};
+
+/* Options every tool accepts; set by common_parse_option(). */
+struct common_opts {
+	const char *sysroot;	/* --sysroot, default "/" */
+	bool json;		/* --json */
+	int verbose;		/* -v, repeatable */
+	bool quiet;		/* -q */
+};
+
+extern const char *program_name;
+
+/* Long options shared by all tools; append to a tool's table with COMMON_LONGOPTS. */
+#define COMMON_OPT_SYSROOT 0x1000
+#define COMMON_OPT_JSON    0x1001
+#define COMMON_LONGOPTS                                                   \
+	{ "sysroot", required_argument, NULL, COMMON_OPT_SYSROOT },        \
+	{ "json", no_argument, NULL, COMMON_OPT_JSON },                    \
+	{ "verbose", no_argument, NULL, 'v' },                             \
+	{ "quiet", no_argument, NULL, 'q' },                               \
+	{ "help", no_argument, NULL, 'h' },                                \
+	{ "version", no_argument, NULL, 'V' }
+#define COMMON_SHORTOPTS "vqhV"
+
+/* Help text lines for the shared options, for usage(). */
+#define COMMON_HELP                                                              \
+	"      --sysroot DIR   inspect the host tree under DIR instead of /\n"      \
+	"  -v, --verbose       more detail (repeat for library debug messages)\n"  \
+	"  -q, --quiet         print only errors\n"                                \
+	"  -h, --help          show this help and exit\n"                          \
+	"  -V, --version       show the version and exit\n"
+
+void common_init(int argc, char **argv);
+/* Handle a shared option; returns true when @c was one. --help calls
+ * usage(EXIT_OK), --version prints and exits. */
+bool common_parse_option(int c, struct common_opts *o, void (*usage)(int status));
+/* "Try 'TOOL --help' for more information." and exit(EXIT_USAGE). */
+noreturn void usage_hint(void);
+/* "TOOL: message" on stderr, exit(status). */
+noreturn void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One-line error for a negative errno result: "TOOL: what: strerror" and exit. */
+noreturn void die_errno(int status, int negerr, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Create the context for --sysroot, with the log level raised by -v;
+ * dies with one clear line when the sysroot is unusable. */
+struct vfk_ctx *common_ctx_new(const struct common_opts *o);
+
+/* Scan the host or die with one clear line. */
+struct vfk_host *common_host_scan(struct vfk_ctx *ctx);
+
+#endif
