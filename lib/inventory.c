@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One snapshot of the host: every PCI function (libpci's scan of
+ * <sysroot>/sys/bus/pci), its driver and IOMMU group from the kernel's
+ * links, the groups themselves and the GPU model on top.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "inventory.h"
+#include "pcilib.h"
+
+/* Small cache of (vendor, device) -> names: lookups are the costly part of naming. */
+struct name_slot {
+	uint32_t key;	/* vendor << 16 | device, +1 so 0 means empty */
+	const char *vendor, *device;
+};
+
+struct name_cache {
+	struct name_slot *slots;
+	size_t size, used;
+};
+
+static int name_cache_get(struct vfk_host *host, struct name_cache *nc, uint16_t vendor,
+			  uint16_t device, const char **vname, const char **dname)
+{
+	uint32_t key = (((uint32_t)vendor << 16) | device) + 1;
+	char vb[256], db[256];
+	size_t i;
+
+	if (nc->used * 2 >= nc->size) {
+		size_t nsize = nc->size ? nc->size * 2 : 64, j;
+		struct name_slot *ns = calloc(nsize, sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		for (j = 0; j < nc->size; j++) {
+			if (!nc->slots[j].key)
+				continue;
+			for (i = (nc->slots[j].key * 2654435761u) & (nsize - 1); ns[i].key;
+			     i = (i + 1) & (nsize - 1))
+				;
+			ns[i] = nc->slots[j];
+		}
+		free(nc->slots);
+		nc->slots = ns;
+		nc->size = nsize;
+	}
+	for (i = (key * 2654435761u) & (nc->size - 1); nc->slots[i].key; i = (i + 1) & (nc->size - 1)) {
+		if (nc->slots[i].key == key) {
+			*vname = nc->slots[i].vendor;
+			*dname = nc->slots[i].device;
+			return 0;
+		}
+	}
+	pcilib_lookup_names(host->ctx, host->pacc, vendor, device, vb, sizeof(vb), db, sizeof(db));
+	nc->slots[i].key = key;
+	nc->slots[i].vendor = *vname = strpool_intern(&host->strings, vb);
+	nc->slots[i].device = *dname = strpool_intern(&host->strings, db);
+	nc->used++;
+	return (*vname && *dname) ? 0 : -ENOMEM;
+}
+
+static int cmp_device(const void *a, const void *b)
+{
+	return pci_addr_cmp(&((const struct vfk_device *)a)->addr,
+			    &((const struct vfk_device *)b)->addr);
+}
+
+static void parse_int_name(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end != s && *end == '\0' && v >= 0 && v <= INT_MAX)
+		*out = (int)v;
+}
+
+/* The parent bridge is the directory above the device in the sysfs tree:
+ * bus/pci/devices/0000:01:00.0 -> ../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0 */
+static bool parent_from_link(int devfd, const char *name, struct vfk_pci_addr *parent)
+{
+	char target[PATH_MAX], *last, *prev;
+
+	if (vfk_readlink_at(devfd, name, target, sizeof(target)) < 0)
+		return false;
+	last = strrchr(target, '/');
+	if (!last)
+		return false;
+	*last = '\0';
+	prev = strrchr(target, '/');
+	prev = prev ? prev + 1 : target;
+	return vfk_pci_addr_parse(prev, parent) == 0;
+}
+
+static bool iommu_groups_exist(struct vfk_ctx *ctx)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	int fd;
+
+	fd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_IOMMU_GROUPS);
+	if (fd < 0)
+		return false;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			return true;
+	return false;
+}
+
+struct scan_extra {
+	struct vfk_pci_addr parent, physfn;
+	bool has_parent, has_physfn;
+};
+
+static int fill_device(struct vfk_host *host, int devfd, struct pci_dev *p, struct vfk_device *d,
+		       struct scan_extra *x)
+{
+	char link[PATH_MAX], buf[64];
+
+	d->host = host;
+	d->pdev = p;
+	d->addr.domain = (uint16_t)p->domain;
+	d->addr.bus = p->bus;
+	d->addr.dev = p->dev;
+	d->addr.fn = p->func;
+	vfk_pci_addr_format(&d->addr, d->address, sizeof(d->address));
+	if (pcilib_fill_ident(host->ctx, p) < 0)
+		return -EIO;
+	d->vendor_id = p->vendor_id;
+	d->device_id = p->device_id;
+	d->class = ((uint32_t)p->device_class << 8) | p->prog_if;
+	d->group = -1;
+
+	snprintf(link, sizeof(link), "%s/driver", d->address);
+	if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0)
+		d->driver = strpool_intern(&host->strings, buf);
+	snprintf(link, sizeof(link), "%s/iommu_group", d->address);
+	if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0)
+		parse_int_name(buf, &d->group);
+	snprintf(link, sizeof(link), "%s/physfn", d->address);
+	if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0 &&
+	    vfk_pci_addr_parse(buf, &x->physfn) == 0) {
+		d->is_vf = true;
+		x->has_physfn = true;
+	}
+	if ((d->class >> 8) == 0x0300) {
+		long v;
+		snprintf(link, sizeof(link), "%s/boot_vga", d->address);
+		d->boot_vga = vfk_read_long_at(devfd, link, &v) == 0 && v == 1;
+	}
+	x->has_parent = parent_from_link(devfd, d->address, &x->parent);
+	return 0;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+	const struct vfk_device *x = *(struct vfk_device *const *)a;
+	const struct vfk_device *y = *(struct vfk_device *const *)b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return pci_addr_cmp(&x->addr, &y->addr);
+}
+
+static int build_groups(struct vfk_host *host)
+{
+	size_t i, n = 0, g;
+
+	for (i = 0; i < host->ndevices; i++)
+		if (host->devices[i].group >= 0)
+			n++;
+	if (n == 0)
+		return 0;
+	host->group_members = calloc(n, sizeof(*host->group_members));
+	if (!host->group_members)
+		return -ENOMEM;
+	for (i = 0, n = 0; i < host->ndevices; i++)
+		if (host->devices[i].group >= 0)
+			host->group_members[n++] = &host->devices[i];
+	qsort(host->group_members, n, sizeof(*host->group_members), cmp_member);
+	for (i = 0, g = 0; i < n; i++)
+		if (i == 0 || host->group_members[i]->group != host->group_members[i - 1]->group)
+			g++;
+	host->groups = calloc(g, sizeof(*host->groups));
+	if (!host->groups)
+		return -ENOMEM;
+	for (i = 0, g = 0; i < n; i++) {
+		if (i == 0 || host->group_members[i]->group != host->group_members[i - 1]->group) {
+			host->groups[g].id = host->group_members[i]->group;
+			host->groups[g].devices = &host->group_members[i];
+			g++;
+		}
+		host->groups[g - 1].ndevices++;
+	}
+	host->ngroups = g;
+	return 0;
+}
+
+int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
+{
+	struct vfk_host *host;
+	struct scan_extra *extra = NULL;
+	struct name_cache names = { 0 };
+	struct pci_dev *p;
+	_cleanup_close_ int devfd = -1;
+	size_t n = 0, i;
+	char cbuf[128];
+	int r;
+
+	devfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+	if (devfd < 0)
+		return devfd == -ENOTDIR ? neg_errno(ENOENT) : devfd;
+
+	host = calloc(1, sizeof(*host));
+	if (!host)
+		return neg_errno(ENOMEM);
+	host->refcount = 1;
+	host->ctx = vfk_ctx_ref(ctx);
+
+	r = pcilib_open(ctx, &host->pacc);
+	if (r < 0)
+		goto fail;
+	r = pcilib_scan(ctx, host->pacc);
+	if (r < 0)
+		goto fail;
+	for (p = host->pacc->devices; p; p = p->next)
+		n++;
+	host->devices = calloc(n ? n : 1, sizeof(*host->devices));
+	extra = calloc(n ? n : 1, sizeof(*extra));
+	if (!host->devices || !extra) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (p = host->pacc->devices, i = 0; p; p = p->next, i++) {
+		r = fill_device(host, devfd, p, &host->devices[i], &extra[i]);
+		if (r < 0)
+			goto fail;
+	}
+	host->ndevices = n;
+
+	/* sort devices and their side data together */
+	for (i = 0; i < n; i++)
+		host->devices[i].details = (void *)&extra[i];
+	qsort(host->devices, n, sizeof(*host->devices), cmp_device);
+	for (i = 0; i < n; i++) {
+		struct vfk_device *d = &host->devices[i];
+		struct scan_extra *x = (struct scan_extra *)d->details;
+		d->details = NULL;
+		if (x->has_parent)
+			d->parent = host_lookup(host, &x->parent);
+		if (x->has_physfn)
+			d->physfn = host_lookup(host, &x->physfn);
+		r = name_cache_get(host, &names, d->vendor_id, d->device_id, &d->vendor_name,
+				   &d->device_name);
+		if (r < 0)
+			goto fail;
+		d->class_name = strpool_intern(&host->strings,
+					       pcilib_class_name(host->pacc, d->class >> 8, cbuf,
+								 sizeof(cbuf)));
+		if (!d->class_name) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	free(extra);
+	extra = NULL;
+	free(names.slots);
+	names.slots = NULL;
+
+	host->iommu_enabled = iommu_groups_exist(ctx);
+	r = build_groups(host);
+	if (r < 0)
+		goto fail;
+	r = gpus_build(host);
+	if (r < 0)
+		goto fail;
+	dbg(ctx, "scanned %zu devices, %zu groups, %zu GPUs", host->ndevices, host->ngroups,
+	    host->ngpus);
+	*out = host;
+	return 0;
+fail:
+	free(extra);
+	free(names.slots);
+	if (host->devices)
+		for (i = 0; i < host->ndevices; i++)
+			host->devices[i].details = NULL;
+	vfk_host_unref(host);
+	return neg_errno(r);
+}
+
+struct vfk_host *vfk_host_ref(struct vfk_host *host)
+{
+	if (host)
+		host->refcount++;
+	return host;
+}
+
+struct vfk_host *vfk_host_unref(struct vfk_host *host)
+{
+	size_t i;
+
+	if (!host || --host->refcount > 0)
+		return NULL;
+	gpus_free(host);
+	for (i = 0; i < host->ndevices; i++)
+		device_details_free(host->devices[i].details);
+	free(host->devices);
+	free(host->groups);
+	free(host->group_members);
+	pcilib_close(host->pacc);
+	strpool_clear(&host->strings);
+	vfk_ctx_unref(host->ctx);
+	free(host);
+	return NULL;
+}
+
+struct vfk_ctx *vfk_host_get_ctx(const struct vfk_host *host) { return host->ctx; }
+bool vfk_host_iommu_enabled(const struct vfk_host *host) { return host->iommu_enabled; }
+size_t vfk_host_device_count(const struct vfk_host *host) { return host->ndevices; }
+size_t vfk_host_group_count(const struct vfk_host *host) { return host->ngroups; }
+size_t vfk_host_gpu_count(const struct vfk_host *host) { return host->ngpus; }
+
+struct vfk_device *vfk_host_device(const struct vfk_host *host, size_t i)
+{
+	return i < host->ndevices ? &host->devices[i] : NULL;
+}
+
+struct vfk_group *vfk_host_group(const struct vfk_host *host, size_t i)
+{
+	return i < host->ngroups ? &host->groups[i] : NULL;
+}
+
+struct vfk_gpu *vfk_host_gpu(const struct vfk_host *host, size_t i)
+{
+	return i < host->ngpus ? &host->gpus[i] : NULL;
+}
+
+int vfk_host_find_device(const struct vfk_host *host, const char *address, struct vfk_device **out)
+{
+	struct vfk_pci_addr a;
+	struct vfk_device *d;
+
+	if (vfk_pci_addr_parse(address, &a) < 0)
+		return neg_errno(EINVAL);
+	d = host_lookup(host, &a);
+	if (!d)
+		return neg_errno(ENODEV);
+	*out = d;
+	return 0;
+}
+
+int vfk_host_find_group(const struct vfk_host *host, int id, struct vfk_group **out)
+{
+	size_t lo = 0, hi = host->ngroups;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (host->groups[mid].id == id) {
+			*out = &host->groups[mid];
+			return 0;
+		}
+		if (host->groups[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return neg_errno(ENOENT);
+}
+
+int vfk_group_get_id(const struct vfk_group *group) { return group->id; }
+size_t vfk_group_device_count(const struct vfk_group *group) { return group->ndevices; }
+struct vfk_device *vfk_group_device(const struct vfk_group *group, size_t i)
+{
+	return i < group->ndevices ? group->devices[i] : NULL;
+}

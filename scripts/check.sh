@@ -1,0 +1,47 @@
+#!/bin/bash
+# make check: install what is missing, build, run the unit suite, run it again
+# under ASan+UBSan, then the real-kernel suite (tests/vm) when QEMU can be had.
+# Ends with one line "N passed, N failed, N skipped" summed over all suites.
+set -u
+cd "$(dirname "$0")/.."
+scripts/deps.sh || { echo "check: installing build dependencies failed" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+
+P=0 F=0 S=0 broken=""
+suite() {	# name, command...
+	local name=$1 log sum
+	shift
+	log=$(mktemp)
+	echo "=== $name ==="
+	"$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1)
+	rm -f "$log"
+	if [ -z "$sum" ]; then
+		echo "=== $name: no result line (exit $rc) ==="
+		F=$((F + 1)); broken="$broken $name"
+		return
+	fi
+	set -- $sum
+	P=$((P + $1)); F=$((F + $3)); S=$((S + ${5:-0}))
+	if [ "$rc" -ne 0 ] && [ "$3" -eq 0 ]; then
+		echo "=== $name: exit $rc ==="
+		F=$((F + 1)); broken="$broken $name"
+	fi
+}
+
+if ! make -s all tests; then
+	echo "check: build failed" >&2
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+suite unit build/tests/run-tests
+suite sanitizers make -s check-san
+if [ "${VFK_SKIP_VM:-0}" = 1 ]; then
+	echo "=== real-kernel suite skipped (VFK_SKIP_VM=1) ==="
+	S=$((S + 1))
+elif [ -x tests/vm/run-all.sh ]; then
+	suite real-kernel tests/vm/run-all.sh
+fi
+[ -n "$broken" ] && echo "suites without a clean result:$broken"
+echo "$P passed, $F failed, $S skipped"
+[ "$F" -eq 0 ]

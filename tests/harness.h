@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * kmod-style test harness. Each TEST() registers itself; run-tests forks a
+ * child per test, prints "PASS: name", "FAIL: name" or "SKIP: name", and ends
+ * with "N passed, N failed, N skipped".
+ *
+ *   TEST(inventory_reads_vendor_ids, "vendor/device ids come from sysfs") {
+ *           ...
+ *           CHECK(x == 1);                 // records a failure, continues
+ *           CHECK_STREQ(got, "nvidia");
+ *           REQUIRE(host != NULL);         // fails and returns at once
+ *           SKIP_IF(geteuid() != 0, "needs root");
+ *   }
+ *
+ * run-tests [--list] [NAME...]   (NAME may end with '*' as a prefix match)
+ */
+#ifndef VFK_TEST_HARNESS_H
+#define VFK_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+struct test {
+	const char *name;
+	const char *description;
+	void (*fn)(void);
+	struct test *next;
+};
+
+void test_register(struct test *t);
+void test_fail_(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void test_skip_(const char *reason) __attribute__((noreturn));
+extern int test_failures;	/* failures recorded in the current test */
+
+#define TEST(tname, desc)                                                  \
+	static void test_fn_##tname(void);                                 \
+	static struct test test_##tname = { #tname, desc, test_fn_##tname, NULL }; \
+	__attribute__((constructor)) static void test_reg_##tname(void)    \
+	{                                                                  \
+		test_register(&test_##tname);                              \
+	}                                                                  \
+	static void test_fn_##tname(void)
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			test_fail_(__FILE__, __LINE__, "CHECK(%s)", #cond);    \
+	} while (0)
+#define REQUIRE(cond)                                                          \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			test_fail_(__FILE__, __LINE__, "REQUIRE(%s)", #cond);  \
+			return;                                                \
+		}                                                              \
+	} while (0)
+#define CHECK_INT(a, b)                                                        \
+	do {                                                                   \
+		long long _a = (long long)(a), _b = (long long)(b);            \
+		if (_a != _b)                                                  \
+			test_fail_(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", \
+				   #a, _a, #b, _b);                            \
+	} while (0)
+#define CHECK_STREQ(a, b)                                                      \
+	do {                                                                   \
+		const char *_a = (a), *_b = (b);                               \
+		if (!_a || !_b || strcmp(_a, _b) != 0)                         \
+			test_fail_(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", \
+				   #a, _a ? _a : "(null)", _b ? _b : "(null)"); \
+	} while (0)
+#define CHECK_CONTAINS(hay, needle)                                            \
+	do {                                                                   \
+		const char *_h = (hay), *_n = (needle);                        \
+		if (!_h || !strstr(_h, _n))                                    \
+			test_fail_(__FILE__, __LINE__, "%s does not contain \"%s\":\n%s", \
+				   #hay, _n, _h ? _h : "(null)");              \
+	} while (0)
+#define SKIP_IF(cond, reason)                                                  \
+	do {                                                                   \
+		if (cond)                                                      \
+			test_skip_(reason);                                    \
+	} while (0)
+
+/* ---- helpers for fixture hosts and tools (harness.c) */
+
+/* Build the fixture host tests/fixtures/hosts/NAME.host into a fresh
+ * scratch directory and return its path (malloc'ed; removed at exit). */
+char *fixture_host(const char *name);
+/* Directory of the built tools (build/bin or $VFK_BIN). */
+const char *tools_dir(void);
+/* Run a tool (argv[0] is the tool's name, looked up in tools_dir()),
+ * capture stdout and stderr (malloc'ed, NUL-terminated), return its exit
+ * status (or 128+signal). */
+int run_tool(char **out, char **errout, const char *const argv[]);
+/* Read a whole file (malloc'ed) or NULL. */
+char *read_file(const char *path);
+
+#endif
