@@ -19,7 +19,7 @@ BUILD ?= build
 CC    ?= cc
 PKG_CONFIG ?= pkg-config
 
-DEPS_PC := libpci libudev json-c libkmod
+DEPS_PC := libpci libudev json-c libkmod inih
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) 2>/dev/null)
 DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null)
 
@@ -42,7 +42,7 @@ endif
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(BUILD)/%.pic.o)
-TOOLS   := vfio-ls vfio-check
+TOOLS   := vfio-ls vfio-check vfio-bind
 TOOL_BIN := $(TOOLS:%=$(BUILD)/bin/%)
 COMMON_OBJ := $(BUILD)/tools/common.o
 TEST_SRC := $(sort $(wildcard tests/*.c))

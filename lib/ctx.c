@@ -131,3 +131,33 @@ const char *vfk_version(void)
 {
 	return VFK_VERSION;
 }
+
+void vfk_ctx_set_write_hook(struct vfk_ctx *ctx, vfk_write_hook hook, void *data)
+{
+	ctx->write_hook = hook;
+	ctx->write_data = data;
+}
+
+void vfk_ctx_set_progress_fn(struct vfk_ctx *ctx, vfk_progress_fn fn, void *data)
+{
+	ctx->progress_fn = fn;
+	ctx->progress_data = data;
+}
+
+void vfk_progress(struct vfk_ctx *ctx, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	info(ctx, "%s", buf);
+	if (ctx->progress_fn)
+		ctx->progress_fn(ctx->progress_data, buf);
+}
+
+bool vfk_ctx_is_live(const struct vfk_ctx *ctx)
+{
+	return streq(ctx->sysroot, "/");
+}

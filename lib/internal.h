@@ -67,7 +67,27 @@ struct vfk_ctx {
 	vfk_log_fn log_fn;
 	void *log_data;
 	int log_priority;
+	vfk_write_hook write_hook;
+	void *write_data;
+	vfk_progress_fn progress_fn;
+	void *progress_data;
 };
+
+/* ---- writes to the host (write.c): every one passes the write hook */
+/* Write @value to the file @rel below @root (e.g. "bus/pci/devices/ADDR/
+ * driver_override"). Returns 0, 1 when the hook skipped it, or -errno. */
+int vfk_host_write(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, const char *value);
+/* The same, done by a child process so a write that blocks in the kernel
+ * (unbind of a busy device) costs -ETIMEDOUT after @ms, not a hung tool. */
+int vfk_host_write_timeout(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
+			   const char *value, unsigned int ms);
+/* Atomically replace a state file below @root, through the hook. */
+int vfk_host_write_file(struct vfk_ctx *ctx, enum vfk_root root, const char *name,
+			const char *data, mode_t mode);
+/* Create <sysroot>/run/vfiokit or <sysroot>/etc/vfiokit when missing. */
+int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root);
+bool vfk_ctx_is_live(const struct vfk_ctx *ctx);	/* sysroot is "/" */
+void vfk_progress(struct vfk_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void vfk_log(struct vfk_ctx *ctx, int priority, const char *file, int line,
 	     const char *fn, const char *format, ...) __attribute__((format(printf, 6, 7)));

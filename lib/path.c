@@ -228,3 +228,24 @@ fail:
 	unlinkat(dirfd, tmp, 0);
 	return r;
 }
+
+int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root)
+{
+	int top, fd;
+
+	if (root != VFK_ROOT_RUN && root != VFK_ROOT_ETC)
+		return neg_errno(EINVAL);
+	fd = root_fd(ctx, root);
+	if (fd >= 0)
+		return 0;
+	top = root_fd(ctx, VFK_ROOT_TOP);
+	if (top < 0)
+		return top;
+	/* run/ and etc/ exist on any real host; a fixture tree may lack them */
+	mkdirat(top, root == VFK_ROOT_RUN ? "run" : "etc", 0755);
+	if (mkdirat(top, root_rel[root], root == VFK_ROOT_RUN ? 0700 : 0755) < 0 &&
+	    errno != EEXIST)
+		return neg_errno(errno);
+	fd = root_fd(ctx, root);
+	return fd < 0 ? fd : 0;
+}

@@ -199,6 +199,96 @@ VFK_API bool vfk_gpu_console_in_use(const struct vfk_gpu *gpu);
 VFK_API bool vfk_gpu_is_only_gpu(const struct vfk_gpu *gpu);
 
 
+/* ---------------------------------------------------------------- binding */
+
+/*
+ * Every write the library makes to the host (sysfs attributes, journal,
+ * persistence files) is first shown to the write hook, if one is set:
+ * return 0 to let it happen, 1 to skip it (dry run), or a negative errno to
+ * make it fail as if the kernel had refused (tests inject faults this way).
+ * @path is the full path including the sysroot.
+ */
+typedef int (*vfk_write_hook)(void *data, const char *path, const char *value);
+VFK_API void vfk_ctx_set_write_hook(struct vfk_ctx *ctx, vfk_write_hook hook, void *data);
+
+/* Progress messages ("binding 0000:01:00.0 ..."), for tools that narrate. */
+typedef void (*vfk_progress_fn)(void *data, const char *message);
+VFK_API void vfk_ctx_set_progress_fn(struct vfk_ctx *ctx, vfk_progress_fn fn, void *data);
+
+enum vfk_bind_flags {
+	VFK_BIND_INCLUDE_SHARED = 1 << 0,	/* also take the blockers of a shared group */
+	VFK_BIND_FORCE = 1 << 1,		/* override the host guards */
+	VFK_BIND_SINGLE_GPU = 1 << 2,		/* release consoles/framebuffers first */
+	VFK_BIND_DRY_RUN = 1 << 3,		/* report writes, change nothing */
+};
+
+struct vfk_bind;	/* one transaction: devices handed to vfio-pci together */
+
+/* A transaction over @host's devices; @owner names who holds them ("vfio-bind",
+ * a VM name). */
+VFK_API int vfk_bind_new(struct vfk_host *host, const char *owner, unsigned int flags,
+			 struct vfk_bind **out);
+VFK_API void vfk_bind_free(struct vfk_bind *b);
+/* Add a device, all functions of a GPU, or a whole group. Endpoints sharing
+ * a group with an added device are pulled in at vfk_bind_prepare(). */
+VFK_API int vfk_bind_add_device(struct vfk_bind *b, struct vfk_device *dev);
+VFK_API int vfk_bind_add_gpu(struct vfk_bind *b, struct vfk_gpu *gpu);
+VFK_API int vfk_bind_add_group(struct vfk_bind *b, struct vfk_group *group);
+/* Per-step timeout (unbind write, wait for vfio-pci); default 10000 ms. */
+VFK_API void vfk_bind_set_timeout(struct vfk_bind *b, unsigned int ms);
+/*
+ * Expand to whole groups and apply the guards. Returns 0, or -EBUSY (group
+ * has endpoints not asked for), -EPERM (a host guard refused), -EEXIST
+ * (conflict such as an mdev on the device); vfk_bind_get_error() says why in
+ * one line.
+ */
+VFK_API int vfk_bind_prepare(struct vfk_bind *b);
+/* Devices the transaction will move (after prepare). */
+VFK_API size_t vfk_bind_device_count(const struct vfk_bind *b);
+VFK_API struct vfk_device *vfk_bind_device(const struct vfk_bind *b, size_t i);
+/* Warnings found by prepare (processes holding device nodes, vfio-pci.ids, ...). */
+VFK_API size_t vfk_bind_warning_count(const struct vfk_bind *b);
+VFK_API const char *vfk_bind_warning(const struct vfk_bind *b, size_t i);
+/*
+ * Journal, then move every device to vfio-pci. On any failure everything
+ * already done is undone in reverse and the journal entries are dropped.
+ * Returns 0 or a negative errno (-ETIMEDOUT for a step that did not finish).
+ */
+VFK_API int vfk_bind_commit(struct vfk_bind *b);
+VFK_API const char *vfk_bind_get_error(const struct vfk_bind *b);
+
+/* The journal of devices vfiokit holds (<sysroot>/run/vfiokit/journal). */
+struct vfk_journal;
+struct vfk_journal_entry {
+	char address[16];
+	char driver[64];	/* original driver, "" when it had none */
+	char override[64];	/* original driver_override, "" when unset */
+	char owner[64];
+	long long since;	/* unix time */
+	int state;		/* 0 pending (written before the change), 1 bound */
+};
+VFK_API int vfk_journal_load(struct vfk_ctx *ctx, struct vfk_journal **out);
+VFK_API void vfk_journal_free(struct vfk_journal *j);
+VFK_API size_t vfk_journal_count(const struct vfk_journal *j);
+VFK_API const struct vfk_journal_entry *vfk_journal_get(const struct vfk_journal *j, size_t i);
+
+/*
+ * Put devices back on their original drivers from the journal; @addresses
+ * NULL means every journalled device. Works after a crash or kill -9 of the
+ * binder. Returns 0, -ENOENT if an address is not in the journal, or the
+ * first error (the rest are still tried). @errbuf gets a one-line reason.
+ */
+VFK_API int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n,
+			unsigned int flags, char *errbuf, size_t errsize);
+
+/* Persistent binding at boot: <sysroot>/etc/vfiokit/vfio-bind.conf. */
+VFK_API int vfk_persist_add(struct vfk_host *host, struct vfk_device *dev);
+VFK_API int vfk_persist_remove(struct vfk_ctx *ctx, const char *address);
+/* 1 when @address is persisted, 0 when not, negative errno on error. */
+VFK_API int vfk_persist_contains(struct vfk_ctx *ctx, const char *address);
+/* Fills *@list with malloc'ed addresses (free each and the array). */
+VFK_API int vfk_persist_list(struct vfk_ctx *ctx, char ***list, size_t *n);
+
 /* ----------------------------------------------------------- host checks */
 
 enum vfk_check_status {

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Host guards: the devices a host cannot lose (its root disk controller, the
+ * NIC of its default route) and the things that make a driver change hurt
+ * (processes holding the device, mdevs and VFs hanging off it, other tools'
+ * configuration for it).
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "guards.h"
+
+/* Does the sysfs path @path pass through (or end at) PCI device @addr? */
+static bool path_has_device(const char *path, const char *addr)
+{
+	const char *p = path;
+	size_t alen = strlen(addr);
+
+	while ((p = strstr(p, addr))) {
+		bool start = p == path || p[-1] == '/';
+		bool end = p[alen] == '\0' || p[alen] == '/';
+		if (start && end)
+			return true;
+		p += alen;
+	}
+	return false;
+}
+
+static bool name_ok(const char *s)
+{
+	if (!*s || streq(s, ".") || streq(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || !isprint((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* Block device of "/" from mountinfo: "maj:min" of the last mount on "/". */
+static bool root_block_dev(struct vfk_ctx *ctx, char *majmin, size_t size)
+{
+	_cleanup_close_ int pfd = -1;
+	_cleanup_free_ char *text = malloc(1 << 18);
+	char *line, *save = NULL;
+	bool found = false;
+
+	if (!text)
+		return false;
+	pfd = vfk_root_open_dir(ctx, VFK_ROOT_PROC, "self");
+	if (pfd < 0 || vfk_read_at(pfd, "mountinfo", text, 1 << 18) < 0)
+		return false;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char mm[32], mnt[256];
+		if (sscanf(line, "%*d %*d %31s %*s %255s", mm, mnt) == 2 && streq(mnt, "/")) {
+			snprintf(majmin, size, "%s", mm);
+			found = true;
+		}
+	}
+	return found && !startswith(majmin, "0:");
+}
+
+/* Does block device @rel (below sys, e.g. "dev/block/259:0" or
+ * "class/block/sda2") or anything it is stacked on sit on @addr? */
+static bool block_on_device(struct vfk_ctx *ctx, int sysfd, const char *rel, const char *addr,
+			    int depth)
+{
+	char target[PATH_MAX], slaves[300];
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	int fd;
+
+	if (depth > 4)
+		return false;
+	if (vfk_readlink_at(sysfd, rel, target, sizeof(target)) > 0 && path_has_device(target, addr))
+		return true;
+	/* dm, md, LVM: follow the devices it is built from */
+	snprintf(slaves, sizeof(slaves), "%s/slaves", rel);
+	fd = openat(sysfd, slaves, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	while ((e = readdir(d))) {
+		char sub[300];
+		if (e->d_name[0] == '.' || !name_ok(e->d_name))
+			continue;
+		snprintf(sub, sizeof(sub), "class/block/%s", e->d_name);
+		if (block_on_device(ctx, sysfd, sub, addr, depth + 1))
+			return true;
+	}
+	return false;
+}
+
+static bool netdev_on_device(int sysfd, const char *ifname, const char *addr, int depth)
+{
+	char rel[300], target[PATH_MAX];
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	int fd;
+
+	if (depth > 4 || !name_ok(ifname))
+		return false;
+	snprintf(rel, sizeof(rel), "class/net/%s/device", ifname);
+	if (vfk_readlink_at(sysfd, rel, target, sizeof(target)) > 0 && path_has_device(target, addr))
+		return true;
+	/* bridges, bonds, VLANs: the ports below them */
+	snprintf(rel, sizeof(rel), "class/net/%s", ifname);
+	fd = openat(sysfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	while ((e = readdir(d))) {
+		if (startswith(e->d_name, "lower_") &&
+		    netdev_on_device(sysfd, e->d_name + 6, addr, depth + 1))
+			return true;
+		if (streq(e->d_name, "brif")) {
+			_cleanup_closedir_ DIR *b = NULL;
+			struct dirent *be;
+			int bfd = openat(dirfd(d), "brif", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (bfd < 0 || !(b = fdopendir(bfd))) {
+				if (bfd >= 0)
+					close(bfd);
+				continue;
+			}
+			while ((be = readdir(b)))
+				if (be->d_name[0] != '.' &&
+				    netdev_on_device(sysfd, be->d_name, addr, depth + 1))
+					return true;
+		}
+	}
+	return false;
+}
+
+/* Interfaces carrying a default route (IPv4 and IPv6), space separated. */
+static void default_route_ifaces(struct vfk_ctx *ctx, char *out, size_t size)
+{
+	_cleanup_close_ int nfd = -1;
+	_cleanup_free_ char *text = malloc(1 << 16);
+	char *line, *save = NULL;
+
+	out[0] = '\0';
+	if (!text)
+		return;
+	nfd = vfk_root_open_dir(ctx, VFK_ROOT_PROC, "net");
+	if (nfd < 0)
+		return;
+	if (vfk_read_at(nfd, "route", text, 1 << 16) > 0)
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char ifn[64], dst[16], mask[16];
+			if (sscanf(line, "%63s %15s %*s %*s %*s %*s %*s %15s", ifn, dst, mask) == 3 &&
+			    streq(dst, "00000000") && streq(mask, "00000000") &&
+			    strlen(out) + strlen(ifn) + 2 < size) {
+				strcat(out, ifn);
+				strcat(out, " ");
+			}
+		}
+	save = NULL;
+	if (vfk_read_at(nfd, "ipv6_route", text, 1 << 16) > 0)
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char dst[40], plen[4], ifn[64];
+			if (sscanf(line, "%39s %3s %*s %*s %*s %*s %*s %*s %*s %63s", dst, plen, ifn) == 3 &&
+			    streq(plen, "00") && strspn(dst, "0") == 32 && !streq(ifn, "lo") &&
+			    strlen(out) + strlen(ifn) + 2 < size) {
+				strcat(out, ifn);
+				strcat(out, " ");
+			}
+		}
+}
+
+const char *guard_host_needs(struct vfk_host *host, const struct vfk_device *dev)
+{
+	struct vfk_ctx *ctx = host->ctx;
+	char majmin[32], rel[64], ifaces[512], buf[600], *ifn, *save = NULL;
+	_cleanup_close_ int sysfd = -1;
+
+	if (vfk_device_is_bridge(dev))
+		return NULL;	/* bridges are never handed over anyway */
+	sysfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, "");
+	if (sysfd < 0)
+		return NULL;
+	if (root_block_dev(ctx, majmin, sizeof(majmin))) {
+		snprintf(rel, sizeof(rel), "dev/block/%s", majmin);
+		if (block_on_device(ctx, sysfd, rel, dev->address, 0)) {
+			snprintf(buf, sizeof(buf), "%s holds the root filesystem (block device %s)",
+				 dev->address, majmin);
+			return strpool_intern(&host->strings, buf);
+		}
+	}
+	default_route_ifaces(ctx, ifaces, sizeof(ifaces));
+	for (ifn = strtok_r(ifaces, " ", &save); ifn; ifn = strtok_r(NULL, " ", &save))
+		if (netdev_on_device(sysfd, ifn, dev->address, 0)) {
+			snprintf(buf, sizeof(buf), "%s carries the default route (%s)", dev->address, ifn);
+			return strpool_intern(&host->strings, buf);
+		}
+	return NULL;
+}
+
+/* Device node names the device's driver exposes: dri/cardN, dri/renderDN, nvidia*. */
+static size_t device_nodes(struct vfk_host *host, const struct vfk_device *dev, char nodes[][300],
+			   size_t max)
+{
+	_cleanup_close_ int dfd = -1;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	size_t n = 0;
+	int fd;
+
+	if (dev->driver && (streq(dev->driver, "nvidia") || startswith(dev->driver, "nvidia"))) {
+		snprintf(nodes[n++], 300, "/dev/nvidiactl");
+		if (n < max)
+			snprintf(nodes[n++], 300, "/dev/nvidia");	/* prefix: nvidia0.. */
+	}
+	dfd = device_open_dir(dev);
+	if (dfd < 0)
+		return n;
+	fd = openat(dfd, "drm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return n;
+	}
+	while ((e = readdir(d)) && n < max)
+		if ((startswith(e->d_name, "card") || startswith(e->d_name, "renderD")) &&
+		    name_ok(e->d_name))
+			snprintf(nodes[n++], 300, "/dev/dri/%s", e->d_name);
+	(void)host;
+	return n;
+}
+
+int guard_holders(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size)
+{
+	char nodes[16][300];
+	size_t nn, i;
+	_cleanup_close_ int procfd = -1;
+	_cleanup_closedir_ DIR *pd = NULL;
+	struct dirent *pe;
+	int count = 0;
+
+	buf[0] = '\0';
+	nn = device_nodes(host, dev, nodes, ARRAY_SIZE(nodes));
+	if (nn == 0)
+		return 0;
+	procfd = vfk_root_open_dir(host->ctx, VFK_ROOT_PROC, "");
+	if (procfd < 0)
+		return 0;
+	pd = fdopendir(dup(procfd));
+	if (!pd)
+		return 0;
+	while ((pe = readdir(pd))) {
+		char fdrel[300], target[PATH_MAX], comm[64];
+		_cleanup_closedir_ DIR *fdd = NULL;
+		struct dirent *fe;
+		bool holds = false;
+		int fdfd;
+		if (!isdigit((unsigned char)pe->d_name[0]))
+			continue;
+		snprintf(fdrel, sizeof(fdrel), "%s/fd", pe->d_name);
+		fdfd = openat(procfd, fdrel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fdfd < 0 || !(fdd = fdopendir(fdfd))) {
+			if (fdfd >= 0)
+				close(fdfd);
+			continue;
+		}
+		while (!holds && (fe = readdir(fdd))) {
+			if (fe->d_name[0] == '.' ||
+			    vfk_readlink_at(dirfd(fdd), fe->d_name, target, sizeof(target)) < 0)
+				continue;
+			for (i = 0; i < nn && !holds; i++)
+				holds = streq(nodes[i], "/dev/nvidia") ? startswith(target, "/dev/nvidia")
+								       : streq(target, nodes[i]);
+		}
+		if (!holds)
+			continue;
+		snprintf(fdrel, sizeof(fdrel), "%s/comm", pe->d_name);
+		if (vfk_read_at(procfd, fdrel, comm, sizeof(comm)) <= 0)
+			snprintf(comm, sizeof(comm), "?");
+		if (strlen(buf) + strlen(comm) + strlen(pe->d_name) + 6 < size)
+			snprintf(buf + strlen(buf), size - strlen(buf), "%s%s(%s)", count ? ", " : "",
+				 comm, pe->d_name);
+		count++;
+	}
+	return count;
+}
+
+static bool looks_like_uuid(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 36)
+		return false;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int guard_dependents(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size)
+{
+	_cleanup_close_ int dfd = -1;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	unsigned int numvfs = vfk_device_get_sriov_numvfs(dev);
+	int mdevs = 0;
+
+	buf[0] = '\0';
+	dfd = device_open_dir(dev);
+	if (dfd < 0 || !(d = fdopendir(dup(dfd))))
+		return 0;
+	while ((e = readdir(d)))
+		if (looks_like_uuid(e->d_name)) {
+			if (!mdevs)
+				snprintf(buf, size, "%s has mediated devices (%s", dev->address, e->d_name);
+			else if (strlen(buf) + 40 < size)
+				snprintf(buf + strlen(buf), size - strlen(buf), ", %s", e->d_name);
+			mdevs++;
+		}
+	if (mdevs) {
+		snprintf(buf + strlen(buf), size - strlen(buf),
+			 "); remove them first (vfio-mdev remove UUID)");
+		return 1;
+	}
+	if (numvfs) {
+		snprintf(buf, size,
+			 "%s has %u SR-IOV VFs enabled; changing the PF's driver destroys them "
+			 "(set sriov_numvfs to 0 first)", dev->address, numvfs);
+		return 1;
+	}
+	(void)host;
+	return 0;
+}
+
+/* Is vendor:device listed in an "ids=" value ("10de:2684,10de:22ba")? */
+static bool ids_contain(const char *ids, uint16_t vendor, uint16_t device)
+{
+	char want[16];
+	const char *p = ids;
+
+	snprintf(want, sizeof(want), "%04x:%04x", vendor, device);
+	while (*p) {
+		size_t n = strcspn(p, ", \t\n");
+		if (n == 9 && !strncasecmp(p, want, 9))
+			return true;
+		p += n;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	return false;
+}
+
+static bool modprobe_d_claims(struct vfk_ctx *ctx, const struct vfk_device *dev, char *where,
+			      size_t wsize)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	int fd = vfk_root_open_dir(ctx, VFK_ROOT_TOP, "etc/modprobe.d");
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while ((e = readdir(d))) {
+		char text[8192], *line, *save = NULL;
+		size_t len = strlen(e->d_name);
+		if (len < 6 || strcmp(e->d_name + len - 5, ".conf") ||
+		    vfk_read_at(dirfd(d), e->d_name, text, sizeof(text)) <= 0)
+			continue;
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char *ids;
+			while (*line == ' ' || *line == '\t')
+				line++;
+			if (!startswith(line, "options") ||
+			    (!strstr(line, "vfio-pci") && !strstr(line, "vfio_pci")))
+				continue;
+			ids = strstr(line, "ids=");
+			if (ids && ids_contain(ids + 4, dev->vendor_id, dev->device_id)) {
+				snprintf(where, wsize, "/etc/modprobe.d/%s", e->d_name);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+int guard_conflicts(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size)
+{
+	struct vfk_ctx *ctx = host->ctx;
+	char cmdline[4096], rel[64], where[300];
+	_cleanup_close_ int pfd = -1, efd = -1;
+	const char *ids;
+
+	buf[0] = '\0';
+	efd = vfk_root_open_dir(ctx, VFK_ROOT_TOP, "etc/driverctl.d");
+	snprintf(rel, sizeof(rel), "pci-%s.conf", dev->address);
+	if (efd >= 0 && vfk_exists_at(efd, rel)) {
+		snprintf(buf, size,
+			 "driverctl also overrides %s (/etc/driverctl.d/%s): it will re-apply its "
+			 "driver at boot; run 'driverctl unset-override %s'", dev->address, rel,
+			 dev->address);
+		return 1;
+	}
+	pfd = vfk_root_open_dir(ctx, VFK_ROOT_PROC, "");
+	if (pfd >= 0 && vfk_read_at(pfd, "cmdline", cmdline, sizeof(cmdline)) > 0) {
+		ids = strstr(cmdline, "vfio-pci.ids=");
+		if (!ids)
+			ids = strstr(cmdline, "vfio_pci.ids=");
+		if (ids && ids_contain(ids + 13, dev->vendor_id, dev->device_id)) {
+			snprintf(buf, size,
+				 "vfio-pci.ids= on the kernel command line claims %04x:%04x: every "
+				 "such device goes to vfio-pci at boot, whatever vfiokit restores",
+				 dev->vendor_id, dev->device_id);
+			return 1;
+		}
+	}
+	if (modprobe_d_claims(ctx, dev, where, sizeof(where))) {
+		snprintf(buf, size,
+			 "'options vfio-pci ids=' in %s claims %04x:%04x: every such device goes to "
+			 "vfio-pci when the module loads", where, dev->vendor_id, dev->device_id);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,227 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# Host-side functions of the real-kernel test bed (sourced by tests/vm/run-all.sh).
+#
+#   vm_init             paths: VM_DIR REPO CACHE BIN KV KROOT KMOD ART (built artifacts)
+#   vm_prepare          builds, when stale, the guest initramfs, the inner-VM initramfs
+#                       and the vfio-group-status probe
+#   vm_run_scenario F   boots the guest with scenario F's devices, runs its guest_main,
+#                       counts its PASS/FAIL/SKIP lines into S_PASS S_FAIL S_SKIP
+#   q_*                 QEMU topology building blocks for the scenarios' scen_qemu()
+#
+# A scenario file (tests/vm/scenarios/NN-name.sh) defines
+#   SCEN_DESC="one line"          SCEN_TIMEOUT=seconds (default 240)   SCEN_MEM=1G
+#   scen_qemu()   { q_root_port rp1 0x2; q_gpu gpu0 rp1; ... }      (host side, bash)
+#   guest_main()  { ... }                                             (guest side, bash)
+# and is read by both sides: the host sources it for SCEN_* and scen_qemu, the guest
+# (tests/vm/guest/run.sh) for guest_main, with the helpers of tests/vm/guest/lib.sh.
+
+VM_GUEST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# modules the initramfs needs to reach the host root; the rest comes from the full
+# module tree, bind-mounted into the chroot
+VM_INITRD_MODULES="virtio_pci 9pnet_virtio 9p overlay"
+
+vm_init() {
+	VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	REPO=${VFK_REPO:-$(cd "$VM_DIR/../.." && pwd)}
+	CACHE=${VFK_VM_CACHE:-$VM_DIR/cache}
+	mkdir -p "$CACHE"
+	CACHE=$(cd "$CACHE" && pwd)
+	BIN=${VFK_BIN:-$REPO/build/bin}
+	case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
+	KROOT=$CACHE/kernel
+	KMOD=$CACHE/kmod/bin
+	ART=$CACHE/build
+	KV=$(cat "$KROOT/.ready" 2>/dev/null)
+}
+
+vm_log() { echo "vm: $*" >&2; }
+
+# vm_stale OUT STAMP-TEXT: true when OUT must be rebuilt (missing or built from other inputs)
+vm_stale() {
+	local want; want=$(printf '%s' "$2" | sha1sum | cut -d' ' -f1)
+	[ -s "$1" ] && [ "$(cat "$1.stamp" 2>/dev/null)" = "$want" ] && return 1
+	VM_STAMP=$want
+	return 0
+}
+
+vm_build_initramfs() {
+	local out=$ART/initramfs.cpio.gz stage m f rel files
+	vm_stale "$out" "$KV $VM_INITRD_MODULES $(cat "$VM_DIR/guest/init") $(sha1sum "$(command -v busybox)")" || return 0
+	stage=$ART/initramfs
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,sbin,proc,sys,dev,host,ovl,newroot,lib/modules/"$KV"}
+	cp "$(command -v busybox)" "$stage/bin/busybox"
+	for m in $("$stage/bin/busybox" --list); do
+		[ "$m" = busybox ] || ln -sf busybox "$stage/bin/$m"
+	done
+	files=$(for m in $VM_INITRD_MODULES; do
+		"$KMOD/modprobe" -d "$KROOT" -S "$KV" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+	done | sort -u)
+	for f in $files; do
+		rel=${f#"$KROOT"/lib/modules/"$KV"/}
+		mkdir -p "$stage/lib/modules/$KV/$(dirname "$rel")"
+		cp "$f" "$stage/lib/modules/$KV/$rel"
+	done
+	cp "$KROOT/lib/modules/$KV"/modules.{order,builtin,builtin.modinfo} "$stage/lib/modules/$KV/"
+	"$KMOD/depmod" -b "$stage" "$KV"
+	install -m 755 "$VM_DIR/guest/init" "$stage/init"
+	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"
+	mv "$out.tmp" "$out"
+	echo "$VM_STAMP" > "$out.stamp"
+	rm -rf "$stage"
+	vm_log "built $(basename "$out") ($(du -h "$out" | cut -f1), $(echo "$files" | wc -w) modules)"
+}
+
+# The inner VM's initramfs (scenario passthrough-launch): busybox, lists the PCI
+# devices it was given as "L3 pci <vendor>:<device> class <class> <bdf>", powers off.
+vm_build_l3_initramfs() {
+	local out=$ART/l3-initramfs.cpio.gz stage a
+	local init='#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+for d in /sys/bus/pci/devices/*; do
+	echo "L3 pci $(cat $d/vendor):$(cat $d/device) class $(cat $d/class) $(basename $d)"
+done
+echo "L3 done after $(cut -d" " -f1 /proc/uptime)s"
+poweroff -f
+'
+	vm_stale "$out" "$init $(sha1sum "$(command -v busybox)")" || return 0
+	stage=$ART/l3-initramfs
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,proc,sys,dev}
+	cp "$(command -v busybox)" "$stage/bin/busybox"
+	for a in sh mount cat echo basename cut poweroff; do ln -sf busybox "$stage/bin/$a"; done
+	printf '%s' "$init" > "$stage/init"
+	chmod 755 "$stage/init"
+	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"
+	mv "$out.tmp" "$out"
+	echo "$VM_STAMP" > "$out.stamp"
+	rm -rf "$stage"
+}
+
+vm_build_group_status() {
+	local src=$VM_DIR/vfio-group-status.c out=$ART/vfio-group-status
+	[ -x "$out" ] && [ "$out" -nt "$src" ] && return 0
+	${CC:-cc} -O2 -Wall -Wextra -Werror -o "$out.tmp" "$src" && mv "$out.tmp" "$out"
+}
+
+vm_prepare() {
+	mkdir -p "$ART"
+	vm_build_initramfs && vm_build_l3_initramfs && vm_build_group_status
+}
+
+# ---- per-run scratch dir (host paths are visible to the guest through 9p) ----
+vm_new_run() {
+	local keep=${VFK_VM_KEEP_RUNS:-3} old
+	mkdir -p "$CACHE/runs"
+	RUN=$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$$
+	mkdir -p "$RUN"
+	# drop all but the newest $keep runs
+	for old in $(ls -1d "$CACHE"/runs/*/ 2>/dev/null | sort | head -n -"$keep"); do
+		rm -rf "$old"
+	done
+}
+
+# ---- QEMU topology building blocks ----
+QDEV=()
+q() { QDEV+=("$@"); }
+VM_AUDIO=0
+VM_NETN=0
+q_root_port() { # ID ADDR  (a pcie-root-port on pcie.0 at ADDR; chassis/slot from ADDR)
+	local n=$(( $2 ))
+	q -device "pcie-root-port,id=$1,bus=pcie.0,chassis=$n,slot=$n,addr=$2"
+}
+q_gpu() { # ID BUS: GPU-like card, VGA 1234:1111 at fn 0 + HDA 8086:293e (with codec) at fn 1
+	if [ $VM_AUDIO = 0 ]; then q -audiodev none,id=snd0; VM_AUDIO=1; fi
+	q -device "VGA,id=$1,bus=$2,addr=0x0,multifunction=on" \
+	  -device "ich9-intel-hda,id=$1-hda,bus=$2,addr=0x0.1" \
+	  -device "hda-duplex,bus=$1-hda.0,audiodev=snd0"
+}
+q_vga() { # ID BUS [ADDR]: display function alone
+	q -device "VGA,id=$1,bus=$2,addr=${3:-0x0}"
+}
+q_nic() { # MODEL ID BUS [ADDR]: a NIC on a hub port (no host networking)
+	VM_NETN=$((VM_NETN + 1))
+	q -netdev "hubport,id=net$VM_NETN,hubid=0" \
+	  -device "$1,id=$2,bus=$3,addr=${4:-0x0},netdev=net$VM_NETN,romfile="
+}
+
+# ---- running one scenario ----
+# vm_run_scenario FILE -> S_PASS S_FAIL S_SKIP S_WALL, logs in $RUN/<name>.{console,results}.log
+vm_run_scenario() {
+	local file=$1 name envf con res tmo mem rc t0 t1 ok
+	name=$(basename "$file" .sh)
+	envf=$RUN/$name.env
+	con=$RUN/$name.console.log
+	res=$RUN/$name.results.log
+	S_PASS=0 S_FAIL=0 S_SKIP=0 S_WALL=0
+
+	unset -f scen_qemu guest_main
+	SCEN_DESC= SCEN_TIMEOUT= SCEN_MEM=
+	QDEV=() VM_AUDIO=0 VM_NETN=0
+	# shellcheck disable=SC1090
+	. "$file"
+	scen_qemu
+	tmo=${VFK_VM_TIMEOUT:-${SCEN_TIMEOUT:-240}}
+	mem=${SCEN_MEM:-1G}
+
+	{
+		printf "VFK_REPO='%s'\n" "$REPO"
+		printf "VFK_BIN='%s'\n" "$BIN"
+		printf "VFK_CACHE='%s'\n" "$CACHE"
+		printf "VFK_KV='%s'\n" "$KV"
+		printf "VFK_RUN='%s'\n" "$RUN"
+		printf "VFK_SCENARIO='%s'\n" "$(cd "$(dirname "$file")" && pwd)/$(basename "$file")"
+		printf "VFK_GROUP_STATUS='%s'\n" "$ART/vfio-group-status"
+		printf "VFK_L3_INITRD='%s'\n" "$ART/l3-initramfs.cpio.gz"
+		printf "VFK_L3_KERNEL='%s'\n" "$KROOT/boot/vmlinuz-$KV"
+	} > "$envf"
+
+	local cmd=(qemu-system-x86_64
+		-accel tcg,tb-size=256 -machine q35 -cpu max -smp "${VFK_VM_SMP:-2}" -m "$mem"
+		-nodefaults -nographic -monitor none -no-reboot
+		-serial stdio -serial "file:$res"
+		-device intel-iommu,intremap=on,caching-mode=on
+		"${QDEV[@]}"
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+		-kernel "$KROOT/boot/vmlinuz-$KV" -initrd "$ART/initramfs.cpio.gz"
+		-append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 loglevel=4 vfk_env=$envf")
+	printf '%q ' "${cmd[@]}" > "$RUN/$name.qemu-cmd"
+	echo >> "$RUN/$name.qemu-cmd"
+
+	echo "=== $name: $SCEN_DESC"
+	t0=$(date +%s.%N)
+	if [ "${VFK_VM_VERBOSE:-0}" = 1 ]; then
+		timeout -k 5 "$tmo" "${cmd[@]}" < /dev/null 2>&1 | tee "$con"
+		rc=${PIPESTATUS[0]}
+	else
+		timeout -k 5 "$tmo" "${cmd[@]}" < /dev/null > "$con" 2>&1
+		rc=$?
+	fi
+	t1=$(date +%s.%N)
+	S_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')
+
+	tr -d '\r' < "$res" > "$res.tmp" 2>/dev/null && mv "$res.tmp" "$res"
+	grep -a -E '^(PASS|FAIL|SKIP|INFO):' "$res" | sed 's/^/  /'
+	S_PASS=$(grep -a -c '^PASS:' "$res")
+	S_FAIL=$(grep -a -c '^FAIL:' "$res")
+	S_SKIP=$(grep -a -c '^SKIP:' "$res")
+	ok=$(grep -a -o '^GUEST_EXIT=[0-9]*' "$res" | tail -n1 | cut -d= -f2)
+	if [ -z "$ok" ]; then
+		S_FAIL=$((S_FAIL + 1))
+		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+			echo "  FAIL: $name: guest killed after ${tmo}s timeout (no GUEST_EXIT); console tail:"
+		else
+			echo "  FAIL: $name: guest ended without a result (qemu exit $rc); console tail:"
+		fi
+		tr -d '\r' < "$con" | tail -n "${VFK_VM_TAIL:-40}" | sed 's/^/    | /'
+	elif [ "$ok" != "$S_FAIL" ]; then
+		# the guest script counted differently than its lines say (e.g. it died mid-way)
+		echo "  FAIL: $name: GUEST_EXIT=$ok but $S_FAIL FAIL lines; console tail:"
+		S_FAIL=$((S_FAIL + 1))
+		tr -d '\r' < "$con" | tail -n "${VFK_VM_TAIL:-40}" | sed 's/^/    | /'
+	fi
+	echo "--- $name: pass $S_PASS, fail $S_FAIL, skip $S_SKIP in ${S_WALL}s (logs: $RUN/$name.*)"
+}

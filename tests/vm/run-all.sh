@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# tests/vm/run-all.sh — vfiokit's real-kernel test bed (see tests/vm/README.md).
+# Boots Debian's 6.1 kernel under QEMU (TCG, q35 + emulated intel-iommu) once per
+# scenario in tests/vm/scenarios/, runs the build tree's tools inside, and ends with
+# one line "N passed, N failed, N skipped" summing every scenario.
+#
+#   tests/vm/run-all.sh                 every scenario
+#   tests/vm/run-all.sh gpu launch      the scenarios whose file name contains a word given
+#   tests/vm/run-all.sh -l              list the scenarios
+#
+# Environment: VFK_BIN (tools, default <repo>/build/bin), VFK_VM_CACHE (default
+# tests/vm/cache), VFK_VM_TIMEOUT (seconds per guest, overrides each scenario's own),
+# VFK_VM_VERBOSE=1 (stream the guest console), VFK_VM_KEEP_RUNS (run dirs kept, 3).
+# Exit status: 0 when nothing failed (also when the test bed cannot run here: then one
+# SKIP with the reason), 1 when a check failed.
+set -uo pipefail
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+vm_init
+
+usage() { sed -n '5,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+list=0 sel=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	-l|--list) list=1 ;;
+	-h|--help) usage; exit 0 ;;
+	-*) echo "run-all.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+	*) sel+=("$1") ;;
+	esac
+	shift
+done
+
+scenarios=()
+for f in "$VM_DIR"/scenarios/[0-9]*.sh; do
+	[ -e "$f" ] || continue
+	if [ ${#sel[@]} -gt 0 ]; then
+		m=0
+		for w in "${sel[@]}"; do case $(basename "$f") in *"$w"*) m=1 ;; esac; done
+		[ $m = 1 ] || continue
+	fi
+	scenarios+=("$f")
+done
+if [ $list = 1 ]; then
+	for f in "$VM_DIR"/scenarios/[0-9]*.sh; do
+		printf '%-24s %s\n' "$(basename "$f" .sh)" "$(sed -n 's/^SCEN_DESC="\(.*\)"$/\1/p' "$f")"
+	done
+	exit 0
+fi
+if [ ${#scenarios[@]} -eq 0 ]; then
+	echo "run-all.sh: no scenario matches: ${sel[*]}" >&2
+	exit 2
+fi
+
+skip_all() {
+	echo "SKIP: $*"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+}
+
+T0=$(date +%s)
+out=$("$VM_DIR/setup.sh" 2>&1)
+rc=$?
+case $rc in
+0) echo "$out" | tail -n1 ;;
+77) skip_all "$(echo "$out" | sed -n 's/^SKIP: //p' | tail -n1)" ;;
+*) echo "$out"
+   echo "FAIL: tests/vm/setup.sh failed (exit $rc)"
+   echo "0 passed, 1 failed, 0 skipped"
+   exit 1 ;;
+esac
+vm_init   # setup.sh just wrote the kernel version
+command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not found"
+if ! vm_prepare; then
+	echo "FAIL: building the guest initramfs or the vfio-group-status probe failed"
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+vm_new_run
+echo "vm: repo $REPO, tools $BIN, run dir $RUN"
+[ -x "$BIN/vfio-ls" ] || echo "vm: note: $BIN/vfio-ls is not built (run make); its checks will SKIP"
+
+TP=0 TF=0 TS=0
+timing=()
+for f in "${scenarios[@]}"; do
+	vm_run_scenario "$f"
+	TP=$((TP + S_PASS)) TF=$((TF + S_FAIL)) TS=$((TS + S_SKIP))
+	timing+=("$(printf '%-24s %4ss  pass %-3s fail %-3s skip %s' "$(basename "$f" .sh)" "$S_WALL" "$S_PASS" "$S_FAIL" "$S_SKIP")")
+done
+
+echo "=== timings (TCG, ${VFK_VM_SMP:-2} vCPUs), total $(( $(date +%s) - T0 ))s:"
+printf '  %s\n' "${timing[@]}"
+echo "$TP passed, $TF failed, $TS skipped"
+[ "$TF" = 0 ]

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vfio-bind: hand devices to vfio-pci as whole groups, and give them back. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "common.h"
+
+struct bind_opts {
+	struct common_opts c;
+	unsigned int flags;
+	unsigned int timeout_ms;
+	const char *owner;
+	bool all, rebind;
+	const char *gpus[64];
+	size_t ngpus;
+	long groups[64];
+	size_t ngroups;
+};
+
+static void usage(int status)
+{
+	FILE *f = status == EXIT_OK ? stdout : stderr;
+
+	fprintf(f,
+		"Usage: %s bind [OPTIONS] [ADDR...] [--gpu ADDR] [--group N]\n"
+		"       %s restore [OPTIONS] ADDR...|--all\n"
+		"       %s status [--json]\n"
+		"       %s persist ADDR...  |  unpersist ADDR...  |  persisted\n"
+		"Move PCI devices to vfio-pci as whole IOMMU groups, in one transaction that is\n"
+		"rolled back on any failure, and put them back on their original drivers.\n\n"
+		"Commands:\n"
+		"  bind        hand the devices (and their whole IOMMU groups) to vfio-pci\n"
+		"  restore     return devices to the drivers recorded in the journal\n"
+		"  status      what vfiokit holds, since when, and the original drivers\n"
+		"  persist     bind these devices at every boot (udev hook)\n"
+		"  unpersist   stop binding them at boot\n"
+		"  persisted   list the devices bound at boot\n\n"
+		"Options:\n"
+		"      --gpu ADDR        take every function of the GPU at ADDR\n"
+		"      --group N         take every endpoint of IOMMU group N\n"
+		"      --include-shared  also take the other endpoints of a shared group\n"
+		"      --force           override the host guards (root disk, default route, console)\n"
+		"      --single-gpu      deliberately take the host's only or console GPU\n"
+		"  -n, --dry-run         print every write as 'path <- value', change nothing\n"
+		"      --timeout MS      per-step timeout (default 10000)\n"
+		"      --owner NAME      who holds the devices (shown by status)\n"
+		"      --all             restore: every device vfiokit holds\n"
+		"      --json            status: machine-readable\n"
+		COMMON_HELP
+		"\nExit status: 0 done, 1 refused (guard, shared group, not held), 2 usage error,\n"
+		"3 a step failed (everything done was rolled back).\n",
+		program_name, program_name, program_name, program_name);
+	exit(status);
+}
+
+static void progress(void *data, const char *msg)
+{
+	const struct bind_opts *o = data;
+
+	if (!o->c.quiet || (o->flags & VFK_BIND_DRY_RUN))
+		printf("%s%s\n", (o->flags & VFK_BIND_DRY_RUN) && strstr(msg, " <- ") ? "" : ":: ", msg);
+	fflush(stdout);
+}
+
+static void require_root(const struct bind_opts *o, const char *what)
+{
+	if (geteuid() != 0 && (!o->c.sysroot || !strcmp(o->c.sysroot, "/")) &&
+	    !(o->flags & VFK_BIND_DRY_RUN))
+		die(EXIT_FAILURE_OP, "%s changes drivers of host devices: run it as root", what);
+}
+
+static int exit_for(int r)
+{
+	switch (r) {
+	case -EBUSY:
+	case -EPERM:
+	case -EEXIST:
+	case -EALREADY:
+	case -ENOENT:
+	case -ENODEV:
+		return EXIT_NOT_SO;
+	case -EINVAL:
+		return EXIT_USAGE;
+	default:
+		return EXIT_FAILURE_OP;
+	}
+}
+
+static int cmd_bind(struct bind_opts *o, char **args, int nargs)
+{
+	struct vfk_ctx *ctx = common_ctx_new(&o->c);
+	struct vfk_host *host;
+	struct vfk_bind *b;
+	size_t i;
+	int r;
+
+	if (nargs == 0 && o->ngpus == 0 && o->ngroups == 0)
+		die(EXIT_USAGE, "bind: name the devices (ADDR, --gpu ADDR or --group N)");
+	for (i = 0; i < (size_t)nargs; i++) {
+		struct vfk_pci_addr a;
+		if (vfk_pci_addr_parse(args[i], &a) < 0)
+			die(EXIT_USAGE, "'%s' is not a PCI address ([DDDD:]BB:DD.F)", args[i]);
+	}
+	require_root(o, "bind");
+	vfk_ctx_set_progress_fn(ctx, progress, o);
+	host = common_host_scan(ctx);
+	r = vfk_bind_new(host, o->owner ? o->owner : "vfio-bind", o->flags, &b);
+	if (r < 0)
+		die_errno(EXIT_FAILURE_OP, r, "bind");
+	vfk_bind_set_timeout(b, o->timeout_ms);
+	for (i = 0; i < (size_t)nargs; i++) {
+		struct vfk_device *d;
+		if (vfk_host_find_device(host, args[i], &d) < 0)
+			die(EXIT_NOT_SO, "no PCI device %s on this host", args[i]);
+		vfk_bind_add_device(b, d);
+	}
+	for (i = 0; i < o->ngpus; i++) {
+		struct vfk_device *d;
+		size_t k;
+		bool found = false;
+		if (vfk_host_find_device(host, o->gpus[i], &d) < 0)
+			die(EXIT_NOT_SO, "no PCI device %s on this host", o->gpus[i]);
+		for (k = 0; k < vfk_host_gpu_count(host); k++)
+			if (vfk_gpu_get_device(vfk_host_gpu(host, k)) == d) {
+				vfk_bind_add_gpu(b, vfk_host_gpu(host, k));
+				found = true;
+			}
+		if (!found)
+			die(EXIT_NOT_SO, "%s is not a GPU (class %04x)", o->gpus[i],
+			    vfk_device_get_class(d) >> 8);
+	}
+	for (i = 0; i < o->ngroups; i++) {
+		struct vfk_group *g;
+		if (vfk_host_find_group(host, (int)o->groups[i], &g) < 0)
+			die(EXIT_NOT_SO, "no IOMMU group %ld on this host", o->groups[i]);
+		vfk_bind_add_group(b, g);
+	}
+	r = vfk_bind_prepare(b);
+	if (r < 0)
+		die(exit_for(r), "%s", vfk_bind_get_error(b) ? vfk_bind_get_error(b) : strerror(-r));
+	for (i = 0; i < vfk_bind_warning_count(b); i++)
+		warnx_("warning: %s", vfk_bind_warning(b, i));
+	r = vfk_bind_commit(b);
+	if (r < 0)
+		die(exit_for(r) == EXIT_USAGE ? EXIT_FAILURE_OP : exit_for(r), "%s%s",
+		    vfk_bind_get_error(b) ? vfk_bind_get_error(b) : strerror(-r),
+		    r == -EALREADY || r == -EWOULDBLOCK ? "" : " (all changes rolled back)");
+	vfk_bind_free(b);
+	vfk_host_unref(host);
+	vfk_ctx_unref(ctx);
+	return EXIT_OK;
+}
+
+static int cmd_restore(struct bind_opts *o, char **args, int nargs)
+{
+	struct vfk_ctx *ctx;
+	char err[512];
+	int r;
+
+	if (!o->all && nargs == 0)
+		die(EXIT_USAGE, "restore: name the devices or use --all");
+	if (o->all && nargs)
+		die(EXIT_USAGE, "restore: --all and addresses are exclusive");
+	require_root(o, "restore");
+	ctx = common_ctx_new(&o->c);
+	vfk_ctx_set_progress_fn(ctx, progress, o);
+	r = vfk_restore(ctx, o->all ? NULL : (const char *const *)args, (size_t)nargs, o->flags, err,
+			sizeof(err));
+	if (r < 0)
+		die(exit_for(r), "%s", *err ? err : strerror(-r));
+	vfk_ctx_unref(ctx);
+	return EXIT_OK;
+}
+
+static void driver_now(struct vfk_host *host, const char *addr, char *buf, size_t size)
+{
+	struct vfk_device *d;
+
+	snprintf(buf, size, "%s", "absent");
+	if (host && vfk_host_find_device(host, addr, &d) == 0)
+		snprintf(buf, size, "%s", vfk_device_get_driver(d) ? vfk_device_get_driver(d) : "none");
+}
+
+static int cmd_status(struct bind_opts *o)
+{
+	struct vfk_ctx *ctx = common_ctx_new(&o->c);
+	struct vfk_journal *j;
+	struct vfk_host *host = NULL;
+	size_t i;
+	int r;
+
+	r = vfk_journal_load(ctx, &j);
+	if (r < 0)
+		die_errno(EXIT_FAILURE_OP, r, "reading the binding journal");
+	if (vfk_journal_count(j))
+		vfk_host_scan(ctx, &host);	/* for the current drivers; optional */
+	if (o->c.json) {
+		json_object *root = json_object_new_object(), *arr = json_object_new_array();
+		for (i = 0; i < vfk_journal_count(j); i++) {
+			const struct vfk_journal_entry *e = vfk_journal_get(j, i);
+			json_object *d = json_object_new_object();
+			char now[64];
+			driver_now(host, e->address, now, sizeof(now));
+			json_object_object_add(d, "address", json_object_new_string(e->address));
+			json_object_object_add(d, "state", json_object_new_string(e->state ? "bound" : "pending"));
+			json_object_object_add(d, "driver", json_object_new_string(now));
+			json_object_object_add(d, "original_driver", *e->driver ? json_object_new_string(e->driver) : NULL);
+			json_object_object_add(d, "original_override", *e->override ? json_object_new_string(e->override) : NULL);
+			json_object_object_add(d, "owner", json_object_new_string(e->owner));
+			json_object_object_add(d, "since", json_object_new_int64(e->since));
+			json_object_array_add(arr, d);
+		}
+		json_object_object_add(root, "held", arr);
+		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+	} else if (vfk_journal_count(j) == 0) {
+		printf("vfiokit holds no devices\n");
+	} else {
+		printf("%-13s %-8s %-12s %-14s %-14s %s\n", "DEVICE", "STATE", "DRIVER", "ORIGINAL",
+		       "OWNER", "SINCE");
+		for (i = 0; i < vfk_journal_count(j); i++) {
+			const struct vfk_journal_entry *e = vfk_journal_get(j, i);
+			char now[64], since[32];
+			time_t t = (time_t)e->since;
+			struct tm tm;
+			driver_now(host, e->address, now, sizeof(now));
+			strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+			printf("%-13s %-8s %-12s %-14s %-14s %s\n", e->address,
+			       e->state ? "bound" : "pending", now, *e->driver ? e->driver : "(none)",
+			       e->owner, since);
+		}
+	}
+	vfk_host_unref(host);
+	vfk_journal_free(j);
+	vfk_ctx_unref(ctx);
+	return EXIT_OK;
+}
+
+static int cmd_persist(struct bind_opts *o, char **args, int nargs, bool add)
+{
+	struct vfk_ctx *ctx;
+	struct vfk_host *host = NULL;
+	int i, r;
+
+	if (nargs == 0)
+		die(EXIT_USAGE, "%s: name the devices", add ? "persist" : "unpersist");
+	for (i = 0; i < nargs; i++) {
+		struct vfk_pci_addr a;
+		if (vfk_pci_addr_parse(args[i], &a) < 0)
+			die(EXIT_USAGE, "'%s' is not a PCI address ([DDDD:]BB:DD.F)", args[i]);
+	}
+	if (geteuid() != 0 && (!o->c.sysroot || !strcmp(o->c.sysroot, "/")))
+		die(EXIT_FAILURE_OP, "%s writes /etc/vfiokit: run it as root",
+		    add ? "persist" : "unpersist");
+	ctx = common_ctx_new(&o->c);
+	if (add)
+		host = common_host_scan(ctx);
+	for (i = 0; i < nargs; i++) {
+		if (add) {
+			struct vfk_device *d;
+			if (vfk_host_find_device(host, args[i], &d) < 0)
+				die(EXIT_NOT_SO, "no PCI device %s on this host", args[i]);
+			r = vfk_persist_add(host, d);
+		} else {
+			r = vfk_persist_remove(ctx, args[i]);
+			if (r == -ENOENT)
+				die(EXIT_NOT_SO, "%s is not persisted", args[i]);
+		}
+		if (r < 0)
+			die_errno(EXIT_FAILURE_OP, r, "%s %s", add ? "persist" : "unpersist", args[i]);
+		if (!o->c.quiet)
+			printf("%s %s\n", args[i], add ? "will be bound to vfio-pci at boot"
+						       : "no longer bound at boot");
+	}
+	vfk_host_unref(host);
+	vfk_ctx_unref(ctx);
+	return EXIT_OK;
+}
+
+static int cmd_persisted(struct bind_opts *o)
+{
+	struct vfk_ctx *ctx = common_ctx_new(&o->c);
+	char **list;
+	size_t n, i;
+	int r;
+
+	r = vfk_persist_list(ctx, &list, &n);
+	if (r < 0)
+		die_errno(EXIT_FAILURE_OP, r, "reading /etc/vfiokit/vfio-bind.conf");
+	for (i = 0; i < n; i++) {
+		puts(list[i]);
+		free(list[i]);
+	}
+	free(list);
+	vfk_ctx_unref(ctx);
+	return EXIT_OK;
+}
+
+/*
+ * Called by udev for every PCI device that appears (udev/60-vfiokit.rules):
+ * prints VFIOKIT_PERSIST=1 for persisted devices so the rule sets
+ * driver_override before the native driver's module loads. With --rebind it
+ * moves a device that a built-in driver took first.
+ */
+static int cmd_udev_hook(struct bind_opts *o, char **args, int nargs)
+{
+	struct vfk_ctx *ctx;
+	int r;
+
+	if (nargs != 1)
+		die(EXIT_USAGE, "udev-hook: needs exactly one device address");
+	ctx = common_ctx_new(&o->c);
+	r = vfk_persist_contains(ctx, args[0]);
+	if (r < 0)
+		die_errno(EXIT_FAILURE_OP, r, "udev-hook %s", args[0]);
+	if (r == 1) {
+		printf("VFIOKIT_PERSIST=1\n");
+		if (o->rebind) {
+			struct vfk_host *host = common_host_scan(ctx);
+			struct vfk_bind *b;
+			struct vfk_device *d;
+			if (vfk_host_find_device(host, args[0], &d) == 0 &&
+			    (!vfk_device_get_driver(d) || strcmp(vfk_device_get_driver(d), "vfio-pci")) &&
+			    vfk_bind_new(host, "boot", VFK_BIND_INCLUDE_SHARED, &b) == 0) {
+				vfk_bind_add_device(b, d);
+				if (vfk_bind_commit(b) < 0)
+					warnx_("udev-hook: %s", vfk_bind_get_error(b));
+				vfk_bind_free(b);
+			}
+			vfk_host_unref(host);
+		}
+	}
+	vfk_ctx_unref(ctx);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_GPU = 0x100, OPT_GROUP, OPT_SHARED, OPT_FORCE, OPT_SINGLE, OPT_TIMEOUT,
+	       OPT_OWNER, OPT_ALL, OPT_REBIND };
+	static const struct option longopts[] = {
+		{ "gpu", required_argument, NULL, OPT_GPU },
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "include-shared", no_argument, NULL, OPT_SHARED },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "single-gpu", no_argument, NULL, OPT_SINGLE },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "owner", required_argument, NULL, OPT_OWNER },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "rebind", no_argument, NULL, OPT_REBIND },
+		COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bind_opts o = { .timeout_ms = 10000 };
+	const char *cmd;
+	char *end;
+	long v;
+	int c;
+
+	common_init(argc, argv);
+	/* GNU getopt permutes: options may come before or after the command */
+	while ((c = getopt_long(argc, argv, "n" COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if (common_parse_option(c, &o.c, usage))
+			continue;
+		switch (c) {
+		case OPT_GPU: {
+			struct vfk_pci_addr a;
+			if (vfk_pci_addr_parse(optarg, &a) < 0)
+				die(EXIT_USAGE, "--gpu: '%s' is not a PCI address ([DDDD:]BB:DD.F)", optarg);
+			if (o.ngpus == 64)
+				die(EXIT_USAGE, "too many --gpu options");
+			o.gpus[o.ngpus++] = optarg;
+			break;
+		}
+		case OPT_GROUP:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 0 || v > 0x7fffffff)
+				die(EXIT_USAGE, "--group: '%s' is not a group number", optarg);
+			if (o.ngroups == 64)
+				die(EXIT_USAGE, "too many --group options");
+			o.groups[o.ngroups++] = v;
+			break;
+		case OPT_SHARED: o.flags |= VFK_BIND_INCLUDE_SHARED; break;
+		case OPT_FORCE: o.flags |= VFK_BIND_FORCE; break;
+		case OPT_SINGLE: o.flags |= VFK_BIND_SINGLE_GPU; break;
+		case 'n': o.flags |= VFK_BIND_DRY_RUN; break;
+		case OPT_TIMEOUT:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v <= 0 || v > 3600000)
+				die(EXIT_USAGE, "--timeout: '%s' is not a number of milliseconds", optarg);
+			o.timeout_ms = (unsigned int)v;
+			break;
+		case OPT_OWNER: o.owner = optarg; break;
+		case OPT_ALL: o.all = true; break;
+		case OPT_REBIND: o.rebind = true; break;
+		default:
+			usage_hint();
+		}
+	}
+	if (optind >= argc)
+		die(EXIT_USAGE, "no command given (bind, restore, status, persist, unpersist, persisted)");
+	cmd = argv[optind++];
+	argv += optind;
+	argc -= optind;
+	if (!strcmp(cmd, "bind"))
+		return cmd_bind(&o, argv, argc);
+	if (!strcmp(cmd, "restore"))
+		return cmd_restore(&o, argv, argc);
+	if (!strcmp(cmd, "status")) {
+		if (argc)
+			die(EXIT_USAGE, "status takes no arguments");
+		return cmd_status(&o);
+	}
+	if (!strcmp(cmd, "persist"))
+		return cmd_persist(&o, argv, argc, true);
+	if (!strcmp(cmd, "unpersist"))
+		return cmd_persist(&o, argv, argc, false);
+	if (!strcmp(cmd, "persisted"))
+		return cmd_persisted(&o);
+	if (!strcmp(cmd, "udev-hook"))
+		return cmd_udev_hook(&o, argv, argc);
+	die(EXIT_USAGE, "unknown command '%s' (bind, restore, status, persist, unpersist, persisted)", cmd);
+}
