@@ -13,6 +13,7 @@ INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 UDEVDIR ?= /usr/lib/udev
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 
 BUILD ?= build
@@ -62,6 +63,12 @@ $(BUILD)/%.o: %.c lib/vfiokit.h lib/internal.h lib/macro.h
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden -MMD -c -o $@ $<
+
+# Tests build paths from fixture roots of unknown length; truncation there is checked at run time.
+$(BUILD)/tests/%.o: tests/%.c lib/vfiokit.h tests/harness.h
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-format-truncation -Itests -MMD -c -o $@ $<
 
 $(BUILD)/%.pic.o: %.c lib/vfiokit.h lib/internal.h lib/macro.h
 	@mkdir -p $(dir $@)
@@ -136,10 +143,14 @@ install: all
 	install -m 644 $(BUILD)/vfiokit.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	for m in $(MAN_OUT); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -d $(DESTDIR)$(UDEVDIR)/rules.d $(DESTDIR)$(SYSCONFDIR)/modprobe.d
+	sed 's|@BINDIR@|$(BINDIR)|g' udev/60-vfiokit.rules > $(DESTDIR)$(UDEVDIR)/rules.d/60-vfiokit.rules
+	install -m 644 udev/vfiokit-modprobe.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/vfiokit.conf
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libvfiokit.* \
-		$(DESTDIR)$(INCDIR)/vfiokit.h $(DESTDIR)$(PKGCONFIGDIR)/vfiokit.pc
+		$(DESTDIR)$(INCDIR)/vfiokit.h $(DESTDIR)$(PKGCONFIGDIR)/vfiokit.pc \
+		$(DESTDIR)$(UDEVDIR)/rules.d/60-vfiokit.rules $(DESTDIR)$(SYSCONFDIR)/modprobe.d/vfiokit.conf
 	for m in $(MAN_OUT); do n=$${m##*/}; s=$${n##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$n; done
 
 clean:

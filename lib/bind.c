@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "console.h"
 #include "guards.h"
 #include "journal.h"
 
@@ -572,6 +573,21 @@ static int bind_one(struct vfk_bind *b, struct waiter *w, struct bind_item *it)
 	return 0;
 }
 
+/* --single-gpu with the console GPU among the devices: consoles must let go. */
+static bool needs_console_release(const struct vfk_bind *b)
+{
+	size_t i;
+
+	if (!(b->flags & VFK_BIND_SINGLE_GPU))
+		return false;
+	for (i = 0; i < b->nitems; i++) {
+		const struct vfk_gpu *g = gpu_for(b->host, b->items[i].dev);
+		if (g && (g->console_in_use || g->only_gpu))
+			return true;
+	}
+	return false;
+}
+
 static int dry_hook(void *data, const char *path, const char *value)
 {
 	struct vfk_ctx *ctx = data;
@@ -649,6 +665,15 @@ int vfk_bind_commit(struct vfk_bind *b)
 		goto rollback_journal;
 	}
 
+	if (needs_console_release(b)) {
+		r = console_release(ctx);
+		if (r < 0) {
+			fail(b, -r, "releasing the host console failed: %s", strerror(-r));
+			console_reattach(ctx);
+			i = 0;
+			goto rollback;
+		}
+	}
 	for (i = 0; i < b->nitems; i++) {
 		r = bind_one(b, &w, &b->items[i]);
 		if (r < 0)
@@ -692,6 +717,8 @@ rollback:
 		else
 			it->touched = false;
 	}
+	if (needs_console_release(b))
+		console_reattach(ctx);
 rollback_journal:
 	for (i = 0; i < b->nitems; i++)
 		if (!b->items[i].touched)
@@ -793,6 +820,14 @@ int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, uns
 	if (r < 0 && !first) {
 		first = r;
 		snprintf(errbuf, errsize, "cannot update the binding journal: %s", strerror(-r));
+	}
+	/* consoles come back once no device vfiokit holds might still need them gone */
+	if (j->n == 0) {
+		r = console_reattach(ctx);
+		if (r < 0 && !first) {
+			first = r;
+			snprintf(errbuf, errsize, "re-attaching the host console failed: %s", strerror(-r));
+		}
 	}
 out:
 	vfk_journal_free(j);

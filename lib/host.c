@@ -191,6 +191,7 @@ static void sb_free(struct sbuf *b)
 {
 	free(b->s);
 	b->s = NULL;
+	b->len = b->cap = 0;
 }
 
 /* Store a result; takes ownership of @detail and @fix. */
@@ -637,8 +638,26 @@ static void fix_firmware_iommu(struct sbuf *fix, enum cpu_vendor v)
 	}
 }
 
-static void check_iommu(struct probe *p, struct check_impl *c)
+enum acpi_iommu {
+	ACPI_UNKNOWN = 0,	/* no ACPI tables directory to look at */
+	ACPI_NO_TABLE,
+	ACPI_TABLE,
+};
+
+static enum acpi_iommu acpi_iommu_table(int sysfd)
 {
+	if (sysfd < 0 || !vfk_exists_at(sysfd, "firmware/acpi/tables"))
+		return ACPI_UNKNOWN;
+	/* the tables are mode 0400, but their names can be seen by anyone */
+	if (vfk_exists_at(sysfd, "firmware/acpi/tables/DMAR") ||
+	    vfk_exists_at(sysfd, "firmware/acpi/tables/IVRS"))
+		return ACPI_TABLE;
+	return ACPI_NO_TABLE;
+}
+
+static void check_iommu(struct probe *p, struct check_impl *c, int sysfd)
+{
+	enum acpi_iommu acpi = acpi_iommu_table(sysfd);
 	struct sbuf fix = { .p = p };
 	char units[MAX_UNITS_SHOWN * 66] = "";
 	size_t i, shown = p->n_units > 0 ? (size_t)(p->n_units < MAX_UNITS_SHOWN ? p->n_units : MAX_UNITS_SHOWN) : 0;
@@ -694,7 +713,14 @@ static void check_iommu(struct probe *p, struct check_impl *c)
 		}
 		if (off[0])
 			sb_printf(&fix, "remove %s from the kernel command line (see cmdline for the exact edit)\n", off);
-		fix_firmware_iommu(&fix, p->vendor);
+		/* the firmware describes its IOMMU in an ACPI table (DMAR on Intel,
+		 * IVRS on AMD); without one, it is off in the firmware setup */
+		if (acpi != ACPI_TABLE && p->hypervisor)
+			sb_printf(&fix, "this host is a virtual machine without a virtual IOMMU: give it one on the outer host\n"
+				  "  QEMU: -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on\n"
+				  "  libvirt: <iommu model='intel'><driver intremap='on' caching_mode='on'/></iommu> and <ioapic driver='qemu'/>\n");
+		else if (acpi != ACPI_TABLE)
+			fix_firmware_iommu(&fix, p->vendor);
 		if (p->vendor == VENDOR_AMD)
 			sb_printf(&fix, "the kernel turns the AMD IOMMU on by itself once the firmware enables it\n");
 		else if (!cmdline_has_value(p, "intel_iommu", "on"))
@@ -703,7 +729,13 @@ static void check_iommu(struct probe *p, struct check_impl *c)
 		sb_printf(&fix, "reboot");
 		set_result(c, VFK_CHECK_FAIL,
 			   xasprintf(p, "no IOMMU groups and no IOMMU units: IOMMU off (%s)",
-				     off[0] ? off : "firmware setting or kernel default"),
+				     off[0] ? off :
+				     acpi == ACPI_TABLE ? (p->vendor == VENDOR_AMD ?
+							   "firmware has an IVRS table, the kernel did not enable it" :
+							   "firmware has a DMAR table, the kernel did not enable it") :
+				     acpi == ACPI_NO_TABLE && p->hypervisor ? "no ACPI DMAR/IVRS table: this virtual machine has no virtual IOMMU" :
+				     acpi == ACPI_NO_TABLE ? "no ACPI DMAR/IVRS table: disabled in the firmware setup" :
+				     "firmware setting or kernel default"),
 			   sb_take(&fix));
 	}
 }
@@ -1383,6 +1415,17 @@ static void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, in
 		return;
 	}
 	if (total_nr > 0 && total_free > 0) {
+		/* name only the sizes that have pages */
+		sb_free(&det);
+		for (i = 0; i < n; i++) {
+			char sz[32];
+
+			if (!sizes[i].nr)
+				continue;
+			fmt_pagesize(sz, sizeof(sz), sizes[i].kb);
+			sb_printf(&det, "%s%ld x %s (%ld free)", det.len ? ", " : "", sizes[i].nr, sz,
+				  sizes[i].free);
+		}
 		set_result(c, VFK_CHECK_PASS, sb_take(&det), NULL);
 		return;
 	}
@@ -1665,7 +1708,7 @@ int vfk_checks_run(struct vfk_ctx *ctx, struct vfk_checks **out)
 
 	check_cpu_virt(&p, &checks->c[CHK_CPU_VIRT]);
 	check_kvm(&p, &checks->c[CHK_KVM], devfd, sysfd);
-	check_iommu(&p, &checks->c[CHK_IOMMU]);
+	check_iommu(&p, &checks->c[CHK_IOMMU], sysfd);
 	check_cmdline(&p, &checks->c[CHK_CMDLINE], topfd);
 	check_irq_remap(&p, &checks->c[CHK_IRQ_REMAP], procfd, sysfd);
 	check_vfio_modules(&p, &checks->c[CHK_VFIO_MODULES], procfd, sysfd, topfd);

@@ -317,6 +317,14 @@ VFK_API const struct vfk_check *vfk_checks_get(const struct vfk_checks *checks, 
 VFK_API enum vfk_check_status vfk_checks_worst(const struct vfk_checks *checks);
 VFK_API const char *vfk_check_status_to_string(enum vfk_check_status s);
 
+/* ------------------------------------------------ mediated devices, SR-IOV */
+/* (vfio-mdev: owned by the vGPU/SR-IOV work; add declarations inside this section) */
+/* ------------------------------------------------ end mediated devices, SR-IOV */
+
+/* ------------------------------------------- topology, profiles, VM plans */
+/* (vfio-vm plan/gen: owned by the plan work; add declarations inside this section) */
+/* ------------------------------------------- end topology, profiles, VM plans */
+
 #ifdef __cplusplus
 }
 #endif

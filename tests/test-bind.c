@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Binding transactions on fixture hosts, with tests/ksim.c playing the kernel. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "ksim.h"
+#include "vfiokit.h"
+
+struct env {
+	char *root;
+	struct ksim k;
+	struct vfk_ctx *ctx;
+	struct vfk_host *host;
+};
+
+static bool env_open(struct env *e, const char *fixture)
+{
+	memset(e, 0, sizeof(*e));
+	e->root = fixture_host(fixture);
+	if (!e->root)
+		return false;
+	ksim_init(&e->k, e->root);
+	if (vfk_ctx_new(e->root, &e->ctx) < 0)
+		return false;
+	vfk_ctx_set_write_hook(e->ctx, ksim_hook, &e->k);
+	return vfk_host_scan(e->ctx, &e->host) == 0;
+}
+
+static void env_rescan(struct env *e)
+{
+	vfk_host_unref(e->host);
+	e->host = NULL;
+	vfk_host_scan(e->ctx, &e->host);
+}
+
+static void env_close(struct env *e)
+{
+	vfk_host_unref(e->host);
+	vfk_ctx_unref(e->ctx);
+	free(e->root);
+}
+
+static struct vfk_gpu *gpu_at(struct vfk_host *h, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < vfk_host_gpu_count(h); i++)
+		if (!strcmp(vfk_device_get_address(vfk_gpu_get_device(vfk_host_gpu(h, i))), addr))
+			return vfk_host_gpu(h, i);
+	return NULL;
+}
+
+static int bind_gpu(struct env *e, const char *addr, unsigned int flags, char *err, size_t size)
+{
+	struct vfk_bind *b;
+	struct vfk_gpu *g = gpu_at(e->host, addr);
+	int r;
+
+	if (!g)
+		return -ENODEV;
+	r = vfk_bind_new(e->host, "test", flags, &b);
+	if (r < 0)
+		return r;
+	vfk_bind_set_timeout(b, 300);
+	vfk_bind_add_gpu(b, g);
+	r = vfk_bind_commit(b);
+	if (err)
+		snprintf(err, size, "%s", vfk_bind_get_error(b) ? vfk_bind_get_error(b) : "");
+	vfk_bind_free(b);
+	return r;
+}
+
+static const char *drv(struct env *e, const char *addr)
+{
+	static char buf[4][64];
+	static int n;
+
+	n = (n + 1) % 4;
+	return ksim_driver(e->root, addr, buf[n], sizeof(buf[n]));
+}
+
+static const char *ovr(struct env *e, const char *addr)
+{
+	static char buf[64];
+
+	return ksim_override(e->root, addr, buf, sizeof(buf));
+}
+
+static bool exists(struct env *e, const char *rel)
+{
+	char p[4096];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", e->root, rel);
+	return lstat(p, &st) == 0;
+}
+
+static size_t journal_entries(struct env *e)
+{
+	struct vfk_journal *j;
+	size_t n;
+
+	if (vfk_journal_load(e->ctx, &j) < 0)
+		return (size_t)-1;
+	n = vfk_journal_count(j);
+	vfk_journal_free(j);
+	return n;
+}
+
+static void write_file(struct env *e, const char *rel, const char *text)
+{
+	char p[4096];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", e->root, rel);
+	f = fopen(p, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void make_link(struct env *e, const char *rel, const char *target)
+{
+	char p[4096];
+
+	snprintf(p, sizeof(p), "%s/%s", e->root, rel);
+	unlink(p);
+	if (symlink(target, p) < 0)
+		test_fail_(__FILE__, __LINE__, "symlink %s failed", p);
+}
+
+static void mkdirs(struct env *e, const char *rel)
+{
+	char p[4096], *s;
+
+	snprintf(p, sizeof(p), "%s/%s", e->root, rel);
+	for (s = p + strlen(e->root) + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	mkdir(p, 0755);
+}
+
+/* ----------------------------------------------------------------- tests */
+
+TEST(bind_gpu_moves_every_function_to_vfio_pci, "both functions of the dGPU end on vfio-pci, "
+     "the group node appears and the journal records the original drivers")
+{
+	struct env e;
+	char err[512];
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	CHECK_INT(bind_gpu(&e, "0000:01:00.0", 0, err, sizeof(err)), 0);
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "vfio-pci");
+	CHECK_STREQ(drv(&e, "0000:01:00.1"), "vfio-pci");
+	CHECK_STREQ(ovr(&e, "0000:01:00.0"), "vfio-pci");
+	CHECK(exists(&e, "dev/vfio/9"));
+	{
+		struct vfk_journal *j;
+		REQUIRE(vfk_journal_load(e.ctx, &j) == 0);
+		REQUIRE(vfk_journal_count(j) == 2);
+		CHECK_STREQ(vfk_journal_get(j, 0)->address, "0000:01:00.0");
+		CHECK_STREQ(vfk_journal_get(j, 0)->driver, "nvidia");
+		CHECK_STREQ(vfk_journal_get(j, 1)->driver, "snd_hda_intel");
+		CHECK_INT(vfk_journal_get(j, 0)->state, 1);
+		CHECK_STREQ(vfk_journal_get(j, 0)->owner, "test");
+		vfk_journal_free(j);
+	}
+	/* the host's other devices are untouched */
+	CHECK_STREQ(drv(&e, "0000:00:02.0"), "i915");
+	CHECK_STREQ(drv(&e, "0000:00:1f.3"), "snd_hda_intel");
+	env_close(&e);
+}
+
+TEST(bind_writes_in_kernel_order_after_journal, "journal first, then per device "
+     "driver_override, unbind from the old driver, drivers_probe — in that order")
+{
+	struct env e;
+	static const char *const want[] = {
+		"run/vfiokit/journal <- (file)",
+		"sys/bus/pci/devices/0000:01:00.0/driver_override <- vfio-pci",
+		"sys/bus/pci/drivers/nvidia/unbind <- 0000:01:00.0",
+		"sys/bus/pci/drivers_probe <- 0000:01:00.0",
+		"sys/bus/pci/devices/0000:01:00.1/driver_override <- vfio-pci",
+		"sys/bus/pci/drivers/snd_hda_intel/unbind <- 0000:01:00.1",
+		"sys/bus/pci/drivers_probe <- 0000:01:00.1",
+		"run/vfiokit/journal <- (file)",
+	};
+	size_t i;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	REQUIRE(bind_gpu(&e, "0000:01:00.0", 0, NULL, 0) == 0);
+	CHECK_INT(e.k.nlog, (sizeof(want) / sizeof(want[0])));
+	for (i = 0; i < (sizeof(want) / sizeof(want[0])) && i < (size_t)e.k.nlog; i++)
+		CHECK_STREQ(e.k.log[i], want[i]);
+	env_close(&e);
+}
+
+TEST(failure_at_every_write_rolls_back_every_device, "a 2-device bind fails at write 1, 2, "
+     "... N in turn; each time both devices end on their original drivers, overrides cleared, "
+     "journal empty, no /dev/vfio node")
+{
+	struct env e;
+	int total, n;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	REQUIRE(bind_gpu(&e, "0000:01:00.0", 0, NULL, 0) == 0);
+	total = e.k.writes;
+	env_close(&e);
+	REQUIRE(total >= 7);
+	for (n = 1; n <= total; n++) {
+		char err[512];
+		int r;
+		REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+		e.k.fail_at = n;
+		r = bind_gpu(&e, "0000:01:00.0", 0, err, sizeof(err));
+		if (r == 0)
+			test_fail_(__FILE__, __LINE__, "bind succeeded although write %d failed", n);
+		if (!err[0])
+			test_fail_(__FILE__, __LINE__, "write %d: no error message", n);
+		if (strcmp(drv(&e, "0000:01:00.0"), "nvidia") || strcmp(drv(&e, "0000:01:00.1"), "snd_hda_intel"))
+			test_fail_(__FILE__, __LINE__, "write %d failed: drivers now %s/%s (%s)", n,
+				   drv(&e, "0000:01:00.0"), drv(&e, "0000:01:00.1"), err);
+		if (ovr(&e, "0000:01:00.0")[0] || ovr(&e, "0000:01:00.1")[0])
+			test_fail_(__FILE__, __LINE__, "write %d failed: override left behind", n);
+		/* the last write is the journal's final update: if the journal could not be
+		 * cleaned either, restore must still find the devices' originals */
+		if (journal_entries(&e) != 0 && n != total)
+			test_fail_(__FILE__, __LINE__, "write %d failed: journal not empty", n);
+		if (exists(&e, "dev/vfio/9"))
+			test_fail_(__FILE__, __LINE__, "write %d failed: /dev/vfio/9 left", n);
+		env_close(&e);
+	}
+}
+
+TEST(restore_returns_devices_to_original_drivers, "restore --all after a bind puts nvidia and "
+     "snd_hda_intel back, clears driver_override and empties the journal")
+{
+	struct env e;
+	char err[256];
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	REQUIRE(bind_gpu(&e, "0000:01:00.0", 0, NULL, 0) == 0);
+	CHECK_INT(vfk_restore(e.ctx, NULL, 0, 0, err, sizeof(err)), 0);
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "nvidia");
+	CHECK_STREQ(drv(&e, "0000:01:00.1"), "snd_hda_intel");
+	CHECK_STREQ(ovr(&e, "0000:01:00.0"), "");
+	CHECK_INT(journal_entries(&e), 0);
+	CHECK(!exists(&e, "dev/vfio/9"));
+	env_close(&e);
+}
+
+TEST(restore_of_one_address_leaves_others_held, "restore ADDR only touches that device")
+{
+	struct env e;
+	char err[256];
+	const char *one[] = { "01:00.1" };
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	REQUIRE(bind_gpu(&e, "0000:01:00.0", 0, NULL, 0) == 0);
+	CHECK_INT(vfk_restore(e.ctx, one, 1, 0, err, sizeof(err)), 0);
+	CHECK_STREQ(drv(&e, "0000:01:00.1"), "snd_hda_intel");
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "vfio-pci");
+	CHECK_INT(journal_entries(&e), 1);
+	env_close(&e);
+}
+
+TEST(restore_of_unheld_address_is_refused, "restore of a device not in the journal is -ENOENT "
+     "with a message naming it")
+{
+	struct env e;
+	char err[256];
+	const char *one[] = { "0000:00:02.0" };
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	CHECK_INT(vfk_restore(e.ctx, one, 1, 0, err, sizeof(err)), -ENOENT);
+	CHECK_CONTAINS(err, "0000:00:02.0");
+	env_close(&e);
+}
+
+TEST(restore_after_binder_killed_midway, "the binder is killed with SIGKILL at each write in "
+     "turn; restore from the journal always brings both devices back")
+{
+	int n;
+
+	for (n = 2; n <= 7; n++) {
+		struct env e;
+		char err[256];
+		pid_t pid;
+		int status;
+
+		REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+		pid = fork();
+		REQUIRE(pid >= 0);
+		if (pid == 0) {
+			e.k.kill_at = n;
+			bind_gpu(&e, "0000:01:00.0", 0, NULL, 0);
+			_exit(0);
+		}
+		waitpid(pid, &status, 0);
+		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		CHECK_INT(vfk_restore(e.ctx, NULL, 0, 0, err, sizeof(err)), 0);
+		if (strcmp(drv(&e, "0000:01:00.0"), "nvidia") || strcmp(drv(&e, "0000:01:00.1"), "snd_hda_intel"))
+			test_fail_(__FILE__, __LINE__, "killed at write %d: after restore drivers are %s/%s",
+				   n, drv(&e, "0000:01:00.0"), drv(&e, "0000:01:00.1"));
+		CHECK_INT(journal_entries(&e), 0);
+		env_close(&e);
+	}
+}
+
+TEST(shared_group_is_refused_naming_blockers, "binding a GPU in a shared chipset group fails "
+     "with -EBUSY and the message lists the other endpoints; nothing is written")
+{
+	struct env e;
+	struct vfk_gpu *g = NULL;
+	struct vfk_bind *b;
+	size_t i;
+
+	REQUIRE(env_open(&e, "shared-chipset"));
+	for (i = 0; i < vfk_host_gpu_count(e.host); i++)
+		if (!vfk_gpu_is_isolated(vfk_host_gpu(e.host, i)) &&
+		    vfk_gpu_blocker_count(vfk_host_gpu(e.host, i)))
+			g = vfk_host_gpu(e.host, i);
+	REQUIRE(g != NULL);
+	REQUIRE(vfk_bind_new(e.host, "test", 0, &b) == 0);
+	vfk_bind_add_gpu(b, g);
+	CHECK_INT(vfk_bind_commit(b), -EBUSY);
+	CHECK_CONTAINS(vfk_bind_get_error(b), vfk_device_get_address(vfk_gpu_blocker(g, 0)));
+	CHECK_CONTAINS(vfk_bind_get_error(b), "--include-shared");
+	CHECK_INT(e.k.writes, 0);
+	vfk_bind_free(b);
+	env_close(&e);
+}
+
+TEST(include_shared_takes_the_whole_group, "with VFK_BIND_INCLUDE_SHARED every endpoint of the "
+     "group goes to vfio-pci, bridges stay")
+{
+	struct env e;
+	struct vfk_gpu *g = NULL;
+	struct vfk_bind *b;
+	size_t i;
+
+	REQUIRE(env_open(&e, "shared-chipset"));
+	for (i = 0; i < vfk_host_gpu_count(e.host); i++)
+		if (vfk_gpu_blocker_count(vfk_host_gpu(e.host, i)))
+			g = vfk_host_gpu(e.host, i);
+	REQUIRE(g != NULL);
+	REQUIRE(vfk_bind_new(e.host, "test", VFK_BIND_INCLUDE_SHARED | VFK_BIND_FORCE, &b) == 0);
+	vfk_bind_set_timeout(b, 300);
+	vfk_bind_add_gpu(b, g);
+	CHECK_INT(vfk_bind_commit(b), 0);
+	for (i = 0; i < vfk_bind_device_count(b); i++) {
+		CHECK(!vfk_device_is_bridge(vfk_bind_device(b, i)));
+		CHECK_STREQ(drv(&e, vfk_device_get_address(vfk_bind_device(b, i))), "vfio-pci");
+	}
+	CHECK(vfk_bind_device_count(b) == vfk_gpu_function_count(g) + vfk_gpu_blocker_count(g));
+	vfk_bind_free(b);
+	env_close(&e);
+}
+
+TEST(root_filesystem_controller_is_guarded, "the NVMe holding / (mountinfo -> dev/block -> PCI "
+     "path) is refused with -EPERM unless forced")
+{
+	struct env e;
+	struct vfk_device *d;
+	struct vfk_bind *b;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	mkdirs(&e, "proc/self");
+	write_file(&e, "proc/self/mountinfo",
+		   "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
+		   "23 22 0:21 / /proc rw - proc proc rw\n");
+	mkdirs(&e, "sys/dev/block");
+	make_link(&e, "sys/dev/block/259:2",
+		  "../../devices/pci0000:00/0000:00:06.0/0000:02:00.0/nvme/nvme0/nvme0n1/nvme0n1p2");
+	REQUIRE(vfk_host_find_device(e.host, "0000:02:00.0", &d) == 0);
+	REQUIRE(vfk_bind_new(e.host, "test", 0, &b) == 0);
+	vfk_bind_add_device(b, d);
+	CHECK_INT(vfk_bind_prepare(b), -EPERM);
+	CHECK_CONTAINS(vfk_bind_get_error(b), "root filesystem");
+	vfk_bind_free(b);
+	REQUIRE(vfk_bind_new(e.host, "test", VFK_BIND_FORCE, &b) == 0);
+	vfk_bind_add_device(b, d);
+	CHECK_INT(vfk_bind_prepare(b), 0);
+	vfk_bind_free(b);
+	env_close(&e);
+}
+
+TEST(default_route_nic_is_guarded, "the NIC behind the default route's interface is refused")
+{
+	struct env e;
+	struct vfk_device *d;
+	struct vfk_bind *b;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	mkdirs(&e, "proc/net");
+	write_file(&e, "proc/net/route",
+		   "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+		   "enp3s0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
+	mkdirs(&e, "sys/class/net/enp3s0");
+	make_link(&e, "sys/class/net/enp3s0/device",
+		  "../../../devices/pci0000:00/0000:00:1c.0/0000:03:00.0");
+	REQUIRE(vfk_host_find_device(e.host, "0000:03:00.0", &d) == 0);
+	REQUIRE(vfk_bind_new(e.host, "test", VFK_BIND_INCLUDE_SHARED, &b) == 0);
+	vfk_bind_add_device(b, d);
+	CHECK_INT(vfk_bind_prepare(b), -EPERM);
+	CHECK_CONTAINS(vfk_bind_get_error(b), "default route (enp3s0)");
+	vfk_bind_free(b);
+	env_close(&e);
+}
+
+TEST(only_gpu_is_refused_without_single_gpu, "the host's only GPU is refused; --single-gpu "
+     "releases consoles and the EFI framebuffer, restore re-attaches them")
+{
+	struct env e;
+	char err[512];
+	const char *gpu;
+	int r;
+
+	REQUIRE(env_open(&e, "single-gpu"));
+	REQUIRE(vfk_host_gpu_count(e.host) >= 1);
+	gpu = vfk_device_get_address(vfk_gpu_get_device(vfk_host_gpu(e.host, 0)));
+	r = bind_gpu(&e, gpu, 0, err, sizeof(err));
+	CHECK_INT(r, -EPERM);
+	CHECK_CONTAINS(err, "only GPU");
+	CHECK_INT(e.k.writes, 0);
+
+	mkdirs(&e, "sys/bus/platform/drivers/efi-framebuffer/efi-framebuffer.0");
+	r = bind_gpu(&e, gpu, VFK_BIND_SINGLE_GPU, err, sizeof(err));
+	CHECK_INT(r, 0);
+	{
+		bool released = false, efifb = false;
+		int i;
+		for (i = 0; i < e.k.nlog; i++) {
+			if (strstr(e.k.log[i], "vtconsole/vtcon1/bind <- 0"))
+				released = true;
+			if (strstr(e.k.log[i], "efi-framebuffer/unbind <- efi-framebuffer.0"))
+				efifb = true;
+		}
+		CHECK(released);
+		CHECK(efifb);
+	}
+	CHECK_STREQ(drv(&e, gpu), "vfio-pci");
+	e.k.nlog = 0;
+	CHECK_INT(vfk_restore(e.ctx, NULL, 0, 0, err, sizeof(err)), 0);
+	{
+		bool rebound = false;
+		int i;
+		for (i = 0; i < e.k.nlog; i++)
+			if (strstr(e.k.log[i], "vtconsole/vtcon1/bind <- 1"))
+				rebound = true;
+		CHECK(rebound);
+	}
+	env_close(&e);
+}
+
+TEST(boot_vga_with_console_is_refused, "the iGPU that drives the console is refused unless "
+     "--single-gpu or --force")
+{
+	struct env e;
+	char err[512];
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	CHECK_INT(bind_gpu(&e, "0000:00:02.0", 0, err, sizeof(err)), -EPERM);
+	CHECK_CONTAINS(err, "boot VGA");
+	CHECK_INT(e.k.writes, 0);
+	env_close(&e);
+}
+
+TEST(device_with_mdevs_is_refused, "a parent with a mediated device instance is refused "
+     "naming the mdev UUID")
+{
+	struct env e;
+	char err[512];
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	mkdirs(&e, "sys/bus/pci/devices/0000:01:00.0/83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
+	env_rescan(&e);
+	CHECK_INT(bind_gpu(&e, "0000:01:00.0", 0, err, sizeof(err)), -EEXIST);
+	CHECK_CONTAINS(err, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
+	env_close(&e);
+}
+
+TEST(already_held_device_is_refused, "binding a device already in the journal is -EALREADY")
+{
+	struct env e;
+	char err[512];
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	REQUIRE(bind_gpu(&e, "0000:01:00.0", 0, NULL, 0) == 0);
+	env_rescan(&e);
+	CHECK_INT(bind_gpu(&e, "0000:01:00.0", 0, err, sizeof(err)), -EALREADY);
+	CHECK_CONTAINS(err, "already held");
+	env_close(&e);
+}
+
+TEST(dry_run_writes_nothing, "VFK_BIND_DRY_RUN reports the writes through progress and leaves "
+     "drivers, overrides and the state directory as they were")
+{
+	struct env e;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	CHECK_INT(bind_gpu(&e, "0000:01:00.0", VFK_BIND_DRY_RUN, NULL, 0), 0);
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "nvidia");
+	CHECK_STREQ(ovr(&e, "0000:01:00.0"), "");
+	CHECK(!exists(&e, "run/vfiokit/journal"));
+	CHECK_INT(e.k.writes, 0);	/* the kernel stand-in saw nothing */
+	env_close(&e);
+}
+
+TEST(concurrent_binder_fails_clearly_on_lock, "while another process holds the lock, bind "
+     "waits its timeout and fails naming the holder")
+{
+	struct env e;
+	char p[4096], err[512];
+	int fd;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	mkdirs(&e, "run/vfiokit");
+	snprintf(p, sizeof(p), "%s/run/vfiokit/lock", e.root);
+	fd = open(p, O_RDWR | O_CREAT, 0600);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, "4242\n", 5) == 5);
+	REQUIRE(flock(fd, LOCK_EX) == 0);
+	if (fork() == 0) {	/* the lock is per open file: test from another process */
+		int r = bind_gpu(&e, "0000:01:00.0", 0, err, sizeof(err));
+		_exit(r == -EWOULDBLOCK && strstr(err, "4242") && !strcmp(drv(&e, "0000:01:00.0"), "nvidia") ? 0 : 1);
+	}
+	{
+		int status;
+		wait(&status);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	close(fd);
+	env_close(&e);
+}
+
+TEST(unbind_timeout_rolls_back_and_names_step, "an unbind that never finishes times out, the "
+     "error names the device and step, and the override is cleared again")
+{
+	struct env e;
+	char err[512];
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	e.k.hang_unbind = 1;
+	CHECK_INT(bind_gpu(&e, "0000:01:00.0", 0, err, sizeof(err)), -ETIMEDOUT);
+	CHECK_CONTAINS(err, "unbinding from nvidia");
+	CHECK_STREQ(ovr(&e, "0000:01:00.0"), "");
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "nvidia");
+	env_close(&e);
+}
+
+TEST(persist_roundtrip_and_udev_hook, "persist writes etc/vfiokit/vfio-bind.conf, contains() "
+     "finds the device, unpersist removes it")
+{
+	struct env e;
+	struct vfk_device *d;
+	char **list;
+	size_t n;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	REQUIRE(vfk_host_find_device(e.host, "01:00.0", &d) == 0);
+	CHECK_INT(vfk_persist_add(e.host, d), 0);
+	CHECK_INT(vfk_persist_contains(e.ctx, "0000:01:00.0"), 1);
+	CHECK_INT(vfk_persist_contains(e.ctx, "0000:01:00.1"), 0);
+	CHECK(exists(&e, "etc/vfiokit/vfio-bind.conf"));
+	REQUIRE(vfk_persist_list(e.ctx, &list, &n) == 0);
+	CHECK_INT(n, 1);
+	if (n == 1)
+		CHECK_STREQ(list[0], "0000:01:00.0");
+	while (n--)
+		free(list[n]);
+	free(list);
+	CHECK_INT(vfk_persist_remove(e.ctx, "01:00.0"), 0);
+	CHECK_INT(vfk_persist_contains(e.ctx, "0000:01:00.0"), 0);
+	CHECK_INT(vfk_persist_remove(e.ctx, "01:00.0"), -ENOENT);
+	env_close(&e);
+}
+
+TEST(malformed_journal_is_an_error_not_a_guess, "a corrupt journal line makes load fail with "
+     "-EINVAL instead of restoring wrong drivers")
+{
+	struct env e;
+	struct vfk_journal *j;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	mkdirs(&e, "run/vfiokit");
+	write_file(&e, "run/vfiokit/journal", "0000:01:00.0 state=bound driver=../../evil\n");
+	vfk_ctx_set_log_priority(e.ctx, 0);
+	CHECK_INT(vfk_journal_load(e.ctx, &j), -EINVAL);
+	env_close(&e);
+}
