@@ -139,8 +139,10 @@ q_gpu() { # ID BUS: GPU-like card, VGA 1234:1111 at fn 0 + HDA 8086:293e (with c
 	  -device "ich9-intel-hda,id=$1-hda,bus=$2,addr=0x0.1" \
 	  -device "hda-duplex,bus=$1-hda.0,audiodev=snd0"
 }
-q_vga() { # ID BUS [ADDR]: display function alone
-	q -device "VGA,id=$1,bus=$2,addr=${3:-0x0}"
+q_boot_vga() { # the host's own display, like an iGPU: VGA 1234:1111 on pcie.0 at 00:01.0,
+	# found first by the firmware, so it is the boot VGA and the GPUs behind root ports are
+	# secondary (the usual passthrough host: iGPU for the console, dGPU for the guest)
+	q -device "VGA,id=igpu,bus=pcie.0,addr=0x1"
 }
 q_nic() { # MODEL ID BUS [ADDR]: a NIC on a hub port (no host networking)
 	VM_NETN=$((VM_NETN + 1))
@@ -192,6 +194,7 @@ vm_run_scenario() {
 	echo >> "$RUN/$name.qemu-cmd"
 
 	echo "=== $name: $SCEN_DESC"
+	: > "$res"
 	t0=$(date +%s.%N)
 	if [ "${VFK_VM_VERBOSE:-0}" = 1 ]; then
 		timeout -k 5 "$tmo" "${cmd[@]}" < /dev/null 2>&1 | tee "$con"
@@ -203,7 +206,7 @@ vm_run_scenario() {
 	t1=$(date +%s.%N)
 	S_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')
 
-	tr -d '\r' < "$res" > "$res.tmp" 2>/dev/null && mv "$res.tmp" "$res"
+	tr -d '\r' < "$res" > "$res.tmp" && mv "$res.tmp" "$res"
 	grep -a -E '^(PASS|FAIL|SKIP|INFO):' "$res" | sed 's/^/  /'
 	S_PASS=$(grep -a -c '^PASS:' "$res")
 	S_FAIL=$(grep -a -c '^FAIL:' "$res")
@@ -216,12 +219,12 @@ vm_run_scenario() {
 		else
 			echo "  FAIL: $name: guest ended without a result (qemu exit $rc); console tail:"
 		fi
-		tr -d '\r' < "$con" | tail -n "${VFK_VM_TAIL:-40}" | sed 's/^/    | /'
+		tr -d '\r' < "$con" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tail -n "${VFK_VM_TAIL:-40}" | sed 's/^/    | /'
 	elif [ "$ok" != "$S_FAIL" ]; then
 		# the guest script counted differently than its lines say (e.g. it died mid-way)
 		echo "  FAIL: $name: GUEST_EXIT=$ok but $S_FAIL FAIL lines; console tail:"
 		S_FAIL=$((S_FAIL + 1))
-		tr -d '\r' < "$con" | tail -n "${VFK_VM_TAIL:-40}" | sed 's/^/    | /'
+		tr -d '\r' < "$con" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tail -n "${VFK_VM_TAIL:-40}" | sed 's/^/    | /'
 	fi
 	echo "--- $name: pass $S_PASS, fail $S_FAIL, skip $S_SKIP in ${S_WALL}s (logs: $RUN/$name.*)"
 }

@@ -91,10 +91,10 @@ mkdir -p "$DEB"
 if [ -f "$KROOT/.ready" ] && [ "${VFK_VM_REFRESH:-0}" != 1 ]; then
 	KV=$(cat "$KROOT/.ready")
 else
-	PKG=$(kernel_pkg)
+	PKG=$(kernel_pkg || true)
 	if [ -z "$PKG" ]; then
 		apt_update || true
-		PKG=$(kernel_pkg)
+		PKG=$(kernel_pkg || true)
 	fi
 	[ -n "$PKG" ] || skip "cannot resolve linux-image-amd64 -> linux-image-6.1.*-amd64 with apt-cache (no Debian 12 package lists?)"
 	KV=${PKG#linux-image-}

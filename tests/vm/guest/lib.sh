@@ -41,6 +41,9 @@ find_devs() { # VENDOR DEVICE [CLASS-PREFIX] -> matching BDFs, sorted (ids as in
 	done
 }
 find_dev() { find_devs "$@" | head -n1; }
+# behind_port VENDOR DEVICE -> first match not on the root bus (a card in a slot, not
+# the boot display that q_boot_vga puts at 0000:00:01.0)
+behind_port() { find_devs "$@" | grep -v '^0000:00:' | head -n1; }
 show() { lspci -nnk -s "$1" 2>/dev/null | sed 's/^/  /'; }
 
 wait_drv() { # BDF DRIVER [SECONDS] -> 0 once the device is bound to DRIVER

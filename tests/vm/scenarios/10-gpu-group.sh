@@ -9,6 +9,7 @@ SCEN_TIMEOUT=360
 SCEN_MEM=1G
 
 scen_qemu() {
+	q_boot_vga
 	q_root_port rp1 0x2
 	q_gpu gpu0 rp1
 	q_root_port rp2 0x3
@@ -29,9 +30,9 @@ kill_points() {
 		return
 	fi
 	for ((k = 1; k <= max; k++)); do
-		strace -qq -o /dev/null -e trace=write,writev,pwrite64 \
+		( strace -qq -o /dev/null -e trace=write,writev,pwrite64 \
 			-e inject=write,writev,pwrite64:signal=KILL:when=$k \
-			"$VB" bind --gpu "$GPU" > /tmp/kill.out 2>&1
+			"$VB" bind --gpu "$GPU" > /tmp/kill.out 2>&1 ) 2> /dev/null
 		rc=$?
 		st="VGA=$(drv "$GPU")/override='$(ovr "$GPU")' HDA=$(drv "$HDA")/override='$(ovr "$HDA")'"
 		if [ $rc -ne 137 ]; then
@@ -60,7 +61,8 @@ kill_points() {
 }
 
 guest_main() {
-	GPU=$(find_dev 0x1234 0x1111) HDA=$(find_dev 0x8086 0x293e) NIC=$(find_dev 0x8086 0x10d3)
+	BOOT=0000:00:01.0
+	GPU=$(behind_port 0x1234 0x1111) HDA=$(find_dev 0x8086 0x293e) NIC=$(find_dev 0x8086 0x10d3)
 	SGPU=$(find_dev 0x1013 0x00b8) SNIC=$(find_dev 0x8086 0x100e) PB=$(find_dev 0x1b36 0x000e)
 	if [ -z "$GPU" ] || [ -z "$HDA" ] || [ -z "$NIC" ] || [ -z "$SGPU" ] || [ -z "$SNIC" ]; then
 		fail "topology: VGA=$GPU HDA=$HDA NIC=$NIC cirrus=$SGPU e1000=$SNIC (a device is missing)"
@@ -68,7 +70,7 @@ guest_main() {
 		return
 	fi
 	G=$(grp "$GPU") SG=$(grp "$SGPU")
-	info "VGA $GPU + HDA $HDA (group $G), NIC $NIC (group $(grp "$NIC")), cirrus $SGPU + e1000 $SNIC behind bridge $PB (group $SG)"
+	info "boot VGA $BOOT (group $(grp $BOOT)), VGA $GPU + HDA $HDA (group $G), NIC $NIC (group $(grp "$NIC")), cirrus $SGPU + e1000 $SNIC behind bridge $PB (group $SG)"
 	for g in $(ls /sys/kernel/iommu_groups | sort -n); do info "group $g: $(group_devs "$g")"; done
 
 	# -- the kernel side of the topology: what the checks below rely on --
@@ -76,9 +78,11 @@ guest_main() {
 	expect "kernel: VGA's group holds exactly its two functions" "$(group_devs "$G")" "$GPU $HDA "
 	check "kernel: NIC $NIC in a group of its own" test "$(group_devs "$(grp "$NIC")")" = "$NIC "
 	expect "kernel: e1000 behind the pcie-pci-bridge shares cirrus' group $SG" "$(grp "$SNIC")" "$SG"
+	expect "kernel: $BOOT is the boot VGA" "$(cat $SYSPCI/$BOOT/boot_vga)" 1
+	expect "kernel: the card $GPU is a secondary GPU" "$(cat $SYSPCI/$GPU/boot_vga)" 0
 
 	coldplug
-	for p in "$GPU=bochs-drm" "$HDA=snd_hda_intel" "$NIC=e1000e" "$SGPU=cirrus" "$SNIC=e1000"; do
+	for p in "$BOOT=bochs-drm" "$GPU=bochs-drm" "$HDA=snd_hda_intel" "$NIC=e1000e" "$SGPU=cirrus" "$SNIC=e1000"; do
 		wait_drv "${p%%=*}" "${p#*=}" 5
 		expect "native driver of ${p%%=*}" "$(drv "${p%%=*}")" "${p#*=}"
 	done
@@ -143,6 +147,18 @@ guest_main() {
 		expect "after the refusal no driver_override on $SGPU" "$(ovr "$SGPU")" ""
 
 		kill_points
+
+		# the boot VGA holds the console: refused unless deliberately taken
+		run_tool /tmp/boot.out vfio-bind bind --gpu "$BOOT"
+		rc=$?
+		check "vfio-bind bind --gpu $BOOT (boot VGA, console) is refused, exit $rc" test $rc = 1
+		expect "after the refusal the boot VGA is still on bochs-drm" "$(drv "$BOOT")" bochs-drm
+		run_tool /tmp/single.out vfio-bind bind --single-gpu --gpu "$BOOT"
+		expect "vfio-bind bind --single-gpu --gpu $BOOT exit status" "$?" 0
+		bound_checks "bind --single-gpu" "$(grp "$BOOT")" "$BOOT"
+		run_tool /tmp/restore3.out vfio-bind restore --all
+		expect "vfio-bind restore --all exit status" "$?" 0
+		restored_checks "restore --all of the boot VGA" "$(grp "$BOOT")" "$BOOT=bochs-drm"
 	else
 		skip "vfio-bind bind --gpu / status --json / restore --all: vfio-bind not built yet"
 		skip "vfio-bind refuses the shared group $SG with blocker $SNIC: vfio-bind not built yet"

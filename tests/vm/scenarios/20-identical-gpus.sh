@@ -8,6 +8,7 @@ SCEN_TIMEOUT=240
 SCEN_MEM=1G
 
 scen_qemu() {
+	q_boot_vga
 	q_root_port rp1 0x2
 	q_gpu gpu0 rp1
 	q_root_port rp2 0x3
@@ -16,7 +17,7 @@ scen_qemu() {
 
 guest_main() {
 	local vgas hdas A B AH BH GA GB
-	vgas=($(find_devs 0x1234 0x1111))
+	vgas=($(find_devs 0x1234 0x1111 | grep -v '^0000:00:'))
 	hdas=($(find_devs 0x8086 0x293e))
 	if [ ${#vgas[@]} != 2 ] || [ ${#hdas[@]} != 2 ]; then
 		fail "topology: want 2 VGA + 2 HDA, got VGA [${vgas[*]}] HDA [${hdas[*]}]"

@@ -10,6 +10,7 @@ SCEN_TIMEOUT=360
 SCEN_MEM=1G
 
 scen_qemu() {
+	q_boot_vga
 	q_root_port rp1 0x2
 	q_gpu gpu0 rp1
 }
@@ -25,7 +26,7 @@ inner_vm() { # BDF... -> inner VM with those devices, console in /tmp/l3.log
 
 guest_main() {
 	local GPU HDA G VB rc t0
-	GPU=$(find_dev 0x1234 0x1111) HDA=$(find_dev 0x8086 0x293e)
+	GPU=$(behind_port 0x1234 0x1111) HDA=$(find_dev 0x8086 0x293e)
 	G=$(grp "$GPU")
 	info "VGA $GPU + HDA $HDA (group $G)"
 
