@@ -467,9 +467,10 @@ int vfk_bind_prepare(struct vfk_bind *b)
 		const char *why;
 
 		if (e) {
+			r = fail(b, EALREADY, "%s is already held by %s (vfio-bind status)",
+				 d->address, e->owner);
 			vfk_journal_free(j);
-			return fail(b, EALREADY, "%s is already held by %s (vfio-bind status)",
-				    d->address, e->owner);
+			return r;
 		}
 		if (!force && (why = guard_host_needs(host, d))) {
 			vfk_journal_free(j);

@@ -161,3 +161,8 @@ bool vfk_ctx_is_live(const struct vfk_ctx *ctx)
 {
 	return streq(ctx->sysroot, "/");
 }
+
+const char *vfk_ctx_get_error(const struct vfk_ctx *ctx)
+{
+	return ctx->error[0] ? ctx->error : NULL;
+}

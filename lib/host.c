@@ -991,7 +991,7 @@ static bool line_has_ir(const char *line, char *which, size_t size)
 		    (n >= 8 && strncmp(w, "INTEL-IR", 8) == 0)) {
 			size_t k = strcspn(w, " \t\n");
 			/* "IR-PCI-MSIX-0000:01:00.0" -> "IR-PCI-MSIX" */
-			const char *dash = w;
+			const char *dash;
 			size_t keep = k;
 			int dashes = 0;
 
@@ -1010,7 +1010,8 @@ static bool line_has_ir(const char *line, char *which, size_t size)
 	return false;
 }
 
-static void check_irq_remap(struct probe *p, struct check_impl *c, int procfd, int sysfd)
+static void check_irq_remap(struct probe *p, struct check_impl *c, int procfd, int sysfd,
+			    int topfd)
 {
 	struct sbuf fix = { .p = p };
 	_cleanup_fclose_ FILE *f = NULL;
@@ -1064,12 +1065,8 @@ static void check_irq_remap(struct probe *p, struct check_impl *c, int procfd, i
 	if (disabled) {
 		const char *const add[] = { NULL };
 		const char *const drop[] = { "intremap=off", "nointremap", NULL };
-		int topfd = vfk_root_open_dir(p->ctx, VFK_ROOT_TOP, NULL);
 
-		sb_printf(&fix, "remove intremap=off / nointremap from the kernel command line\n");
 		fix_cmdline_edit(p, &fix, topfd, add, drop);
-		if (topfd >= 0)
-			close(topfd);
 		set_result(c, VFK_CHECK_WARN,
 			   xasprintf(p, "interrupt remapping disabled on the kernel command line"),
 			   sb_take(&fix));
@@ -1104,8 +1101,16 @@ static void kmod_log_forward(void *data, int priority _unused_, const char *file
 
 	/* libkmod complains loudly about missing index files, which is a
 	 * normal finding here: everything it says is debug output for us. */
-	if (ctx->log_fn && ctx->log_priority >= LOG_DEBUG)
-		ctx->log_fn(ctx->log_data, LOG_DEBUG, file, line, fn, format, args);
+	char msg[512];
+	size_t n;
+
+	if (!ctx->log_fn || ctx->log_priority < LOG_DEBUG)
+		return;
+	vsnprintf(msg, sizeof(msg), format, args);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	vfk_log(ctx, LOG_DEBUG, file, line, fn, "libkmod: %s", msg);
 }
 
 /* The kernel release: proc/sys/kernel/osrelease, else the only directory
@@ -1317,7 +1322,7 @@ static void check_vfio_modules(struct probe *p, struct check_impl *c, int procfd
 		if (streq(blocked, "nomodule"))
 			fix_cmdline_edit(p, &fix, topfd, add, drop);
 		else
-			sb_printf(&fix, "remove the vfio modules from %s= on the kernel command line (GRUB/systemd-boot edit: see cmdline)\nreboot", blocked);
+			sb_printf(&fix, "remove the vfio modules from %s= on the kernel command line (GRUB and systemd-boot edits: see cmdline)\nreboot", blocked);
 		sb_printf(&fix, "\n");
 	}
 	sb_printf(&fix, "load now: modprobe -a%s%s\n", missing, unloaded);
@@ -1435,10 +1440,10 @@ static void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, in
 	guest_gib = mem_kb ? mem_kb / 1048576 / 2 : 8;
 	if (guest_gib < 1)
 		guest_gib = 1;
-	sb_printf(&fix, "reserve huge pages for guest memory (here %lu GiB, half of RAM; one page per 2 MiB or 1 GiB of guest memory):\n",
+	sb_printf(&fix, "reserve huge pages for guest memory, sized here for a %lu GiB guest (half of RAM; scale N to your guest):\n",
 		  guest_gib);
 	if (have_1g)
-		sb_printf(&fix, "  at boot, 1 GiB pages (most reliable): add 'default_hugepagesz=1G hugepagesz=1G hugepages=%lu' to the kernel command line (GRUB/systemd-boot edit: see cmdline)\n",
+		sb_printf(&fix, "  at boot, 1 GiB pages (most reliable): add 'default_hugepagesz=1G hugepagesz=1G hugepages=%lu' to the kernel command line (GRUB and systemd-boot edits: see cmdline)\n",
 			  guest_gib);
 	sb_printf(&fix, "  at runtime, 2 MiB pages: sysctl -w vm.nr_hugepages=%lu\n", guest_gib * 512);
 	sb_printf(&fix, "  keep across reboots: echo 'vm.nr_hugepages = %lu' > /etc/sysctl.d/80-vfio-hugepages.conf",
@@ -1710,7 +1715,7 @@ int vfk_checks_run(struct vfk_ctx *ctx, struct vfk_checks **out)
 	check_kvm(&p, &checks->c[CHK_KVM], devfd, sysfd);
 	check_iommu(&p, &checks->c[CHK_IOMMU], sysfd);
 	check_cmdline(&p, &checks->c[CHK_CMDLINE], topfd);
-	check_irq_remap(&p, &checks->c[CHK_IRQ_REMAP], procfd, sysfd);
+	check_irq_remap(&p, &checks->c[CHK_IRQ_REMAP], procfd, sysfd, topfd);
 	check_vfio_modules(&p, &checks->c[CHK_VFIO_MODULES], procfd, sysfd, topfd);
 	check_hugepages(&p, &checks->c[CHK_HUGEPAGES], sysfd, procfd);
 	check_ovmf(&p, &checks->c[CHK_OVMF], topfd);
@@ -1727,9 +1732,6 @@ int vfk_checks_run(struct vfk_ctx *ctx, struct vfk_checks **out)
 		close(devfd);
 
 	/* a check whose text could not be allocated is not a check */
-	for (i = 0; i < _CHK_MAX && !p.oom; i++)
-		if (!checks->c[i].detail || (checks->c[i].pub.status != VFK_CHECK_PASS && !checks->c[i].fix))
-			p.oom = true;
 	if (p.oom) {
 		vfk_checks_free(checks);
 		return neg_errno(ENOMEM);

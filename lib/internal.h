@@ -21,6 +21,7 @@ enum vfk_root {
 	VFK_ROOT_DEV,		/* <sysroot>/dev */
 	VFK_ROOT_RUN,		/* <sysroot>/run/vfiokit (state, journal, locks) */
 	VFK_ROOT_ETC,		/* <sysroot>/etc/vfiokit (persistent config) */
+	VFK_ROOT_MDEVCTL,	/* <sysroot>/etc/mdevctl.d (mdevctl's defined mdevs) */
 	_VFK_ROOT_MAX,
 };
 
@@ -31,6 +32,8 @@ enum vfk_root {
 #define VFK_SYS_IOMMU_GROUPS	"kernel/iommu_groups"
 #define VFK_SYS_CLASS_IOMMU	"class/iommu"
 #define VFK_SYS_MODULE		"module"
+#define VFK_SYS_CLASS_MDEV_BUS	"class/mdev_bus"
+#define VFK_SYS_MDEV_DEVICES	"bus/mdev/devices"
 
 /* Open a directory below one of the roots (rel may be "" or NULL for the
  * root itself). Returns an O_PATH|O_DIRECTORY-free fd usable with *at(),
@@ -39,6 +42,9 @@ int vfk_root_open_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
 /* Full path string of a place below a root (for libraries that want paths).
  * Returns a malloc'ed string or NULL (errno set). */
 char *vfk_root_path(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
+/* The path of a place below a root on the target host itself, without the
+ * sysroot ("/dev/hugepages"): what VM definitions refer to. malloc'ed or NULL. */
+char *vfk_root_host_path(enum vfk_root root, const char *rel);
 
 /* Read a small file relative to dirfd into buf (NUL-terminated, trailing
  * newlines stripped). Returns the length or a negative errno. */
@@ -71,6 +77,7 @@ struct vfk_ctx {
 	void *write_data;
 	vfk_progress_fn progress_fn;
 	void *progress_data;
+	char error[512];	/* vfk_ctx_get_error() */
 };
 
 /* ---- writes to the host (write.c): every one passes the write hook */
@@ -84,7 +91,14 @@ int vfk_host_write_timeout(struct vfk_ctx *ctx, enum vfk_root root, const char *
 /* Atomically replace a state file below @root, through the hook. */
 int vfk_host_write_file(struct vfk_ctx *ctx, enum vfk_root root, const char *name,
 			const char *data, mode_t mode);
-/* Create <sysroot>/run/vfiokit or <sysroot>/etc/vfiokit when missing. */
+/* Atomically replace @dir/@name below @root (run, etc or mdevctl), creating
+ * @dir (one level) when missing; the hook sees the full path of the file. */
+int vfk_host_write_file_in(struct vfk_ctx *ctx, enum vfk_root root, const char *dir,
+			   const char *name, const char *data, mode_t mode);
+/* Remove the state file @rel below @root; the hook sees @value VFK_WRITE_REMOVE.
+ * Returns 0, 1 when the hook skipped it, or -errno (-ENOENT when absent). */
+int vfk_host_remove_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
+/* Create <sysroot>/run/vfiokit, <sysroot>/etc/vfiokit or <sysroot>/etc/mdevctl.d when missing. */
 int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root);
 bool vfk_ctx_is_live(const struct vfk_ctx *ctx);	/* sysroot is "/" */
 void vfk_progress(struct vfk_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -213,6 +213,7 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 	char cbuf[128];
 	int r;
 
+	ctx->error[0] = '\0';
 	devfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
 	if (devfd < 0)
 		return devfd == -ENOTDIR ? neg_errno(ENOENT) : devfd;

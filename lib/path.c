@@ -19,6 +19,7 @@ static const char *const root_rel[_VFK_ROOT_MAX] = {
 	[VFK_ROOT_DEV] = "dev",
 	[VFK_ROOT_RUN] = "run/vfiokit",
 	[VFK_ROOT_ETC] = "etc/vfiokit",
+	[VFK_ROOT_MDEVCTL] = "etc/mdevctl.d",
 };
 
 static bool rel_is_safe(const char *rel)
@@ -85,6 +86,20 @@ char *vfk_root_path(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
 	}
 	if (asprintf(&s, "%s/%s%s%s", top, root_rel[root],
 		     (rel && *rel && *root_rel[root]) ? "/" : "", rel ? rel : "") < 0)
+		return NULL;
+	return s;
+}
+
+char *vfk_root_host_path(enum vfk_root root, const char *rel)
+{
+	char *s = NULL;
+
+	if ((unsigned)root >= _VFK_ROOT_MAX || !rel_is_safe(rel)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (asprintf(&s, "/%s%s%s", root_rel[root], (rel && *rel && *root_rel[root]) ? "/" : "",
+		     rel ? rel : "") < 0)
 		return NULL;
 	return s;
 }
@@ -233,7 +248,7 @@ int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root)
 {
 	int top, fd;
 
-	if (root != VFK_ROOT_RUN && root != VFK_ROOT_ETC)
+	if (root != VFK_ROOT_RUN && root != VFK_ROOT_ETC && root != VFK_ROOT_MDEVCTL)
 		return neg_errno(EINVAL);
 	fd = root_fd(ctx, root);
 	if (fd >= 0)

@@ -29,8 +29,14 @@ static void __attribute__((noreturn)) pcilib_error(char *msg, ...)
 {
 	va_list ap;
 
+	/* the caller turns this into one line; keep libpci's words for it */
+	if (pci_ctx) {
+		va_start(ap, msg);
+		vsnprintf(pci_ctx->error, sizeof(pci_ctx->error), msg, ap);
+		va_end(ap);
+	}
 	va_start(ap, msg);
-	pcilib_vlog(LOG_ERR, msg, ap);
+	pcilib_vlog(LOG_DEBUG, msg, ap);
 	va_end(ap);
 	if (pci_jmp)
 		longjmp(*pci_jmp, 1);

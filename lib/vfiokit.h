@@ -52,6 +52,10 @@ VFK_API void vfk_ctx_set_log_fn(struct vfk_ctx *ctx, vfk_log_fn fn, void *data);
 VFK_API void vfk_ctx_set_log_priority(struct vfk_ctx *ctx, int priority);
 VFK_API int vfk_ctx_get_log_priority(const struct vfk_ctx *ctx);
 
+/* Detail of the last failure a dependency reported (libpci's own message,
+ * say), or NULL. Valid until the next call into the library. */
+VFK_API const char *vfk_ctx_get_error(const struct vfk_ctx *ctx);
+
 /* Library version, "MAJOR.MINOR.PATCH". */
 VFK_API const char *vfk_version(void);
 
@@ -319,10 +323,389 @@ VFK_API const char *vfk_check_status_to_string(enum vfk_check_status s);
 
 /* ------------------------------------------------ mediated devices, SR-IOV */
 /* (vfio-mdev: owned by the vGPU/SR-IOV work; add declarations inside this section) */
+
+/*
+ * Mediated devices (vGPUs) behind one model, whichever interface the host has:
+ *
+ *  VFK_MDEV_CLASSIC     the kernel's mdev framework. Parents are listed in
+ *                       /sys/class/mdev_bus; each offers types in
+ *                       mdev_supported_types/<id> (name, description,
+ *                       available_instances, device_api). An instance is made by
+ *                       writing a UUID to <id>/create and shows up as
+ *                       /sys/bus/mdev/devices/<uuid> in an IOMMU group of its own;
+ *                       writing 1 to its remove file ends it. A VM takes it as
+ *                       vfio-pci,sysfsdev=<path> (libvirt: hostdev type='mdev').
+ *  VFK_MDEV_NVIDIA_VF   NVIDIA vGPU 17+ on kernels 6.8+: no mdev. Every SR-IOV VF
+ *                       of the GPU has nvidia/creatable_vgpu_types ("ID : NAME"
+ *                       lines) and nvidia/current_vgpu_type (0 = free). The parent
+ *                       is the PF; its types are the union over its free VFs and a
+ *                       type's available_instances is the number of free VFs that
+ *                       can take it now. An instance is a VF with a type set; its id
+ *                       is the VF's address and a VM takes it as a PCI device
+ *                       (vfio-pci,host=ADDR; libvirt hostdev type='pci' managed='no',
+ *                       the VF stays on NVIDIA's VFIO driver).
+ *
+ * Type ids are the kernel's ("nvidia-558", "i915-GVTg_V5_4", "mtty-2"); the
+ * per-VF interface's numeric ids are shown the same way ("nvidia-1414").
+ * Wherever a type is asked for, the id, the name ("GRID T4-2Q", case
+ * insensitive) or the id's part after the driver prefix ("558",
+ * "GVTg_V5_4") is accepted.
+ *
+ * Persistence ("defined" instances) uses mdevctl's own format so the two tools
+ * agree: one JSON file per instance, <sysroot>/etc/mdevctl.d/<parent>/<uuid>,
+ * {"mdev_type": ID, "start": "auto"|"manual", "attrs": [{NAME: VALUE}, ...]}.
+ * Per-VF vGPUs, which mdevctl does not know, use the same schema in
+ * <sysroot>/etc/vfiokit/vgpu/<VF address>.
+ *
+ * Every change goes through the write hook; a removed file shows there with
+ * the value VFK_WRITE_REMOVE.
+ */
+#define VFK_WRITE_REMOVE "(remove)"
+/* Buffer size for an instance id: a UUID or a VF's PCI address. */
+#define VFK_MDEV_ID_SIZE 40
+
+enum vfk_mdev_kind {
+	VFK_MDEV_CLASSIC = 0,
+	VFK_MDEV_NVIDIA_VF = 1,
+};
+/* "mdev", "nvidia-vf" */
+VFK_API const char *vfk_mdev_kind_to_string(enum vfk_mdev_kind kind);
+
+struct vfk_mdevs;		/* one snapshot: parents, their types, instances */
+struct vfk_mdev_parent;		/* owned by its vfk_mdevs */
+struct vfk_mdev_type;		/* owned by its parent */
+struct vfk_mdev_instance;	/* owned by its vfk_mdevs */
+
+/*
+ * Read every parent, type and instance (active in sysfs, or only defined) of
+ * the context's host. A host without any is not an error: counts are 0.
+ * Returns 0 or -ENOMEM. The snapshot does not follow later changes: scan
+ * again after create/remove to see them.
+ */
+VFK_API int vfk_mdevs_scan(struct vfk_ctx *ctx, struct vfk_mdevs **out);
+VFK_API struct vfk_mdevs *vfk_mdevs_ref(struct vfk_mdevs *m);
+VFK_API struct vfk_mdevs *vfk_mdevs_unref(struct vfk_mdevs *m);
+
+/* Parents sorted by name. */
+VFK_API size_t vfk_mdevs_parent_count(const struct vfk_mdevs *m);
+VFK_API struct vfk_mdev_parent *vfk_mdevs_parent(const struct vfk_mdevs *m, size_t i);
+/* By name; for the per-VF interface a VF's address finds its PF. 0 or -ENODEV. */
+VFK_API int vfk_mdevs_find_parent(const struct vfk_mdevs *m, const char *name,
+				  struct vfk_mdev_parent **out);
+/* Instances sorted by parent, then id: active ones and defined ones. */
+VFK_API size_t vfk_mdevs_instance_count(const struct vfk_mdevs *m);
+VFK_API struct vfk_mdev_instance *vfk_mdevs_instance(const struct vfk_mdevs *m, size_t i);
+/* By UUID (any case) or VF address. 0, -EINVAL (malformed) or -ENOENT. */
+VFK_API int vfk_mdevs_find_instance(const struct vfk_mdevs *m, const char *id,
+				    struct vfk_mdev_instance **out);
+/*
+ * A type by id, name or short id on @parent (NULL: any parent; the first
+ * with a free instance wins, else the first). 0 or -ENOENT.
+ */
+VFK_API int vfk_mdevs_find_type(const struct vfk_mdevs *m, const char *parent, const char *type,
+				struct vfk_mdev_type **out);
+
+enum vfk_mdev_pick_flags {
+	VFK_MDEV_PICK_DISPLAY = 1 << 0,	/* only types with a display (vfk_mdev_type_get_heads() > 0) */
+};
+/*
+ * Mode "auto": the smallest type (by framebuffer) with a free instance whose
+ * framebuffer is at least @min_fb_mb (0: any), on @parent or any parent. Ties
+ * go to the type with more free instances, then to the lower parent/id.
+ * Returns 0, -ENODEV (no mediated-device parent at all) or -ENOSPC (none free
+ * that fits).
+ */
+VFK_API int vfk_mdevs_pick_type(const struct vfk_mdevs *m, const char *parent,
+				unsigned int min_fb_mb, unsigned int flags,
+				struct vfk_mdev_type **out);
+
+/*
+ * Does @name (a parent's name, a PF or a VF) offer types now? 0, or -ENODEV
+ * with the reason in @errbuf: no such device, bound to another driver than
+ * its vendor's (vfio-pci, none), the vendor driver without vGPU support,
+ * SR-IOV VFs not enabled; -EINVAL for a malformed name.
+ */
+VFK_API int vfk_mdev_parent_check(struct vfk_ctx *ctx, const char *name, char *errbuf,
+				  size_t errsize);
+
+/* "0000:00:02.0", or a virtual device's name ("mtty"). */
+VFK_API const char *vfk_mdev_parent_get_name(const struct vfk_mdev_parent *p);
+VFK_API enum vfk_mdev_kind vfk_mdev_parent_get_kind(const struct vfk_mdev_parent *p);
+/* Driver bound to the parent ("nvidia", "i915"), or NULL. */
+VFK_API const char *vfk_mdev_parent_get_driver(const struct vfk_mdev_parent *p);
+/* Types sorted by id (numbers in natural order). */
+VFK_API size_t vfk_mdev_parent_type_count(const struct vfk_mdev_parent *p);
+VFK_API struct vfk_mdev_type *vfk_mdev_parent_type(const struct vfk_mdev_parent *p, size_t i);
+/* Per-VF interface: the PF's VFs that carry the vGPU files (0 for classic). */
+VFK_API size_t vfk_mdev_parent_vf_count(const struct vfk_mdev_parent *p);
+
+VFK_API struct vfk_mdev_parent *vfk_mdev_type_get_parent(const struct vfk_mdev_type *t);
+/* "nvidia-231" */
+VFK_API const char *vfk_mdev_type_get_id(const struct vfk_mdev_type *t);
+/* "GRID T4-2Q"; the id when the kernel gives no name. Never NULL. */
+VFK_API const char *vfk_mdev_type_get_name(const struct vfk_mdev_type *t);
+/* As the driver wrote it (may hold newlines), or NULL. */
+VFK_API const char *vfk_mdev_type_get_description(const struct vfk_mdev_type *t);
+/* "vfio-pci" */
+VFK_API const char *vfk_mdev_type_get_device_api(const struct vfk_mdev_type *t);
+VFK_API unsigned int vfk_mdev_type_get_available(const struct vfk_mdev_type *t);
+/* Instances of this type that exist now on the parent. */
+VFK_API unsigned int vfk_mdev_type_get_instance_count(const struct vfk_mdev_type *t);
+/*
+ * Framebuffer in MiB, 0 when unknown: NVIDIA's "framebuffer=" (or the size in
+ * the name, "-2Q" = 2048), GVT-g's low_gm_size + high_gm_size, "N MB" in
+ * other descriptions.
+ */
+VFK_API unsigned int vfk_mdev_type_get_framebuffer_mb(const struct vfk_mdev_type *t);
+/* Display heads: NVIDIA's num_heads, 1 for GVT-g and virtual displays, 0 when none. */
+VFK_API unsigned int vfk_mdev_type_get_heads(const struct vfk_mdev_type *t);
+/* NVIDIA's max_instance, else available + existing instances. */
+VFK_API unsigned int vfk_mdev_type_get_max_instances(const struct vfk_mdev_type *t);
+
+/* UUID (lower case) or VF address. */
+VFK_API const char *vfk_mdev_instance_get_id(const struct vfk_mdev_instance *i);
+VFK_API enum vfk_mdev_kind vfk_mdev_instance_get_kind(const struct vfk_mdev_instance *i);
+VFK_API const char *vfk_mdev_instance_get_parent(const struct vfk_mdev_instance *i);
+VFK_API const char *vfk_mdev_instance_get_type_id(const struct vfk_mdev_instance *i);
+/* The type's name, or its id when unknown. */
+VFK_API const char *vfk_mdev_instance_get_type_name(const struct vfk_mdev_instance *i);
+/* IOMMU group, -1 when not active. */
+VFK_API int vfk_mdev_instance_get_iommu_group(const struct vfk_mdev_instance *i);
+/* sysfs directory on the host itself, without the sysroot ("/sys/bus/mdev/
+ * devices/<uuid>", for QEMU's sysfsdev=; a VF's "/sys/bus/pci/devices/ADDR"),
+ * NULL when not active. */
+VFK_API const char *vfk_mdev_instance_get_sysfs_path(const struct vfk_mdev_instance *i);
+VFK_API bool vfk_mdev_instance_is_active(const struct vfk_mdev_instance *i);
+/* A config file exists (mdevctl's or vfiokit's). */
+VFK_API bool vfk_mdev_instance_is_defined(const struct vfk_mdev_instance *i);
+/* Defined with "start": "auto": created again at boot. */
+VFK_API bool vfk_mdev_instance_is_autostart(const struct vfk_mdev_instance *i);
+
+enum vfk_mdev_flags {
+	VFK_MDEV_DRY_RUN = 1 << 0,	/* report writes through the progress function, change nothing */
+	VFK_MDEV_MANUAL = 1 << 1,	/* define: "start": "manual" (not created at boot) */
+};
+
+/*
+ * Create an instance of @type on @parent, reading the live state (not a
+ * snapshot). @uuid NULL makes a random one (libuuid); the per-VF interface
+ * has no UUIDs and ignores it. For the per-VF interface @parent may be the PF
+ * (the first free VF that can take the type is used) or one VF. The new id is
+ * written to @id (VFK_MDEV_ID_SIZE bytes). Returns 0 or:
+ *   -ENODEV  @parent offers no types (not a parent; not bound to its vendor
+ *            driver; vGPU host driver or SR-IOV VFs missing): @errbuf says which
+ *   -ENOENT  @parent has no such type
+ *   -ENOSPC  the type has no free instance (available_instances 0)
+ *   -EEXIST  an mdev with @uuid exists
+ *   -EINVAL  malformed parent, type or UUID
+ * or the kernel's error. @errbuf gets one line.
+ */
+VFK_API int vfk_mdev_create(struct vfk_ctx *ctx, const char *parent, const char *type,
+			    const char *uuid, unsigned int flags, char *id, char *errbuf,
+			    size_t errsize);
+/* Remove an active instance (UUID or VF address); its definition stays.
+ * 0, -ENOENT, -EINVAL, -ETIMEDOUT (still in use after 10 s) or the kernel's error. */
+VFK_API int vfk_mdev_remove(struct vfk_ctx *ctx, const char *id, unsigned int flags,
+			    char *errbuf, size_t errsize);
+/*
+ * Define an instance so it is created at boot (VFK_MDEV_MANUAL: only on
+ * vfk_mdev_start()). With @parent and @type NULL, @id names an active
+ * instance and its parent and type are recorded; otherwise @id is the UUID to
+ * use (NULL: a new one) or, for the per-VF interface, @parent is the VF. An
+ * existing definition of the same id is replaced, keeping its attrs. The id
+ * is written to @id_out. 0, -ENOENT, -ENODEV, -EINVAL or a write error.
+ */
+VFK_API int vfk_mdev_define(struct vfk_ctx *ctx, const char *id, const char *parent,
+			    const char *type, unsigned int flags, char *id_out, char *errbuf,
+			    size_t errsize);
+/* Drop the definition(s) of @id; an active instance stays. 0 or -ENOENT. */
+VFK_API int vfk_mdev_undefine(struct vfk_ctx *ctx, const char *id, unsigned int flags,
+			      char *errbuf, size_t errsize);
+/* Create a defined instance now and write its attrs; one already active with
+ * the same type is success. 0, -ENOENT (not defined) or create's errors. */
+VFK_API int vfk_mdev_start(struct vfk_ctx *ctx, const char *id, unsigned int flags,
+			   char *errbuf, size_t errsize);
+/* Boot: start every autostart definition whose parent (@parent, or any when
+ * NULL) is present. Returns the number started, or the first error (the rest
+ * are still tried). */
+VFK_API int vfk_mdev_start_defined(struct vfk_ctx *ctx, const char *parent, unsigned int flags,
+				   char *errbuf, size_t errsize);
+
+/* SR-IOV: the VFs of a PF in the snapshot, in VF index order. */
+VFK_API size_t vfk_device_vf_count(const struct vfk_device *pf);
+VFK_API struct vfk_device *vfk_device_vf(const struct vfk_device *pf, size_t i);
+
+enum vfk_sriov_flags {
+	VFK_SRIOV_NO_AUTOPROBE = 1 << 0,	/* sriov_drivers_autoprobe=0 first: VFs come up unbound */
+	VFK_SRIOV_FORCE = 1 << 1,		/* drop VFs vfiokit holds or that carry vGPUs/mdevs */
+	VFK_SRIOV_DRY_RUN = 1 << 2,		/* report writes through the progress function */
+};
+/*
+ * Set the number of enabled VFs of the PF @pf. A new non-zero count is
+ * preceded by 0 when VFs are enabled (the kernel refuses a change between two
+ * non-zero counts). Without VFK_SRIOV_NO_AUTOPROBE, sriov_drivers_autoprobe is
+ * left as it is. Returns 0 or -EINVAL (not an address), -ENODEV (no such
+ * device), -EOPNOTSUPP (not an SR-IOV PF), -ERANGE (over sriov_totalvfs),
+ * -ENOENT (no driver on the PF, or it cannot configure SR-IOV), -EBUSY (a VF
+ * is held by vfiokit or carries a vGPU/mdev) or the kernel's error.
+ */
+VFK_API int vfk_sriov_set_numvfs(struct vfk_ctx *ctx, const char *pf, unsigned int numvfs,
+				 unsigned int flags, char *errbuf, size_t errsize);
+/* sriov_drivers_autoprobe of @pf: 1, 0, or a negative errno. */
+VFK_API int vfk_sriov_get_drivers_autoprobe(struct vfk_ctx *ctx, const char *pf);
+
 /* ------------------------------------------------ end mediated devices, SR-IOV */
 
 /* ------------------------------------------- topology, profiles, VM plans */
 /* (vfio-vm plan/gen: owned by the plan work; add declarations inside this section) */
+
+/*
+ * CPU topology of the host, read from <sysroot>/sys/devices/system/cpu and
+ * .../node: every online CPU with its core (SMT siblings), package, die,
+ * NUMA node and L3 domain (the CPUs sharing a last-level cache: an AMD
+ * CCX/CCD, or a whole Intel package). A value object: free with
+ * vfk_topo_free().
+ */
+struct vfk_topo;
+struct vfk_cpu_info {
+	int cpu;	/* logical CPU number */
+	int core;	/* the core's lowest CPU (SMT siblings share it) */
+	int package;	/* physical_package_id */
+	int die;	/* die_id, 0 when the kernel does not say */
+	int node;	/* NUMA node, 0 when the host has none */
+	int l3;		/* lowest CPU sharing this CPU's L3 cache; the package when unknown */
+};
+/* Returns 0, -ENOENT (no CPU topology under the sysroot) or -ENOMEM. */
+VFK_API int vfk_topo_read(struct vfk_ctx *ctx, struct vfk_topo **out);
+VFK_API void vfk_topo_free(struct vfk_topo *topo);
+/* Online CPUs, sorted by number. */
+VFK_API size_t vfk_topo_cpu_count(const struct vfk_topo *topo);
+VFK_API const struct vfk_cpu_info *vfk_topo_cpu(const struct vfk_topo *topo, size_t i);
+/* Cores (sets of SMT siblings) and the largest number of threads per core. */
+VFK_API size_t vfk_topo_core_count(const struct vfk_topo *topo);
+VFK_API unsigned int vfk_topo_threads_per_core(const struct vfk_topo *topo);
+/* "AuthenticAMD", "GenuineIntel", or "" when /proc/cpuinfo does not say. */
+VFK_API const char *vfk_topo_get_vendor(const struct vfk_topo *topo);
+
+/*
+ * VM profiles: INI files (see vfiokit.ini(5)) saying what a VM should be,
+ * not how. Parsing checks every key and value; on error nothing is returned
+ * and @errbuf (may be NULL) gets one line "FILE:LINE: [SECTION] KEY: what is
+ * wrong". Unknown sections and keys are errors. Relative paths in a profile
+ * are relative to the profile's directory. A value object.
+ */
+struct vfk_profile;
+/* Returns 0, -EINVAL (invalid profile), -ENOENT/-EACCES/... (cannot read
+ * @path) or -ENOMEM. */
+VFK_API int vfk_profile_load(const char *path, struct vfk_profile **out, char *errbuf,
+			     size_t errsize);
+/* The same for INI text; @filename names it in messages and its directory
+ * anchors relative paths (NULL: "<string>" and the working directory). */
+VFK_API int vfk_profile_parse(const char *text, const char *filename, struct vfk_profile **out,
+			      char *errbuf, size_t errsize);
+VFK_API void vfk_profile_free(struct vfk_profile *profile);
+/* Set one key as if it were in the file ("--set"): @key is "SECTION.KEY"
+ * ("vm.memory", "disk.data.path"). Validated like the file; 0 or -EINVAL. */
+VFK_API int vfk_profile_set(struct vfk_profile *profile, const char *key, const char *value,
+			    char *errbuf, size_t errsize);
+/* The value of a key as written (after --set), or NULL when unset. */
+VFK_API const char *vfk_profile_get(const struct vfk_profile *profile, const char *section,
+				    const char *key);
+/* [vm] name (default: the file name without .ini) and the path given. */
+VFK_API const char *vfk_profile_get_name(const struct vfk_profile *profile);
+VFK_API const char *vfk_profile_get_path(const struct vfk_profile *profile);
+
+/* How the guest gets its GPU. */
+enum vfk_gpu_mode {
+	VFK_GPU_MODE_AUTO = 0,
+	VFK_GPU_MODE_PASSTHROUGH,	/* a whole host GPU through vfio-pci */
+	VFK_GPU_MODE_MDEV,		/* a mediated device (vGPU) of a host GPU */
+	VFK_GPU_MODE_VIRTIO,		/* virtio-gpu, 3D through virgl when possible */
+	VFK_GPU_MODE_EMULATED,		/* QXL */
+	VFK_GPU_MODE_NONE,		/* no display device */
+};
+#define VFK_GPU_MODE_COUNT 6
+/* "auto", "passthrough", "mdev", "virtio", "emulated", "none" */
+VFK_API const char *vfk_gpu_mode_to_string(enum vfk_gpu_mode mode);
+
+/*
+ * Looking Glass shared memory for a guest resolution: width x height x 4
+ * bytes, twice (double buffering), plus 10 MiB, rounded up to a power of two,
+ * in MiB (1920x1080 -> 32, 2560x1440 -> 64, 3840x2160 -> 128).
+ */
+VFK_API unsigned int vfk_looking_glass_size_mib(unsigned int width, unsigned int height);
+
+/*
+ * A VM plan: the profile resolved against the host. GPU mode (and why every
+ * other mode was not chosen), vCPU pinning by topology, memory placement and
+ * huge pages, firmware, devices. The plan keeps a reference to @host; the
+ * profile must outlive the plan. Returns 0 or:
+ *   -ENODEV   the GPU selector matches no GPU, or the mode asked for is not
+ *             possible on this host (why: @errbuf)
+ *   -ENOTUNIQ the selector matches several GPUs (@errbuf lists them)
+ *   -EINVAL   the profile contradicts itself in a way only the host shows
+ *   -ENOMEM
+ */
+struct vfk_plan;
+VFK_API int vfk_plan_new(struct vfk_host *host, const struct vfk_profile *profile,
+			 struct vfk_plan **out, char *errbuf, size_t errsize);
+VFK_API void vfk_plan_free(struct vfk_plan *plan);
+VFK_API const char *vfk_plan_get_name(const struct vfk_plan *plan);
+VFK_API enum vfk_gpu_mode vfk_plan_get_mode(const struct vfk_plan *plan);
+/* Why the mode was chosen, one line. */
+VFK_API const char *vfk_plan_get_mode_reason(const struct vfk_plan *plan);
+/* Why @mode was not chosen, one line; NULL for the chosen mode and AUTO. */
+VFK_API const char *vfk_plan_get_rejection(const struct vfk_plan *plan, enum vfk_gpu_mode mode);
+/* The GPU passed through (all its functions go to the guest), or NULL. */
+VFK_API struct vfk_gpu *vfk_plan_get_gpu(const struct vfk_plan *plan);
+/* Mode mdev: parent device, type id and the instance's UUID (derived from
+ * the VM name, parent and type: stable between runs); NULL otherwise. */
+VFK_API const char *vfk_plan_get_mdev_parent(const struct vfk_plan *plan);
+VFK_API const char *vfk_plan_get_mdev_type(const struct vfk_plan *plan);
+VFK_API const char *vfk_plan_get_mdev_uuid(const struct vfk_plan *plan);
+/* Mode virtio: 3D through virgl, and the host render node it uses (or NULL). */
+VFK_API bool vfk_plan_get_virgl(const struct vfk_plan *plan);
+VFK_API const char *vfk_plan_get_render_node(const struct vfk_plan *plan);
+/* KVM (true) or TCG. */
+VFK_API bool vfk_plan_uses_kvm(const struct vfk_plan *plan);
+VFK_API unsigned int vfk_plan_get_vcpus(const struct vfk_plan *plan);
+/* Host CPU vCPU @vcpu is pinned to, or -1 (not pinned, out of range). */
+VFK_API int vfk_plan_get_vcpu_pin(const struct vfk_plan *plan, unsigned int vcpu);
+/* Host CPUs of the emulator and I/O threads ("0,16"), or NULL when not pinned. */
+VFK_API const char *vfk_plan_get_emulator_cpus(const struct vfk_plan *plan);
+/* Guest CPU topology; sockets x dies x cores x threads = vCPUs. */
+VFK_API void vfk_plan_get_topology(const struct vfk_plan *plan, unsigned int *sockets,
+				   unsigned int *dies, unsigned int *cores, unsigned int *threads);
+VFK_API unsigned long long vfk_plan_get_memory_mib(const struct vfk_plan *plan);
+/* NUMA node guest memory is bound to, or -1. */
+VFK_API int vfk_plan_get_memory_node(const struct vfk_plan *plan);
+/* Huge page size backing guest memory in KiB (2048, 1048576), 0 for none. */
+VFK_API unsigned long vfk_plan_get_hugepage_kib(const struct vfk_plan *plan);
+/* Looking Glass shared memory in MiB, 0 when not used. */
+VFK_API unsigned int vfk_plan_get_ivshmem_mib(const struct vfk_plan *plan);
+/* Firmware code and variable-store template (host paths), NULL for BIOS. */
+VFK_API const char *vfk_plan_get_firmware_code(const struct vfk_plan *plan);
+VFK_API const char *vfk_plan_get_firmware_vars(const struct vfk_plan *plan);
+/* Decisions and warnings worth telling, one line each, in order. */
+VFK_API size_t vfk_plan_note_count(const struct vfk_plan *plan);
+VFK_API const char *vfk_plan_note(const struct vfk_plan *plan, size_t i);
+
+/*
+ * Output. Each fills *@out with a malloc'ed string (free() it) or argv.
+ *  - JSON: the plan, schema in vfio-vm(1).
+ *  - libvirt domain XML, written with libxml2 (every value escaped by it);
+ *    hostdevs are managed='no': vfiokit binds them itself.
+ *  - QEMU: the same VM as an argv array (NULL-terminated; free with
+ *    vfk_argv_free()), never a shell string.
+ * Output is deterministic for a given host and profile. 0 or -ENOMEM.
+ */
+VFK_API int vfk_plan_to_json(const struct vfk_plan *plan, char **out);
+VFK_API int vfk_plan_to_libvirt_xml(const struct vfk_plan *plan, char **out);
+VFK_API int vfk_plan_to_qemu_argv(const struct vfk_plan *plan, char ***argv);
+VFK_API void vfk_argv_free(char **argv);
+/* Quote @argv for a POSIX shell: one option (with its value) per line,
+ * joined by " \\\n  ", ending with a newline. 0 or -ENOMEM. */
+VFK_API int vfk_argv_to_shell(const char *const *argv, char **out);
 /* ------------------------------------------- end topology, profiles, VM plans */
 
 #ifdef __cplusplus

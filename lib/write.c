@@ -139,3 +139,47 @@ int vfk_host_write_file(struct vfk_ctx *ctx, enum vfk_root root, const char *nam
 		return dfd;
 	return vfk_write_file_atomic_at(dfd, name, data, strlen(data), mode);
 }
+
+int vfk_host_write_file_in(struct vfk_ctx *ctx, enum vfk_root root, const char *dir,
+			   const char *name, const char *data, mode_t mode)
+{
+	_cleanup_free_ char *rel = NULL;
+	_cleanup_close_ int rfd = -1, dfd = -1;
+	int r;
+
+	if (!*dir || strchr(dir, '/') || strchr(name, '/') || asprintf(&rel, "%s/%s", dir, name) < 0)
+		return neg_errno(EINVAL);
+	r = call_hook(ctx, root, rel, data);
+	if (r != 0)
+		return r;
+	r = vfk_root_ensure(ctx, root);
+	if (r < 0)
+		return r;
+	rfd = vfk_root_open_dir(ctx, root, "");
+	if (rfd < 0)
+		return rfd;
+	if (mkdirat(rfd, dir, 0755) < 0 && errno != EEXIST)
+		return neg_errno(errno);
+	dfd = vfk_root_open_dir(ctx, root, dir);
+	if (dfd < 0)
+		return dfd;
+	return vfk_write_file_atomic_at(dfd, name, data, strlen(data), mode);
+}
+
+int vfk_host_remove_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *name;
+	int r;
+
+	r = call_hook(ctx, root, rel, VFK_WRITE_REMOVE);
+	if (r != 0)
+		return r;
+	dfd = open_parent(ctx, root, rel, &name);
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, name, 0) < 0)
+		return neg_errno(errno);
+	dbg(ctx, "removed %s", rel);
+	return 0;
+}

@@ -115,6 +115,23 @@ void test_skip_(const char *reason)
 	exit(SKIP_EXIT);
 }
 
+/* snprintf into a path buffer; false (and errno ENAMETOOLONG) when it does
+ * not fit, so a truncated path is never used. */
+static bool __attribute__((format(printf, 3, 4))) pathf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return false;
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------ paths */
 
 static char exe_dir[PATH_MAX];	/* directory of run-tests */
@@ -128,21 +145,21 @@ static void init_exe_dir(const char *argv0)
 	if (n > 0) {
 		buf[n] = '\0';
 	} else if (!realpath(argv0, buf)) {
-		snprintf(buf, sizeof(buf), "%s", argv0);
+		(void)pathf(buf, sizeof(buf), "%s", argv0);
 	}
 	slash = strrchr(buf, '/');
 	if (slash)
 		*slash = '\0';
 	else
-		snprintf(buf, sizeof(buf), ".");
-	snprintf(exe_dir, sizeof(exe_dir), "%s", buf);
+		(void)pathf(buf, sizeof(buf), ".");
+	(void)pathf(exe_dir, sizeof(exe_dir), "%s", buf);
 }
 
 static bool is_srcdir(const char *dir)
 {
 	char p[PATH_MAX];
 
-	snprintf(p, sizeof(p), "%s/tests/mkhost.py", dir);
+	(void)pathf(p, sizeof(p), "%s/tests/mkhost.py", dir);
 	return access(p, R_OK) == 0;
 }
 
@@ -156,16 +173,16 @@ static const char *srcdir(void)
 	if (dir[0])
 		return dir;
 	if (env && *env) {
-		snprintf(dir, sizeof(dir), "%s", env);
+		(void)pathf(dir, sizeof(dir), "%s", env);
 		return dir;
 	}
 	/* <repo>/<BUILD>/tests/run-tests: walk up from the binary */
-	snprintf(cur, sizeof(cur), "%s", exe_dir[0] ? exe_dir : ".");
+	(void)pathf(cur, sizeof(cur), "%s", exe_dir[0] ? exe_dir : ".");
 	for (i = 0; i < 6; i++) {
 		char *slash;
 
 		if (is_srcdir(cur)) {
-			snprintf(dir, sizeof(dir), "%s", cur);
+			(void)pathf(dir, sizeof(dir), "%s", cur);
 			return dir;
 		}
 		slash = strrchr(cur, '/');
@@ -174,10 +191,10 @@ static const char *srcdir(void)
 		*slash = '\0';
 	}
 	if (getcwd(cur, sizeof(cur)) && is_srcdir(cur)) {
-		snprintf(dir, sizeof(dir), "%s", cur);
+		(void)pathf(dir, sizeof(dir), "%s", cur);
 		return dir;
 	}
-	snprintf(dir, sizeof(dir), ".");
+	(void)pathf(dir, sizeof(dir), ".");
 	return dir;
 }
 
@@ -189,19 +206,19 @@ const char *tools_dir(void)
 	if (dir[0])
 		return dir;
 	if (env && *env) {
-		snprintf(dir, sizeof(dir), "%s", env);
+		(void)pathf(dir, sizeof(dir), "%s", env);
 	} else {
 		/* <BUILD>/tests/run-tests -> <BUILD>/bin */
 		char up[PATH_MAX];
 		char *slash;
 
-		snprintf(up, sizeof(up), "%s", exe_dir[0] ? exe_dir : ".");
+		(void)pathf(up, sizeof(up), "%s", exe_dir[0] ? exe_dir : ".");
 		slash = strrchr(up, '/');
 		if (slash && strcmp(slash + 1, "tests") == 0) {
 			*slash = '\0';
-			snprintf(dir, sizeof(dir), "%s/bin", up);
+			(void)pathf(dir, sizeof(dir), "%s/bin", up);
 		} else {
-			snprintf(dir, sizeof(dir), "%s/build/bin", srcdir());
+			(void)pathf(dir, sizeof(dir), "%s/build/bin", srcdir());
 		}
 	}
 	return dir;
@@ -232,8 +249,7 @@ static int make_scratch_root(char *buf, size_t size)
 
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
-	snprintf(buf, size, "%s/vfk-test-XXXXXX", tmp);
-	if (!mkdtemp(buf)) {
+	if (!pathf(buf, size, "%s/vfk-test-XXXXXX", tmp) || !mkdtemp(buf)) {
 		fprintf(stderr, "run-tests: mkdtemp in %s: %s\n", tmp, strerror(errno));
 		buf[0] = '\0';
 		return -1;
@@ -294,16 +310,19 @@ char *fixture_host(const char *name)
 		test_fail_(__FILE__, __LINE__, "fixture_host: no scratch directory");
 		return NULL;
 	}
-	snprintf(hostfile, sizeof(hostfile), "%s/tests/fixtures/hosts/%s.host", srcdir(), name);
-	if (access(hostfile, R_OK) < 0) {
+	if (!pathf(hostfile, sizeof(hostfile), "%s/tests/fixtures/hosts/%s.host", srcdir(), name) ||
+	    access(hostfile, R_OK) < 0) {
 		test_fail_(__FILE__, __LINE__, "fixture_host: %s: %s", hostfile, strerror(errno));
 		return NULL;
 	}
-	snprintf(out, sizeof(out), "%s/%s-%d", scratch_root, name, ++fixture_seq);
+	if (!pathf(out, sizeof(out), "%s/%s-%d", scratch_root, name, ++fixture_seq)) {
+		test_fail_(__FILE__, __LINE__, "fixture_host: scratch path too long");
+		return NULL;
+	}
 	{
 		char script[PATH_MAX];
 
-		snprintf(script, sizeof(script), "%s/tests/mkhost.py", srcdir());
+		(void)pathf(script, sizeof(script), "%s/tests/mkhost.py", srcdir());
 		argv[0] = (char *)"python3";
 		argv[1] = script;
 		argv[2] = hostfile;
@@ -317,6 +336,65 @@ char *fixture_host(const char *name)
 		return NULL;
 	}
 	return strdup(out);
+}
+
+/* Run-wide cache of read-only fixture trees (made by the parent process). */
+static char cache_root[PATH_MAX];
+
+char *fixture_host_shared(const char *name)
+{
+	char path[PATH_MAX], tmp[PATH_MAX], hostfile[PATH_MAX], script[PATH_MAX];
+	char *argv[5];
+	struct stat st;
+	int r;
+
+	if (!cache_root[0])
+		return fixture_host(name);
+	if (!name || !*name || strchr(name, '/') || strstr(name, "..")) {
+		test_fail_(__FILE__, __LINE__, "fixture_host_shared: bad fixture name '%s'",
+			   name ? name : "(null)");
+		return NULL;
+	}
+	if (!pathf(path, sizeof(path), "%s/%s", cache_root, name) ||
+	    !pathf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", cache_root, name)) {
+		test_fail_(__FILE__, __LINE__, "fixture_host_shared: cache path too long");
+		return NULL;
+	}
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return strdup(path);
+	if (!pathf(hostfile, sizeof(hostfile), "%s/tests/fixtures/hosts/%s.host", srcdir(), name) ||
+	    access(hostfile, R_OK) < 0) {
+		test_fail_(__FILE__, __LINE__, "fixture_host_shared: %s: %s", hostfile,
+			   strerror(errno));
+		return NULL;
+	}
+	/* build aside, then rename into place: a crashed build leaves no half tree */
+	if (!mkdtemp(tmp)) {
+		test_fail_(__FILE__, __LINE__, "fixture_host_shared: mkdtemp: %s", strerror(errno));
+		return NULL;
+	}
+	(void)pathf(script, sizeof(script), "%s/tests/mkhost.py", srcdir());
+	argv[0] = (char *)"python3";
+	argv[1] = script;
+	argv[2] = hostfile;
+	argv[3] = tmp;
+	argv[4] = NULL;
+	r = run_argv("python3", argv);
+	if (r != 0) {
+		test_fail_(__FILE__, __LINE__, "fixture_host_shared: mkhost.py %s failed (status %d)",
+			   name, r);
+		rm_rf(tmp);
+		return NULL;
+	}
+	if (rename(tmp, path) < 0) {
+		rm_rf(tmp);
+		if (stat(path, &st) < 0) {
+			test_fail_(__FILE__, __LINE__, "fixture_host_shared: rename: %s",
+				   strerror(errno));
+			return NULL;
+		}
+	}
+	return strdup(path);
 }
 
 /* ------------------------------------------------------------ tools */
@@ -362,9 +440,9 @@ int run_tool(char **out, char **errout, const char *const argv[])
 	if (!argv || !argv[0])
 		return -EINVAL;
 	if (strchr(argv[0], '/'))
-		snprintf(path, sizeof(path), "%s", argv[0]);
-	else
-		snprintf(path, sizeof(path), "%s/%s", tools_dir(), argv[0]);
+		(void)pathf(path, sizeof(path), "%s", argv[0]);
+	else if (!pathf(path, sizeof(path), "%s/%s", tools_dir(), argv[0]))
+		return -ENAMETOOLONG;
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
 		test_fail_(__FILE__, __LINE__, "run_tool: pipe: %s", strerror(errno));
 		return -1;
@@ -652,6 +730,22 @@ static enum result run_forked(struct test *t, struct buf *fails, char *skip, siz
 	return R_FAIL;
 }
 
+static pid_t main_pid;
+
+/* Remove the shared fixture cache when the runner (not a test child) exits. */
+static void drop_cache(void)
+{
+	if (getpid() != main_pid || !cache_root[0])
+		return;
+	if (keep_scratch()) {
+		fprintf(stderr, "(shared fixtures kept in %s)\n", cache_root);
+		return;
+	}
+	chmod_tree_writable(cache_root);
+	rm_rf(cache_root);
+	cache_root[0] = '\0';
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: run-tests [--list] [--no-fork] [NAME|PREFIX*]...\n"
@@ -670,6 +764,7 @@ int main(int argc, char **argv)
 	if (env && *env && strcmp(env, "0") != 0)
 		nofork = true;
 	init_exe_dir(argv[0]);
+	main_pid = getpid();
 	sel = calloc((size_t)argc, sizeof(*sel));
 	if (!sel)
 		return 2;
@@ -706,6 +801,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	{
+		const char *tmp = getenv("TMPDIR");
+
+		if (!pathf(cache_root, sizeof(cache_root), "%s/vfk-fixtures-XXXXXX",
+			   tmp && *tmp ? tmp : "/tmp") || !mkdtemp(cache_root))
+			cache_root[0] = '\0';	/* fixture_host_shared() falls back */
+		else
+			atexit(drop_cache);
+	}
 	for (t = tests_head; t; t = t->next) {
 		struct buf fails = { 0 };
 		char skip[512] = "";

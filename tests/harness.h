@@ -87,6 +87,10 @@ extern int test_failures;	/* failures recorded in the current test */
 /* Build the fixture host tests/fixtures/hosts/NAME.host into a fresh
  * scratch directory and return its path (malloc'ed; removed at exit). */
 char *fixture_host(const char *name);
+/* The same tree, built once per run-tests invocation and shared by every
+ * test that asks for it: for tests that only READ the tree (much faster).
+ * Never write into it; use fixture_host() for a private copy. */
+char *fixture_host_shared(const char *name);
 /* Directory of the built tools (build/bin or $VFK_BIN). */
 const char *tools_dir(void);
 /* Run a tool (argv[0] is the tool's name, looked up in tools_dir()),

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,361 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
+/* ---- mediated devices, NVIDIA's per-VF vGPU files and SR-IOV (vfio-mdev) */
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+static void rm_rf(const char *p)
+{
+	nftw(p, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static long read_num(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%li", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void write_num(const char *path, long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld\n", v);
+	write_text(path, buf);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char buf[8192];
+	FILE *in = fopen(from, "rb"), *out;
+	size_t n;
+
+	if (!in)
+		return;
+	out = fopen(to, "wb");
+	if (out) {
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+			fwrite(buf, 1, n, out);
+		fclose(out);
+	}
+	fclose(in);
+}
+
+/* Directory part of @path into @out, links resolved. */
+static bool real_dir(const char *path, char *out)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", path);
+	if (!strrchr(p, '/'))
+		return false;
+	*strrchr(p, '/') = '\0';
+	return realpath(p, out) != NULL;
+}
+
+static const char *base_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+/* A new IOMMU group: one past the highest, as the kernel's IDA hands out. */
+static int new_group(struct ksim *k, const char *devdir, const char *name)
+{
+	char p[PATH_MAX], t[PATH_MAX];
+	DIR *d;
+	struct dirent *e;
+	int g = -1;
+
+	snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups", k->root);
+	d = opendir(p);
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) > g)
+			g = atoi(e->d_name);
+	if (d)
+		closedir(d);
+	g++;
+	snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups/%d", k->root, g);
+	mkdir(p, 0755);
+	snprintf(t, sizeof(t), "%s/devices", p);
+	mkdir(t, 0755);
+	snprintf(t, sizeof(t), "%s/devices/%s", p, name);
+	if (symlink(devdir, t) < 0)
+		return -1;
+	snprintf(t, sizeof(t), "%s/iommu_group", devdir);
+	if (symlink(p, t) < 0)
+		return -1;
+	return g;
+}
+
+static void drop_group(struct ksim *k, const char *devdir)
+{
+	char p[PATH_MAX], t[PATH_MAX];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/iommu_group", devdir);
+	n = readlink(p, t, sizeof(t) - 1);
+	if (n <= 0)
+		return;
+	t[n] = '\0';
+	snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups/%s", k->root, base_of(t));
+	rm_rf(p);
+	snprintf(p, sizeof(p), "%s/dev/vfio/%s", k->root, base_of(t));
+	unlink(p);
+}
+
+/* .../mdev_supported_types/<type>/create <- UUID */
+static int sim_mdev_create(struct ksim *k, const char *path, const char *uuid)
+{
+	char typedir[PATH_MAX], parent[PATH_MAX], p[PATH_MAX], md[PATH_MAX];
+	struct stat st;
+	long avail;
+	int g;
+
+	if (!real_dir(path, typedir))
+		return -ENOENT;
+	snprintf(p, sizeof(p), "%s/../..", typedir);
+	if (!realpath(p, parent))
+		return -ENOENT;
+	if (strlen(uuid) != 36 || uuid[8] != '-' || uuid[13] != '-')
+		return -EINVAL;
+	snprintf(p, sizeof(p), "%s/sys/bus/mdev/devices/%s", k->root, uuid);
+	if (lstat(p, &st) == 0)
+		return -EEXIST;
+	snprintf(p, sizeof(p), "%s/available_instances", typedir);
+	avail = read_num(p);
+	if (avail <= 0)
+		return -EUSERS;	/* what mdev_device_create() returns for a full type */
+	write_num(p, avail - 1);
+	snprintf(md, sizeof(md), "%s/%s", parent, uuid);
+	mkdir(md, 0755);
+	snprintf(p, sizeof(p), "%s/mdev_type", md);
+	if (symlink(typedir, p) < 0)
+		return -EIO;
+	snprintf(p, sizeof(p), "%s/remove", md);
+	write_text(p, "");
+	g = new_group(k, md, uuid);
+	snprintf(p, sizeof(p), "%s/sys/bus/mdev", k->root);
+	mkdir(p, 0755);
+	strcat(p, "/devices");
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/sys/bus/mdev/devices/%s", k->root, uuid);
+	if (symlink(md, p) < 0)
+		return -EIO;
+	snprintf(p, sizeof(p), "%s/devices/%s", typedir, uuid);
+	if (symlink(md, p) < 0)
+		return -EIO;
+	snprintf(p, sizeof(p), "%s/dev/vfio/%d", k->root, g);
+	write_text(p, "");
+	return 1;
+}
+
+/* bus/mdev/devices/<uuid>/remove <- 1 */
+static int sim_mdev_remove(struct ksim *k, const char *path)
+{
+	char md[PATH_MAX], typedir[PATH_MAX], p[PATH_MAX];
+	long avail;
+
+	if (!real_dir(path, md))
+		return -ENOENT;
+	snprintf(p, sizeof(p), "%s/mdev_type", md);
+	if (!realpath(p, typedir))
+		return -ENODEV;
+	snprintf(p, sizeof(p), "%s/devices/%s", typedir, base_of(md));
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/sys/bus/mdev/devices/%s", k->root, base_of(md));
+	unlink(p);
+	drop_group(k, md);
+	rm_rf(md);
+	snprintf(p, sizeof(p), "%s/available_instances", typedir);
+	avail = read_num(p);
+	write_num(p, avail + 1);
+	return 1;
+}
+
+/* bus/pci/devices/<VF>/nvidia/current_vgpu_type <- ID (0 frees the VF) */
+static int sim_vgpu_type(const char *path, const char *value)
+{
+	char p[PATH_MAX], line[256];
+	long want = strtol(value, NULL, 10), cur = read_num(path);
+	bool ok = false;
+	FILE *f;
+
+	if (want == 0) {
+		write_num(path, 0);
+		return 1;
+	}
+	if (cur > 0)
+		return -EBUSY;
+	snprintf(p, sizeof(p), "%s", path);
+	*strrchr(p, '/') = '\0';
+	strcat(p, "/creatable_vgpu_types");
+	f = fopen(p, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strtol(line, NULL, 10) == want)
+			ok = true;
+	if (f)
+		fclose(f);
+	if (!ok)
+		return -EINVAL;
+	write_num(path, want);
+	return 1;
+}
+
+static void vf_destroy(struct ksim *k, const char *pfdir, long i)
+{
+	char link[PATH_MAX], vfdir[PATH_MAX], p[PATH_MAX], t[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "%s/virtfn%ld", pfdir, i);
+	if (!realpath(link, vfdir))
+		return;
+	snprintf(p, sizeof(p), "%s/driver", vfdir);
+	n = readlink(p, t, sizeof(t) - 1);
+	if (n > 0) {
+		t[n] = '\0';
+		snprintf(p, sizeof(p), "%s/sys/bus/pci/drivers/%s/%s", k->root, base_of(t),
+			 base_of(vfdir));
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s", k->root, base_of(vfdir));
+	unlink(p);
+	drop_group(k, vfdir);
+	rm_rf(vfdir);
+	unlink(link);
+}
+
+/* A VF as the kernel adds it: beside the PF, routing id offset + i * stride. */
+static void vf_create(struct ksim *k, const char *pfdir, long i, bool autoprobe, const char *drv)
+{
+	static const char *const copied[] = {
+		"vendor", "class", "revision", "subsystem_vendor", "subsystem_device", "resource",
+		"numa_node", "local_cpulist", "local_cpus", "current_link_speed",
+		"current_link_width", "max_link_speed", "max_link_width", "power_state", "config",
+	};
+	char p[PATH_MAX], q[PATH_MAX], vfdir[PATH_MAX], name[16], dev[32];
+	unsigned int dom, bus, slot, fn, rid;
+	long off, stride;
+	size_t c;
+	FILE *f;
+
+	if (sscanf(base_of(pfdir), "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4)
+		return;
+	snprintf(p, sizeof(p), "%s/sriov_offset", pfdir);
+	off = read_num(p);
+	snprintf(p, sizeof(p), "%s/sriov_stride", pfdir);
+	stride = read_num(p);
+	rid = (bus << 8 | slot << 3 | fn) + (unsigned int)(off + i * stride);
+	snprintf(name, sizeof(name), "%04x:%02x:%02x.%x", dom, rid >> 8, (rid >> 3) & 0x1f, rid & 7);
+	snprintf(vfdir, sizeof(vfdir), "%s", pfdir);
+	*strrchr(vfdir, '/') = '\0';
+	snprintf(vfdir + strlen(vfdir), sizeof(vfdir) - strlen(vfdir), "/%s", name);
+	mkdir(vfdir, 0755);
+	for (c = 0; c < sizeof(copied) / sizeof(copied[0]); c++) {
+		snprintf(p, sizeof(p), "%s/%s", pfdir, copied[c]);
+		snprintf(q, sizeof(q), "%s/%s", vfdir, copied[c]);
+		copy_file(p, q);
+	}
+	snprintf(p, sizeof(p), "%s/sriov_vf_device", pfdir);
+	f = fopen(p, "r");
+	if (f && fscanf(f, "%31s", dev) == 1) {
+		snprintf(q, sizeof(q), "%s/device", vfdir);
+		snprintf(p, sizeof(p), "0x%s\n", dev);
+		write_text(q, p);
+	}
+	if (f)
+		fclose(f);
+	snprintf(q, sizeof(q), "%s/config", vfdir);	/* VFs read all-ones vendor/device */
+	f = fopen(q, "r+b");
+	if (f) {
+		fwrite("\xff\xff\xff\xff", 1, 4, f);
+		fclose(f);
+	}
+	snprintf(q, sizeof(q), "%s/driver_override", vfdir);
+	write_text(q, "(null)\n");
+	snprintf(q, sizeof(q), "%s/physfn", vfdir);
+	if (symlink(pfdir, q) < 0)
+		return;
+	snprintf(q, sizeof(q), "%s/virtfn%ld", pfdir, i);
+	if (symlink(vfdir, q) < 0)
+		return;
+	snprintf(q, sizeof(q), "%s/subsystem", vfdir);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci", k->root);
+	if (symlink(p, q) < 0)
+		return;
+	snprintf(q, sizeof(q), "%s/sys/bus/pci/devices/%s", k->root, name);
+	if (symlink(vfdir, q) < 0)
+		return;
+	new_group(k, vfdir, name);
+	if (autoprobe && *drv) {	/* the stand-in binds VFs to their PF's driver */
+		snprintf(q, sizeof(q), "%s/driver", vfdir);
+		snprintf(p, sizeof(p), "%s/sys/bus/pci/drivers/%s", k->root, drv);
+		if (symlink(p, q) < 0)
+			return;
+	}
+	if (k->nnative < KSIM_MAX_DEV) {	/* known to drivers_probe and /dev/vfio upkeep */
+		snprintf(k->native_addr[k->nnative], 16, "%s", name);
+		snprintf(k->native_drv[k->nnative], 64, "%s", autoprobe ? drv : "");
+		k->nnative++;
+	}
+}
+
+/* bus/pci/devices/<PF>/sriov_numvfs <- N, with the kernel's refusals */
+static int sim_numvfs(struct ksim *k, const char *path, const char *value)
+{
+	char pfdir[PATH_MAX], p[PATH_MAX], t[PATH_MAX];
+	long n = strtol(value, NULL, 10), cur = read_num(path), total, i;
+	bool autoprobe;
+	ssize_t len;
+
+	if (!real_dir(path, pfdir))
+		return -ENOENT;
+	snprintf(p, sizeof(p), "%s/sriov_totalvfs", pfdir);
+	total = read_num(p);
+	snprintf(p, sizeof(p), "%s/sriov_drivers_autoprobe", pfdir);
+	autoprobe = read_num(p) != 0;
+	snprintf(p, sizeof(p), "%s/driver", pfdir);
+	len = readlink(p, t, sizeof(t) - 1);
+	if (len <= 0)
+		return -ENOENT;	/* "no driver bound to device; cannot configure SR-IOV" */
+	t[len] = '\0';
+	if (n < 0 || n > total)
+		return -ERANGE;
+	if (n == cur)
+		return 1;
+	if (cur > 0 && n > 0)
+		return -EBUSY;	/* "%d VFs already enabled. Disable before enabling %d VFs" */
+	for (i = 0; i < cur; i++)
+		vf_destroy(k, pfdir, i);
+	for (i = 0; i < n; i++)
+		vf_create(k, pfdir, i, autoprobe, base_of(t));
+	write_num(path, n);
+	return 1;
+}
+
 int ksim_hook(void *data, const char *path, const char *value)
 {
 	struct ksim *k = data;
@@ -199,5 +555,25 @@ int ksim_hook(void *data, const char *path, const char *value)
 			set_driver(k, v, want);
 		return 1;
 	}
-	return 0;	/* driver_override, state files, consoles: let the write happen */
+	if (ends_with(rel, "/create") && strstr(rel, "/mdev_supported_types/"))
+		return sim_mdev_create(k, path, v);
+	if (ends_with(rel, "/remove") && strstr(rel, "bus/mdev/devices/"))
+		return sim_mdev_remove(k, path);
+	if (ends_with(rel, "/nvidia/current_vgpu_type"))
+		return sim_vgpu_type(path, v);
+	if (ends_with(rel, "/sriov_numvfs"))
+		return sim_numvfs(k, path, v);
+	if (ends_with(rel, "/driver_override")) {
+		/* the kernel replaces the value; a lone newline clears it */
+		char p[PATH_MAX];
+		FILE *f;
+		snprintf(p, sizeof(p), "%s/%s", k->root, rel);
+		f = fopen(p, "w");
+		if (!f)
+			return -errno;
+		fprintf(f, "%s\n", v[0] ? v : "(null)");
+		fclose(f);
+		return 1;
+	}
+	return 0;	/* state files, consoles: let the write happen */
 }

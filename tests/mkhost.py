@@ -114,7 +114,12 @@ DEV_KEYS = {
     "parent", "class", "id", "sub", "rev", "group", "driver", "override", "boot_vga",
     "numa", "cpus", "reset", "pcie", "link", "maxlink", "power", "acs", "vfs", "totalvfs",
     "physfn", "drm", "fb", "fbname", "config", "irq", "slot", "runtime",
+    "vgpu_types", "vgpu_current",
 }
+# Keys of the mediated-device lines (mdevtype, mdev, mdevctl).
+MDEVTYPE_KEYS = {"name", "description", "available", "api"}
+MDEV_KEYS = {"parent", "type", "group", "driver"}
+MDEVCTL_KEYS = {"type", "start", "attrs"}
 
 
 # ------------------------------------------------------------------ helpers
@@ -369,6 +374,10 @@ class Host:
         self.nodes = {}
         self.bootloader = None
         self.acpi = None
+        self.node_hugepages = {}    # (node, "2M"|"1G") -> (total, free, where)
+        self.mdev_types = []    # (parent, id, kv, where)
+        self.mdevs = []         # (uuid, kv, where)
+        self.mdevctl = []       # (parent, uuid, kv, where)
 
     # ------------------------------------------------------- parsing
     def parse_file(self, path, depth=0):
@@ -446,7 +455,7 @@ class Host:
         elif kw == "cpu":
             self.cpu.update(self.kv(words[1:], where,
                                     {"vendor", "model", "family", "modelnum", "flags",
-                                     "cores", "threads", "sockets", "mhz"}))
+                                     "cores", "threads", "sockets", "mhz", "dies", "l3"}))
             if self.cpu["vendor"] not in ("GenuineIntel", "AuthenticAMD"):
                 raise FixtureError("%s: cpu vendor must be GenuineIntel or AuthenticAMD" % where)
         elif kw == "kvm":
@@ -465,9 +474,13 @@ class Host:
         elif kw == "hugepages":
             if len(words) < 2 or words[1] not in ("2M", "1G"):
                 raise FixtureError("%s: hugepages 2M|1G total=N free=N" % where)
-            kv = self.kv(words[2:], where, {"total", "free"})
+            kv = self.kv(words[2:], where, {"total", "free", "node"})
             total = int(kv.get("total", "0"))
-            self.hugepages[words[1]] = (total, int(kv.get("free", total)))
+            if "node" in kv:    # per-node pool; the global counts are the sums
+                self.node_hugepages[(int(kv["node"]), words[1])] = \
+                    (total, int(kv.get("free", total)), where)
+            else:
+                self.hugepages[words[1]] = (total, int(kv.get("free", total)))
         elif kw == "ovmf":
             self.ovmf = self.one_of(words, where, ("yes", "no"))
         elif kw == "libvirt":
@@ -491,6 +504,21 @@ class Host:
             self.bootloader = self.one_of(words, where, ("grub", "systemd-boot"))
         elif kw == "acpi":
             self.acpi = [t for t in words[1:] if t != "none"]
+        elif kw == "mdevtype":
+            if len(words) < 3:
+                raise FixtureError("%s: mdevtype PARENT ID available=N [name=..] "
+                                   "[description=..] [api=..]" % where)
+            self.mdev_types.append((words[1], words[2],
+                                    self.kv(words[3:], where, MDEVTYPE_KEYS), where))
+        elif kw == "mdev":
+            if len(words) < 2:
+                raise FixtureError("%s: mdev UUID parent=P type=ID group=N" % where)
+            self.mdevs.append((words[1].lower(), self.kv(words[2:], where, MDEV_KEYS), where))
+        elif kw == "mdevctl":
+            if len(words) < 3:
+                raise FixtureError("%s: mdevctl PARENT UUID type=ID [start=auto|manual]" % where)
+            self.mdevctl.append((words[1], words[2].lower(),
+                                 self.kv(words[3:], where, MDEVCTL_KEYS), where))
         else:
             raise FixtureError("%s: unknown line '%s'" % (where, kw))
 
@@ -575,6 +603,22 @@ class Host:
             int(self.cpu.get("sockets", "1"))
         if not self.nodes:
             self.nodes = {0: {"cpus": "0-%d" % (self.ncpus - 1)}}
+        cores = int(self.cpu.get("cores", "4"))
+        for k in ("dies", "l3"):
+            per = int(self.cpu.get(k, "1"))
+            if per < 1 or cores % per:
+                raise FixtureError("cpu %s=%d must divide cores=%d" % (k, per, cores))
+        for size in ("2M", "1G"):
+            per_node = [(n, v) for (n, sz), v in self.node_hugepages.items() if sz == size]
+            for n, v in per_node:
+                if n not in self.nodes:
+                    raise FixtureError("%s: hugepages node=%d: no such node" % (v[2], n))
+            if per_node:
+                if size in self.hugepages:
+                    raise FixtureError("%s: hugepages %s given both per node and for the "
+                                       "whole host" % (per_node[0][1][2], size))
+                self.hugepages[size] = (sum(v[0] for _, v in per_node),
+                                        sum(v[1] for _, v in per_node))
         self.order.sort(key=lambda d: d.addr)
 
     def multifunction(self, d):
@@ -763,6 +807,7 @@ class Host:
         t = Tree(out)
         self.write_pci(t)
         self.write_iommu(t)
+        self.write_mdev(t)
         self.write_modules(t)
         self.write_cpu(t)
         self.write_proc(t)
@@ -898,6 +943,15 @@ class Host:
                 t.symlink("%s/virtfn%d" % (p, i), vf.path)
         if d.pf is not None:
             t.symlink(p + "/physfn", d.pf.path)
+        if "vgpu_types" in d.o:     # NVIDIA vGPU 17+ per-VF interface
+            lines = []
+            for item in [x for x in d.o["vgpu_types"].split(",") if x.strip()]:
+                tid, _, tname = item.partition(":")
+                if not tid.strip().isdigit() or not tname.strip():
+                    raise FixtureError("%s: vgpu_types wants ID:NAME,... ('%s')" % (d.where, item))
+                lines.append("%s : %s\n" % (tid.strip(), tname.strip()))
+            t.write(p + "/nvidia/creatable_vgpu_types", "".join(lines), 0o444)
+            t.attr(p + "/nvidia/current_vgpu_type", d.o.get("vgpu_current", "0"), 0o644)
         if d.driver:
             t.symlink(p + "/driver", "sys/bus/pci/drivers/" + d.driver)
         if d.group is not None:
@@ -922,6 +976,87 @@ class Host:
             t.symlink(fd + "/device", p)
             t.symlink("sys/class/graphics/fb%d" % d.fb, fd)
             t.write("dev/fb%d" % d.fb, "", 0o660)
+
+    def mdev_parent_path(self, name, where):
+        """sysfs directory of an mdev parent: a declared PCI device, or a
+        virtual device such as the sample drivers' mtty, mbochs, mdpy."""
+        try:
+            addr = parse_addr(name, where)
+        except FixtureError:
+            addr = None
+        if addr is not None:
+            d = self.devs.get(addr)
+            if d is None:
+                raise FixtureError("%s: mdev parent %s not declared" % (where, name))
+            return d.name, d.path
+        if not all(c.isalnum() or c in "._-" for c in name):
+            raise FixtureError("%s: bad mdev parent name '%s'" % (where, name))
+        return name, "sys/devices/virtual/%s/%s" % (name, name)
+
+    def write_mdev(self, t):
+        """Classic mediated devices: mdev_supported_types below each parent,
+        the mdev_bus class links, instances with their own IOMMU groups, and
+        mdevctl's definition files (etc/mdevctl.d/PARENT/UUID)."""
+        types = {}
+        for parent, tid, kv, where in self.mdev_types:
+            pname, ppath = self.mdev_parent_path(parent, where)
+            if not all(c.isalnum() or c in "._-" for c in tid):
+                raise FixtureError("%s: bad mdev type id '%s'" % (where, tid))
+            td = "%s/mdev_supported_types/%s" % (ppath, tid)
+            if "name" in kv:
+                t.attr(td + "/name", kv["name"])
+            if "description" in kv:
+                t.attr(td + "/description", kv["description"].replace("\\n", "\n"))
+            t.attr(td + "/available_instances", str(int(kv.get("available", "0"))))
+            t.attr(td + "/device_api", kv.get("api", "vfio-pci"))
+            t.write(td + "/create", "", 0o200)
+            t.mkdir(td + "/devices")
+            t.symlink("sys/class/mdev_bus/" + pname, ppath)
+            types[(pname, tid)] = td
+        if self.mdev_types or self.mdevs:
+            t.mkdir("sys/bus/mdev/devices")
+            t.mkdir("sys/bus/mdev/drivers")
+            t.mkdir("sys/class/mdev_bus")
+        for uuid, kv, where in self.mdevs:
+            if len(uuid) != 36 or uuid.count("-") != 4:
+                raise FixtureError("%s: bad mdev UUID '%s'" % (where, uuid))
+            for k in ("parent", "type", "group"):
+                if k not in kv:
+                    raise FixtureError("%s: mdev needs %s=" % (where, k))
+            pname, ppath = self.mdev_parent_path(kv["parent"], where)
+            td = types.get((pname, kv["type"]))
+            if td is None:
+                raise FixtureError("%s: parent %s has no mdevtype %s" % (where, pname, kv["type"]))
+            md = "%s/%s" % (ppath, uuid)
+            t.symlink(md + "/mdev_type", td)
+            t.write(md + "/remove", "", 0o200)
+            t.write(md + "/uevent", "MDEV_TYPE=%s\n" % kv["type"], 0o644)
+            t.symlink(md + "/subsystem", "sys/bus/mdev")
+            t.symlink("sys/bus/mdev/devices/" + uuid, md)
+            t.symlink(td + "/devices/" + uuid, md)
+            g = "sys/kernel/iommu_groups/%d" % int(kv["group"])
+            if any(d.group == int(kv["group"]) for d in self.order):
+                raise FixtureError("%s: group %s belongs to a PCI device" % (where, kv["group"]))
+            t.mkdir(g + "/devices")
+            t.attr(g + "/type", "unknown", 0o644)    # no default domain
+            t.symlink(md + "/iommu_group", g)
+            t.symlink(g + "/devices/" + uuid, md)
+            t.write("dev/vfio/%d" % int(kv["group"]), "", 0o600)
+            if "driver" in kv:
+                t.mkdir("sys/bus/mdev/drivers/" + kv["driver"])
+                t.symlink(md + "/driver", "sys/bus/mdev/drivers/" + kv["driver"])
+                t.symlink("sys/bus/mdev/drivers/%s/%s" % (kv["driver"], uuid), md)
+        for parent, uuid, kv, where in self.mdevctl:
+            if "type" not in kv:
+                raise FixtureError("%s: mdevctl needs type=" % where)
+            start = kv.get("start", "auto")
+            if start not in ("auto", "manual"):
+                raise FixtureError("%s: start must be auto or manual" % where)
+            attrs = [a.split("=", 1) for a in kv.get("attrs", "").split(",") if "=" in a]
+            body = ",\n".join('    { "%s": "%s" }' % (k, v) for k, v in attrs)
+            t.write("etc/mdevctl.d/%s/%s" % (parent, uuid),
+                    '{\n  "mdev_type": "%s",\n  "start": "%s",\n  "attrs": [%s]\n}\n'
+                    % (kv["type"], start, "\n" + body + "\n  " if body else ""))
 
     def write_iommu(self, t):
         t.mkdir("sys/kernel/iommu_groups")
@@ -1030,15 +1165,37 @@ class Host:
             t.attr(base + "/" + f, allc)
         threads = int(self.cpu.get("threads", "1"))
         cores = int(self.cpu.get("cores", "4"))
+        dies = int(self.cpu.get("dies", "1"))
+        l3 = int(self.cpu.get("l3", "1"))
+
+        def core_of(c):
+            return (c % (n // threads)) if threads > 1 else c
+
+        def l3_of(c):       # L3 domain: cores/l3 consecutive cores of a package
+            core = core_of(c)
+            return (core // cores) * l3 + (core % cores) // (cores // l3)
         for c in range(n):
-            core = (c % (n // threads)) if threads > 1 else c
+            core = core_of(c)
             sibs = sorted(core + k * (n // threads) for k in range(threads))
             tp = "%s/cpu%d/topology" % (base, c)
             t.attr(tp + "/core_id", str(core % cores))
             t.attr(tp + "/physical_package_id", str(core // cores))
+            t.attr(tp + "/die_id", str((core % cores) // (cores // dies)))
             t.attr(tp + "/thread_siblings_list", fmt_cpulist(set(sibs)))
             t.attr(tp + "/core_cpus_list", fmt_cpulist(set(sibs)))
             t.attr("%s/cpu%d/online" % (base, c), "1", 0o644)
+            # caches: L1d, L1i, L2 per core; L3 per domain (cpu l3=N per package)
+            shared = [set(sibs), set(sibs), set(sibs),
+                      {x for x in range(n) if l3_of(x) == l3_of(c)}]
+            for i, (level, typ, size, ident) in enumerate((
+                    (1, "Data", "48K", core), (1, "Instruction", "32K", core),
+                    (2, "Unified", "1280K", core), (3, "Unified", "32768K", l3_of(c)))):
+                cd = "%s/cpu%d/cache/index%d" % (base, c, i)
+                t.attr(cd + "/level", str(level))
+                t.attr(cd + "/type", typ)
+                t.attr(cd + "/size", size)
+                t.attr(cd + "/id", str(ident))
+                t.attr(cd + "/shared_cpu_list", fmt_cpulist(shared[i]))
         nodes = "sys/devices/system/node"
         t.attr(nodes + "/online", fmt_cpulist(set(self.nodes)))
         t.attr(nodes + "/possible", fmt_cpulist(set(self.nodes)))
@@ -1048,6 +1205,21 @@ class Host:
             t.write("%s/node%d/meminfo" % (nodes, nid),
                     "Node %d MemTotal:       %8d kB\nNode %d MemFree:        %8d kB\n"
                     % (nid, memkb, nid, memkb // 2))
+            # per-node pools: as given per node, else the whole pool on the first node
+            sizes = [("2M", 2048)]
+            if "pdpe1gb" in self.cpu_flags():
+                sizes.append(("1G", 1048576))
+            for size, kb in sizes:
+                if any(sz == size for _, sz in self.node_hugepages):
+                    tot, free = self.node_hugepages.get((nid, size), (0, 0, None))[:2]
+                elif nid == min(self.nodes):
+                    tot, free = self.hugepages.get(size, (0, 0))
+                else:
+                    tot, free = 0, 0
+                hp = "%s/node%d/hugepages/hugepages-%dkB" % (nodes, nid, kb)
+                t.attr(hp + "/nr_hugepages", str(tot), 0o644)
+                t.attr(hp + "/free_hugepages", str(free))
+                t.attr(hp + "/surplus_hugepages", "0")
 
     def cpu_flags(self):
         flags = list(BASE_CPU_FLAGS)
@@ -1174,6 +1346,10 @@ class Host:
                 drv = "efi-framebuffer" if dev.startswith("efi") else "simple-framebuffer"
                 t.symlink("sys/devices/platform/%s/driver" % dev,
                           "sys/bus/platform/drivers/" + drv)
+                for f in ("bind", "unbind", "uevent"):
+                    t.write("sys/bus/platform/drivers/%s/%s" % (drv, f), "", 0o200)
+                t.symlink("sys/devices/platform/%s/subsystem" % dev, "sys/bus/platform")
+                t.symlink("sys/bus/platform/devices/" + dev, "sys/devices/platform/" + dev)
                 t.symlink("sys/bus/platform/drivers/%s/%s" % (drv, dev),
                           "sys/devices/platform/" + dev)
         vc = "sys/devices/virtual/vtconsole"

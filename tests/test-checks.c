@@ -504,6 +504,52 @@ TEST(checks_vfio_builtin_counts_as_loaded, "vfio modules listed in modules.built
 	free(root);
 }
 
+TEST(checks_vfio_modules_via_libkmod_indexes, "with depmod's binary indexes (no text files) libkmod finds module files and built-ins")
+{
+	static const char *const mods[] = { "vfio", "vfio_iommu_type1" };
+	char *root = fixture_host("desktop-dgpu-igpu");
+	char mdir[PATH_MAX], src[PATH_MAX + 64], ko[PATH_MAX + 64], base[PATH_MAX];
+	struct vfk_checks *checks;
+	size_t i;
+
+	SKIP_IF(access("/usr/sbin/depmod", X_OK) != 0, "no depmod");
+	SKIP_IF(access("/usr/bin/cc", X_OK) != 0, "no cc to build stand-in .ko files");
+	REQUIRE(root);
+	remove_path(root, "lib/modules/6.1.0-18-amd64");
+	snprintf(mdir, sizeof(mdir), "%s/lib/modules/6.1.0-18-amd64", root);
+	/* ELF objects with a .modinfo section are enough for depmod */
+	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+		char rel[128], code[256];
+
+		snprintf(rel, sizeof(rel), "lib/modules/6.1.0-18-amd64/src/%s.c", mods[i]);
+		snprintf(code, sizeof(code),
+			 "__attribute__((section(\".modinfo\"), used)) static const char mi[] = "
+			 "\"name=%s\\0license=GPL\";\n", mods[i]);
+		REQUIRE(put_file(root, rel, code));
+		snprintf(rel, sizeof(rel), "lib/modules/6.1.0-18-amd64/kernel/drivers/vfio/%s.ko", mods[i]);
+		REQUIRE(put_file(root, rel, ""));
+		snprintf(src, sizeof(src), "%s/src/%s.c", mdir, mods[i]);
+		snprintf(ko, sizeof(ko), "%s/kernel/drivers/vfio/%s.ko", mdir, mods[i]);
+		REQUIRE(run_tool(NULL, NULL, (const char *const[]){ "/usr/bin/cc", "-c", "-o", ko, src, NULL }) == 0);
+	}
+	remove_path(root, "lib/modules/6.1.0-18-amd64/src");
+	REQUIRE(put_file(root, "lib/modules/6.1.0-18-amd64/modules.builtin", "kernel/drivers/vfio/pci/vfio-pci.ko\n"));
+	REQUIRE(put_file(root, "lib/modules/6.1.0-18-amd64/modules.order", ""));
+	snprintf(base, sizeof(base), "%s", root);
+	REQUIRE(run_tool(NULL, NULL, (const char *const[]){ "/usr/sbin/depmod", "-b", base, "6.1.0-18-amd64", NULL }) == 0);
+	REQUIRE(path_exists(root, "lib/modules/6.1.0-18-amd64/modules.dep.bin"));
+	/* only the binary indexes remain: the text fallback cannot be what answers */
+	remove_path(root, "lib/modules/6.1.0-18-amd64/modules.dep");
+	remove_path(root, "lib/modules/6.1.0-18-amd64/modules.builtin");
+	checks = run_checks(root);
+	REQUIRE(checks);
+	CHECK_STATUS(checks, "vfio-modules", VFK_CHECK_WARN);
+	CHECK_CONTAINS(detail_of(checks, "vfio-modules"),
+		       "vfio available (not loaded), vfio_pci built-in, vfio_iommu_type1 available (not loaded)");
+	vfk_checks_free(checks);
+	free(root);
+}
+
 TEST(checks_nomodule_blocks_vfio_loading, "'nomodule' on the command line with vfio not loaded: FAIL whose fix removes it")
 {
 	char *root = fixture_host("desktop-dgpu-igpu");

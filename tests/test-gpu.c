@@ -30,7 +30,7 @@ static bool fx_open(struct fx *f, const char *name)
 	int r;
 
 	memset(f, 0, sizeof(*f));
-	f->root = fixture_host(name);
+	f->root = fixture_host_shared(name);
 	if (!f->root)
 		return false;
 	r = vfk_ctx_new(f->root, &f->ctx);

@@ -39,7 +39,7 @@ static bool ls_run(struct run *r, const char *host, const char *const *args)
 	bool json = false;
 
 	memset(r, 0, sizeof(*r));
-	r->root = fixture_host(host);
+	r->root = fixture_host_shared(host);
 	if (!r->root)
 		return false;
 	argv[n++] = r->root;

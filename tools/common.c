@@ -118,6 +118,9 @@ struct vfk_host *common_host_scan(struct vfk_ctx *ctx)
 		die(EXIT_FAILURE_OP, "no PCI bus under '%s' (missing %s/sys/bus/pci/devices)",
 		    vfk_ctx_get_sysroot(ctx),
 		    strcmp(vfk_ctx_get_sysroot(ctx), "/") ? vfk_ctx_get_sysroot(ctx) : "");
+	if (r < 0 && vfk_ctx_get_error(ctx))
+		die(EXIT_FAILURE_OP, "scanning PCI devices under '%s': %s", vfk_ctx_get_sysroot(ctx),
+		    vfk_ctx_get_error(ctx));
 	if (r < 0)
 		die_errno(EXIT_FAILURE_OP, r, "scanning PCI devices under '%s'",
 			  vfk_ctx_get_sysroot(ctx));

@@ -20,7 +20,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 vm_init
 
-usage() { sed -n '5,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '5,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 list=0 sel=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -80,6 +80,9 @@ fi
 vm_new_run
 echo "vm: repo $REPO, tools $BIN, run dir $RUN"
 [ -x "$BIN/vfio-ls" ] || echo "vm: note: $BIN/vfio-ls is not built (run make); its checks will SKIP"
+if [ -z "${VFK_BIN:-}" ] && ! make -s -C "$REPO" -q all > /dev/null 2>&1; then
+	echo "vm: note: $REPO/build is older than its sources: the guest tests the old tools (make check-vm builds first)"
+fi
 
 TP=0 TF=0 TS=0
 timing=()

@@ -47,7 +47,8 @@ for pair in "${need_cmds[@]}"; do
 	missing+=("$pkg")
 done
 # a static busybox is needed: it runs as PID 1 in the initramfs
-if command -v busybox >/dev/null 2>&1 && ! file -L "$(command -v busybox)" 2>/dev/null | grep -q static; then
+if command -v busybox >/dev/null 2>&1 && command -v ldd >/dev/null 2>&1 \
+	&& ldd "$(command -v busybox)" 2>&1 | grep -q '=>'; then
 	case " ${missing[*]} " in *" busybox-static "*) ;; *) missing+=(busybox-static) ;; esac
 fi
 apt_updated=0

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCEN_* are read by tests/vm/lib.sh
 # Scenario 1: a GPU-like card (VGA + HDA audio, two functions of one slot behind a PCIe
 # root port), a NIC on another root port, and a GPU in a shared group (cirrus-vga and an
 # e1000 behind a pcie-pci-bridge). Inventory, readiness, bind, restore, kill -9 recovery,

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCEN_* are read by tests/vm/lib.sh
 # Scenario 2: two identical GPU-like cards (VGA 1234:1111 + HDA 8086:293e each) on two
 # root ports. Same ids, so only the address tells them apart: binding one by address
 # must leave the other on its native drivers.
@@ -17,8 +17,8 @@ scen_qemu() {
 
 guest_main() {
 	local vgas hdas A B AH BH GA GB
-	vgas=($(find_devs 0x1234 0x1111 | grep -v '^0000:00:'))
-	hdas=($(find_devs 0x8086 0x293e))
+	mapfile -t vgas < <(find_devs 0x1234 0x1111 | grep -v '^0000:00:')
+	mapfile -t hdas < <(find_devs 0x8086 0x293e)
 	if [ ${#vgas[@]} != 2 ] || [ ${#hdas[@]} != 2 ]; then
 		fail "topology: want 2 VGA + 2 HDA, got VGA [${vgas[*]}] HDA [${hdas[*]}]"
 		return

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCEN_* are read by tests/vm/lib.sh
 # Scenario 4: a real passthrough launch. Inside the guest, KVM runs nested (TCG's
 # -cpu max emulates AMD SVM, kvm_amd loads); the GPU-like card is bound to vfio-pci
 # and handed to an inner VM, whose kernel must list it.
