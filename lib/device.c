@@ -72,8 +72,6 @@ struct vfk_device_details *device_details(const struct vfk_device *cdev)
 	d->numa_node = -1;
 	dfd = device_open_dir(dev);
 	if (dfd >= 0) {
-		const char *ovr;
-
 		d->subsys_vendor = (uint16_t)read_ulong(dfd, "subsystem_vendor", 0);
 		d->subsys_device = (uint16_t)read_ulong(dfd, "subsystem_device", 0);
 		d->revision = (uint8_t)read_ulong(dfd, "revision", 0);
@@ -89,9 +87,6 @@ struct vfk_device_details *device_details(const struct vfk_device *cdev)
 		d->max_link_width = (unsigned int)read_ulong(dfd, "max_link_width", 0);
 		d->sriov_totalvfs = (unsigned int)read_ulong(dfd, "sriov_totalvfs", 0);
 		d->sriov_numvfs = (unsigned int)read_ulong(dfd, "sriov_numvfs", 0);
-		ovr = read_str(host, dfd, "driver_override");
-		/* the kernel prints "(null)" for an unset override */
-		d->driver_override = (ovr && !streq(ovr, "(null)")) ? ovr : NULL;
 		/* "Unknown speed" / "255" mean the link is not reported */
 		if (d->link_speed && startswith(d->link_speed, "Unknown"))
 			d->link_speed = NULL;
@@ -122,9 +117,21 @@ const struct vfk_pci_addr *vfk_device_get_addr(const struct vfk_device *dev) { r
 uint32_t vfk_device_get_class(const struct vfk_device *dev) { return dev->class; }
 uint16_t vfk_device_get_vendor_id(const struct vfk_device *dev) { return dev->vendor_id; }
 uint16_t vfk_device_get_device_id(const struct vfk_device *dev) { return dev->device_id; }
-const char *vfk_device_get_vendor_name(const struct vfk_device *dev) { return dev->vendor_name; }
-const char *vfk_device_get_device_name(const struct vfk_device *dev) { return dev->device_name; }
-const char *vfk_device_get_class_name(const struct vfk_device *dev) { return dev->class_name; }
+const char *vfk_device_get_vendor_name(const struct vfk_device *dev)
+{
+	device_names(dev);
+	return dev->vendor_name;
+}
+const char *vfk_device_get_device_name(const struct vfk_device *dev)
+{
+	device_names(dev);
+	return dev->device_name;
+}
+const char *vfk_device_get_class_name(const struct vfk_device *dev)
+{
+	device_names(dev);
+	return dev->class_name;
+}
 const char *vfk_device_get_driver(const struct vfk_device *dev) { return dev->driver; }
 int vfk_device_get_iommu_group(const struct vfk_device *dev) { return dev->group; }
 bool vfk_device_is_boot_vga(const struct vfk_device *dev) { return dev->boot_vga; }
@@ -141,9 +148,21 @@ uint16_t vfk_device_get_subsystem_device_id(const struct vfk_device *dev)
 	return DETAIL(dev, subsys_device, 0);
 }
 uint8_t vfk_device_get_revision(const struct vfk_device *dev) { return DETAIL(dev, revision, 0); }
-const char *vfk_device_get_driver_override(const struct vfk_device *dev)
+const char *vfk_device_get_driver_override(const struct vfk_device *cdev)
 {
-	return DETAIL(dev, driver_override, NULL);
+	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache */
+	_cleanup_close_ int dfd = -1;
+	const char *ovr;
+
+	if (dev->override_known)
+		return dev->override;
+	/* its own read: listings show it for every device, the details not */
+	dfd = device_open_dir(dev);
+	ovr = dfd >= 0 ? read_str(dev->host, dfd, "driver_override") : NULL;
+	/* the kernel prints "(null)" for an unset override */
+	dev->override = (ovr && !streq(ovr, "(null)")) ? ovr : NULL;
+	dev->override_known = true;
+	return dev->override;
 }
 int vfk_device_get_numa_node(const struct vfk_device *dev) { return DETAIL(dev, numa_node, -1); }
 const char *vfk_device_get_local_cpulist(const struct vfk_device *dev)

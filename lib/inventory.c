@@ -61,6 +61,29 @@ static int name_cache_get(struct vfk_host *host, struct name_cache *nc, uint16_t
 	return (*vname && *dname) ? 0 : -ENOMEM;
 }
 
+void device_names(const struct vfk_device *cdev)
+{
+	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache of the snapshot */
+	struct vfk_host *host = dev->host;
+	char cbuf[128];
+
+	if (dev->vendor_name)
+		return;
+	if (!host->names)
+		host->names = calloc(1, sizeof(*host->names));
+	if (!host->names || name_cache_get(host, host->names, dev->vendor_id, dev->device_id,
+					   &dev->vendor_name, &dev->device_name) < 0 ||
+	    !dev->vendor_name || !dev->device_name) {
+		dev->vendor_name = "?";
+		dev->device_name = "?";
+	}
+	dev->class_name = strpool_intern(&host->strings,
+					 pcilib_class_name(host->pacc, dev->class >> 8, cbuf,
+							   sizeof(cbuf)));
+	if (!dev->class_name)
+		dev->class_name = "?";
+}
+
 static int cmp_device(const void *a, const void *b)
 {
 	return pci_addr_cmp(&((const struct vfk_device *)a)->addr,
@@ -113,6 +136,29 @@ static bool iommu_groups_exist(struct vfk_ctx *ctx)
 	return false;
 }
 
+/* PCI_CLASS=30000, PCI_ID=10DE:2684 from <device>/uevent. */
+static bool parse_uevent(int devfd, const char *rel, struct vfk_device *d)
+{
+	char buf[1024], *line, *save = NULL;
+	unsigned int cls = 0, v = 0, dv = 0;
+	bool have_class = false, have_id = false;
+
+	if (vfk_read_at(devfd, rel, buf, sizeof(buf)) <= 0)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (startswith(line, "PCI_CLASS="))
+			have_class = sscanf(line + 10, "%x", &cls) == 1 && cls <= 0xffffff;
+		else if (startswith(line, "PCI_ID="))
+			have_id = sscanf(line + 7, "%x:%x", &v, &dv) == 2 && v <= 0xffff && dv <= 0xffff;
+	}
+	if (!have_class || !have_id)
+		return false;
+	d->class = cls;
+	d->vendor_id = (uint16_t)v;
+	d->device_id = (uint16_t)dv;
+	return true;
+}
+
 struct scan_extra {
 	struct vfk_pci_addr parent, physfn;
 	bool has_parent, has_physfn;
@@ -130,12 +176,17 @@ static int fill_device(struct vfk_host *host, int devfd, struct pci_dev *p, stru
 	d->addr.dev = p->dev;
 	d->addr.fn = p->func;
 	vfk_pci_addr_format(&d->addr, d->address, sizeof(d->address));
-	if (pcilib_fill_ident(host->ctx, p) < 0)
-		return -EIO;
-	d->vendor_id = p->vendor_id;
-	d->device_id = p->device_id;
-	d->class = ((uint32_t)p->device_class << 8) | p->prog_if;
 	d->group = -1;
+	/* The kernel's uevent attribute carries class, vendor and device in one
+	 * read; a scan of 65,536 functions is mostly these reads. */
+	snprintf(link, sizeof(link), "%s/uevent", d->address);
+	if (!parse_uevent(devfd, link, d)) {
+		if (pcilib_fill_ident(host->ctx, p) < 0)
+			return -EIO;
+		d->vendor_id = p->vendor_id;
+		d->device_id = p->device_id;
+		d->class = ((uint32_t)p->device_class << 8) | p->prog_if;
+	}
 
 	snprintf(link, sizeof(link), "%s/driver", d->address);
 	if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0)
@@ -206,11 +257,9 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 {
 	struct vfk_host *host;
 	struct scan_extra *extra = NULL;
-	struct name_cache names = { 0 };
 	struct pci_dev *p;
 	_cleanup_close_ int devfd = -1;
 	size_t n = 0, i;
-	char cbuf[128];
 	int r;
 
 	ctx->error[0] = '\0';
@@ -257,22 +306,9 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 			d->parent = host_lookup(host, &x->parent);
 		if (x->has_physfn)
 			d->physfn = host_lookup(host, &x->physfn);
-		r = name_cache_get(host, &names, d->vendor_id, d->device_id, &d->vendor_name,
-				   &d->device_name);
-		if (r < 0)
-			goto fail;
-		d->class_name = strpool_intern(&host->strings,
-					       pcilib_class_name(host->pacc, d->class >> 8, cbuf,
-								 sizeof(cbuf)));
-		if (!d->class_name) {
-			r = -ENOMEM;
-			goto fail;
-		}
 	}
 	free(extra);
 	extra = NULL;
-	free(names.slots);
-	names.slots = NULL;
 
 	host->iommu_enabled = iommu_groups_exist(ctx);
 	r = build_groups(host);
@@ -287,7 +323,6 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 	return 0;
 fail:
 	free(extra);
-	free(names.slots);
 	if (host->devices)
 		for (i = 0; i < host->ndevices; i++)
 			host->devices[i].details = NULL;
@@ -315,6 +350,9 @@ struct vfk_host *vfk_host_unref(struct vfk_host *host)
 	free(host->groups);
 	free(host->group_members);
 	pcilib_close(host->pacc);
+	if (host->names)
+		free(host->names->slots);
+	free(host->names);
 	strpool_clear(&host->strings);
 	vfk_ctx_unref(host->ctx);
 	free(host);

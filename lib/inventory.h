@@ -16,7 +16,6 @@ struct vfk_device_details {
 	int numa_node;
 	unsigned int link_width, max_link_width;
 	unsigned int sriov_totalvfs, sriov_numvfs;
-	const char *driver_override;
 	const char *local_cpulist;
 	const char *reset_method;
 	const char *power_state;
@@ -31,7 +30,8 @@ struct vfk_device {
 	uint32_t class;		/* 24 bits */
 	uint16_t vendor_id, device_id;
 	int group;		/* -1: none */
-	bool boot_vga, is_vf, acs_known;
+	bool boot_vga, is_vf, acs_known, override_known;
+	const char *override;	/* interned; read on first use */
 	enum vfk_acs acs;
 	const char *driver;	/* interned */
 	const char *vendor_name, *device_name, *class_name;	/* interned */
@@ -53,11 +53,14 @@ struct vfk_gpu {
 	bool console_in_use, only_gpu;
 };
 
+struct name_cache;
+
 struct vfk_host {
 	int refcount;
 	struct vfk_ctx *ctx;
 	struct pci_access *pacc;
 	struct strpool strings;
+	struct name_cache *names;	/* (vendor, device) -> names, filled on first use */
 	bool iommu_enabled;
 	size_t ndevices, ngroups, ngpus;
 	struct vfk_device *devices;	/* sorted by address */
@@ -65,6 +68,11 @@ struct vfk_host {
 	struct vfk_device **group_members;	/* backing store of groups[].devices */
 	struct vfk_gpu *gpus;
 };
+
+/* inventory.c: vendor, device and class names of @dev, looked up on first use
+ * (libpci reads all of pci.ids for the first one: most callers never need a
+ * name). Never fails: "?" when memory runs out. */
+void device_names(const struct vfk_device *dev);
 
 /* device.c */
 struct vfk_device_details *device_details(const struct vfk_device *dev);

@@ -294,12 +294,15 @@ TEST(unreadable_vendor_file_fails_cleanly_in_the_library,
 }
 
 TEST(unreadable_vendor_file_is_one_line_naming_it,
-     "vfio-ls on a tree whose 'vendor' file cannot be read: exit 3, one line naming the file")
+     "vfio-ls on a tree whose 'uevent' and 'vendor' files cannot be read: exit 3, one line "
+     "naming the file")
 {
 	AUTOFREE root = fixture_host("desktop-dgpu-igpu");
 	RUN r;
 
 	REQUIRE(root != NULL);
+	/* the scan takes ids from uevent and falls back to the single attributes */
+	REQUIRE(make_unreadable(root, "sys/bus/pci/devices/0000:01:00.0/uevent"));
 	REQUIRE(make_unreadable(root, "sys/bus/pci/devices/0000:01:00.0/vendor"));
 	tool(&r, (const char *const[]){ "vfio-ls", "--sysroot", root, NULL });
 	CHECK_ONE_LINE_ERROR(r, "vfio-ls", 3);

@@ -1,0 +1,43 @@
+#!/bin/bash
+# vfio-vm gen against virt-install --print-xml on libvirt's test driver, for a
+# comparable VM: Windows 11, 16 GiB on huge pages, 16 vCPUs, Secure Boot OVMF,
+# TPM, Hyper-V, a virtio disk, a libvirt network, SPICE, the GPU's hostdev.
+# vfio-vm also reads the host (fixture `ready`): PCI, groups, topology, pages.
+# Target (issue 5): vfio-vm at least 100x faster. Prints the mean per run.
+set -eu
+cd "$(dirname "$0")/.."
+BIN=${VFK_BIN:-build/bin}
+RUNS_VFK=${VFK_BENCH_VM_RUNS:-100}
+RUNS_VI=${VFK_BENCH_VI_RUNS:-5}
+command -v virt-install >/dev/null || { echo "bench: needs virt-install (apt-get install virtinst)" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 tests/mkhost.py tests/fixtures/hosts/ready.host "$work/host"
+
+# mean_us RUNS CMD...: mean wall time of one run in microseconds
+mean_us() {
+	local n=$1 i t0 t1
+	shift
+	"$@" >/dev/null	# warm the caches; fails loudly if the command does
+	t0=$(date +%s%N)
+	for ((i = 0; i < n; i++)); do "$@" >/dev/null; done
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / n / 1000))
+}
+
+vfk=$(mean_us "$RUNS_VFK" "$BIN/vfio-vm" gen configs/gaming-passthrough.ini --format libvirt \
+	--sysroot "$work/host")
+vi=$(mean_us "$RUNS_VI" virt-install --connect test:///default --print-xml --noautoconsole \
+	--name win11-gaming --memory 16384 --vcpus 16,sockets=1,cores=8,threads=2 \
+	--cpu host-passthrough --osinfo win11 \
+	--boot loader=/usr/share/OVMF/OVMF_CODE_4M.ms.fd,loader.readonly=yes,loader.type=pflash,loader.secure=yes,nvram.template=/usr/share/OVMF/OVMF_VARS_4M.ms.fd \
+	--disk path="$work/win11.qcow2",size=1,bus=virtio --network network=default \
+	--graphics spice --video none --tpm default --memorybacking hugepages=on \
+	--features hyperv.relaxed.state=on,hyperv.vapic.state=on,hyperv.spinlocks.state=on \
+	--xml ./devices/hostdev/@mode=subsystem --xml ./devices/hostdev/@type=pci \
+	--xml ./devices/hostdev/source/address/@bus=0x01)
+ratio=$(awk "BEGIN{printf \"%.0f\", $vi / ($vfk > 0 ? $vfk : 1)}")
+printf '%-44s %8d us\n' "vfio-vm gen --format libvirt (mean of $RUNS_VFK)" "$vfk"
+printf '%-44s %8d us\n' "virt-install --print-xml (mean of $RUNS_VI)" "$vi"
+printf 'ratio: %sx (target >= 100x)\n' "$ratio"
+[ "$ratio" -ge 100 ]
