@@ -20,7 +20,7 @@ BUILD ?= build
 CC    ?= cc
 PKG_CONFIG ?= pkg-config
 
-DEPS_PC := libpci libudev json-c libkmod inih
+DEPS_PC := libpci libudev json-c libkmod inih uuid libxml-2.0 libvirt
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) 2>/dev/null)
 DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null)
 
@@ -43,7 +43,7 @@ endif
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(BUILD)/%.pic.o)
-TOOLS   := vfio-ls vfio-check vfio-bind
+TOOLS   := vfio-ls vfio-check vfio-bind vfio-mdev vfio-vm
 TOOL_BIN := $(TOOLS:%=$(BUILD)/bin/%)
 COMMON_OBJ := $(BUILD)/tools/common.o
 TEST_SRC := $(sort $(wildcard tests/*.c))
@@ -129,7 +129,7 @@ demo:
 	@scripts/demo.sh
 
 bench:
-	@scripts/deps.sh && $(MAKE) all && bench/run.sh
+	@scripts/deps.sh virtinst && $(MAKE) all && bench/run.sh && bench/vm-gen.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
@@ -145,12 +145,14 @@ install: all
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	install -d $(DESTDIR)$(UDEVDIR)/rules.d $(DESTDIR)$(SYSCONFDIR)/modprobe.d
 	sed 's|@BINDIR@|$(BINDIR)|g' udev/60-vfiokit.rules > $(DESTDIR)$(UDEVDIR)/rules.d/60-vfiokit.rules
+	sed 's|@BINDIR@|$(BINDIR)|g' udev/61-vfiokit-mdev.rules > $(DESTDIR)$(UDEVDIR)/rules.d/61-vfiokit-mdev.rules
 	install -m 644 udev/vfiokit-modprobe.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/vfiokit.conf
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libvfiokit.* \
 		$(DESTDIR)$(INCDIR)/vfiokit.h $(DESTDIR)$(PKGCONFIGDIR)/vfiokit.pc \
-		$(DESTDIR)$(UDEVDIR)/rules.d/60-vfiokit.rules $(DESTDIR)$(SYSCONFDIR)/modprobe.d/vfiokit.conf
+		$(DESTDIR)$(UDEVDIR)/rules.d/60-vfiokit.rules $(DESTDIR)$(UDEVDIR)/rules.d/61-vfiokit-mdev.rules \
+		$(DESTDIR)$(SYSCONFDIR)/modprobe.d/vfiokit.conf
 	for m in $(MAN_OUT); do n=$${m##*/}; s=$${n##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$n; done
 
 clean:

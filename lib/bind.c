@@ -444,7 +444,7 @@ int vfk_bind_prepare(struct vfk_bind *b)
 						continue;
 					len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s (%s)",
 								len ? ", " : "", o->address,
-								o->class_name);
+								vfk_device_get_class_name(o));
 				}
 				return fail(b, EBUSY,
 					    "IOMMU group %d of %s is shared with %s: a group goes to "
@@ -837,4 +837,32 @@ out:
 		close(lockfd);
 	vfk_ctx_set_write_hook(ctx, saved_hook, saved_data);
 	return first < 0 ? neg_errno(first) : 0;
+}
+
+int vfk_restore_owner(struct vfk_ctx *ctx, const char *owner, unsigned int flags, char *errbuf,
+		      size_t errsize)
+{
+	struct vfk_journal *j = NULL;
+	const char **addrs;
+	size_t i, n = 0;
+	int r;
+
+	errbuf[0] = '\0';
+	r = vfk_journal_load(ctx, &j);
+	if (r < 0) {
+		snprintf(errbuf, errsize, "cannot read the binding journal: %s", strerror(-r));
+		return r;
+	}
+	addrs = calloc(j->n + 1, sizeof(*addrs));
+	if (!addrs) {
+		vfk_journal_free(j);
+		return neg_errno(ENOMEM);
+	}
+	for (i = 0; i < j->n; i++)
+		if (streq(j->e[i].owner, owner))
+			addrs[n++] = j->e[i].address;
+	r = n ? vfk_restore(ctx, addrs, n, flags, errbuf, errsize) : 0;
+	free(addrs);
+	vfk_journal_free(j);
+	return r;
 }

@@ -54,7 +54,12 @@ static bool root_block_dev(struct vfk_ctx *ctx, char *majmin, size_t size)
 		return false;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char mm[32], mnt[256];
-		if (sscanf(line, "%*d %*d %31s %*s %255s", mm, mnt) == 2 && streq(mnt, "/")) {
+		unsigned int maj, min;
+		int n = 0;
+		/* "maj:min" and nothing else: it becomes the path dev/block/MAJ:MIN */
+		if (sscanf(line, "%*d %*d %31s %*s %255s", mm, mnt) == 2 && streq(mnt, "/") &&
+		    sscanf(mm, "%u:%u%n", &maj, &min, &n) == 2 && (size_t)n == strlen(mm) &&
+		    strspn(mm, "0123456789:") == strlen(mm)) {
 			snprintf(majmin, size, "%s", mm);
 			found = true;
 		}

@@ -60,6 +60,8 @@ int vfk_readlink_at(int dirfd, const char *name, char *buf, size_t size);
  * a short write is -EIO. Returns 0 or a negative errno. */
 int vfk_write_at(int dirfd, const char *name, const char *value);
 bool vfk_exists_at(int dirfd, const char *name);
+/* /dev/null of the running system (for processes vfiokit starts). */
+int vfk_open_null(int flags);
 /* Atomically replace a regular file: temp file in the same dir, fsync,
  * rename, fsync dir. mode applies to the new file. */
 int vfk_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len,

@@ -209,6 +209,40 @@ static int fill_device(struct vfk_host *host, int devfd, struct pci_dev *p, stru
 	return 0;
 }
 
+/*
+ * Parents come from each device's own sysfs path, so on a real host they form
+ * a tree. A crafted tree can make them loop (a device its own parent, two
+ * bridges each other's); every walk towards the root complex must end, so
+ * the link that closes a loop is dropped. Linear: each device is walked once.
+ */
+static int break_parent_loops(struct vfk_host *host)
+{
+	unsigned char *state;	/* 0 unseen, 1 on the current walk, 2 done */
+	size_t i;
+
+	state = calloc(host->ndevices ? host->ndevices : 1, 1);
+	if (!state)
+		return -ENOMEM;
+	for (i = 0; i < host->ndevices; i++) {
+		struct vfk_device *x = &host->devices[i], *prev = NULL;
+
+		while (x && state[x - host->devices] == 0) {
+			state[x - host->devices] = 1;
+			prev = x;
+			x = x->parent;
+		}
+		if (x && state[x - host->devices] == 1) {
+			dbg(host->ctx, "parent link of %s loops back to %s: dropped", prev->address,
+			    x->address);
+			prev->parent = NULL;
+		}
+		for (x = &host->devices[i]; x && state[x - host->devices] == 1; x = x->parent)
+			state[x - host->devices] = 2;
+	}
+	free(state);
+	return 0;
+}
+
 static int cmp_member(const void *a, const void *b)
 {
 	const struct vfk_device *x = *(struct vfk_device *const *)a;
@@ -309,6 +343,9 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 	}
 	free(extra);
 	extra = NULL;
+	r = break_parent_loops(host);
+	if (r < 0)
+		goto fail;
 
 	host->iommu_enabled = iommu_groups_exist(ctx);
 	r = build_groups(host);

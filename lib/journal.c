@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "journal.h"
@@ -34,7 +35,8 @@ static int set_field(char *dst, size_t size, const char *val, size_t len)
 		return -EINVAL;
 	memcpy(tmp, val, len);
 	tmp[len] = '\0';
-	if (!journal_value_ok(tmp))
+	/* a driver name becomes a path component (drivers/NAME/bind) */
+	if (!journal_value_ok(tmp) || streq(tmp, ".") || streq(tmp, ".."))
 		return -EINVAL;
 	memcpy(dst, tmp, len + 1);
 	return 0;
@@ -273,11 +275,20 @@ int vfk_lock_take(struct vfk_ctx *ctx, unsigned int ms, long *holder)
 	dfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, "");
 	if (dfd < 0)
 		return dfd;
-	fd = openat(dfd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = openat(dfd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		r = neg_errno(errno);
 		close(dfd);
 		return r;
+	}
+	/* the pid is written into it: only ever into our own plain file, never
+	 * through a FIFO or a hard link someone put in its place */
+	{
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+			r = neg_errno(EPERM);
+			goto fail;
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {

@@ -7,8 +7,10 @@
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "internal.h"
 
@@ -41,19 +43,44 @@ static bool rel_is_safe(const char *rel)
 	return true;
 }
 
+/*
+ * Open @rel below the sysroot's fd @top. On a fixture or captured tree every
+ * symlink and ".." is resolved as if the tree were "/" (RESOLVE_IN_ROOT, as
+ * after a chroot): an absolute link or one with too many ".." lands inside
+ * the tree, never beside it. The live host ("/") is opened as it always was.
+ * Kernels before 5.6 (no openat2) fall back to openat().
+ */
+static int open_in_root(const struct vfk_ctx *ctx, int top, const char *rel, int flags)
+{
+	if (!vfk_ctx_is_live(ctx)) {
+		struct open_how how = {
+			.flags = (uint64_t)flags,
+			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		};
+		long fd = syscall(SYS_openat2, top, rel, &how, sizeof(how));
+
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+			return (int)fd;
+	}
+	return openat(top, rel, flags);
+}
+
 static int root_fd(struct vfk_ctx *ctx, enum vfk_root root)
 {
-	int fd;
+	int fd, top;
 
 	if ((unsigned)root >= _VFK_ROOT_MAX)
 		return neg_errno(EINVAL);
 	if (ctx->rootfd[root] >= 0)
 		return ctx->rootfd[root];
-	if (root == VFK_ROOT_TOP)
+	if (root == VFK_ROOT_TOP) {
 		fd = open(ctx->sysroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	else
-		fd = openat(root_fd(ctx, VFK_ROOT_TOP), root_rel[root],
-			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		top = root_fd(ctx, VFK_ROOT_TOP);
+		if (top < 0)
+			return top;
+		fd = open_in_root(ctx, top, root_rel[root], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return neg_errno(errno);
 	ctx->rootfd[root] = fd;
@@ -62,6 +89,7 @@ static int root_fd(struct vfk_ctx *ctx, enum vfk_root root)
 
 int vfk_root_open_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
 {
+	char path[PATH_MAX];
 	int base, fd;
 
 	if (!rel_is_safe(rel))
@@ -69,7 +97,16 @@ int vfk_root_open_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
 	base = root_fd(ctx, root);
 	if (base < 0)
 		return base;
-	fd = openat(base, rel && *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!rel || !*rel || vfk_ctx_is_live(ctx)) {
+		fd = openat(base, rel && *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		/* resolved from the sysroot itself, so links stay inside it */
+		if (snprintf(path, sizeof(path), "%s%s%s", root_rel[root], *root_rel[root] ? "/" : "",
+			     rel) >= (int)sizeof(path))
+			return neg_errno(ENAMETOOLONG);
+		fd = open_in_root(ctx, root_fd(ctx, VFK_ROOT_TOP), path,
+				  O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return neg_errno(errno);
 	return fd;
@@ -112,7 +149,8 @@ int vfk_read_at(int dirfd, const char *name, char *buf, size_t size)
 
 	if (size == 0)
 		return neg_errno(EINVAL);
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO planted in a tree must not hang the open or the read */
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return neg_errno(errno);
 	/* sysfs hands out the whole attribute in one read; loop for regular files */
@@ -121,6 +159,8 @@ int vfk_read_at(int dirfd, const char *name, char *buf, size_t size)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN)
+				break;	/* an empty FIFO: nothing to read */
 			return neg_errno(errno);
 		}
 		if (n == 0)
@@ -178,8 +218,11 @@ int vfk_readlink_base_at(int dirfd, const char *name, char *buf, size_t size)
 	base = strrchr(target, '/');
 	base = base ? base + 1 : target;
 	len = strlen(base);
-	if (len == 0 || len >= size)
-		return neg_errno(len ? ENAMETOOLONG : EINVAL);
+	/* "." or ".." names no driver, group or device: never hand it on as a name */
+	if (len == 0 || streq(base, ".") || streq(base, ".."))
+		return neg_errno(EINVAL);
+	if (len >= size)
+		return neg_errno(ENAMETOOLONG);
 	memcpy(buf, base, len + 1);
 	return (int)len;
 }
@@ -218,7 +261,11 @@ int vfk_write_file_atomic_at(int dirfd, const char *name, const char *data, size
 
 	if (strchr(name, '/') || snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
 		return neg_errno(EINVAL);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	/* a fresh inode every time: a stale temp file (or a hard link someone
+	 * planted under its name) is never written through */
+	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+		return neg_errno(errno);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return neg_errno(errno);
 	if (fchmod(fd, mode) < 0)
@@ -246,6 +293,7 @@ fail:
 
 int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root)
 {
+	_cleanup_close_ int pfd = -1;
 	int top, fd;
 
 	if (root != VFK_ROOT_RUN && root != VFK_ROOT_ETC && root != VFK_ROOT_MDEVCTL)
@@ -258,9 +306,21 @@ int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root)
 		return top;
 	/* run/ and etc/ exist on any real host; a fixture tree may lack them */
 	mkdirat(top, root == VFK_ROOT_RUN ? "run" : "etc", 0755);
-	if (mkdirat(top, root_rel[root], root == VFK_ROOT_RUN ? 0700 : 0755) < 0 &&
+	/* make the last level inside the parent as resolved in the sysroot: a
+	 * run/ or etc/ that is a symlink out of the tree gets nothing created */
+	pfd = open_in_root(ctx, top, root == VFK_ROOT_RUN ? "run" : "etc",
+			   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return neg_errno(errno);
+	if (mkdirat(pfd, strchr(root_rel[root], '/') + 1, root == VFK_ROOT_RUN ? 0700 : 0755) < 0 &&
 	    errno != EEXIST)
 		return neg_errno(errno);
 	fd = root_fd(ctx, root);
 	return fd < 0 ? fd : 0;
+}
+
+int vfk_open_null(int flags)
+{
+	/* the running system's, whatever the sysroot: processes we start live here */
+	return open("/dev/null", flags | O_CLOEXEC);
 }

@@ -26,14 +26,18 @@ static int persist_handler(void *user, const char *section, const char *name, co
 {
 	struct persist_list *l = user;
 	struct vfk_pci_addr a;
+	char norm[16];
 	size_t i;
 
 	if (!startswith(section, "device ") || vfk_pci_addr_parse(section + 7, &a) < 0) {
 		l->error = -EINVAL;
 		return 0;
 	}
+	/* compare normalised: [device 01:00.0] and [device 0000:01:00.0] are one
+	 * device, or unpersist would drop one spelling and leave the other */
+	vfk_pci_addr_format(&a, norm, sizeof(norm));
 	for (i = 0; i < l->n; i++)
-		if (!strcmp(l->addr[i], section + 7))
+		if (!strcmp(l->addr[i], norm))
 			break;
 	if (i == l->n) {
 		if (l->n == l->cap) {

@@ -461,6 +461,9 @@ VFK_API unsigned int vfk_mdev_type_get_framebuffer_mb(const struct vfk_mdev_type
 VFK_API unsigned int vfk_mdev_type_get_heads(const struct vfk_mdev_type *t);
 /* NVIDIA's max_instance, else available + existing instances. */
 VFK_API unsigned int vfk_mdev_type_get_max_instances(const struct vfk_mdev_type *t);
+/* Per-VF interface: the VF vfk_mdev_create() on the PF would use for this type
+ * (the first free VF that lists it, as scanned), or NULL (classic, none free). */
+VFK_API const char *vfk_mdev_type_get_free_vf(const struct vfk_mdev_type *t);
 
 /* UUID (lower case) or VF address. */
 VFK_API const char *vfk_mdev_instance_get_id(const struct vfk_mdev_instance *i);
@@ -643,7 +646,7 @@ VFK_API unsigned int vfk_looking_glass_size_mib(unsigned int width, unsigned int
  *   -ENODEV   the GPU selector matches no GPU, or the mode asked for is not
  *             possible on this host (why: @errbuf)
  *   -ENOTUNIQ the selector matches several GPUs (@errbuf lists them)
- *   -EINVAL   the profile contradicts itself in a way only the host shows
+ *   -EINVAL   a NULL argument
  *   -ENOMEM
  */
 struct vfk_plan;
@@ -707,6 +710,59 @@ VFK_API void vfk_argv_free(char **argv);
  * joined by " \\\n  ", ending with a newline. 0 or -ENOMEM. */
 VFK_API int vfk_argv_to_shell(const char *const *argv, char **out);
 /* ------------------------------------------- end topology, profiles, VM plans */
+
+/* --------------------------------------------------- launch and lifecycle */
+
+enum vfk_backend {
+	VFK_BACKEND_LIBVIRT = 0,	/* libvirt's C API, any URI, local or remote */
+	VFK_BACKEND_QEMU,		/* QEMU started directly, QMP socket for control */
+};
+
+struct vfk_vm_options {
+	enum vfk_backend backend;
+	const char *uri;		/* libvirt URI; NULL: qemu:///system */
+	bool transient;			/* libvirt: create without defining */
+	unsigned int bind_flags;	/* VFK_BIND_* for the VM's devices */
+	unsigned int shutdown_timeout;	/* down: seconds of ACPI shutdown before force; 0: 60 */
+	unsigned int start_check_ms;	/* qemu: how long an early exit counts as failure; 0: 1500 */
+	const char *console_log;	/* file the guest's serial console goes to, or NULL */
+};
+
+/*
+ * Bring the plan's VM up: bind its devices (one transaction, owner = VM
+ * name), create its mdev if the mode needs one, start it. Any failure undoes
+ * every step done so far; @errbuf gets one line. Returns 0, -EEXIST (a VM of
+ * that name is already up), -EBUSY/-EPERM (binding refused), or the error of
+ * the failed step.
+ */
+VFK_API int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *opts, char *errbuf,
+		      size_t errsize);
+/* Graceful ACPI shutdown with a timeout, then force; restore the devices,
+ * remove transient mdevs, drop the VM's state. -ENOENT when unknown. */
+VFK_API int vfk_vm_down(struct vfk_ctx *ctx, const char *name, const struct vfk_vm_options *opts,
+			char *errbuf, size_t errsize);
+/* Block until the VM stops on its own (libvirt lifecycle event, QEMU exit),
+ * then clean up as vfk_vm_down() does. */
+VFK_API int vfk_vm_wait(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errsize);
+
+/* What vfiokit started: one record per VM under <sysroot>/run/vfiokit/vms/. */
+struct vfk_vm_record {
+	char name[65];
+	enum vfk_backend backend;
+	char uri[256];
+	int pid;		/* qemu backend */
+	bool defined;		/* libvirt: vfiokit defined the domain and undefines it */
+	char mdev[64];		/* instance vfiokit created, or "" */
+	long long since;
+	char state[32];		/* "running", "shut off", "gone" ... as seen now */
+};
+/* All records (@name NULL) or one; *@out is malloc'ed. Returns the count or -errno. */
+VFK_API int vfk_vm_list(struct vfk_ctx *ctx, const char *name, struct vfk_vm_record **out);
+/* A name usable as a VM and file name: [A-Za-z0-9_.-], 1..64, not starting with '.' or '-'. */
+VFK_API bool vfk_vm_name_valid(const char *name);
+/* Release devices held for @owner (a VM name) in the journal. */
+VFK_API int vfk_restore_owner(struct vfk_ctx *ctx, const char *owner, unsigned int flags,
+			      char *errbuf, size_t errsize);
 
 #ifdef __cplusplus
 }

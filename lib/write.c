@@ -22,8 +22,8 @@ static int call_hook(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, c
 	if (!ctx->write_hook)
 		return 0;
 	path = vfk_root_path(ctx, root, rel);
-	if (!path)
-		return neg_errno(ENOMEM);
+	if (!path)	/* -EINVAL for a path that would leave its root */
+		return neg_errno(errno ? errno : ENOMEM);
 	r = ctx->write_hook(ctx->write_data, path, value);
 	if (r < 0)
 		dbg(ctx, "write hook failed %s: %d", path, r);

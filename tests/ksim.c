@@ -407,7 +407,7 @@ static void vf_create(struct ksim *k, const char *pfdir, long i, bool autoprobe,
 		"numa_node", "local_cpulist", "local_cpus", "current_link_speed",
 		"current_link_width", "max_link_speed", "max_link_width", "power_state", "config",
 	};
-	char p[PATH_MAX], q[PATH_MAX], vfdir[PATH_MAX], name[16], dev[32];
+	char p[PATH_MAX], q[PATH_MAX], vfdir[PATH_MAX], name[16], dev[32] = "ffff";
 	unsigned int dom, bus, slot, fn, rid;
 	long off, stride;
 	size_t c;
@@ -439,6 +439,21 @@ static void vf_create(struct ksim *k, const char *pfdir, long i, bool autoprobe,
 	}
 	if (f)
 		fclose(f);
+	{	/* uevent as the kernel fills it for the new VF */
+		long vendor, class, sv, sd;
+		snprintf(p, sizeof(p), "%s/vendor", pfdir);
+		vendor = read_num(p);
+		snprintf(p, sizeof(p), "%s/class", pfdir);
+		class = read_num(p);
+		snprintf(p, sizeof(p), "%s/subsystem_vendor", pfdir);
+		sv = read_num(p);
+		snprintf(p, sizeof(p), "%s/subsystem_device", pfdir);
+		sd = read_num(p);
+		snprintf(q, sizeof(q), "%s/uevent", vfdir);
+		snprintf(p, sizeof(p), "PCI_CLASS=%lX\nPCI_ID=%04lX:%04lX\nPCI_SUBSYS_ID=%04lX:%04lX\n"
+			 "PCI_SLOT_NAME=%s\n", class, vendor, strtol(dev, NULL, 16), sv, sd, name);
+		write_text(q, p);
+	}
 	snprintf(q, sizeof(q), "%s/config", vfdir);	/* VFs read all-ones vendor/device */
 	f = fopen(q, "r+b");
 	if (f) {

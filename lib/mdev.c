@@ -1,0 +1,2030 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Mediated devices (vGPUs) behind one model, for the two interfaces a host
+ * may have:
+ *
+ *  classic     <sysroot>/sys/class/mdev_bus/<parent>/mdev_supported_types/<id>/
+ *                  name description available_instances device_api create devices/
+ *              <sysroot>/sys/bus/mdev/devices/<uuid> -> .../<parent>/<uuid>/
+ *                  mdev_type -> ../mdev_supported_types/<id>, iommu_group, remove
+ *  nvidia-vf   <sysroot>/sys/bus/pci/devices/<VF>/nvidia/
+ *                  creatable_vgpu_types ("1414 : NVIDIA L4-2Q" lines)
+ *                  current_vgpu_type    (0 = free; write an id to create, 0 to free)
+ *
+ * Everything is read through directory fds below the sysroot; every write
+ * passes vfk_host_write*() so dry runs and tests see it. Definitions are
+ * mdevctl's JSON files (etc/mdevctl.d/<parent>/<uuid>) and, for per-VF
+ * vGPUs, the same schema in etc/vfiokit/vgpu/<VF>.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <uuid/uuid.h>
+
+#include "journal.h"
+#include "mdev.h"
+
+#define VGPU_DIR "vgpu"			/* below VFK_ROOT_ETC */
+#define REMOVE_TIMEOUT_MS 10000
+#define LOCK_TIMEOUT_MS 10000
+
+struct vgpu_vf {
+	char addr[16];
+	unsigned int current;	/* vGPU type id, 0 = free */
+	int group;
+	unsigned int *creatable;
+	size_t ncreatable;
+};
+
+struct vfk_mdev_type {
+	struct vfk_mdev_parent *parent;
+	char *id, *name, *description, *device_api;
+	unsigned int available, instances;
+	unsigned int fb_mb, heads, max_instances;
+	unsigned int vgpu_id;	/* per-VF interface: the numeric id */
+};
+
+struct vfk_mdev_parent {
+	char *name, *driver;
+	enum vfk_mdev_kind kind;
+	struct vfk_mdev_type **types;
+	size_t ntypes;
+	struct vgpu_vf *vfs;	/* per-VF interface only */
+	size_t nvfs;
+};
+
+struct vfk_mdev_instance {
+	char id[VFK_MDEV_ID_SIZE];
+	enum vfk_mdev_kind kind;
+	char *parent, *type_id, *type_name, *sysfs_path;
+	int group;
+	bool active, defined, autostart;
+};
+
+struct vfk_mdevs {
+	int refcount;
+	struct vfk_ctx *ctx;
+	struct vfk_mdev_parent **parents;
+	size_t nparents;
+	struct vfk_mdev_instance **instances;
+	size_t ninstances;
+};
+
+/* A definition file, mdevctl's schema. */
+struct mdev_def {
+	enum vfk_mdev_kind kind;
+	char parent[64];
+	char id[VFK_MDEV_ID_SIZE];
+	char type[128];
+	bool autostart;
+	json_object *attrs;	/* array, owned; NULL when absent */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+int op_error(char *buf, size_t size, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (buf && size) {
+		va_start(ap, fmt);
+		vsnprintf(buf, size, fmt, ap);
+		va_end(ap);
+	}
+	return neg_errno(err);
+}
+
+static int narrate_hook(void *data, const char *path, const char *value)
+{
+	struct vfk_ctx *ctx = data;
+	const char *nl = strchr(value, '\n');
+
+	if (nl && nl[1])
+		vfk_progress(ctx, "%s <- (file, %zu bytes)", path, strlen(value));
+	else
+		vfk_progress(ctx, "%s <- %.*s", path, (int)strcspn(value, "\n"), value);
+	return 1;
+}
+
+void op_begin(struct vfk_ctx *ctx, bool dry, struct op_hook *save)
+{
+	save->hook = ctx->write_hook;
+	save->data = ctx->write_data;
+	save->dry = dry;
+	if (dry)
+		vfk_ctx_set_write_hook(ctx, narrate_hook, ctx);
+}
+
+void op_end(struct vfk_ctx *ctx, const struct op_hook *save)
+{
+	vfk_ctx_set_write_hook(ctx, save->hook, save->data);
+}
+
+/* Parent and type names end up in paths: a plain sysfs name, nothing else. */
+static bool name_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n >= max || streq(s, ".") || streq(s, ".."))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr(":._-", s[i]))
+			return false;
+	return true;
+}
+
+/* Canonical lower-case UUID into @out (37 bytes); -EINVAL when malformed. */
+static int uuid_norm(const char *in, char *out)
+{
+	uuid_t u;
+
+	if (strlen(in) != 36 || uuid_parse(in, u) < 0)
+		return neg_errno(EINVAL);
+	uuid_unparse_lower(u, out);
+	return 0;
+}
+
+static bool is_uuid(const char *s)
+{
+	char tmp[37];
+
+	return uuid_norm(s, tmp) == 0;
+}
+
+/* A PCI address in canonical form into @out (16 bytes). */
+static bool pci_norm(const char *in, char *out)
+{
+	struct vfk_pci_addr a;
+
+	if (vfk_pci_addr_parse(in, &a) < 0)
+		return false;
+	vfk_pci_addr_format(&a, out, 16);
+	return true;
+}
+
+static char *xstrdup0(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int cmp_version(const char *a, const char *b)
+{
+	return strverscmp(a, b);
+}
+
+/* Read a sysfs text file below @dfd into a new string (NULL when absent). */
+static char *read_str(int dfd, const char *rel, size_t max)
+{
+	_cleanup_free_ char *buf = malloc(max);
+
+	if (!buf || vfk_read_at(dfd, rel, buf, max) < 0)
+		return NULL;
+	return TAKE_PTR(buf);
+}
+
+static int read_uint(int dfd, const char *rel, unsigned int *out)
+{
+	long v;
+	int r = vfk_read_long_at(dfd, rel, &v);
+
+	if (r < 0)
+		return r;
+	if (v < 0 || v > (long)UINT_MAX)
+		return neg_errno(ERANGE);
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int link_group(int dfd, const char *rel)
+{
+	char buf[32], *end;
+	long v;
+
+	if (vfk_readlink_base_at(dfd, rel, buf, sizeof(buf)) < 0)
+		return -1;
+	v = strtol(buf, &end, 10);
+	return (*end || v < 0 || v > INT_MAX) ? -1 : (int)v;
+}
+
+/* ----------------------------------------------------- types and parents */
+
+static void type_free(struct vfk_mdev_type *t)
+{
+	if (!t)
+		return;
+	free(t->id);
+	free(t->name);
+	free(t->description);
+	free(t->device_api);
+	free(t);
+}
+
+static void parent_free(struct vfk_mdev_parent *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->ntypes; i++)
+		type_free(p->types[i]);
+	for (i = 0; i < p->nvfs; i++)
+		free(p->vfs[i].creatable);
+	free(p->types);
+	free(p->vfs);
+	free(p->name);
+	free(p->driver);
+	free(p);
+}
+
+static void parent_freep(struct vfk_mdev_parent **p)
+{
+	parent_free(*p);
+}
+
+static struct vfk_mdev_parent *parent_new(const char *name, enum vfk_mdev_kind kind,
+					  const char *driver)
+{
+	struct vfk_mdev_parent *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->kind = kind;
+	p->name = strdup(name);
+	p->driver = xstrdup0(driver);
+	if (!p->name || (driver && !p->driver)) {
+		parent_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static struct vfk_mdev_type *parent_type_by_id(const struct vfk_mdev_parent *p, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->ntypes; i++)
+		if (streq(p->types[i]->id, id))
+			return p->types[i];
+	return NULL;
+}
+
+static struct vfk_mdev_type *parent_add_type(struct vfk_mdev_parent *p, const char *id)
+{
+	struct vfk_mdev_type *t, **n;
+
+	t = parent_type_by_id(p, id);
+	if (t)
+		return t;
+	n = realloc(p->types, (p->ntypes + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	p->types = n;
+	t = calloc(1, sizeof(*t));
+	if (!t || !(t->id = strdup(id))) {
+		free(t);
+		return NULL;
+	}
+	t->parent = p;
+	p->types[p->ntypes++] = t;
+	return t;
+}
+
+/* Id, then name (any case), then the id's part after the driver prefix. */
+static struct vfk_mdev_type *parent_match_type(const struct vfk_mdev_parent *p, const char *want)
+{
+	size_t i;
+
+	if (!want || !*want)
+		return NULL;
+	for (i = 0; i < p->ntypes; i++)
+		if (streq(p->types[i]->id, want))
+			return p->types[i];
+	for (i = 0; i < p->ntypes; i++)
+		if (p->types[i]->name && !strcasecmp(p->types[i]->name, want))
+			return p->types[i];
+	for (i = 0; i < p->ntypes; i++) {
+		const char *dash = strchr(p->types[i]->id, '-');
+		if (dash && streq(dash + 1, want))
+			return p->types[i];
+	}
+	return NULL;
+}
+
+static unsigned int num_after(const char *s, const char *key)
+{
+	const char *p = strstr(s, key);
+
+	return p ? (unsigned int)strtoul(p + strlen(key), NULL, 10) : 0;
+}
+
+/* Sizes and heads, from what each driver family puts in its description. */
+static void type_derive(struct vfk_mdev_type *t)
+{
+	const char *d = t->description ? t->description : "";
+	const char *p;
+
+	if ((p = strstr(d, "framebuffer="))) {
+		char *end;
+		unsigned long v = strtoul(p + 12, &end, 10);
+		t->fb_mb = (unsigned int)(*end == 'G' ? v * 1024 : v);
+	}
+	t->heads = num_after(d, "num_heads=");
+	t->max_instances = num_after(d, "max_instance=");
+	if (strstr(d, "low_gm_size:") && strstr(d, "high_gm_size:")) {	/* GVT-g */
+		t->fb_mb = num_after(d, "low_gm_size:") + num_after(d, "high_gm_size:");
+		t->heads = 1;
+	}
+	if (!t->fb_mb) {	/* "virtual display, 4 MB video memory" */
+		for (p = d; *p; p++)
+			if (isdigit((unsigned char)*p) && (p == d || !isalnum((unsigned char)p[-1]))) {
+				char *end;
+				unsigned long v = strtoul(p, &end, 10);
+				while (*end == ' ')
+					end++;
+				if (startswith(end, "MB")) {
+					t->fb_mb = (unsigned int)v;
+					break;
+				}
+				p = end - 1;
+			}
+	}
+	if (!t->heads && strstr(d, "display"))
+		t->heads = 1;
+	/* NVIDIA names carry the size: "GRID T4-2Q" (GB), "NVIDIA A100-1-5C" */
+	if (startswith(t->id, "nvidia-") && t->name && (p = strrchr(t->name, '-')) &&
+	    isdigit((unsigned char)p[1])) {
+		char *end;
+		unsigned long v = strtoul(p + 1, &end, 10);
+		if (isalpha((unsigned char)*end)) {
+			if (!t->fb_mb)
+				t->fb_mb = (unsigned int)v * 1024;
+			if (!t->description)	/* per-VF: no num_heads; C = compute */
+				t->heads = toupper((unsigned char)*end) == 'C' ? 0 : 1;
+		}
+	}
+	if (!t->max_instances)
+		t->max_instances = t->available + t->instances;
+}
+
+static int cmp_type(const void *a, const void *b)
+{
+	return cmp_version((*(struct vfk_mdev_type *const *)a)->id,
+			   (*(struct vfk_mdev_type *const *)b)->id);
+}
+
+/* A directory stream over @rel below @dfd ("" = @dfd itself), leaving @dfd
+ * open for *at() calls. NULL when absent or unreadable. */
+static DIR *dir_at(int dfd, const char *rel)
+{
+	DIR *d;
+	int fd;
+
+	if (dfd < 0)
+		return NULL;
+	fd = openat(dfd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
+}
+
+static int count_entries(int dfd, const char *rel)
+{
+	_cleanup_closedir_ DIR *d = dir_at(dfd, rel);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	return n;
+}
+
+/* A classic parent from its directory (class/mdev_bus/<name>, links followed). */
+static int load_classic(struct vfk_ctx *ctx, const char *name, int pfd,
+			struct vfk_mdev_parent **out)
+{
+	_cleanup_(parent_freep) struct vfk_mdev_parent *p = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	char drv[64];
+	_cleanup_close_ int tfd = -1;
+
+	if (vfk_readlink_base_at(pfd, "driver", drv, sizeof(drv)) < 0)
+		drv[0] = '\0';
+	p = parent_new(name, VFK_MDEV_CLASSIC, *drv ? drv : NULL);
+	if (!p)
+		return neg_errno(ENOMEM);
+	tfd = openat(pfd, "mdev_supported_types", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = dir_at(tfd, "");
+	while (d && (e = readdir(d))) {
+		struct vfk_mdev_type *t;
+		char rel[320];
+		if (e->d_name[0] == '.' || !name_ok(e->d_name, 128))
+			continue;
+		t = parent_add_type(p, e->d_name);
+		if (!t)
+			return neg_errno(ENOMEM);
+		snprintf(rel, sizeof(rel), "%s/name", e->d_name);
+		t->name = read_str(tfd, rel, 256);
+		snprintf(rel, sizeof(rel), "%s/description", e->d_name);
+		t->description = read_str(tfd, rel, 2048);
+		snprintf(rel, sizeof(rel), "%s/device_api", e->d_name);
+		t->device_api = read_str(tfd, rel, 64);
+		snprintf(rel, sizeof(rel), "%s/available_instances", e->d_name);
+		if (read_uint(tfd, rel, &t->available) < 0)
+			dbg(ctx, "%s: %s has no readable available_instances", name, e->d_name);
+		snprintf(rel, sizeof(rel), "%s/devices", e->d_name);
+		t->instances = (unsigned int)count_entries(tfd, rel);
+		if (t->name && !*t->name) {
+			free(t->name);
+			t->name = NULL;
+		}
+		type_derive(t);
+	}
+	if (p->ntypes)
+		qsort(p->types, p->ntypes, sizeof(*p->types), cmp_type);
+	*out = TAKE_PTR(p);
+	return 0;
+}
+
+/* "1414 : NVIDIA L4-2Q" lines; each id (and name, if new) into @p. */
+static int parse_creatable(struct vfk_mdev_parent *p, struct vgpu_vf *vf, const char *text)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[256], id[32], *colon, *name;
+		unsigned long v;
+		struct vfk_mdev_type *t;
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < 255 ? len : 255), line);
+		line = nl ? nl + 1 : NULL;
+		colon = strchr(buf, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		v = strtoul(buf, NULL, 10);
+		if (v == 0 || v > 0xffffffUL)
+			continue;
+		for (name = colon + 1; *name == ' ' || *name == '\t'; name++)
+			;
+		name[strcspn(name, "\r")] = '\0';
+		snprintf(id, sizeof(id), "nvidia-%lu", v);
+		t = parent_add_type(p, id);
+		if (!t)
+			return -ENOMEM;
+		t->vgpu_id = (unsigned int)v;
+		if (!t->name && *name && !(t->name = strdup(name)))
+			return -ENOMEM;
+		if (vf) {
+			unsigned int *n = realloc(vf->creatable, (vf->ncreatable + 1) * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			vf->creatable = n;
+			vf->creatable[vf->ncreatable++] = (unsigned int)v;
+		}
+	}
+	return 0;
+}
+
+bool vgpu_vf_present(struct vfk_ctx *ctx, const char *addr, unsigned int *current)
+{
+	_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+	char rel[96];
+	unsigned int cur = 0;
+
+	if (dfd < 0)
+		return false;
+	snprintf(rel, sizeof(rel), "%s/nvidia/creatable_vgpu_types", addr);
+	if (!vfk_exists_at(dfd, rel))
+		return false;
+	snprintf(rel, sizeof(rel), "%s/nvidia/current_vgpu_type", addr);
+	if (read_uint(dfd, rel, &cur) < 0)
+		cur = 0;
+	if (current)
+		*current = cur;
+	return true;
+}
+
+static int add_vf(struct vfk_mdev_parent *p, int devfd, const char *addr)
+{
+	struct vgpu_vf *n, *vf;
+	_cleanup_free_ char *text = NULL;
+	char rel[96];
+	int r;
+
+	n = realloc(p->vfs, (p->nvfs + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	p->vfs = n;
+	vf = &p->vfs[p->nvfs++];
+	memset(vf, 0, sizeof(*vf));
+	snprintf(vf->addr, sizeof(vf->addr), "%s", addr);
+	snprintf(rel, sizeof(rel), "%s/nvidia/current_vgpu_type", addr);
+	if (read_uint(devfd, rel, &vf->current) < 0)
+		vf->current = 0;
+	snprintf(rel, sizeof(rel), "%s/iommu_group", addr);
+	vf->group = link_group(devfd, rel);
+	snprintf(rel, sizeof(rel), "%s/nvidia/creatable_vgpu_types", addr);
+	text = read_str(devfd, rel, 16384);
+	r = parse_creatable(p, vf, text ? text : "");
+	if (r < 0)
+		return r;
+	if (vf->current) {
+		struct vfk_mdev_type *t;
+		snprintf(rel, sizeof(rel), "nvidia-%u", vf->current);
+		t = parent_add_type(p, rel);
+		if (!t)
+			return -ENOMEM;
+		t->vgpu_id = vf->current;
+		t->instances++;
+	} else {
+		size_t i;
+		for (i = 0; i < vf->ncreatable; i++) {
+			snprintf(rel, sizeof(rel), "nvidia-%u", vf->creatable[i]);
+			parent_type_by_id(p, rel)->available++;
+		}
+	}
+	return 0;
+}
+
+static int cmp_vf(const void *a, const void *b)
+{
+	return strcmp(((const struct vgpu_vf *)a)->addr, ((const struct vgpu_vf *)b)->addr);
+}
+
+/*
+ * The per-VF parent @pf: every device whose physfn is @pf (or @pf itself)
+ * and that carries nvidia/creatable_vgpu_types; with @only_vf just that VF.
+ * -ENODEV when none does.
+ */
+static int load_vf_parent(struct vfk_ctx *ctx, const char *pf, const char *only_vf,
+			  struct vfk_mdev_parent **out)
+{
+	_cleanup_(parent_freep) struct vfk_mdev_parent *p = NULL;
+	_cleanup_close_ int devfd = -1;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	char drv[64], rel[96], phys[32];
+	size_t i;
+	int r;
+
+	devfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+	if (devfd < 0)
+		return neg_errno(ENODEV);
+	snprintf(rel, sizeof(rel), "%s/driver", pf);
+	if (vfk_readlink_base_at(devfd, rel, drv, sizeof(drv)) < 0)
+		drv[0] = '\0';
+	p = parent_new(pf, VFK_MDEV_NVIDIA_VF, *drv ? drv : NULL);
+	if (!p)
+		return neg_errno(ENOMEM);
+	d = dir_at(devfd, "");
+	while (d && (e = readdir(d))) {
+		char addr[16];
+		if (!pci_norm(e->d_name, addr) || !streq(addr, e->d_name) ||
+		    (only_vf && !streq(addr, only_vf)))
+			continue;
+		snprintf(rel, sizeof(rel), "%s/nvidia/creatable_vgpu_types", addr);
+		if (!vfk_exists_at(devfd, rel))
+			continue;
+		snprintf(rel, sizeof(rel), "%s/physfn", addr);
+		if (vfk_readlink_base_at(devfd, rel, phys, sizeof(phys)) < 0)
+			snprintf(phys, sizeof(phys), "%s", addr);
+		if (!streq(phys, pf))
+			continue;
+		r = add_vf(p, devfd, addr);
+		if (r < 0)
+			return neg_errno(r);
+	}
+	if (!p->nvfs)
+		return neg_errno(ENODEV);
+	qsort(p->vfs, p->nvfs, sizeof(*p->vfs), cmp_vf);
+	for (i = 0; i < p->ntypes; i++)
+		type_derive(p->types[i]);
+	qsort(p->types, p->ntypes, sizeof(*p->types), cmp_type);
+	*out = TAKE_PTR(p);
+	return 0;
+}
+
+/* The PF of @addr when @addr carries the per-VF files, or of its VFs. */
+static bool vf_parent_of(struct vfk_ctx *ctx, const char *addr, char *pf, size_t size,
+			 bool *is_vf)
+{
+	_cleanup_close_ int devfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+	char rel[96], vf[32];
+
+	if (devfd < 0)
+		return false;
+	if (vgpu_vf_present(ctx, addr, NULL)) {
+		snprintf(rel, sizeof(rel), "%s/physfn", addr);
+		if (vfk_readlink_base_at(devfd, rel, pf, size) < 0)
+			snprintf(pf, size, "%s", addr);
+		*is_vf = !streq(pf, addr);
+		return true;
+	}
+	snprintf(rel, sizeof(rel), "%s/virtfn0", addr);
+	if (vfk_readlink_base_at(devfd, rel, vf, sizeof(vf)) > 0 && vgpu_vf_present(ctx, vf, NULL)) {
+		snprintf(pf, size, "%s", addr);
+		*is_vf = false;
+		return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------ definitions */
+
+static void def_clear(struct mdev_def *d)
+{
+	if (d->attrs)
+		json_object_put(d->attrs);
+	d->attrs = NULL;
+}
+
+static void defs_free(struct mdev_def *defs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		def_clear(&defs[i]);
+	free(defs);
+}
+
+/* Parse one definition file. -EINVAL when it is not mdevctl's schema. */
+static int def_parse(const char *text, struct mdev_def *d)
+{
+	json_object *root, *v;
+	int r = -EINVAL;
+
+	root = json_tokener_parse(text);
+	if (!root || !json_object_is_type(root, json_type_object))
+		goto out;
+	if (!json_object_object_get_ex(root, "mdev_type", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    !name_ok(json_object_get_string(v), sizeof(d->type)))
+		goto out;
+	snprintf(d->type, sizeof(d->type), "%s", json_object_get_string(v));
+	d->autostart = json_object_object_get_ex(root, "start", &v) &&
+		       json_object_is_type(v, json_type_string) &&
+		       streq(json_object_get_string(v), "auto");
+	if (json_object_object_get_ex(root, "attrs", &v) && json_object_is_type(v, json_type_array))
+		d->attrs = json_object_get(v);
+	r = 0;
+out:
+	if (root)
+		json_object_put(root);
+	return r;
+}
+
+static char *def_format(const char *type, bool autostart, json_object *attrs)
+{
+	json_object *root = json_object_new_object();
+	char *text = NULL;
+
+	if (!root)
+		return NULL;
+	json_object_object_add(root, "mdev_type", json_object_new_string(type));
+	json_object_object_add(root, "start", json_object_new_string(autostart ? "auto" : "manual"));
+	json_object_object_add(root, "attrs", attrs ? json_object_get(attrs) : json_object_new_array());
+	if (asprintf(&text, "%s\n",
+		     json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_SPACED |
+							  JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+		text = NULL;
+	json_object_put(root);
+	return text;
+}
+
+static int defs_add(struct mdev_def **defs, size_t *n, const struct mdev_def *d)
+{
+	struct mdev_def *nd = realloc(*defs, (*n + 1) * sizeof(*nd));
+
+	if (!nd)
+		return -ENOMEM;
+	*defs = nd;
+	nd[(*n)++] = *d;
+	return 0;
+}
+
+/* Read every file of one directory of definitions. */
+static int defs_read_dir(struct vfk_ctx *ctx, int dfd, enum vfk_mdev_kind kind, const char *parent,
+			 struct mdev_def **defs, size_t *n)
+{
+	_cleanup_closedir_ DIR *d = dir_at(dfd, "");
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		struct mdev_def def = { .kind = kind };
+		char text[16384];
+		if (e->d_name[0] == '.')
+			continue;
+		if (kind == VFK_MDEV_CLASSIC ? uuid_norm(e->d_name, def.id) < 0
+					     : !pci_norm(e->d_name, def.id)) {
+			dbg(ctx, "ignoring definition %s/%s: not named by %s", parent ? parent : "",
+			    e->d_name, kind == VFK_MDEV_CLASSIC ? "a UUID" : "a PCI address");
+			continue;
+		}
+		if (vfk_read_at(dfd, e->d_name, text, sizeof(text)) < 0 || def_parse(text, &def) < 0) {
+			warn(ctx, "ignoring unreadable mdev definition %s/%s", parent ? parent : "",
+			     e->d_name);
+			continue;
+		}
+		snprintf(def.parent, sizeof(def.parent), "%s", parent ? parent : def.id);
+		if (defs_add(defs, n, &def) < 0) {
+			def_clear(&def);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Every definition: mdevctl's, then vfiokit's per-VF ones. */
+static int defs_load(struct vfk_ctx *ctx, struct mdev_def **out, size_t *nout)
+{
+	struct mdev_def *defs = NULL;
+	size_t n = 0;
+	_cleanup_close_ int mfd = vfk_root_open_dir(ctx, VFK_ROOT_MDEVCTL, "");
+	_cleanup_close_ int vfd = vfk_root_open_dir(ctx, VFK_ROOT_ETC, VGPU_DIR);
+	_cleanup_closedir_ DIR *d = dir_at(mfd, "");
+	struct dirent *e;
+	int r = 0;
+
+	while (d && (e = readdir(d)) && r == 0) {
+		_cleanup_close_ int pfd = -1;
+		if (e->d_name[0] == '.' || !name_ok(e->d_name, 64))
+			continue;
+		pfd = openat(mfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pfd >= 0)
+			r = defs_read_dir(ctx, pfd, VFK_MDEV_CLASSIC, e->d_name, &defs, &n);
+	}
+	if (r == 0 && vfd >= 0)
+		r = defs_read_dir(ctx, vfd, VFK_MDEV_NVIDIA_VF, NULL, &defs, &n);
+	if (r < 0) {
+		defs_free(defs, n);
+		return neg_errno(r);
+	}
+	*out = defs;
+	*nout = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------ snapshot */
+
+static void instance_free(struct vfk_mdev_instance *i)
+{
+	if (!i)
+		return;
+	free(i->parent);
+	free(i->type_id);
+	free(i->type_name);
+	free(i->sysfs_path);
+	free(i);
+}
+
+static struct vfk_mdev_instance *add_instance(struct vfk_mdevs *m, const char *id,
+					      enum vfk_mdev_kind kind, const char *parent,
+					      const char *type_id)
+{
+	struct vfk_mdev_instance *i, **n;
+
+	n = realloc(m->instances, (m->ninstances + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	m->instances = n;
+	i = calloc(1, sizeof(*i));
+	if (!i)
+		return NULL;
+	snprintf(i->id, sizeof(i->id), "%s", id);
+	i->kind = kind;
+	i->group = -1;
+	i->parent = strdup(parent);
+	i->type_id = strdup(type_id);
+	if (!i->parent || !i->type_id) {
+		instance_free(i);
+		return NULL;
+	}
+	m->instances[m->ninstances++] = i;
+	return i;
+}
+
+static int add_parent(struct vfk_mdevs *m, struct vfk_mdev_parent *p)
+{
+	struct vfk_mdev_parent **n = realloc(m->parents, (m->nparents + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	m->parents = n;
+	m->parents[m->nparents++] = p;
+	return 0;
+}
+
+static int scan_classic_parents(struct vfk_mdevs *m)
+{
+	_cleanup_close_ int dfd = vfk_root_open_dir(m->ctx, VFK_ROOT_SYS, VFK_SYS_CLASS_MDEV_BUS);
+	_cleanup_closedir_ DIR *d = dir_at(dfd, "");
+	struct dirent *e;
+	int r;
+
+	while (d && (e = readdir(d))) {
+		_cleanup_close_ int pfd = -1;
+		struct vfk_mdev_parent *p;
+		if (e->d_name[0] == '.' || !name_ok(e->d_name, 64))
+			continue;
+		pfd = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0)
+			continue;
+		r = load_classic(m->ctx, e->d_name, pfd, &p);
+		if (r < 0)
+			return r;
+		if ((r = add_parent(m, p)) < 0) {
+			parent_free(p);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static bool have_parent(const struct vfk_mdevs *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->nparents; i++)
+		if (streq(m->parents[i]->name, name))
+			return true;
+	return false;
+}
+
+static int scan_vf_parents(struct vfk_mdevs *m)
+{
+	_cleanup_close_ int devfd = vfk_root_open_dir(m->ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+	_cleanup_closedir_ DIR *d = dir_at(devfd, "");
+	struct dirent *e;
+	int r;
+
+	while (d && (e = readdir(d))) {
+		struct vfk_mdev_parent *p;
+		char pf[32], rel[96], addr[16];
+		size_t k;
+		if (!pci_norm(e->d_name, addr) || !streq(addr, e->d_name) ||
+		    !vgpu_vf_present(m->ctx, addr, NULL))
+			continue;
+		snprintf(rel, sizeof(rel), "%s/physfn", addr);
+		if (vfk_readlink_base_at(devfd, rel, pf, sizeof(pf)) < 0)
+			snprintf(pf, sizeof(pf), "%s", addr);
+		if (have_parent(m, pf))
+			continue;
+		r = load_vf_parent(m->ctx, pf, NULL, &p);
+		if (r < 0)
+			return r == -ENODEV ? 0 : r;
+		if ((r = add_parent(m, p)) < 0) {
+			parent_free(p);
+			return r;
+		}
+		for (k = 0; k < p->nvfs; k++) {
+			struct vfk_mdev_instance *i;
+			char tid[32];
+			if (!p->vfs[k].current)
+				continue;
+			snprintf(tid, sizeof(tid), "nvidia-%u", p->vfs[k].current);
+			i = add_instance(m, p->vfs[k].addr, VFK_MDEV_NVIDIA_VF, p->name, tid);
+			if (!i)
+				return -ENOMEM;
+			i->active = true;
+			i->group = p->vfs[k].group;
+			snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s", p->vfs[k].addr);
+			i->sysfs_path = vfk_root_host_path(VFK_ROOT_SYS, rel);
+		}
+	}
+	return 0;
+}
+
+/* bus/mdev/devices/<uuid> -> ../../../devices/.../<parent>/<uuid> */
+static int scan_classic_instances(struct vfk_mdevs *m)
+{
+	_cleanup_close_ int dfd = vfk_root_open_dir(m->ctx, VFK_ROOT_SYS, VFK_SYS_MDEV_DEVICES);
+	_cleanup_closedir_ DIR *d = dir_at(dfd, "");
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		struct vfk_mdev_instance *i;
+		char uuid[37], target[PATH_MAX], type[128], rel[128], *last, *parent;
+		if (e->d_name[0] == '.' || uuid_norm(e->d_name, uuid) < 0 || strcmp(uuid, e->d_name))
+			continue;
+		if (vfk_readlink_at(dfd, e->d_name, target, sizeof(target)) < 0 ||
+		    !(last = strrchr(target, '/')))
+			continue;
+		*last = '\0';
+		parent = strrchr(target, '/');
+		parent = parent ? parent + 1 : target;
+		snprintf(rel, sizeof(rel), "%s/mdev_type", uuid);
+		if (vfk_readlink_base_at(dfd, rel, type, sizeof(type)) < 0)
+			snprintf(type, sizeof(type), "unknown");
+		i = add_instance(m, uuid, VFK_MDEV_CLASSIC, parent, type);
+		if (!i)
+			return -ENOMEM;
+		i->active = true;
+		snprintf(rel, sizeof(rel), "%s/iommu_group", uuid);
+		i->group = link_group(dfd, rel);
+		snprintf(rel, sizeof(rel), "%s/mdev_type/name", uuid);
+		i->type_name = read_str(dfd, rel, 256);
+		snprintf(rel, sizeof(rel), VFK_SYS_MDEV_DEVICES "/%s", uuid);
+		i->sysfs_path = vfk_root_host_path(VFK_ROOT_SYS, rel);
+	}
+	return 0;
+}
+
+static struct vfk_mdev_instance *find_instance_in(const struct vfk_mdevs *m, const char *id,
+						  const char *parent)
+{
+	size_t i;
+
+	for (i = 0; i < m->ninstances; i++)
+		if (streq(m->instances[i]->id, id) &&
+		    (!parent || streq(m->instances[i]->parent, parent)))
+			return m->instances[i];
+	return NULL;
+}
+
+static int merge_defs(struct vfk_mdevs *m)
+{
+	struct mdev_def *defs = NULL;
+	size_t n = 0, k;
+	int r;
+
+	r = defs_load(m->ctx, &defs, &n);
+	if (r < 0)
+		return r;
+	for (k = 0; k < n; k++) {
+		struct vfk_mdev_instance *i = find_instance_in(m, defs[k].id,
+							       defs[k].kind == VFK_MDEV_CLASSIC
+								       ? defs[k].parent : NULL);
+		if (!i) {
+			char pf[32];
+			bool is_vf;
+			const char *parent = defs[k].parent;
+			/* per-VF definitions are kept by VF; the parent shown is the PF */
+			if (defs[k].kind == VFK_MDEV_NVIDIA_VF &&
+			    vf_parent_of(m->ctx, defs[k].id, pf, sizeof(pf), &is_vf))
+				parent = pf;
+			i = add_instance(m, defs[k].id, defs[k].kind, parent, defs[k].type);
+			if (!i) {
+				defs_free(defs, n);
+				return -ENOMEM;
+			}
+		}
+		i->defined = true;
+		i->autostart = defs[k].autostart;
+	}
+	defs_free(defs, n);
+	return 0;
+}
+
+static int cmp_parent(const void *a, const void *b)
+{
+	return cmp_version((*(struct vfk_mdev_parent *const *)a)->name,
+			   (*(struct vfk_mdev_parent *const *)b)->name);
+}
+
+static int cmp_instance(const void *a, const void *b)
+{
+	const struct vfk_mdev_instance *x = *(struct vfk_mdev_instance *const *)a;
+	const struct vfk_mdev_instance *y = *(struct vfk_mdev_instance *const *)b;
+	int c = cmp_version(x->parent, y->parent);
+
+	return c ? c : strcmp(x->id, y->id);
+}
+
+static const struct vfk_mdev_parent *parent_by_name(const struct vfk_mdevs *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->nparents; i++)
+		if (streq(m->parents[i]->name, name))
+			return m->parents[i];
+	return NULL;
+}
+
+int vfk_mdevs_scan(struct vfk_ctx *ctx, struct vfk_mdevs **out)
+{
+	struct vfk_mdevs *m;
+	size_t k;
+	int r;
+
+	if (!ctx || !out)
+		return neg_errno(EINVAL);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return neg_errno(ENOMEM);
+	m->refcount = 1;
+	m->ctx = vfk_ctx_ref(ctx);
+	if ((r = scan_classic_parents(m)) < 0 || (r = scan_vf_parents(m)) < 0 ||
+	    (r = scan_classic_instances(m)) < 0 || (r = merge_defs(m)) < 0) {
+		vfk_mdevs_unref(m);
+		return neg_errno(r);
+	}
+	if (m->nparents)
+		qsort(m->parents, m->nparents, sizeof(*m->parents), cmp_parent);
+	if (m->ninstances)
+		qsort(m->instances, m->ninstances, sizeof(*m->instances), cmp_instance);
+	for (k = 0; k < m->ninstances; k++) {
+		struct vfk_mdev_instance *i = m->instances[k];
+		const struct vfk_mdev_parent *p = parent_by_name(m, i->parent);
+		const struct vfk_mdev_type *t = p ? parent_type_by_id(p, i->type_id) : NULL;
+		if (!i->type_name && t && t->name)
+			i->type_name = strdup(t->name);
+	}
+	dbg(ctx, "%zu mdev parents, %zu instances", m->nparents, m->ninstances);
+	*out = m;
+	return 0;
+}
+
+struct vfk_mdevs *vfk_mdevs_ref(struct vfk_mdevs *m)
+{
+	if (m)
+		m->refcount++;
+	return m;
+}
+
+struct vfk_mdevs *vfk_mdevs_unref(struct vfk_mdevs *m)
+{
+	size_t i;
+
+	if (!m || --m->refcount > 0)
+		return NULL;
+	for (i = 0; i < m->nparents; i++)
+		parent_free(m->parents[i]);
+	for (i = 0; i < m->ninstances; i++)
+		instance_free(m->instances[i]);
+	free(m->parents);
+	free(m->instances);
+	vfk_ctx_unref(m->ctx);
+	free(m);
+	return NULL;
+}
+
+size_t vfk_mdevs_parent_count(const struct vfk_mdevs *m) { return m->nparents; }
+struct vfk_mdev_parent *vfk_mdevs_parent(const struct vfk_mdevs *m, size_t i)
+{
+	return i < m->nparents ? m->parents[i] : NULL;
+}
+size_t vfk_mdevs_instance_count(const struct vfk_mdevs *m) { return m->ninstances; }
+struct vfk_mdev_instance *vfk_mdevs_instance(const struct vfk_mdevs *m, size_t i)
+{
+	return i < m->ninstances ? m->instances[i] : NULL;
+}
+
+int vfk_mdevs_find_parent(const struct vfk_mdevs *m, const char *name, struct vfk_mdev_parent **out)
+{
+	char addr[16];
+	size_t i, k;
+
+	if (!name)
+		return neg_errno(EINVAL);
+	if (!pci_norm(name, addr))
+		addr[0] = '\0';
+	for (i = 0; i < m->nparents; i++) {
+		struct vfk_mdev_parent *p = m->parents[i];
+		if (streq(p->name, name) || streq(p->name, addr)) {
+			*out = p;
+			return 0;
+		}
+		for (k = 0; k < p->nvfs; k++)
+			if (streq(p->vfs[k].addr, addr)) {
+				*out = p;
+				return 0;
+			}
+	}
+	return neg_errno(ENODEV);
+}
+
+int vfk_mdevs_find_instance(const struct vfk_mdevs *m, const char *id, struct vfk_mdev_instance **out)
+{
+	char norm[VFK_MDEV_ID_SIZE];
+	struct vfk_mdev_instance *i;
+
+	if (!id || (uuid_norm(id, norm) < 0 && !pci_norm(id, norm)))
+		return neg_errno(EINVAL);
+	i = find_instance_in(m, norm, NULL);
+	if (!i)
+		return neg_errno(ENOENT);
+	*out = i;
+	return 0;
+}
+
+int vfk_mdevs_find_type(const struct vfk_mdevs *m, const char *parent, const char *type,
+			struct vfk_mdev_type **out)
+{
+	struct vfk_mdev_type *first = NULL;
+	size_t i;
+
+	for (i = 0; i < m->nparents; i++) {
+		struct vfk_mdev_parent *p = m->parents[i], *want = NULL;
+		struct vfk_mdev_type *t;
+		if (parent && (vfk_mdevs_find_parent(m, parent, &want) < 0 || want != p))
+			continue;
+		t = parent_match_type(p, type);
+		if (!t)
+			continue;
+		if (t->available) {
+			*out = t;
+			return 0;
+		}
+		if (!first)
+			first = t;
+	}
+	if (!first)
+		return neg_errno(ENOENT);
+	*out = first;
+	return 0;
+}
+
+int vfk_mdevs_pick_type(const struct vfk_mdevs *m, const char *parent, unsigned int min_fb_mb,
+			unsigned int flags, struct vfk_mdev_type **out)
+{
+	struct vfk_mdev_type *best = NULL;
+	struct vfk_mdev_parent *only = NULL;
+	size_t i, k;
+
+	if (parent && vfk_mdevs_find_parent(m, parent, &only) < 0)
+		return neg_errno(ENODEV);
+	if (!m->nparents)
+		return neg_errno(ENODEV);
+	for (i = 0; i < m->nparents; i++) {
+		if (only && m->parents[i] != only)
+			continue;
+		for (k = 0; k < m->parents[i]->ntypes; k++) {
+			struct vfk_mdev_type *t = m->parents[i]->types[k];
+			if (!t->available || (min_fb_mb && t->fb_mb < min_fb_mb) ||
+			    ((flags & VFK_MDEV_PICK_DISPLAY) && !t->heads))
+				continue;
+			/* unknown size sorts after known ones */
+			if (!best ||
+			    (t->fb_mb ? t->fb_mb : UINT_MAX) < (best->fb_mb ? best->fb_mb : UINT_MAX) ||
+			    ((t->fb_mb ? t->fb_mb : UINT_MAX) == (best->fb_mb ? best->fb_mb : UINT_MAX) &&
+			     t->available > best->available))
+				best = t;
+		}
+	}
+	if (!best)
+		return neg_errno(ENOSPC);
+	*out = best;
+	return 0;
+}
+
+const char *vfk_mdev_kind_to_string(enum vfk_mdev_kind kind)
+{
+	return kind == VFK_MDEV_NVIDIA_VF ? "nvidia-vf" : "mdev";
+}
+
+const char *vfk_mdev_parent_get_name(const struct vfk_mdev_parent *p) { return p->name; }
+enum vfk_mdev_kind vfk_mdev_parent_get_kind(const struct vfk_mdev_parent *p) { return p->kind; }
+const char *vfk_mdev_parent_get_driver(const struct vfk_mdev_parent *p) { return p->driver; }
+size_t vfk_mdev_parent_type_count(const struct vfk_mdev_parent *p) { return p->ntypes; }
+struct vfk_mdev_type *vfk_mdev_parent_type(const struct vfk_mdev_parent *p, size_t i)
+{
+	return i < p->ntypes ? p->types[i] : NULL;
+}
+size_t vfk_mdev_parent_vf_count(const struct vfk_mdev_parent *p) { return p->nvfs; }
+
+struct vfk_mdev_parent *vfk_mdev_type_get_parent(const struct vfk_mdev_type *t) { return t->parent; }
+const char *vfk_mdev_type_get_id(const struct vfk_mdev_type *t) { return t->id; }
+const char *vfk_mdev_type_get_name(const struct vfk_mdev_type *t) { return t->name ? t->name : t->id; }
+const char *vfk_mdev_type_get_description(const struct vfk_mdev_type *t) { return t->description; }
+const char *vfk_mdev_type_get_device_api(const struct vfk_mdev_type *t)
+{
+	return t->device_api ? t->device_api : "vfio-pci";
+}
+unsigned int vfk_mdev_type_get_available(const struct vfk_mdev_type *t) { return t->available; }
+unsigned int vfk_mdev_type_get_instance_count(const struct vfk_mdev_type *t) { return t->instances; }
+unsigned int vfk_mdev_type_get_framebuffer_mb(const struct vfk_mdev_type *t) { return t->fb_mb; }
+unsigned int vfk_mdev_type_get_heads(const struct vfk_mdev_type *t) { return t->heads; }
+unsigned int vfk_mdev_type_get_max_instances(const struct vfk_mdev_type *t) { return t->max_instances; }
+
+static bool vf_can_take(const struct vgpu_vf *vf, unsigned int type)
+{
+	size_t i;
+
+	for (i = 0; i < vf->ncreatable; i++)
+		if (vf->creatable[i] == type)
+			return true;
+	return false;
+}
+
+const char *vfk_mdev_type_get_free_vf(const struct vfk_mdev_type *t)
+{
+	const struct vfk_mdev_parent *p = t->parent;
+	size_t k;
+
+	for (k = 0; p->kind == VFK_MDEV_NVIDIA_VF && k < p->nvfs; k++)
+		if (!p->vfs[k].current && vf_can_take(&p->vfs[k], t->vgpu_id))
+			return p->vfs[k].addr;
+	return NULL;
+}
+
+const char *vfk_mdev_instance_get_id(const struct vfk_mdev_instance *i) { return i->id; }
+enum vfk_mdev_kind vfk_mdev_instance_get_kind(const struct vfk_mdev_instance *i) { return i->kind; }
+const char *vfk_mdev_instance_get_parent(const struct vfk_mdev_instance *i) { return i->parent; }
+const char *vfk_mdev_instance_get_type_id(const struct vfk_mdev_instance *i) { return i->type_id; }
+const char *vfk_mdev_instance_get_type_name(const struct vfk_mdev_instance *i)
+{
+	return i->type_name ? i->type_name : i->type_id;
+}
+int vfk_mdev_instance_get_iommu_group(const struct vfk_mdev_instance *i) { return i->group; }
+const char *vfk_mdev_instance_get_sysfs_path(const struct vfk_mdev_instance *i) { return i->sysfs_path; }
+bool vfk_mdev_instance_is_active(const struct vfk_mdev_instance *i) { return i->active; }
+bool vfk_mdev_instance_is_defined(const struct vfk_mdev_instance *i) { return i->defined; }
+bool vfk_mdev_instance_is_autostart(const struct vfk_mdev_instance *i) { return i->autostart; }
+
+/* --------------------------------------------------------- live parents */
+
+/* The vendor driver that offers vGPU types for a vendor id, for messages. */
+static const char *vendor_driver(unsigned int vendor)
+{
+	switch (vendor) {
+	case 0x10de: return "nvidia";
+	case 0x8086: return "i915";
+	default: return NULL;
+	}
+}
+
+/* Why @name offers no types: one line into @err; -ENODEV. */
+static int explain_not_parent(struct vfk_ctx *ctx, const char *name, char *err, size_t size)
+{
+	_cleanup_close_ int devfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+	_cleanup_close_ int dfd = -1;
+	char addr[16], drv[64];
+	unsigned int vendor = 0, total = 0, numvfs = 0;
+	const char *want;
+
+	if (!pci_norm(name, addr))
+		return op_error(err, size, ENODEV,
+				"%s is not a mediated-device parent (none by that name under "
+				"class/mdev_bus; 'vfio-mdev types' lists them)", name);
+	if (devfd >= 0)
+		dfd = openat(devfd, addr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return op_error(err, size, ENODEV, "no PCI device %s on this host", addr);
+	if (vfk_readlink_base_at(dfd, "driver", drv, sizeof(drv)) < 0)
+		drv[0] = '\0';
+	read_uint(dfd, "vendor", &vendor);
+	want = vendor_driver(vendor);
+	if (read_uint(dfd, "sriov_totalvfs", &total) == 0 && total && want && streq(want, "nvidia") &&
+	    read_uint(dfd, "sriov_numvfs", &numvfs) == 0 && numvfs == 0 && streq(drv, "nvidia"))
+		return op_error(err, size, ENODEV,
+				"%s offers no vGPU types: its SR-IOV VFs are not enabled (vGPUs of "
+				"this GPU live on VFs: /usr/lib/nvidia/sriov-manage -e %s, or "
+				"vfio-mdev sriov %s %u)", addr, addr, addr, total);
+	if (!*drv || (want && !streq(drv, want)))
+		return op_error(err, size, ENODEV,
+				"%s is bound to %s, not to its vendor driver%s%s%s: only the vendor's "
+				"vGPU host driver offers mediated device types%s", addr,
+				*drv ? drv : "no driver", want ? " (" : "", want ? want : "",
+				want ? ")" : "",
+				streq(drv, "vfio-pci") ? " (vfio-bind restore it first)" : "");
+	if (streq(drv, "nvidia"))
+		return op_error(err, size, ENODEV,
+				"the nvidia driver on %s offers no vGPU types: it takes NVIDIA's vGPU "
+				"host driver (vGPU Manager), not the desktop driver, on a GPU that "
+				"supports vGPU", addr);
+	if (streq(drv, "i915"))
+		return op_error(err, size, ENODEV,
+				"i915 on %s offers no GVT-g types: boot with i915.enable_gvt=1 and "
+				"load kvmgt (GVT-g covers Broadwell to Comet Lake graphics)", addr);
+	return op_error(err, size, ENODEV, "%s (driver %s) offers no mediated device types", addr,
+			drv);
+}
+
+/*
+ * The live parent @name, classic or per-VF. For the per-VF interface a VF's
+ * address loads just that VF (*@one_vf true).
+ */
+static int load_live_parent(struct vfk_ctx *ctx, const char *name, struct vfk_mdev_parent **out,
+			    bool *one_vf, char *err, size_t size)
+{
+	_cleanup_close_ int cfd = -1, pfd = -1;
+	char addr[16], pf[32];
+	bool is_vf = false;
+
+	*one_vf = false;
+	if (!name || !name_ok(name, 64))
+		return op_error(err, size, EINVAL, "'%s' is not a device name", name ? name : "");
+	cfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_CLASS_MDEV_BUS);
+	if (cfd >= 0) {
+		pfd = openat(cfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0 && pci_norm(name, addr))
+			pfd = openat(cfd, addr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pfd >= 0)
+			return load_classic(ctx, pci_norm(name, addr) ? addr : name, pfd, out);
+	}
+	if (pci_norm(name, addr) && vf_parent_of(ctx, addr, pf, sizeof(pf), &is_vf)) {
+		*one_vf = is_vf;
+		return load_vf_parent(ctx, pf, is_vf ? addr : NULL, out);
+	}
+	return explain_not_parent(ctx, name, err, size);
+}
+
+int vfk_mdev_parent_check(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errsize)
+{
+	_cleanup_(parent_freep) struct vfk_mdev_parent *p = NULL;
+	bool one_vf;
+	int r;
+
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	r = load_live_parent(ctx, name, &p, &one_vf, errbuf, errsize);
+	if (r < 0)
+		return r;
+	return p->ntypes ? 0 : explain_not_parent(ctx, name, errbuf, errsize);
+}
+
+/* "nvidia-231 GRID T4-2Q, nvidia-232 GRID T4-4Q" into @buf. */
+static void list_types(const struct vfk_mdev_parent *p, bool free_only, char *buf, size_t size)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->ntypes && len + 1 < size; i++) {
+		const struct vfk_mdev_type *t = p->types[i];
+		int n;
+		if (free_only && !t->available)
+			continue;
+		n = snprintf(buf + len, size - len, "%s%s%s%s", len ? ", " : "", t->id,
+			     t->name ? " " : "", t->name ? t->name : "");
+		if (n < 0 || (size_t)n >= size - len) {
+			snprintf(buf + (size > 5 ? size - 5 : 0), size > 5 ? 5 : size, "...");
+			return;
+		}
+		len += (size_t)n;
+	}
+	if (!len)
+		snprintf(buf, size, "none");
+}
+
+/* "1 x nvidia-231 (GRID T4-2Q)" for the types in use on @p. */
+static void list_in_use(const struct vfk_mdev_parent *p, char *buf, size_t size)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->ntypes && len + 1 < size; i++) {
+		const struct vfk_mdev_type *t = p->types[i];
+		int n;
+		if (!t->instances)
+			continue;
+		n = snprintf(buf + len, size - len, "%s%u x %s%s%s%s", len ? ", " : "", t->instances,
+			     t->id, t->name ? " (" : "", t->name ? t->name : "", t->name ? ")" : "");
+		if (n < 0 || (size_t)n >= size - len)
+			return;
+		len += (size_t)n;
+	}
+}
+
+static int full_error(const struct vfk_mdev_parent *p, const struct vfk_mdev_type *t, char *err,
+		      size_t size)
+{
+	char used[400];
+	bool nvidia = startswith(t->id, "nvidia-");
+
+	list_in_use(p, used, sizeof(used));
+	return op_error(err, size, ENOSPC, "no free instance of %s%s%s%s on %s: %s%s%s%s", t->id,
+			t->name ? " (" : "", t->name ? t->name : "", t->name ? ")" : "", p->name,
+			p->kind == VFK_MDEV_NVIDIA_VF ? "no free VF can take it now"
+						      : "available_instances is 0",
+			*used ? "; in use: " : "", used,
+			nvidia && *used ? "; time-sliced NVIDIA vGPUs on one GPU must all have the "
+					  "same framebuffer size" : "");
+}
+
+/* ----------------------------------------------------------- operations */
+
+static int create_classic(struct vfk_ctx *ctx, const struct vfk_mdev_parent *p,
+			  const struct vfk_mdev_type *t, const char *uuid, bool dry, char *id,
+			  char *err, size_t size)
+{
+	_cleanup_close_ int bfd = -1;
+	char u[37], rel[384];
+	int r;
+
+	if (uuid) {
+		if (uuid_norm(uuid, u) < 0)
+			return op_error(err, size, EINVAL, "'%s' is not a UUID", uuid);
+	} else {
+		uuid_t raw;
+		uuid_generate_random(raw);
+		uuid_unparse_lower(raw, u);
+	}
+	bfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_MDEV_DEVICES);
+	if (bfd >= 0 && vfk_exists_at(bfd, u))
+		return op_error(err, size, EEXIST, "a mediated device %s exists already", u);
+	vfk_progress(ctx, "creating %s (%s) on %s as %s", t->id, vfk_mdev_type_get_name(t), p->name, u);
+	snprintf(rel, sizeof(rel), VFK_SYS_CLASS_MDEV_BUS "/%s/mdev_supported_types/%s/create",
+		 p->name, t->id);
+	r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, u);
+	if (r == -EUSERS || r == -ENOSPC)
+		return full_error(p, t, err, size);
+	if (r == -EEXIST)
+		return op_error(err, size, EEXIST, "a mediated device %s exists already", u);
+	if (r < 0)
+		return op_error(err, size, -r, "creating %s on %s failed: %s", t->id, p->name,
+				strerror(-r));
+	if (!dry) {
+		_cleanup_close_ int again = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_MDEV_DEVICES);
+		if (again < 0 || !vfk_exists_at(again, u))
+			return op_error(err, size, EIO,
+					"the kernel took the UUID but %s/%s did not appear",
+					VFK_SYS_MDEV_DEVICES, u);
+	}
+	if (id)
+		snprintf(id, VFK_MDEV_ID_SIZE, "%s", u);
+	return 0;
+}
+
+static int write_vgpu_type(struct vfk_ctx *ctx, const char *vf, unsigned int type, bool dry,
+			   unsigned int ms)
+{
+	char rel[96], val[16];
+	unsigned int now = 0;
+	int r;
+
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/nvidia/current_vgpu_type", vf);
+	snprintf(val, sizeof(val), "%u", type);
+	r = ms ? vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, val, ms)
+	       : vfk_host_write(ctx, VFK_ROOT_SYS, rel, val);
+	if (r < 0 || dry)
+		return r < 0 ? r : 0;
+	if (!vgpu_vf_present(ctx, vf, &now) || now != type)
+		return neg_errno(EIO);
+	return 0;
+}
+
+static int create_vf(struct vfk_ctx *ctx, const struct vfk_mdev_parent *p,
+		     const struct vfk_mdev_type *t, bool one_vf, bool dry, char *id, char *err,
+		     size_t size)
+{
+	long holder = 0;
+	int lockfd = -1, r;
+	size_t k;
+	unsigned int cur = 0;
+	const struct vgpu_vf *vf = NULL;
+
+	if (!dry) {
+		lockfd = vfk_lock_take(ctx, LOCK_TIMEOUT_MS, &holder);
+		if (lockfd < 0)
+			return op_error(err, size, -lockfd,
+					"another vfiokit operation is running (pid %ld)", holder);
+	}
+	/* the snapshot was read before the lock: check the chosen VF again */
+	for (k = 0; k < p->nvfs && !vf; k++)
+		if (!p->vfs[k].current && vf_can_take(&p->vfs[k], t->vgpu_id) &&
+		    vgpu_vf_present(ctx, p->vfs[k].addr, &cur) && cur == 0)
+			vf = &p->vfs[k];
+	if (!vf) {
+		if (one_vf && p->vfs[0].current) {
+			char cid[32];
+			const struct vfk_mdev_type *ct;
+			snprintf(cid, sizeof(cid), "nvidia-%u", p->vfs[0].current);
+			ct = parent_type_by_id(p, cid);
+			r = op_error(err, size, EBUSY, "VF %s has a vGPU already (%s%s%s): "
+				     "vfio-mdev remove %s first", p->vfs[0].addr, cid,
+				     ct && ct->name ? " " : "", ct && ct->name ? ct->name : "",
+				     p->vfs[0].addr);
+		} else {
+			r = full_error(p, t, err, size);
+		}
+		goto out;
+	}
+	vfk_progress(ctx, "setting vGPU type %u (%s) on VF %s of %s", t->vgpu_id,
+		     vfk_mdev_type_get_name(t), vf->addr, p->name);
+	r = write_vgpu_type(ctx, vf->addr, t->vgpu_id, dry, 0);
+	if (r == -EIO)
+		r = op_error(err, size, EIO, "VF %s did not take vGPU type %u (current_vgpu_type "
+			     "did not change)", vf->addr, t->vgpu_id);
+	else if (r < 0)
+		r = op_error(err, size, -r, "setting vGPU type %u on VF %s failed: %s", t->vgpu_id,
+			     vf->addr, strerror(-r));
+	else if (id)
+		snprintf(id, VFK_MDEV_ID_SIZE, "%s", vf->addr);
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+	return r;
+}
+
+/* Resolve @type on the live parent and create it. */
+static int create_on(struct vfk_ctx *ctx, const char *parent, const char *type, const char *uuid,
+		     bool dry, char *id, char *err, size_t size)
+{
+	_cleanup_(parent_freep) struct vfk_mdev_parent *p = NULL;
+	struct vfk_mdev_type *t;
+	bool one_vf;
+	char types[600];
+	int r;
+
+	if (!type || !*type || strlen(type) >= 128)
+		return op_error(err, size, EINVAL, "no type given");
+	r = load_live_parent(ctx, parent, &p, &one_vf, err, size);
+	if (r < 0)
+		return r;
+	if (!p->ntypes)
+		return explain_not_parent(ctx, parent, err, size);
+	t = parent_match_type(p, type);
+	if (!t && p->kind == VFK_MDEV_NVIDIA_VF) {
+		char used[400];
+		list_types(p, true, types, sizeof(types));
+		list_in_use(p, used, sizeof(used));
+		return op_error(err, size, ENOENT, "%s cannot create vGPU type '%s' now (creatable "
+				"now: %s)%s%s%s", p->name, type, types, *used ? "; in use: " : "",
+				used, *used ? "; time-sliced NVIDIA vGPUs on one GPU must all have "
+				"the same framebuffer size" : "");
+	}
+	if (!t) {
+		list_types(p, false, types, sizeof(types));
+		return op_error(err, size, ENOENT, "%s has no type '%s' (types: %s)", p->name, type,
+				types);
+	}
+	if (!t->available && p->kind == VFK_MDEV_CLASSIC)
+		return full_error(p, t, err, size);
+	if (p->kind == VFK_MDEV_NVIDIA_VF) {
+		if (uuid)
+			info(ctx, "per-VF vGPUs have no UUID: ignoring %s", uuid);
+		return create_vf(ctx, p, t, one_vf, dry, id, err, size);
+	}
+	return create_classic(ctx, p, t, uuid, dry, id, err, size);
+}
+
+int vfk_mdev_create(struct vfk_ctx *ctx, const char *parent, const char *type, const char *uuid,
+		    unsigned int flags, char *id, char *errbuf, size_t errsize)
+{
+	struct op_hook save;
+	int r;
+
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
+	r = create_on(ctx, parent, type, uuid, flags & VFK_MDEV_DRY_RUN, id, errbuf, errsize);
+	op_end(ctx, &save);
+	return r;
+}
+
+static int remove_classic(struct vfk_ctx *ctx, const char *u, bool dry, char *err, size_t size)
+{
+	char rel[128];
+	int r;
+
+	vfk_progress(ctx, "removing mediated device %s", u);
+	snprintf(rel, sizeof(rel), VFK_SYS_MDEV_DEVICES "/%s/remove", u);
+	r = vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, "1", REMOVE_TIMEOUT_MS);
+	if (r == -ETIMEDOUT)
+		return op_error(err, size, ETIMEDOUT, "removing %s did not finish in %u s: is a VM "
+				"still using it?", u, REMOVE_TIMEOUT_MS / 1000);
+	if (r < 0)
+		return op_error(err, size, -r, "removing %s failed: %s", u, strerror(-r));
+	if (!dry) {
+		_cleanup_close_ int bfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_MDEV_DEVICES);
+		if (bfd >= 0 && vfk_exists_at(bfd, u))
+			return op_error(err, size, EIO, "%s is still there after remove", u);
+	}
+	return 0;
+}
+
+static int remove_on(struct vfk_ctx *ctx, const char *id, bool dry, char *err, size_t size)
+{
+	char norm[VFK_MDEV_ID_SIZE];
+	unsigned int cur = 0;
+	int r;
+
+	if (id && uuid_norm(id, norm) == 0) {
+		_cleanup_close_ int bfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_MDEV_DEVICES);
+		if (bfd < 0 || !vfk_exists_at(bfd, norm))
+			return op_error(err, size, ENOENT, "no active mediated device %s", norm);
+		return remove_classic(ctx, norm, dry, err, size);
+	}
+	if (!id || !pci_norm(id, norm))
+		return op_error(err, size, EINVAL, "'%s' is neither a UUID nor a VF address",
+				id ? id : "");
+	if (!vgpu_vf_present(ctx, norm, &cur))
+		return op_error(err, size, ENOENT, "%s has no NVIDIA per-VF vGPU interface", norm);
+	if (!cur)
+		return op_error(err, size, ENOENT, "VF %s has no vGPU", norm);
+	vfk_progress(ctx, "freeing VF %s (vGPU type %u)", norm, cur);
+	r = write_vgpu_type(ctx, norm, 0, dry, REMOVE_TIMEOUT_MS);
+	if (r == -ETIMEDOUT)
+		return op_error(err, size, ETIMEDOUT, "freeing VF %s did not finish in %u s: is a VM "
+				"still using it?", norm, REMOVE_TIMEOUT_MS / 1000);
+	if (r < 0)
+		return op_error(err, size, -r, "freeing VF %s failed: %s", norm, strerror(-r));
+	return 0;
+}
+
+int vfk_mdev_remove(struct vfk_ctx *ctx, const char *id, unsigned int flags, char *errbuf,
+		    size_t errsize)
+{
+	struct op_hook save;
+	int r;
+
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
+	r = remove_on(ctx, id, flags & VFK_MDEV_DRY_RUN, errbuf, errsize);
+	op_end(ctx, &save);
+	return r;
+}
+
+/* ---------------------------------------------------------- definitions */
+
+static struct mdev_def *defs_find(struct mdev_def *defs, size_t n, const char *id, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < n; i++)
+		if (streq(defs[i].id, id))
+			return &defs[i];
+	return NULL;
+}
+
+static int def_write(struct vfk_ctx *ctx, const struct mdev_def *d)
+{
+	_cleanup_free_ char *text = def_format(d->type, d->autostart, d->attrs);
+
+	if (!text)
+		return neg_errno(ENOMEM);
+	if (d->kind == VFK_MDEV_NVIDIA_VF)
+		return vfk_host_write_file_in(ctx, VFK_ROOT_ETC, VGPU_DIR, d->id, text, 0644);
+	return vfk_host_write_file_in(ctx, VFK_ROOT_MDEVCTL, d->parent, d->id, text, 0644);
+}
+
+/* Parent and type of the active instance @id into @d. */
+static int def_from_active(struct vfk_ctx *ctx, const char *id, struct mdev_def *d, char *err,
+			   size_t size)
+{
+	struct vfk_mdevs *m = NULL;
+	struct vfk_mdev_instance *i;
+	int r;
+
+	r = vfk_mdevs_scan(ctx, &m);
+	if (r < 0)
+		return op_error(err, size, -r, "reading mediated devices failed: %s", strerror(-r));
+	r = vfk_mdevs_find_instance(m, id, &i);
+	if (r < 0 || !i->active) {
+		vfk_mdevs_unref(m);
+		return op_error(err, size, r == -EINVAL ? EINVAL : ENOENT,
+				"%s is not an active instance (name PARENT and TYPE to define one "
+				"that is not created yet)", id);
+	}
+	d->kind = i->kind;
+	snprintf(d->id, sizeof(d->id), "%s", i->id);
+	snprintf(d->parent, sizeof(d->parent), "%s", i->kind == VFK_MDEV_NVIDIA_VF ? i->id : i->parent);
+	snprintf(d->type, sizeof(d->type), "%s", i->type_id);
+	vfk_mdevs_unref(m);
+	return 0;
+}
+
+/* Parent and type given: resolve against the live parent when it is there. */
+static int def_from_args(struct vfk_ctx *ctx, const char *id, const char *parent, const char *type,
+			 struct mdev_def *d, char *err, size_t size)
+{
+	_cleanup_(parent_freep) struct vfk_mdev_parent *p = NULL;
+	const struct vfk_mdev_type *t = NULL;
+	bool one_vf = false;
+	char addr[16];
+
+	if (!parent || !type || !name_ok(parent, sizeof(d->parent)) || !*type || strlen(type) >= 128)
+		return op_error(err, size, EINVAL, "define needs a parent and a type");
+	if (load_live_parent(ctx, parent, &p, &one_vf, NULL, 0) == 0 && p->ntypes) {
+		t = parent_match_type(p, type);
+		if (!t) {
+			char types[600];
+			list_types(p, false, types, sizeof(types));
+			return op_error(err, size, ENOENT, "%s has no type '%s' (types: %s)", p->name,
+					type, types);
+		}
+	}
+	if (p && p->kind == VFK_MDEV_NVIDIA_VF) {
+		if (!t)
+			return op_error(err, size, ENOENT, "%s offers no vGPU type now", p->name);
+		if (!one_vf)
+			return op_error(err, size, EINVAL, "per-VF vGPUs are defined per VF: name one "
+					"of %s's VFs as the parent", p->name);
+		d->kind = VFK_MDEV_NVIDIA_VF;
+		pci_norm(parent, addr);
+		if (id && (!pci_norm(id, d->id) || !streq(d->id, addr)))
+			return op_error(err, size, EINVAL, "a per-VF vGPU's id is its VF (%s)", addr);
+		snprintf(d->id, sizeof(d->id), "%s", addr);
+		snprintf(d->parent, sizeof(d->parent), "%s", addr);
+		snprintf(d->type, sizeof(d->type), "%s", t->id);
+		return 0;
+	}
+	/* classic; a parent that is not there now is taken as written (mdevctl does too) */
+	d->kind = VFK_MDEV_CLASSIC;
+	if (id) {
+		if (uuid_norm(id, d->id) < 0)
+			return op_error(err, size, EINVAL, "'%s' is not a UUID", id);
+	} else {
+		uuid_t raw;
+		uuid_generate_random(raw);
+		uuid_unparse_lower(raw, d->id);
+	}
+	snprintf(d->parent, sizeof(d->parent), "%s",
+		 p ? p->name : pci_norm(parent, addr) ? addr : parent);
+	snprintf(d->type, sizeof(d->type), "%s", t ? t->id : type);
+	if (!name_ok(d->type, sizeof(d->type)))
+		return op_error(err, size, EINVAL, "'%s' is not a type id", type);
+	if (!t)
+		info(ctx, "parent %s is not present now: defining type %s as given", parent, type);
+	return 0;
+}
+
+static int define_on(struct vfk_ctx *ctx, const char *id, const char *parent, const char *type,
+		     unsigned int flags, char *id_out, char *err, size_t size)
+{
+	struct mdev_def d = { 0 }, *old;
+	struct mdev_def *defs = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!parent && !type) {
+		if (!id)
+			return op_error(err, size, EINVAL, "define needs an instance or a parent and a type");
+		r = def_from_active(ctx, id, &d, err, size);
+	} else {
+		r = def_from_args(ctx, id, parent, type, &d, err, size);
+	}
+	if (r < 0)
+		return r;
+	d.autostart = !(flags & VFK_MDEV_MANUAL);
+	r = defs_load(ctx, &defs, &n);
+	if (r < 0)
+		return op_error(err, size, -r, "reading definitions failed: %s", strerror(-r));
+	old = defs_find(defs, n, d.id, 0);
+	if (old && !streq(old->parent, d.parent)) {
+		r = op_error(err, size, EEXIST, "%s is defined on %s already (vfio-mdev undefine %s "
+			     "first)", d.id, old->parent, d.id);
+		goto out;
+	}
+	if (old && old->attrs)	/* keep attributes set with mdevctl */
+		d.attrs = json_object_get(old->attrs);
+	vfk_progress(ctx, "defining %s: %s on %s, %s", d.id, d.type, d.parent,
+		     d.autostart ? "created at boot" : "started by hand");
+	r = def_write(ctx, &d);
+	if (r < 0) {
+		r = op_error(err, size, -r, "writing the definition of %s failed: %s", d.id,
+			     strerror(-r));
+		goto out;
+	}
+	if (id_out)
+		snprintf(id_out, VFK_MDEV_ID_SIZE, "%s", d.id);
+	r = 0;
+out:
+	def_clear(&d);
+	defs_free(defs, n);
+	return r;
+}
+
+int vfk_mdev_define(struct vfk_ctx *ctx, const char *id, const char *parent, const char *type,
+		    unsigned int flags, char *id_out, char *errbuf, size_t errsize)
+{
+	struct op_hook save;
+	int r;
+
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
+	r = define_on(ctx, id, parent, type, flags, id_out, errbuf, errsize);
+	op_end(ctx, &save);
+	return r;
+}
+
+static int undefine_on(struct vfk_ctx *ctx, const char *id, char *err, size_t size)
+{
+	struct mdev_def *defs = NULL, *d;
+	char norm[VFK_MDEV_ID_SIZE], rel[160];
+	size_t n = 0, from = 0;
+	int r, done = 0;
+
+	if (!id || (uuid_norm(id, norm) < 0 && !pci_norm(id, norm)))
+		return op_error(err, size, EINVAL, "'%s' is neither a UUID nor a VF address",
+				id ? id : "");
+	r = defs_load(ctx, &defs, &n);
+	if (r < 0)
+		return op_error(err, size, -r, "reading definitions failed: %s", strerror(-r));
+	while ((d = defs_find(defs, n, norm, from))) {
+		from = (size_t)(d - defs) + 1;
+		vfk_progress(ctx, "undefining %s (%s on %s)", d->id, d->type, d->parent);
+		if (d->kind == VFK_MDEV_NVIDIA_VF) {
+			snprintf(rel, sizeof(rel), VGPU_DIR "/%s", d->id);
+			r = vfk_host_remove_file(ctx, VFK_ROOT_ETC, rel);
+		} else {
+			snprintf(rel, sizeof(rel), "%s/%s", d->parent, d->id);
+			r = vfk_host_remove_file(ctx, VFK_ROOT_MDEVCTL, rel);
+		}
+		if (r < 0) {
+			r = op_error(err, size, -r, "removing the definition of %s failed: %s", d->id,
+				     strerror(-r));
+			break;
+		}
+		done++;
+	}
+	defs_free(defs, n);
+	if (r < 0)
+		return r;
+	return done ? 0 : op_error(err, size, ENOENT, "%s is not defined", norm);
+}
+
+int vfk_mdev_undefine(struct vfk_ctx *ctx, const char *id, unsigned int flags, char *errbuf,
+		      size_t errsize)
+{
+	struct op_hook save;
+	int r;
+
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
+	r = undefine_on(ctx, id, errbuf, errsize);
+	op_end(ctx, &save);
+	return r;
+}
+
+/* mdevctl's attrs: [{"name": "value"}, ...], written in order after create. */
+static int apply_attrs(struct vfk_ctx *ctx, const struct mdev_def *d, char *err, size_t size)
+{
+	size_t i, n = d->attrs ? json_object_array_length(d->attrs) : 0;
+
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(d->attrs, i);
+		struct json_object_iterator it, end;
+		if (!json_object_is_type(o, json_type_object))
+			continue;
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+			const char *name = json_object_iter_peek_name(&it);
+			const char *value = json_object_get_string(json_object_iter_peek_value(&it));
+			char rel[192];
+			int r;
+			if (!name_ok(name, 64) || !value)
+				return op_error(err, size, EINVAL, "%s: bad attribute '%s'", d->id, name);
+			snprintf(rel, sizeof(rel), VFK_SYS_MDEV_DEVICES "/%s/%.64s", d->id, name);
+			r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, value);
+			if (r < 0)
+				return op_error(err, size, -r, "%s: writing attribute %s failed: %s",
+						d->id, name, strerror(-r));
+		}
+	}
+	return 0;
+}
+
+/* Is the definition running already? 1 yes, 0 no, -EEXIST with another type. */
+static int def_active(struct vfk_ctx *ctx, const struct mdev_def *d, char *err, size_t size)
+{
+	char rel[128], type[128];
+	unsigned int cur = 0;
+
+	if (d->kind == VFK_MDEV_NVIDIA_VF) {
+		if (!vgpu_vf_present(ctx, d->id, &cur) || !cur)
+			return 0;
+		snprintf(type, sizeof(type), "nvidia-%u", cur);
+	} else {
+		_cleanup_close_ int bfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_MDEV_DEVICES);
+		snprintf(rel, sizeof(rel), "%s/mdev_type", d->id);
+		if (bfd < 0 || !vfk_exists_at(bfd, d->id))
+			return 0;
+		if (vfk_readlink_base_at(bfd, rel, type, sizeof(type)) < 0)
+			type[0] = '\0';
+	}
+	if (streq(type, d->type))
+		return 1;
+	return op_error(err, size, EEXIST, "%s is active with type %s, defined as %s", d->id, type,
+			d->type);
+}
+
+/* 1 created, 0 active already, or a negative errno. */
+static int start_def(struct vfk_ctx *ctx, const struct mdev_def *d, bool dry, char *err,
+		     size_t size)
+{
+	int r = def_active(ctx, d, err, size);
+
+	if (r != 0)
+		return r < 0 ? r : 0;
+	r = create_on(ctx, d->kind == VFK_MDEV_NVIDIA_VF ? d->id : d->parent, d->type,
+		      d->kind == VFK_MDEV_CLASSIC ? d->id : NULL, dry, NULL, err, size);
+	/* mdevctl's udev rule may have started it meanwhile: that is fine */
+	if (r == -EEXIST && def_active(ctx, d, NULL, 0) == 1)
+		return 0;
+	if (r < 0)
+		return r;
+	r = d->kind == VFK_MDEV_CLASSIC ? apply_attrs(ctx, d, err, size) : 0;
+	return r < 0 ? r : 1;
+}
+
+static bool parent_present(struct vfk_ctx *ctx, const struct mdev_def *d)
+{
+	_cleanup_close_ int cfd = -1;
+
+	if (d->kind == VFK_MDEV_NVIDIA_VF)
+		return vgpu_vf_present(ctx, d->id, NULL);
+	cfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_CLASS_MDEV_BUS);
+	return cfd >= 0 && vfk_exists_at(cfd, d->parent);
+}
+
+static int start_on(struct vfk_ctx *ctx, const char *id, const char *parent, bool all, bool dry,
+		    char *err, size_t size)
+{
+	struct mdev_def *defs = NULL;
+	char norm[VFK_MDEV_ID_SIZE], pnorm[64];
+	size_t n = 0, i;
+	int r, first = 0, started = 0, found = 0;
+
+	if (id && uuid_norm(id, norm) < 0 && !pci_norm(id, norm))
+		return op_error(err, size, EINVAL, "'%s' is neither a UUID nor a VF address", id);
+	if (parent && !pci_norm(parent, pnorm))
+		snprintf(pnorm, sizeof(pnorm), "%s", parent);
+	r = defs_load(ctx, &defs, &n);
+	if (r < 0)
+		return op_error(err, size, -r, "reading definitions failed: %s", strerror(-r));
+	for (i = 0; i < n; i++) {
+		struct mdev_def *d = &defs[i];
+		char e[512];
+		if (id ? !streq(d->id, norm) : !d->autostart)
+			continue;
+		if (parent && !streq(d->parent, pnorm)) {
+			char pf[32];
+			bool is_vf;
+			if (d->kind != VFK_MDEV_NVIDIA_VF ||
+			    !vf_parent_of(ctx, d->id, pf, sizeof(pf), &is_vf) || !streq(pf, pnorm))
+				continue;
+		}
+		if (all && !parent_present(ctx, d)) {
+			dbg(ctx, "%s: parent %s not present", d->id, d->parent);
+			continue;
+		}
+		vfk_progress(ctx, "starting %s (%s on %s)", d->id, d->type, d->parent);
+		r = start_def(ctx, d, dry, e, sizeof(e));
+		if (r < 0) {
+			if (!first) {
+				first = r;
+				op_error(err, size, -r, "%s", e);
+			}
+			continue;
+		}
+		found++;
+		started += r;
+	}
+	defs_free(defs, n);
+	if (id && !found && !first)
+		return op_error(err, size, ENOENT, "%s is not defined", norm);
+	return first ? first : started;
+}
+
+int vfk_mdev_start(struct vfk_ctx *ctx, const char *id, unsigned int flags, char *errbuf,
+		   size_t errsize)
+{
+	struct op_hook save;
+	int r;
+
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	if (!id)
+		return op_error(errbuf, errsize, EINVAL, "start needs an instance id");
+	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
+	r = start_on(ctx, id, NULL, false, flags & VFK_MDEV_DRY_RUN, errbuf, errsize);
+	op_end(ctx, &save);
+	return r < 0 ? r : 0;
+}
+
+int vfk_mdev_start_defined(struct vfk_ctx *ctx, const char *parent, unsigned int flags,
+			   char *errbuf, size_t errsize)
+{
+	struct op_hook save;
+	int r;
+
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
+	r = start_on(ctx, NULL, parent, true, flags & VFK_MDEV_DRY_RUN, errbuf, errsize);
+	op_end(ctx, &save);
+	return r;
+}
+
+bool mdev_children(struct vfk_ctx *ctx, const char *addr, char *uuid)
+{
+	_cleanup_close_ int devfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+	_cleanup_closedir_ DIR *d = dir_at(devfd, addr);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (is_uuid(e->d_name)) {
+			if (uuid)
+				uuid_norm(e->d_name, uuid);
+			return true;
+		}
+	return false;
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "vmtest.h"
+
+int vm_plan_root(struct vmenv *e, const char *root, const char *ini)
+{
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	if (!root)
+		return -ENOENT;
+	e->root = strdup(root);
+	r = vfk_profile_parse(ini, "/profiles/test.ini", &e->prof, e->err, sizeof(e->err));
+	if (r < 0)
+		return r;
+	r = vfk_ctx_new(e->root, &e->ctx);
+	if (r < 0)
+		return r;
+	r = vfk_host_scan(e->ctx, &e->host);
+	if (r < 0)
+		return r;
+	return vfk_plan_new(e->host, e->prof, &e->plan, e->err, sizeof(e->err));
+}
+
+int vm_plan(struct vmenv *e, const char *fixture, const char *ini)
+{
+	char *root = fixture_host_shared(fixture);
+	int r = vm_plan_root(e, root, ini);
+
+	free(root);
+	return r;
+}
+
+void vm_close(struct vmenv *e)
+{
+	vfk_plan_free(e->plan);
+	vfk_profile_free(e->prof);
+	vfk_host_unref(e->host);
+	vfk_ctx_unref(e->ctx);
+	free(e->root);
+	memset(e, 0, sizeof(*e));
+}
+
+const char *vm_note(const struct vmenv *e, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < vfk_plan_note_count(e->plan); i++)
+		if (strstr(vfk_plan_note(e->plan, i), needle))
+			return vfk_plan_note(e->plan, i);
+	return NULL;
+}
+
+char *vm_xml(const struct vmenv *e)
+{
+	char *xml = NULL;
+
+	if (vfk_plan_to_libvirt_xml(e->plan, &xml) < 0)
+		test_fail_(__FILE__, __LINE__, "vfk_plan_to_libvirt_xml failed");
+	return xml;
+}
+
+char **vm_argv(const struct vmenv *e)
+{
+	char **argv = NULL;
+
+	if (vfk_plan_to_qemu_argv(e->plan, &argv) < 0)
+		test_fail_(__FILE__, __LINE__, "vfk_plan_to_qemu_argv failed");
+	return argv;
+}
+
+int argv_find(char *const *argv, const char *flag, const char *value)
+{
+	int i;
+
+	for (i = 0; argv && argv[i]; i++)
+		if (!strcmp(argv[i], flag) && argv[i + 1] && strstr(argv[i + 1], value))
+			return i;
+	return -1;
+}
+
+int argv_count(char *const *argv, const char *flag, const char *prefix)
+{
+	int i, n = 0;
+
+	for (i = 0; argv && argv[i]; i++)
+		if (!strcmp(argv[i], flag) && argv[i + 1] &&
+		    !strncmp(argv[i + 1], prefix, strlen(prefix)))
+			n++;
+	return n;
+}
+
+char *write_temp(const char *name, const char *text)
+{
+	char dir[PATH_MAX], *path = NULL;
+	const char *tmp = getenv("TMPDIR");
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/vfk-vmtest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir) || asprintf(&path, "%s/%s", dir, name) < 0)
+		return NULL;
+	f = fopen(path, "w");
+	if (!f) {
+		free(path);
+		return NULL;
+	}
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+const char *src_path(const char *rel)
+{
+	static char buf[PATH_MAX];
+	const char *env = getenv("VFK_SRCDIR");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(buf, sizeof(buf), "%s/%s", env, rel);
+		return buf;
+	}
+	/* <src>/<BUILD>/tests/run-tests */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		char *s;
+		int up;
+
+		exe[n] = '\0';
+		for (up = 0; up < 3 && (s = strrchr(exe, '/')); up++)
+			*s = '\0';
+		snprintf(buf, sizeof(buf), "%s/%s", exe, rel);
+		if (access(buf, F_OK) == 0)
+			return buf;
+	}
+	snprintf(buf, sizeof(buf), "%s", rel);
+	return buf;
+}
+
+bool have_program(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX], *dirs, *d, *save = NULL;
+	bool found = false;
+
+	if (!path)
+		return false;
+	dirs = strdup(path);
+	for (d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		snprintf(buf, sizeof(buf), "%s/%s", d, prog);
+		found = access(buf, X_OK) == 0;
+	}
+	free(dirs);
+	return found;
+}

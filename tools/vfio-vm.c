@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vfio-vm: from a short profile to a tuned VM.
+ *
+ *   vfio-vm plan PROFILE [--json]                       what the VM will be, and why
+ *   vfio-vm gen PROFILE --format libvirt|qemu [-o FILE] the VM definition
+ *
+ * main() dispatches through a table of subcommands; each parses its own
+ * options after the shared ones (--sysroot, --set, -v, ...).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+
+struct vm_opts {
+	struct common_opts c;
+	const char *profile;
+	const char *format;	/* gen: "libvirt" or "qemu" */
+	const char *output;	/* gen -o */
+	const char **sets;	/* --set SECTION.KEY=VALUE, in order */
+	size_t nsets;
+};
+
+struct subcommand {
+	const char *name;
+	const char *args;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+static int cmd_plan(int argc, char **argv);
+static int cmd_gen(int argc, char **argv);
+
+static const struct subcommand subcommands[] = {
+	{ "plan", "PROFILE [--json]", "show the plan: GPU mode and why, pinning, memory, devices",
+	  cmd_plan },
+	{ "gen", "PROFILE --format libvirt|qemu [-o FILE]",
+	  "write the VM as libvirt domain XML or a QEMU command line", cmd_gen },
+};
+
+static void usage(int status)
+{
+	FILE *f = status == EXIT_OK ? stdout : stderr;
+	size_t i;
+
+	fprintf(f, "Usage: %s COMMAND PROFILE [OPTIONS]\n"
+		"Turn a VM profile (vfiokit.ini(5)) into a VM tuned for this host.\n\n"
+		"Commands:\n", program_name);
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
+		fprintf(f, "  %-5s %-40s\n        %s\n", subcommands[i].name, subcommands[i].args,
+			subcommands[i].summary);
+	fprintf(f, "\nOptions:\n"
+		"      --format FMT    gen: libvirt (domain XML) or qemu (shell-quoted argv)\n"
+		"  -o, --output FILE   gen: write to FILE (replaced atomically) instead of stdout\n"
+		"      --set S.K=V     override key K of section S of the profile (repeatable)\n"
+		"      --json          plan: machine-readable output (schema in vfio-vm(1))\n"
+		COMMON_HELP
+		"\nExit status: 0 done, 1 the profile cannot be met on this host (no such GPU,\n"
+		"ambiguous selector, mode not possible), 2 usage error or invalid profile,\n"
+		"3 the host could not be read or the output not written.\n");
+	exit(status);
+}
+
+/* ------------------------------------------------------------ options */
+
+static void parse_options(int argc, char **argv, struct vm_opts *o, bool gen)
+{
+	enum { OPT_FORMAT = 0x100, OPT_SET };
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "output", required_argument, NULL, 'o' },
+		{ "set", required_argument, NULL, OPT_SET },
+		COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "o:", longopts, NULL)) != -1) {
+		if (common_parse_option(c, &o->c, usage))
+			continue;
+		switch (c) {
+		case OPT_FORMAT:
+			if (!gen)
+				die(EXIT_USAGE, "--format is an option of 'gen'");
+			if (strcmp(optarg, "libvirt") && strcmp(optarg, "qemu"))
+				die(EXIT_USAGE, "--format must be libvirt or qemu, not '%s'", optarg);
+			o->format = optarg;
+			break;
+		case 'o':
+			if (!gen)
+				die(EXIT_USAGE, "-o is an option of 'gen'");
+			o->output = optarg;
+			break;
+		case OPT_SET:
+			o->sets = realloc(o->sets, (o->nsets + 1) * sizeof(*o->sets));
+			if (!o->sets)
+				die(EXIT_FAILURE_OP, "out of memory");
+			o->sets[o->nsets++] = optarg;
+			break;
+		default:
+			usage_hint();
+		}
+	}
+	if (optind >= argc)
+		die(EXIT_USAGE, "%s needs a PROFILE", gen ? "gen" : "plan");
+	o->profile = argv[optind++];
+	if (optind < argc)
+		die(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (gen && !o->format)
+		die(EXIT_USAGE, "gen needs --format libvirt or --format qemu");
+	if (!gen && o->c.json && o->c.quiet)
+		o->c.quiet = false;
+}
+
+/* What a command works on; session_end() releases it. */
+struct session {
+	struct vfk_ctx *ctx;
+	struct vfk_host *host;
+	struct vfk_profile *prof;
+	struct vfk_plan *plan;
+};
+
+static void session_end(struct session *s, struct vm_opts *o)
+{
+	vfk_plan_free(s->plan);
+	vfk_profile_free(s->prof);
+	vfk_host_unref(s->host);
+	vfk_ctx_unref(s->ctx);
+	free(o->sets);
+}
+
+/* Load the profile, apply --set, scan the host, plan. Dies on failure. */
+static struct vfk_plan *make_plan(struct vm_opts *o, struct vfk_ctx **ctxp,
+				  struct vfk_host **hostp, struct vfk_profile **profp)
+{
+	char err[1024] = "";
+	struct vfk_plan *plan;
+	size_t i;
+	int r;
+
+	r = vfk_profile_load(o->profile, profp, err, sizeof(err));
+	if (r == -EINVAL)
+		die(EXIT_USAGE, "%s", err);
+	if (r < 0)
+		die(EXIT_FAILURE_OP, "%s", err[0] ? err : strerror(-r));
+	for (i = 0; i < o->nsets; i++) {
+		const char *eq = strchr(o->sets[i], '=');
+		char *key;
+
+		if (!eq)
+			die(EXIT_USAGE, "--set %s: expected SECTION.KEY=VALUE", o->sets[i]);
+		key = strndup(o->sets[i], (size_t)(eq - o->sets[i]));
+		if (!key)
+			die(EXIT_FAILURE_OP, "out of memory");
+		r = vfk_profile_set(*profp, key, eq + 1, err, sizeof(err));
+		free(key);
+		if (r < 0)
+			die(r == -ENOMEM ? EXIT_FAILURE_OP : EXIT_USAGE, "%s", err);
+	}
+	*ctxp = common_ctx_new(&o->c);
+	*hostp = common_host_scan(*ctxp);
+	r = vfk_plan_new(*hostp, *profp, &plan, err, sizeof(err));
+	if (r == -ENODEV || r == -ENOTUNIQ)
+		die(EXIT_NOT_SO, "%s: %s", o->profile, err);
+	if (r < 0)
+		die(EXIT_FAILURE_OP, "%s: %s", o->profile, err[0] ? err : strerror(-r));
+	return plan;
+}
+
+/* ------------------------------------------------------------ plan */
+
+static void print_plan(const struct vfk_plan *plan, const struct vfk_profile *prof)
+{
+	struct vfk_gpu *gpu = vfk_plan_get_gpu(plan);
+	unsigned int s, d, c, t, i, n = vfk_plan_get_vcpus(plan);
+	enum vfk_gpu_mode m;
+	size_t k;
+
+	printf("VM %s (profile %s)\n\n", vfk_plan_get_name(plan), vfk_profile_get_path(prof));
+	printf("GPU mode: %s\n  why: %s\n", vfk_gpu_mode_to_string(vfk_plan_get_mode(plan)),
+	       vfk_plan_get_mode_reason(plan));
+	for (m = VFK_GPU_MODE_PASSTHROUGH; m < VFK_GPU_MODE_COUNT; m++)
+		if (vfk_plan_get_rejection(plan, m))
+			printf("  not %s: %s\n", vfk_gpu_mode_to_string(m),
+			       vfk_plan_get_rejection(plan, m));
+	if (gpu) {
+		const struct vfk_device *g = vfk_gpu_get_device(gpu);
+
+		printf("  GPU %s: %s %s\n", vfk_device_get_address(g), vfk_device_get_vendor_name(g),
+		       vfk_device_get_device_name(g));
+		printf("  guest PCIe root port 1, slot 0:");
+		for (k = 0; k < vfk_gpu_function_count(gpu); k++)
+			printf(" %s -> 01:00.%zu", vfk_device_get_address(vfk_gpu_function(gpu, k)), k);
+		putchar('\n');
+	}
+	if (vfk_plan_get_mdev_uuid(plan))
+		printf("  mdev %s: type %s on %s\n", vfk_plan_get_mdev_uuid(plan),
+		       vfk_plan_get_mdev_type(plan), vfk_plan_get_mdev_parent(plan));
+
+	vfk_plan_get_topology(plan, &s, &d, &c, &t);
+	printf("\nCPU: %u vCPU%s (%u socket, %u core%s x %u thread%s), %s\n", n, n == 1 ? "" : "s",
+	       s, c, c == 1 ? "" : "s", t, t == 1 ? "" : "s",
+	       vfk_plan_uses_kvm(plan) ? "KVM" : "TCG");
+	if (vfk_plan_get_vcpu_pin(plan, 0) >= 0) {
+		printf("  pinning:");
+		for (i = 0; i < n; i++)
+			printf("%s %u->%d", i && i % 8 == 0 ? "\n          " : "", i,
+			       vfk_plan_get_vcpu_pin(plan, i));
+		putchar('\n');
+	}
+	if (vfk_plan_get_emulator_cpus(plan))
+		printf("  emulator and I/O threads: CPUs %s\n", vfk_plan_get_emulator_cpus(plan));
+	printf("Memory: %llu MiB", vfk_plan_get_memory_mib(plan));
+	if (vfk_plan_get_memory_node(plan) >= 0)
+		printf(" on NUMA node %d", vfk_plan_get_memory_node(plan));
+	if (vfk_plan_get_hugepage_kib(plan))
+		printf(", %s huge pages", vfk_plan_get_hugepage_kib(plan) == 2048 ? "2 MiB" : "1 GiB");
+	putchar('\n');
+	if (vfk_plan_get_firmware_code(plan))
+		printf("Firmware: %s\n", vfk_plan_get_firmware_code(plan));
+	else
+		printf("Firmware: BIOS (SeaBIOS)\n");
+	if (vfk_plan_get_ivshmem_mib(plan))
+		printf("Looking Glass: %u MiB ivshmem\n", vfk_plan_get_ivshmem_mib(plan));
+	if (vfk_plan_note_count(plan)) {
+		printf("\nNotes:\n");
+		for (k = 0; k < vfk_plan_note_count(plan); k++)
+			printf("  - %s\n", vfk_plan_note(plan, k));
+	}
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+	struct vm_opts o = { 0 };
+	struct session s = { 0 };
+
+	parse_options(argc, argv, &o, false);
+	s.plan = make_plan(&o, &s.ctx, &s.host, &s.prof);
+	if (o.c.json) {
+		char *json;
+		int r = vfk_plan_to_json(s.plan, &json);
+
+		if (r < 0)
+			die_errno(EXIT_FAILURE_OP, r, "JSON output");
+		puts(json);
+		free(json);
+	} else if (!o.c.quiet) {
+		print_plan(s.plan, s.prof);
+	}
+	session_end(&s, &o);
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ gen */
+
+/* Write @data to @path atomically: a temp file next to it, then rename. */
+static int write_output(const char *path, const char *data)
+{
+	_cleanup_free_ char *tmp = NULL;
+	size_t len = strlen(data), off = 0;
+	int fd;
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+		tmp = NULL;
+		return -ENOMEM;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	if (rename(tmp, path) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	return 0;
+fail: {
+	int e = errno;
+
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -e;
+}
+}
+
+static int cmd_gen(int argc, char **argv)
+{
+	struct vm_opts o = { 0 };
+	struct session s = { 0 };
+	struct vfk_plan *plan;
+	char *text = NULL;
+	int r;
+
+	parse_options(argc, argv, &o, true);
+	plan = s.plan = make_plan(&o, &s.ctx, &s.host, &s.prof);
+	if (!strcmp(o.format, "libvirt")) {
+		r = vfk_plan_to_libvirt_xml(plan, &text);
+	} else {
+		char **av = NULL;
+
+		r = vfk_plan_to_qemu_argv(plan, &av);
+		if (r == 0)
+			r = vfk_argv_to_shell((const char *const *)av, &text);
+		vfk_argv_free(av);
+	}
+	if (r < 0)
+		die_errno(EXIT_FAILURE_OP, r, "generating %s output", o.format);
+	if (o.output) {
+		r = write_output(o.output, text);
+		if (r < 0)
+			die_errno(EXIT_FAILURE_OP, r, "writing %s", o.output);
+	} else {
+		fputs(text, stdout);
+		if (fflush(stdout) != 0)
+			die(EXIT_FAILURE_OP, "writing standard output: %s", strerror(errno));
+	}
+	if (!o.c.quiet && o.c.verbose)
+		for (size_t k = 0; k < vfk_plan_note_count(plan); k++)
+			fprintf(stderr, "%s: note: %s\n", program_name, vfk_plan_note(plan, k));
+	free(text);
+	session_end(&s, &o);
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ main */
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	struct common_opts c = { 0 };
+	size_t i;
+	int opt;
+
+	common_init(argc, argv);
+	/* options before the command: only the generic ones (-h, -V) make sense */
+	while ((opt = getopt_long(argc, argv, "+" COMMON_SHORTOPTS, longopts, NULL)) != -1)
+		if (!common_parse_option(opt, &c, usage))
+			usage_hint();
+	if (optind >= argc) {
+		fprintf(stderr, "%s: missing command\n", program_name);
+		usage_hint();
+	}
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
+		if (!strcmp(argv[optind], subcommands[i].name)) {
+			/* the command's argv: its name, then everything after it; options
+			 * given before the command are passed on */
+			int n = argc - optind, k, j = 0;
+			char **sub = calloc((size_t)argc + 1, sizeof(*sub));
+
+			if (!sub)
+				die(EXIT_FAILURE_OP, "out of memory");
+			sub[j++] = argv[optind];
+			for (k = 1; k < optind; k++)
+				sub[j++] = argv[k];
+			for (k = 1; k < n; k++)
+				sub[j++] = argv[optind + k];
+			k = subcommands[i].run(j, sub);
+			free(sub);
+			return k;
+		}
+	fprintf(stderr, "%s: unknown command '%s'\n", program_name, argv[optind]);
+	usage_hint();
+}
