@@ -1370,6 +1370,7 @@ struct vfk_gpu *vfk_plan_get_gpu(const struct vfk_plan *pl) { return pl ? pl->gp
 const char *vfk_plan_get_mdev_parent(const struct vfk_plan *pl) { return pl ? pl->mdev.parent : NULL; }
 const char *vfk_plan_get_mdev_type(const struct vfk_plan *pl) { return pl ? pl->mdev.type : NULL; }
 const char *vfk_plan_get_mdev_uuid(const struct vfk_plan *pl) { return pl ? pl->mdev.uuid : NULL; }
+const char *vfk_plan_get_mdev_vf(const struct vfk_plan *pl) { return pl ? pl->mdev.vf : NULL; }
 bool vfk_plan_get_virgl(const struct vfk_plan *pl) { return pl && pl->virgl; }
 const char *vfk_plan_get_render_node(const struct vfk_plan *pl) { return pl ? pl->render_node : NULL; }
 bool vfk_plan_uses_kvm(const struct vfk_plan *pl) { return pl && pl->kvm; }

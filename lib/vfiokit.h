@@ -666,6 +666,10 @@ VFK_API struct vfk_gpu *vfk_plan_get_gpu(const struct vfk_plan *plan);
 VFK_API const char *vfk_plan_get_mdev_parent(const struct vfk_plan *plan);
 VFK_API const char *vfk_plan_get_mdev_type(const struct vfk_plan *plan);
 VFK_API const char *vfk_plan_get_mdev_uuid(const struct vfk_plan *plan);
+/* NVIDIA per-VF vGPU (VFK_MDEV_NVIDIA_VF): the VF the outputs pass through,
+ * the first free one that takes the type (give it to vfk_mdev_create() as
+ * the parent); NULL otherwise. */
+VFK_API const char *vfk_plan_get_mdev_vf(const struct vfk_plan *plan);
 /* Mode virtio: 3D through virgl, and the host render node it uses (or NULL). */
 VFK_API bool vfk_plan_get_virgl(const struct vfk_plan *plan);
 VFK_API const char *vfk_plan_get_render_node(const struct vfk_plan *plan);

@@ -174,6 +174,8 @@ TEST(plan_mdev_nvidia_vf, "NVIDIA per-VF vGPU: a free VF that takes the type is 
 	REQUIRE(vm_plan(&e, "nvidia-vgpu17-vf", "[gpu]\nmode = mdev\n") == 0);
 	CHECK_INT(vfk_plan_get_mode(e.plan), VFK_GPU_MODE_MDEV);
 	REQUIRE(vm_note(&e, "on VF") != NULL);
+	REQUIRE(vfk_plan_get_mdev_vf(e.plan));
+	CHECK(strstr(vm_note(&e, "on VF"), vfk_plan_get_mdev_vf(e.plan)) != NULL);
 	xml = vm_xml(&e);
 	argv = vm_argv(&e);
 	CHECK_CONTAINS(xml, "<hostdev mode=\"subsystem\" type=\"pci\" managed=\"no\">");

@@ -14,6 +14,12 @@
 #   SCEN_DESC="one line"          SCEN_TIMEOUT=seconds (default 240)   SCEN_MEM=1G
 #   scen_qemu()   { q_root_port rp1 0x2; q_gpu gpu0 rp1; ... }      (host side, bash)
 #   guest_main()  { ... }                                             (guest side, bash)
+# and optionally
+#   scen_prepare() { ...; scen_env NAME VALUE; }   host side, before the guest boots:
+#                 builds or fetches what the scenario needs (cached); exit status 0 ready,
+#                 77 cannot be had here (last "SKIP: reason" line of its output becomes the
+#                 scenario's one SKIP), anything else a failure. scen_env passes a value
+#                 to the guest (a shell variable there, like VFK_*).
 # and is read by both sides: the host sources it for SCEN_* and scen_qemu, the guest
 # (tests/vm/guest/run.sh) for guest_main, with the helpers of tests/vm/guest/lib.sh.
 
@@ -101,6 +107,63 @@ poweroff -f
 	rm -rf "$stage"
 }
 
+# The inner VM's initramfs for devices that want a driver (scenarios mdev, sriov):
+# lists its PCI devices ("L3 pci ..."), loads the drivers it carries for the devices
+# present — bochs-drm (+ drm helpers) for 1234:1111, the sample mdpy-fb for 1b36:000f —
+# then lists them again with their drivers ("L3 drv <vendor>:<device> <bdf> driver=X")
+# and the framebuffers they registered ("L3 fb ..."), and powers off.
+# vm_build_l3x_initramfs [MDPY-FB.KO]
+vm_build_l3x_initramfs() {
+	local out=$ART/l3x-initramfs.cpio.gz stage a f k mods
+	local init='#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+drv() { if [ -e $1/driver ]; then basename $(readlink $1/driver); else echo none; fi; }
+lsp() {
+	for d in /sys/bus/pci/devices/*; do
+		echo "L3 $1 $(cat $d/vendor):$(cat $d/device) class $(cat $d/class) $(basename $d) driver=$(drv $d)"
+	done
+}
+have() { grep -q -x "$1" /tmp/ids; }
+lsp pci
+for d in /sys/bus/pci/devices/*; do echo "$(cat $d/vendor):$(cat $d/device)"; done > /tmp/ids
+load() { for m in /$1/*.ko; do [ -e "$m" ] && { insmod "$m" || echo "L3 insmod $m failed"; }; done; }
+have 0x1234:0x1111 && load drm
+have 0x1b36:0x000f && load mdpy
+sleep 1
+lsp drv
+for f in /sys/class/graphics/fb[0-9]*; do
+	[ -e $f ] && echo "L3 fb $(basename $f) name=$(cat $f/name | tr " " _) virtual_size=$(cat $f/virtual_size)"
+done
+dmesg | grep -i -E "bochs|mdpy|\\[drm\\]" | head -n 8 | sed "s/^/L3 dmesg: /"
+echo "L3 done after $(cut -d" " -f1 /proc/uptime)s"
+poweroff -f
+'
+	mods=$("$KMOD/modprobe" -d "$KROOT" -S "$KV" --show-depends bochs | sed -n 's/^insmod \([^ ]*\.ko[^ ]*\) *$/\1/p')
+	vm_stale "$out" "$init $mods ${1:+$(sha1sum "$1")} $(sha1sum "$(command -v busybox)")" || return 0
+	stage=$ART/l3x-initramfs
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,proc,sys,dev,tmp,drm,mdpy}
+	cp "$(command -v busybox)" "$stage/bin/busybox"
+	for a in sh mount cat echo basename cut poweroff readlink grep insmod sleep dmesg head sed tr; do
+		ln -sf busybox "$stage/bin/$a"
+	done
+	k=0
+	for f in $mods; do
+		k=$((k + 1))
+		cp "$f" "$stage/drm/$(printf %02d $k)-$(basename "$f")"
+	done
+	[ -n "${1:-}" ] && cp "$1" "$stage/mdpy/"
+	printf '%s' "$init" > "$stage/init"
+	chmod 755 "$stage/init"
+	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"
+	mv "$out.tmp" "$out"
+	echo "$VM_STAMP" > "$out.stamp"
+	rm -rf "$stage"
+	vm_log "built $(basename "$out") ($(du -h "$out" | cut -f1))"
+}
+
 vm_build_group_status() {
 	local src=$VM_DIR/vfio-group-status.c out=$ART/vfio-group-status
 	[ -x "$out" ] && [ "$out" -nt "$src" ] && return 0
@@ -125,6 +188,10 @@ vm_new_run() {
 		rm -rf "$old"
 	done
 }
+
+# scen_env NAME VALUE: from scen_prepare, a variable for the guest side of the scenario
+SCEN_ENV=()
+scen_env() { SCEN_ENV+=("$1=$2"); }
 
 # ---- QEMU topology building blocks ----
 QDEV=()
@@ -162,11 +229,31 @@ vm_run_scenario() {
 	res=$RUN/$name.results.log
 	S_PASS=0 S_FAIL=0 S_SKIP=0 S_WALL=0
 
-	unset -f scen_qemu guest_main
+	unset -f scen_qemu guest_main scen_prepare
 	SCEN_DESC='' SCEN_TIMEOUT='' SCEN_MEM=''
-	QDEV=() VM_AUDIO=0 VM_NETN=0
+	QDEV=() VM_AUDIO=0 VM_NETN=0 SCEN_ENV=()
 	# shellcheck disable=SC1090
 	. "$file"
+	if declare -F scen_prepare > /dev/null; then
+		local pout prc
+		# not in a subshell: scen_env must reach SCEN_ENV
+		scen_prepare > "$RUN/$name.prepare.log" 2>&1
+		prc=$?
+		pout=$(cat "$RUN/$name.prepare.log")
+		if [ $prc != 0 ]; then
+			echo "=== $name: $SCEN_DESC"
+			if [ $prc = 77 ]; then
+				echo "  SKIP: $name: $(printf '%s\n' "$pout" | sed -n 's/^SKIP: //p' | tail -n1)"
+				S_SKIP=1
+			else
+				echo "  FAIL: $name: preparing the scenario on the host failed (exit $prc):"
+				printf '%s\n' "$pout" | tail -n 20 | sed 's/^/    | /'
+				S_FAIL=1
+			fi
+			echo "--- $name: pass $S_PASS, fail $S_FAIL, skip $S_SKIP in 0s"
+			return
+		fi
+	fi
 	scen_qemu
 	tmo=${VFK_VM_TIMEOUT:-${SCEN_TIMEOUT:-240}}
 	mem=${SCEN_MEM:-1G}
@@ -181,6 +268,8 @@ vm_run_scenario() {
 		printf 'VFK_GROUP_STATUS=%q\n' "$ART/vfio-group-status"
 		printf 'VFK_L3_INITRD=%q\n' "$ART/l3-initramfs.cpio.gz"
 		printf 'VFK_L3_KERNEL=%q\n' "$KROOT/boot/vmlinuz-$KV"
+		local e
+		for e in "${SCEN_ENV[@]}"; do printf '%s=%q\n' "${e%%=*}" "${e#*=}"; done
 	} > "$envf"
 
 	local cmd=(qemu-system-x86_64

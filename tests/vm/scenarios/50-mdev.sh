@@ -1,0 +1,230 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034  # SCEN_* are read by tests/vm/lib.sh
+# Scenario 5: mediated devices (the vGPU stand-in). The kernel's sample mdev drivers —
+# mtty (virtual serial ports), mbochs (a bochs display with its own framebuffer memory)
+# and mdpy (a simple display) — built on the host against the test kernel's headers
+# (tests/vm/build-mdev.sh), loaded in the guest, and driven with vfio-mdev: types,
+# create (by id, name and short id), list, an inner VM that receives the instances,
+# the refusals, remove.
+SCEN_DESC="mdev: sample drivers mtty/mbochs/mdpy — vfio-mdev types, create, list, inner VM, refusals, remove"
+SCEN_TIMEOUT=360
+SCEN_MEM=1G
+
+# host side: the sample modules (cached) and the inner VM's initramfs with bochs-drm and
+# mdpy-fb, so the inner kernel can bind what it is given
+scen_prepare() {
+	local dir
+	dir=$("$VM_DIR/build-mdev.sh" | tail -n1)
+	case $? in 0) ;; *) return "${PIPESTATUS[0]:-1}" ;; esac
+	[ -s "$dir/mtty.ko" ] || { echo "build-mdev.sh printed no module dir"; return 1; }
+	vm_build_l3x_initramfs "$dir/mdpy-fb.ko" || return 1
+	scen_env VFK_MDEV_KO "$dir"
+	scen_env VFK_L3X_INITRD "$ART/l3x-initramfs.cpio.gz"
+}
+
+scen_qemu() {
+	:   # no extra devices: the sample drivers bring their own parents
+}
+
+MB=/sys/class/mdev_bus
+MD=/sys/bus/mdev/devices
+UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+
+avail() { cat "$MB/$1/mdev_supported_types/$2/available_instances"; }   # PARENT TYPE
+mdev_count() { ls "$MD" 2>/dev/null | wc -l; }
+
+# ------------------------------------------------------------------------------------
+# The inner VM that receives the mediated devices.
+# SWAP FOR `vfio-vm up` (mode mdev) once it exists: today vfio-vm has only plan/gen
+# (checked with `vfio-vm --help`), so a plain QEMU line does what vfio-vm's mdev mode
+# will generate (`-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/<uuid>`). The callers
+# only need /tmp/l3.log (the inner console) and the exit status.
+# ------------------------------------------------------------------------------------
+launch_inner_vm() { # UUID... -> inner VM with those mdevs; console in /tmp/l3.log
+	local devs=() u
+	for u in "$@"; do devs+=(-device "vfio-pci,sysfsdev=$MD/$u"); done
+	timeout 240 qemu-system-x86_64 -accel kvm -m 256 -smp 1 -nodefaults -display none \
+		-no-reboot -serial file:/tmp/l3.log "${devs[@]}" \
+		-kernel "$VFK_L3_KERNEL" -initrd "$VFK_L3X_INITRD" \
+		-append "console=ttyS0 quiet panic=-1" > /tmp/l3.qemu.out 2>&1
+}
+
+# the human table of `vfio-mdev types`: "  TYPE  NAME (may hold blanks)  AVAIL USED FB HEADS API"
+types_row() { # OUT-FILE TYPE -> "AVAIL USED API"
+	awk -v t="$2" '$1 == t { print $(NF-4), $(NF-3), $NF; exit }' "$1"
+}
+
+# create_checks LABEL PARENT TYPE-ID UUID AVAIL-BEFORE: the instance in sysfs, its own
+# IOMMU group and VFIO group node, one instance less free, usable through VFIO
+create_checks() {
+	local l=$1 p=$2 t=$3 u=$4 before=$5 g
+	check "$l: $MD/$u exists" test -d "$MD/$u"
+	expect "$l: its mdev_type" "$(basename "$(readlink "$MD/$u/mdev_type" 2>/dev/null)")" "$t"
+	expect "$l: its parent" "$(basename "$(dirname "$(readlink -f "$MD/$u")")")" "$p"
+	g=$(basename "$(readlink "$MD/$u/iommu_group" 2>/dev/null)")
+	if [ -n "$g" ]; then
+		expect "$l: IOMMU group $g holds only the instance" "$(group_devs "$g")" "$u "
+		check "$l: /dev/vfio/$g exists" test -c "/dev/vfio/$g"
+		check "$l: VFIO group $g viable, device fd for $u obtained (vfio-group-status)" group_status "$g" "$u"
+	else
+		fail "$l: $u has no IOMMU group"
+	fi
+	expect "$l: available_instances of $t dropped by one" "$(avail "$p" "$t")" "$((before - 1))"
+}
+
+# refused LABEL WANT-RE ARGS...: vfio-mdev ARGS must exit 1, creating nothing, and say why
+# in one line (stderr without the ":: step" narration) matching WANT-RE
+refused() {
+	local l=$1 re=$2 n0 rc msg; shift 2
+	n0=$(mdev_count)
+	"$VFK_BIN/vfio-mdev" "$@" > /tmp/ref.out 2> /tmp/ref.err
+	rc=$?
+	msg=$(grep -v '^:: ' /tmp/ref.err)
+	sed 's/^/  stderr: /' /tmp/ref.err | head -n 5
+	expect "$l: 'vfio-mdev $*' exit status" "$rc" 1
+	expect "$l: one line on stderr" "$(printf '%s\n' "$msg" | grep -c .)" 1
+	if printf '%s\n' "$msg" | grep -q -i -E "$re"; then pass "$l: the line says why (/$re/)"
+	else fail "$l: the line does not match /$re/: $msg"; fi
+	expect "$l: nothing created" "$(mdev_count)" "$n0"
+	check "$l: nothing on stdout" test ! -s /tmp/ref.out
+}
+
+guest_main() {
+	local VM t p u rc G ty out
+	VM=$(tool vfio-mdev)
+
+	modprobe vfio_iommu_type1 && modprobe mdev
+	check "modprobe vfio_iommu_type1 mdev" test -d /sys/module/mdev
+	dmesg_mark
+	insmod "$VFK_MDEV_KO/mtty.ko" && insmod "$VFK_MDEV_KO/mbochs.ko" count=128 \
+		&& insmod "$VFK_MDEV_KO/mdpy.ko"
+	expect "insmod mtty, mbochs count=128, mdpy" "$?" 0
+	dmesg_since 5
+	expect "kernel: mdev parents" "$(ls "$MB" | tr '\n' ' ')" "mbochs mdpy mtty "
+	for p in mtty mbochs mdpy; do
+		for t in "$MB/$p"/mdev_supported_types/*; do
+			info "sysfs: $p/$(basename "$t") name='$(cat "$t/name" 2>/dev/null)' available_instances=$(cat "$t/available_instances") device_api=$(cat "$t/device_api")"
+		done
+	done
+	if [ -z "$VM" ]; then
+		skip "mdev: vfio-mdev not built"
+		return
+	fi
+
+	# -- types: human table and JSON against sysfs --
+	run_tool /tmp/types.out vfio-mdev types
+	expect "vfio-mdev types exit status" "$?" 0
+	sed 's/^/  types: /' /tmp/types.out
+	local bad=0 row want
+	for p in mtty mbochs mdpy; do
+		grep -q "^$p " /tmp/types.out || { fail "vfio-mdev types: no parent line for $p"; bad=1; }
+		for t in "$MB/$p"/mdev_supported_types/*; do
+			ty=$(basename "$t")
+			row=$(types_row /tmp/types.out "$ty")
+			want="$(cat "$t/available_instances") 0 $(cat "$t/device_api")"
+			[ "$row" = "$want" ] || { fail "vfio-mdev types: row $ty says '$row' (AVAIL USED API), sysfs '$want'"; bad=1; }
+		done
+	done
+	[ $bad = 0 ] && pass "vfio-mdev types lists mtty-1/mtty-2, mbochs-small/medium/large, mdpy-vga/xga/hd with AVAIL and API = sysfs"
+	run_tool /tmp/types.json vfio-mdev types --json
+	expect "vfio-mdev types --json exit status" "$?" 0
+	relay python3 "$VFK_REPO/tests/vm/guest/mdev_json.py" types /tmp/types.json
+	run_tool /tmp/types1.out vfio-mdev types mbochs
+	expect "vfio-mdev types mbochs exit status" "$?" 0
+	check "vfio-mdev types mbochs lists only mbochs' types" \
+		test "$(awk '$1 ~ /^(mtty|mdpy|mbochs)-/ { print $1 }' /tmp/types1.out | tr '\n' ' ')" = "mbochs-large mbochs-medium mbochs-small "
+
+	# -- create: by name (mtty), by short id (mbochs), by id with --uuid (mdpy) --
+	local UT UB UP="5e1b2c3d-4f50-4617-8293-a4b5c6d7e8f9" before
+	before=$(avail mtty mtty-2)
+	run_tool /tmp/c1.out vfio-mdev create mtty "dual port serial"
+	expect "vfio-mdev create mtty 'dual port serial' (type by name) exit status" "$?" 0
+	UT=$(cat /tmp/c1.out)
+	check "create prints the new instance's UUID ($UT)" grep -q -E "$UUID_RE" /tmp/c1.out
+	create_checks "mtty-2 $UT" mtty mtty-2 "$UT" "$before"
+
+	before=$(avail mbochs mbochs-small)
+	run_tool /tmp/c2.out vfio-mdev create mbochs small
+	expect "vfio-mdev create mbochs small (type by short id) exit status" "$?" 0
+	UB=$(cat /tmp/c2.out)
+	check "create prints the new instance's UUID ($UB)" grep -q -E "$UUID_RE" /tmp/c2.out
+	create_checks "mbochs-small $UB" mbochs mbochs-small "$UB" "$before"
+
+	before=$(avail mdpy mdpy-vga)
+	run_tool /tmp/c3.out vfio-mdev create mdpy mdpy-vga --uuid "$UP"
+	expect "vfio-mdev create mdpy mdpy-vga --uuid $UP exit status" "$?" 0
+	expect "create --uuid prints that UUID" "$(cat /tmp/c3.out)" "$UP"
+	create_checks "mdpy-vga $UP" mdpy mdpy-vga "$UP" "$before"
+
+	# -- list: JSON against sysfs, the human view --
+	run_tool /tmp/list.json vfio-mdev list --json
+	expect "vfio-mdev list --json exit status" "$?" 0
+	relay python3 "$VFK_REPO/tests/vm/guest/mdev_json.py" list /tmp/list.json \
+		--expect "$UT=mtty:mtty-2" --expect "$UB=mbochs:mbochs-small" --expect "$UP=mdpy:mdpy-vga"
+	run_tool /tmp/list.out vfio-mdev list
+	expect "vfio-mdev list exit status" "$?" 0
+	sed 's/^/  list: /' /tmp/list.out
+	bad=0
+	for u in "$UT" "$UB" "$UP"; do
+		G=$(basename "$(readlink "$MD/$u/iommu_group")")
+		awk -v u="$u" -v g="$G" '$1 == u && $0 ~ "(^| )" g " +active" { f = 1 } END { exit !f }' /tmp/list.out \
+			|| { fail "vfio-mdev list: no line '$u ... $G active'"; bad=1; }
+	done
+	[ $bad = 0 ] && pass "vfio-mdev list shows the three instances with their groups, active"
+	run_tool /tmp/types2.out vfio-mdev types
+	row=$(types_row /tmp/types2.out mbochs-small)
+	expect "vfio-mdev types after create: mbochs-small AVAIL USED API" "$row" "$(avail mbochs mbochs-small) 1 vfio-pci"
+
+	# -- an inner VM receives the three instances --
+	modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
+	if [ -c /dev/kvm ]; then
+		local t0
+		t0=$(ts)
+		dmesg_mark
+		launch_inner_vm "$UB" "$UP" "$UT"
+		rc=$?
+		info "inner VM (qemu -accel kvm, vfio-pci sysfsdev= mbochs, mdpy, mtty) exit $rc after $(since "$t0")s"
+		sed 's/^/  inner qemu: /' /tmp/l3.qemu.out | head -n 10
+		grep -a '^L3' /tmp/l3.log | sed 's/^/  /'
+		expect "inner VM ran to its end (qemu exit status)" "$rc" 0
+		check "inner VM's kernel lists mbochs as 1234:1111 class 0x038000" grep -q -a 'L3 pci 0x1234:0x1111 class 0x038000' /tmp/l3.log
+		check "inner VM: bochs-drm bound the mbochs device" grep -q -a -E 'L3 drv 0x1234:0x1111 .* driver=bochs-drm' /tmp/l3.log
+		check "inner VM's kernel lists mdpy as 1b36:000f" grep -q -a 'L3 pci 0x1b36:0x000f' /tmp/l3.log
+		check "inner VM: mdpy-fb bound the mdpy device" grep -q -a -E 'L3 drv 0x1b36:0x000f .* driver=mdpy-fb' /tmp/l3.log
+		check "inner VM's kernel lists mtty as 4348:3253 (serial, class 0x0700)" grep -q -a 'L3 pci 0x4348:0x3253 class 0x0700' /tmp/l3.log
+		[ $rc = 0 ] || { tail -n 15 /tmp/l3.log | sed 's/^/  l3 console: /'; dmesg_since 15; }
+	else
+		skip "mdev inner VM: no /dev/kvm in the guest (nested virtualization unavailable)"
+	fi
+
+	# -- refusals: one clear line, exit 1, nothing created --
+	before=$(avail mbochs mbochs-large)
+	info "mbochs-large: $before free (128 MB of mbochs memory, 4 MB taken by mbochs-small)"
+	local UL=()
+	for ((rc = 0; rc < before; rc++)); do
+		"$VM" -q create mbochs mbochs-large > /tmp/cl.out 2> /tmp/cl.err && UL+=("$(cat /tmp/cl.out)")
+	done
+	expect "mbochs-large filled up ($before created)" "$(avail mbochs mbochs-large)" 0
+	refused "full type" "no free instance of mbochs-large" create mbochs mbochs-large
+	refused "unknown type" "nosuch.*types:.*mtty-1" create mtty nosuch
+	refused "unknown parent" "nosuch" create nosuch mtty-1
+	refused "unknown instance" "no active mediated device" remove 00000000-1111-4222-8333-444444444444
+	for u in "${UL[@]}"; do "$VM" -q remove "$u"; done
+
+	# -- remove: gone, a free instance back --
+	for spec in "$UT:mtty:mtty-2" "$UB:mbochs:mbochs-small" "$UP:mdpy:mdpy-vga"; do
+		u=${spec%%:*} p=${spec#*:} t=${spec##*:} p=${p%%:*}
+		before=$(avail "$p" "$t")
+		G=$(basename "$(readlink "$MD/$u/iommu_group")")
+		run_tool /tmp/rm.out vfio-mdev remove "$u"
+		expect "vfio-mdev remove $u ($t) exit status" "$?" 0
+		check "remove $t: $MD/$u gone" test ! -e "$MD/$u"
+		check "remove $t: /dev/vfio/$G gone" test ! -e "/dev/vfio/$G"
+		expect "remove $t: available_instances back up by one" "$(avail "$p" "$t")" "$((before + 1))"
+	done
+	run_tool /tmp/list2.json vfio-mdev list --json
+	relay python3 "$VFK_REPO/tests/vm/guest/mdev_json.py" list /tmp/list2.json --none
+	run_tool /tmp/types3.json vfio-mdev types --json
+	relay python3 "$VFK_REPO/tests/vm/guest/mdev_json.py" types /tmp/types3.json
+	dmesg_since 10
+}
