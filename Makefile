@@ -53,7 +53,8 @@ SONAME  := libvfiokit.so.$(SOVERSION)
 LIB_SO  := $(BUILD)/lib/libvfiokit.so.$(VERSION)
 LIB_A   := $(BUILD)/lib/libvfiokit.a
 
-.PHONY: all deps check check-unit check-san check-vm demo bench install uninstall clean man fuzz
+.PHONY: all deps check check-unit check-san check-vm check-valgrind demo bench install uninstall \
+	clean man fuzz fuzz-build
 all: $(LIB_SO) $(LIB_A) $(TOOL_BIN) $(BUILD)/vfiokit.pc man
 
 deps:
@@ -122,6 +123,56 @@ check-san:
 check-vm: all
 	tests/vm/run-all.sh
 
+# The unit suite under valgrind memcheck (no invalid access, no definite leak),
+# sharded over the CPUs; tests too slow under valgrind are skipped with a reason.
+check-valgrind: tests
+	scripts/valgrind.sh $(BUILD)
+
+# ---- fuzzing: libFuzzer targets fuzz/fuzz-*.c, built with clang and ASan+UBSan.
+#   make fuzz                     every target for FUZZ_TIME seconds (60)
+#   make fuzz FUZZ_TIME=600 FUZZ_TARGETS="scan mdev" FUZZ_JOBS=2
+# Corpora grow in $(FUZZ_BUILD)/corpus/<target>, seeds (fixtures, configs/) in
+# $(FUZZ_BUILD)/seeds, crashes land in $(FUZZ_BUILD)/crashes; execution totals
+# per target accumulate in $(FUZZ_BUILD)/stats. See scripts/fuzz.sh.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_CFLAGS := -std=gnu11 $(WARN) -Wno-format-nonliteral -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-D_GNU_SOURCE -DVFK_VERSION='"$(VERSION)"' -Ilib $(DEPS_CFLAGS)
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz-*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB := $(FUZZ_BUILD)/libvfiokit-fuzz.a
+
+$(FUZZ_BUILD)/lib/%.o: lib/%.c lib/vfiokit.h lib/internal.h lib/macro.h
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_XFLAGS) -fsanitize=fuzzer-no-link -MMD -c -o $@ $<
+
+# Known finding not fixed yet (lib/mdev.c load_vf_parent: qsort() of an empty
+# type list with a NULL base): fuzz past it until it is. Regression test:
+# mdev_vf_parent_without_types (tests/test-safety.c, fails under check-san).
+$(FUZZ_BUILD)/lib/mdev.o: FUZZ_XFLAGS := -fno-sanitize=nonnull-attribute
+
+# A target that #includes a lib/*.c file defines all of its symbols itself, so
+# the archive's copy of that file is never pulled in.
+$(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz-%: fuzz/fuzz-%.c fuzz/fuzz.h $(FUZZ_LIB)
+	$(if $(Q),@echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ifuzz -MMD -o $@ $< $(FUZZ_LIB) $(DEPS_LIBS)
+
+$(FUZZ_BUILD)/seeds/.stamp: fuzz/mkseeds.py tests/mkhost.py fuzz/tiny.host $(wildcard configs/*.ini) \
+		$(wildcard tests/fixtures/hosts/*.host)
+	$(Q)rm -rf $(FUZZ_BUILD)/seeds && mkdir -p $(FUZZ_BUILD)/seeds
+	$(Q)python3 fuzz/mkseeds.py $(FUZZ_BUILD)/seeds && touch $@
+
+fuzz-build: $(FUZZ_BIN) $(FUZZ_BUILD)/seeds/.stamp
+
+fuzz:
+	@FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
+
 check:
 	@scripts/check.sh
 
@@ -156,6 +207,6 @@ uninstall:
 	for m in $(MAN_OUT); do n=$${m##*/}; s=$${n##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$n; done
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san $(FUZZ_BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(if $(filter fuzz%,$(MAKECMDGOALS)),$(FUZZ_BUILD)) -name '*.d' 2>/dev/null)

@@ -42,3 +42,19 @@ for n in $SIZES; do
 	fi
 	prev="$n $vt"
 done
+
+# Binding (issue 3): vfio-bind bind --gpu / restore --all against driverctl on a real
+# kernel, in the test guest of tests/vm (about a minute under TCG; see tests/vm/README.md).
+# VFK_BENCH_VM=auto (default): only when the test bed is cached (a kernel in
+# tests/vm/cache) and qemu-system-x86_64 exists; 1: always (tests/vm/setup.sh fetches
+# what is missing); 0: never. VFK_BENCH_BIND_REPS rounds per method (10).
+case ${VFK_BENCH_VM:-auto} in
+0) ;;
+1) echo; tests/vm/bench-bind.sh ;;
+*)
+	if [ -s "${VFK_VM_CACHE:-tests/vm/cache}/kernel/.ready" ] && command -v qemu-system-x86_64 >/dev/null; then
+		echo; tests/vm/bench-bind.sh
+	else
+		echo; echo "bench: binding benchmark left out: no test-bed cache or qemu (VFK_BENCH_VM=1 sets it up)"
+	fi ;;
+esac

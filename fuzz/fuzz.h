@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Shared helpers for the libFuzzer targets in fuzz/. Each target is one
- * fuzz-NAME.c with LLVMFuzzerTestOneInput(); some #include a lib/*.c file to
+ * fuzz-NAME.c with LLVMFuzzerTestOneInput(); some #include a lib/ source file to
  * reach its static parser (the archive's copy of that file is then never
  * linked). Built with clang -fsanitize=fuzzer,address,undefined by
  * `make fuzz` (see scripts/fuzz.sh).
@@ -131,8 +131,12 @@ static inline void fuzz_put(int dirfd, const char *name, const void *data, size_
 {
 	int fd;
 
-	unlinkat(dirfd, name, 0);
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* the same inode when there is one: creating files is the slow part */
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	if (fd < 0) {
+		unlinkat(dirfd, name, 0);
+		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	}
 	if (fd < 0) {
 		fprintf(stderr, "fuzz: create %s: %s\n", name, strerror(errno));
 		abort();
@@ -151,6 +155,11 @@ static inline void fuzz_put(int dirfd, const char *name, const void *data, size_
  * first NUL; an empty target leaves no link at all). */
 static inline void fuzz_link(int dirfd, const char *name, const char *target)
 {
+	char cur[4096];
+	ssize_t n = readlinkat(dirfd, name, cur, sizeof(cur) - 1);
+
+	if (n >= 0 && (cur[n] = '\0', !strcmp(cur, target)))
+		return;	/* already so */
 	unlinkat(dirfd, name, 0);
 	if (*target)
 		symlinkat(target, dirfd, name);

@@ -223,9 +223,13 @@ int vfk_journal_load(struct vfk_ctx *ctx, struct vfk_journal **out)
 	if (!j)
 		return neg_errno(ENOMEM);
 	dfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, "");
-	if (dfd < 0) {
+	if (dfd == -ENOENT) {
 		*out = j;	/* no state dir: nothing held */
 		return 0;
+	}
+	if (dfd < 0) {	/* not root: say so, never "nothing held" */
+		free(j);
+		return neg_errno(dfd);
 	}
 	text = malloc(1 << 20);
 	if (!text) {

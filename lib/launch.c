@@ -338,6 +338,24 @@ static bool pid_alive(int pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/* "pty,id=charserial0" -> "pty,id=charserial0,logfile=PATH,logappend=off";
+ * commas in QEMU option values are written twice. */
+static char *chardev_with_log(const char *chardev, const char *path)
+{
+	struct sbuf b = { 0 };
+	const char *p;
+
+	sbuf_add(&b, chardev);
+	sbuf_add(&b, ",logfile=");
+	for (p = path; *p; p++) {
+		sbuf_addn(&b, p, 1);
+		if (*p == ',')
+			sbuf_addn(&b, p, 1);
+	}
+	sbuf_add(&b, ",logappend=off");
+	return sbuf_take(&b);
+}
+
 static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 		      struct vfk_vm_record *rec, char *errbuf, size_t errsize)
 {
@@ -363,8 +381,21 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 		vfk_argv_free(argv);
 		return -ENOMEM;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		full[i] = argv[i];
+		/* the serial chardev also writes everything to the console log */
+		if (o->console_log && i > 0 && streq(argv[i - 1], "-chardev") &&
+		    strstr(argv[i], "id=charserial0")) {
+			char *withlog = chardev_with_log(argv[i], o->console_log);
+			if (!withlog) {
+				free(full);
+				vfk_argv_free(argv);
+				return -ENOMEM;
+			}
+			free(argv[i]);
+			argv[i] = full[i] = withlog;
+		}
+	}
 	snprintf(qmparg, sizeof(qmparg), "unix:%s,server=on,wait=off", qmp);
 	full[n] = (char *)"-qmp";
 	full[n + 1] = qmparg;
@@ -521,7 +552,10 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 		char id[64];
 		vfk_progress(ctx, "creating mediated device %s on %s", vfk_plan_get_mdev_type(plan),
 			     vfk_plan_get_mdev_parent(plan));
-		r = vfk_mdev_create(ctx, vfk_plan_get_mdev_parent(plan), vfk_plan_get_mdev_type(plan),
+		/* NVIDIA's per-VF vGPUs are created on the VF the plan picked */
+		r = vfk_mdev_create(ctx, vfk_plan_get_mdev_vf(plan) ? vfk_plan_get_mdev_vf(plan)
+								    : vfk_plan_get_mdev_parent(plan),
+				    vfk_plan_get_mdev_type(plan),
 				    vfk_plan_get_mdev_uuid(plan), 0, id, err, sizeof(err));
 		if (r < 0) {
 			fail(errbuf, errsize, -r, "%s", err);

@@ -60,7 +60,10 @@ static int persist_handler(void *user, const char *section, const char *name, co
 	if (streq(name, "id")) {
 		unsigned int v, d;
 		char end;
-		if (sscanf(value, "%4x:%4x%c", &v, &d, &end) != 2) {
+		/* hex digits only: sscanf's %x would take "-1" and the rewrite of
+		 * the file would then hold an id it cannot read back */
+		if (strspn(value, "0123456789abcdefABCDEF:") != strlen(value) ||
+		    sscanf(value, "%4x:%4x%c", &v, &d, &end) != 2) {
 			l->error = -EINVAL;
 			return 0;
 		}
@@ -80,8 +83,10 @@ static int persist_load(struct vfk_ctx *ctx, struct persist_list *l)
 
 	memset(l, 0, sizeof(*l));
 	dfd = vfk_root_open_dir(ctx, VFK_ROOT_ETC, "");
+	if (dfd == -ENOENT)
+		return 0;	/* nothing persisted */
 	if (dfd < 0)
-		return 0;
+		return dfd;
 	text = malloc(1 << 18);
 	if (!text)
 		return neg_errno(ENOMEM);

@@ -36,6 +36,12 @@ if ! make -s all tests; then
 fi
 suite unit build/tests/run-tests
 suite sanitizers make -s check-san
+if [ "${VFK_SKIP_LAUNCH:-0}" = 1 ]; then
+	echo "=== launch suite skipped (VFK_SKIP_LAUNCH=1) ==="
+	S=$((S + 1))
+else
+	suite launch tests/launch/run.sh
+fi
 if [ "${VFK_SKIP_VM:-0}" = 1 ]; then
 	echo "=== real-kernel suite skipped (VFK_SKIP_VM=1) ==="
 	S=$((S + 1))

@@ -195,6 +195,9 @@ static int cmd_status(struct bind_opts *o)
 	int r;
 
 	r = vfk_journal_load(ctx, &j);
+	if (r == -EACCES)
+		die(EXIT_FAILURE_OP, "cannot read the binding journal (run/vfiokit is root's): "
+		    "run it as root to see what vfiokit holds");
 	if (r < 0)
 		die_errno(EXIT_FAILURE_OP, r, "reading the binding journal");
 	if (vfk_journal_count(j))
@@ -314,6 +317,11 @@ static int cmd_udev_hook(struct bind_opts *o, char **args, int nargs)
 
 	if (nargs != 1)
 		die(EXIT_USAGE, "udev-hook: needs exactly one device address");
+	{
+		struct vfk_pci_addr a;
+		if (vfk_pci_addr_parse(args[0], &a) < 0)
+			die(EXIT_USAGE, "udev-hook: '%s' is not a PCI address", args[0]);
+	}
 	ctx = common_ctx_new(&o->c);
 	r = vfk_persist_contains(ctx, args[0]);
 	if (r < 0)

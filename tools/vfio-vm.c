@@ -4,6 +4,10 @@
  *
  *   vfio-vm plan PROFILE [--json]                       what the VM will be, and why
  *   vfio-vm gen PROFILE --format libvirt|qemu [-o FILE] the VM definition
+ *   vfio-vm up PROFILE [--backend libvirt|qemu] [--wait]  bind, create, start
+ *   vfio-vm down NAME|PROFILE                          stop, restore the host
+ *   vfio-vm status [NAME] [--json]                     what vfiokit started
+ *   vfio-vm wait NAME                                  restore once the guest stops
  *
  * main() dispatches through a table of subcommands; each parses its own
  * options after the shared ones (--sysroot, --set, -v, ...).
@@ -15,16 +19,22 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <json-c/json.h>
 
 #include "common.h"
 
+enum cmd_kind { CMD_PLAN, CMD_GEN, CMD_UP, CMD_DOWN, CMD_STATUS, CMD_WAIT };
+
 struct vm_opts {
 	struct common_opts c;
-	const char *profile;
+	enum cmd_kind kind;
+	const char *profile;	/* or, for down/status/wait, the VM name */
 	const char *format;	/* gen: "libvirt" or "qemu" */
 	const char *output;	/* gen -o */
 	const char **sets;	/* --set SECTION.KEY=VALUE, in order */
 	size_t nsets;
+	struct vfk_vm_options vm;	/* up/down */
+	bool wait;		/* up --wait */
 };
 
 struct subcommand {
@@ -36,12 +46,24 @@ struct subcommand {
 
 static int cmd_plan(int argc, char **argv);
 static int cmd_gen(int argc, char **argv);
+static int cmd_up(int argc, char **argv);
+static int cmd_down(int argc, char **argv);
+static int cmd_status(int argc, char **argv);
+static int cmd_wait(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
 	{ "plan", "PROFILE [--json]", "show the plan: GPU mode and why, pinning, memory, devices",
 	  cmd_plan },
 	{ "gen", "PROFILE --format libvirt|qemu [-o FILE]",
 	  "write the VM as libvirt domain XML or a QEMU command line", cmd_gen },
+	{ "up", "PROFILE [--backend libvirt|qemu] [--connect URI] [--wait]",
+	  "bind the devices, create the mdev, start the VM (all undone on failure)", cmd_up },
+	{ "down", "NAME|PROFILE [--timeout S]",
+	  "ACPI shutdown (forced after the timeout), restore drivers, remove mdevs", cmd_down },
+	{ "status", "[NAME] [--json]", "the VMs vfiokit started, their state and devices",
+	  cmd_status },
+	{ "wait", "NAME|PROFILE", "wait until the VM stops by itself, then restore the host",
+	  cmd_wait },
 };
 
 static void usage(int status)
@@ -59,30 +81,54 @@ static void usage(int status)
 		"      --format FMT    gen: libvirt (domain XML) or qemu (shell-quoted argv)\n"
 		"  -o, --output FILE   gen: write to FILE (replaced atomically) instead of stdout\n"
 		"      --set S.K=V     override key K of section S of the profile (repeatable)\n"
-		"      --json          plan: machine-readable output (schema in vfio-vm(1))\n"
+		"      --json          plan, status: machine-readable output (schema in vfio-vm(1))\n"
+		"      --backend B     up: libvirt (default) or qemu (QEMU directly, QMP socket)\n"
+		"  -c, --connect URI   up: libvirt URI, local or remote (default qemu:///system)\n"
+		"      --transient     up: libvirt domain created, not defined\n"
+		"      --wait          up: stay until the guest stops, then restore the host\n"
+		"      --console-log F up: copy the guest's serial console to file F\n"
+		"      --single-gpu    up: allow the host's only/console GPU (consoles released)\n"
+		"      --force         up: override vfio-bind's host guards\n"
+		"      --timeout S     down: seconds of ACPI shutdown before forcing (default 60)\n"
 		COMMON_HELP
 		"\nExit status: 0 done, 1 the profile cannot be met on this host (no such GPU,\n"
-		"ambiguous selector, mode not possible), 2 usage error or invalid profile,\n"
-		"3 the host could not be read or the output not written.\n");
+		"ambiguous selector, mode not possible, binding refused, no such VM), 2 usage\n"
+		"error or invalid profile, 3 the host could not be read, the output not written,\n"
+		"or a launch step failed (everything done was undone).\n");
 	exit(status);
 }
 
 /* ------------------------------------------------------------ options */
 
-static void parse_options(int argc, char **argv, struct vm_opts *o, bool gen)
+static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kind kind)
 {
-	enum { OPT_FORMAT = 0x100, OPT_SET };
+	enum { OPT_FORMAT = 0x100, OPT_SET, OPT_BACKEND, OPT_TRANSIENT, OPT_WAIT, OPT_LOG,
+	       OPT_SINGLE, OPT_FORCE, OPT_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "output", required_argument, NULL, 'o' },
 		{ "set", required_argument, NULL, OPT_SET },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
+		{ "connect", required_argument, NULL, 'c' },
+		{ "transient", no_argument, NULL, OPT_TRANSIENT },
+		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "console-log", required_argument, NULL, OPT_LOG },
+		{ "single-gpu", no_argument, NULL, OPT_SINGLE },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const names[] = { "plan", "gen", "up", "down", "status", "wait" };
+	const char *cmd = names[kind];
+	bool gen = kind == CMD_GEN, up = kind == CMD_UP;
+	char *end;
+	long v;
 	int c;
 
+	o->kind = kind;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "o:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "o:c:", longopts, NULL)) != -1) {
 		if (common_parse_option(c, &o->c, usage))
 			continue;
 		switch (c) {
@@ -99,18 +145,65 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, bool gen)
 			o->output = optarg;
 			break;
 		case OPT_SET:
+			if (kind > CMD_UP)
+				die(EXIT_USAGE, "--set is an option of plan, gen and up");
 			o->sets = realloc(o->sets, (o->nsets + 1) * sizeof(*o->sets));
 			if (!o->sets)
 				die(EXIT_FAILURE_OP, "out of memory");
 			o->sets[o->nsets++] = optarg;
 			break;
+		case OPT_BACKEND:
+			if (!up)
+				die(EXIT_USAGE, "--backend is an option of 'up'");
+			if (!strcmp(optarg, "libvirt"))
+				o->vm.backend = VFK_BACKEND_LIBVIRT;
+			else if (!strcmp(optarg, "qemu"))
+				o->vm.backend = VFK_BACKEND_QEMU;
+			else
+				die(EXIT_USAGE, "--backend must be libvirt or qemu, not '%s'", optarg);
+			break;
+		case 'c':
+			if (!up)
+				die(EXIT_USAGE, "--connect is an option of 'up' (down finds the URI itself)");
+			o->vm.uri = optarg;
+			break;
+		case OPT_TRANSIENT:
+		case OPT_WAIT:
+		case OPT_LOG:
+		case OPT_SINGLE:
+		case OPT_FORCE:
+			if (!up)
+				die(EXIT_USAGE, "%s is an option of 'up'", argv[optind - 1]);
+			if (c == OPT_TRANSIENT)
+				o->vm.transient = true;
+			else if (c == OPT_WAIT)
+				o->wait = true;
+			else if (c == OPT_LOG)
+				o->vm.console_log = optarg;
+			else if (c == OPT_SINGLE)
+				o->vm.bind_flags |= VFK_BIND_SINGLE_GPU;
+			else
+				o->vm.bind_flags |= VFK_BIND_FORCE;
+			break;
+		case OPT_TIMEOUT:
+			if (kind != CMD_DOWN)
+				die(EXIT_USAGE, "--timeout is an option of 'down'");
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v <= 0 || v > 86400)
+				die(EXIT_USAGE, "--timeout: '%s' is not a number of seconds", optarg);
+			o->vm.shutdown_timeout = (unsigned int)v;
+			break;
 		default:
 			usage_hint();
 		}
 	}
-	if (optind >= argc)
-		die(EXIT_USAGE, "%s needs a PROFILE", gen ? "gen" : "plan");
-	o->profile = argv[optind++];
+	if (o->vm.transient && o->vm.backend == VFK_BACKEND_QEMU)
+		die(EXIT_USAGE, "--transient is for the libvirt backend");
+	if (optind < argc)
+		o->profile = argv[optind++];
+	else if (kind != CMD_STATUS)
+		die(EXIT_USAGE, "%s needs a %s", cmd, kind <= CMD_UP ? "PROFILE" : "VM NAME or PROFILE");
 	if (optind < argc)
 		die(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
 	if (gen && !o->format)
@@ -241,7 +334,7 @@ static int cmd_plan(int argc, char **argv)
 	struct vm_opts o = { 0 };
 	struct session s = { 0 };
 
-	parse_options(argc, argv, &o, false);
+	parse_options(argc, argv, &o, CMD_PLAN);
 	s.plan = make_plan(&o, &s.ctx, &s.host, &s.prof);
 	if (o.c.json) {
 		char *json;
@@ -310,7 +403,7 @@ static int cmd_gen(int argc, char **argv)
 	char *text = NULL;
 	int r;
 
-	parse_options(argc, argv, &o, true);
+	parse_options(argc, argv, &o, CMD_GEN);
 	plan = s.plan = make_plan(&o, &s.ctx, &s.host, &s.prof);
 	if (!strcmp(o.format, "libvirt")) {
 		r = vfk_plan_to_libvirt_xml(plan, &text);
@@ -338,6 +431,208 @@ static int cmd_gen(int argc, char **argv)
 			fprintf(stderr, "%s: note: %s\n", program_name, vfk_plan_note(plan, k));
 	free(text);
 	session_end(&s, &o);
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ up, down, status, wait */
+
+static void progress(void *data, const char *msg)
+{
+	const struct vm_opts *o = data;
+
+	if (!o->c.quiet) {
+		printf(":: %s\n", msg);
+		fflush(stdout);
+	}
+}
+
+static void require_root(const struct vm_opts *o, const char *what)
+{
+	if (geteuid() != 0 && (!o->c.sysroot || !strcmp(o->c.sysroot, "/")))
+		die(EXIT_FAILURE_OP, "%s binds host devices and starts VMs: run it as root", what);
+}
+
+static int exit_for(int r)
+{
+	switch (r) {
+	case -EBUSY: case -EPERM: case -EEXIST: case -EALREADY: case -ENOENT: case -ENODEV:
+	case -ENOSPC:
+		return EXIT_NOT_SO;
+	case -EINVAL:
+		return EXIT_USAGE;
+	default:
+		return EXIT_FAILURE_OP;
+	}
+}
+
+/* down/wait take a VM name or the profile it was started from. */
+static const char *vm_name_of(struct vm_opts *o, struct vfk_profile **prof)
+{
+	char err[1024];
+	struct stat st;
+
+	*prof = NULL;
+	if (vfk_vm_name_valid(o->profile) && stat(o->profile, &st) < 0)
+		return o->profile;
+	if (vfk_profile_load(o->profile, prof, err, sizeof(err)) < 0)
+		die(EXIT_USAGE, "'%s' is neither a VM name nor a readable profile: %s", o->profile, err);
+	return vfk_profile_get_name(*prof);
+}
+
+static int cmd_up(int argc, char **argv)
+{
+	struct vm_opts o = { 0 };
+	struct session s = { 0 };
+	char err[1024];
+	int r;
+
+	parse_options(argc, argv, &o, CMD_UP);
+	require_root(&o, "up");
+	s.plan = make_plan(&o, &s.ctx, &s.host, &s.prof);
+	vfk_ctx_set_progress_fn(s.ctx, progress, &o);
+	if (!vfk_plan_uses_kvm(s.plan) && !o.c.quiet)
+		fprintf(stderr, "%s: warning: KVM cannot run this guest here; it runs under TCG "
+			"(emulation, much slower)\n", program_name);
+	if (!o.c.quiet) {
+		printf(":: plan: GPU mode %s: %s\n", vfk_gpu_mode_to_string(vfk_plan_get_mode(s.plan)),
+		       vfk_plan_get_mode_reason(s.plan));
+		fflush(stdout);
+	}
+	r = vfk_vm_up(s.plan, &o.vm, err, sizeof(err));
+	if (r < 0)
+		die(exit_for(r), "%s", err[0] ? err : strerror(-r));
+	if (o.wait) {
+		progress(&o, "waiting for the guest to stop (Ctrl-C leaves it running)");
+		r = vfk_vm_wait(s.ctx, vfk_plan_get_name(s.plan), err, sizeof(err));
+		if (r < 0)
+			die(exit_for(r), "%s", err[0] ? err : strerror(-r));
+		progress(&o, "host restored");
+	}
+	session_end(&s, &o);
+	return EXIT_OK;
+}
+
+static int cmd_down(int argc, char **argv)
+{
+	struct vm_opts o = { 0 };
+	struct vfk_profile *prof;
+	struct vfk_ctx *ctx;
+	const char *name;
+	char err[1024];
+	int r;
+
+	parse_options(argc, argv, &o, CMD_DOWN);
+	require_root(&o, "down");
+	name = vm_name_of(&o, &prof);
+	ctx = common_ctx_new(&o.c);
+	vfk_ctx_set_progress_fn(ctx, progress, &o);
+	r = vfk_vm_down(ctx, name, &o.vm, err, sizeof(err));
+	if (r < 0)
+		die(exit_for(r), "%s", err[0] ? err : strerror(-r));
+	progress(&o, "host restored");
+	vfk_profile_free(prof);
+	vfk_ctx_unref(ctx);
+	free(o.sets);
+	return EXIT_OK;
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+	struct vm_opts o = { 0 };
+	struct vfk_profile *prof;
+	struct vfk_ctx *ctx;
+	const char *name;
+	char err[1024];
+	int r;
+
+	parse_options(argc, argv, &o, CMD_WAIT);
+	require_root(&o, "wait");
+	name = vm_name_of(&o, &prof);
+	ctx = common_ctx_new(&o.c);
+	vfk_ctx_set_progress_fn(ctx, progress, &o);
+	r = vfk_vm_wait(ctx, name, err, sizeof(err));
+	if (r < 0)
+		die(exit_for(r), "%s", err[0] ? err : strerror(-r));
+	vfk_profile_free(prof);
+	vfk_ctx_unref(ctx);
+	free(o.sets);
+	return EXIT_OK;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct vm_opts o = { 0 };
+	struct vfk_profile *prof = NULL;
+	struct vfk_vm_record *recs = NULL;
+	struct vfk_journal *j = NULL;
+	struct vfk_ctx *ctx;
+	const char *name = NULL;
+	int n, i;
+	size_t k;
+
+	parse_options(argc, argv, &o, CMD_STATUS);
+	if (o.profile)
+		name = vm_name_of(&o, &prof);
+	ctx = common_ctx_new(&o.c);
+	n = vfk_vm_list(ctx, name, &recs);
+	if (n == -ENOENT)
+		die(EXIT_NOT_SO, "vfiokit did not start a VM named %s", name);
+	if (n < 0)
+		die_errno(EXIT_FAILURE_OP, n, "reading /run/vfiokit/vms");
+	if (vfk_journal_load(ctx, &j) < 0)
+		j = NULL;
+	if (o.c.json) {
+		json_object *root = json_object_new_object(), *vms = json_object_new_array();
+		for (i = 0; i < n; i++) {
+			json_object *vm = json_object_new_object(), *devs = json_object_new_array();
+			bool q = recs[i].backend == VFK_BACKEND_QEMU;
+			json_object_object_add(vm, "name", json_object_new_string(recs[i].name));
+			json_object_object_add(vm, "backend", json_object_new_string(q ? "qemu" : "libvirt"));
+			json_object_object_add(vm, "uri", q ? NULL : json_object_new_string(recs[i].uri));
+			json_object_object_add(vm, "state", json_object_new_string(recs[i].state));
+			json_object_object_add(vm, "pid", q ? json_object_new_int(recs[i].pid) : NULL);
+			json_object_object_add(vm, "since", json_object_new_int64(recs[i].since));
+			json_object_object_add(vm, "mdev", recs[i].mdev[0] ? json_object_new_string(recs[i].mdev) : NULL);
+			for (k = 0; j && k < vfk_journal_count(j); k++) {
+				const struct vfk_journal_entry *e = vfk_journal_get(j, k);
+				json_object *d;
+				if (strcmp(e->owner, recs[i].name))
+					continue;
+				d = json_object_new_object();
+				json_object_object_add(d, "address", json_object_new_string(e->address));
+				json_object_object_add(d, "original_driver",
+						       e->driver[0] ? json_object_new_string(e->driver) : NULL);
+				json_object_array_add(devs, d);
+			}
+			json_object_object_add(vm, "devices", devs);
+			json_object_array_add(vms, vm);
+		}
+		json_object_object_add(root, "vms", vms);
+		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+	} else if (n == 0) {
+		printf("vfiokit started no VMs\n");
+	} else {
+		for (i = 0; i < n; i++) {
+			printf("%s: %s (%s%s%s), since %lld\n", recs[i].name, recs[i].state,
+			       recs[i].backend == VFK_BACKEND_QEMU ? "qemu" : "libvirt",
+			       recs[i].backend == VFK_BACKEND_QEMU ? "" : " ",
+			       recs[i].backend == VFK_BACKEND_QEMU ? "" : recs[i].uri, recs[i].since);
+			if (recs[i].mdev[0])
+				printf("  mdev %s\n", recs[i].mdev);
+			for (k = 0; j && k < vfk_journal_count(j); k++) {
+				const struct vfk_journal_entry *e = vfk_journal_get(j, k);
+				if (!strcmp(e->owner, recs[i].name))
+					printf("  %s held (original driver %s)\n", e->address,
+					       e->driver[0] ? e->driver : "none");
+			}
+		}
+	}
+	vfk_journal_free(j);
+	free(recs);
+	vfk_profile_free(prof);
+	vfk_ctx_unref(ctx);
+	free(o.sets);
 	return EXIT_OK;
 }
 

@@ -146,12 +146,15 @@ def cmd_list(path, expects, none):
             'iommu_group': int(link_base(os.path.join(d, 'iommu_group')) or -1),
             'sysfs_path': os.path.realpath(d),
         }
+        # any path naming the device will do (/sys/bus/mdev/devices/U or the real one)
+        if i.get('sysfs_path') and os.path.realpath(i['sysfs_path']) == want['sysfs_path']:
+            want['sysfs_path'] = i['sysfs_path']
         diffs = ['%s=%r (sysfs %r)' % (k, i.get(k), v) for k, v in want.items() if i.get(k) != v]
         if diffs:
             bad('list --json: %s: %s' % (u, ', '.join(diffs)))
         else:
-            ok('list --json: %s parent %s type %s group %d path = sysfs' % (
-                u, want['parent'], want['type'], want['iommu_group']))
+            ok('list --json: %s parent %s type %s group %d, sysfs_path %s = sysfs' % (
+                u, want['parent'], want['type'], want['iommu_group'], want['sysfs_path']))
     for e in expects:
         u, pt = e.split('=', 1)
         p, t = pt.split(':', 1)

@@ -13,9 +13,11 @@ SCEN_MEM=1G
 # host side: the sample modules (cached) and the inner VM's initramfs with bochs-drm and
 # mdpy-fb, so the inner kernel can bind what it is given
 scen_prepare() {
-	local dir
-	dir=$("$VM_DIR/build-mdev.sh" | tail -n1)
-	case $? in 0) ;; *) return "${PIPESTATUS[0]:-1}" ;; esac
+	local out rc dir
+	out=$("$VM_DIR/build-mdev.sh")
+	rc=$?
+	[ $rc = 0 ] || { echo "$out"; return $rc; }
+	dir=$(echo "$out" | tail -n1)
 	[ -s "$dir/mtty.ko" ] || { echo "build-mdev.sh printed no module dir"; return 1; }
 	vm_build_l3x_initramfs "$dir/mdpy-fb.ko" || return 1
 	scen_env VFK_MDEV_KO "$dir"
@@ -202,7 +204,7 @@ guest_main() {
 	info "mbochs-large: $before free (128 MB of mbochs memory, 4 MB taken by mbochs-small)"
 	local UL=()
 	for ((rc = 0; rc < before; rc++)); do
-		"$VM" -q create mbochs mbochs-large > /tmp/cl.out 2> /tmp/cl.err && UL+=("$(cat /tmp/cl.out)")
+		"$VM" create mbochs mbochs-large > /tmp/cl.out 2> /tmp/cl.err && UL+=("$(cat /tmp/cl.out)")
 	done
 	expect "mbochs-large filled up ($before created)" "$(avail mbochs mbochs-large)" 0
 	refused "full type" "no free instance of mbochs-large" create mbochs mbochs-large

@@ -1,0 +1,216 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Launch tests with real parts: a real libvirtd (local UNIX socket and a
+# loopback TCP endpoint), real QEMU (TCG), a real Debian kernel booting a tiny
+# busybox guest that reports the GPU it sees on its serial console.
+# Ends with "N passed, N failed, N skipped".
+#
+# Environment: VFK_BIN (default build/bin), VFK_VM_CACHE (kernel cache shared
+# with tests/vm), VFK_LAUNCH_TIMEOUT (seconds to wait for the guest, default 120).
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+BIN=${VFK_BIN:-$TOP/build/bin}
+TMO=${VFK_LAUNCH_TIMEOUT:-120}
+P=0 F=0 S=0
+pass() { echo "PASS: $*"; P=$((P + 1)); }
+fail() { echo "FAIL: $*"; F=$((F + 1)); }
+skip() { echo "SKIP: $*"; S=$((S + 1)); }
+finish() { echo "$P passed, $F failed, $S skipped"; [ "$F" -eq 0 ]; exit $?; }
+
+if [ "$(id -u)" != 0 ]; then
+	skip "launch tests: need root to run libvirtd and bind devices"
+	finish
+fi
+# ---- real parts: packages, kernel, daemons --------------------------------
+need=()
+for pair in libvirtd:libvirt-daemon-system virsh:libvirt-clients qemu-system-x86_64:qemu-system-x86 \
+	    busybox:busybox-static cpio:cpio; do
+	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "launch: installing ${need[*]}" >&2
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}") >/dev/null 2>&1 \
+		|| { skip "launch tests: cannot install ${need[*]}"; finish; }
+fi
+"$TOP/tests/vm/setup.sh" >/dev/null 2>&1
+rc=$?
+if [ $rc = 77 ]; then skip "launch tests: no guest kernel (tests/vm/setup.sh skipped)"; finish; fi
+[ $rc = 0 ] || { fail "tests/vm/setup.sh failed (exit $rc)"; finish; }
+CACHE=${VFK_VM_CACHE:-$TOP/tests/vm/cache}
+KERNEL=$(ls "$CACHE"/kernel/boot/vmlinuz-* 2>/dev/null | head -n 1)
+[ -n "$KERNEL" ] || { fail "no kernel in $CACHE"; finish; }
+WORK=$(mktemp -d /var/tmp/vfk-launch.XXXXXX)
+chmod 755 "$WORK"	# libvirt's QEMU runs as libvirt-qemu and reads kernel, initrd, logs here
+cleanup() {
+	for d in $(virsh -c qemu:///system list --all --name 2>/dev/null | grep '^vfk-launch'); do
+		virsh -c qemu:///system destroy "$d" >/dev/null 2>&1
+		virsh -c qemu:///system undefine "$d" >/dev/null 2>&1
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+"$HERE/mkguest.sh" "$WORK/guest.cpio.gz" || { fail "building the guest initramfs"; finish; }
+cp "$KERNEL" "$WORK/vmlinuz"
+chmod 644 "$WORK/vmlinuz" "$WORK/guest.cpio.gz"
+
+pgrep -x virtlogd >/dev/null || virtlogd -d
+if ! pgrep -x libvirtd >/dev/null; then
+	libvirtd -d --listen -f "$HERE/libvirtd-test.conf" || { fail "starting libvirtd"; finish; }
+	STARTED_LIBVIRTD=1
+fi
+for _ in $(seq 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
+virsh -c qemu:///system version >/dev/null 2>&1 || { fail "libvirtd does not answer"; finish; }
+REMOTE=0
+virsh -c qemu+tcp://127.0.0.1/system version >/dev/null 2>&1 && REMOTE=1
+
+profile() {	# name hold -> path
+	cat > "$WORK/$1.ini" <<EOT
+[vm]
+name = $1
+memory = 256M
+vcpus = 1
+os = linux
+firmware = bios
+kernel = $WORK/vmlinuz
+initrd = $WORK/guest.cpio.gz
+cmdline = console=ttyS0 panic=-1 vfk_hold=$2
+serial = pty
+[tuning]
+hugepages = no
+iothreads = 0
+[gpu]
+mode = virtio
+virgl = no
+[display]
+type = none
+[network]
+type = none
+EOT
+	echo "$WORK/$1.ini"
+}
+
+wait_console() {	# log pattern -> 0 when seen within TMO
+	local t=0
+	while [ $t -lt $((TMO * 5)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.2; t=$((t + 1))
+	done
+	return 1
+}
+
+domstate() { virsh -c "${2:-qemu:///system}" domstate "$1" 2>/dev/null | head -n 1; }
+VM=$BIN/vfio-vm
+
+# ---- libvirt, local --------------------------------------------------------
+prof=$(profile vfk-launch-lv 1)
+log=$WORK/lv.log
+if "$VM" up "$prof" --console-log "$log" -q; then
+	pass "up (libvirt) defines and starts the domain"
+	[ "$(domstate vfk-launch-lv)" = running ] && pass "libvirt reports the domain running" \
+		|| fail "domain state is '$(domstate vfk-launch-lv)'"
+	if wait_console "$log" "saw GPU 0x1af4:0x1050"; then
+		pass "the guest kernel saw its virtio-gpu (1af4:1050) on the serial console"
+	else
+		fail "no GPU line on the guest console within ${TMO}s; tail: $(tail -n 3 "$log" 2>/dev/null | tr '\n' '|')"
+	fi
+	st=$("$VM" status --json)
+	echo "$st" | python3 -c 'import json,sys; d=json.load(sys.stdin); v=[x for x in d["vms"] if x["name"]=="vfk-launch-lv"]; sys.exit(0 if v and v[0]["state"]=="running" and v[0]["backend"]=="libvirt" else 1)' \
+		&& pass "status --json shows the VM running on libvirt" || fail "status --json: $st"
+	"$VM" up "$prof" -q 2>"$WORK/err"; rc=$?
+	[ $rc = 1 ] && grep -q "already up" "$WORK/err" && [ "$(wc -l < "$WORK/err")" -le 2 ] \
+		&& pass "a second up of the same VM is refused (exit 1, 'already up')" \
+		|| fail "second up: exit $rc: $(cat "$WORK/err")"
+	if "$VM" down vfk-launch-lv --timeout 5 -q; then
+		pass "down stops the VM (ACPI, then forced after 5 s)"
+	else
+		fail "down failed"
+	fi
+	virsh -c qemu:///system dominfo vfk-launch-lv >/dev/null 2>&1 \
+		&& fail "domain still defined after down" || pass "down leaves no domain behind"
+	[ -e /run/vfiokit/vms/vfk-launch-lv ] && fail "VM record left in /run/vfiokit/vms" \
+		|| pass "down drops the VM record"
+else
+	fail "up (libvirt) failed"
+fi
+
+# ---- libvirt, transient -----------------------------------------------------
+prof=$(profile vfk-launch-tr 1)
+if "$VM" up "$prof" --transient -q; then
+	p=$(virsh -c qemu:///system dominfo vfk-launch-tr 2>/dev/null | awk '/^Persistent:/{print $2}')
+	[ "$p" = no ] && pass "up --transient creates a transient domain" || fail "transient domain persistent='$p'"
+	"$VM" down vfk-launch-tr --timeout 2 -q && ! virsh -c qemu:///system dominfo vfk-launch-tr >/dev/null 2>&1 \
+		&& pass "down of a transient domain leaves nothing" || fail "transient down"
+else
+	fail "up --transient failed"
+fi
+
+# ---- libvirt, remote over TCP ------------------------------------------------
+if [ $REMOTE = 1 ]; then
+	prof=$(profile vfk-launch-rm 1)
+	if "$VM" up "$prof" --connect qemu+tcp://127.0.0.1/system -q; then
+		[ "$(domstate vfk-launch-rm qemu+tcp://127.0.0.1/system)" = running ] \
+			&& pass "up --connect qemu+tcp://127.0.0.1/system starts the VM on the remote endpoint" \
+			|| fail "remote domain state '$(domstate vfk-launch-rm qemu+tcp://127.0.0.1/system)'"
+		"$VM" status vfk-launch-rm | grep -q "qemu+tcp://127.0.0.1/system" \
+			&& pass "status names the remote URI" || fail "status lacks the URI"
+		"$VM" down vfk-launch-rm --timeout 2 -q && pass "down reaches the remote endpoint" || fail "remote down"
+	else
+		fail "up --connect qemu+tcp://127.0.0.1/system failed"
+	fi
+else
+	skip "remote libvirt: libvirtd was already running without the test TCP endpoint"
+fi
+
+# ---- plain QEMU with QMP -----------------------------------------------------
+prof=$(profile vfk-launch-qm 1)
+log=$WORK/qm.log
+if "$VM" up "$prof" --backend qemu --console-log "$log" -q; then
+	pass "up --backend qemu starts QEMU"
+	wait_console "$log" "saw GPU 0x1af4:0x1050" && pass "the QEMU guest saw its virtio-gpu" \
+		|| fail "no GPU line from the QEMU guest"
+	"$VM" status vfk-launch-qm | grep -q "running" && pass "status asks QEMU over QMP: running" \
+		|| fail "status: $("$VM" status vfk-launch-qm)"
+	pid=$("$VM" status vfk-launch-qm --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["vms"][0]["pid"])')
+	"$VM" down vfk-launch-qm --timeout 2 -q && ! kill -0 "$pid" 2>/dev/null \
+		&& pass "down ends QEMU (powerdown, then quit over QMP)" || fail "QEMU $pid still there after down"
+else
+	fail "up --backend qemu failed"
+fi
+
+prof=$(profile vfk-launch-wt 0)
+log=$WORK/wt.log
+if timeout $((TMO + 30)) "$VM" up "$prof" --backend qemu --console-log "$log" --wait -q; then
+	grep -q "saw GPU" "$log" && [ ! -e /run/vfiokit/vms/vfk-launch-wt ] \
+		&& pass "up --wait returns when the guest powers itself off, and cleans up" \
+		|| fail "up --wait: console or record wrong"
+else
+	fail "up --wait failed or hung"
+fi
+
+prof=$(profile vfk-launch-lw 0)
+log=$WORK/lw.log
+if timeout $((TMO + 30)) "$VM" up "$prof" --console-log "$log" --wait -q; then
+	! virsh -c qemu:///system dominfo vfk-launch-lw >/dev/null 2>&1 && [ ! -e /run/vfiokit/vms/vfk-launch-lw ] \
+		&& pass "up --wait (libvirt lifecycle event) cleans up when the guest powers off" \
+		|| fail "libvirt --wait left the domain or record"
+else
+	fail "up --wait (libvirt) failed or hung"
+fi
+
+# ---- failures are undone -----------------------------------------------------
+prof=$(profile vfk-launch-bad 1)
+sed -i "s|^kernel = .*|kernel = $WORK/no-such-kernel|" "$prof"
+"$VM" up "$prof" --backend qemu -q 2>"$WORK/err"; rc=$?
+[ $rc = 3 ] && [ ! -e /run/vfiokit/vms/vfk-launch-bad ] && grep -q "QEMU exited at start" "$WORK/err" \
+	&& pass "a QEMU that cannot start is reported in one line and leaves no record" \
+	|| fail "bad kernel (qemu): exit $rc: $(cat "$WORK/err")"
+"$VM" up "$prof" -q 2>"$WORK/err"; rc=$?
+[ $rc = 3 ] && ! virsh -c qemu:///system dominfo vfk-launch-bad >/dev/null 2>&1 \
+	&& pass "a domain libvirt cannot start is undefined again (exit 3)" \
+	|| fail "bad kernel (libvirt): exit $rc: $(cat "$WORK/err")"
+"$VM" down no-such-vm 2>"$WORK/err"; rc=$?
+[ $rc = 1 ] && pass "down of an unknown VM: exit 1, one line" || fail "down unknown: exit $rc"
+
+finish
