@@ -1,11 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash disable=SC2034  # SCEN_* are read by tests/vm/lib.sh
 # Scenario 4: a real passthrough launch. Inside the guest, KVM runs nested (TCG's
-# -cpu max emulates AMD SVM, kvm_amd loads); the GPU-like card is bound to vfio-pci
-# and handed to an inner VM, whose kernel must list it.
-# Until the launch issue lands, a plain qemu line starts the inner VM; the launch issue
-# replaces it with `vfio-vm up`.
-SCEN_DESC="passthrough launch: nested-KVM inner VM receives the GPU's functions via vfio-pci"
+# -cpu max emulates AMD SVM, kvm_amd loads); `vfio-vm up` binds the GPU-like card to
+# vfio-pci and hands it to an inner VM (QEMU backend, KVM), whose kernel must list it;
+# the host is restored when the inner VM powers off (--wait) or on `vfio-vm down`.
+SCEN_DESC="passthrough launch: vfio-vm up gives the GPU to a nested-KVM inner VM, down restores it"
 SCEN_TIMEOUT=360
 SCEN_MEM=1G
 
@@ -15,17 +14,17 @@ scen_qemu() {
 	q_gpu gpu0 rp1
 }
 
-inner_vm() { # BDF... -> inner VM with those devices, console in /tmp/l3.log
-	local devs=() d
-	for d in "$@"; do devs+=(-device "vfio-pci,host=$d"); done
-	timeout 240 qemu-system-x86_64 -accel kvm -m 256 -smp 1 -nodefaults -display none \
-		-no-reboot -serial file:/tmp/l3.log "${devs[@]}" \
-		-kernel "$VFK_L3_KERNEL" -initrd "$VFK_L3_INITRD" \
-		-append "console=ttyS0 quiet panic=-1" > /tmp/l3.qemu.out 2>&1
+# vfio-vm up with the demo profile, the card picked by address (two 1234:1111 exist)
+vm_up() { # OUT CONSOLE-LOG GPU [extra options...]
+	local out=$1 log=$2 gpu=$3
+	shift 3
+	run_tool "$out" vfio-vm up "$VFK_REPO/configs/demo.ini" --backend qemu \
+		--set "gpu.device=$gpu" --set "vm.kernel=$VFK_L3_KERNEL" \
+		--set "vm.initrd=$VFK_L3_INITRD" --console-log "$log" "$@"
 }
 
 guest_main() {
-	local GPU HDA G VB rc t0
+	local GPU HDA G rc t0
 	GPU=$(behind_port 0x1234 0x1111) HDA=$(find_dev 0x8086 0x293e)
 	G=$(grp "$GPU")
 	info "VGA $GPU + HDA $HDA (group $G)"
@@ -37,37 +36,43 @@ guest_main() {
 		return
 	fi
 	pass "nested KVM: /dev/kvm present in the guest"
+	if [ -z "$(tool vfio-vm)" ]; then
+		fail "passthrough launch needs vfio-vm (not built)"
+		return
+	fi
 
 	coldplug
 	wait_drv "$GPU" bochs-drm 5
 	expect "native driver of $GPU" "$(drv "$GPU")" bochs-drm
 
-	VB=$(tool vfio-bind)
-	if [ -n "$VB" ]; then
-		run_tool /tmp/bind.out vfio-bind bind --gpu "$GPU"
-		expect "vfio-bind bind --gpu $GPU exit status" "$?" 0
-	else
-		skip "passthrough launch binds with vfio-bind: not built yet (raw driver_override used)"
-		raw_bind "$GPU" "$HDA"
-	fi
-	bound_checks "before launch" "$G" "$GPU" "$HDA"
+	run_tool /tmp/plan.out vfio-vm plan "$VFK_REPO/configs/demo.ini" --set "gpu.device=$GPU"
+	expect "vfio-vm plan of the demo profile exit status" "$?" 0
+	check "plan chooses passthrough of $GPU" grep -q "GPU mode: passthrough" /tmp/plan.out
+	check "plan runs the inner VM on KVM (nested)" grep -q "KVM" /tmp/plan.out
 
+	# 1. up --wait: the inner VM lists its devices and powers off; vfio-vm restores the host
 	t0=$(ts)
-	inner_vm "$GPU" "$HDA"
+	vm_up /tmp/up.out /tmp/l3.log "$GPU" --wait
 	rc=$?
-	info "inner VM (qemu -accel kvm, vfio-pci host=$GPU,$HDA) exit $rc after $(since "$t0")s"
-	sed 's/^/  inner qemu: /' /tmp/l3.qemu.out | head -n 10
+	info "vfio-vm up --wait (inner VM on KVM with $GPU,$HDA) exit $rc after $(since "$t0")s"
+	sed 's/^/  vfio-vm: /' /tmp/up.out | head -n 20
 	grep -a '^L3' /tmp/l3.log | sed 's/^/  /'
-	expect "inner VM ran to its end (qemu exit status)" "$rc" 0
+	expect "vfio-vm up --wait exit status" "$rc" 0
 	check "inner VM's kernel lists the passed-through VGA 1234:1111" grep -q 'L3 pci 0x1234:0x1111 class 0x0300' /tmp/l3.log
 	check "inner VM's kernel lists the passed-through HDA 8086:293e" grep -q 'L3 pci 0x8086:0x293e class 0x0403' /tmp/l3.log
 	[ $rc = 0 ] || tail -n 15 /tmp/l3.log | sed 's/^/  l3 console: /'
+	restored_checks "after the inner VM powered off (up --wait)" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
+	check "no VM record left after --wait" test ! -e /run/vfiokit/vms/demo
 
-	if [ -n "$VB" ]; then
-		run_tool /tmp/restore.out vfio-bind restore --all
-		expect "vfio-bind restore --all exit status" "$?" 0
-	else
-		raw_restore "$GPU" "$HDA"
-	fi
-	restored_checks "after the inner VM" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
+	# 2. up, status while it runs, then down
+	vm_up /tmp/up2.out /tmp/l3b.log "$GPU"
+	expect "vfio-vm up (no wait) exit status" "$?" 0
+	run_tool /tmp/status.out vfio-vm status demo --json
+	check "status --json lists the GPU's functions as held by demo" \
+		grep -q "\"address\":\"$GPU\"" /tmp/status.out
+	expect "while the VM runs, $GPU is on" "$(drv "$GPU")" vfio-pci
+	run_tool /tmp/down.out vfio-vm down demo --timeout 5
+	expect "vfio-vm down exit status" "$?" 0
+	restored_checks "after vfio-vm down" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
+	check "no VM record left after down" test ! -e /run/vfiokit/vms/demo
 }
