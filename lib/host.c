@@ -86,6 +86,7 @@ struct probe {
 	bool oom;		/* an allocation failed somewhere */
 
 	enum cpu_vendor vendor;
+	enum cpu_vendor iommu_vendor;	/* whose IOMMU the kernel drives: dmar = Intel, ivhd = AMD */
 	bool cpuinfo_read;
 	char cpu_vendor_id[32];
 	bool vmx, svm, hypervisor;
@@ -484,6 +485,12 @@ static void read_iommu(struct probe *p, int sysfd)
 		else if (p->svm && !p->vmx)
 			p->vendor = VENDOR_AMD;
 	}
+	/* a VM may run an AMD CPU model on an emulated Intel IOMMU: the units decide */
+	p->iommu_vendor = p->vendor;
+	if (shown > 0 && startswith(p->units[0], "dmar"))
+		p->iommu_vendor = VENDOR_INTEL;
+	else if (shown > 0 && startswith(p->units[0], "ivhd"))
+		p->iommu_vendor = VENDOR_AMD;
 }
 
 static bool module_present(int sysfd, const char *name)
@@ -916,17 +923,17 @@ static void check_cmdline(struct probe *p, struct check_impl *c, int topfd)
 		st = VFK_CHECK_FAIL;
 		sb_printf(&det, "iommu=off disables the IOMMU; ");
 	}
-	if (p->vendor == VENDOR_INTEL || p->vendor == VENDOR_UNKNOWN) {
+	if (p->iommu_vendor == VENDOR_INTEL || p->iommu_vendor == VENDOR_UNKNOWN) {
 		if (intel_off) {
 			drop[ndrop++] = "intel_iommu=off";
-			if (p->vendor == VENDOR_INTEL) {
+			if (p->iommu_vendor == VENDOR_INTEL) {
 				st = VFK_CHECK_FAIL;
 				sb_printf(&det, "intel_iommu=off disables VT-d; ");
 			}
 		}
 		if (!intel_on) {
 			add[nadd++] = "intel_iommu=on";
-			if (p->vendor == VENDOR_INTEL && !intel_off) {
+			if (p->iommu_vendor == VENDOR_INTEL && !intel_off) {
 				if (p->n_groups > 0) {
 					if (st < VFK_CHECK_WARN)
 						st = VFK_CHECK_WARN;
@@ -938,7 +945,7 @@ static void check_cmdline(struct probe *p, struct check_impl *c, int topfd)
 			}
 		}
 	}
-	if (p->vendor == VENDOR_AMD && amd_off) {
+	if (p->iommu_vendor == VENDOR_AMD && amd_off) {
 		drop[ndrop++] = "amd_iommu=off";
 		st = VFK_CHECK_FAIL;
 		sb_printf(&det, "amd_iommu=off disables AMD-Vi; ");
@@ -949,7 +956,7 @@ static void check_cmdline(struct probe *p, struct check_impl *c, int topfd)
 			st = VFK_CHECK_WARN;
 		sb_printf(&det, "iommu=pt missing (recommended: host devices skip DMA translation); ");
 	}
-	if (p->vendor == VENDOR_UNKNOWN) {
+	if (p->iommu_vendor == VENDOR_UNKNOWN) {
 		if (st < VFK_CHECK_WARN)
 			st = VFK_CHECK_WARN;
 		sb_printf(&det, "CPU vendor unknown, intel_iommu=on only applies to Intel; ");
@@ -957,7 +964,7 @@ static void check_cmdline(struct probe *p, struct check_impl *c, int topfd)
 
 	if (st == VFK_CHECK_PASS) {
 		sb_free(&det);
-		if (p->vendor == VENDOR_AMD)
+		if (p->iommu_vendor == VENDOR_AMD)
 			sb_printf(&det, "iommu=pt set; AMD IOMMU on by default%s",
 				  cmdline_has_value(p, "amd_iommu", "on") ? " (amd_iommu=on given)" : "");
 		else

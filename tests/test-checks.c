@@ -833,3 +833,19 @@ TEST(vfio_check_json_schema, "--json: {ready, checks:[{id,title,status,detail,fi
 	json_object_put(o);
 	free(out), free(err), free(root);
 }
+
+TEST(checks_cmdline_follows_the_iommu_not_the_cpu, "an AMD CPU model on an emulated Intel "
+     "IOMMU (dmar0), as in the test bed: intel_iommu=on counts, no 'AMD IOMMU' claim")
+{
+	char *root = fixture_host("testbed-l2");
+	struct vfk_checks *checks;
+
+	REQUIRE(root);
+	checks = run_checks(root);
+	REQUIRE(checks);
+	CHECK_STATUS(checks, "cmdline", VFK_CHECK_PASS);
+	CHECK(strstr(detail_of(checks, "cmdline"), "AMD") == NULL);
+	CHECK_CONTAINS(detail_of(checks, "cmdline"), "intel_iommu=on");
+	vfk_checks_free(checks);
+	free(root);
+}
