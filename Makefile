@@ -180,7 +180,7 @@ demo:
 	@scripts/demo.sh
 
 bench:
-	@scripts/deps.sh virtinst && $(MAKE) all && bench/run.sh && bench/vm-gen.sh
+	@scripts/deps.sh virtinst && $(MAKE) all && bench/run.sh && bench/vm-gen.sh && bench/launch.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
