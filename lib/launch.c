@@ -497,7 +497,7 @@ static int vm_cleanup(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, char
 	int r, first = 0;
 
 	if (rec->mdev[0]) {
-		vfk_progress(ctx, "removing mediated device %s", rec->mdev);
+		/* vfk_mdev_remove() narrates the removal itself */
 		r = vfk_mdev_remove(ctx, rec->mdev, 0, err, sizeof(err));
 		if (r < 0 && r != -ENOENT && !first)
 			first = fail(errbuf, errsize, -r, "%s", err);

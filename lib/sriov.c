@@ -121,22 +121,16 @@ static long long now_ms(void)
 static void report_unbound(struct vfk_ctx *ctx, int pffd, unsigned int n)
 {
 	char (*vfs)[16] = calloc(n ? n : 1, 16), drv[64], rel[48];
-	long long deadline = now_ms() + PROBE_WAIT_MS;
-	size_t cnt, i, missing;
+	size_t cnt, i;
 
 	if (!vfs)
 		return;
 	cnt = list_vfs(pffd, n, vfs);
-	for (;;) {
-		for (i = 0, missing = 0; i < cnt; i++) {
-			snprintf(rel, sizeof(rel), "virtfn%zu/driver", i);
-			if (vfk_readlink_base_at(pffd, rel, drv, sizeof(drv)) < 0)
-				missing++;
-		}
-		if (!missing || now_ms() >= deadline || !vfk_ctx_is_live(ctx))
-			break;
-		poll(NULL, 0, 50);
-	}
+	/* A driver can bind and then give up asynchronously (nvme removes a VF
+	 * whose controller is not ready ~0.5 s after probing it): on a live host
+	 * look only after the whole window, not as soon as every VF has a driver. */
+	if (vfk_ctx_is_live(ctx))
+		poll(NULL, 0, PROBE_WAIT_MS);
 	for (i = 0; i < cnt; i++) {
 		snprintf(rel, sizeof(rel), "virtfn%zu/driver", i);
 		if (vfk_readlink_base_at(pffd, rel, drv, sizeof(drv)) >= 0)

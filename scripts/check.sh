@@ -1,6 +1,8 @@
 #!/bin/bash
 # make check: install what is missing, build, run the unit suite, run it again
-# under ASan+UBSan, then the real-kernel suite (tests/vm) when QEMU can be had.
+# under ASan+UBSan and under valgrind, a short run of every fuzz target, then
+# the real-kernel suite (tests/vm) when QEMU can be had.
+# VFK_SKIP_VALGRIND=1, VFK_SKIP_FUZZ=1, VFK_SKIP_VM=1 leave a suite out.
 # Ends with one line "N passed, N failed, N skipped" summed over all suites.
 set -u
 cd "$(dirname "$0")/.."
@@ -36,6 +38,19 @@ if ! make -s all tests; then
 fi
 suite unit build/tests/run-tests
 suite sanitizers make -s check-san
+if [ "${VFK_SKIP_VALGRIND:-0}" = 1 ]; then
+	echo "=== valgrind suite skipped (VFK_SKIP_VALGRIND=1) ==="
+	S=$((S + 1))
+else
+	suite valgrind scripts/valgrind.sh build
+fi
+if [ "${VFK_SKIP_FUZZ:-0}" = 1 ]; then
+	echo "=== fuzz smoke run skipped (VFK_SKIP_FUZZ=1) ==="
+	S=$((S + 1))
+else
+	# every fuzz target from its seeds for a few seconds (make fuzz runs longer)
+	suite fuzz env FUZZ_FRESH=1 scripts/fuzz.sh "${VFK_FUZZ_CHECK_TIME:-5}"
+fi
 if [ "${VFK_SKIP_LAUNCH:-0}" = 1 ]; then
 	echo "=== launch suite skipped (VFK_SKIP_LAUNCH=1) ==="
 	S=$((S + 1))

@@ -3,7 +3,8 @@
 # Fast no-op when everything is present. Usage: scripts/deps.sh [extra-pkg...]
 set -eu
 PKGS="gcc make pkg-config libpci-dev pciutils pci.ids libudev-dev libjson-c-dev libkmod-dev
-      libinih-dev libxml2-dev uuid-dev libvirt-dev libvirt-clients scdoc python3 time $*"
+      libinih-dev libxml2-dev uuid-dev libvirt-dev libvirt-clients scdoc python3 time
+      clang libclang-rt-14-dev llvm valgrind $*"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -3,7 +3,8 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      (default 60 s, every target)
 # Environment: FUZZ_BUILD (build-fuzz), FUZZ_JOBS (targets run at once; the
 # number of CPUs), FUZZ_FLAGS (extra libFuzzer flags), FUZZ_TMPDIR (scratch
-# trees; /dev/shm when writable).
+# trees; /dev/shm when writable), FUZZ_FRESH=1 (start from the seeds only, keep
+# no corpus: what `make check` does, so its run time does not grow).
 # Prints "PASS: fuzz-NAME (N runs in S s; M in total)" or "FAIL: fuzz-NAME"
 # with the crash and its input file, and ends with "N passed, N failed, N
 # skipped". A crash input is kept in $FUZZ_BUILD/crashes/; turn it into a
@@ -49,7 +50,9 @@ fi
 run_one() {	# target -> writes $B/logs/NAME.result
 	local t=$1 bin="$B/fuzz-$1" log="$B/logs/$1.log" tmp dict=()
 	tmp=$(mktemp -d "$scratch/vfk-fuzz-$t.XXXXXX")
-	mkdir -p "$B/corpus/$t"
+	local corpus="$B/corpus/$t"
+	[ "${FUZZ_FRESH:-0}" = 1 ] && corpus="$tmp/corpus"
+	mkdir -p "$corpus"
 	[ -f "fuzz/$t.dict" ] && dict=("-dict=fuzz/$t.dict")
 	TMPDIR=$tmp VFK_SRCDIR=$src \
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:allocator_may_return_null=1 \
@@ -57,7 +60,7 @@ run_one() {	# target -> writes $B/logs/NAME.result
 	LSAN_OPTIONS=suppressions=$src/fuzz/lsan.supp:print_suppressions=0 \
 		"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
 		-print_final_stats=1 -artifact_prefix="$B/crashes/$t-" "${dict[@]}" \
-		${FUZZ_FLAGS:-} "$B/corpus/$t" "$B/seeds/$t" >"$log" 2>&1
+		${FUZZ_FLAGS:-} "$corpus" "$B/seeds/$t" >"$log" 2>&1
 	local rc=$?
 	rm -rf "$tmp"
 	local runs total=0

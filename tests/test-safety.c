@@ -330,6 +330,33 @@ static char *at(const struct env *e, const char *rel)
 	return pathf("%s/%s", e->root, rel);
 }
 
+/* A relative link target from the directory of @link (below the scratch
+ * root, next to "outside") to outside/@sub, by as many ".." as it takes. */
+static char *climb(const struct env *e, const char *link, const char *sub)
+{
+	AUTOFREE copy = strdup(e->root);
+	const char *scratch = dirname_of(copy);
+	const char *p = link + strlen(scratch);
+	char buf[PATH_MAX] = "";
+	int ups = -1;	/* the link's own name is no level */
+
+	for (; *p; p++)
+		if (*p == '/')
+			ups++;
+	while (ups-- > 0)
+		strcat(buf, "../");
+	return pathf("%soutside/%s", buf, sub);
+}
+
+static const char *out_target(const struct env *e, const char *link, const char *sub,
+			      bool climbing, char *buf, size_t size)
+{
+	AUTOFREE c = climbing ? climb(e, link, sub) : pathf("%s/%s", e->outside, sub);
+
+	snprintf(buf, size, "%s", c);
+	return buf;
+}
+
 /* Read every attribute the tools show, so a followed link would be read. */
 static void touch_everything(struct vfk_host *host)
 {
@@ -513,8 +540,10 @@ TEST(safety_sysfs_links_out_of_the_sysroot_are_not_followed, "driver, iommu_grou
 		relink(drv, t1);
 		relink(grp, t2);
 		/* the same by climbing: more ".." than the tree is deep */
-		relink(adrv, "../../../../../../../../../../../../outside/drivers/nvidia");
-		relink(pf, "../../../../../../../../../../../../outside/dev");
+		AUTOFREE c1 = climb(&e, adrv, "drivers/nvidia");
+		AUTOFREE c2 = climb(&e, pf, "dev");
+		relink(adrv, c1);
+		relink(pf, c2);
 	}
 	REQUIRE(watch_start(&e.w, e.outside));
 	REQUIRE(env_scan(&e));
@@ -588,10 +617,8 @@ static void links_out_for_writes(struct env *e, bool climbing)
 	AUTOFREE run = at(e, "run/vfiokit");
 	AUTOFREE etc = at(e, "etc/vfiokit");
 
-#define OUT(sub) (climbing ? (snprintf(target, sizeof(target), \
-	"../../../../../../../../../../../../../../outside/%s", sub), target) \
-	: (snprintf(target, sizeof(target), "%s/%s", e->outside, sub), target))
-	dir_to_link(drv, OUT("drivers/nvidia"));
+#define OUT(link, sub) out_target(e, link, sub, climbing, target, sizeof(target))
+	dir_to_link(drv, OUT(drv, "drivers/nvidia"));
 	/* the audio function's own directory: its driver_override is written */
 	{
 		AUTOFREE cmd = pathf("cp -a '%s/.' '%s/dev/' 2>/dev/null", dev, e->outside);
@@ -603,9 +630,9 @@ static void links_out_for_writes(struct env *e, bool climbing)
 		put(o1, CANARY);
 		put(o2, CANARY);
 	}
-	dir_to_link(dev, OUT("dev"));
-	dir_to_link(run, OUT("run"));
-	dir_to_link(etc, OUT("etc"));
+	dir_to_link(dev, OUT(dev, "dev"));
+	dir_to_link(run, OUT(run, "run"));
+	dir_to_link(etc, OUT(etc, "etc"));
 #undef OUT
 }
 
@@ -722,8 +749,13 @@ TEST(safety_mountinfo_device_field_never_becomes_a_path, "the root guard builds 
 		AUTOFREE self = at(&e, "proc/self");
 		AUTOFREE mi = at(&e, "proc/self/mountinfo");
 		mkdirs(self);
-		put(mi, "22 1 ../../../../../../../../outside/drivers/evil / / rw - ext4 /dev/x rw\n"
-			"23 1 ../../../outside/dev / / rw - ext4 /dev/x rw\n");
+		/* from sys/dev/block: "../../../../outside/blk" is the canary tree,
+		 * whose slaves/ the guard would list and follow */
+		AUTOFREE blk = pathf("%s/blk/slaves/nvme0n1p2", e.outside);
+		AUTOFREE devblock = at(&e, "sys/dev/block");
+		mkdirs(blk);
+		mkdirs(devblock);
+		put(mi, "22 1 ../../../../outside/blk / / rw - ext4 /dev/x rw\n");
 	}
 	REQUIRE(env_scan(&e));
 	REQUIRE(watch_start(&e.w, e.outside));
@@ -1067,12 +1099,21 @@ TEST(safety_atomic_write_on_full_filesystem_keeps_old_file, "etc/vfiokit on a ne
 				_exit(4);
 		}
 		close(fd);
-		if (vfk_host_find_device(e.host, GPU, &d) < 0)
-			_exit(3);
-		r = vfk_persist_add(e.host, d);
+		/* a context of this mount namespace: fds opened before unshare() would
+		 * still see the directory below the tmpfs */
+		{
+			struct vfk_ctx *ctx;
+			struct vfk_host *host;
+			if (vfk_ctx_new(e.root, &ctx) < 0 || vfk_host_scan(ctx, &host) < 0 ||
+			    vfk_host_find_device(host, GPU, &d) < 0)
+				_exit(3);
+			r = vfk_persist_add(host, d);
+		}
 		now = read_file(conf);
-		if (r != -ENOSPC)
+		if (r != -ENOSPC) {
+			fprintf(stderr, "persist_add: %d (%s)\n", r, strerror(-r));
 			_exit(10);
+		}
 		if (!now || strcmp(now, old))
 			_exit(11);
 		if (count_temp_files(dir) != 0)

@@ -353,7 +353,8 @@ static int cmd_create(struct mdev_opts *o, char **args, int nargs)
 			return EXIT_FAILURE_OP;
 		}
 	}
-	if (!o->c.quiet && !(o->flags & VFK_MDEV_DRY_RUN))
+	/* the id is the result, not narration: -q keeps it (U=$(vfio-mdev -q create ...)) */
+	if (!(o->flags & VFK_MDEV_DRY_RUN))
 		printf("%s\n", id);
 	vfk_ctx_unref(ctx);
 	return EXIT_OK;
@@ -403,7 +404,8 @@ static int cmd_define(struct mdev_opts *o, char **args, int nargs)
 					 sizeof(err));
 	if (r < 0)
 		die_op(r, err);
-	if (!o->c.quiet && !(o->flags & VFK_MDEV_DRY_RUN))
+	/* the id is the result, not narration: -q keeps it (U=$(vfio-mdev -q create ...)) */
+	if (!(o->flags & VFK_MDEV_DRY_RUN))
 		printf("%s\n", id);
 	vfk_ctx_unref(ctx);
 	return EXIT_OK;

@@ -15,9 +15,11 @@
 # restore and both per method, and the ratio vfio-bind / driverctl (target <= 0.5).
 #
 #   tests/vm/bench-bind.sh              (make first; make bench runs it from bench/run.sh)
-# Environment: VFK_BENCH_BIND_REPS (10), VFK_BIN, VFK_VM_CACHE, VFK_VM_VERBOSE as run-all.sh.
+# Environment: VFK_BENCH_BIND_REPS (9: the most one boot allows, see guest_main),
+#              VFK_BIN, VFK_VM_CACHE, VFK_VM_VERBOSE as run-all.sh.
 # driverctl comes from the host root (9p): installed with apt-get when missing and root.
-# Exit status: 0 measured, 1 a round failed or the guest gave no result, 77 cannot run here.
+# Exit status: 0 measured (a round that ended in a wrong state is a FAIL line and left
+# out of the means), 1 nothing to compare (no clean round or no result), 77 cannot run here.
 #
 # This file is also the guest side: the harness sources it (scen_qemu, guest_main) like a
 # scenario, so the main code below runs only when the file is executed.
@@ -34,7 +36,7 @@ scen_qemu() {
 
 # host side, before the guest boots: the number of rounds reaches the guest through the
 # env file
-scen_prepare() { scen_env VFK_BENCH_BIND_REPS "${VFK_BENCH_BIND_REPS:-10}"; }
+scen_prepare() { scen_env VFK_BENCH_BIND_REPS "${VFK_BENCH_BIND_REPS:-9}"; }
 
 # ---------------------------------------------------------------- guest side
 
@@ -54,15 +56,17 @@ m_raw_bind()    { raw_bind "$GPU" "$HDA"; }
 m_raw_restore() { raw_restore "$GPU" "$HDA"; }
 
 # one_round METHOD [warm] -> "BENCH: METHOD bind_us restore_us" (an INFO line for the
-# warm-up round); FAIL lines when a state is wrong. The state checks are not timed.
+# warm-up round); a FAIL line and "BENCH-BAD: METHOD" instead when a state is wrong (the
+# round is left out of the means). The state checks are not timed.
 one_round() {
-	local m=$1 t0 t1 t2 t3 rc
+	local m=$1 t0 t1 t2 t3 rc ok=1
 	t0=${EPOCHREALTIME/./}
 	"m_${m}_bind" > /tmp/b.out 2>&1
 	rc=$?
 	t1=${EPOCHREALTIME/./}
 	if [ $rc != 0 ] || ! bench_bound; then
 		fail "$m: bind: exit $rc, VGA $(drv "$GPU"), HDA $(drv "$HDA"), /dev/vfio/$G $(test -c "/dev/vfio/$G" && echo present || echo missing)"
+		ok=0
 		sed 's/^/  out: /' /tmp/b.out | head -n 5
 	fi
 	t2=${EPOCHREALTIME/./}
@@ -72,10 +76,14 @@ one_round() {
 	if [ $rc != 0 ] || ! bench_native; then
 		fail "$m: restore: exit $rc, VGA $(drv "$GPU")/'$(ovr "$GPU")', HDA $(drv "$HDA")/'$(ovr "$HDA")'"
 		sed 's/^/  out: /' /tmp/r.out | head -n 5
+		dmesg | tail -n 5 | sed 's/^/  dmesg: /'
+		ok=0
 		raw_restore "$GPU" "$HDA"
 		bench_native
 	fi
-	if [ "${2:-}" = warm ]; then
+	if [ $ok = 0 ]; then
+		echo "BENCH-BAD: $m"
+	elif [ "${2:-}" = warm ]; then
 		info "warm-up $m: bind $(( (t1 - t0) / 1000 )) ms, restore $(( (t3 - t2) / 1000 )) ms"
 	else
 		echo "BENCH: $m $((t1 - t0)) $((t3 - t2))"
@@ -83,7 +91,7 @@ one_round() {
 }
 
 guest_main() {
-	local reps=${VFK_BENCH_BIND_REPS:-10} i m methods=(vfiobind driverctl raw) dc
+	local reps=${VFK_BENCH_BIND_REPS:-9} i m methods=(vfiobind driverctl raw) dc
 	GPU=$(behind_port 0x1234 0x1111) HDA=$(find_dev 0x8086 0x293e)
 	G=$(grp "$GPU")
 	info "VGA $GPU + HDA $HDA (group $G: $(group_devs "$G")), $reps rounds per method"
@@ -121,6 +129,16 @@ guest_main() {
 	t0=${EPOCHREALTIME/./}
 	for ((k = 0; k < 5; k++)); do "$VFK_BIN/vfio-bind" --version > /dev/null; done
 	info "calibration: 'vfio-bind --version' (start-up, no sysfs) $(( (${EPOCHREALTIME/./} - t0) / 5000 )) ms"
+	# The kernel gives out at most 32 sound-card indexes per boot (CONFIG_SND_MAX_CARDS)
+	# and here every snd_hda_intel probe keeps one (the emulated codec does not answer:
+	# "Cannot probe codecs, giving up", and the index is not given back on unbind), so
+	# the 33rd rebind of the HDA function fails: coldplug + warm-up + rounds must stay
+	# within 32.
+	local cap=$(( (32 - 1 - ${#methods[@]}) / ${#methods[@]} ))
+	if [ "$reps" -gt "$cap" ]; then
+		info "rounds capped at $cap (asked for $reps): snd_hda_intel can be probed only 32 times per boot here"
+		reps=$cap
+	fi
 	# warm-up: page cache over 9p, modules, the first DRM probe
 	for m in "${methods[@]}"; do one_round "$m" warm; done
 	# interleaved, so a slow phase of the machine hits every method alike
@@ -136,7 +154,7 @@ bench_main() {
 	# shellcheck source=tests/vm/lib.sh
 	. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 	vm_init
-	local out rc res self
+	local out rc res self reps
 	self="$VM_DIR/$(basename "${BASH_SOURCE[0]}")"
 	out=$("$VM_DIR/setup.sh" 2>&1)
 	rc=$?
@@ -154,13 +172,15 @@ bench_main() {
 	fi
 	vm_prepare || { echo "bench-bind: building the guest initramfs failed"; return 1; }
 	VFK_VM_KEEP_RUNS=${VFK_VM_KEEP_RUNS:-5} vm_new_run
-	export VFK_BENCH_BIND_REPS=${VFK_BENCH_BIND_REPS:-10}
+	export VFK_BENCH_BIND_REPS=${VFK_BENCH_BIND_REPS:-9}
 	VFK_BENCH_SOURCED=1   # vm_run_scenario sources this file for scen_qemu: no recursion
 	vm_run_scenario "$self"
 	res=$RUN/$(basename "$self" .sh).results.log
 	[ -s "$res" ] || { echo "bench-bind: no results"; return 1; }
-	awk -v reps="$VFK_BENCH_BIND_REPS" '
+	reps=$(grep -a -c '^BENCH: vfiobind' "$res")
+	awk -v reps="$reps" '
 		/^BENCH: / { n[$2]++; b[$2] += $3; r[$2] += $4 }
+		/^BENCH-BAD: / { bad[$2]++ }
 		END {
 			split("vfiobind driverctl raw", ms, " ")
 			label["vfiobind"] = "vfio-bind"; label["driverctl"] = "driverctl --nosave"; label["raw"] = "raw sysfs (floor)"
@@ -169,7 +189,8 @@ bench_main() {
 			for (i = 1; i <= 3; i++) {
 				m = ms[i]; if (!n[m]) continue
 				t[m] = (b[m] + r[m]) / n[m] / 1000
-				printf "  %-20s %10.1f %10.1f %10.1f\n", label[m], b[m] / n[m] / 1000, r[m] / n[m] / 1000, t[m]
+				printf "  %-20s %10.1f %10.1f %10.1f%s\n", label[m], b[m] / n[m] / 1000, r[m] / n[m] / 1000, t[m],
+					bad[m] ? sprintf("   (%d of %d rounds ended in a wrong state: left out)", bad[m], n[m] + bad[m]) : ""
 			}
 			if (n["vfiobind"] && n["driverctl"]) {
 				q = t["vfiobind"] / t["driverctl"]
@@ -177,7 +198,10 @@ bench_main() {
 					b["vfiobind"] / b["driverctl"], r["vfiobind"] / r["driverctl"], q <= 0.5 ? "met" : "NOT met"
 			}
 		}' "$res"
-	[ "$S_FAIL" = 0 ] && grep -q '^BENCH: vfiobind' "$res"
+	# a round in a wrong state is reported (FAIL above) but does not void the figures:
+	# exit 1 only when there is nothing to compare
+	[ "$S_FAIL" = 0 ] || echo "bench-bind: $S_FAIL round(s) or checks failed; see the FAIL lines above"
+	grep -q '^BENCH: vfiobind' "$res" && { grep -q '^BENCH: driverctl' "$res" || ! grep -q '^BENCH-BAD: driverctl' "$res"; }
 }
 
 if [ -z "${VFK_BENCH_SOURCED:-}" ] && [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -136,7 +136,7 @@ lsp drv
 for f in /sys/class/graphics/fb[0-9]*; do
 	[ -e $f ] && echo "L3 fb $(basename $f) name=$(cat $f/name | tr " " _) virtual_size=$(cat $f/virtual_size)"
 done
-dmesg | grep -i -E "bochs|mdpy|\\[drm\\]" | head -n 8 | sed "s/^/L3 dmesg: /"
+dmesg | grep -E "bochs-drm|mdpy|\\[drm\\]" | head -n 8 | sed "s/^/L3 dmesg: /"
 echo "L3 done after $(cut -d" " -f1 /proc/uptime)s"
 poweroff -f
 '
@@ -183,8 +183,13 @@ vm_new_run() {
 	# the env file's path goes on the kernel command line: no blanks there
 	case $RUN in *[[:space:]]*) RUN=$(mktemp -d "${TMPDIR:-/tmp}/vfk-vm.XXXXXX") ;; esac
 	mkdir -p "$RUN"
-	# drop all but the newest $keep runs
+	# drop all but the newest $keep runs, never one whose run-all.sh (the pid in its
+	# name) is still running: several runs may share the cache
+	local pid
 	for old in $(ls -1d "$CACHE"/runs/*/ 2>/dev/null | sort | head -n -"$keep"); do
+		pid=${old%/}
+		pid=${pid##*-}
+		case $pid in *[!0-9]*|'') ;; *) kill -0 "$pid" 2>/dev/null && continue ;; esac
 		rm -rf "$old"
 	done
 }

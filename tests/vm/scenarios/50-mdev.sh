@@ -4,9 +4,10 @@
 # mtty (virtual serial ports), mbochs (a bochs display with its own framebuffer memory)
 # and mdpy (a simple display) — built on the host against the test kernel's headers
 # (tests/vm/build-mdev.sh), loaded in the guest, and driven with vfio-mdev: types,
-# create (by id, name and short id), list, an inner VM that receives the instances,
-# the refusals, remove.
-SCEN_DESC="mdev: sample drivers mtty/mbochs/mdpy — vfio-mdev types, create, list, inner VM, refusals, remove"
+# create (by id, name and short id), list, the refusals, remove; and with vfio-vm's mode
+# mdev: up creates an instance, an inner VM (nested KVM) receives it and its kernel binds
+# it, down (or the end of up --wait) removes it.
+SCEN_DESC="mdev: sample drivers mtty/mbochs/mdpy — vfio-mdev types/create/list/refusals/remove, vfio-vm up (mode mdev) into an inner VM"
 SCEN_TIMEOUT=360
 SCEN_MEM=1G
 
@@ -36,19 +37,117 @@ avail() { cat "$MB/$1/mdev_supported_types/$2/available_instances"; }   # PARENT
 mdev_count() { ls "$MD" 2>/dev/null | wc -l; }
 
 # ------------------------------------------------------------------------------------
-# The inner VM that receives the mediated devices.
-# SWAP FOR `vfio-vm up` (mode mdev) once it exists: today vfio-vm has only plan/gen
-# (checked with `vfio-vm --help`), so a plain QEMU line does what vfio-vm's mdev mode
-# will generate (`-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/<uuid>`). The callers
-# only need /tmp/l3.log (the inner console) and the exit status.
+# Inner VMs. `vfio-vm up` with a mode-mdev profile (below) creates the instance, starts
+# QEMU with `-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/<uuid>` and removes the
+# instance at `down` or when `up --wait` sees the guest stop. The direct QEMU line is
+# only the fallback for a vfio-vm without `up`.
 # ------------------------------------------------------------------------------------
-launch_inner_vm() { # UUID... -> inner VM with those mdevs; console in /tmp/l3.log
+VMNAME=vfk-mdev
+mdev_vm_profile() { # TYPE -> a vfiokit.ini(5) profile on stdout: mode mdev, any parent
+	cat <<-EOT
+	[vm]
+	name = $VMNAME
+	memory = 256M
+	vcpus = 1
+	os = linux
+	firmware = bios
+	accel = auto
+	kernel = $VFK_L3_KERNEL
+	initrd = $VFK_L3X_INITRD
+	cmdline = console=ttyS0 panic=-1 quiet
+	serial = stdio
+
+	[tuning]
+	# nested KVM on TCG's emulated SVM boots QEMU's default model
+	cpu-model = qemu64
+	hugepages = no
+	iothreads = 0
+
+	[gpu]
+	mode = mdev
+	mdev-type = $1
+
+	[display]
+	type = none
+
+	[network]
+	type = none
+	EOT
+}
+plain_inner_vm() { # UUID... -> inner VM with those mdevs, console in /tmp/l3.log
 	local devs=() u
 	for u in "$@"; do devs+=(-device "vfio-pci,sysfsdev=$MD/$u"); done
 	timeout 240 qemu-system-x86_64 -accel kvm -m 256 -smp 1 -nodefaults -display none \
 		-no-reboot -serial file:/tmp/l3.log "${devs[@]}" \
 		-kernel "$VFK_L3_KERNEL" -initrd "$VFK_L3X_INITRD" \
 		-append "console=ttyS0 quiet panic=-1" > /tmp/l3.qemu.out 2>&1
+}
+# l3_checks LOG KIND: what the inner kernel saw and bound
+l3_checks() {
+	local log=$1
+	grep -a '^L3 \(drv\|fb\|dmesg\|done\|insmod\)' "$log" | grep -v 'class 0x06' | sed 's/^/  /'
+	case $2 in
+	mbochs)
+		check "inner VM's kernel lists mbochs as 1234:1111 class 0x038000" grep -q -a 'L3 pci 0x1234:0x1111 class 0x038000' "$log"
+		check "inner VM: bochs-drm bound the mbochs device" grep -q -a -E 'L3 drv 0x1234:0x1111 .* driver=bochs-drm' "$log" ;;
+	mdpy)
+		check "inner VM's kernel lists mdpy as 1b36:000f" grep -q -a 'L3 pci 0x1b36:0x000f' "$log"
+		check "inner VM: mdpy-fb bound the mdpy device" grep -q -a -E 'L3 drv 0x1b36:0x000f .* driver=mdpy-fb' "$log" ;;
+	mtty)
+		check "inner VM's kernel lists mtty as 4348:3253 (serial, class 0x0700)" grep -q -a 'L3 pci 0x4348:0x3253 class 0x0700' "$log" ;;
+	esac
+}
+
+# vfio-vm up --wait, mode mdev: the instance exists only while the VM runs
+vm_up_wait() { # PARENT TYPE
+	local p=$1 t=$2 before u rc t0
+	mdev_vm_profile "$t" > /tmp/mdev-vm.ini
+	before=$(avail "$p" "$t")
+	run_tool /tmp/plan.json vfio-vm plan /tmp/mdev-vm.ini --json
+	expect "vfio-vm plan (mode mdev, mdev-type $t) exit status" "$?" 0
+	u=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["mdev"]; print(m["parent"], m["type"], m["uuid"])' /tmp/plan.json 2>/dev/null)
+	expect "vfio-vm plan --json: mdev parent and type" "${u% *}" "$p $t"
+	u=${u##* }
+	t0=$(ts)
+	run_tool /tmp/up.out vfio-vm up /tmp/mdev-vm.ini --backend qemu --wait --console-log /tmp/l3.log
+	rc=$?
+	info "vfio-vm up --wait (mode mdev, $t) exit $rc after $(since "$t0")s"
+	sed 's/^/  vfio-vm: /' /tmp/up.out | head -n 12
+	expect "vfio-vm up --wait ($t) exit status" "$rc" 0
+	# vfio-vm narrates on stdout (vfio-vm(1)), unlike vfio-mdev and vfio-bind (stderr)
+	check "vfio-vm up narrates creating and removing the planned instance $u" \
+		bash -c "grep -q 'creating .* as $u' /tmp/up.out && grep -q 'removing mediated device $u' /tmp/up.out"
+	l3_checks /tmp/l3.log "$p"
+	check "after the inner VM stopped: $MD/$u removed" test ! -e "$MD/$u"
+	expect "after the inner VM stopped: available_instances of $t back" "$(avail "$p" "$t")" "$before"
+	check "after the inner VM stopped: no VM record left" test ! -e "/run/vfiokit/vms/$VMNAME"
+}
+
+# vfio-vm up without --wait, mode mdev: the instance is there while the VM runs, down
+# removes it
+vm_up_down() { # PARENT TYPE
+	local p=$1 t=$2 before u rc i
+	mdev_vm_profile "$t" > /tmp/mdev-vm.ini
+	before=$(avail "$p" "$t")
+	run_tool /tmp/up2.out vfio-vm up /tmp/mdev-vm.ini --backend qemu --console-log /tmp/l3b.log
+	expect "vfio-vm up (mode mdev, $t, no wait) exit status" "$?" 0
+	run_tool /tmp/st.json vfio-vm status "$VMNAME" --json
+	expect "vfio-vm status $VMNAME --json exit status" "$?" 0
+	u=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vms"][0]["mdev"])' /tmp/st.json 2>/dev/null)
+	info "vfio-vm status: $(cat /tmp/st.json)"
+	check "while the VM runs: its mdev $u exists, type $t" \
+		test "$(basename "$(readlink "$MD/$u/mdev_type" 2>/dev/null)")" = "$t"
+	expect "while the VM runs: available_instances of $t one less" "$(avail "$p" "$t")" "$((before - 1))"
+	run_tool /tmp/list3.json vfio-mdev list --json
+	relay python3 "$VFK_REPO/tests/vm/guest/mdev_json.py" list /tmp/list3.json --expect "$u=$p:$t"
+	for ((i = 0; i < 1200; i++)); do grep -q -a 'L3 done' /tmp/l3b.log && break; sleep 0.1; done
+	l3_checks /tmp/l3b.log "$p"
+	run_tool /tmp/down.out vfio-vm down "$VMNAME" --timeout 5
+	expect "vfio-vm down $VMNAME exit status" "$?" 0
+	sed 's/^/  vfio-vm down: /' /tmp/down.out
+	check "after down: $MD/$u removed" test ! -e "$MD/$u"
+	expect "after down: available_instances of $t back" "$(avail "$p" "$t")" "$before"
+	check "after down: no VM record left" test ! -e "/run/vfiokit/vms/$VMNAME"
 }
 
 # the human table of `vfio-mdev types`: "  TYPE  NAME (may hold blanks)  AVAIL USED FB HEADS API"
@@ -177,26 +276,25 @@ guest_main() {
 	row=$(types_row /tmp/types2.out mbochs-small)
 	expect "vfio-mdev types after create: mbochs-small AVAIL USED API" "$row" "$(avail mbochs mbochs-small) 1 vfio-pci"
 
-	# -- an inner VM receives the three instances --
+	# -- vfio-vm up, mode mdev: an inner VM receives a new instance; then removed --
 	modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
-	if [ -c /dev/kvm ]; then
+	if [ ! -c /dev/kvm ]; then
+		skip "mdev inner VM: no /dev/kvm in the guest (nested virtualization unavailable)"
+	elif [ -n "$(tool vfio-vm)" ] && "$VFK_BIN/vfio-vm" --help 2>&1 | grep -q '^  up '; then
+		vm_up_wait mbochs mbochs-small
+		vm_up_down mdpy mdpy-vga
+	else
+		skip "vfio-vm up (mode mdev): vfio-vm has no 'up' yet; the instances go to a plain QEMU"
 		local t0
 		t0=$(ts)
-		dmesg_mark
-		launch_inner_vm "$UB" "$UP" "$UT"
+		plain_inner_vm "$UB" "$UP" "$UT"
 		rc=$?
 		info "inner VM (qemu -accel kvm, vfio-pci sysfsdev= mbochs, mdpy, mtty) exit $rc after $(since "$t0")s"
 		sed 's/^/  inner qemu: /' /tmp/l3.qemu.out | head -n 10
-		grep -a '^L3' /tmp/l3.log | sed 's/^/  /'
 		expect "inner VM ran to its end (qemu exit status)" "$rc" 0
-		check "inner VM's kernel lists mbochs as 1234:1111 class 0x038000" grep -q -a 'L3 pci 0x1234:0x1111 class 0x038000' /tmp/l3.log
-		check "inner VM: bochs-drm bound the mbochs device" grep -q -a -E 'L3 drv 0x1234:0x1111 .* driver=bochs-drm' /tmp/l3.log
-		check "inner VM's kernel lists mdpy as 1b36:000f" grep -q -a 'L3 pci 0x1b36:0x000f' /tmp/l3.log
-		check "inner VM: mdpy-fb bound the mdpy device" grep -q -a -E 'L3 drv 0x1b36:0x000f .* driver=mdpy-fb' /tmp/l3.log
-		check "inner VM's kernel lists mtty as 4348:3253 (serial, class 0x0700)" grep -q -a 'L3 pci 0x4348:0x3253 class 0x0700' /tmp/l3.log
-		[ $rc = 0 ] || { tail -n 15 /tmp/l3.log | sed 's/^/  l3 console: /'; dmesg_since 15; }
-	else
-		skip "mdev inner VM: no /dev/kvm in the guest (nested virtualization unavailable)"
+		l3_checks /tmp/l3.log mbochs
+		l3_checks /tmp/l3.log mdpy
+		l3_checks /tmp/l3.log mtty
 	fi
 
 	# -- refusals: one clear line, exit 1, nothing created --
@@ -211,6 +309,24 @@ guest_main() {
 	refused "unknown type" "nosuch.*types:.*mtty-1" create mtty nosuch
 	refused "unknown parent" "nosuch" create nosuch mtty-1
 	refused "unknown instance" "no active mediated device" remove 00000000-1111-4222-8333-444444444444
+	if [ -n "$(tool vfio-vm)" ] && "$VFK_BIN/vfio-vm" --help 2>&1 | grep -q '^  up '; then
+		local n0 msg
+		n0=$(mdev_count)
+		mdev_vm_profile mbochs-large > /tmp/mdev-vm.ini
+		"$VFK_BIN/vfio-vm" up /tmp/mdev-vm.ini --backend qemu > /tmp/vr.out 2> /tmp/vr.err
+		rc=$? msg=$(grep -v '^:: ' /tmp/vr.err)
+		expect "vfio-vm up with a full mdev-type: exit status" "$rc" 1
+		check "vfio-vm up with a full mdev-type: one line saying so ($msg)" \
+			test "$(printf '%s\n' "$msg" | grep -c .)" = 1 -a -n "$(printf '%s' "$msg" | grep 'mbochs-large.*no free instance')"
+		mdev_vm_profile nosuch > /tmp/mdev-vm.ini
+		"$VFK_BIN/vfio-vm" up /tmp/mdev-vm.ini --backend qemu > /tmp/vr.out 2> /tmp/vr.err
+		rc=$? msg=$(grep -v '^:: ' /tmp/vr.err)
+		expect "vfio-vm up with an unknown mdev-type: exit status" "$rc" 1
+		check "vfio-vm up with an unknown mdev-type: one line saying so ($msg)" \
+			test "$(printf '%s\n' "$msg" | grep -c .)" = 1 -a -n "$(printf '%s' "$msg" | grep 'no mediated device type matches.*nosuch')"
+		expect "the refused vfio-vm up calls created nothing" "$(mdev_count)" "$n0"
+		check "the refused vfio-vm up calls left no VM record" test ! -e "/run/vfiokit/vms/$VMNAME"
+	fi
 	for u in "${UL[@]}"; do "$VM" -q remove "$u"; done
 
 	# -- remove: gone, a free instance back --
