@@ -11,7 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
-#include <time.h>
+
 
 #include "inventory.h"
 #include "journal.h"
@@ -107,14 +107,6 @@ static int vf_in_use(struct vfk_ctx *ctx, const struct vfk_journal *j, const cha
 		return op_error(err, size, EBUSY, "VF %s has mediated device %s: vfio-mdev remove "
 				"%s first (or force)", vf, uuid, uuid);
 	return 0;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* With autoprobe on, VFs should find drivers; name those that did not. */
