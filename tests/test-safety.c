@@ -949,7 +949,9 @@ TEST(safety_mdev_vf_parent_without_types, "a per-VF vGPU parent whose VFs offer 
 	REQUIRE(env_open(&e, "nvidia-vgpu17-vf"));
 	for (i = 0; i < sizeof(vfs) / sizeof(vfs[0]); i++) {
 		AUTOFREE p = pathf("%s/sys/bus/pci/devices/%s/nvidia/creatable_vgpu_types", e.root, vfs[i]);
+		AUTOFREE c = pathf("%s/sys/bus/pci/devices/%s/nvidia/current_vgpu_type", e.root, vfs[i]);
 		put(p, "");
+		put(c, "0\n");	/* no running vGPU either: the parent has no type at all */
 	}
 	REQUIRE(vfk_mdevs_scan(e.ctx, &m) == 0);
 	vfk_mdevs_unref(m);

@@ -166,6 +166,11 @@ static int cmd_restore(struct bind_opts *o, char **args, int nargs)
 		die(EXIT_USAGE, "restore: name the devices or use --all");
 	if (o->all && nargs)
 		die(EXIT_USAGE, "restore: --all and addresses are exclusive");
+	for (int i = 0; i < nargs; i++) {
+		struct vfk_pci_addr a;
+		if (vfk_pci_addr_parse(args[i], &a) < 0)
+			die(EXIT_USAGE, "'%s' is not a PCI address ([DDDD:]BB:DD.F)", args[i]);
+	}
 	require_root(o, "restore");
 	ctx = common_ctx_new(&o->c);
 	vfk_ctx_set_progress_fn(ctx, progress, o);
