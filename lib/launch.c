@@ -328,14 +328,26 @@ static int libvirt_wait(const struct vfk_vm_record *rec, char *errbuf, size_t er
 
 /* ---------------------------------------------------------------- qemu */
 
-static bool pid_alive(int pid)
+static bool pid_alive(struct vfk_ctx *ctx, int pid)
 {
+	_cleanup_close_ int procfd = -1;
+	char rel[32], stat[512], *p;
+
 	if (pid <= 0)
 		return false;
 	/* our own child that exited is a zombie until reaped: reap it */
 	if (waitpid(pid, NULL, WNOHANG) == pid)
 		return false;
-	return kill(pid, 0) == 0 || errno == EPERM;
+	if (kill(pid, 0) < 0 && errno != EPERM)
+		return false;
+	/* someone else's zombie (a QEMU whose starter exited, not yet reaped by
+	 * init) has exited all the same */
+	procfd = vfk_root_open_dir(ctx, VFK_ROOT_PROC, "");
+	snprintf(rel, sizeof(rel), "%d/stat", pid);
+	if (procfd >= 0 && vfk_read_at(procfd, rel, stat, sizeof(stat)) > 0 &&
+	    (p = strrchr(stat, ')')) && p[1] == ' ' && p[2] == 'Z')
+		return false;
+	return true;
 }
 
 /* "pty,id=charserial0" -> "pty,id=charserial0,logfile=PATH,logappend=off";
@@ -458,28 +470,28 @@ static int qemu_stop(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, unsig
 	long long deadline;
 	int fd;
 
-	if (!pid_alive(rec->pid))
+	if (!pid_alive(ctx, rec->pid))
 		return 0;
 	fd = qmp ? qmp_open(qmp, 3000) : -ENOMEM;
 	if (fd >= 0) {
 		qmp_execute(fd, "system_powerdown", 3000, NULL, 0, NULL, 0);
 		deadline = now_ms() + (long long)timeout_s * 1000;
-		while (pid_alive(rec->pid) && now_ms() < deadline)
+		while (pid_alive(ctx, rec->pid) && now_ms() < deadline)
 			poll(NULL, 0, 100);
-		if (pid_alive(rec->pid))
+		if (pid_alive(ctx, rec->pid))
 			qmp_execute(fd, "quit", 3000, NULL, 0, NULL, 0);
 		close(fd);
 	}
 	deadline = now_ms() + 5000;
-	while (pid_alive(rec->pid) && now_ms() < deadline)
+	while (pid_alive(ctx, rec->pid) && now_ms() < deadline)
 		poll(NULL, 0, 50);
-	if (pid_alive(rec->pid)) {
+	if (pid_alive(ctx, rec->pid)) {
 		kill(rec->pid, SIGKILL);
 		deadline = now_ms() + 5000;
-		while (pid_alive(rec->pid) && now_ms() < deadline)
+		while (pid_alive(ctx, rec->pid) && now_ms() < deadline)
 			poll(NULL, 0, 50);
 	}
-	if (pid_alive(rec->pid))
+	if (pid_alive(ctx, rec->pid))
 		return fail(errbuf, errsize, EBUSY, "QEMU (pid %d) of %s does not exit", rec->pid,
 			    rec->name);
 	if (qmp)
@@ -624,7 +636,7 @@ int vfk_vm_wait(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errs
 	if (record_load(ctx, name, &rec) < 0)
 		return fail(errbuf, errsize, ENOENT, "vfiokit did not start a VM named %s", name);
 	if (rec.backend == VFK_BACKEND_QEMU) {
-		while (pid_alive(rec.pid))
+		while (pid_alive(ctx, rec.pid))
 			poll(NULL, 0, 200);
 	} else {
 		r = libvirt_wait(&rec, errbuf, errsize);
@@ -645,8 +657,8 @@ static void record_state(struct vfk_ctx *ctx, struct vfk_vm_record *r)
 	if (r->backend == VFK_BACKEND_QEMU) {
 		_cleanup_free_ char *qmp = qmp_path(ctx, r->name);
 		int fd;
-		snprintf(r->state, sizeof(r->state), "%s", pid_alive(r->pid) ? "running" : "gone");
-		if (qmp && pid_alive(r->pid) && (fd = qmp_open(qmp, 1000)) >= 0) {
+		snprintf(r->state, sizeof(r->state), "%s", pid_alive(ctx, r->pid) ? "running" : "gone");
+		if (qmp && pid_alive(ctx, r->pid) && (fd = qmp_open(qmp, 1000)) >= 0) {
 			qmp_execute(fd, "query-status", 1000, r->state, sizeof(r->state), NULL, 0);
 			close(fd);
 		}

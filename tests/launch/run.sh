@@ -173,7 +173,9 @@ if "$VM" up "$prof" --backend qemu --console-log "$log" -q; then
 	"$VM" status vfk-launch-qm | grep -q "running" && pass "status asks QEMU over QMP: running" \
 		|| fail "status: $("$VM" status vfk-launch-qm)"
 	pid=$("$VM" status vfk-launch-qm --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["vms"][0]["pid"])')
-	"$VM" down vfk-launch-qm --timeout 2 -q && ! kill -0 "$pid" 2>/dev/null \
+	# gone, or a zombie that init has not reaped yet
+	"$VM" down vfk-launch-qm --timeout 2 -q && { ! kill -0 "$pid" 2>/dev/null ||
+		[ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ]; } \
 		&& pass "down ends QEMU (powerdown, then quit over QMP)" || fail "QEMU $pid still there after down"
 else
 	fail "up --backend qemu failed"
