@@ -285,7 +285,7 @@ vm_run_scenario() {
 		"${QDEV[@]}"
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 		-kernel "$KROOT/boot/vmlinuz-$KV" -initrd "$ART/initramfs.cpio.gz"
-		-append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 loglevel=4 vfk_env=$envf")
+		-append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 loglevel=4 no_timer_check vfk_env=$envf")
 	printf '%q ' "${cmd[@]}" > "$RUN/$name.qemu-cmd"
 	echo >> "$RUN/$name.qemu-cmd"
 
