@@ -102,6 +102,8 @@ wait_console() {	# log pattern -> 0 when seen within TMO
 
 domstate() { virsh -c "${2:-qemu:///system}" domstate "$1" 2>/dev/null | head -n 1; }
 VM=$BIN/vfio-vm
+# a run that was killed halfway leaves records behind: end those VMs first
+for n in lv tr rm qm wt lw bad; do "$VM" down "vfk-launch-$n" --timeout 1 -q >/dev/null 2>&1; done
 
 # ---- libvirt, local --------------------------------------------------------
 prof=$(profile vfk-launch-lv 1)
