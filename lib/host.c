@@ -472,7 +472,7 @@ static void read_iommu(struct probe *p, int sysfd)
 	p->n_groups = count_entries(sysfd, VFK_SYS_IOMMU_GROUPS, NULL, 0);
 	p->n_units = count_entries(sysfd, VFK_SYS_CLASS_IOMMU, p->units, MAX_UNITS_SHOWN);
 	shown = p->n_units > 0 ? (size_t)(p->n_units < MAX_UNITS_SHOWN ? p->n_units : MAX_UNITS_SHOWN) : 0;
-	qsort(p->units, shown, sizeof(p->units[0]), cmp_name64);
+	qsort_safe(p->units, shown, sizeof(p->units[0]), cmp_name64);
 	if (p->vendor == VENDOR_UNKNOWN && shown > 0) {
 		if (startswith(p->units[0], "dmar"))
 			p->vendor = VENDOR_INTEL;
@@ -1409,7 +1409,7 @@ static void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, in
 			n++;
 		}
 	}
-	qsort(sizes, n, sizeof(sizes[0]), cmp_hp);
+	qsort_safe(sizes, n, sizeof(sizes[0]), cmp_hp);
 	for (i = 0; i < n; i++) {
 		char sz[32];
 

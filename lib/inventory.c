@@ -268,7 +268,7 @@ static int build_groups(struct vfk_host *host)
 	for (i = 0, n = 0; i < host->ndevices; i++)
 		if (host->devices[i].group >= 0)
 			host->group_members[n++] = &host->devices[i];
-	qsort(host->group_members, n, sizeof(*host->group_members), cmp_member);
+	qsort_safe(host->group_members, n, sizeof(*host->group_members), cmp_member);
 	for (i = 0, g = 0; i < n; i++)
 		if (i == 0 || host->group_members[i]->group != host->group_members[i - 1]->group)
 			g++;
@@ -331,7 +331,7 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 	/* sort devices and their side data together */
 	for (i = 0; i < n; i++)
 		host->devices[i].details = (void *)&extra[i];
-	qsort(host->devices, n, sizeof(*host->devices), cmp_device);
+	qsort_safe(host->devices, n, sizeof(*host->devices), cmp_device);
 	for (i = 0; i < n; i++) {
 		struct vfk_device *d = &host->devices[i];
 		struct scan_extra *x = (struct scan_extra *)d->details;

@@ -43,4 +43,12 @@ static inline void closedirp(DIR **d)
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define startswith(s, p) (strncmp((s), (p), strlen(p)) == 0)
 
+/* qsort() of an empty list whose pointer is still NULL is undefined. */
+static inline void qsort_safe(void *base, size_t n, size_t size,
+			      int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 #endif

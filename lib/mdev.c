@@ -450,7 +450,7 @@ static int load_classic(struct vfk_ctx *ctx, const char *name, int pfd,
 		type_derive(t);
 	}
 	if (p->ntypes)
-		qsort(p->types, p->ntypes, sizeof(*p->types), cmp_type);
+		qsort_safe(p->types, p->ntypes, sizeof(*p->types), cmp_type);
 	*out = TAKE_PTR(p);
 	return 0;
 }
@@ -608,10 +608,10 @@ static int load_vf_parent(struct vfk_ctx *ctx, const char *pf, const char *only_
 	}
 	if (!p->nvfs)
 		return neg_errno(ENODEV);
-	qsort(p->vfs, p->nvfs, sizeof(*p->vfs), cmp_vf);
+	qsort_safe(p->vfs, p->nvfs, sizeof(*p->vfs), cmp_vf);
 	for (i = 0; i < p->ntypes; i++)
 		type_derive(p->types[i]);
-	qsort(p->types, p->ntypes, sizeof(*p->types), cmp_type);
+	qsort_safe(p->types, p->ntypes, sizeof(*p->types), cmp_type);
 	*out = TAKE_PTR(p);
 	return 0;
 }
@@ -1032,9 +1032,9 @@ int vfk_mdevs_scan(struct vfk_ctx *ctx, struct vfk_mdevs **out)
 		return neg_errno(r);
 	}
 	if (m->nparents)
-		qsort(m->parents, m->nparents, sizeof(*m->parents), cmp_parent);
+		qsort_safe(m->parents, m->nparents, sizeof(*m->parents), cmp_parent);
 	if (m->ninstances)
-		qsort(m->instances, m->ninstances, sizeof(*m->instances), cmp_instance);
+		qsort_safe(m->instances, m->ninstances, sizeof(*m->instances), cmp_instance);
 	for (k = 0; k < m->ninstances; k++) {
 		struct vfk_mdev_instance *i = m->instances[k];
 		const struct vfk_mdev_parent *p = parent_by_name(m, i->parent);
