@@ -21,6 +21,7 @@
 
 #define VFIO_DRIVER "vfio-pci"
 #define DEFAULT_TIMEOUT_MS 10000
+#define PROBE_SETTLE_MS 1000
 
 struct bind_item {
 	struct vfk_device *dev;
@@ -217,6 +218,7 @@ static int restore_device(struct vfk_ctx *ctx, struct waiter *w, const char *add
 			  bool dry_run, char *err, size_t errsize)
 {
 	char cur[64], rel[128];
+	long long deadline;
 	int r;
 
 	current_driver(ctx, addr, cur, sizeof(cur));
@@ -241,8 +243,10 @@ static int restore_device(struct vfk_ctx *ctx, struct waiter *w, const char *add
 	if (dry_run)
 		return vfk_host_write(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_BUS "/drivers_probe", addr) < 0
 			       ? neg_errno(EIO) : 0;
+	/* PCI drivers mostly probe within the write; a device still driverless
+	 * a moment later had a failed probe, and waiting longer will not help */
 	r = vfk_host_write(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_BUS "/drivers_probe", addr);
-	if (r >= 0 && wait_driver(ctx, w, addr, orig_driver, ms) == 0)
+	if (r >= 0 && wait_driver(ctx, w, addr, orig_driver, ms < PROBE_SETTLE_MS ? ms : PROBE_SETTLE_MS) == 0)
 		return 0;
 	/* another driver may have won the probe, or none matched: be explicit */
 	current_driver(ctx, addr, cur, sizeof(cur));
@@ -251,7 +255,20 @@ static int restore_device(struct vfk_ctx *ctx, struct waiter *w, const char *add
 		vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, addr, ms);
 	}
 	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/bind", orig_driver);
-	r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, addr);
+	/* a VFIO user that just exited may not have let go of the BARs yet:
+	 * the native driver's probe says EBUSY for a moment */
+	deadline = now_ms() + ms;
+	while ((r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, addr)) == -EBUSY) {
+		/* or a late asynchronous probe got there first */
+		current_driver(ctx, addr, cur, sizeof(cur));
+		if (streq(cur, orig_driver)) {
+			r = 0;
+			break;
+		}
+		if (now_ms() >= deadline)
+			break;
+		usleep(100 * 1000);
+	}
 	if (r >= 0)
 		r = wait_driver(ctx, w, addr, orig_driver, ms);
 	if (r < 0)

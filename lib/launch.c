@@ -328,10 +328,25 @@ static int libvirt_wait(const struct vfk_vm_record *rec, char *errbuf, size_t er
 
 /* ---------------------------------------------------------------- qemu */
 
+/* num_threads of a /proc/PID/stat line, @fields starting at its state field */
+static long stat_threads(const char *fields)
+{
+	const char *p = fields;
+	int i;
+
+	/* state is field 3, num_threads field 20 */
+	for (i = 3; i < 20 && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return p ? strtol(p, NULL, 10) : 0;
+}
+
 static bool pid_alive(struct vfk_ctx *ctx, int pid)
 {
 	_cleanup_close_ int procfd = -1;
-	char rel[32], stat[512], *p;
+	char rel[32], stat[1024], *p;
 
 	if (pid <= 0)
 		return false;
@@ -340,13 +355,18 @@ static bool pid_alive(struct vfk_ctx *ctx, int pid)
 		return false;
 	if (kill(pid, 0) < 0 && errno != EPERM)
 		return false;
-	/* someone else's zombie (a QEMU whose starter exited, not yet reaped by
-	 * init) has exited all the same */
+	/*
+	 * Someone else's zombie (a QEMU whose starter exited, not yet reaped by
+	 * init) has exited all the same — but only once it is the last thread:
+	 * after SIGKILL the group leader shows 'Z' while its vCPU threads are
+	 * still tearing down and hold the VFIO device files, and restoring then
+	 * meets a device the kernel still calls busy.
+	 */
 	procfd = vfk_root_open_dir(ctx, VFK_ROOT_PROC, "");
 	snprintf(rel, sizeof(rel), "%d/stat", pid);
 	if (procfd >= 0 && vfk_read_at(procfd, rel, stat, sizeof(stat)) > 0 &&
 	    (p = strrchr(stat, ')')) && p[1] == ' ' && p[2] == 'Z')
-		return false;
+		return stat_threads(p + 2) > 1;
 	return true;
 }
 

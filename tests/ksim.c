@@ -557,6 +557,10 @@ int ksim_hook(void *data, const char *path, const char *value)
 		snprintf(drv, sizeof(drv), "%.*s", (int)(strchr(d, '/') - d), d);
 		if (ksim_driver(k->root, v, ovr, sizeof(ovr))[0])
 			return -EBUSY;
+		if (k->busy_probes > 0 && strcmp(drv, "vfio-pci")) {
+			k->busy_probes--;
+			return -EBUSY;	/* the probe's error comes back from bind */
+		}
 		set_driver(k, v, drv);
 		return 1;
 	}
@@ -566,6 +570,10 @@ int ksim_hook(void *data, const char *path, const char *value)
 			return 1;	/* already bound: probing is a no-op */
 		ksim_override(k->root, v, ovr, sizeof(ovr));
 		want = ovr[0] ? ovr : native_of(k, v);
+		if (*want && strcmp(want, "vfio-pci") && k->busy_probes > 0) {
+			k->busy_probes--;
+			return 1;	/* a failed probe leaves the device driverless */
+		}
 		if (*want && driver_exists(k, want))
 			set_driver(k, v, want);
 		return 1;

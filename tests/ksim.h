@@ -19,6 +19,8 @@ struct ksim {
 	int fail_at;		/* fail the Nth write with -EIO (1-based), 0 = never */
 	int kill_at;		/* raise SIGKILL at the Nth write, 0 = never */
 	int hang_unbind;	/* unbind writes "hang" (return -ETIMEDOUT) */
+	int busy_probes;	/* so many native-driver probes fail with -EBUSY, as
+				 * while an exiting VFIO user still holds the BARs */
 	char log[KSIM_MAX_LOG][320];	/* "relative/path <- value" */
 	int nlog;
 	char native_addr[KSIM_MAX_DEV][16];	/* drivers the devices had at start */

@@ -261,6 +261,25 @@ TEST(restore_returns_devices_to_original_drivers, "restore --all after a bind pu
 	env_close(&e);
 }
 
+TEST(restore_waits_out_a_native_driver_that_is_briefly_busy, "when the native driver's probe "
+     "says EBUSY a few times (a VFIO user that just exited still holds the BARs), restore "
+     "retries the bind and both functions end on their drivers")
+{
+	struct env e;
+	char err[256] = "";
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	REQUIRE(bind_gpu(&e, "0000:01:00.0", 0, NULL, 0) == 0);
+	e.k.busy_probes = 4;
+	CHECK_INT(vfk_restore(e.ctx, NULL, 0, 0, err, sizeof(err)), 0);
+	CHECK_STREQ(err, "");
+	CHECK_INT(e.k.busy_probes, 0);
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "nvidia");
+	CHECK_STREQ(drv(&e, "0000:01:00.1"), "snd_hda_intel");
+	CHECK_INT(journal_entries(&e), 0);
+	env_close(&e);
+}
+
 TEST(restore_of_one_address_leaves_others_held, "restore ADDR only touches that device")
 {
 	struct env e;
