@@ -43,12 +43,110 @@ static bool rel_is_safe(const char *rel)
 	return true;
 }
 
+#define IN_ROOT_MAX_DEPTH 64	/* directory levels below the sysroot */
+#define IN_ROOT_MAX_LINKS 40	/* as the kernel's MAXSYMLINKS */
+
+/*
+ * RESOLVE_IN_ROOT by hand, for kernels before 5.6 and for valgrind (neither
+ * knows openat2): one component at a time with O_PATH|O_NOFOLLOW, so the
+ * kernel never follows a link; a link's target is read and walked the same
+ * way (absolute: from @top again), ".." pops our own stack and never goes
+ * above @top. Used for directories only, as every caller wants one.
+ */
+static int open_in_root_slow(int top, const char *rel, int flags)
+{
+	int stack[IN_ROOT_MAX_DEPTH + 1];
+	char path[PATH_MAX], name[NAME_MAX + 1];
+	const char *p;
+	int depth = 0, links = 0, fd = -1, e;
+
+	if (snprintf(path, sizeof(path), "%s", rel) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	stack[0] = top;
+	p = path;
+	for (;;) {
+		struct stat st;
+		size_t len;
+		int cur;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		len = strcspn(p, "/");
+		if (len > NAME_MAX) {
+			errno = ENAMETOOLONG;
+			goto fail;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		p += len;
+		if (streq(name, "."))
+			continue;
+		if (streq(name, "..")) {
+			if (depth > 0)
+				close(stack[depth--]);
+			continue;
+		}
+		cur = openat(stack[depth], name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (cur < 0)
+			goto fail;
+		if (fstat(cur, &st) < 0) {
+			e = errno;
+			close(cur);
+			errno = e;
+			goto fail;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX], rest[PATH_MAX];
+			ssize_t n = readlinkat(cur, "", target, sizeof(target) - 1);
+
+			e = errno;
+			close(cur);
+			errno = e;
+			if (n < 0)
+				goto fail;
+			if (++links > IN_ROOT_MAX_LINKS) {
+				errno = ELOOP;
+				goto fail;
+			}
+			target[n] = '\0';
+			if (target[0] == '/')
+				while (depth > 0)
+					close(stack[depth--]);
+			snprintf(rest, sizeof(rest), "%s", p);
+			if (snprintf(path, sizeof(path), "%s%s", target, rest) >= (int)sizeof(path)) {
+				errno = ENAMETOOLONG;
+				goto fail;
+			}
+			p = path;
+			continue;
+		}
+		if (depth == IN_ROOT_MAX_DEPTH) {
+			close(cur);
+			errno = ENAMETOOLONG;
+			goto fail;
+		}
+		stack[++depth] = cur;
+	}
+	fd = openat(stack[depth], ".", flags);
+fail:
+	e = errno;
+	while (depth > 0)
+		close(stack[depth--]);
+	errno = e;
+	return fd;
+}
+
 /*
  * Open @rel below the sysroot's fd @top. On a fixture or captured tree every
  * symlink and ".." is resolved as if the tree were "/" (RESOLVE_IN_ROOT, as
  * after a chroot): an absolute link or one with too many ".." lands inside
  * the tree, never beside it. The live host ("/") is opened as it always was.
- * Kernels before 5.6 (no openat2) fall back to openat().
+ * Without openat2 (kernels before 5.6, seccomp filters, valgrind) the same
+ * resolution is done component by component.
  */
 static int open_in_root(const struct vfk_ctx *ctx, int top, const char *rel, int flags)
 {
@@ -61,6 +159,7 @@ static int open_in_root(const struct vfk_ctx *ctx, int top, const char *rel, int
 
 		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
 			return (int)fd;
+		return open_in_root_slow(top, rel, flags);
 	}
 	return openat(top, rel, flags);
 }

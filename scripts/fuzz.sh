@@ -23,13 +23,15 @@ if ! command -v "${FUZZ_CC:-clang}" >/dev/null; then
 	echo "0 passed, 0 failed, 1 skipped"
 	exit 0
 fi
-if ! make -s FUZZ_BUILD="$B" fuzz-build >"$B.build.log" 2>&1; then
-	cat "$B.build.log" >&2
+mkdir -p "$B"
+# one build at a time, however many runs start together
+if ! flock "$B/.build.lock" make -s FUZZ_BUILD="$B" fuzz-build >"$B/build.log" 2>&1; then
+	cat "$B/build.log" >&2
 	echo "FAIL: fuzz-build"
 	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
-rm -f "$B.build.log"
+rm -f "$B/build.log"
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
