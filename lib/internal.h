@@ -22,6 +22,7 @@ enum vfk_root {
 	VFK_ROOT_RUN,		/* <sysroot>/run/vfiokit (state, journal, locks) */
 	VFK_ROOT_ETC,		/* <sysroot>/etc/vfiokit (persistent config) */
 	VFK_ROOT_MDEVCTL,	/* <sysroot>/etc/mdevctl.d (mdevctl's defined mdevs) */
+	VFK_ROOT_STATE,		/* <sysroot>/var/lib/vfiokit (state kept across boots: TPMs) */
 	_VFK_ROOT_MAX,
 };
 
@@ -102,6 +103,9 @@ int vfk_host_write_file_in(struct vfk_ctx *ctx, enum vfk_root root, const char *
 int vfk_host_remove_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
 /* Create <sysroot>/run/vfiokit, <sysroot>/etc/vfiokit or <sysroot>/etc/mdevctl.d when missing. */
 int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root);
+/* Create @rel ("a/b/c") below @root, each level resolved in the sysroot;
+ * new levels get @mode. Existing ones are left as they are. */
+int vfk_root_mkdirs(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, mode_t mode);
 bool vfk_ctx_is_live(const struct vfk_ctx *ctx);	/* sysroot is "/" */
 void vfk_progress(struct vfk_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

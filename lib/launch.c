@@ -67,8 +67,8 @@ static int record_save(struct vfk_ctx *ctx, const struct vfk_vm_record *r)
 	char text[1024];
 
 	snprintf(text, sizeof(text),
-		 "# vfiokit VM record v1\nbackend=%s\nuri=%s\npid=%d\ndefined=%d\nmdev=%s\nsince=%lld\n",
-		 r->backend == VFK_BACKEND_QEMU ? "qemu" : "libvirt", r->uri, r->pid,
+		 "# vfiokit VM record v1\nbackend=%s\nuri=%s\npid=%d\nswtpm=%d\ndefined=%d\nmdev=%s\nsince=%lld\n",
+		 r->backend == VFK_BACKEND_QEMU ? "qemu" : "libvirt", r->uri, r->pid, r->swtpm_pid,
 		 r->defined ? 1 : 0, r->mdev, r->since);
 	return vfk_host_write_file_in(ctx, VFK_ROOT_RUN, VMS_DIR, r->name, text, 0600) < 0 ? -EIO : 0;
 }
@@ -96,6 +96,8 @@ static int record_load(struct vfk_ctx *ctx, const char *name, struct vfk_vm_reco
 			snprintf(r->uri, sizeof(r->uri), "%s", line + 4);
 		else if (startswith(line, "pid="))
 			r->pid = atoi(line + 4);
+		else if (startswith(line, "swtpm="))
+			r->swtpm_pid = atoi(line + 6);
 		else if (startswith(line, "defined="))
 			r->defined = atoi(line + 8) != 0;
 		else if (startswith(line, "mdev="))
@@ -343,7 +345,7 @@ static long stat_threads(const char *fields)
 	return p ? strtol(p, NULL, 10) : 0;
 }
 
-static bool pid_alive(struct vfk_ctx *ctx, int pid)
+bool launch_pid_alive(struct vfk_ctx *ctx, int pid)
 {
 	_cleanup_close_ int procfd = -1;
 	char rel[32], stat[1024], *p;
@@ -435,11 +437,25 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 	errlog = vfk_root_path(ctx, VFK_ROOT_RUN, rel);
 	unlink(qmp);
 
+	if (plan->tpm) {
+		char terr[400];
+		pid_t tpm;
+
+		vfk_progress(ctx, "starting the TPM of %s (swtpm)", rec->name);
+		r = swtpm_start(ctx, plan, rec->name, &tpm, terr, sizeof(terr));
+		if (r < 0) {
+			free(full);
+			vfk_argv_free(argv);
+			return fail(errbuf, errsize, -r, "%s", terr);
+		}
+		rec->swtpm_pid = tpm;
+	}
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
 		free(full);
 		vfk_argv_free(argv);
+		swtpm_stop(ctx, rec->swtpm_pid);
 		return fail(errbuf, errsize, -r, "fork: %s", strerror(-r));
 	}
 	if (pid == 0) {
@@ -474,11 +490,31 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 				if (nl)
 					*nl = '\0';
 			}
+			swtpm_stop(ctx, rec->swtpm_pid);
 			return fail(errbuf, errsize, EIO, "QEMU exited at start (status %d): %s",
 				    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
 				    *tail ? tail : "no message");
 		}
 		poll(NULL, 0, 50);
+	}
+	if (plan->pin.pinned) {
+		char perr[256] = "", cpus[256];
+		int fd = qmp_open(qmp, 5000);
+
+		r = fd < 0 ? fd : qemu_pin_threads(ctx, plan, fd, pid, perr, sizeof(perr));
+		if (fd >= 0)
+			close(fd);
+		if (r < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			swtpm_stop(ctx, rec->swtpm_pid);
+			if (!*perr)
+				snprintf(perr, sizeof(perr), "no QMP connection: %s", strerror(-r));
+			return fail(errbuf, errsize, -r, "%s", perr);
+		}
+		vfk_progress(ctx, "vCPU threads pinned to CPUs %s, QEMU's other threads to %s",
+			     cpuset_format(&plan->pin.guest, cpus, sizeof(cpus)),
+			     plan->host_cpus ? plan->host_cpus : "any");
 	}
 	return 0;
 }
@@ -490,32 +526,35 @@ static int qemu_stop(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, unsig
 	long long deadline;
 	int fd;
 
-	if (!pid_alive(ctx, rec->pid))
+	if (!launch_pid_alive(ctx, rec->pid)) {
+		swtpm_stop(ctx, rec->swtpm_pid);
 		return 0;
+	}
 	fd = qmp ? qmp_open(qmp, 3000) : -ENOMEM;
 	if (fd >= 0) {
 		qmp_execute(fd, "system_powerdown", 3000, NULL, 0, NULL, 0);
 		deadline = now_ms() + (long long)timeout_s * 1000;
-		while (pid_alive(ctx, rec->pid) && now_ms() < deadline)
+		while (launch_pid_alive(ctx, rec->pid) && now_ms() < deadline)
 			poll(NULL, 0, 100);
-		if (pid_alive(ctx, rec->pid))
+		if (launch_pid_alive(ctx, rec->pid))
 			qmp_execute(fd, "quit", 3000, NULL, 0, NULL, 0);
 		close(fd);
 	}
 	deadline = now_ms() + 5000;
-	while (pid_alive(ctx, rec->pid) && now_ms() < deadline)
+	while (launch_pid_alive(ctx, rec->pid) && now_ms() < deadline)
 		poll(NULL, 0, 50);
-	if (pid_alive(ctx, rec->pid)) {
+	if (launch_pid_alive(ctx, rec->pid)) {
 		kill(rec->pid, SIGKILL);
 		deadline = now_ms() + 5000;
-		while (pid_alive(ctx, rec->pid) && now_ms() < deadline)
+		while (launch_pid_alive(ctx, rec->pid) && now_ms() < deadline)
 			poll(NULL, 0, 50);
 	}
-	if (pid_alive(ctx, rec->pid))
+	if (launch_pid_alive(ctx, rec->pid))
 		return fail(errbuf, errsize, EBUSY, "QEMU (pid %d) of %s does not exit", rec->pid,
 			    rec->name);
 	if (qmp)
 		unlink(qmp);
+	swtpm_stop(ctx, rec->swtpm_pid);
 	return 0;
 }
 
@@ -528,6 +567,7 @@ static int vm_cleanup(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, char
 	char err[512];
 	int r, first = 0;
 
+	swtpm_stop(ctx, rec->swtpm_pid);
 	if (rec->mdev[0]) {
 		/* vfk_mdev_remove() narrates the removal itself */
 		r = vfk_mdev_remove(ctx, rec->mdev, 0, err, sizeof(err));
@@ -656,7 +696,7 @@ int vfk_vm_wait(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errs
 	if (record_load(ctx, name, &rec) < 0)
 		return fail(errbuf, errsize, ENOENT, "vfiokit did not start a VM named %s", name);
 	if (rec.backend == VFK_BACKEND_QEMU) {
-		while (pid_alive(ctx, rec.pid))
+		while (launch_pid_alive(ctx, rec.pid))
 			poll(NULL, 0, 200);
 	} else {
 		r = libvirt_wait(&rec, errbuf, errsize);
@@ -677,8 +717,8 @@ static void record_state(struct vfk_ctx *ctx, struct vfk_vm_record *r)
 	if (r->backend == VFK_BACKEND_QEMU) {
 		_cleanup_free_ char *qmp = qmp_path(ctx, r->name);
 		int fd;
-		snprintf(r->state, sizeof(r->state), "%s", pid_alive(ctx, r->pid) ? "running" : "gone");
-		if (qmp && pid_alive(ctx, r->pid) && (fd = qmp_open(qmp, 1000)) >= 0) {
+		snprintf(r->state, sizeof(r->state), "%s", launch_pid_alive(ctx, r->pid) ? "running" : "gone");
+		if (qmp && launch_pid_alive(ctx, r->pid) && (fd = qmp_open(qmp, 1000)) >= 0) {
 			qmp_execute(fd, "query-status", 1000, r->state, sizeof(r->state), NULL, 0);
 			close(fd);
 		}

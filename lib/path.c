@@ -22,6 +22,7 @@ static const char *const root_rel[_VFK_ROOT_MAX] = {
 	[VFK_ROOT_RUN] = "run/vfiokit",
 	[VFK_ROOT_ETC] = "etc/vfiokit",
 	[VFK_ROOT_MDEVCTL] = "etc/mdevctl.d",
+	[VFK_ROOT_STATE] = "var/lib/vfiokit",
 };
 
 static bool rel_is_safe(const char *rel)
@@ -392,10 +393,15 @@ fail:
 
 int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root)
 {
-	_cleanup_close_ int pfd = -1;
+	const char *rel = root_rel[root];
+	/* state may be secret (journal, TPM state); configuration is world-readable */
+	mode_t mode = root == VFK_ROOT_ETC || root == VFK_ROOT_MDEVCTL ? 0755 : 0700;
+	char sub[PATH_MAX];
+	size_t off, len;
 	int top, fd;
 
-	if (root != VFK_ROOT_RUN && root != VFK_ROOT_ETC && root != VFK_ROOT_MDEVCTL)
+	if (root != VFK_ROOT_RUN && root != VFK_ROOT_ETC && root != VFK_ROOT_MDEVCTL &&
+	    root != VFK_ROOT_STATE)
 		return neg_errno(EINVAL);
 	fd = root_fd(ctx, root);
 	if (fd >= 0)
@@ -403,19 +409,57 @@ int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root)
 	top = root_fd(ctx, VFK_ROOT_TOP);
 	if (top < 0)
 		return top;
-	/* run/ and etc/ exist on any real host; a fixture tree may lack them */
-	mkdirat(top, root == VFK_ROOT_RUN ? "run" : "etc", 0755);
-	/* make the last level inside the parent as resolved in the sysroot: a
-	 * run/ or etc/ that is a symlink out of the tree gets nothing created */
-	pfd = open_in_root(ctx, top, root == VFK_ROOT_RUN ? "run" : "etc",
-			   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (pfd < 0)
-		return neg_errno(errno);
-	if (mkdirat(pfd, strchr(root_rel[root], '/') + 1, root == VFK_ROOT_RUN ? 0700 : 0755) < 0 &&
-	    errno != EEXIST)
-		return neg_errno(errno);
+	/*
+	 * run/, etc/ and var/lib/ exist on any real host; a fixture tree may lack
+	 * them. Each level is made inside its parent as resolved in the sysroot:
+	 * a level that is a symlink out of the tree gets nothing created.
+	 */
+	for (off = 0;; off += len + 1) {
+		_cleanup_close_ int pfd = -1;
+		bool last;
+
+		len = strcspn(rel + off, "/");
+		last = rel[off + len] == '\0';
+		snprintf(sub, sizeof(sub), "%.*s", off ? (int)off - 1 : 0, rel);
+		pfd = off ? open_in_root(ctx, top, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+			  : fcntl(top, F_DUPFD_CLOEXEC, 0);
+		if (pfd < 0)
+			return neg_errno(errno);
+		snprintf(sub, sizeof(sub), "%.*s", (int)len, rel + off);
+		if (mkdirat(pfd, sub, last ? mode : 0755) < 0 && errno != EEXIST)
+			return neg_errno(errno);
+		if (last)
+			break;
+	}
 	fd = root_fd(ctx, root);
 	return fd < 0 ? fd : 0;
+}
+
+int vfk_root_mkdirs(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, mode_t mode)
+{
+	char sub[PATH_MAX];
+	size_t off, len;
+	int r;
+
+	if (!rel || !*rel || !rel_is_safe(rel) || strlen(rel) >= sizeof(sub))
+		return neg_errno(EINVAL);
+	r = vfk_root_ensure(ctx, root);
+	if (r < 0)
+		return r;
+	for (off = 0;; off += len + 1) {
+		_cleanup_close_ int pfd = -1;
+
+		len = strcspn(rel + off, "/");
+		snprintf(sub, sizeof(sub), "%.*s", off ? (int)off - 1 : 0, rel);
+		pfd = vfk_root_open_dir(ctx, root, sub);
+		if (pfd < 0)
+			return pfd;
+		snprintf(sub, sizeof(sub), "%.*s", (int)len, rel + off);
+		if (len && mkdirat(pfd, sub, mode) < 0 && errno != EEXIST)
+			return neg_errno(errno);
+		if (!rel[off + len])
+			return 0;
+	}
 }
 
 int vfk_open_null(int flags)

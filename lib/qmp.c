@@ -80,12 +80,14 @@ static int send_command(int fd, const char *command)
 	return r;
 }
 
-int qmp_execute(int fd, const char *command, unsigned int timeout_ms, char *status,
-		size_t status_size, char *err, size_t errsize)
+int qmp_query(int fd, const char *command, unsigned int timeout_ms, json_object **ret,
+	      char *err, size_t errsize)
 {
 	long long deadline = now_ms() + timeout_ms;
 	int r;
 
+	if (ret)
+		*ret = NULL;
 	if (err && errsize)
 		err[0] = '\0';
 	r = send_command(fd, command);
@@ -97,9 +99,8 @@ int qmp_execute(int fd, const char *command, unsigned int timeout_ms, char *stat
 		if (r < 0)
 			return r;
 		if (json_object_object_get_ex(msg, "return", &v)) {
-			json_object *st;
-			if (status && status_size && json_object_object_get_ex(v, "status", &st))
-				snprintf(status, status_size, "%s", json_object_get_string(st));
+			if (ret)
+				*ret = json_object_get(v);
 			json_object_put(msg);
 			return 0;
 		}
@@ -112,6 +113,18 @@ int qmp_execute(int fd, const char *command, unsigned int timeout_ms, char *stat
 		}
 		json_object_put(msg);	/* an event: keep waiting for our answer */
 	}
+}
+
+int qmp_execute(int fd, const char *command, unsigned int timeout_ms, char *status,
+		size_t status_size, char *err, size_t errsize)
+{
+	json_object *ret = NULL, *st;
+	int r = qmp_query(fd, command, timeout_ms, &ret, err, errsize);
+
+	if (r == 0 && status && status_size && json_object_object_get_ex(ret, "status", &st))
+		snprintf(status, status_size, "%s", json_object_get_string(st));
+	json_object_put(ret);
+	return r;
 }
 
 int qmp_open(const char *path, unsigned int timeout_ms)

@@ -755,6 +755,7 @@ struct vfk_vm_record {
 	enum vfk_backend backend;
 	char uri[256];
 	int pid;		/* qemu backend */
+	int swtpm_pid;		/* qemu backend: the VM's TPM, 0 when none */
 	bool defined;		/* libvirt: vfiokit defined the domain and undefines it */
 	char mdev[64];		/* instance vfiokit created, or "" */
 	long long since;

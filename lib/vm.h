@@ -264,6 +264,18 @@ struct vfk_plan {
 int plan_emit_xml(const struct vfk_plan *plan, char **out);
 int plan_emit_qemu(const struct vfk_plan *plan, char ***argv);
 int plan_emit_json(const struct vfk_plan *plan, char **out);
+/* Pin the threads of a running QEMU (@pid, QMP on @qmp_fd) as the plan says
+ * (qemu-pin.c); 0 when the plan pins nothing. */
+int qemu_pin_threads(struct vfk_ctx *ctx, const struct vfk_plan *pl, int qmp_fd, pid_t pid,
+		     char *err, size_t errsize);
+/* swtpm.c: start the TPM of VM @name when the plan has one (*@pid 0 when
+ * not); stop it again. */
+int swtpm_start(struct vfk_ctx *ctx, const struct vfk_plan *pl, const char *name, pid_t *pid,
+		char *err, size_t errsize);
+void swtpm_stop(struct vfk_ctx *ctx, pid_t pid);
+/* launch.c: @pid still runs (a zombie whose last thread has exited does not;
+ * our own exited children are reaped). */
+bool launch_pid_alive(struct vfk_ctx *ctx, int pid);
 
 /* Names of enum values, for messages and emitters. */
 extern const char *const prof_os_names[];

@@ -591,6 +591,8 @@ static int cmd_status(int argc, char **argv)
 			json_object_object_add(vm, "uri", q ? NULL : json_object_new_string(recs[i].uri));
 			json_object_object_add(vm, "state", json_object_new_string(recs[i].state));
 			json_object_object_add(vm, "pid", q ? json_object_new_int(recs[i].pid) : NULL);
+			json_object_object_add(vm, "swtpm_pid", q && recs[i].swtpm_pid
+						? json_object_new_int(recs[i].swtpm_pid) : NULL);
 			json_object_object_add(vm, "since", json_object_new_int64(recs[i].since));
 			json_object_object_add(vm, "mdev", recs[i].mdev[0] ? json_object_new_string(recs[i].mdev) : NULL);
 			for (k = 0; j && k < vfk_journal_count(j); k++) {
@@ -620,6 +622,8 @@ static int cmd_status(int argc, char **argv)
 			       recs[i].backend == VFK_BACKEND_QEMU ? "" : recs[i].uri, recs[i].since);
 			if (recs[i].mdev[0])
 				printf("  mdev %s\n", recs[i].mdev);
+			if (recs[i].swtpm_pid)
+				printf("  TPM: swtpm pid %d\n", recs[i].swtpm_pid);
 			for (k = 0; j && k < vfk_journal_count(j); k++) {
 				const struct vfk_journal_entry *e = vfk_journal_get(j, k);
 				if (!strcmp(e->owner, recs[i].name))

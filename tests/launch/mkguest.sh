@@ -21,6 +21,10 @@ for d in /sys/bus/pci/devices/*; do
 	0x03*) echo "VFK-GUEST: saw GPU $(cat "$d/vendor"):$(cat "$d/device") at $(basename "$d")" ;;
 	esac
 done
+# the TPM is an ACPI device (tpm-crb: MSFT0101), listed whether or not a driver takes it
+for d in /sys/bus/acpi/devices/MSFT0101:*; do
+	[ -e "$d" ] && echo "VFK-GUEST: saw TPM $(basename "$d")"
+done
 echo "VFK-GUEST: done"
 hold=0
 for a in $(cat /proc/cmdline); do case $a in vfk_hold=1) hold=1 ;; esac; done

@@ -26,7 +26,7 @@ fi
 # ---- real parts: packages, kernel, daemons --------------------------------
 need=()
 for pair in libvirtd:libvirt-daemon-system virsh:libvirt-clients qemu-system-x86_64:qemu-system-x86 \
-	    busybox:busybox-static cpio:cpio; do
+	    busybox:busybox-static cpio:cpio swtpm:swtpm; do
 	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -175,12 +175,56 @@ if "$VM" up "$prof" --backend qemu --console-log "$log" -q; then
 	"$VM" status vfk-launch-qm | grep -q "running" && pass "status asks QEMU over QMP: running" \
 		|| fail "status: $("$VM" status vfk-launch-qm)"
 	pid=$("$VM" status vfk-launch-qm --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["vms"][0]["pid"])')
+	# the plan's pinning, as the kernel reports each QEMU thread's affinity
+	if pins=$("$VM" plan "$prof" --json | python3 -c 'import json,sys; c=json.load(sys.stdin)["cpu"]; print(",".join(map(str,c["pinning"])), c["emulator_cpus"] or "")') \
+	   && [ -n "${pins%% *}" ]; then
+		got=$(for t in /proc/"$pid"/task/*; do
+			printf '%s=%s;' "$(cat "$t/comm")" "$(awk '/^Cpus_allowed_list/ {print $2}' "$t/status")"
+		done)
+		want_vcpu=${pins%% *} want_emu=${pins#* } bad=
+		IFS=';' read -ra th <<<"$got"
+		for x in "${th[@]}"; do
+			case ${x%%=*} in
+			"CPU 0/"*) [ "${x#*=}" = "$want_vcpu" ] || bad+=" $x" ;;
+			*) [ "${x#*=}" = "$want_emu" ] || bad+=" $x" ;;
+			esac
+		done
+		[ -z "$bad" ] && echo "$got" | grep -q "CPU 0/" \
+			&& pass "QEMU's vCPU thread runs on CPU $want_vcpu, its other threads on $want_emu, as planned" \
+			|| fail "thread affinity differs from the plan (vCPU $want_vcpu, others $want_emu):${bad:- no vCPU thread} [$got]"
+	else
+		skip "the plan pins nothing on this host"
+	fi
 	# gone, or a zombie that init has not reaped yet
 	"$VM" down vfk-launch-qm --timeout 2 -q && { ! kill -0 "$pid" 2>/dev/null ||
 		[ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ]; } \
 		&& pass "down ends QEMU (powerdown, then quit over QMP)" || fail "QEMU $pid still there after down"
 else
 	fail "up --backend qemu failed"
+fi
+
+# the TPM: swtpm started for QEMU, state kept for the next boot, gone after down
+prof=$(profile vfk-launch-tpm 1)
+sed -i 's/^firmware = bios$/&\ntpm = yes/' "$prof"
+log=$WORK/tpm.log
+rm -rf /var/lib/vfiokit/swtpm/vfk-launch-tpm
+if "$VM" up "$prof" --backend qemu --console-log "$log" -q 2>"$WORK/err"; then
+	tpid=$(sed -n 's/^swtpm=//p' /run/vfiokit/vms/vfk-launch-tpm)
+	[ "${tpid:-0}" -gt 0 ] && [ "$(cat /proc/"$tpid"/comm 2>/dev/null)" = swtpm ] \
+		&& pass "up starts swtpm for a VM with a TPM (pid $tpid)" || fail "no swtpm process recorded (${tpid:-none})"
+	wait_console "$log" "saw TPM MSFT0101" && pass "the guest sees a TPM 2.0 (ACPI MSFT0101, tpm-crb)" \
+		|| fail "no TPM in the guest: $(grep VFK-GUEST "$log" | tr '\n' ' ')"
+	# gone, or a zombie that init has not reaped yet
+	"$VM" down vfk-launch-tpm --timeout 2 -q && { ! kill -0 "$tpid" 2>/dev/null ||
+		[ "$(ps -o stat= -p "$tpid" 2>/dev/null | cut -c1)" = Z ]; } \
+		&& pass "down ends QEMU and its swtpm" || fail "swtpm $tpid still there after down"
+	ls /var/lib/vfiokit/swtpm/vfk-launch-tpm/tpm2-00.permall >/dev/null 2>&1 \
+		&& [ "$(stat -c %a /var/lib/vfiokit/swtpm/vfk-launch-tpm)" = 700 ] \
+		&& pass "the TPM's state is kept in /var/lib/vfiokit/swtpm/vfk-launch-tpm (0700)" \
+		|| fail "TPM state not kept: $(ls -la /var/lib/vfiokit/swtpm/vfk-launch-tpm 2>&1 | tr '\n' ' ')"
+	rm -rf /var/lib/vfiokit/swtpm/vfk-launch-tpm
+else
+	fail "up of a VM with a TPM (qemu backend): $(cat "$WORK/err")"
 fi
 
 prof=$(profile vfk-launch-wt 0)

@@ -23,6 +23,30 @@ vm_up() { # OUT CONSOLE-LOG GPU [extra options...]
 		--set "vm.initrd=$VFK_L3_INITRD" --console-log "$log" "$@"
 }
 
+# The inner QEMU's threads, as the kernel reports their affinity, against the plan:
+# the vCPU thread on the planned CPU, every other thread on the host's share.
+pin_checks() { # STATUS-JSON
+	local pid plan vcpu emu t name cpus bad="" seen=0
+	pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vms"][0]["pid"])' "$1")
+	plan=$(tool vfio-vm) && plan=$("$plan" plan "$VFK_REPO/configs/demo.ini" --json \
+		--set "gpu.device=$GPU" --set "vm.kernel=$VFK_L3_KERNEL" --set "vm.initrd=$VFK_L3_INITRD" |
+		python3 -c 'import json,sys; c=json.load(sys.stdin)["cpu"]; print(",".join(map(str,c["pinning"])), c["emulator_cpus"] or "-")')
+	vcpu=${plan%% *} emu=${plan#* }
+	if [ -z "$vcpu" ]; then
+		skip "the plan pins nothing in this guest"
+		return
+	fi
+	for t in /proc/"$pid"/task/*; do
+		name=$(cat "$t/comm") cpus=$(awk '/^Cpus_allowed_list/ {print $2}' "$t/status")
+		case $name in
+		"CPU 0/"*) seen=1; [ "$cpus" = "$vcpu" ] || bad+=" [$name]=$cpus" ;;
+		*) [ "$cpus" = "$emu" ] || bad+=" [$name]=$cpus" ;;
+		esac
+	done
+	check "inner QEMU's vCPU thread on CPU $vcpu, its other threads on $emu, as planned${bad:+ (off:$bad)}" \
+		test "$seen" = 1 -a -z "$bad"
+}
+
 guest_main() {
 	local GPU HDA G rc t0
 	GPU=$(behind_port 0x1234 0x1111) HDA=$(find_dev 0x8086 0x293e)
@@ -71,6 +95,7 @@ guest_main() {
 	check "status --json lists the GPU's functions as held by demo" \
 		grep -q "\"address\":\"$GPU\"" /tmp/status.out
 	expect "while the VM runs, $GPU is on" "$(drv "$GPU")" vfio-pci
+	pin_checks /tmp/status.out
 	run_tool /tmp/down.out vfio-vm down demo --timeout 5
 	expect "vfio-vm down exit status" "$?" 0
 	restored_checks "after vfio-vm down" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
