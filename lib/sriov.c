@@ -145,6 +145,8 @@ static int set_numvfs(struct vfk_ctx *ctx, const char *addr, unsigned int numvfs
 	long holder = 0, v = 0;
 	int lockfd = -1, r;
 
+	if ((flags & VFK_SRIOV_NO_AUTOPROBE) && (flags & VFK_SRIOV_AUTOPROBE))
+		return op_error(err, size, EINVAL, "autoprobe on and off at once");
 	dfd = open_device(ctx, addr);
 	if (dfd < 0)
 		return op_error(err, size, ENODEV, "no PCI device %s on this host", addr);
@@ -193,15 +195,17 @@ static int set_numvfs(struct vfk_ctx *ctx, const char *addr, unsigned int numvfs
 					"another vfiokit operation is running (pid %ld)", holder);
 	}
 	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/", addr);
-	if ((flags & VFK_SRIOV_NO_AUTOPROBE) && numvfs && autoprobe) {
+	/* the switch is read when VFs are enabled: set it before, never after */
+	if (numvfs && (((flags & VFK_SRIOV_NO_AUTOPROBE) && autoprobe) ||
+		       ((flags & VFK_SRIOV_AUTOPROBE) && !autoprobe))) {
+		autoprobe = !autoprobe;
 		snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "sriov_drivers_autoprobe");
-		r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, "0");
+		r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, autoprobe ? "1" : "0");
 		if (r < 0) {
 			r = op_error(err, size, -r, "%s: writing sriov_drivers_autoprobe failed: %s",
 				     addr, strerror(-r));
 			goto out;
 		}
-		autoprobe = 0;
 		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/", addr);
 	}
 	snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "sriov_numvfs");

@@ -542,12 +542,13 @@ enum vfk_sriov_flags {
 	VFK_SRIOV_NO_AUTOPROBE = 1 << 0,	/* sriov_drivers_autoprobe=0 first: VFs come up unbound */
 	VFK_SRIOV_FORCE = 1 << 1,		/* drop VFs vfiokit holds or that carry vGPUs/mdevs */
 	VFK_SRIOV_DRY_RUN = 1 << 2,		/* report writes through the progress function */
+	VFK_SRIOV_AUTOPROBE = 1 << 3,		/* sriov_drivers_autoprobe=1 first: VFs get drivers again */
 };
 /*
  * Set the number of enabled VFs of the PF @pf. A new non-zero count is
  * preceded by 0 when VFs are enabled (the kernel refuses a change between two
- * non-zero counts). Without VFK_SRIOV_NO_AUTOPROBE, sriov_drivers_autoprobe is
- * left as it is. Returns 0 or -EINVAL (not an address), -ENODEV (no such
+ * non-zero counts). Without VFK_SRIOV_NO_AUTOPROBE or VFK_SRIOV_AUTOPROBE (not
+ * both: -EINVAL), sriov_drivers_autoprobe is left as it is. Returns 0 or -EINVAL (not an address), -ENODEV (no such
  * device), -EOPNOTSUPP (not an SR-IOV PF), -ERANGE (over sriov_totalvfs),
  * -ENOENT (no driver on the PF, or it cannot configure SR-IOV), -EBUSY (a VF
  * is held by vfiokit or carries a vGPU/mdev) or the kernel's error.

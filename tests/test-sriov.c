@@ -120,6 +120,34 @@ TEST(sriov_no_autoprobe_brings_vfs_up_unbound, "with VFK_SRIOV_NO_AUTOPROBE "
 	kenv_close(&e);
 }
 
+TEST(sriov_autoprobe_flag_turns_probing_back_on, "after VFs came up unbound, "
+     "VFK_SRIOV_AUTOPROBE writes sriov_drivers_autoprobe=1 before the new count and the VFs "
+     "get a driver; both flags at once are -EINVAL with nothing written")
+{
+	struct kenv e;
+	struct vfk_device *pf;
+	size_t i;
+	int ap, four, writes;
+
+	REQUIRE(env_open(&e, "sriov-server"));
+	REQUIRE(set(&e, CX5, 3, VFK_SRIOV_NO_AUTOPROBE) == 0);
+	REQUIRE(vfk_sriov_get_drivers_autoprobe(e.ctx, CX5) == 0);
+	writes = e.k.writes;
+	CHECK_INT(set(&e, CX5, 4, VFK_SRIOV_AUTOPROBE | VFK_SRIOV_NO_AUTOPROBE), -EINVAL);
+	CHECK_INT(e.k.writes, writes);
+	CHECK_INT(set(&e, CX5, 4, VFK_SRIOV_AUTOPROBE), 0);
+	ap = kenv_log_index(&e, "sys/bus/pci/devices/" CX5 "/sriov_drivers_autoprobe <- 1");
+	four = kenv_log_index(&e, "sys/bus/pci/devices/" CX5 "/sriov_numvfs <- 4");
+	CHECK(ap >= 0 && four > ap);
+	CHECK_INT(vfk_sriov_get_drivers_autoprobe(e.ctx, CX5), 1);
+	env_rescan(&e);
+	pf = dev(&e, CX5);
+	REQUIRE(pf && vfk_device_vf_count(pf) == 4);
+	for (i = 0; i < 4; i++)
+		CHECK(vfk_device_get_driver(vfk_device_vf(pf, i)) != NULL);
+	kenv_close(&e);
+}
+
 TEST(sriov_with_autoprobe_vfs_get_a_driver, "with autoprobe left on, VFs come up on a "
      "driver and nothing about autoprobe is written")
 {

@@ -13,7 +13,7 @@ struct mdev_opts {
 	struct common_opts c;
 	const char *uuid;
 	unsigned int flags;	/* VFK_MDEV_* */
-	bool define, no_autoprobe, force;
+	bool define, no_autoprobe, autoprobe, force;
 };
 
 static void usage(int status)
@@ -27,7 +27,7 @@ static void usage(int status)
 		"       %s remove ID\n"
 		"       %s define ID | define PARENT TYPE [--uuid UUID] [--manual]\n"
 		"       %s undefine ID  |  start ID  |  start-defined [PARENT]\n"
-		"       %s sriov [PF] [--json]  |  sriov PF COUNT [--no-autoprobe] [--force]\n"
+		"       %s sriov [PF] [--json]  |  sriov PF COUNT [--[no-]autoprobe] [--force]\n"
 		"Mediated devices (vGPU slices: NVIDIA vGPU, Intel GVT-g, ...) and SR-IOV VFs.\n"
 		"The classic mdev interface and NVIDIA's per-VF interface (vGPU 17+, kernel 6.8+)\n"
 		"look the same here: ID is an mdev UUID or, per-VF, the VF's PCI address.\n\n"
@@ -46,6 +46,7 @@ static void usage(int status)
 		"      --define          create: also define it for boot\n"
 		"      --manual          define: do not create it at boot\n"
 		"      --no-autoprobe    sriov: sriov_drivers_autoprobe=0 first, VFs come up unbound\n"
+		"      --autoprobe       sriov: sriov_drivers_autoprobe=1 first, VFs get drivers again\n"
 		"      --force           sriov: drop VFs even if vfiokit holds them or they carry vGPUs\n"
 		"  -n, --dry-run         print every write as 'path <- value', change nothing\n"
 		"      --json            types, list, sriov: machine-readable (schema in vfio-mdev(1))\n"
@@ -567,8 +568,12 @@ static int cmd_sriov(struct mdev_opts *o, char **args, int nargs)
 	if (errno || end == args[1] || *end || n < 0 || n > 65535)
 		die(EXIT_USAGE, "'%s' is not a number of VFs", args[1]);
 	require_root(o, "sriov");
+	if (o->no_autoprobe && o->autoprobe)
+		die(EXIT_USAGE, "--autoprobe and --no-autoprobe exclude each other");
 	if (o->no_autoprobe)
 		flags |= VFK_SRIOV_NO_AUTOPROBE;
+	if (o->autoprobe)
+		flags |= VFK_SRIOV_AUTOPROBE;
 	if (o->force)
 		flags |= VFK_SRIOV_FORCE;
 	if (o->flags & VFK_MDEV_DRY_RUN)
@@ -582,12 +587,14 @@ static int cmd_sriov(struct mdev_opts *o, char **args, int nargs)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_UUID = 0x100, OPT_DEFINE, OPT_MANUAL, OPT_NO_AUTOPROBE, OPT_FORCE };
+	enum { OPT_UUID = 0x100, OPT_DEFINE, OPT_MANUAL, OPT_NO_AUTOPROBE, OPT_AUTOPROBE,
+	       OPT_FORCE };
 	static const struct option longopts[] = {
 		{ "uuid", required_argument, NULL, OPT_UUID },
 		{ "define", no_argument, NULL, OPT_DEFINE },
 		{ "manual", no_argument, NULL, OPT_MANUAL },
 		{ "no-autoprobe", no_argument, NULL, OPT_NO_AUTOPROBE },
+		{ "autoprobe", no_argument, NULL, OPT_AUTOPROBE },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "dry-run", no_argument, NULL, 'n' },
 		COMMON_LONGOPTS,
@@ -606,6 +613,7 @@ int main(int argc, char **argv)
 		case OPT_DEFINE: o.define = true; break;
 		case OPT_MANUAL: o.flags |= VFK_MDEV_MANUAL; break;
 		case OPT_NO_AUTOPROBE: o.no_autoprobe = true; break;
+		case OPT_AUTOPROBE: o.autoprobe = true; break;
 		case OPT_FORCE: o.force = true; break;
 		case 'n': o.flags |= VFK_MDEV_DRY_RUN; break;
 		default:

@@ -153,15 +153,15 @@ guest_main() {
 	expect "PF still on nvme, controller live" "$(drv "$PF") $(cat "/sys/class/nvme/$C/state" 2>/dev/null)" "nvme live"
 
 	# -- VFs that need PF-side resources first: with autoprobe on, nvme takes them and gives up --
-	# vfio-mdev can only turn autoprobe off (--no-autoprobe); back on by hand, as an admin would
-	echo 1 > "$SYSPCI/$PF/sriov_drivers_autoprobe"
+	# autoprobe is still off from --no-autoprobe above: --autoprobe turns it back on
 	dmesg_mark
 	t0=$(ts)
-	"$VM" sriov "$PF" 2 > /tmp/on2.out 2> /tmp/on2.err
+	"$VM" sriov "$PF" 2 --autoprobe > /tmp/on2.out 2> /tmp/on2.err
 	rc=$?
-	info "vfio-mdev sriov $PF 2 (autoprobe on) took $(since "$t0")s"
+	info "vfio-mdev sriov $PF 2 --autoprobe took $(since "$t0")s"
 	sed 's/^/  stderr: /' /tmp/on2.err
-	expect "vfio-mdev sriov $PF 2 (autoprobe on) exit status" "$rc" 0
+	expect "vfio-mdev sriov $PF 2 --autoprobe exit status" "$rc" 0
+	expect "sriov_drivers_autoprobe written back to 1" "$(sysval sriov_drivers_autoprobe)" 1
 	VF0=$(vf_addr 0) VF1=$(vf_addr 1)
 	# the nvme driver binds, waits for the controller (CAP.TO, 7.5 s here) and releases it
 	for ((i = 0; i < 300; i++)); do
