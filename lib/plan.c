@@ -569,6 +569,19 @@ static void eval_virtio(struct vfk_plan *pl, struct mode_eval *ev)
 static const int auto_order[] = { VFK_GPU_MODE_PASSTHROUGH, VFK_GPU_MODE_MDEV,
 				  VFK_GPU_MODE_VIRTIO, VFK_GPU_MODE_EMULATED };
 
+static bool is_mdev_parent(struct vfk_plan *pl, const char *name)
+{
+	struct vfk_mdevs *m = NULL;
+	struct vfk_mdev_parent *par;
+	bool found;
+
+	if (vfk_mdevs_scan(pl->ctx, &m) < 0)
+		return false;
+	found = vfk_mdevs_find_parent(m, name, &par) == 0;
+	vfk_mdevs_unref(m);
+	return found;
+}
+
 static int choose_mode(struct vfk_plan *pl, char *errbuf, size_t errsize)
 {
 	const struct vfk_profile *p = pl->prof;
@@ -585,9 +598,18 @@ static int choose_mode(struct vfk_plan *pl, char *errbuf, size_t errsize)
 				  "GPU", p->device, vfk_gpu_mode_to_string(want));
 		} else {
 			r = select_gpu(pl->host, p->device, &sel, errbuf, errsize);
-			if (r < 0)
+			if (r == -ENODEV && want == VFK_GPU_MODE_MDEV && is_mdev_parent(pl, p->device)) {
+				/* a parent that is no PCI GPU: GVT-g's i915 is one, the
+				 * kernel's sample drivers (mbochs, mdpy, mtty) are not */
+				parent = p->device;
+				r = 0;
+				if (errbuf && errsize)
+					errbuf[0] = '\0';
+			} else if (r < 0) {
 				return r;
-			parent = vfk_device_get_address(vfk_gpu_get_device(sel));
+			} else {
+				parent = vfk_device_get_address(vfk_gpu_get_device(sel));
+			}
 		}
 	}
 	eval_passthrough(pl, sel, &ev[VFK_GPU_MODE_PASSTHROUGH]);

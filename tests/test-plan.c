@@ -165,6 +165,28 @@ TEST(plan_mdev_type_asked_for, "mdev-type picks that type by name; an exhausted 
 	vm_close(&e);
 }
 
+TEST(plan_mdev_device_names_a_virtual_parent, "[gpu] device may name an mdev parent that is no "
+     "PCI GPU (the sample drivers' mbochs, mdpy): mode mdev plans on it; other modes and "
+     "unknown names still fail as no GPU")
+{
+	struct vmenv e;
+
+	REQUIRE(vm_plan(&e, "testbed-mdev", "[gpu]\nmode = mdev\ndevice = mdpy\n") == 0);
+	CHECK_STREQ(vfk_plan_get_mdev_parent(e.plan), "mdpy");
+	CHECK_STREQ(vfk_plan_get_mdev_type(e.plan), "mdpy-vga");
+	vm_close(&e);
+	REQUIRE(vm_plan(&e, "testbed-mdev", "[gpu]\nmode = mdev\ndevice = mbochs\n") == 0);
+	CHECK_STREQ(vfk_plan_get_mdev_parent(e.plan), "mbochs");
+	CHECK_STREQ(vfk_plan_get_mdev_type(e.plan), "mbochs-small");
+	vm_close(&e);
+	CHECK_INT(vm_plan(&e, "testbed-mdev", "[gpu]\nmode = passthrough\ndevice = mdpy\n"), -ENODEV);
+	CHECK_CONTAINS(e.err, "[gpu] device = mdpy: no GPU matches");
+	vm_close(&e);
+	CHECK_INT(vm_plan(&e, "testbed-mdev", "[gpu]\nmode = mdev\ndevice = mtty\n"), -ENODEV);
+	CHECK_CONTAINS(e.err, "[gpu] device = mtty: no GPU matches");
+	vm_close(&e);
+}
+
 TEST(plan_mdev_nvidia_vf, "NVIDIA per-VF vGPU: a free VF that takes the type is planned as a PCI hostdev")
 {
 	struct vmenv e;

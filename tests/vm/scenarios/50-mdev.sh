@@ -43,7 +43,8 @@ mdev_count() { ls "$MD" 2>/dev/null | wc -l; }
 # only the fallback for a vfio-vm without `up`.
 # ------------------------------------------------------------------------------------
 VMNAME=vfk-mdev
-mdev_vm_profile() { # TYPE -> a vfiokit.ini(5) profile on stdout: mode mdev, any parent
+mdev_vm_profile() { # TYPE [PARENT] -> a vfiokit.ini(5) profile on stdout: mode mdev, on
+	# PARENT ([gpu] device naming a parent that is no PCI GPU) or any parent
 	cat <<-EOT
 	[vm]
 	name = $VMNAME
@@ -66,6 +67,7 @@ mdev_vm_profile() { # TYPE -> a vfiokit.ini(5) profile on stdout: mode mdev, any
 	[gpu]
 	mode = mdev
 	mdev-type = $1
+	${2:+device = $2}
 
 	[display]
 	type = none
@@ -127,7 +129,10 @@ vm_up_wait() { # PARENT TYPE
 # removes it
 vm_up_down() { # PARENT TYPE
 	local p=$1 t=$2 before u rc i
-	mdev_vm_profile "$t" > /tmp/mdev-vm.ini
+	mdev_vm_profile "$t" "$p" > /tmp/mdev-vm.ini
+	run_tool /tmp/plan2.json vfio-vm plan /tmp/mdev-vm.ini --json
+	expect "vfio-vm plan with [gpu] device = $p (a parent that is no PCI device): parent and type" \
+		"$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["mdev"]; print(m["parent"], m["type"])' /tmp/plan2.json 2>/dev/null)" "$p $t"
 	before=$(avail "$p" "$t")
 	run_tool /tmp/up2.out vfio-vm up /tmp/mdev-vm.ini --backend qemu --console-log /tmp/l3b.log
 	expect "vfio-vm up (mode mdev, $t, no wait) exit status" "$?" 0
