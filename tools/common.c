@@ -64,6 +64,24 @@ noreturn void die_errno(int status, int negerr, const char *fmt, ...)
 	exit(status);
 }
 
+void common_progress(const struct common_opts *o, bool dry_run, FILE *steps, const char *msg)
+{
+	if (dry_run && strstr(msg, " <- ")) {
+		printf("%s\n", msg);
+		fflush(stdout);
+	} else if (!o->quiet || dry_run) {
+		fprintf(steps, ":: %s\n", msg);
+		fflush(steps);
+	}
+}
+
+void common_require_root(const struct common_opts *o, bool dry_run, const char *what,
+			 const char *why)
+{
+	if (geteuid() != 0 && (!o->sysroot || !strcmp(o->sysroot, "/")) && !dry_run)
+		die(EXIT_FAILURE_OP, "%s %s: run it as root", what, why);
+}
+
 bool common_parse_option(int c, struct common_opts *o, void (*usage)(int status))
 {
 	switch (c) {

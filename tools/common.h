@@ -64,6 +64,14 @@ noreturn void die_errno(int status, int negerr, const char *fmt, ...)
 /* Create the context for --sysroot, with the log level raised by -v;
  * dies with one clear line when the sysroot is unusable. */
 struct vfk_ctx *common_ctx_new(const struct common_opts *o);
+/* One step of a long operation: ":: MSG" on @steps, unless -q. A dry run's
+ * "path <- value" lines are its output: always on stdout, bare. */
+void common_progress(const struct common_opts *o, bool dry_run, FILE *steps, const char *msg);
+/* Writing commands on the live host need root: say so before any change
+ * (@why: "changes drivers of host devices"); a --sysroot tree or a dry run
+ * does not. */
+void common_require_root(const struct common_opts *o, bool dry_run, const char *what,
+			 const char *why);
 
 /* Scan the host or die with one clear line. */
 struct vfk_host *common_host_scan(struct vfk_ctx *ctx);

@@ -62,16 +62,13 @@ static void progress(void *data, const char *msg)
 {
 	const struct bind_opts *o = data;
 
-	if (!o->c.quiet || (o->flags & VFK_BIND_DRY_RUN))
-		printf("%s%s\n", (o->flags & VFK_BIND_DRY_RUN) && strstr(msg, " <- ") ? "" : ":: ", msg);
-	fflush(stdout);
+	common_progress(&o->c, o->flags & VFK_BIND_DRY_RUN, stdout, msg);
 }
 
 static void require_root(const struct bind_opts *o, const char *what)
 {
-	if (geteuid() != 0 && (!o->c.sysroot || !strcmp(o->c.sysroot, "/")) &&
-	    !(o->flags & VFK_BIND_DRY_RUN))
-		die(EXIT_FAILURE_OP, "%s changes drivers of host devices: run it as root", what);
+	common_require_root(&o->c, o->flags & VFK_BIND_DRY_RUN, what,
+			    "changes drivers of host devices");
 }
 
 static int exit_for(int r)

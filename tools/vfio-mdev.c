@@ -58,18 +58,12 @@ static void usage(int status)
 	exit(status);
 }
 
-/* Steps go to stderr (stdout carries the ids scripts read); a dry run's
- * "path <- value" lines go to stdout. */
+/* Steps go to stderr: stdout carries the ids scripts read. */
 static void progress(void *data, const char *msg)
 {
 	const struct mdev_opts *o = data;
 
-	if ((o->flags & VFK_MDEV_DRY_RUN) && strstr(msg, " <- ")) {
-		printf("%s\n", msg);
-		fflush(stdout);
-	} else if (!o->c.quiet) {
-		fprintf(stderr, ":: %s\n", msg);
-	}
+	common_progress(&o->c, o->flags & VFK_MDEV_DRY_RUN, stderr, msg);
 }
 
 static int exit_for(int r)
@@ -97,9 +91,7 @@ static noreturn void die_op(int r, const char *err)
 
 static void require_root(const struct mdev_opts *o, const char *what)
 {
-	if (geteuid() != 0 && (!o->c.sysroot || !strcmp(o->c.sysroot, "/")) &&
-	    !(o->flags & VFK_MDEV_DRY_RUN))
-		die(EXIT_FAILURE_OP, "%s changes the host's devices: run it as root", what);
+	common_require_root(&o->c, o->flags & VFK_MDEV_DRY_RUN, what, "changes the host's devices");
 }
 
 static struct vfk_ctx *ctx_new(struct mdev_opts *o)

@@ -440,16 +440,12 @@ static void progress(void *data, const char *msg)
 {
 	const struct vm_opts *o = data;
 
-	if (!o->c.quiet) {
-		printf(":: %s\n", msg);
-		fflush(stdout);
-	}
+	common_progress(&o->c, false, stdout, msg);
 }
 
 static void require_root(const struct vm_opts *o, const char *what)
 {
-	if (geteuid() != 0 && (!o->c.sysroot || !strcmp(o->c.sysroot, "/")))
-		die(EXIT_FAILURE_OP, "%s binds host devices and starts VMs: run it as root", what);
+	common_require_root(&o->c, false, what, "binds host devices and starts VMs");
 }
 
 static int exit_for(int r)
