@@ -107,6 +107,9 @@ int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root);
  * new levels get @mode. Existing ones are left as they are. */
 int vfk_root_mkdirs(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, mode_t mode);
 bool vfk_ctx_is_live(const struct vfk_ctx *ctx);	/* sysroot is "/" */
+/* inventory.c: the host's CPU topology, part of the snapshot like the
+ * inventory: read on the first call, shared by every plan made on @host. */
+int host_topo(struct vfk_host *host, const struct vfk_topo **out);
 void vfk_progress(struct vfk_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void vfk_log(struct vfk_ctx *ctx, int priority, const char *file, int line,

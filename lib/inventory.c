@@ -374,6 +374,16 @@ struct vfk_host *vfk_host_ref(struct vfk_host *host)
 	return host;
 }
 
+int host_topo(struct vfk_host *host, const struct vfk_topo **out)
+{
+	if (!host->topo_err) {
+		int r = vfk_topo_read(host->ctx, &host->topo);
+		host->topo_err = r < 0 ? r : 1;
+	}
+	*out = host->topo;
+	return host->topo_err < 0 ? host->topo_err : 0;
+}
+
 struct vfk_host *vfk_host_unref(struct vfk_host *host)
 {
 	size_t i;
@@ -381,6 +391,7 @@ struct vfk_host *vfk_host_unref(struct vfk_host *host)
 	if (!host || --host->refcount > 0)
 		return NULL;
 	gpus_free(host);
+	vfk_topo_free(host->topo);
 	for (i = 0; i < host->ndevices; i++)
 		device_details_free(host->devices[i].details);
 	free(host->devices);

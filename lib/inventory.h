@@ -67,6 +67,8 @@ struct vfk_host {
 	struct vfk_group *groups;	/* sorted by id */
 	struct vfk_device **group_members;	/* backing store of groups[].devices */
 	struct vfk_gpu *gpus;
+	struct vfk_topo *topo;		/* CPU topology, read on first use (host_topo) */
+	int topo_err;			/* 0 until read; then 1, or the read's -errno */
 };
 
 /* inventory.c: vendor, device and class names of @dev, looked up on first use

@@ -1142,7 +1142,7 @@ static int plan_cpu(struct vfk_plan *pl)
 	struct vfk_device *mdev_parent = NULL;
 	int r;
 
-	r = vfk_topo_read(pl->ctx, &pl->topo);
+	r = host_topo(pl->host, &pl->topo);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	if (pl->gpu)
@@ -1289,7 +1289,6 @@ void vfk_plan_free(struct vfk_plan *pl)
 	free(pl->mdev.uuid);
 	free(pl->mdev.vf);
 	free(pl->render_node);
-	vfk_topo_free(pl->topo);
 	topo_pinning_free(&pl->pin);
 	free(pl->host_cpus);
 	free(pl->hugepage_path);

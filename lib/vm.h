@@ -226,7 +226,7 @@ struct vfk_plan {
 	bool kvm;			/* false: TCG */
 	int cpu_model;			/* enum prof_cpu, resolved (never AUTO) */
 	bool topoext;
-	struct vfk_topo *topo;
+	const struct vfk_topo *topo;	/* the host's, borrowed */
 	struct topo_pinning pin;
 	char *host_cpus;		/* emulator + I/O threads, NULL when not pinned */
 	unsigned int iothreads;
