@@ -131,6 +131,7 @@ check-valgrind: tests
 # ---- fuzzing: libFuzzer targets fuzz/fuzz-*.c, built with clang and ASan+UBSan.
 #   make fuzz                     every target for FUZZ_TIME seconds (60)
 #   make fuzz FUZZ_TIME=600 FUZZ_TARGETS="scan mdev" FUZZ_JOBS=2
+#   make fuzz FUZZ_TIME=7200 FUZZ_GOAL=10000000   until 10M executions in total
 # Corpora grow in $(FUZZ_BUILD)/corpus/<target>, seeds (fixtures, configs/) in
 # $(FUZZ_BUILD)/seeds, crashes land in $(FUZZ_BUILD)/crashes; execution totals
 # per target accumulate in $(FUZZ_BUILD)/stats. See scripts/fuzz.sh.
@@ -171,7 +172,7 @@ $(FUZZ_BUILD)/seeds/.stamp: fuzz/mkseeds.py tests/mkhost.py fuzz/tiny.host $(wil
 fuzz-build: $(FUZZ_BIN) $(FUZZ_BUILD)/seeds/.stamp
 
 fuzz:
-	@FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_GOAL=$(FUZZ_GOAL) scripts/fuzz.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 check:
 	@scripts/check.sh

@@ -10,7 +10,8 @@
 # skipped". A crash input is kept in $FUZZ_BUILD/crashes/; turn it into a
 # regression test in tests/test-safety.c, fix, and delete it.
 # Corpora accumulate in $FUZZ_BUILD/corpus/NAME across runs; the executions
-# of every run add up in $FUZZ_BUILD/stats/NAME.
+# of every run add up in $FUZZ_BUILD/stats/NAME. FUZZ_GOAL=N runs each target
+# only until its total reaches N executions (within SECONDS).
 set -u
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -50,7 +51,16 @@ if [ -z "$scratch" ]; then
 fi
 
 run_one() {	# target -> writes $B/logs/NAME.result
-	local t=$1 bin="$B/fuzz-$1" log="$B/logs/$1.log" tmp dict=()
+	local t=$1 bin="$B/fuzz-$1" log="$B/logs/$1.log" tmp dict=() goal=()
+	if [ -n "${FUZZ_GOAL:-}" ]; then
+		local done=0
+		[ -f "$B/stats/$t" ] && done=$(cat "$B/stats/$t")
+		if [ "$done" -ge "$FUZZ_GOAL" ]; then
+			echo "PASS: fuzz-$t (goal of $FUZZ_GOAL reached before: $done in total)" >"$B/logs/$t.result"
+			return
+		fi
+		goal=("-runs=$((FUZZ_GOAL - done))")
+	fi
 	tmp=$(mktemp -d "$scratch/vfk-fuzz-$t.XXXXXX")
 	local corpus="$B/corpus/$t"
 	[ "${FUZZ_FRESH:-0}" = 1 ] && corpus="$tmp/corpus"
@@ -61,7 +71,7 @@ run_one() {	# target -> writes $B/logs/NAME.result
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	LSAN_OPTIONS=suppressions=$src/fuzz/lsan.supp:print_suppressions=0 \
 		"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
-		-print_final_stats=1 -artifact_prefix="$B/crashes/$t-" "${dict[@]}" \
+		-print_final_stats=1 -artifact_prefix="$B/crashes/$t-" "${dict[@]}" "${goal[@]}" \
 		${FUZZ_FLAGS:-} "$corpus" "$B/seeds/$t" >"$log" 2>&1
 	local rc=$?
 	rm -rf "$tmp"
