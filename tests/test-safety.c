@@ -734,6 +734,30 @@ TEST(safety_climbing_links_stay_inside_without_openat2, "the same for links of m
 	writes_stay_inside(true);
 }
 
+TEST(safety_vm_names_that_could_be_paths_or_options_are_refused, "a VM name becomes file "
+     "names under /run/vfiokit and /var/lib/vfiokit and part of swtpm's comma-separated "
+     "options: slashes, dots in front, commas, dashes in front, spaces, empty and overlong "
+     "names are refused")
+{
+	static const char *const bad[] = { "", ".", "..", "../x", "a/b", ".hidden", "-o",
+					    "a,b", "a b", "a\nb", "tpm,path=/x", "x\x01" };
+	static const char *const good[] = { "win11", "gaming-passthrough", "render_vgpu.2", "A0" };
+	char longest[66];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (vfk_vm_name_valid(bad[i]))
+			test_fail_(__FILE__, __LINE__, "VM name '%s' accepted", bad[i]);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!vfk_vm_name_valid(good[i]))
+			test_fail_(__FILE__, __LINE__, "VM name '%s' refused", good[i]);
+	memset(longest, 'a', sizeof(longest) - 1);
+	longest[65] = '\0';
+	CHECK(!vfk_vm_name_valid(longest));
+	longest[64] = '\0';
+	CHECK(vfk_vm_name_valid(longest));
+}
+
 /* --------------------------------------------------------- the journal */
 
 TEST(safety_journal_naming_dotdot_drivers_is_refused, "a journal whose driver or override is "
