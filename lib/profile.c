@@ -142,31 +142,41 @@ static const struct keydef keys[] = {
 
 /* ------------------------------------------------------------ values */
 
-/* UTF-8 without control characters (what libxml2 and QEMU take as is). */
+/*
+ * UTF-8 without control characters (what libxml2 and QEMU take as is):
+ * shortest forms only, no surrogates, nothing above U+10FFFF — libxml2
+ * writes such bytes through and no XML parser reads them back.
+ */
 static bool text_ok(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		int n;
+		unsigned int c = *p, n, i;
 
-		if (*p < 0x20 || *p == 0x7f)
+		if (c < 0x20 || c == 0x7f)
 			return false;
-		if (*p < 0x80) {
+		if (c < 0x80) {
 			p++;
 			continue;
 		}
-		if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
-			n = 1;
-		else if ((*p & 0xf0) == 0xe0)
-			n = 2;
-		else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
-			n = 3;
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, c &= 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, c &= 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, c &= 0x07;
 		else
 			return false;
-		for (p++; n > 0; n--, p++)
-			if ((*p & 0xc0) != 0x80)
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
 				return false;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+			return false;
+		p += n + 1;
 	}
 	return true;
 }

@@ -1010,6 +1010,53 @@ TEST(safety_persist_ids_are_hex_only, "'id = -1:+2' is refused: accepted once, t
 	env_close(&e);
 }
 
+TEST(safety_profile_values_must_be_text_xml_can_carry, "a profile value with bytes that are "
+     "not UTF-8 (an out-of-range 4-byte form, an overlong form, a surrogate, a lone "
+     "continuation byte, a sequence cut short) or a control character is refused naming "
+     "file, line and key; "
+     "the libvirt XML of such a value was malformed (fuzz-plan crash); real UTF-8 passes")
+{
+	static const char *const bad[] = {
+		"[vm]\nkernel = /boot/vmlinuz-\xf4\x96\x91\x96t\n",	/* > U+10FFFF */
+		"[vm]\nkernel = /boot/\xc0\xaf\n",				/* overlong '/' */
+		"[vm]\nkernel = /boot/\xed\xa0\x80\n",			/* surrogate */
+		"[vm]\nkernel = /boot/\x80\n",				/* lone continuation */
+		"[vm]\nkernel = /boot/\xe2\x82\n",				/* cut short */
+		"[vm]\nkernel = /boot/a\x01" "b\n",				/* control character */
+		"[vm]\nkernel = /boot/a\x1b[31mb\n",				/* terminal escape */
+	};
+	struct vfk_profile *p = NULL;
+	struct vfk_plan *pl = NULL;
+	struct vfk_ctx *ctx = NULL;
+	struct vfk_host *h = NULL;
+	char err[512], *root, *xml = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_INT(vfk_profile_parse(bad[i], "/etc/vfiokit/vm.ini", &p, err, sizeof(err)), -EINVAL);
+		CHECK_CONTAINS(err, "/etc/vfiokit/vm.ini:2: [vm] kernel: ");
+		CHECK_CONTAINS(err, "control characters or invalid UTF-8 in the value");
+		vfk_profile_free(p);
+		p = NULL;
+	}
+	CHECK_INT(vfk_profile_parse("[vm]\nkernel = /boot/vmlinuz-\xc3\xbc\xe2\x82\xac\xf0\x9f\x8e\xae\n",
+				    "/etc/vfiokit/vm.ini", &p, err, sizeof(err)), 0);
+	/* and that value makes well-formed XML */
+	root = fixture_host("ready");
+	REQUIRE(root && vfk_ctx_new(root, &ctx) == 0 && vfk_host_scan(ctx, &h) == 0);
+	if (p && vfk_plan_new(h, p, &pl, err, sizeof(err)) == 0 &&
+	    vfk_plan_to_libvirt_xml(pl, &xml) == 0)
+		CHECK_CONTAINS(xml, "vmlinuz-\xc3\xbc\xe2\x82\xac\xf0\x9f\x8e\xae");
+	else
+		test_fail_(__FILE__, __LINE__, "planning the UTF-8 profile failed: %s", err);
+	free(xml);
+	vfk_plan_free(pl);
+	vfk_profile_free(p);
+	vfk_host_unref(h);
+	vfk_ctx_unref(ctx);
+	free(root);
+}
+
 TEST(safety_mdev_vf_parent_without_types, "a per-VF vGPU parent whose VFs offer no type at all "
      "(empty creatable_vgpu_types) scans without undefined behaviour (fuzz-mdev: qsort of a "
      "NULL list; caught by the sanitizer build)")
