@@ -48,14 +48,6 @@ struct vfk_bind {
 
 /* ------------------------------------------------------------ helpers */
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int current_driver(struct vfk_ctx *ctx, const char *addr, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);

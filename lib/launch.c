@@ -52,14 +52,6 @@ static int fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
 	return neg_errno(err);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------- records */
 
 static int record_save(struct vfk_ctx *ctx, const struct vfk_vm_record *r)

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <dirent.h>
 
@@ -42,6 +43,15 @@ static inline void closedirp(DIR **d)
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define startswith(s, p) (strncmp((s), (p), strlen(p)) == 0)
+
+/* Milliseconds on the monotonic clock, for timeouts. */
+static inline long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* qsort() of an empty list whose pointer is still NULL is undefined. */
 static inline void qsort_safe(void *base, size_t n, size_t size,

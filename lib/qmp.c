@@ -14,14 +14,6 @@
 
 #include "qmp.h"
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read one line (one QMP message) into a json object. */
 static int read_message(int fd, long long deadline, json_object **out)
 {

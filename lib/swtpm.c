@@ -22,14 +22,6 @@
 
 #define SWTPM_START_MS 5000
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The first line of swtpm's log, to name why it did not come up. */
 static void log_head(const char *path, char *buf, size_t size)
 {

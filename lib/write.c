@@ -67,14 +67,6 @@ int vfk_host_write(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, con
 	return r;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int vfk_host_write_timeout(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
 			   const char *value, unsigned int ms)
 {
