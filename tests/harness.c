@@ -198,6 +198,11 @@ static const char *srcdir(void)
 	return dir;
 }
 
+const char *test_srcdir(void)
+{
+	return srcdir();
+}
+
 const char *tools_dir(void)
 {
 	static char dir[PATH_MAX];

@@ -86,6 +86,8 @@ extern int test_failures;	/* failures recorded in the current test */
 
 /* Build the fixture host tests/fixtures/hosts/NAME.host into a fresh
  * scratch directory and return its path (malloc'ed; removed at exit). */
+/* The source tree (VFK_SRCDIR, or found from the binary). */
+const char *test_srcdir(void);
 char *fixture_host(const char *name);
 /* The same tree, built once per run-tests invocation and shared by every
  * test that asks for it: for tests that only READ the tree (much faster).

@@ -10,6 +10,8 @@
  * write of a file there (by the test process or a tool it runs) is an event.
  * The write hook additionally checks every path the library announces.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -756,6 +758,97 @@ TEST(safety_vm_names_that_could_be_paths_or_options_are_refused, "a VM name beco
 	CHECK(!vfk_vm_name_valid(longest));
 	longest[64] = '\0';
 	CHECK(vfk_vm_name_valid(longest));
+}
+
+/* @src without comments and with the insides of string and character
+ * literals blanked, so only code is left to search. */
+static void code_only(char *src)
+{
+	char *p = src, quote;
+
+	while (*p) {
+		if (p[0] == '/' && p[1] == '*') {
+			char *end = strstr(p + 2, "*/");
+			end = end ? end + 2 : p + strlen(p);
+			memset(p, ' ', (size_t)(end - p));
+			p = end;
+		} else if (p[0] == '/' && p[1] == '/') {
+			while (*p && *p != '\n')
+				*p++ = ' ';
+		} else if (*p == '"' || *p == '\'') {
+			quote = *p++;
+			while (*p && *p != quote) {
+				if (*p == '\\' && p[1])
+					*p++ = ' ';
+				*p++ = ' ';
+			}
+			if (*p)
+				p++;
+		} else {
+			p++;
+		}
+	}
+}
+
+TEST(safety_library_never_runs_a_shell, "no system(), popen() or posix_spawn() anywhere in "
+     "lib/, and exec*() only where QEMU and swtpm are started (lib/launch.c, lib/swtpm.c), "
+     "with an argv")
+{
+	static const char *const never[] = { "system", "popen", "posix_spawn", "posix_spawnp",
+					     "execl", "execlp", "execle" };
+	static const char *const argv_only[] = { "execv", "execvp", "execve", "execvpe", "fexecve" };
+	AUTOFREE dir = pathf("%s/lib", test_srcdir());
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int nfiles = 0, execs = 0;
+	size_t i;
+
+	REQUIRE(d);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		AUTOFREE path = NULL;
+		AUTOFREE src = NULL;
+		char *p;
+
+		if (len < 3 || strcmp(e->d_name + len - 2, ".c"))
+			continue;
+		path = pathf("%s/%s", dir, e->d_name);
+		src = read_file(path);
+		if (!src) {
+			test_fail_(__FILE__, __LINE__, "cannot read %s", path);
+			continue;
+		}
+		nfiles++;
+		code_only(src);
+		for (p = src; *p; p++) {
+			char name[32];
+			size_t n = 0;
+
+			if (!(isalpha((unsigned char)*p) || *p == '_') ||
+			    (p > src && (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+				continue;
+			while ((isalnum((unsigned char)p[n]) || p[n] == '_') && n < sizeof(name) - 1) {
+				name[n] = p[n];
+				n++;
+			}
+			name[n] = '\0';
+			if (p[n + strspn(p + n, " \t")] != '(')
+				continue;
+			for (i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+				if (!strcmp(name, never[i]))
+					test_fail_(__FILE__, __LINE__, "lib/%s calls %s()", e->d_name, name);
+			for (i = 0; i < sizeof(argv_only) / sizeof(argv_only[0]); i++)
+				if (!strcmp(name, argv_only[i])) {
+					execs++;
+					if (strcmp(e->d_name, "launch.c") && strcmp(e->d_name, "swtpm.c"))
+						test_fail_(__FILE__, __LINE__, "lib/%s calls %s()",
+							   e->d_name, name);
+				}
+		}
+	}
+	closedir(d);
+	CHECK(nfiles > 20);
+	CHECK_INT(execs, 2);	/* QEMU and swtpm: a new one must be looked at */
 }
 
 /* --------------------------------------------------------- the journal */
