@@ -26,7 +26,7 @@ fi
 # ---- real parts: packages, kernel, daemons --------------------------------
 need=()
 for pair in libvirtd:libvirt-daemon-system virsh:libvirt-clients qemu-system-x86_64:qemu-system-x86 \
-	    busybox:busybox-static cpio:cpio swtpm:swtpm; do
+	    busybox:busybox-static cpio:cpio swtpm:swtpm swtpm_setup:swtpm-tools; do
 	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -225,6 +225,18 @@ if "$VM" up "$prof" --backend qemu --console-log "$log" -q 2>"$WORK/err"; then
 	rm -rf /var/lib/vfiokit/swtpm/vfk-launch-tpm
 else
 	fail "up of a VM with a TPM (qemu backend): $(cat "$WORK/err")"
+fi
+
+# the same TPM through libvirt, which runs swtpm (and swtpm_setup) itself
+prof=$(profile vfk-launch-ltpm 1)
+sed -i 's/^firmware = bios$/&\ntpm = yes/' "$prof"
+log=$WORK/ltpm.log
+if "$VM" up "$prof" --console-log "$log" -q 2>"$WORK/err"; then
+	wait_console "$log" "saw TPM MSFT0101" && pass "libvirt: the guest sees a TPM 2.0 (<tpm model='tpm-crb'>, swtpm by libvirt)" \
+		|| fail "libvirt: no TPM in the guest: $(grep VFK-GUEST "$log" | tr '\n' ' ')"
+	"$VM" down vfk-launch-ltpm --timeout 2 -q || fail "libvirt TPM VM: down failed"
+else
+	fail "up of a VM with a TPM (libvirt): $(cat "$WORK/err")"
 fi
 
 prof=$(profile vfk-launch-wt 0)
