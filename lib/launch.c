@@ -560,6 +560,8 @@ static int vm_cleanup(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, char
 	int r, first = 0;
 
 	swtpm_stop(ctx, rec->swtpm_pid);
+	if (rec->swtpm_pid)
+		swtpm_forget(ctx, rec->name);
 	if (rec->mdev[0]) {
 		/* vfk_mdev_remove() narrates the removal itself */
 		r = vfk_mdev_remove(ctx, rec->mdev, 0, err, sizeof(err));

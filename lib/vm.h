@@ -273,6 +273,8 @@ int qemu_pin_threads(struct vfk_ctx *ctx, const struct vfk_plan *pl, int qmp_fd,
 int swtpm_start(struct vfk_ctx *ctx, const struct vfk_plan *pl, const char *name, pid_t *pid,
 		char *err, size_t errsize);
 void swtpm_stop(struct vfk_ctx *ctx, pid_t pid);
+/* Remove the socket directory of VM @name's TPM (its state is kept). */
+void swtpm_forget(struct vfk_ctx *ctx, const char *name);
 /* launch.c: @pid still runs (a zombie whose last thread has exited does not;
  * our own exited children are reaped). */
 bool launch_pid_alive(struct vfk_ctx *ctx, int pid);

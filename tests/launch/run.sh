@@ -217,7 +217,9 @@ if "$VM" up "$prof" --backend qemu --console-log "$log" -q 2>"$WORK/err"; then
 	# gone, or a zombie that init has not reaped yet
 	"$VM" down vfk-launch-tpm --timeout 2 -q && { ! kill -0 "$tpid" 2>/dev/null ||
 		[ "$(ps -o stat= -p "$tpid" 2>/dev/null | cut -c1)" = Z ]; } \
-		&& pass "down ends QEMU and its swtpm" || fail "swtpm $tpid still there after down"
+		&& [ ! -e /run/vfiokit/vm/vfk-launch-tpm ] \
+		&& pass "down ends QEMU and its swtpm, and removes the TPM's socket directory" \
+		|| fail "swtpm $tpid or /run/vfiokit/vm/vfk-launch-tpm still there after down"
 	ls /var/lib/vfiokit/swtpm/vfk-launch-tpm/tpm2-00.permall >/dev/null 2>&1 \
 		&& [ "$(stat -c %a /var/lib/vfiokit/swtpm/vfk-launch-tpm)" = 700 ] \
 		&& pass "the TPM's state is kept in /var/lib/vfiokit/swtpm/vfk-launch-tpm (0700)" \
