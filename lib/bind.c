@@ -699,7 +699,13 @@ int vfk_bind_commit(struct vfk_bind *b)
 				continue;
 			r = wait_vfio_node(ctx, g, b->timeout_ms);
 			if (r < 0) {
-				fail(b, ETIMEDOUT, "/dev/vfio/%d did not appear in %u ms", g, b->timeout_ms);
+				char rel[32];
+				_cleanup_free_ char *node = NULL;
+
+				snprintf(rel, sizeof(rel), "vfio/%d", g);
+				node = vfk_root_host_path(VFK_ROOT_DEV, rel);
+				fail(b, ETIMEDOUT, "%s did not appear in %u ms", node ? node : rel,
+				     b->timeout_ms);
 				goto rollback;
 			}
 		}

@@ -210,6 +210,14 @@ const char *guard_host_needs(struct vfk_host *host, const struct vfk_device *dev
 	return NULL;
 }
 
+/* @rel below the running system's /dev, into a 300-byte buffer. */
+static void host_dev_name(char *buf, const char *rel)
+{
+	_cleanup_free_ char *p = vfk_root_host_path(VFK_ROOT_DEV, rel);
+
+	snprintf(buf, 300, "%s", p ? p : "");
+}
+
 /* Device node names the device's driver exposes: dri/cardN, dri/renderDN, nvidia*. */
 static size_t device_nodes(struct vfk_host *host, const struct vfk_device *dev, char nodes[][300],
 			   size_t max)
@@ -220,10 +228,11 @@ static size_t device_nodes(struct vfk_host *host, const struct vfk_device *dev, 
 	size_t n = 0;
 	int fd;
 
+	/* as a process's fd links name them: the running system's /dev */
 	if (dev->driver && (streq(dev->driver, "nvidia") || startswith(dev->driver, "nvidia"))) {
-		snprintf(nodes[n++], 300, "/dev/nvidiactl");
+		host_dev_name(nodes[n++], "nvidiactl");
 		if (n < max)
-			snprintf(nodes[n++], 300, "/dev/nvidia");	/* prefix: nvidia0.. */
+			host_dev_name(nodes[n++], "nvidia");	/* prefix: nvidia0.. */
 	}
 	dfd = device_open_dir(dev);
 	if (dfd < 0)
@@ -237,14 +246,18 @@ static size_t device_nodes(struct vfk_host *host, const struct vfk_device *dev, 
 	while ((e = readdir(d)) && n < max)
 		if ((startswith(e->d_name, "card") || startswith(e->d_name, "renderD")) &&
 		    name_ok(e->d_name))
-			snprintf(nodes[n++], 300, "/dev/dri/%s", e->d_name);
+		{
+			char rel[280];
+			snprintf(rel, sizeof(rel), "dri/%s", e->d_name);
+			host_dev_name(nodes[n++], rel);
+		}
 	(void)host;
 	return n;
 }
 
 int guard_holders(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size)
 {
-	char nodes[16][300];
+	char nodes[16][300], nvidia[300];
 	size_t nn, i;
 	_cleanup_close_ int procfd = -1;
 	_cleanup_closedir_ DIR *pd = NULL;
@@ -255,6 +268,7 @@ int guard_holders(struct vfk_host *host, const struct vfk_device *dev, char *buf
 	nn = device_nodes(host, dev, nodes, ARRAY_SIZE(nodes));
 	if (nn == 0)
 		return 0;
+	host_dev_name(nvidia, "nvidia");
 	procfd = vfk_root_open_dir(host->ctx, VFK_ROOT_PROC, "");
 	if (procfd < 0)
 		return 0;
@@ -281,8 +295,8 @@ int guard_holders(struct vfk_host *host, const struct vfk_device *dev, char *buf
 			    vfk_readlink_at(dirfd(fdd), fe->d_name, target, sizeof(target)) < 0)
 				continue;
 			for (i = 0; i < nn && !holds; i++)
-				holds = streq(nodes[i], "/dev/nvidia") ? startswith(target, "/dev/nvidia")
-								       : streq(target, nodes[i]);
+				holds = streq(nodes[i], nvidia) ? startswith(target, nvidia)
+								: streq(target, nodes[i]);
 		}
 		if (!holds)
 			continue;
