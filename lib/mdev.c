@@ -449,8 +449,7 @@ static int load_classic(struct vfk_ctx *ctx, const char *name, int pfd,
 		}
 		type_derive(t);
 	}
-	if (p->ntypes)
-		qsort_safe(p->types, p->ntypes, sizeof(*p->types), cmp_type);
+	qsort_safe(p->types, p->ntypes, sizeof(*p->types), cmp_type);
 	*out = TAKE_PTR(p);
 	return 0;
 }
@@ -1031,10 +1030,8 @@ int vfk_mdevs_scan(struct vfk_ctx *ctx, struct vfk_mdevs **out)
 		vfk_mdevs_unref(m);
 		return neg_errno(r);
 	}
-	if (m->nparents)
-		qsort_safe(m->parents, m->nparents, sizeof(*m->parents), cmp_parent);
-	if (m->ninstances)
-		qsort_safe(m->instances, m->ninstances, sizeof(*m->instances), cmp_instance);
+	qsort_safe(m->parents, m->nparents, sizeof(*m->parents), cmp_parent);
+	qsort_safe(m->instances, m->ninstances, sizeof(*m->instances), cmp_instance);
 	for (k = 0; k < m->ninstances; k++) {
 		struct vfk_mdev_instance *i = m->instances[k];
 		const struct vfk_mdev_parent *p = parent_by_name(m, i->parent);

@@ -379,8 +379,7 @@ static int list_dir(int dirfd, const char *rel, struct strv *out)
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.' && strv_add(out, de->d_name) < 0)
 			return neg_errno(ENOMEM);
-	if (out->n)
-		qsort_safe(out->v, out->n, sizeof(*out->v), cmp_str);
+	qsort_safe(out->v, out->n, sizeof(*out->v), cmp_str);
 	return 0;
 }
 
