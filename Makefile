@@ -58,7 +58,7 @@ LIB_A   := $(BUILD)/lib/libvfiokit.a
 all: $(LIB_SO) $(LIB_A) $(TOOL_BIN) $(BUILD)/vfiokit.pc man
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh build check demo
 
 $(BUILD)/%.o: %.c lib/vfiokit.h lib/internal.h lib/macro.h
 	@mkdir -p $(dir $@)
@@ -181,7 +181,7 @@ demo:
 	@scripts/demo.sh
 
 bench:
-	@scripts/deps.sh virtinst && $(MAKE) all && bench/run.sh && bench/vm-gen.sh && bench/launch.sh
+	@scripts/deps.sh bench && $(MAKE) all && bench/run.sh && bench/vm-gen.sh && bench/launch.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \

@@ -6,7 +6,7 @@
 # Ends with one line "N passed, N failed, N skipped" summed over all suites.
 set -u
 cd "$(dirname "$0")/.."
-scripts/deps.sh || { echo "check: installing build dependencies failed" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+scripts/deps.sh check || { echo "check: installing the packages of scripts/packages.list failed" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 P=0 F=0 S=0 broken=""
 suite() {	# name, command...

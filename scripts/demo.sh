@@ -4,6 +4,6 @@
 # KVM guest whose kernel reports the GPU) -> vfio-vm down (native drivers back).
 set -eu
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh demo || { echo "demo: installing the packages of scripts/packages.list failed" >&2; exit 1; }
 make -s all
 exec tests/vm/run-demo.sh

@@ -24,15 +24,10 @@ if [ "$(id -u)" != 0 ]; then
 	finish
 fi
 # ---- real parts: packages, kernel, daemons --------------------------------
-need=()
-for pair in libvirtd:libvirt-daemon-system virsh:libvirt-clients qemu-system-x86_64:qemu-system-x86 \
-	    busybox:busybox-static cpio:cpio swtpm:swtpm swtpm_setup:swtpm-tools; do
-	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	echo "launch: installing ${need[*]}" >&2
-	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}") >/dev/null 2>&1 \
-		|| { skip "launch tests: cannot install ${need[*]}"; finish; }
+# every package comes from scripts/packages.list (make check installs it first)
+if ! miss=$("$TOP/scripts/deps.sh" --check check); then
+	fail "launch tests: $miss"
+	finish
 fi
 "$TOP/tests/vm/setup.sh" >/dev/null 2>&1
 rc=$?

@@ -3,8 +3,9 @@
 #
 # tests/vm/setup.sh — make the real-kernel test bed ready, without installing a
 # kernel on this machine:
-#   * host packages the harness runs on (qemu-system-x86, busybox-static, cpio,
-#     kmod, strace, python3) are apt-get installed when missing and we are root;
+#   * the host packages the harness and its guest run on (scripts/packages.list,
+#     installed by scripts/deps.sh) are checked: the first one missing is named on
+#     a FAIL line (VFK_DEPS_TARGET: the deps target to check, check or demo);
 #   * Debian's linux-image-6.1.*-amd64 (the one linux-image-amd64 depends on) and
 #     kmod are fetched with `apt-get download` into the cache and unpacked with
 #     `dpkg-deb -x`; depmod runs against the unpacked module tree.
@@ -14,8 +15,8 @@
 # Environment: VFK_VM_CACHE  cache dir (default: tests/vm/cache next to this script)
 #              VFK_VM_REFRESH=1  look the kernel package up again even when cached
 # Exit status: 0 ready (prints "kernel <version> ready in <dir>"),
-#              77 the test bed cannot be had here (reason on a "SKIP:" line),
-#              1 an unexpected error.
+#              1 a package is missing or the kernel cannot be fetched (one "FAIL:" line
+#              names it), or an unexpected error.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,7 +27,8 @@ DEB=$CACHE/deb
 KROOT=$CACHE/kernel
 KMODROOT=$CACHE/kmod
 
-skip() { echo "SKIP: vm test bed: $*"; exit 77; }
+# what the bed needs comes from Debian's archive: not getting it is a failure, not a skip
+skip() { echo "FAIL: test bed: $*"; exit 1; }
 say()  { echo "setup: $*" >&2; }
 
 # Serialise concurrent setups sharing one cache.
@@ -34,39 +36,25 @@ exec 9>"$CACHE/.setup.lock"
 flock 9
 
 # ---- host packages -------------------------------------------------------
-# command that must exist -> Debian package providing it
-need_cmds=(qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio
-	   gzip:gzip dpkg-deb:dpkg apt-get:apt strace:strace python3:python3
-	   cc:gcc flock:util-linux timeout:coreutils)
-missing=()
-for pair in "${need_cmds[@]}"; do
-	cmd=${pair%%:*} pkg=${pair#*:}
-	# python3 must be the system one: the guest runs with a plain PATH
-	if [ "$cmd" = python3 ]; then [ -x /usr/bin/python3 ] && continue
-	else command -v "$cmd" >/dev/null 2>&1 && continue; fi
-	missing+=("$pkg")
-done
+# Everything the bed and its guest run comes from scripts/packages.list, installed by
+# scripts/deps.sh (make check / make demo run it first). The guest runs this machine's
+# root, so a missing package would surface as a cascade of odd failures: name it here.
+DEPS_TARGET=${VFK_DEPS_TARGET:-check}
+if ! miss=$("$HERE/../../scripts/deps.sh" --check "$DEPS_TARGET"); then
+	echo "FAIL: test bed: $miss"
+	exit 1
+fi
 # a static busybox is needed: it runs as PID 1 in the initramfs
-if command -v busybox >/dev/null 2>&1 && command -v ldd >/dev/null 2>&1 \
-	&& ldd "$(command -v busybox)" 2>&1 | grep -q '=>'; then
-	case " ${missing[*]} " in *" busybox-static "*) ;; *) missing+=(busybox-static) ;; esac
+if ldd "$(command -v busybox)" 2>&1 | grep -q '=>'; then
+	echo "FAIL: test bed: $(command -v busybox) is not static (package busybox-static)"
+	exit 1
 fi
 apt_updated=0
-apt_update() {
+apt_update() {	# package lists, for apt-get download of the kernel (nothing is installed)
 	[ $apt_updated = 1 ] && return 0
 	apt_updated=1
-	apt-get update -qq >/dev/null 2>&1 || apt-get update >&2 || return 1
+	timeout 600 apt-get update -qq >/dev/null 2>&1 || timeout 600 apt-get update >&2 || return 1
 }
-if [ ${#missing[@]} -gt 0 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		skip "missing host packages: ${missing[*]} (not root, cannot apt-get install them)"
-	fi
-	say "installing host packages: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt_update || skip "apt-get update failed; cannot install ${missing[*]}"
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
-		|| skip "apt-get install ${missing[*]} failed"
-fi
 
 # ---- kernel + kmod from Debian packages (never installed on the host) ----
 kernel_pkg() {
@@ -80,8 +68,8 @@ fetch() { # fetch PKG -> path of the .deb in $DEB
 	f=$(ls "$DEB/${pkg}"_*.deb 2>/dev/null | head -n1 || true)
 	if [ -z "$f" ]; then
 		say "apt-get download $pkg"
-		(cd "$DEB" && apt-get download -q $APT_DL_OPTS "$pkg" >&2) || {
-			apt_update && (cd "$DEB" && apt-get download -q $APT_DL_OPTS "$pkg" >&2)
+		(cd "$DEB" && timeout 900 apt-get download -q $APT_DL_OPTS "$pkg" >&2) || {
+			apt_update && (cd "$DEB" && timeout 900 apt-get download -q $APT_DL_OPTS "$pkg" >&2)
 		} || return 1
 		f=$(ls "$DEB/${pkg}"_*.deb 2>/dev/null | head -n1 || true)
 	fi

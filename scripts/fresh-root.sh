@@ -1,0 +1,136 @@
+#!/bin/bash
+# scripts/fresh-root.sh — run the README's commands on a fresh Debian 12 machine: a
+# minbase root bootstrapped now (mmdebstrap, plus make), the commit under test cloned
+# into it, each command run there as root in a private mount namespace (chroot with
+# /dev, /sys, /proc, a tmpfs /tmp and /run). Whatever the commands need they must
+# install themselves: nothing of this machine's packages is visible in there.
+#
+#   scripts/fresh-root.sh [options] [COMMAND...]     default commands: 'make check' 'make demo'
+#     --root DIR      bootstrap into DIR (must not exist; default a new dir in /var/tmp)
+#     --keep          leave the root behind (its path is printed); default: removed
+#     --rev REV       commit to clone (default HEAD of this repository)
+#     --timeout SEC   bound for each command (default 3000)
+#
+# Each command's output streams through; then one line per command with its exit
+# status and wall time. Exit status: 0 when every command exited 0, 1 otherwise,
+# 2 usage, 3 the root could not be made.
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT='' KEEP=0 REV=HEAD TMO=3000
+while [ $# -gt 0 ]; do
+	case $1 in
+	--root) ROOT=$2; shift 2 ;;
+	--keep) KEEP=1; shift ;;
+	--rev) REV=$2; shift 2 ;;
+	--timeout) TMO=$2; shift 2 ;;
+	-h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--) shift; break ;;
+	-*) echo "fresh-root: unknown option '$1'" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || set -- "make check" "make demo"
+[ "$(id -u)" = 0 ] || { echo "fresh-root: needs root (bootstrap, chroot, mounts)" >&2; exit 2; }
+
+say() { echo "fresh-root: $*" >&2; }
+"$REPO/scripts/deps.sh" ci || { say "cannot install the CI host's own tools"; exit 3; }
+COMMIT=$(git -C "$REPO" rev-parse --verify "$REV^{commit}") || { say "no commit '$REV'"; exit 2; }
+
+if [ -z "$ROOT" ]; then
+	ROOT=$(mktemp -d /var/tmp/vfk-fresh.XXXXXX)
+	rmdir "$ROOT"
+fi
+[ -e "$ROOT" ] && { say "$ROOT exists; give a new path"; exit 2; }
+
+# Processes still running in the root (a daemon a suite left behind) are ended by
+# their pid, found through /proc/PID/root; then the root is removed without ever
+# crossing into another file system (the namespace's mounts are gone with it).
+cleanup() {
+	local p r pids=()
+	for p in /proc/[0-9]*; do
+		r=$(readlink "$p/root" 2>/dev/null) || continue
+		[ "$r" = "$ROOT" ] && pids+=("${p#/proc/}")
+	done
+	if [ ${#pids[@]} -gt 0 ]; then
+		say "ending ${#pids[@]} process(es) left in the root: ${pids[*]}"
+		kill -TERM "${pids[@]}" 2>/dev/null || true
+		sleep 2
+		kill -KILL "${pids[@]}" 2>/dev/null || true
+	fi
+	if [ $KEEP = 1 ]; then
+		say "root kept: $ROOT"
+	elif [ -d "$ROOT" ]; then
+		if grep -q " $ROOT[/ ]" /proc/self/mountinfo; then
+			say "not removing $ROOT: something is still mounted there"
+		else
+			rm -rf --one-file-system "$ROOT"
+		fi
+	fi
+}
+trap cleanup EXIT
+
+# the same mirrors this machine uses (deb822 or one-line sources)
+mirrors=()
+while read -r uri suites; do
+	for s in $suites; do mirrors+=("deb $uri $s main"); done
+done < <(
+	{ cat /etc/apt/sources.list.d/*.sources 2>/dev/null; echo; } | awk '
+		/^URIs:/ { u = $2 } /^Suites:/ { $1 = ""; s = $0 }
+		/^$/ { if (u != "" && s != "") print u, s; u = ""; s = "" }'
+	grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+		| awk '$3 ~ /^bookworm/ { print $2, $3 }'
+)
+[ ${#mirrors[@]} -gt 0 ] || mirrors=("deb http://deb.debian.org/debian bookworm main"
+	"deb http://deb.debian.org/debian bookworm-updates main"
+	"deb http://deb.debian.org/debian-security bookworm-security main")
+
+t0=$(date +%s)
+say "bootstrapping a Debian 12 minbase root (+make) in $ROOT"
+if ! timeout 900 mmdebstrap --mode=root --variant=minbase --include=make bookworm "$ROOT" \
+	"${mirrors[@]}" > "$ROOT.log" 2>&1; then
+	tail -n 20 "$ROOT.log" >&2
+	say "mmdebstrap failed"
+	rm -f "$ROOT.log"
+	exit 3
+fi
+rm -f "$ROOT.log"
+# what any installed machine has and no package provides
+cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$ROOT/etc/hosts"
+echo vfk-fresh > "$ROOT/etc/hostname"
+git clone -q --no-hardlinks "$REPO" "$ROOT/root/vfiokit"
+git -C "$ROOT/root/vfiokit" checkout -q --detach "$COMMIT"
+say "root ready in $(( $(date +%s) - t0 ))s; commit $(git -C "$REPO" log -1 --format='%h %s' "$COMMIT")"
+
+# run_in_root COMMAND: bash -c COMMAND in /root/vfiokit inside the root, bounded
+run_in_root() {
+	unshare --mount --propagation private -- /bin/bash -c '
+		set -e
+		R=$1; shift
+		mount --rbind /dev "$R/dev"
+		mount --rbind /sys "$R/sys"
+		mount -t proc proc "$R/proc"
+		mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
+		mount -t tmpfs -o mode=755 tmpfs "$R/run"
+		exec chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root LANG=C.UTF-8 TERM=dumb CI="${CI:-}" \
+			/usr/bin/timeout -k 30 "$TMO" /bin/bash -c "cd /root/vfiokit && $*"
+	' fresh-root "$ROOT" "$1"
+}
+export TMO CI="${CI:-}"
+results=() fails=0
+for cmd in "$@"; do
+	say "=== $cmd"
+	s=$(date +%s)
+	set +e
+	run_in_root "$cmd" < /dev/null
+	rc=$?
+	set -e
+	w=$(( $(date +%s) - s ))
+	[ $rc = 124 ] && say "'$cmd' hit its bound of ${TMO}s"
+	results+=("$(printf '%-14s exit %-3s %4dm%02ds' "$cmd" "$rc" $((w / 60)) $((w % 60)))")
+	[ $rc = 0 ] || fails=$((fails + 1))
+done
+echo "fresh root (Debian 12 minbase + make, commit ${COMMIT:0:12}), $(( $(date +%s) - t0 ))s in all:"
+printf '  %s\n' "${results[@]}"
+[ $fails = 0 ]
