@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct test {
 	const char *name;
@@ -80,6 +81,18 @@ extern int test_failures;	/* failures recorded in the current test */
 	do {                                                                   \
 		if (cond)                                                      \
 			test_skip_(reason);                                    \
+	} while (0)
+
+/* A program the test drives comes from a package of scripts/packages.list, which
+ * make check installs: its absence is a failure naming the package, never a skip. */
+#define REQUIRE_PROGRAM(path, pkg)                                             \
+	do {                                                                   \
+		if (access(path, X_OK) != 0) {                                 \
+			test_fail_(__FILE__, __LINE__,                         \
+				   "%s is missing (Debian package %s, scripts/packages.list)", \
+				   path, pkg);                                 \
+			return;                                                \
+		}                                                              \
 	} while (0)
 
 /* ---- helpers for fixture hosts and tools (harness.c) */

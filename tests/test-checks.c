@@ -512,8 +512,8 @@ TEST(checks_vfio_modules_via_libkmod_indexes, "with depmod's binary indexes (no 
 	struct vfk_checks *checks;
 	size_t i;
 
-	SKIP_IF(access("/usr/sbin/depmod", X_OK) != 0, "no depmod");
-	SKIP_IF(access("/usr/bin/cc", X_OK) != 0, "no cc to build stand-in .ko files");
+	REQUIRE_PROGRAM("/usr/sbin/depmod", "kmod");
+	REQUIRE_PROGRAM("/usr/bin/cc", "gcc");
 	REQUIRE(root);
 	remove_path(root, "lib/modules/6.1.0-18-amd64");
 	snprintf(mdir, sizeof(mdir), "%s/lib/modules/6.1.0-18-amd64", root);

@@ -559,7 +559,7 @@ TEST(fixture_trees_are_read_by_lspci_like_vfio_ls,
 	};
 	size_t i;
 
-	SKIP_IF(access(lspci, X_OK) != 0, "lspci (pciutils) not installed");
+	REQUIRE_PROGRAM(lspci, "pciutils");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		RUN r;
 		char *out = NULL, *err = NULL, *opt = NULL;

@@ -145,19 +145,3 @@ const char *src_path(const char *rel)
 	return buf;
 }
 
-bool have_program(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char buf[PATH_MAX], *dirs, *d, *save = NULL;
-	bool found = false;
-
-	if (!path)
-		return false;
-	dirs = strdup(path);
-	for (d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-		snprintf(buf, sizeof(buf), "%s/%s", d, prog);
-		found = access(buf, X_OK) == 0;
-	}
-	free(dirs);
-	return found;
-}

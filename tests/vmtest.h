@@ -42,6 +42,5 @@ char *write_temp(const char *name, const char *text);
 /* Absolute path of a file in the source tree (static buffer). */
 const char *src_path(const char *rel);
 /* Is @prog on $PATH? */
-bool have_program(const char *prog);
 
 #endif

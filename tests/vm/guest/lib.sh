@@ -52,6 +52,23 @@ wait_drv() { # BDF DRIVER [SECONDS] -> 0 once the device is bound to DRIVER
 	[ "$(drv "$1")" = "$2" ]
 }
 
+# nested_kvm: make /dev/kvm usable in the guest (kvm_amd or kvm_intel, after the CPU
+# flag the emulated CPU offers). Status 0 ready; 1 it should work and does not (the
+# reason on stdout: a FAIL); 2 the CPU offers neither SVM nor VMX (hardware: a SKIP).
+# TCG's -cpu max always offers SVM, so in this bed only 0 is expected.
+nested_kvm() {
+	local m err i
+	[ -c /dev/kvm ] && return 0
+	if grep -qw svm /proc/cpuinfo; then m=kvm_amd
+	elif grep -qw vmx /proc/cpuinfo; then m=kvm_intel
+	else echo "the guest's CPU offers neither SVM nor VMX (run the bed with -cpu max)"; return 2; fi
+	command -v modprobe > /dev/null || { echo "no modprobe in the guest (Debian package kmod)"; return 1; }
+	err=$(modprobe "$m" 2>&1) || { echo "modprobe $m failed: $err"; return 1; }
+	for ((i = 0; i < 20; i++)); do [ -c /dev/kvm ] && return 0; sleep 0.1; done
+	echo "$m loaded but /dev/kvm did not appear"
+	return 1
+}
+
 # Load the native driver of every PCI device, as udev coldplug would.
 coldplug() {
 	local a

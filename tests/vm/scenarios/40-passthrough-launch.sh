@@ -53,12 +53,14 @@ guest_main() {
 	G=$(grp "$GPU")
 	info "VGA $GPU + HDA $HDA (group $G)"
 
-	modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
+	local why
+	why=$(nested_kvm)
+	case $? in
+	0) ;;
+	2) skip "passthrough launch: $why"; return ;;
+	*) fail "nested KVM in the guest: $why"; return ;;
+	esac
 	info "cpu flags: $(grep -o -w -E 'vmx|svm|npt|hypervisor' /proc/cpuinfo | sort -u | tr '\n' ' ') kvm modules: $(grep -o -E '^kvm[a-z_]*' /proc/modules | tr '\n' ' ')"
-	if [ ! -c /dev/kvm ]; then
-		skip "passthrough launch: no /dev/kvm in the guest (nested virtualization unavailable)"
-		return
-	fi
 	pass "nested KVM: /dev/kvm present in the guest"
 	if [ -z "$(tool vfio-vm)" ]; then
 		fail "passthrough launch needs vfio-vm (not built)"

@@ -282,9 +282,12 @@ guest_main() {
 	expect "vfio-mdev types after create: mbochs-small AVAIL USED API" "$row" "$(avail mbochs mbochs-small) 1 vfio-pci"
 
 	# -- vfio-vm up, mode mdev: an inner VM receives a new instance; then removed --
-	modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
-	if [ ! -c /dev/kvm ]; then
-		skip "mdev inner VM: no /dev/kvm in the guest (nested virtualization unavailable)"
+	local why krc
+	why=$(nested_kvm); krc=$?
+	if [ $krc = 2 ]; then
+		skip "mdev inner VM: $why"
+	elif [ $krc != 0 ]; then
+		fail "mdev inner VM: nested KVM in the guest: $why"
 	elif [ -n "$(tool vfio-vm)" ] && "$VFK_BIN/vfio-vm" --help 2>&1 | grep -q '^  up '; then
 		vm_up_wait mbochs mbochs-small
 		vm_up_down mdpy mdpy-vga

@@ -125,8 +125,9 @@ guest_main() {
 		refused "dropping VFs while vfiokit holds one" "$VF0.*held.*vfio-bind restore" sriov "$PF" 0
 		expect "VFs still enabled after the refusal" "$(sysval sriov_numvfs)" 2
 
-		modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
-		if [ -c /dev/kvm ]; then
+		local why krc
+		why=$(nested_kvm); krc=$?
+		if [ $krc = 0 ]; then
 			t0=$(ts)
 			inner_vm "$VF0"
 			rc=$?
@@ -135,8 +136,10 @@ guest_main() {
 			grep -a '^L3' /tmp/l3.log | sed 's/^/  /'
 			expect "inner VM ran to its end (qemu exit status)" "$rc" 0
 			check "inner VM's kernel lists the VF as 1b36:0010 class 0x010802" grep -q -a 'L3 pci 0x1b36:0x0010 class 0x010802' /tmp/l3.log
+		elif [ $krc = 2 ]; then
+			skip "SR-IOV inner VM: $why"
 		else
-			skip "SR-IOV inner VM: no /dev/kvm in the guest (nested virtualization unavailable)"
+			fail "SR-IOV inner VM: nested KVM in the guest: $why"
 		fi
 
 		run_tool /tmp/restore.out vfio-bind restore "$VF0"
