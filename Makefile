@@ -117,7 +117,7 @@ check-unit: tests
 	$(BUILD)/tests/run-tests
 
 check-san:
-	$(MAKE) BUILD=build-san DEV=1 tests
+	$(MAKE) -j$(shell nproc) BUILD=build-san DEV=1 tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-san/tests/run-tests
 
 check-vm: all

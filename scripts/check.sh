@@ -31,7 +31,7 @@ suite() {	# name, command...
 	fi
 }
 
-if ! make -s all tests; then
+if ! make -s -j"$(nproc)" all tests; then
 	echo "check: build failed" >&2
 	echo "0 passed, 1 failed, 0 skipped"
 	exit 1

@@ -5,5 +5,5 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh demo || { echo "demo: installing the packages of scripts/packages.list failed" >&2; exit 1; }
-make -s all
+make -s -j"$(nproc)" all
 exec tests/vm/run-demo.sh

@@ -118,19 +118,25 @@ run_in_root() {
 	' fresh-root "$ROOT" "$1"
 }
 export TMO CI="${CI:-}"
-results=() fails=0
+results=() fails=0 last_sum=''
+LOG=$(mktemp)
 for cmd in "$@"; do
 	say "=== $cmd"
 	s=$(date +%s)
 	set +e
-	run_in_root "$cmd" < /dev/null
-	rc=$?
+	run_in_root "$cmd" < /dev/null 2>&1 | tee "$LOG"
+	rc=${PIPESTATUS[0]}
 	set -e
+	sum=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$LOG" | tail -n1 || true)
 	w=$(( $(date +%s) - s ))
 	[ $rc = 124 ] && say "'$cmd' hit its bound of ${TMO}s"
-	results+=("$(printf '%-14s exit %-3s %4dm%02ds' "$cmd" "$rc" $((w / 60)) $((w % 60)))")
+	results+=("$(printf '%-14s exit %-3s %4dm%02ds  %s' "$cmd" "$rc" $((w / 60)) $((w % 60)) "$sum")")
+	[ -n "$sum" ] && last_sum=$sum
 	[ $rc = 0 ] || fails=$((fails + 1))
 done
 echo "fresh root (Debian 12 minbase + make, commit ${COMMIT:0:12}), $(( $(date +%s) - t0 ))s in all:"
 printf '  %s\n' "${results[@]}"
+rm -f "$LOG"
+# the test runner's closing line last, for whoever reads only that
+[ -n "$last_sum" ] && echo "$last_sum"
 [ $fails = 0 ]

@@ -20,9 +20,9 @@ B=${FUZZ_BUILD:-build-fuzz}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 
 if ! command -v "${FUZZ_CC:-clang}" >/dev/null; then
-	echo "SKIP: fuzz (no clang; run make deps)"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
+	echo "FAIL: fuzz: no ${FUZZ_CC:-clang} (Debian package clang, scripts/packages.list: scripts/deps.sh check)"
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
 fi
 mkdir -p "$B"
 # one build at a time, however many runs start together

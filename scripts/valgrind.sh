@@ -26,9 +26,9 @@ declare -A SLOW=(
 )
 
 if ! command -v valgrind >/dev/null; then
-	echo "SKIP: valgrind (not installed; run make deps)"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
+	echo "FAIL: valgrind is not installed (Debian package valgrind, scripts/packages.list: scripts/deps.sh check)"
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
 fi
 if [ ! -x "$RUN" ]; then
 	echo "valgrind: $RUN not built (make tests)" >&2
