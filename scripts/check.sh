@@ -6,18 +6,23 @@
 # Ends with one line "N passed, N failed, N skipped" summed over all suites.
 set -u
 cd "$(dirname "$0")/.."
+T0=$(date +%s)
 scripts/deps.sh check || { echo "check: installing the packages of scripts/packages.list failed" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
-P=0 F=0 S=0 broken=""
+P=0 F=0 S=0 broken="" times=()
+mmss() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 suite() {	# name, command...
-	local name=$1 log sum
+	local name=$1 log sum t
 	shift
 	log=$(mktemp)
 	echo "=== $name ==="
+	t=$(date +%s)
 	"$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
+	t=$(( $(date +%s) - t ))
 	sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1)
 	rm -f "$log"
+	times+=("$(printf '%-12s %7s  %s' "$name" "$(mmss $t)" "${sum:-no result line (exit $rc)}")")
 	if [ -z "$sum" ]; then
 		echo "=== $name: no result line (exit $rc) ==="
 		F=$((F + 1)); broken="$broken $name"
@@ -36,6 +41,7 @@ if ! make -s -j"$(nproc)" all tests; then
 	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
+times+=("$(printf '%-12s %7s' deps+build "$(mmss $(( $(date +%s) - T0 )))")")
 suite unit build/tests/run-tests
 suite sanitizers make -s check-san
 # The unit suite again under valgrind memcheck (make check-valgrind). Valgrind
@@ -66,5 +72,7 @@ elif [ -x tests/vm/run-all.sh ]; then
 	suite real-kernel tests/vm/run-all.sh
 fi
 [ -n "$broken" ] && echo "suites without a clean result:$broken"
+echo "=== make check: per-suite wall time, $(mmss $(( $(date +%s) - T0 ))) in all"
+printf '  %s\n' "${times[@]}"
 echo "$P passed, $F failed, $S skipped"
 [ "$F" -eq 0 ]

@@ -203,9 +203,10 @@ const char *test_srcdir(void)
 	return srcdir();
 }
 
+static char dir[PATH_MAX];	/* tools_dir(): found once, or set */
+
 const char *tools_dir(void)
 {
-	static char dir[PATH_MAX];
 	const char *env = getenv("VFK_BIN");
 
 	if (dir[0])
@@ -227,6 +228,11 @@ const char *tools_dir(void)
 		}
 	}
 	return dir;
+}
+
+void tools_dir_set(const char *path)
+{
+	(void)pathf(dir, sizeof(dir), "%s", path);
 }
 
 /* ------------------------------------------------------------ scratch */

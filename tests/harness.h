@@ -108,6 +108,8 @@ char *fixture_host(const char *name);
 char *fixture_host_shared(const char *name);
 /* Directory of the built tools (build/bin or $VFK_BIN). */
 const char *tools_dir(void);
+/* Run the tools from @path instead from now on. */
+void tools_dir_set(const char *path);
 /* Run a tool (argv[0] is the tool's name, looked up in tools_dir()),
  * capture stdout and stderr (malloc'ed, NUL-terminated), return its exit
  * status (or 128+signal). */

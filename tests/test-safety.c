@@ -1273,6 +1273,35 @@ TEST(safety_atomic_write_crash_midway_keeps_old_file, "the writer killed in the 
 	atomic_failure(true);
 }
 
+/*
+ * Make the mount holding @path private in this (new) mount namespace, so a
+ * mount below it never propagates back to the host. "/" is tried first; in a
+ * chroot "/" is no mount point, and the nearest mount above @path is used.
+ */
+static bool make_private(const char *path)
+{
+	char p[PATH_MAX], *slash;
+	struct stat st, up;
+
+	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+		return true;
+	if (!realpath(path, p) || stat(p, &st) < 0)
+		return false;
+	while (strcmp(p, "/") != 0) {
+		char parent[PATH_MAX];
+
+		slash = strrchr(p, '/');
+		snprintf(parent, sizeof(parent), "%.*s", slash == p ? 1 : (int)(slash - p), p);
+		if (stat(parent, &up) < 0)
+			return false;
+		if (up.st_dev != st.st_dev)	/* @p is the mount point */
+			return mount("none", p, NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+		strcpy(p, parent);
+		st = up;
+	}
+	return false;
+}
+
 TEST(safety_atomic_write_on_full_filesystem_keeps_old_file, "etc/vfiokit on a nearly full "
      "16 KiB tmpfs (private mount namespace): ENOSPC, the old file whole, no temp file")
 {
@@ -1295,7 +1324,7 @@ TEST(safety_atomic_write_on_full_filesystem_keeps_old_file, "etc/vfiokit on a ne
 		AUTOFREE now = NULL;
 		struct vfk_device *d;
 		int fd, r;
-		if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+		if (unshare(CLONE_NEWNS) < 0 || !make_private(dir) ||
 		    mount("vfk-test", dir, "tmpfs", 0, "size=16k,mode=0755") < 0)
 			_exit(77);
 		put(conf, old);
