@@ -107,7 +107,7 @@ guest_main() {
 	fi
 	dc=$(command -v driverctl)
 	if [ -z "$dc" ]; then
-		skip "bench: driverctl not installed on the host (apt-get install driverctl)"
+		fail "bench: driverctl is not installed (Debian package driverctl: scripts/deps.sh bench)"
 		methods=(vfiobind raw)
 	else
 		info "driverctl: $dc ($(dpkg-query -W -f '${Version}' driverctl 2>/dev/null))"
@@ -156,7 +156,8 @@ bench_main() {
 	vm_init
 	local out rc res self reps
 	self="$VM_DIR/$(basename "${BASH_SOURCE[0]}")"
-	out=$("$VM_DIR/setup.sh" 2>&1)
+	# driverctl and the rest come from scripts/packages.list (make bench: deps.sh bench)
+	out=$(VFK_DEPS_TARGET=bench "$VM_DIR/setup.sh" 2>&1)
 	rc=$?
 	case $rc in
 	0) ;;
@@ -165,11 +166,6 @@ bench_main() {
 	esac
 	vm_init
 	command -v qemu-system-x86_64 > /dev/null || { echo "bench-bind: SKIP: no qemu-system-x86_64"; return 77; }
-	if ! command -v driverctl > /dev/null && [ "$(id -u)" = 0 ]; then
-		echo "bench-bind: installing driverctl on the host (apt-get)" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends driverctl > /dev/null 2>&1 \
-			|| echo "bench-bind: apt-get install driverctl failed; measuring without it" >&2
-	fi
 	vm_prepare || { echo "bench-bind: building the guest initramfs failed"; return 1; }
 	VFK_VM_KEEP_RUNS=${VFK_VM_KEEP_RUNS:-5} vm_new_run
 	export VFK_BENCH_BIND_REPS=${VFK_BENCH_BIND_REPS:-9}
