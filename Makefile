@@ -124,7 +124,8 @@ check-vm: all
 	tests/vm/run-all.sh
 
 # The unit suite under valgrind memcheck (no invalid access, no definite leak),
-# sharded over the CPUs; tests too slow under valgrind are skipped with a reason.
+# sharded over the CPUs; the few tests too slow for it are left to the plain and
+# sanitizer runs (named on INFO lines).
 check-valgrind: tests
 	scripts/valgrind.sh $(BUILD)
 

@@ -107,6 +107,9 @@ run_in_root() {
 	unshare --mount --propagation private -- /bin/bash -c '
 		set -e
 		R=$1; shift
+		# the root a mount point of its own, as "/" is on a machine: libvirt makes
+		# its QEMU namespaces from "/" (MS_SLAVE there fails on a plain directory)
+		mount --bind "$R" "$R"
 		mount --rbind /dev "$R/dev"
 		mount --rbind /sys "$R/sys"
 		mount -t proc proc "$R/proc"

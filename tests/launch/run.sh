@@ -43,16 +43,28 @@ cleanup() {
 		virsh -c qemu:///system destroy "$d" >/dev/null 2>&1
 		virsh -c qemu:///system undefine "$d" >/dev/null 2>&1
 	done
+	local f pid i
+	for f in "${DAEMONS[@]}"; do
+		pid=$(cat "$f" 2>/dev/null) || continue
+		kill -TERM "$pid" 2>/dev/null || continue
+		for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+		kill -KILL "$pid" 2>/dev/null
+	done
 	rm -rf "$WORK"
 }
+DAEMONS=()
 trap cleanup EXIT
 "$HERE/mkguest.sh" "$WORK/guest.cpio.gz" || { fail "building the guest initramfs"; finish; }
 cp "$KERNEL" "$WORK/vmlinuz"
 chmod 644 "$WORK/vmlinuz" "$WORK/guest.cpio.gz"
 
-pgrep -x virtlogd >/dev/null || virtlogd -d
+# daemons this run starts are ended by their pid when it ends (libvirtd first)
+if ! pgrep -x virtlogd >/dev/null; then
+	virtlogd -d -p "$WORK/virtlogd.pid" && DAEMONS=("$WORK/virtlogd.pid" "${DAEMONS[@]}")
+fi
 if ! pgrep -x libvirtd >/dev/null; then
-	libvirtd -d --listen -f "$HERE/libvirtd-test.conf" || { fail "starting libvirtd"; finish; }
+	libvirtd -d --listen -f "$HERE/libvirtd-test.conf" -p "$WORK/libvirtd.pid" || { fail "starting libvirtd"; finish; }
+	DAEMONS=("$WORK/libvirtd.pid" "${DAEMONS[@]}")
 	STARTED_LIBVIRTD=1
 fi
 for _ in $(seq 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
