@@ -111,6 +111,11 @@ run_in_root() {
 		# its QEMU namespaces from "/" (MS_SLAVE there fails on a plain directory)
 		mount --bind "$R" "$R"
 		mount --rbind /dev "$R/dev"
+		# a devpts of its own, as a booted machine has one: the copies of this
+		# machine'"'"'s (it may stack several) go, ptys come from the new instance
+		while mountpoint -q "$R/dev/pts"; do umount -l "$R/dev/pts"; done
+		mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$R/dev/pts"
+		mount --bind "$R/dev/pts/ptmx" "$R/dev/ptmx"
 		mount --rbind /sys "$R/sys"
 		mount -t proc proc "$R/proc"
 		mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
