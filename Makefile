@@ -182,7 +182,7 @@ demo:
 	@scripts/demo.sh
 
 bench:
-	@scripts/deps.sh bench && $(MAKE) all && bench/run.sh && bench/vm-gen.sh && bench/launch.sh
+	@scripts/deps.sh bench && $(MAKE) all && bench/run.sh && BIN=$(BUILD)/bin bench/bind-scale.sh && bench/vm-gen.sh && bench/launch.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \

@@ -1,12 +1,21 @@
 #!/usr/bin/env python3
-"""Synthetic host tree of N PCI functions for `make bench`.
+"""Synthetic host trees for `make bench`.
 
-Shaped like a large GPU/SR-IOV server: per root port a switch, behind it a
-GPU + HDMI audio, and NIC PFs whose VFs make up the bulk of the functions.
+  mksynth.py N OUTDIR
+    A large GPU/SR-IOV server of N PCI functions: per root port a switch,
+    behind it a GPU + HDMI audio, and NIC PFs whose VFs make up the bulk of
+    the functions (bench/run.sh: vfio-ls against lspci).
+
+  mksynth.py --one-group N OUTDIR
+    A desktop-like host (boot iGPU, NVMe holding /, the NIC of the default
+    route, each in its own group) plus ONE IOMMU group of N endpoints: PCH
+    root ports and switches without ACS, a dGPU + audio and then NICs and
+    NVMe controllers, 8 functions a slot (bench/bind-scale.sh: vfio-bind).
+    Prints the group's number on its last line ("group G").
+
 Every function gets what libpci's sysfs backend and vfio-ls read: config,
 vendor, device, class, subsystem ids, revision, irq, resource, driver and
 iommu_group links, and the bus/pci/devices link.
-Usage: mksynth.py N OUTDIR
 """
 import os
 import struct
@@ -14,32 +23,46 @@ import sys
 
 ZERO_RES = "0x0000000000000000 0x0000000000000000 0x0000000000000000\n" * 13
 
+# PCIe capability port types (PCI_EXP_TYPE_*)
+PCIE_ENDPOINT, PCIE_ROOT_PORT, PCIE_UPSTREAM, PCIE_DOWNSTREAM = 0, 4, 5, 6
 
-def cfg(vendor, device, cls, hdr=0):
-    b = bytearray(64)
+
+def cfg(vendor, device, cls, hdr=0, pcie=None):
+    """Config space: the 64-byte header, or 4 KiB with a PCIe capability at
+    0x40 (type @pcie) and no extended capability, so no ACS."""
+    b = bytearray(64 if pcie is None else 4096)
     struct.pack_into("<HHHH", b, 0, vendor, device, 0x0006, 0x0010)
     b[8] = 0x01
     b[9:12] = bytes([cls & 0xff, (cls >> 8) & 0xff, (cls >> 16) & 0xff])
     b[0x0e] = hdr
+    if pcie is not None:
+        b[0x34] = 0x40
+        struct.pack_into("<BBH", b, 0x40, 0x10, 0x00, 0x0002 | (pcie << 4))
     return bytes(b)
 
 
-def main():
-    n = int(sys.argv[1])
-    out = sys.argv[2]
-    sysd = os.path.join(out, "sys")
-    devs_dir = os.path.join(sysd, "bus/pci/devices")
-    drv_dir = os.path.join(sysd, "bus/pci/drivers")
-    grp_dir = os.path.join(sysd, "kernel/iommu_groups")
-    for d in (devs_dir, drv_dir, grp_dir):
-        os.makedirs(d, exist_ok=True)
-    for drv in ("pcieport", "nvidia", "snd_hda_intel", "mlx5_core", "vfio-pci"):
-        os.makedirs(os.path.join(drv_dir, drv), exist_ok=True)
-    state = {"count": 0, "group": 0}
+class Tree:
+    def __init__(self, out, drivers):
+        self.sysd = os.path.join(out, "sys")
+        self.out = out
+        self.devs_dir = os.path.join(self.sysd, "bus/pci/devices")
+        drv_dir = os.path.join(self.sysd, "bus/pci/drivers")
+        self.grp_dir = os.path.join(self.sysd, "kernel/iommu_groups")
+        for d in (self.devs_dir, drv_dir, self.grp_dir):
+            os.makedirs(d, exist_ok=True)
+        for drv in drivers:
+            os.makedirs(os.path.join(drv_dir, drv), exist_ok=True)
+        self.count = 0
+        self.group = 0
 
-    def add(path_parts, addr, vendor, device, cls, driver, hdr=0, group=None):
+    def new_group(self):
+        self.group += 1
+        return self.group - 1
+
+    def add(self, path_parts, addr, vendor, device, cls, driver, hdr=0, group=None,
+            pcie=None):
         rel = "devices/" + "/".join(path_parts + [addr])
-        full = os.path.join(sysd, rel)
+        full = os.path.join(self.sysd, rel)
         os.makedirs(full, exist_ok=True)
         files = {
             "vendor": "0x%04x\n" % vendor, "device": "0x%04x\n" % device,
@@ -54,25 +77,39 @@ def main():
             with open(os.path.join(full, k), "w") as f:
                 f.write(v)
         with open(os.path.join(full, "config"), "wb") as f:
-            f.write(cfg(vendor, device, cls, hdr))
+            f.write(cfg(vendor, device, cls, hdr, pcie))
         depth = rel.count("/") + 1
         up = "../" * depth
         if driver:
             os.symlink(up + "bus/pci/drivers/" + driver, os.path.join(full, "driver"))
         if group is None:
-            group = state["group"]
-            state["group"] += 1
-        gdir = os.path.join(grp_dir, str(group), "devices")
+            group = self.new_group()
+        gdir = os.path.join(self.grp_dir, str(group), "devices")
         os.makedirs(gdir, exist_ok=True)
         os.symlink(up + "kernel/iommu_groups/%d" % group, os.path.join(full, "iommu_group"))
         os.symlink("../../../../" + rel, os.path.join(gdir, addr))
-        os.symlink("../../../" + rel, os.path.join(devs_dir, addr))
-        state["count"] += 1
+        os.symlink("../../../" + rel, os.path.join(self.devs_dir, addr))
+        self.count += 1
         return full
 
+    def write(self, rel, text):
+        path = os.path.join(self.out, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+
+    def link(self, rel, target):
+        path = os.path.join(self.out, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.symlink(target, path)
+
+
+def server(n, out):
+    t = Tree(out, ("pcieport", "nvidia", "snd_hda_intel", "mlx5_core", "vfio-pci"))
     domain = 0
     bus = 1
     root_dev = 1
+
     def next_root_port():
         nonlocal domain, bus, root_dev
         if root_dev > 31 or bus > 0xf0:
@@ -83,40 +120,125 @@ def main():
         root_dev += 1
         return rp
 
-    while state["count"] < n:
+    while t.count < n:
         rp = next_root_port()
         top = "pci%04x:00" % domain
-        add([top], rp, 0x8086, 0x1901, 0x060400, "pcieport", hdr=1)
+        t.add([top], rp, 0x8086, 0x1901, 0x060400, "pcieport", hdr=1)
         # GPU + audio
         gpu_bus = bus
         bus += 1
-        g = state["group"]
-        state["group"] += 1
-        add([top, rp], "%04x:%02x:00.0" % (domain, gpu_bus), 0x10de, 0x2684, 0x030000,
-            "nvidia", hdr=0x80, group=g)
-        add([top, rp], "%04x:%02x:00.1" % (domain, gpu_bus), 0x10de, 0x22ba, 0x040300,
-            "snd_hda_intel", group=g)
+        g = t.new_group()
+        t.add([top, rp], "%04x:%02x:00.0" % (domain, gpu_bus), 0x10de, 0x2684, 0x030000,
+              "nvidia", hdr=0x80, group=g)
+        t.add([top, rp], "%04x:%02x:00.1" % (domain, gpu_bus), 0x10de, 0x22ba, 0x040300,
+              "snd_hda_intel", group=g)
         # a NIC PF with up to 248 VFs on the next bus numbers
-        if state["count"] >= n:
+        if t.count >= n:
             break
         rp2 = next_root_port()
         top = "pci%04x:00" % domain
-        add([top], rp2, 0x8086, 0x1901, 0x060400, "pcieport", hdr=1)
+        t.add([top], rp2, 0x8086, 0x1901, 0x060400, "pcieport", hdr=1)
         pf_bus = bus
         bus += 1
         pf = "%04x:%02x:00.0" % (domain, pf_bus)
-        pfdir = add([top, rp2], pf, 0x15b3, 0x1017, 0x020000, "mlx5_core")
-        vfs = min(248, n - state["count"])
+        pfdir = t.add([top, rp2], pf, 0x15b3, 0x1017, 0x020000, "mlx5_core")
+        vfs = min(248, n - t.count)
         for i in range(vfs):
             fn = i + 8  # VFs from devfn 1.0 on
             addr = "%04x:%02x:%02x.%x" % (domain, pf_bus, fn // 8, fn % 8)
-            vdir = add([top, rp2], addr, 0x15b3, 0x1018, 0x020000, "mlx5_core")
+            vdir = t.add([top, rp2], addr, 0x15b3, 0x1018, 0x020000, "mlx5_core")
             os.symlink("../" + pf, os.path.join(vdir, "physfn"))
         with open(os.path.join(pfdir, "sriov_totalvfs"), "w") as f:
             f.write("%d\n" % vfs)
         with open(os.path.join(pfdir, "sriov_numvfs"), "w") as f:
             f.write("%d\n" % vfs)
-    print("%d functions in %s" % (state["count"], out))
+    print("%d functions in %s" % (t.count, out))
+
+
+def host_basics(t):
+    """What every host has outside the big group, so the guards have real work:
+    boot iGPU, the NVMe holding / and the NIC of the default route."""
+    top = "pci0000:00"
+    t.add([top], "0000:00:00.0", 0x8086, 0x4660, 0x060000, None)
+    t.add([top], "0000:00:02.0", 0x8086, 0x4680, 0x030000, "i915")
+    with open(os.path.join(t.devs_dir, "0000:00:02.0", "boot_vga"), "w") as f:
+        f.write("1\n")
+    t.add([top], "0000:00:06.0", 0x8086, 0x464d, 0x060400, "pcieport", hdr=1,
+          pcie=PCIE_ROOT_PORT)
+    t.add([top, "0000:00:06.0"], "0000:01:00.0", 0x144d, 0xa808, 0x010802, "nvme",
+          pcie=PCIE_ENDPOINT)
+    t.add([top], "0000:00:1f.6", 0x8086, 0x1a1e, 0x020000, "e1000e")
+    t.write("proc/self/mountinfo",
+            "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
+            "23 22 0:21 / /proc rw - proc proc rw\n")
+    t.link("sys/dev/block/259:2", "../../devices/pci0000:00/0000:00:06.0/0000:01:00.0"
+           "/nvme/nvme0/nvme0n1/nvme0n1p2")
+    t.write("proc/net/route",
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+            "eno1\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n")
+    t.link("sys/class/net/eno1/device", "../../../devices/pci0000:00/0000:00:1f.6")
+    t.write("proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/nvme0n1p2 ro intel_iommu=on\n")
+    return 2  # first free bus
+
+
+def one_group(n, out):
+    """N endpoints in one group: PCH root ports 00:1c.0-7 without ACS, each with
+    a switch (no ACS) of up to 32 downstream ports, each port a bus of 32 slots
+    x 8 functions. The bridges are in the group too, as on a real host."""
+    t = Tree(out, ("pcieport", "i915", "nvme", "e1000e", "nvidia", "snd_hda_intel",
+                   "igb", "vfio-pci"))
+    bus = host_basics(t)
+    g = t.new_group()
+    top = "pci0000:00"
+    left = n
+    gpu = ((0x10de, 0x2684, 0x030000, "nvidia"), (0x10de, 0x22ba, 0x040300, "snd_hda_intel"))
+    kinds = ((0x8086, 0x1521, 0x020000, "igb"), (0x144d, 0xa808, 0x010802, "nvme"))
+    for rp_fn in range(8):
+        if left <= 0:
+            break
+        if bus + 2 > 0xff:
+            sys.exit("mksynth: %d endpoints need more than 256 buses" % n)
+        rp = "0000:00:1c.%d" % rp_fn
+        t.add([top], rp, 0x8086, 0x7ab8, 0x060400, "pcieport", hdr=0x81, group=g,
+              pcie=PCIE_ROOT_PORT)
+        us = "0000:%02x:00.0" % bus
+        t.add([top, rp], us, 0x10b5, 0x8747, 0x060400, "pcieport", hdr=1, group=g,
+              pcie=PCIE_UPSTREAM)
+        ds_bus = bus + 1
+        bus += 2
+        for port in range(32):
+            if left <= 0:
+                break
+            if bus > 0xff:
+                sys.exit("mksynth: %d endpoints need more than 256 buses" % n)
+            ds = "0000:%02x:%02x.0" % (ds_bus, port)
+            t.add([top, rp, us], ds, 0x10b5, 0x8747, 0x060400, "pcieport", hdr=1, group=g,
+                  pcie=PCIE_DOWNSTREAM)
+            for slot in range(32):
+                is_gpu = left == n  # the first slot: the dGPU the group is for
+                for fn in range(len(gpu) if is_gpu else 8):
+                    if left <= 0:
+                        break
+                    addr = "0000:%02x:%02x.%d" % (bus, slot, fn)
+                    ident = gpu[fn] if is_gpu else kinds[slot % 2]
+                    t.add([top, rp, us, ds], addr, *ident, hdr=0x80, group=g,
+                          pcie=PCIE_ENDPOINT)
+                    left -= 1
+            bus += 1
+    if left > 0:
+        sys.exit("mksynth: %d endpoints do not fit behind 8 root ports" % n)
+    print("%d functions in %s, %d endpoints in one group" % (t.count, out, n))
+    print("group %d" % g)
+
+
+def main():
+    args = sys.argv[1:]
+    if len(args) == 3 and args[0] == "--one-group":
+        one_group(int(args[1]), args[2])
+    elif len(args) == 2:
+        server(int(args[0]), args[1])
+    else:
+        sys.exit("usage: mksynth.py [--one-group] N OUTDIR")
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default_route_ifaces(ctx, ifaces, sizeof(ifaces));
 		FUZZ_ASSERT(strlen(ifaces) < sizeof(ifaces));
 		for (ifn = strtok_r(ifaces, " ", &save); ifn; ifn = strtok_r(NULL, " ", &save))
-			netdev_on_device(sysfd, ifn, dev.address, 0);
+			netdev_on_device(ctx, sysfd, ifn, dev.address, 0);
 		break;
 	case 2:	/* /proc/cmdline, a modprobe.d file */
 		fuzz_put(topfd, "proc/cmdline", data, n);

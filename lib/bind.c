@@ -30,6 +30,9 @@ struct bind_item {
 	bool touched;	/* at least one write was made */
 };
 
+/* Per host device: asked for, and among the items. */
+enum { MARK_ASKED = 1, MARK_ITEM = 2 };
+
 struct vfk_bind {
 	struct vfk_host *host;
 	struct vfk_ctx *ctx;
@@ -37,39 +40,47 @@ struct vfk_bind {
 	unsigned int flags;
 	unsigned int timeout_ms;
 	struct vfk_device **asked;
-	size_t nasked;
+	size_t nasked, asked_cap;
 	struct bind_item *items;
-	size_t nitems;
+	size_t nitems, items_cap;
+	/* MARK_* by the device's index in host->devices, which is sorted by
+	 * address: set membership in O(1), so a group binds in linear time */
+	unsigned char *marks;
 	char **warnings;
-	size_t nwarnings;
+	size_t nwarnings, warnings_cap;
+	int devfd;	/* bus/pci/devices, opened once for all the devices; -1 */
 	char error[768];
 	bool prepared;
 };
 
 /* ------------------------------------------------------------ helpers */
 
-static int current_driver(struct vfk_ctx *ctx, const char *addr, char *buf, size_t size)
+/* The driver @addr is on ("" for none), below @devfd (bus/pci/devices). */
+static void driver_at(int devfd, const char *addr, char *buf, size_t size)
 {
-	_cleanup_close_ int fd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
 	char rel[64];
 
 	buf[0] = '\0';
-	if (fd < 0)
-		return fd;
 	snprintf(rel, sizeof(rel), "%s/driver", addr);
-	if (vfk_readlink_base_at(fd, rel, buf, size) < 0)
+	if (devfd < 0 || vfk_readlink_base_at(devfd, rel, buf, size) < 0)
 		buf[0] = '\0';
-	return 0;
 }
 
-static void read_override(struct vfk_ctx *ctx, const char *addr, char *buf, size_t size)
+static int current_driver(struct vfk_ctx *ctx, const char *addr, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+
+	driver_at(fd, addr, buf, size);
+	return fd < 0 ? fd : 0;
+}
+
+static void read_override(struct vfk_ctx *ctx, int devfd, const char *addr, char *buf, size_t size)
+{
 	char rel[64];
 
 	buf[0] = '\0';
 	snprintf(rel, sizeof(rel), "%s/driver_override", addr);
-	if (fd < 0 || vfk_read_at(fd, rel, buf, size) < 0 || streq(buf, "(null)") ||
+	if (devfd < 0 || vfk_read_in(ctx, devfd, rel, buf, size) < 0 || streq(buf, "(null)") ||
 	    !journal_value_ok(buf))
 		buf[0] = '\0';
 }
@@ -278,8 +289,14 @@ int vfk_bind_new(struct vfk_host *host, const char *owner, unsigned int flags, s
 
 	if (!b)
 		return neg_errno(ENOMEM);
+	b->marks = calloc(host->ndevices ? host->ndevices : 1, sizeof(*b->marks));
+	if (!b->marks) {
+		free(b);
+		return neg_errno(ENOMEM);
+	}
 	b->host = vfk_host_ref(host);
 	b->ctx = host->ctx;
+	b->devfd = -1;
 	b->flags = flags;
 	b->timeout_ms = DEFAULT_TIMEOUT_MS;
 	snprintf(b->owner, sizeof(b->owner), "%s", owner && *owner ? owner : "vfiokit");
@@ -302,6 +319,9 @@ void vfk_bind_free(struct vfk_bind *b)
 	free(b->warnings);
 	free(b->asked);
 	free(b->items);
+	free(b->marks);
+	if (b->devfd >= 0)
+		close(b->devfd);
 	vfk_host_unref(b->host);
 	free(b);
 }
@@ -311,29 +331,35 @@ void vfk_bind_set_timeout(struct vfk_bind *b, unsigned int ms)
 	b->timeout_ms = ms ? ms : DEFAULT_TIMEOUT_MS;
 }
 
+/* bus/pci/devices: a directory of links that stays, so one fd serves every
+ * device (a group of 16k needs no 16k opens of it). -errno if unreadable. */
+static int devices_fd(struct vfk_bind *b)
+{
+	if (b->devfd < 0)
+		b->devfd = vfk_root_open_dir(b->ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+	return b->devfd;
+}
+
+static unsigned char *mark(const struct vfk_bind *b, const struct vfk_device *d)
+{
+	return &b->marks[d - b->host->devices];
+}
+
 static bool asked(const struct vfk_bind *b, const struct vfk_device *d)
 {
-	size_t i;
-
-	for (i = 0; i < b->nasked; i++)
-		if (b->asked[i] == d)
-			return true;
-	return false;
+	return *mark(b, d) & MARK_ASKED;
 }
 
 int vfk_bind_add_device(struct vfk_bind *b, struct vfk_device *dev)
 {
-	struct vfk_device **n;
-
 	if (!dev || dev->host != b->host)
 		return neg_errno(EINVAL);
 	if (asked(b, dev))
 		return 0;
-	n = realloc(b->asked, (b->nasked + 1) * sizeof(*n));
-	if (!n)
+	if (GROW_ARRAY(b->asked, b->asked_cap, b->nasked + 1) < 0)
 		return neg_errno(ENOMEM);
-	b->asked = n;
 	b->asked[b->nasked++] = dev;
+	*mark(b, dev) |= MARK_ASKED;
 	b->prepared = false;
 	return 0;
 }
@@ -363,11 +389,8 @@ int vfk_bind_add_group(struct vfk_bind *b, struct vfk_group *group)
 
 static int add_warning(struct vfk_bind *b, const char *msg)
 {
-	char **n = realloc(b->warnings, (b->nwarnings + 1) * sizeof(*n));
-
-	if (!n)
+	if (GROW_ARRAY(b->warnings, b->warnings_cap, b->nwarnings + 1) < 0)
 		return -ENOMEM;
-	b->warnings = n;
 	b->warnings[b->nwarnings] = strdup(msg);
 	if (!b->warnings[b->nwarnings])
 		return -ENOMEM;
@@ -377,29 +400,23 @@ static int add_warning(struct vfk_bind *b, const char *msg)
 
 static int add_item(struct vfk_bind *b, struct vfk_device *d)
 {
-	struct bind_item *n;
-	size_t i;
-
-	for (i = 0; i < b->nitems; i++)
-		if (b->items[i].dev == d)
-			return 0;
-	n = realloc(b->items, (b->nitems + 1) * sizeof(*n));
-	if (!n)
+	if (*mark(b, d) & MARK_ITEM)
+		return 0;
+	if (GROW_ARRAY(b->items, b->items_cap, b->nitems + 1) < 0)
 		return -ENOMEM;
-	b->items = n;
 	memset(&b->items[b->nitems], 0, sizeof(*b->items));
 	b->items[b->nitems++].dev = d;
+	*mark(b, d) |= MARK_ITEM;
 	return 0;
 }
 
-static const struct vfk_gpu *gpu_for(const struct vfk_host *host, const struct vfk_device *d)
+static void clear_items(struct vfk_bind *b)
 {
 	size_t i;
 
-	for (i = 0; i < host->ngpus; i++)
-		if (host->gpus[i].dev == d)
-			return &host->gpus[i];
-	return NULL;
+	for (i = 0; i < b->nitems; i++)
+		*mark(b, b->items[i].dev) &= (unsigned char)~MARK_ITEM;
+	b->nitems = 0;
 }
 
 static int fail(struct vfk_bind *b, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -413,117 +430,131 @@ static int fail(struct vfk_bind *b, int err, const char *fmt, ...)
 	return neg_errno(err);
 }
 
-int vfk_bind_prepare(struct vfk_bind *b)
+/* Every other endpoint of @g is unasked: name them (as many as fit). */
+static int shared_error(struct vfk_bind *b, const struct vfk_device *d, const struct vfk_group *g)
 {
-	struct vfk_host *host = b->host;
-	bool force = b->flags & VFK_BIND_FORCE;
-	struct vfk_journal *j = NULL;
 	char buf[700];
+	size_t x, len = 0;
+
+	buf[0] = '\0';
+	for (x = 0; x < g->ndevices && len + 80 <= sizeof(buf); x++) {
+		struct vfk_device *o = g->devices[x];
+		if (vfk_device_is_bridge(o) || asked(b, o))
+			continue;
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s (%s)", len ? ", " : "",
+					o->address, vfk_device_get_class_name(o));
+	}
+	return fail(b, EBUSY,
+		    "IOMMU group %d of %s is shared with %s: a group goes to vfio-pci whole; add "
+		    "--include-shared to take them too", g->id, d->address, buf);
+}
+
+/* Whole groups: everything in an asked device's group goes, or nothing. Each
+ * group is walked once, however many of its devices were asked for. */
+static int add_groups(struct vfk_bind *b)
+{
 	size_t i, k;
 	int r;
 
-	b->nitems = 0;
-	b->error[0] = '\0';
-	if (b->nasked == 0)
-		return fail(b, EINVAL, "no devices to bind");
-	if (!host->iommu_enabled)
-		return fail(b, ENODEV,
-			    "the IOMMU is disabled (no IOMMU groups): vfio-pci cannot take devices; "
-			    "run vfio-check for the fix");
-
-	/* whole groups: everything in an asked device's group goes, or nothing */
 	for (i = 0; i < b->nasked; i++) {
 		struct vfk_device *d = b->asked[i];
 		struct vfk_group *g;
 		if (vfk_device_is_bridge(d))
 			return fail(b, EINVAL, "%s is a bridge: bridges stay with the host",
 				    d->address);
-		if (d->group < 0 || vfk_host_find_group(host, d->group, &g) < 0)
+		if (*mark(b, d) & MARK_ITEM)
+			continue;	/* its group is in already */
+		if (d->group < 0 || vfk_host_find_group(b->host, d->group, &g) < 0)
 			return fail(b, ENODEV, "%s has no IOMMU group", d->address);
 		for (k = 0; k < g->ndevices; k++) {
 			struct vfk_device *m = g->devices[k];
 			if (vfk_device_is_bridge(m))
 				continue;
-			if (!asked(b, m) && !(b->flags & VFK_BIND_INCLUDE_SHARED)) {
-				size_t x, len = 0;
-				buf[0] = '\0';
-				for (x = 0; x < g->ndevices; x++) {
-					struct vfk_device *o = g->devices[x];
-					if (vfk_device_is_bridge(o) || asked(b, o) || len + 80 > sizeof(buf))
-						continue;
-					len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s (%s)",
-								len ? ", " : "", o->address,
-								vfk_device_get_class_name(o));
-				}
-				return fail(b, EBUSY,
-					    "IOMMU group %d of %s is shared with %s: a group goes to "
-					    "vfio-pci whole; add --include-shared to take them too",
-					    g->id, d->address, buf);
-			}
+			if (!asked(b, m) && !(b->flags & VFK_BIND_INCLUDE_SHARED))
+				return shared_error(b, d, g);
 			if ((r = add_item(b, m)) < 0)
 				return neg_errno(r);
 		}
 	}
+	return 0;
+}
 
+/* Refusals for one device (held already, guards, the host's GPU), its
+ * warnings, and what it is on now, for the journal. */
+static int check_item(struct vfk_bind *b, struct vfk_journal *j, struct bind_item *it)
+{
+	struct vfk_device *d = it->dev;
+	const struct vfk_gpu *gpu = host_gpu_of(b->host, d);
+	const struct vfk_journal_entry *e = journal_find(j, d->address);
+	bool force = b->flags & VFK_BIND_FORCE;
+	char buf[700];
+	const char *why;
+	int r;
+
+	if (e)
+		return fail(b, EALREADY, "%s is already held by %s (vfio-bind status)", d->address,
+			    e->owner);
+	if (!force && (why = guard_host_needs(b->host, d)))
+		return fail(b, EPERM, "refusing: %s; --force overrides", why);
+	if (gpu && !force && !(b->flags & VFK_BIND_SINGLE_GPU)) {
+		if (gpu->only_gpu)
+			return fail(b, EPERM,
+				    "refusing: %s is the host's only GPU; use --single-gpu to "
+				    "release the host console and hand it over deliberately",
+				    d->address);
+		if (d->boot_vga && gpu->console_in_use)
+			return fail(b, EPERM,
+				    "refusing: %s is the boot VGA and the host console or a DRM "
+				    "driver uses it; use --single-gpu or --force", d->address);
+	}
+	if (!force && guard_dependents(b->host, d, buf, sizeof(buf)))
+		return fail(b, EEXIST, "refusing: %s; --force overrides", buf);
+	if (guard_conflicts(b->host, d, buf, sizeof(buf)) && (r = add_warning(b, buf)) < 0)
+		return neg_errno(r);
+	if (guard_holders(b->host, d, buf + 300, sizeof(buf) - 300) > 0) {
+		char msg[500];
+		snprintf(msg, sizeof(msg),
+			 "%s is held open by %s: unbinding waits for them (stop them first)",
+			 d->address, buf + 300);
+		if ((r = add_warning(b, msg)) < 0)
+			return neg_errno(r);
+	}
+	snprintf(it->orig_driver, sizeof(it->orig_driver), "%s", d->driver ? d->driver : "");
+	read_override(b->ctx, devices_fd(b), d->address, it->orig_override, sizeof(it->orig_override));
+	if (!journal_value_ok(it->orig_driver))
+		return fail(b, EINVAL, "%s: unexpected driver name", d->address);
+	return 0;
+}
+
+int vfk_bind_prepare(struct vfk_bind *b)
+{
+	struct vfk_journal *j = NULL;
+	size_t i;
+	int r;
+
+	clear_items(b);
+	b->error[0] = '\0';
+	if (b->nasked == 0)
+		return fail(b, EINVAL, "no devices to bind");
+	if (!b->host->iommu_enabled)
+		return fail(b, ENODEV,
+			    "the IOMMU is disabled (no IOMMU groups): vfio-pci cannot take devices; "
+			    "run vfio-check for the fix");
+	r = add_groups(b);
+	if (r < 0)
+		return r;
 	r = vfk_journal_load(b->ctx, &j);
 	if (r < 0)
 		return fail(b, -r, "cannot read the binding journal: %s", strerror(-r));
-	for (i = 0; i < b->nitems; i++) {
-		struct bind_item *it = &b->items[i];
-		struct vfk_device *d = it->dev;
-		const struct vfk_gpu *gpu = gpu_for(host, d);
-		const struct vfk_journal_entry *e = journal_find(j, d->address);
-		const char *why;
-
-		if (e) {
-			r = fail(b, EALREADY, "%s is already held by %s (vfio-bind status)",
-				 d->address, e->owner);
-			vfk_journal_free(j);
-			return r;
-		}
-		if (!force && (why = guard_host_needs(host, d))) {
-			vfk_journal_free(j);
-			return fail(b, EPERM, "refusing: %s; --force overrides", why);
-		}
-		if (gpu && !force && !(b->flags & VFK_BIND_SINGLE_GPU)) {
-			if (gpu->only_gpu) {
-				vfk_journal_free(j);
-				return fail(b, EPERM,
-					    "refusing: %s is the host's only GPU; use --single-gpu to "
-					    "release the host console and hand it over deliberately",
-					    d->address);
-			}
-			if (d->boot_vga && gpu->console_in_use) {
-				vfk_journal_free(j);
-				return fail(b, EPERM,
-					    "refusing: %s is the boot VGA and the host console or a "
-					    "DRM driver uses it; use --single-gpu or --force", d->address);
-			}
-		}
-		if (!force && guard_dependents(host, d, buf, sizeof(buf))) {
-			vfk_journal_free(j);
-			return fail(b, EEXIST, "refusing: %s; --force overrides", buf);
-		}
-		if (guard_conflicts(host, d, buf, sizeof(buf)) && (r = add_warning(b, buf)) < 0)
-			break;
-		if (guard_holders(host, d, buf + 300, sizeof(buf) - 300) > 0) {
-			char msg[500];
-			snprintf(msg, sizeof(msg),
-				 "%s is held open by %s: unbinding waits for them (stop them first)",
-				 d->address, buf + 300);
-			if ((r = add_warning(b, msg)) < 0)
-				break;
-		}
-		snprintf(it->orig_driver, sizeof(it->orig_driver), "%s", d->driver ? d->driver : "");
-		read_override(b->ctx, d->address, it->orig_override, sizeof(it->orig_override));
-		if (!journal_value_ok(it->orig_driver)) {
-			vfk_journal_free(j);
-			return fail(b, EINVAL, "%s: unexpected driver name", d->address);
-		}
-	}
+	r = guard_facts_keep(b->host);
+	if (r < 0)
+		r = fail(b, -r, "cannot read what the host needs: %s", strerror(-r));
+	for (i = 0; i < b->nitems && r >= 0; i++)
+		r = check_item(b, j, &b->items[i]);
+	guard_facts_drop(b->host);
 	vfk_journal_free(j);
 	if (r < 0)
-		return neg_errno(r);
+		return r;
 	b->prepared = true;
 	return 0;
 }
@@ -548,7 +579,7 @@ static int bind_one(struct vfk_bind *b, struct waiter *w, struct bind_item *it)
 	char cur[64], rel[128];
 	int r;
 
-	current_driver(ctx, addr, cur, sizeof(cur));
+	driver_at(devices_fd(b), addr, cur, sizeof(cur));
 	vfk_progress(ctx, "binding %s (%s) to vfio-pci", addr, *cur ? cur : "no driver");
 	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", addr);
 	it->touched = true;
@@ -591,11 +622,53 @@ static bool needs_console_release(const struct vfk_bind *b)
 	if (!(b->flags & VFK_BIND_SINGLE_GPU))
 		return false;
 	for (i = 0; i < b->nitems; i++) {
-		const struct vfk_gpu *g = gpu_for(b->host, b->items[i].dev);
+		const struct vfk_gpu *g = host_gpu_of(b->host, b->items[i].dev);
 		if (g && (g->console_in_use || g->only_gpu))
 			return true;
 	}
 	return false;
+}
+
+/* Each group's /dev/vfio node, once per group: prepare adds a group's
+ * members together, so they are neighbours among the items. */
+static int wait_groups(struct vfk_bind *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nitems; i++) {
+		int g = b->items[i].dev->group;
+		char rel[32];
+		_cleanup_free_ char *node = NULL;
+
+		if ((i > 0 && b->items[i - 1].dev->group == g) ||
+		    wait_vfio_node(b->ctx, g, b->timeout_ms) == 0)
+			continue;
+		snprintf(rel, sizeof(rel), "vfio/%d", g);
+		node = vfk_root_host_path(VFK_ROOT_DEV, rel);
+		return fail(b, ETIMEDOUT, "%s did not appear in %u ms", node ? node : rel,
+			    b->timeout_ms);
+	}
+	return 0;
+}
+
+/* Rolled back: the journal forgets every item put back (all but those a
+ * restore failed for), in one pass over it. */
+static void drop_untouched(struct vfk_bind *b, struct vfk_journal *j)
+{
+	_cleanup_free_ bool *drop = calloc(j->n ? j->n : 1, sizeof(*drop));
+	struct vfk_journal_entry *e;
+	size_t i;
+
+	for (i = 0; i < b->nitems; i++) {
+		if (b->items[i].touched || !(e = journal_find(j, b->items[i].dev->address)))
+			continue;
+		if (drop)
+			drop[e - j->e] = true;
+		else	/* no memory for the marks: one by one, slower */
+			journal_remove(j, b->items[i].dev->address);
+	}
+	if (drop)
+		journal_remove_marked(j, drop);
 }
 
 static int dry_hook(void *data, const char *path, const char *value)
@@ -689,26 +762,8 @@ int vfk_bind_commit(struct vfk_bind *b)
 		if (r < 0)
 			goto rollback;
 	}
-	if (!dry)
-		for (i = 0; i < b->nitems; i++) {
-			int g = b->items[i].dev->group;
-			for (k = 0; k < i; k++)
-				if (b->items[k].dev->group == g)
-					break;
-			if (k < i)
-				continue;
-			r = wait_vfio_node(ctx, g, b->timeout_ms);
-			if (r < 0) {
-				char rel[32];
-				_cleanup_free_ char *node = NULL;
-
-				snprintf(rel, sizeof(rel), "vfio/%d", g);
-				node = vfk_root_host_path(VFK_ROOT_DEV, rel);
-				fail(b, ETIMEDOUT, "%s did not appear in %u ms", node ? node : rel,
-				     b->timeout_ms);
-				goto rollback;
-			}
-		}
+	if (!dry && (r = wait_groups(b)) < 0)
+		goto rollback;
 	for (i = 0; i < b->nitems; i++)
 		journal_find(j, b->items[i].dev->address)->state = 1;
 	r = journal_save(ctx, j);
@@ -736,9 +791,7 @@ rollback:
 	if (needs_console_release(b))
 		console_reattach(ctx);
 rollback_journal:
-	for (i = 0; i < b->nitems; i++)
-		if (!b->items[i].touched)
-			journal_remove(j, b->items[i].dev->address);
+	drop_untouched(b, j);
 	if (journal_save(ctx, j) < 0)
 		warn(ctx, "rollback: cannot update the binding journal");
 out:
@@ -752,20 +805,28 @@ out:
 
 /* ------------------------------------------------------------- restore */
 
-static bool selected(const char *const *addrs, size_t n, const char *addr)
+/* Set @sel[i] for the journal entries @addresses name (all when NULL): one
+ * lookup per address, not a scan of the addresses per entry. */
+static int select_entries(struct vfk_journal *j, const char *const *addresses, size_t n,
+			  bool *sel, char *errbuf, size_t errsize)
 {
 	size_t i;
 
-	if (!addrs)
-		return true;
-	for (i = 0; i < n; i++) {
+	for (i = 0; !addresses && i < j->n; i++)
+		sel[i] = true;
+	for (i = 0; addresses && i < n; i++) {
+		const struct vfk_journal_entry *e;
 		struct vfk_pci_addr a;
 		char norm[16];
-		if (vfk_pci_addr_parse(addrs[i], &a) == 0 &&
-		    streq(vfk_pci_addr_format(&a, norm, sizeof(norm)), addr))
-			return true;
+		vfk_pci_addr_parse(addresses[i], &a);	/* checked by the caller */
+		e = journal_find(j, vfk_pci_addr_format(&a, norm, sizeof(norm)));
+		if (!e) {
+			snprintf(errbuf, errsize, "%s is not held by vfiokit (not in the journal)", norm);
+			return neg_errno(ENOENT);
+		}
+		sel[e - j->e] = true;
 	}
-	return false;
+	return 0;
 }
 
 int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, unsigned int flags,
@@ -775,6 +836,7 @@ int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, uns
 	vfk_write_hook saved_hook = ctx->write_hook;
 	void *saved_data = ctx->write_data;
 	struct vfk_journal *j = NULL;
+	_cleanup_free_ bool *drop = NULL;
 	struct waiter w;
 	long holder = 0;
 	int lockfd = -1, r, first = 0;
@@ -805,33 +867,30 @@ int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, uns
 		first = r;
 		goto out;
 	}
-	for (i = 0; addresses && i < n; i++) {
-		struct vfk_pci_addr a;
-		char norm[16];
-		vfk_pci_addr_parse(addresses[i], &a);
-		if (!journal_find(j, vfk_pci_addr_format(&a, norm, sizeof(norm)))) {
-			snprintf(errbuf, errsize, "%s is not held by vfiokit (not in the journal)", norm);
-			first = neg_errno(ENOENT);
-			goto out;
-		}
+	drop = calloc(j->n ? j->n : 1, sizeof(*drop));
+	if (!drop) {
+		first = neg_errno(ENOMEM);
+		goto out;
 	}
+	first = select_entries(j, addresses, n, drop, errbuf, errsize);
+	if (first < 0)
+		goto out;
+	/* newest first; drop[i] turns from "asked for" into "put back" */
 	for (i = j->n; i-- > 0;) {
-		struct vfk_journal_entry e = j->e[i];
+		const struct vfk_journal_entry *e = &j->e[i];
 		char err[300];
-		if (!selected(addresses, n, e.address))
+		if (!drop[i])
 			continue;
-		vfk_progress(ctx, "restoring %s to %s", e.address, *e.driver ? e.driver : "no driver");
-		r = restore_device(ctx, &w, e.address, e.driver, e.override, DEFAULT_TIMEOUT_MS, dry,
+		vfk_progress(ctx, "restoring %s to %s", e->address, *e->driver ? e->driver : "no driver");
+		r = restore_device(ctx, &w, e->address, e->driver, e->override, DEFAULT_TIMEOUT_MS, dry,
 				   err, sizeof(err));
-		if (r < 0) {
-			if (!first) {
-				first = r;
-				snprintf(errbuf, errsize, "%s", err);
-			}
-			continue;
+		drop[i] = r >= 0;
+		if (r < 0 && !first) {
+			first = r;
+			snprintf(errbuf, errsize, "%s", err);
 		}
-		journal_remove(j, e.address);
 	}
+	journal_remove_marked(j, drop);
 	r = journal_save(ctx, j);
 	if (r < 0 && !first) {
 		first = r;

@@ -50,11 +50,11 @@ int console_release(struct vfk_ctx *ctx)
 			if (!startswith(e->d_name, "vtcon") || !journal_value_ok(e->d_name))
 				continue;
 			snprintf(rel, sizeof(rel), "%s/name", e->d_name);
-			if (vfk_read_at(dirfd(d), rel, buf, sizeof(buf)) <= 0 ||
+			if (vfk_read_in(ctx, dirfd(d), rel, buf, sizeof(buf)) <= 0 ||
 			    !strstr(buf, "frame buffer"))
 				continue;
 			snprintf(rel, sizeof(rel), "%s/bind", e->d_name);
-			if (vfk_read_long_at(dirfd(d), rel, &bound) < 0 || bound != 1)
+			if (vfk_read_long_in(ctx, dirfd(d), rel, &bound) < 0 || bound != 1)
 				continue;
 			snprintf(rel, sizeof(rel), "class/vtconsole/%s/bind", e->d_name);
 			vfk_progress(ctx, "releasing virtual console %s from the framebuffer", e->d_name);
@@ -106,7 +106,7 @@ int console_reattach(struct vfk_ctx *ctx)
 	int r, first = 0;
 
 	dfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, "");
-	if (dfd < 0 || vfk_read_at(dfd, CONSOLES_FILE, text, sizeof(text)) <= 0)
+	if (dfd < 0 || vfk_read_in(ctx, dfd, CONSOLES_FILE, text, sizeof(text)) <= 0)
 		return 0;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char a[64], b[64], rel[300];

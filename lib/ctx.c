@@ -89,6 +89,7 @@ struct vfk_ctx *vfk_ctx_unref(struct vfk_ctx *ctx)
 	for (i = 0; i < _VFK_ROOT_MAX; i++)
 		if (ctx->rootfd[i] >= 0)
 			close(ctx->rootfd[i]);
+	free(ctx->root_real);
 	free(ctx->sysroot);
 	free(ctx);
 	return NULL;

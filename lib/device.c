@@ -42,16 +42,16 @@ static const char *read_str(struct vfk_host *host, int dfd, const char *name)
 {
 	char buf[256];
 
-	if (vfk_read_at(dfd, name, buf, sizeof(buf)) <= 0)
+	if (vfk_read_in(host->ctx, dfd, name, buf, sizeof(buf)) <= 0)
 		return NULL;
 	return strpool_intern(&host->strings, buf);
 }
 
-static unsigned long read_ulong(int dfd, const char *name, unsigned long dflt)
+static unsigned long read_ulong(struct vfk_ctx *ctx, int dfd, const char *name, unsigned long dflt)
 {
 	long v;
 
-	if (vfk_read_long_at(dfd, name, &v) < 0 || v < 0)
+	if (vfk_read_long_in(ctx, dfd, name, &v) < 0 || v < 0)
 		return dflt;
 	return (unsigned long)v;
 }
@@ -60,6 +60,7 @@ struct vfk_device_details *device_details(const struct vfk_device *cdev)
 {
 	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache, not a change */
 	struct vfk_host *host = dev->host;
+	struct vfk_ctx *ctx = host->ctx;
 	struct vfk_device_details *d;
 	_cleanup_close_ int dfd = -1;
 	long numa;
@@ -72,10 +73,10 @@ struct vfk_device_details *device_details(const struct vfk_device *cdev)
 	d->numa_node = -1;
 	dfd = device_open_dir(dev);
 	if (dfd >= 0) {
-		d->subsys_vendor = (uint16_t)read_ulong(dfd, "subsystem_vendor", 0);
-		d->subsys_device = (uint16_t)read_ulong(dfd, "subsystem_device", 0);
-		d->revision = (uint8_t)read_ulong(dfd, "revision", 0);
-		if (vfk_read_long_at(dfd, "numa_node", &numa) == 0)
+		d->subsys_vendor = (uint16_t)read_ulong(ctx, dfd, "subsystem_vendor", 0);
+		d->subsys_device = (uint16_t)read_ulong(ctx, dfd, "subsystem_device", 0);
+		d->revision = (uint8_t)read_ulong(ctx, dfd, "revision", 0);
+		if (vfk_read_long_in(ctx, dfd, "numa_node", &numa) == 0)
 			d->numa_node = (int)numa;
 		d->local_cpulist = read_str(host, dfd, "local_cpulist");
 		d->reset_method = read_str(host, dfd, "reset_method");
@@ -83,10 +84,10 @@ struct vfk_device_details *device_details(const struct vfk_device *cdev)
 		d->power_state = read_str(host, dfd, "power_state");
 		d->link_speed = read_str(host, dfd, "current_link_speed");
 		d->max_link_speed = read_str(host, dfd, "max_link_speed");
-		d->link_width = (unsigned int)read_ulong(dfd, "current_link_width", 0);
-		d->max_link_width = (unsigned int)read_ulong(dfd, "max_link_width", 0);
-		d->sriov_totalvfs = (unsigned int)read_ulong(dfd, "sriov_totalvfs", 0);
-		d->sriov_numvfs = (unsigned int)read_ulong(dfd, "sriov_numvfs", 0);
+		d->link_width = (unsigned int)read_ulong(ctx, dfd, "current_link_width", 0);
+		d->max_link_width = (unsigned int)read_ulong(ctx, dfd, "max_link_width", 0);
+		d->sriov_totalvfs = (unsigned int)read_ulong(ctx, dfd, "sriov_totalvfs", 0);
+		d->sriov_numvfs = (unsigned int)read_ulong(ctx, dfd, "sriov_numvfs", 0);
 		/* "Unknown speed" / "255" mean the link is not reported */
 		if (d->link_speed && startswith(d->link_speed, "Unknown"))
 			d->link_speed = NULL;

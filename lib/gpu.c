@@ -49,37 +49,38 @@ static int collect_functions(struct vfk_host *host, struct vfk_gpu *gpu)
 	return 0;
 }
 
-static int add_blocker(struct vfk_gpu *gpu, size_t *cap, struct vfk_device *d)
+/* Did a function before @i lie in the same group? Its members are in already. */
+static bool group_seen(const struct vfk_gpu *gpu, size_t i)
 {
-	if (in_list(gpu->blockers, gpu->nblockers, d))
-		return 0;
-	if (gpu->nblockers == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 4;
-		struct vfk_device **b = realloc(gpu->blockers, ncap * sizeof(*b));
-		if (!b)
-			return -ENOMEM;
-		gpu->blockers = b;
-		*cap = ncap;
-	}
-	gpu->blockers[gpu->nblockers++] = d;
-	return 0;
+	size_t k;
+
+	for (k = 0; k < i; k++)
+		if (gpu->functions[k]->group == gpu->functions[i]->group)
+			return true;
+	return false;
 }
 
+/*
+ * The endpoints sharing a group with any function. Each group is walked once
+ * and lists a device once, so no blocker needs looking up among the others:
+ * linear in the group's size (a GPU in a group of 16k endpoints has 16k).
+ */
 static int collect_blockers(struct vfk_host *host, struct vfk_gpu *gpu)
 {
 	size_t cap = 0, i, j;
 
 	for (i = 0; i < gpu->nfunctions; i++) {
 		struct vfk_group *g;
-		if (gpu->functions[i]->group < 0 ||
+		if (gpu->functions[i]->group < 0 || group_seen(gpu, i) ||
 		    vfk_host_find_group(host, gpu->functions[i]->group, &g) < 0)
 			continue;
 		for (j = 0; j < g->ndevices; j++) {
 			struct vfk_device *d = g->devices[j];
 			if (vfk_device_is_bridge(d) || in_list(gpu->functions, gpu->nfunctions, d))
 				continue;
-			if (add_blocker(gpu, &cap, d) < 0)
+			if (GROW_ARRAY(gpu->blockers, cap, gpu->nblockers + 1) < 0)
 				return -ENOMEM;
+			gpu->blockers[gpu->nblockers++] = d;
 		}
 	}
 	return 0;
@@ -155,7 +156,7 @@ static bool firmware_fb_active(struct vfk_ctx *ctx, const struct vfk_device *boo
 		    streq(buf, bootvga->address))
 			*fb_on_device = true;
 		snprintf(rel, sizeof(rel), "%s/name", e->d_name);
-		if (vfk_read_at(dirfd(d), rel, buf, sizeof(buf)) > 0 &&
+		if (vfk_read_in(ctx, dirfd(d), rel, buf, sizeof(buf)) > 0 &&
 		    (strstr(buf, "EFI VGA") || strstr(buf, "simple") || strstr(buf, "VESA VGA") ||
 		     strstr(buf, "efidrm") || strstr(buf, "simpledrm")))
 			firmware = true;
@@ -177,7 +178,7 @@ static bool console_in_use(struct vfk_host *host, const struct vfk_device *dev)
 	dfd = device_open_dir(dev);
 	if (dfd < 0)
 		return false;
-	fd = openat(dfd, "drm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = vfk_open_dir_in(host->ctx, dfd, "drm");
 	if (fd < 0)
 		return false;
 	d = fdopendir(fd);
@@ -232,6 +233,23 @@ int gpus_build(struct vfk_host *host)
 			gpu->console_in_use = console_in_use(host, d);
 	}
 	return 0;
+}
+
+struct vfk_gpu *host_gpu_of(const struct vfk_host *host, const struct vfk_device *dev)
+{
+	size_t lo = 0, hi = host->ngpus;
+
+	/* gpus_build() follows host->devices: the GPUs are in address order too */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (host->gpus[mid].dev == dev)
+			return &host->gpus[mid];
+		if (host->gpus[mid].dev < dev)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 void gpus_free(struct vfk_host *host)

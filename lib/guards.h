@@ -3,6 +3,15 @@
 #define VFK_GUARDS_H
 #include "inventory.h"
 
+/*
+ * Read what the guards need of the host as a whole (the block devices of "/",
+ * the default route's interfaces, driverctl and vfio-pci.ids= claims) once,
+ * for every check until guard_facts_drop(): checking a group of 16k endpoints
+ * must not read mountinfo, the routes and modprobe.d 16k times. Without it,
+ * each check reads them itself. 0 or -ENOMEM.
+ */
+int guard_facts_keep(struct vfk_host *host);
+void guard_facts_drop(struct vfk_host *host);
 /* Why the host needs @dev ("holds the root filesystem (/dev/nvme0n1)",
  * "carries the default route (eno1)"), or NULL. Result interned in host. */
 const char *guard_host_needs(struct vfk_host *host, const struct vfk_device *dev);

@@ -221,12 +221,12 @@ static const char *vendor_virt_name(enum cpu_vendor v)
 
 /* ------------------------------------------------------------ file help */
 
-static FILE *fopen_at(int dirfd, const char *name)
+static FILE *fopen_at(struct vfk_ctx *ctx, int dirfd, const char *name)
 {
 	int fd;
 	FILE *f;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = vfk_open_file_in(ctx, dirfd, name);
 	if (fd < 0)
 		return NULL;
 	f = fdopen(fd, "re");
@@ -236,13 +236,13 @@ static FILE *fopen_at(int dirfd, const char *name)
 }
 
 /* Read a whole (small) text file below dirfd; malloc'ed, NULL on error. */
-static char *read_text_at(int dirfd, const char *name, size_t max)
+static char *read_text_at(struct vfk_ctx *ctx, int dirfd, const char *name, size_t max)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	char *buf;
 	size_t len = 0, n;
 
-	f = fopen_at(dirfd, name);
+	f = fopen_at(ctx, dirfd, name);
 	if (!f)
 		return NULL;
 	buf = malloc(max + 1);
@@ -254,12 +254,12 @@ static char *read_text_at(int dirfd, const char *name, size_t max)
 	return buf;
 }
 
-static DIR *opendir_at(int dirfd, const char *rel)
+static DIR *opendir_at(struct vfk_ctx *ctx, int dirfd, const char *rel)
 {
 	int fd;
 	DIR *d;
 
-	fd = openat(dirfd, rel && *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = vfk_open_dir_in(ctx, dirfd, rel && *rel ? rel : ".");
 	if (fd < 0)
 		return NULL;
 	d = fdopendir(fd);
@@ -382,7 +382,7 @@ static void read_cpuinfo(struct probe *p, int procfd)
 	size_t cap = 0;
 	bool got_flags = false;
 
-	f = fopen_at(procfd, "cpuinfo");
+	f = fopen_at(p->ctx, procfd, "cpuinfo");
 	if (!f)
 		return;
 	p->cpuinfo_read = true;
@@ -426,7 +426,7 @@ static void read_cmdline(struct probe *p, int procfd)
 {
 	char *s, *dd;
 
-	s = read_text_at(procfd, "cmdline", 65536);
+	s = read_text_at(p->ctx, procfd, "cmdline", 65536);
 	if (!s)
 		return;
 	s[strcspn(s, "\n")] = '\0';
@@ -441,13 +441,13 @@ static void read_cmdline(struct probe *p, int procfd)
 	p->cmdline = s;
 }
 
-static int count_entries(int dirfd, const char *rel, char names[][64], size_t max_names)
+static int count_entries(struct probe *p, int dirfd, const char *rel, char names[][64], size_t max_names)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	int n = 0;
 
-	d = opendir_at(dirfd, rel);
+	d = opendir_at(p->ctx, dirfd, rel);
 	if (!d)
 		return -1;
 	while ((de = readdir(d))) {
@@ -469,8 +469,8 @@ static void read_iommu(struct probe *p, int sysfd)
 {
 	size_t shown;
 
-	p->n_groups = count_entries(sysfd, VFK_SYS_IOMMU_GROUPS, NULL, 0);
-	p->n_units = count_entries(sysfd, VFK_SYS_CLASS_IOMMU, p->units, MAX_UNITS_SHOWN);
+	p->n_groups = count_entries(p, sysfd, VFK_SYS_IOMMU_GROUPS, NULL, 0);
+	p->n_units = count_entries(p, sysfd, VFK_SYS_CLASS_IOMMU, p->units, MAX_UNITS_SHOWN);
 	shown = p->n_units > 0 ? (size_t)(p->n_units < MAX_UNITS_SHOWN ? p->n_units : MAX_UNITS_SHOWN) : 0;
 	qsort_safe(p->units, shown, sizeof(p->units[0]), cmp_name64);
 	if (p->vendor == VENDOR_UNKNOWN && shown > 0) {
@@ -795,7 +795,7 @@ static void sb_edited_cmdline(struct sbuf *b, const char *old, const char *const
 
 /* Current value of GRUB_CMDLINE_LINUX_DEFAULT in <sysroot>/etc/default/grub:
  * malloc'ed, NULL when the file or the variable is absent. */
-static char *grub_current(int topfd)
+static char *grub_current(struct probe *p, int topfd)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
@@ -804,7 +804,7 @@ static char *grub_current(int topfd)
 
 	if (topfd < 0)
 		return NULL;
-	f = fopen_at(topfd, "etc/default/grub");
+	f = fopen_at(p->ctx, topfd, "etc/default/grub");
 	if (!f)
 		return NULL;
 	while (getline(&line, &cap, f) > 0) {
@@ -832,7 +832,7 @@ static char *grub_current(int topfd)
 static void fix_cmdline_edit(struct probe *p, struct sbuf *fix, int topfd, const char *const *add,
 			     const char *const *drop)
 {
-	_cleanup_free_ char *grub = grub_current(topfd);
+	_cleanup_free_ char *grub = grub_current(p, topfd);
 	_cleanup_free_ char *kcmd = NULL;
 	size_t i;
 
@@ -881,7 +881,7 @@ static void fix_cmdline_edit(struct probe *p, struct sbuf *fix, int topfd, const
 	sb_printf(fix, "  then run: update-grub   (Fedora/RHEL/openSUSE: grub2-mkconfig -o /boot/grub2/grub.cfg)\n");
 
 	if (topfd >= 0)
-		kcmd = read_text_at(topfd, "etc/kernel/cmdline", 8192);
+		kcmd = read_text_at(p->ctx, topfd, "etc/kernel/cmdline", 8192);
 	if (kcmd)
 		kcmd[strcspn(kcmd, "\n")] = '\0';
 	sb_printf(fix, "systemd-boot: write /etc/kernel/cmdline as\n  ");
@@ -1028,7 +1028,7 @@ static void check_irq_remap(struct probe *p, struct check_impl *c, int procfd, i
 	bool ir_in_use = false, ir_cap = false, disabled;
 	char ir_unit[64] = "";
 
-	f = procfd >= 0 ? fopen_at(procfd, "interrupts") : NULL;
+	f = procfd >= 0 ? fopen_at(p->ctx, procfd, "interrupts") : NULL;
 	while (f && !ir_in_use && getline(&line, &cap, f) > 0)
 		ir_in_use = line_has_ir(line, which, sizeof(which));
 
@@ -1042,7 +1042,7 @@ static void check_irq_remap(struct probe *p, struct check_impl *c, int procfd, i
 		if (!startswith(p->units[i], "dmar"))
 			continue;
 		snprintf(rel, sizeof(rel), VFK_SYS_CLASS_IOMMU "/%s/intel-iommu/ecap", p->units[i]);
-		if (vfk_read_at(sysfd, rel, val, sizeof(val)) <= 0)
+		if (vfk_read_in(p->ctx, sysfd, rel, val, sizeof(val)) <= 0)
 			continue;
 		errno = 0;
 		ecap = strtoull(val, &end, 16);
@@ -1066,7 +1066,7 @@ static void check_irq_remap(struct probe *p, struct check_impl *c, int procfd, i
 		return;
 	}
 	if (sysfd >= 0)
-		vfk_read_at(sysfd, VFK_SYS_MODULE "/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
+		vfk_read_in(p->ctx, sysfd, VFK_SYS_MODULE "/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
 			    unsafe, sizeof(unsafe));
 
 	if (disabled) {
@@ -1128,13 +1128,13 @@ static int kernel_release(struct probe *p, int procfd, int topfd, char *rel, siz
 	struct dirent *de;
 	int n = 0;
 
-	if (procfd >= 0 && vfk_read_at(procfd, "sys/kernel/osrelease", rel, size) > 0)
+	if (procfd >= 0 && vfk_read_in(p->ctx, procfd, "sys/kernel/osrelease", rel, size) > 0)
 		goto check;
 	if (topfd < 0)
 		return -ENOENT;
-	d = opendir_at(topfd, "lib/modules");
+	d = opendir_at(p->ctx, topfd, "lib/modules");
 	if (!d)
-		d = opendir_at(topfd, "usr/lib/modules");
+		d = opendir_at(p->ctx, topfd, "usr/lib/modules");
 	while (d && (de = readdir(d))) {
 		if (is_dot(de->d_name) || strlen(de->d_name) >= size)
 			continue;
@@ -1153,13 +1153,13 @@ check:
 /* Text fallback when the binary indexes (depmod's *.bin) are missing, as
  * in a hand-made tree: modules.dep / modules.builtin list paths ending in
  * "/NAME.ko[.xz|.zst|.gz]" with '-' and '_' equivalent. */
-static bool modfile_lists(int mdirfd, const char *file, const char *name, bool dep)
+static bool modfile_lists(struct probe *p, int mdirfd, const char *file, const char *name, bool dep)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0, nl = strlen(name);
 
-	f = fopen_at(mdirfd, file);
+	f = fopen_at(p->ctx, mdirfd, file);
 	if (!f)
 		return false;
 	while (getline(&line, &cap, f) > 0) {
@@ -1243,9 +1243,9 @@ static void modules_available(struct probe *p, int procfd, int topfd, enum mod_a
 			dbg(p->ctx, "libkmod: %s %s", vfio_modules[i], file ? "module file" : "built-in");
 			continue;
 		}
-		if (modfile_lists(mdirfd, "modules.dep", vfio_modules[i], true))
+		if (modfile_lists(p, mdirfd, "modules.dep", vfio_modules[i], true))
 			avail[i] = MOD_FILE;
-		else if (modfile_lists(mdirfd, "modules.builtin", vfio_modules[i], false))
+		else if (modfile_lists(p, mdirfd, "modules.builtin", vfio_modules[i], false))
 			avail[i] = MOD_BUILTIN;
 		dbg(p->ctx, "text indexes: %s avail=%d", vfio_modules[i], avail[i]);
 	}
@@ -1350,14 +1350,14 @@ static void fmt_pagesize(char *buf, size_t size, unsigned long kb)
 		snprintf(buf, size, "%lu KiB", kb);
 }
 
-static unsigned long meminfo_total_kb(int procfd)
+static unsigned long meminfo_total_kb(struct probe *p, int procfd)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
 	unsigned long kb = 0;
 
-	f = procfd >= 0 ? fopen_at(procfd, "meminfo") : NULL;
+	f = procfd >= 0 ? fopen_at(p->ctx, procfd, "meminfo") : NULL;
 	while (f && getline(&line, &cap, f) > 0)
 		if (sscanf(line, "MemTotal: %lu kB", &kb) == 1)
 			break;
@@ -1389,9 +1389,9 @@ static void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, in
 	bool have_1g = false;
 	unsigned long mem_kb, guest_gib;
 
-	hfd = sysfd >= 0 ? openat(sysfd, "kernel/mm/hugepages", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	hfd = sysfd >= 0 ? vfk_open_dir_in(p->ctx, sysfd, "kernel/mm/hugepages") : -1;
 	if (hfd >= 0) {
-		d = opendir_at(hfd, NULL);
+		d = opendir_at(p->ctx, hfd, NULL);
 		while (d && (de = readdir(d)) && n < ARRAY_SIZE(sizes)) {
 			char rel[300];
 			unsigned long kb;
@@ -1401,9 +1401,9 @@ static void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, in
 				continue;
 			sizes[n].kb = kb;
 			snprintf(rel, sizeof(rel), "%s/nr_hugepages", de->d_name);
-			sizes[n].nr = vfk_read_long_at(hfd, rel, &v) == 0 ? v : 0;
+			sizes[n].nr = vfk_read_long_in(p->ctx, hfd, rel, &v) == 0 ? v : 0;
 			snprintf(rel, sizeof(rel), "%s/free_hugepages", de->d_name);
-			sizes[n].free = vfk_read_long_at(hfd, rel, &v) == 0 ? v : 0;
+			sizes[n].free = vfk_read_long_in(p->ctx, hfd, rel, &v) == 0 ? v : 0;
 			if (kb == 1048576)
 				have_1g = true;
 			n++;
@@ -1443,7 +1443,7 @@ static void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, in
 	}
 
 	/* suggest half of RAM for the guest, at least 1 GiB, 8 GiB when unknown */
-	mem_kb = meminfo_total_kb(procfd);
+	mem_kb = meminfo_total_kb(p, procfd);
 	guest_gib = mem_kb ? mem_kb / 1048576 / 2 : 8;
 	if (guest_gib < 1)
 		guest_gib = 1;
@@ -1499,7 +1499,7 @@ static bool is_ovmf_image(const char *dir, const char *name)
 }
 
 /* A QEMU firmware descriptor for x86_64 UEFI whose executable exists below the sysroot. */
-static bool descriptor_usable(int topfd, int dirfd, const char *name)
+static bool descriptor_usable(struct probe *p, int topfd, int dirfd, const char *name)
 {
 	_cleanup_free_ char *text = NULL;
 	struct json_object *root, *o, *mapping, *exe, *fn;
@@ -1507,7 +1507,7 @@ static bool descriptor_usable(int topfd, int dirfd, const char *name)
 	const char *file;
 	size_t i;
 
-	text = read_text_at(dirfd, name, 65536);
+	text = read_text_at(p->ctx, dirfd, name, 65536);
 	if (!text)
 		return false;
 	root = json_tokener_parse(text);
@@ -1548,7 +1548,7 @@ static void check_ovmf(struct probe *p, struct check_impl *c, int topfd)
 	size_t i;
 
 	for (i = 0; topfd >= 0 && i < ARRAY_SIZE(ovmf_dirs); i++) {
-		_cleanup_closedir_ DIR *d = opendir_at(topfd, ovmf_dirs[i]);
+		_cleanup_closedir_ DIR *d = opendir_at(p->ctx, topfd, ovmf_dirs[i]);
 		struct dirent *de;
 
 		while (d && (de = readdir(d))) {
@@ -1566,7 +1566,7 @@ static void check_ovmf(struct probe *p, struct check_impl *c, int topfd)
 		}
 	}
 	for (i = 0; topfd >= 0 && i < ARRAY_SIZE(fw_descriptor_dirs); i++) {
-		_cleanup_closedir_ DIR *d = opendir_at(topfd, fw_descriptor_dirs[i]);
+		_cleanup_closedir_ DIR *d = opendir_at(p->ctx, topfd, fw_descriptor_dirs[i]);
 		struct dirent *de;
 
 		while (d && (de = readdir(d))) {
@@ -1574,7 +1574,7 @@ static void check_ovmf(struct probe *p, struct check_impl *c, int topfd)
 
 			if (is_dot(de->d_name) || n < 6 || !streq(de->d_name + n - 5, ".json"))
 				continue;
-			if (descriptor_usable(topfd, dirfd(d), de->d_name))
+			if (descriptor_usable(p, topfd, dirfd(d), de->d_name))
 				descriptors++;
 		}
 	}
@@ -1633,7 +1633,7 @@ static void check_libvirt(struct probe *p, struct check_impl *c, int topfd)
 	int r = 0;
 	size_t i;
 
-	lfd = topfd >= 0 ? openat(topfd, "run/libvirt", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	lfd = topfd >= 0 ? vfk_open_dir_in(p->ctx, topfd, "run/libvirt") : -1;
 	for (i = 0; lfd >= 0 && i < ARRAY_SIZE(libvirt_sockets); i++) {
 		struct stat st;
 

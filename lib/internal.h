@@ -47,7 +47,23 @@ char *vfk_root_path(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
  * sysroot ("/dev/hugepages"): what VM definitions refer to. malloc'ed or NULL. */
 char *vfk_root_host_path(enum vfk_root root, const char *rel);
 
-/* Read a small file relative to dirfd into buf (NUL-terminated, trailing
+/*
+ * Reads below a directory of @ctx's root. The file must be a regular file
+ * (sysfs and procfs attributes are): a FIFO, socket or device is -EINVAL, a
+ * directory -EISDIR, and nothing blocks. On a sysroot other than "/" it must
+ * also lie inside the sysroot however it was reached (symlinks, last or on
+ * the way): -EXDEV otherwise. Returns an fd (O_RDONLY|O_NONBLOCK) or -errno.
+ */
+int vfk_open_file_in(struct vfk_ctx *ctx, int dirfd, const char *name);
+/* A directory below @dirfd, inside @ctx's sysroot as above ("" or NULL: @dirfd). */
+int vfk_open_dir_in(struct vfk_ctx *ctx, int dirfd, const char *name);
+/* Read a small file as vfk_open_file_in() opens it into buf (NUL-terminated,
+ * trailing newlines and blanks stripped). Returns the length or -errno. */
+int vfk_read_in(struct vfk_ctx *ctx, int dirfd, const char *name, char *buf, size_t size);
+/* Parse a file holding one integer (base 0: "0x10de", "42"). */
+int vfk_read_long_in(struct vfk_ctx *ctx, int dirfd, const char *name, long *out);
+/* The same without the sysroot check (lib/mdev.c still reads its attributes this
+ * way; a non-regular file is refused all the same). Read a small file relative to dirfd into buf (NUL-terminated, trailing
  * newlines stripped). Returns the length or a negative errno. */
 int vfk_read_at(int dirfd, const char *name, char *buf, size_t size);
 /* Parse a file holding one integer (base 0: "0x10de", "42"). */
@@ -72,6 +88,7 @@ int vfk_write_file_atomic_at(int dirfd, const char *name, const char *data, size
 struct vfk_ctx {
 	int refcount;
 	char *sysroot;
+	char *root_real;	/* the sysroot as /proc/self/fd names it (path.c), lazily */
 	int rootfd[_VFK_ROOT_MAX];	/* lazily opened; -1 until then */
 	vfk_log_fn log_fn;
 	void *log_data;

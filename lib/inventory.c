@@ -137,13 +137,13 @@ static bool iommu_groups_exist(struct vfk_ctx *ctx)
 }
 
 /* PCI_CLASS=30000, PCI_ID=10DE:2684 from <device>/uevent. */
-static bool parse_uevent(int devfd, const char *rel, struct vfk_device *d)
+static bool parse_uevent(struct vfk_ctx *ctx, int devfd, const char *rel, struct vfk_device *d)
 {
 	char buf[1024], *line, *save = NULL;
 	unsigned int cls = 0, v = 0, dv = 0;
 	bool have_class = false, have_id = false;
 
-	if (vfk_read_at(devfd, rel, buf, sizeof(buf)) <= 0)
+	if (vfk_read_in(ctx, devfd, rel, buf, sizeof(buf)) <= 0)
 		return false;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (startswith(line, "PCI_CLASS="))
@@ -180,7 +180,7 @@ static int fill_device(struct vfk_host *host, int devfd, struct pci_dev *p, stru
 	/* The kernel's uevent attribute carries class, vendor and device in one
 	 * read; a scan of 65,536 functions is mostly these reads. */
 	snprintf(link, sizeof(link), "%s/uevent", d->address);
-	if (!parse_uevent(devfd, link, d)) {
+	if (!parse_uevent(host->ctx, devfd, link, d)) {
 		if (pcilib_fill_ident(host->ctx, p) < 0)
 			return -EIO;
 		d->vendor_id = p->vendor_id;
@@ -203,7 +203,7 @@ static int fill_device(struct vfk_host *host, int devfd, struct pci_dev *p, stru
 	if ((d->class >> 8) == 0x0300) {
 		long v;
 		snprintf(link, sizeof(link), "%s/boot_vga", d->address);
-		d->boot_vga = vfk_read_long_at(devfd, link, &v) == 0 && v == 1;
+		d->boot_vga = vfk_read_long_in(host->ctx, devfd, link, &v) == 0 && v == 1;
 	}
 	x->has_parent = parent_from_link(devfd, d->address, &x->parent);
 	return 0;

@@ -54,6 +54,7 @@ struct vfk_gpu {
 };
 
 struct name_cache;
+struct guard_facts;
 
 struct vfk_host {
 	int refcount;
@@ -67,6 +68,7 @@ struct vfk_host {
 	struct vfk_group *groups;	/* sorted by id */
 	struct vfk_device **group_members;	/* backing store of groups[].devices */
 	struct vfk_gpu *gpus;
+	struct guard_facts *guard_facts;	/* guards.c, while a bind checks its devices */
 	struct vfk_topo *topo;		/* CPU topology, read on first use (host_topo) */
 	int topo_err;			/* 0 until read; then 1, or the read's -errno */
 };
@@ -88,4 +90,6 @@ int device_open_dir(const struct vfk_device *dev);
 /* gpu.c */
 int gpus_build(struct vfk_host *host);
 void gpus_free(struct vfk_host *host);
+/* The GPU whose main function is @dev, or NULL: a binary search. */
+struct vfk_gpu *host_gpu_of(const struct vfk_host *host, const struct vfk_device *dev);
 #endif

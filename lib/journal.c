@@ -18,6 +18,9 @@
 #include "journal.h"
 
 #define JOURNAL_HEADER "# vfiokit journal v1\n"
+/* About 80 bytes a device: room for every function a host can have, and a
+ * bound on what a corrupt or planted file makes us allocate. */
+#define JOURNAL_MAX_SIZE (64 << 20)
 
 bool journal_value_ok(const char *s)
 {
@@ -108,6 +111,74 @@ static int parse_line(const char *line, size_t len, struct vfk_journal_entry *e)
 	return have_state ? 0 : -EINVAL;
 }
 
+/* ------------------------------------------------ the index by address */
+
+static size_t addr_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* @address's slot: the one naming its entry, else the free one it would take. */
+static size_t *index_slot(const struct vfk_journal *j, const char *address)
+{
+	size_t mask = j->index_size - 1, i;
+
+	for (i = addr_hash(address) & mask; j->index[i]; i = (i + 1) & mask)
+		if (streq(j->e[j->index[i] - 1].address, address))
+			break;
+	return &j->index[i];
+}
+
+static void index_drop(struct vfk_journal *j)
+{
+	free(j->index);
+	j->index = NULL;
+	j->index_size = 0;
+}
+
+/* Twice the slots there are entries (probes stay short), and never full. */
+static int index_build(struct vfk_journal *j)
+{
+	size_t size = 64, i;
+
+	while (size < 2 * j->n + 2)
+		size *= 2;
+	index_drop(j);
+	j->index = calloc(size, sizeof(*j->index));
+	if (!j->index)
+		return -ENOMEM;
+	j->index_size = size;
+	for (i = 0; i < j->n; i++) {
+		size_t *slot = index_slot(j, j->e[i].address);
+		if (!*slot)	/* a duplicate: the first one answers, as a scan would */
+			*slot = i + 1;
+	}
+	return 0;
+}
+
+struct vfk_journal_entry *journal_find(struct vfk_journal *j, const char *address)
+{
+	size_t *slot, i;
+
+	if (j->n == 0)
+		return NULL;
+	if (j->index || index_build(j) == 0) {
+		slot = index_slot(j, address);
+		return *slot ? &j->e[*slot - 1] : NULL;
+	}
+	/* out of memory for the index: slower, but never a wrong "not held" */
+	for (i = 0; i < j->n; i++)
+		if (streq(j->e[i].address, address))
+			return &j->e[i];
+	return NULL;
+}
+
+/* ----------------------------------------------------------- entries */
+
 int journal_add(struct vfk_journal *j, const struct vfk_journal_entry *e)
 {
 	if (j->n == j->cap) {
@@ -119,6 +190,13 @@ int journal_add(struct vfk_journal *j, const struct vfk_journal_entry *e)
 		j->cap = ncap;
 	}
 	j->e[j->n++] = *e;
+	if (j->index && 2 * j->n + 2 > j->index_size)
+		index_drop(j);	/* rebuilt twice as large by the next lookup */
+	if (j->index) {
+		size_t *slot = index_slot(j, e->address);
+		if (!*slot)
+			*slot = j->n;
+	}
 	return 0;
 }
 
@@ -171,31 +249,35 @@ char *journal_format(const struct vfk_journal *j)
 	return buf;
 }
 
-struct vfk_journal_entry *journal_find(struct vfk_journal *j, const char *address)
-{
-	size_t i;
-
-	for (i = 0; i < j->n; i++)
-		if (streq(j->e[i].address, address))
-			return &j->e[i];
-	return NULL;
-}
-
 void journal_remove(struct vfk_journal *j, const char *address)
 {
+	struct vfk_journal_entry *e = journal_find(j, address);
 	size_t i;
 
+	if (!e)
+		return;
+	i = (size_t)(e - j->e);
+	memmove(&j->e[i], &j->e[i + 1], (j->n - i - 1) * sizeof(*j->e));
+	j->n--;
+	index_drop(j);	/* positions moved */
+}
+
+void journal_remove_marked(struct vfk_journal *j, const bool *drop)
+{
+	size_t i, n = 0;
+
 	for (i = 0; i < j->n; i++)
-		if (streq(j->e[i].address, address)) {
-			memmove(&j->e[i], &j->e[i + 1], (j->n - i - 1) * sizeof(*j->e));
-			j->n--;
-			return;
-		}
+		if (!drop[i])
+			j->e[n++] = j->e[i];
+	if (n != j->n)
+		index_drop(j);
+	j->n = n;
 }
 
 void journal_clear(struct vfk_journal *j)
 {
 	free(j->e);
+	free(j->index);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -211,11 +293,54 @@ int journal_save(struct vfk_ctx *ctx, const struct vfk_journal *j)
 	return r < 0 ? r : 0;
 }
 
+/*
+ * The whole journal, however long: a group of 16k endpoints writes 1.3 MB,
+ * and a cut-off journal would forget devices it holds. The file is replaced
+ * by a rename, never rewritten in place, so its size is that of the inode
+ * read. Malloc'ed text in *@out, or -errno (no file: empty text).
+ */
+static int read_text(struct vfk_ctx *ctx, int dfd, char **out)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = NULL;
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+
+	fd = vfk_open_file_in(ctx, dfd, JOURNAL_FILE);
+	if (fd == -ENOENT) {
+		*out = strdup("");
+		return *out ? 0 : neg_errno(ENOMEM);
+	}
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return neg_errno(errno);
+	if (st.st_size > JOURNAL_MAX_SIZE)
+		return neg_errno(EFBIG);
+	text = malloc((size_t)st.st_size + 1);
+	if (!text)
+		return neg_errno(ENOMEM);
+	while (len < (size_t)st.st_size) {
+		n = read(fd, text + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return neg_errno(errno);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	text[len] = '\0';
+	*out = TAKE_PTR(text);
+	return 0;
+}
+
 int vfk_journal_load(struct vfk_ctx *ctx, struct vfk_journal **out)
 {
 	_cleanup_close_ int dfd = -1;
 	struct vfk_journal *j;
-	char *text;
+	char *text = NULL;
 	unsigned int bad = 0;
 	int r;
 
@@ -231,20 +356,11 @@ int vfk_journal_load(struct vfk_ctx *ctx, struct vfk_journal **out)
 		free(j);
 		return neg_errno(dfd);
 	}
-	text = malloc(1 << 20);
-	if (!text) {
-		free(j);
-		return neg_errno(ENOMEM);
-	}
-	r = vfk_read_at(dfd, JOURNAL_FILE, text, 1 << 20);
-	if (r == -ENOENT)
-		r = 0, text[0] = '\0';
-	if (r >= 0)
-		r = journal_parse(text, j, &bad);
+	r = read_text(ctx, dfd, &text);
+	if (r >= 0 && (r = journal_parse(text, j, &bad)) == -EINVAL)
+		err(ctx, "journal line %u is malformed", bad);
 	free(text);
 	if (r < 0) {
-		if (r == -EINVAL)
-			err(ctx, "journal line %u is malformed", bad);
 		vfk_journal_free(j);
 		return neg_errno(r);
 	}
@@ -306,7 +422,7 @@ int vfk_lock_take(struct vfk_ctx *ctx, unsigned int ms, long *holder)
 		if (waited >= (long)ms) {
 			if (holder) {
 				char buf[24];
-				*holder = vfk_read_at(dfd, LOCK_FILE, buf, sizeof(buf)) > 0 ? atol(buf) : 0;
+				*holder = vfk_read_in(ctx, dfd, LOCK_FILE, buf, sizeof(buf)) > 0 ? atol(buf) : 0;
 			}
 			r = neg_errno(EWOULDBLOCK);
 			goto fail;

@@ -77,7 +77,7 @@ static int record_load(struct vfk_ctx *ctx, const char *name, struct vfk_vm_reco
 	dfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR);
 	if (dfd < 0)
 		return -ENOENT;
-	n = vfk_read_at(dfd, name, text, sizeof(text));
+	n = vfk_read_in(ctx, dfd, name, text, sizeof(text));
 	if (n < 0)
 		return n;
 	snprintf(r->name, sizeof(r->name), "%s", name);
@@ -358,7 +358,7 @@ bool launch_pid_alive(struct vfk_ctx *ctx, int pid)
 	 */
 	procfd = vfk_root_open_dir(ctx, VFK_ROOT_PROC, "");
 	snprintf(rel, sizeof(rel), "%d/stat", pid);
-	if (procfd >= 0 && vfk_read_at(procfd, rel, stat, sizeof(stat)) > 0 &&
+	if (procfd >= 0 && vfk_read_in(ctx, procfd, rel, stat, sizeof(stat)) > 0 &&
 	    (p = strrchr(stat, ')')) && p[1] == ' ' && p[2] == 'Z')
 		return stat_threads(p + 2) > 1;
 	return true;
@@ -474,7 +474,7 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 			_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR);
 			char name[120];
 			snprintf(name, sizeof(name), "%s.log", rec->name);
-			if (dfd >= 0 && vfk_read_at(dfd, name, tail, sizeof(tail)) > 0) {
+			if (dfd >= 0 && vfk_read_in(ctx, dfd, name, tail, sizeof(tail)) > 0) {
 				char *nl;
 				while ((nl = strrchr(tail, '\n')) && !nl[1])
 					*nl = '\0';

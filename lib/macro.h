@@ -3,6 +3,7 @@
 #ifndef VFK_MACRO_H
 #define VFK_MACRO_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -52,6 +53,28 @@ static inline long long now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Room for @need elements in array @p of capacity @cap (both updated): the
+ * capacity doubles, so appending n elements one at a time costs O(n) in all,
+ * where growing by one each time copies O(n^2). 0 or -ENOMEM. */
+#define GROW_ARRAY(p, cap, need)                                               \
+	({                                                                     \
+		int _r = 0;                                                    \
+		if ((need) > (cap)) {                                          \
+			size_t _c = (cap) ? (cap) : 8;                         \
+			__typeof__(p) _n;                                      \
+			while (_c < (need))                                    \
+				_c *= 2;                                       \
+			_n = reallocarray((p), _c, sizeof(*(p)));              \
+			if (_n) {                                              \
+				(p) = _n;                                      \
+				(cap) = _c;                                    \
+			} else {                                               \
+				_r = -ENOMEM;                                  \
+			}                                                      \
+		}                                                              \
+		_r;                                                            \
+	})
 
 /* qsort() of an empty list whose pointer is still NULL is undefined. */
 static inline void qsort_safe(void *base, size_t n, size_t size,

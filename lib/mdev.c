@@ -14,7 +14,9 @@
  * Everything is read through directory fds below the sysroot; every write
  * passes vfk_host_write*() so dry runs and tests see it. Definitions are
  * mdevctl's JSON files (etc/mdevctl.d/<parent>/<uuid>) and, for per-VF
- * vGPUs, the same schema in etc/vfiokit/vgpu/<VF>.
+ * vGPUs, the same schema in etc/vfiokit/vgpu/<VF>. They are read strictly,
+ * since boot starts vGPUs from them unattended: a damaged file is kept as
+ * "broken" with "PATH:LINE: what", reported, and never acted on.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -66,6 +68,15 @@ struct vfk_mdev_instance {
 	bool active, defined, autostart;
 };
 
+/* A definition file refused: reported, never acted on. */
+struct mdev_bad {
+	enum vfk_mdev_kind kind;
+	char parent[64];	/* the directory's name; a per-VF vGPU's PF once scanned */
+	char id[VFK_MDEV_ID_SIZE];
+	char name[VFK_MDEV_ID_SIZE];	/* the file's name as on disk */
+	char *error;		/* "PATH:LINE: what" */
+};
+
 struct vfk_mdevs {
 	int refcount;
 	struct vfk_ctx *ctx;
@@ -73,6 +84,14 @@ struct vfk_mdevs {
 	size_t nparents;
 	struct vfk_mdev_instance **instances;
 	size_t ninstances;
+	struct mdev_bad *bad;
+	size_t nbad;
+};
+
+/* One of mdevctl's attrs: written to the new mdev's sysfs file @name. */
+struct mdev_attr {
+	char name[64];
+	char *value;
 };
 
 /* A definition file, mdevctl's schema. */
@@ -80,9 +99,19 @@ struct mdev_def {
 	enum vfk_mdev_kind kind;
 	char parent[64];
 	char id[VFK_MDEV_ID_SIZE];
+	char name[VFK_MDEV_ID_SIZE];	/* the file's name as on disk */
 	char type[128];
 	bool autostart;
-	json_object *attrs;	/* array, owned; NULL when absent */
+	struct mdev_attr *attrs;	/* owned, written in this order */
+	size_t nattrs;
+};
+
+/* Every definition file: those that parsed and those refused. */
+struct mdev_defs {
+	struct mdev_def *v;
+	size_t n;
+	struct mdev_bad *bad;
+	size_t nbad;
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -642,58 +671,410 @@ static bool vf_parent_of(struct vfk_ctx *ctx, const char *addr, char *pf, size_t
 
 /* ------------------------------------------------------ definitions */
 
+#define DEF_MAX 16384		/* mdevctl writes a few hundred bytes */
+#define ATTR_VALUE_MAX 4095	/* what one sysfs write carries (a page, NUL-terminated) */
+
 static void def_clear(struct mdev_def *d)
 {
-	if (d->attrs)
-		json_object_put(d->attrs);
+	size_t i;
+
+	for (i = 0; i < d->nattrs; i++)
+		free(d->attrs[i].value);
+	free(d->attrs);
 	d->attrs = NULL;
+	d->nattrs = 0;
 }
 
-static void defs_free(struct mdev_def *defs, size_t n)
+static void bads_free(struct mdev_bad *b, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		def_clear(&defs[i]);
-	free(defs);
+		free(b[i].error);
+	free(b);
 }
 
-/* Parse one definition file. -EINVAL when it is not mdevctl's schema. */
-static int def_parse(const char *text, struct mdev_def *d)
+static void defs_free(struct mdev_defs *s)
 {
-	json_object *root, *v;
-	int r = -EINVAL;
+	size_t i;
 
-	root = json_tokener_parse(text);
-	if (!root || !json_object_is_type(root, json_type_object))
-		goto out;
-	if (!json_object_object_get_ex(root, "mdev_type", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    !name_ok(json_object_get_string(v), sizeof(d->type)))
-		goto out;
-	snprintf(d->type, sizeof(d->type), "%s", json_object_get_string(v));
-	d->autostart = json_object_object_get_ex(root, "start", &v) &&
-		       json_object_is_type(v, json_type_string) &&
-		       streq(json_object_get_string(v), "auto");
-	if (json_object_object_get_ex(root, "attrs", &v) && json_object_is_type(v, json_type_array))
-		d->attrs = json_object_get(v);
-	r = 0;
-out:
-	if (root)
-		json_object_put(root);
+	for (i = 0; i < s->n; i++)
+		def_clear(&s->v[i]);
+	free(s->v);
+	bads_free(s->bad, s->nbad);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Up to 40 bytes of file text for a message, control and non-ASCII bytes as
+ * '?': a damaged file must not drive the terminal the error is shown on. */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < 40 && i + 1 < size; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+/*
+ * mdevctl's JSON, read strictly and for this schema only: every byte must
+ * belong to it, every error names its line. A general JSON parser would
+ * take a duplicate key silently (the last wins) and knows no lines.
+ */
+struct jin {
+	const char *p, *end;
+	unsigned int line;
+	const char *path;
+	char *err;
+	size_t errsize;
+};
+
+/* "PATH:LINE: what" into the error buffer; -EBADMSG. */
+__attribute__((format(printf, 2, 3)))
+static int jfail(struct jin *j, const char *fmt, ...)
+{
+	char what[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(j->err, j->errsize, "%s:%u: %s", j->path, j->line, what);
+	return neg_errno(EBADMSG);
+}
+
+static void jblank(struct jin *j)
+{
+	for (; j->p < j->end; j->p++) {
+		if (*j->p == '\n')
+			j->line++;
+		else if (*j->p != ' ' && *j->p != '\t' && *j->p != '\r')
+			break;
+	}
+}
+
+/* Take @c if it comes next, after blanks. */
+static bool jtake(struct jin *j, char c)
+{
+	jblank(j);
+	if (j->p < j->end && *j->p == c) {
+		j->p++;
+		return true;
+	}
+	return false;
+}
+
+/* What comes next, for "expected X, found Y". */
+static const char *jnext(const struct jin *j)
+{
+	if (j->p >= j->end)
+		return "the end of the file (cut short?)";
+	switch (*j->p) {
+	case '"': return "a string";
+	case '{': return "an object";
+	case '[': return "an array";
+	case 't': case 'f': return "a boolean";
+	case 'n': return "null";
+	case '}': return "'}'";
+	case ']': return "']'";
+	case ',': return "','";
+	case ':': return "':'";
+	default:
+		return *j->p == '-' || isdigit((unsigned char)*j->p) ? "a number" : "a byte that is not JSON";
+	}
+}
+
+static int junescape(struct jin *j, const char *what, unsigned int *c)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *at;
+	char hex[5], *end;
+
+	if (j->p >= j->end)
+		return jfail(j, "%s: the string is not closed (cut short?)", what);
+	if (*j->p != 'u') {
+		if (!*j->p || !(at = strchr(from, *j->p)))
+			return jfail(j, "%s: unknown escape in a string", what);
+		*c = (unsigned char)to[at - from];
+		j->p++;
+		return 0;
+	}
+	if (j->end - j->p < 5)
+		return jfail(j, "%s: the string is not closed (cut short?)", what);
+	memcpy(hex, j->p + 1, 4);
+	hex[4] = '\0';
+	*c = (unsigned int)strtoul(hex, &end, 16);
+	if (end != hex + 4 || !isxdigit((unsigned char)hex[0]))
+		return jfail(j, "%s: \\u needs four hex digits", what);
+	j->p += 5;
+	return 0;
+}
+
+/* A JSON string into @out: ASCII, as everything in the schema is. */
+static int jstring(struct jin *j, char *out, size_t size, const char *what)
+{
+	size_t n = 0;
+	int r;
+
+	if (!jtake(j, '"'))
+		return jfail(j, "%s: expected a string, found %s", what, jnext(j));
+	for (;;) {
+		unsigned int c;
+		if (j->p >= j->end)
+			return jfail(j, "%s: the string is not closed (cut short?)", what);
+		c = (unsigned char)*j->p++;
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return jfail(j, "%s: control byte 0x%02x inside a string", what, c);
+		if (c == '\\' && (r = junescape(j, what, &c)) < 0)
+			return r;
+		if (c == 0 || c > 0x7f)
+			return jfail(j, "%s: a NUL or a character that is not ASCII", what);
+		if (n + 1 >= size)
+			return jfail(j, "%s: longer than %zu characters", what, size - 1);
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static int def_type(struct jin *j, struct mdev_def *d)
+{
+	char b[48];
+	int r = jstring(j, d->type, sizeof(d->type), "mdev_type");
+
+	if (r == 0 && !name_ok(d->type, sizeof(d->type)))
+		return jfail(j, "mdev_type \"%s\" is not a type id", shown(d->type, b, sizeof(b)));
 	return r;
 }
 
-static char *def_format(const char *type, bool autostart, json_object *attrs)
+static int def_start(struct jin *j, struct mdev_def *d)
 {
-	json_object *root = json_object_new_object();
-	char *text = NULL;
+	char v[16], b[48];
+	int r = jstring(j, v, sizeof(v), "start");
 
-	if (!root)
+	if (r < 0)
+		return r;
+	if (!streq(v, "auto") && !streq(v, "manual"))
+		return jfail(j, "start is \"%s\", not \"auto\" or \"manual\"", shown(v, b, sizeof(b)));
+	d->autostart = streq(v, "auto");
+	return 0;
+}
+
+/*
+ * The files the mdev core itself puts in every instance's directory, never
+ * an attribute: "remove" would end the instance, "uevent" fakes events, the
+ * rest are links or directories.
+ */
+static bool attr_name_ok(const char *name)
+{
+	static const char *const core[] = { "remove", "uevent", "mdev_type", "iommu_group",
+					    "driver", "subsystem", "power" };
+	size_t i;
+
+	if (!name_ok(name, sizeof(((struct mdev_attr *)0)->name)))
+		return false;
+	for (i = 0; i < ARRAY_SIZE(core); i++)
+		if (streq(name, core[i]))
+			return false;
+	return true;
+}
+
+/* Printable ASCII, as vendor drivers' attributes take: no NUL to cut the
+ * write short, no newline to make one value two. */
+static bool attr_value_ok(const char *v)
+{
+	if (!*v)
+		return false;
+	for (; *v; v++)
+		if (*v < 0x20 || *v > 0x7e)
+			return false;
+	return true;
+}
+
+static int def_add_attr(struct mdev_def *d, const char *name, const char *value)
+{
+	struct mdev_attr *a = realloc(d->attrs, (d->nattrs + 1) * sizeof(*a));
+
+	if (!a)
+		return neg_errno(ENOMEM);
+	d->attrs = a;
+	a += d->nattrs;
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	if (!(a->value = strdup(value)))
+		return neg_errno(ENOMEM);
+	d->nattrs++;
+	return 0;
+}
+
+/* One element of attrs: {"name": "value"}, exactly one member. */
+static int def_attr(struct jin *j, struct mdev_def *d)
+{
+	char name[64], value[ATTR_VALUE_MAX + 1], what[96], b[48];
+	size_t i = d->nattrs;
+	int r;
+
+	if (!jtake(j, '{'))
+		return jfail(j, "attrs[%zu]: expected an object {\"name\": \"value\"}, found %s", i,
+			     jnext(j));
+	snprintf(what, sizeof(what), "attrs[%zu] name", i);
+	if ((r = jstring(j, name, sizeof(name), what)) < 0)
+		return r;
+	if (!attr_name_ok(name))
+		return jfail(j, "attrs[%zu]: \"%s\" is not an attribute an mdev's definition may set",
+			     i, shown(name, b, sizeof(b)));
+	if (!jtake(j, ':'))
+		return jfail(j, "attrs[%zu]: expected ':' after \"%s\"", i, name);
+	snprintf(what, sizeof(what), "attrs[%zu] %s", i, name);
+	if ((r = jstring(j, value, sizeof(value), what)) < 0)
+		return r;
+	if (!attr_value_ok(value))
+		return jfail(j, "%s: the value must be 1 to %d characters of printable ASCII", what,
+			     ATTR_VALUE_MAX);
+	if (jtake(j, ','))
+		return jfail(j, "attrs[%zu]: one attribute per object in mdevctl's format", i);
+	if (!jtake(j, '}'))
+		return jfail(j, "attrs[%zu]: expected '}', found %s", i, jnext(j));
+	return def_add_attr(d, name, value);
+}
+
+static int def_attrs(struct jin *j, struct mdev_def *d)
+{
+	int r;
+
+	if (!jtake(j, '['))
+		return jfail(j, "attrs: expected an array [{\"name\": \"value\"}, ...], found %s",
+			     jnext(j));
+	if (jtake(j, ']'))
+		return 0;
+	/* the per-VF interface has no mdev to write them to: they would be ignored */
+	if (d->kind == VFK_MDEV_NVIDIA_VF)
+		return jfail(j, "attrs: a per-VF vGPU takes no attributes");
+	do
+		if ((r = def_attr(j, d)) < 0)
+			return r;
+	while (jtake(j, ','));
+	if (!jtake(j, ']'))
+		return jfail(j, "attrs: expected ',' or ']', found %s", jnext(j));
+	return 0;
+}
+
+/* One member of the top object; @seen holds the line each key was given on. */
+static int def_member(struct jin *j, struct mdev_def *d, unsigned int seen[3])
+{
+	static const char *const keys[] = { "mdev_type", "start", "attrs" };
+	char key[64], b[48];
+	size_t k;
+	int r;
+
+	if ((r = jstring(j, key, sizeof(key), "key")) < 0)
+		return r;
+	for (k = 0; k < ARRAY_SIZE(keys) && !streq(key, keys[k]); k++)
+		;
+	if (k == ARRAY_SIZE(keys))
+		return jfail(j, "unknown key \"%s\" (mdev_type, start, attrs)", shown(key, b, sizeof(b)));
+	if (seen[k])
+		return jfail(j, "%s given twice (first on line %u)", key, seen[k]);
+	seen[k] = j->line;
+	if (!jtake(j, ':'))
+		return jfail(j, "expected ':' after \"%s\"", key);
+	return k == 0 ? def_type(j, d) : k == 1 ? def_start(j, d) : def_attrs(j, d);
+}
+
+/*
+ * Parse a definition: {"mdev_type": ID, "start": "auto"|"manual",
+ * "attrs": [{NAME: VALUE}, ...]} (attrs optional, as mdevctl has it).
+ * 0, -EBADMSG with "PATH:LINE: what" in @j->err, or -ENOMEM.
+ */
+static int def_parse(struct jin *j, struct mdev_def *d)
+{
+	unsigned int seen[3] = { 0 };
+	int r;
+
+	if (!jtake(j, '{'))
+		return jfail(j, "expected a JSON object {\"mdev_type\": ..., \"start\": ...}, found %s",
+			     jnext(j));
+	if (!jtake(j, '}')) {
+		do
+			if ((r = def_member(j, d, seen)) < 0)
+				return r;
+		while (jtake(j, ','));
+		if (!jtake(j, '}'))
+			return jfail(j, "expected ',' or '}', found %s", jnext(j));
+	}
+	jblank(j);
+	if (j->p < j->end)
+		return jfail(j, "text after the definition's closing '}'");
+	if (!seen[0])
+		return jfail(j, "no mdev_type");
+	if (!seen[1])
+		return jfail(j, "no start (\"auto\" or \"manual\")");
+	return 0;
+}
+
+/*
+ * Read and parse the definition file @name below @dfd. It must be a regular
+ * file: a FIFO would block the boot, a symlink may point anywhere (vfiokit
+ * and mdevctl write the files themselves). 0, -ENOMEM, or -EBADMSG with the
+ * reason in @err.
+ */
+static int def_load(int dfd, const char *name, const char *path, struct mdev_def *d, char *err,
+		    size_t errsize)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = malloc(DEF_MAX);
+	struct jin j = { .line = 1, .path = path, .err = err, .errsize = errsize };
+	struct stat st;
+	size_t n = 0;
+	ssize_t k;
+
+	if (!text)
+		return neg_errno(ENOMEM);
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0 && errno == ELOOP)
+		return op_error(err, errsize, EBADMSG, "%s: is a symbolic link, not the file itself",
+				path);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return op_error(err, errsize, EBADMSG, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return op_error(err, errsize, EBADMSG, "%s: is %s, not a regular file", path,
+				S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+				: "a special file");
+	while (n < DEF_MAX && (k = read(fd, text + n, DEF_MAX - n)) != 0) {
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return op_error(err, errsize, EBADMSG, "%s: %s", path, strerror(errno));
+		n += (size_t)k;
+	}
+	if (n == DEF_MAX)
+		return op_error(err, errsize, EBADMSG, "%s: larger than %d bytes", path, DEF_MAX - 1);
+	j.p = text;
+	j.end = text + n;
+	return def_parse(&j, d);
+}
+
+static char *def_format(const struct mdev_def *d)
+{
+	json_object *root = json_object_new_object(), *attrs = json_object_new_array();
+	char *text = NULL;
+	size_t i;
+
+	if (!root || !attrs) {
+		json_object_put(root);
+		json_object_put(attrs);
 		return NULL;
-	json_object_object_add(root, "mdev_type", json_object_new_string(type));
-	json_object_object_add(root, "start", json_object_new_string(autostart ? "auto" : "manual"));
-	json_object_object_add(root, "attrs", attrs ? json_object_get(attrs) : json_object_new_array());
+	}
+	json_object_object_add(root, "mdev_type", json_object_new_string(d->type));
+	json_object_object_add(root, "start", json_object_new_string(d->autostart ? "auto" : "manual"));
+	for (i = 0; i < d->nattrs; i++) {
+		json_object *a = json_object_new_object();
+		json_object_object_add(a, d->attrs[i].name, json_object_new_string(d->attrs[i].value));
+		json_object_array_add(attrs, a);
+	}
+	json_object_object_add(root, "attrs", attrs);
 	if (asprintf(&text, "%s\n",
 		     json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							  JSON_C_TO_STRING_SPACED |
@@ -703,77 +1084,157 @@ static char *def_format(const char *type, bool autostart, json_object *attrs)
 	return text;
 }
 
-static int defs_add(struct mdev_def **defs, size_t *n, const struct mdev_def *d)
+static int defs_add(struct mdev_defs *s, const struct mdev_def *d)
 {
-	struct mdev_def *nd = realloc(*defs, (*n + 1) * sizeof(*nd));
+	struct mdev_def *nd = realloc(s->v, (s->n + 1) * sizeof(*nd));
 
 	if (!nd)
-		return -ENOMEM;
-	*defs = nd;
-	nd[(*n)++] = *d;
+		return neg_errno(ENOMEM);
+	s->v = nd;
+	nd[s->n++] = *d;
 	return 0;
 }
 
-/* Read every file of one directory of definitions. */
+static int defs_add_bad(struct mdev_defs *s, const struct mdev_def *d, const char *error)
+{
+	struct mdev_bad *nb = realloc(s->bad, (s->nbad + 1) * sizeof(*nb));
+
+	if (!nb)
+		return neg_errno(ENOMEM);
+	s->bad = nb;
+	nb += s->nbad;
+	nb->kind = d->kind;
+	snprintf(nb->parent, sizeof(nb->parent), "%s", d->parent);
+	snprintf(nb->id, sizeof(nb->id), "%s", d->id);
+	snprintf(nb->name, sizeof(nb->name), "%s", d->name);
+	if (!(nb->error = strdup(error)))
+		return neg_errno(ENOMEM);
+	s->nbad++;
+	return 0;
+}
+
+/* Where a definition lives, for messages: the path on this host, sysroot included. */
+static char *def_path(struct vfk_ctx *ctx, const struct mdev_def *d)
+{
+	char rel[160];
+
+	if (d->kind == VFK_MDEV_NVIDIA_VF) {
+		snprintf(rel, sizeof(rel), VGPU_DIR "/%s", d->name);
+		return vfk_root_path(ctx, VFK_ROOT_ETC, rel);
+	}
+	snprintf(rel, sizeof(rel), "%s/%s", d->parent, d->name);
+	return vfk_root_path(ctx, VFK_ROOT_MDEVCTL, rel);
+}
+
+/* Read every file of one directory of definitions; @parent NULL for per-VF ones. */
 static int defs_read_dir(struct vfk_ctx *ctx, int dfd, enum vfk_mdev_kind kind, const char *parent,
-			 struct mdev_def **defs, size_t *n)
+			 struct mdev_defs *s)
 {
 	_cleanup_closedir_ DIR *d = dir_at(dfd, "");
 	struct dirent *e;
+	int r;
 
 	while (d && (e = readdir(d))) {
 		struct mdev_def def = { .kind = kind };
-		char text[16384];
+		_cleanup_free_ char *path = NULL;
+		char err[512];
 		if (e->d_name[0] == '.')
 			continue;
+		/* not a definition at all (mdevctl's scripts.d, an editor's backup) */
 		if (kind == VFK_MDEV_CLASSIC ? uuid_norm(e->d_name, def.id) < 0
 					     : !pci_norm(e->d_name, def.id)) {
-			dbg(ctx, "ignoring definition %s/%s: not named by %s", parent ? parent : "",
+			dbg(ctx, "ignoring %s/%s: not named by %s", parent ? parent : VGPU_DIR,
 			    e->d_name, kind == VFK_MDEV_CLASSIC ? "a UUID" : "a PCI address");
 			continue;
 		}
-		if (vfk_read_at(dfd, e->d_name, text, sizeof(text)) < 0 || def_parse(text, &def) < 0) {
-			warn(ctx, "ignoring unreadable mdev definition %s/%s", parent ? parent : "",
-			     e->d_name);
-			continue;
-		}
+		/* a UUID or an address: shorter than the buffer, as the check above made sure */
+		snprintf(def.name, sizeof(def.name), "%.*s", (int)sizeof(def.name) - 1, e->d_name);
 		snprintf(def.parent, sizeof(def.parent), "%s", parent ? parent : def.id);
-		if (defs_add(defs, n, &def) < 0) {
+		if (!(path = def_path(ctx, &def)))
+			return neg_errno(ENOMEM);
+		r = def_load(dfd, e->d_name, path, &def, err, sizeof(err));
+		if (r == -EBADMSG) {
+			dbg(ctx, "%s", err);	/* reported by the callers, once */
+			r = defs_add_bad(s, &def, err);
 			def_clear(&def);
-			return -ENOMEM;
+		} else if (r == 0) {
+			r = defs_add(s, &def);
+		}
+		if (r < 0) {
+			def_clear(&def);
+			return r;
 		}
 	}
 	return 0;
 }
 
-/* Every definition: mdevctl's, then vfiokit's per-VF ones. */
-static int defs_load(struct vfk_ctx *ctx, struct mdev_def **out, size_t *nout)
+/* One UUID defined on two parents: which one is meant cannot be told, so neither is used. */
+static int defs_refuse_twins(struct vfk_ctx *ctx, struct mdev_defs *s)
 {
-	struct mdev_def *defs = NULL;
-	size_t n = 0;
+	_cleanup_free_ size_t *twin = calloc(s->n + 1, sizeof(*twin));	/* its twin + 1, or 0 */
+	size_t i, k, keep = 0;
+	int r = 0;
+
+	if (!twin)
+		return neg_errno(ENOMEM);
+	for (i = 0; i < s->n; i++)
+		for (k = 0; k < s->n && !twin[i]; k++)
+			if (k != i && streq(s->v[k].id, s->v[i].id) &&
+			    !streq(s->v[k].parent, s->v[i].parent))
+				twin[i] = k + 1;
+	for (i = 0; i < s->n && r == 0; i++)
+		if (twin[i]) {
+			_cleanup_free_ char *path = def_path(ctx, &s->v[i]);
+			char err[512];
+			snprintf(err, sizeof(err), "%s: %s is also defined on %s: one UUID, one parent",
+				 path ? path : s->v[i].name, s->v[i].id, s->v[twin[i] - 1].parent);
+			r = defs_add_bad(s, &s->v[i], err);
+		}
+	for (i = 0; i < s->n; i++) {
+		if (twin[i])
+			def_clear(&s->v[i]);
+		else
+			s->v[keep++] = s->v[i];
+	}
+	s->n = keep;
+	return r;
+}
+
+static int cmp_bad(const void *a, const void *b)
+{
+	const struct mdev_bad *x = a, *y = b;
+	int c = cmp_version(x->parent, y->parent);
+
+	return c ? c : strcmp(x->id, y->id);
+}
+
+/* Every definition: mdevctl's, then vfiokit's per-VF ones. Only -ENOMEM fails. */
+static int defs_load(struct vfk_ctx *ctx, struct mdev_defs *s)
+{
 	_cleanup_close_ int mfd = vfk_root_open_dir(ctx, VFK_ROOT_MDEVCTL, "");
 	_cleanup_close_ int vfd = vfk_root_open_dir(ctx, VFK_ROOT_ETC, VGPU_DIR);
 	_cleanup_closedir_ DIR *d = dir_at(mfd, "");
 	struct dirent *e;
 	int r = 0;
 
+	memset(s, 0, sizeof(*s));
 	while (d && (e = readdir(d)) && r == 0) {
 		_cleanup_close_ int pfd = -1;
 		if (e->d_name[0] == '.' || !name_ok(e->d_name, 64))
 			continue;
 		pfd = openat(mfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (pfd >= 0)
-			r = defs_read_dir(ctx, pfd, VFK_MDEV_CLASSIC, e->d_name, &defs, &n);
+			r = defs_read_dir(ctx, pfd, VFK_MDEV_CLASSIC, e->d_name, s);
 	}
 	if (r == 0 && vfd >= 0)
-		r = defs_read_dir(ctx, vfd, VFK_MDEV_NVIDIA_VF, NULL, &defs, &n);
-	if (r < 0) {
-		defs_free(defs, n);
-		return neg_errno(r);
-	}
-	*out = defs;
-	*nout = n;
-	return 0;
+		r = defs_read_dir(ctx, vfd, VFK_MDEV_NVIDIA_VF, NULL, s);
+	if (r == 0)
+		r = defs_refuse_twins(ctx, s);
+	if (r < 0)
+		defs_free(s);
+	else	/* readdir's order is the disk's: messages in a stable one */
+		qsort_safe(s->bad, s->nbad, sizeof(*s->bad), cmp_bad);
+	return r;
 }
 
 /* ------------------------------------------------------------ snapshot */
@@ -955,35 +1416,45 @@ static struct vfk_mdev_instance *find_instance_in(const struct vfk_mdevs *m, con
 
 static int merge_defs(struct vfk_mdevs *m)
 {
-	struct mdev_def *defs = NULL;
-	size_t n = 0, k;
+	struct mdev_defs s;
+	size_t k;
 	int r;
 
-	r = defs_load(m->ctx, &defs, &n);
+	r = defs_load(m->ctx, &s);
 	if (r < 0)
 		return r;
-	for (k = 0; k < n; k++) {
-		struct vfk_mdev_instance *i = find_instance_in(m, defs[k].id,
-							       defs[k].kind == VFK_MDEV_CLASSIC
-								       ? defs[k].parent : NULL);
+	for (k = 0; k < s.n; k++) {
+		struct mdev_def *d = &s.v[k];
+		struct vfk_mdev_instance *i = find_instance_in(m, d->id, d->kind == VFK_MDEV_CLASSIC
+									    ? d->parent : NULL);
 		if (!i) {
 			char pf[32];
 			bool is_vf;
-			const char *parent = defs[k].parent;
+			const char *parent = d->parent;
 			/* per-VF definitions are kept by VF; the parent shown is the PF */
-			if (defs[k].kind == VFK_MDEV_NVIDIA_VF &&
-			    vf_parent_of(m->ctx, defs[k].id, pf, sizeof(pf), &is_vf))
+			if (d->kind == VFK_MDEV_NVIDIA_VF &&
+			    vf_parent_of(m->ctx, d->id, pf, sizeof(pf), &is_vf))
 				parent = pf;
-			i = add_instance(m, defs[k].id, defs[k].kind, parent, defs[k].type);
+			i = add_instance(m, d->id, d->kind, parent, d->type);
 			if (!i) {
-				defs_free(defs, n);
+				defs_free(&s);
 				return -ENOMEM;
 			}
 		}
 		i->defined = true;
-		i->autostart = defs[k].autostart;
+		i->autostart = d->autostart;
 	}
-	defs_free(defs, n);
+	for (k = 0; k < s.nbad; k++) {
+		char pf[32];
+		bool is_vf;
+		if (s.bad[k].kind == VFK_MDEV_NVIDIA_VF &&
+		    vf_parent_of(m->ctx, s.bad[k].id, pf, sizeof(pf), &is_vf))
+			snprintf(s.bad[k].parent, sizeof(s.bad[k].parent), "%s", pf);
+	}
+	m->bad = TAKE_PTR(s.bad);
+	m->nbad = s.nbad;
+	s.nbad = 0;
+	defs_free(&s);
 	return 0;
 }
 
@@ -1063,12 +1534,26 @@ struct vfk_mdevs *vfk_mdevs_unref(struct vfk_mdevs *m)
 		instance_free(m->instances[i]);
 	free(m->parents);
 	free(m->instances);
+	bads_free(m->bad, m->nbad);
 	vfk_ctx_unref(m->ctx);
 	free(m);
 	return NULL;
 }
 
 size_t vfk_mdevs_parent_count(const struct vfk_mdevs *m) { return m->nparents; }
+size_t vfk_mdevs_broken_count(const struct vfk_mdevs *m) { return m->nbad; }
+const char *vfk_mdevs_broken_id(const struct vfk_mdevs *m, size_t i)
+{
+	return i < m->nbad ? m->bad[i].id : NULL;
+}
+const char *vfk_mdevs_broken_parent(const struct vfk_mdevs *m, size_t i)
+{
+	return i < m->nbad ? m->bad[i].parent : NULL;
+}
+const char *vfk_mdevs_broken_error(const struct vfk_mdevs *m, size_t i)
+{
+	return i < m->nbad ? m->bad[i].error : NULL;
+}
 struct vfk_mdev_parent *vfk_mdevs_parent(const struct vfk_mdevs *m, size_t i)
 {
 	return i < m->nparents ? m->parents[i] : NULL;
@@ -1650,13 +2135,24 @@ static struct mdev_def *defs_find(struct mdev_def *defs, size_t n, const char *i
 
 static int def_write(struct vfk_ctx *ctx, const struct mdev_def *d)
 {
-	_cleanup_free_ char *text = def_format(d->type, d->autostart, d->attrs);
+	_cleanup_free_ char *text = def_format(d);
 
 	if (!text)
 		return neg_errno(ENOMEM);
 	if (d->kind == VFK_MDEV_NVIDIA_VF)
 		return vfk_host_write_file_in(ctx, VFK_ROOT_ETC, VGPU_DIR, d->id, text, 0644);
 	return vfk_host_write_file_in(ctx, VFK_ROOT_MDEVCTL, d->parent, d->id, text, 0644);
+}
+
+/* A refused definition file of @id, or NULL. */
+static const struct mdev_bad *defs_find_bad(const struct mdev_defs *s, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < s->nbad; i++)
+		if (streq(s->bad[i].id, id))
+			return &s->bad[i];
+	return NULL;
 }
 
 /* Parent and type of the active instance @id into @d. */
@@ -1744,8 +2240,8 @@ static int define_on(struct vfk_ctx *ctx, const char *id, const char *parent, co
 		     unsigned int flags, char *id_out, char *err, size_t size)
 {
 	struct mdev_def d = { 0 }, *old;
-	struct mdev_def *defs = NULL;
-	size_t n = 0;
+	const struct mdev_bad *bad;
+	struct mdev_defs s;
 	int r;
 
 	if (!parent && !type) {
@@ -1758,17 +2254,26 @@ static int define_on(struct vfk_ctx *ctx, const char *id, const char *parent, co
 	if (r < 0)
 		return r;
 	d.autostart = !(flags & VFK_MDEV_MANUAL);
-	r = defs_load(ctx, &defs, &n);
+	r = defs_load(ctx, &s);
 	if (r < 0)
 		return op_error(err, size, -r, "reading definitions failed: %s", strerror(-r));
-	old = defs_find(defs, n, d.id, 0);
+	/* its attrs would be lost with the file: the user fixes or undefines it */
+	if ((bad = defs_find_bad(&s, d.id))) {
+		r = op_error(err, size, EBADMSG, "%s (fix it or vfio-mdev undefine %s first)",
+			     bad->error, d.id);
+		goto out;
+	}
+	old = defs_find(s.v, s.n, d.id, 0);
 	if (old && !streq(old->parent, d.parent)) {
 		r = op_error(err, size, EEXIST, "%s is defined on %s already (vfio-mdev undefine %s "
 			     "first)", d.id, old->parent, d.id);
 		goto out;
 	}
-	if (old && old->attrs)	/* keep attributes set with mdevctl */
-		d.attrs = json_object_get(old->attrs);
+	if (old) {	/* keep attributes set with mdevctl */
+		d.attrs = TAKE_PTR(old->attrs);
+		d.nattrs = old->nattrs;
+		old->nattrs = 0;
+	}
 	vfk_progress(ctx, "defining %s: %s on %s, %s", d.id, d.type, d.parent,
 		     d.autostart ? "created at boot" : "started by hand");
 	r = def_write(ctx, &d);
@@ -1782,7 +2287,7 @@ static int define_on(struct vfk_ctx *ctx, const char *id, const char *parent, co
 	r = 0;
 out:
 	def_clear(&d);
-	defs_free(defs, n);
+	defs_free(&s);
 	return r;
 }
 
@@ -1800,39 +2305,56 @@ int vfk_mdev_define(struct vfk_ctx *ctx, const char *id, const char *parent, con
 	return r;
 }
 
+static int undefine_file(struct vfk_ctx *ctx, enum vfk_mdev_kind kind, const char *parent,
+			 const char *name)
+{
+	char rel[160];
+
+	int r;
+
+	if (kind == VFK_MDEV_NVIDIA_VF) {
+		snprintf(rel, sizeof(rel), VGPU_DIR "/%s", name);
+		r = vfk_host_remove_file(ctx, VFK_ROOT_ETC, rel);
+	} else {
+		snprintf(rel, sizeof(rel), "%s/%s", parent, name);
+		r = vfk_host_remove_file(ctx, VFK_ROOT_MDEVCTL, rel);
+	}
+	return r < 0 ? r : 0;	/* 1: a dry run's hook skipped it */
+}
+
+/* Every file of @id goes, refused ones too: removing a damaged definition is how it is fixed. */
 static int undefine_on(struct vfk_ctx *ctx, const char *id, char *err, size_t size)
 {
-	struct mdev_def *defs = NULL, *d;
-	char norm[VFK_MDEV_ID_SIZE], rel[160];
-	size_t n = 0, from = 0;
-	int r, done = 0;
+	struct mdev_defs s;
+	struct mdev_def *d;
+	char norm[VFK_MDEV_ID_SIZE];
+	size_t from = 0, i;
+	int r = 0, done = 0;
 
 	if (!id || (uuid_norm(id, norm) < 0 && !pci_norm(id, norm)))
 		return op_error(err, size, EINVAL, "'%s' is neither a UUID nor a VF address",
 				id ? id : "");
-	r = defs_load(ctx, &defs, &n);
+	r = defs_load(ctx, &s);
 	if (r < 0)
 		return op_error(err, size, -r, "reading definitions failed: %s", strerror(-r));
-	while ((d = defs_find(defs, n, norm, from))) {
-		from = (size_t)(d - defs) + 1;
+	while (r == 0 && (d = defs_find(s.v, s.n, norm, from))) {
+		from = (size_t)(d - s.v) + 1;
 		vfk_progress(ctx, "undefining %s (%s on %s)", d->id, d->type, d->parent);
-		if (d->kind == VFK_MDEV_NVIDIA_VF) {
-			snprintf(rel, sizeof(rel), VGPU_DIR "/%s", d->id);
-			r = vfk_host_remove_file(ctx, VFK_ROOT_ETC, rel);
-		} else {
-			snprintf(rel, sizeof(rel), "%s/%s", d->parent, d->id);
-			r = vfk_host_remove_file(ctx, VFK_ROOT_MDEVCTL, rel);
-		}
-		if (r < 0) {
-			r = op_error(err, size, -r, "removing the definition of %s failed: %s", d->id,
-				     strerror(-r));
-			break;
-		}
-		done++;
+		r = undefine_file(ctx, d->kind, d->parent, d->name);
+		done += r == 0;
 	}
-	defs_free(defs, n);
+	for (i = 0; r == 0 && i < s.nbad; i++) {
+		const struct mdev_bad *b = &s.bad[i];
+		if (!streq(b->id, norm))
+			continue;
+		vfk_progress(ctx, "undefining %s (damaged definition on %s)", b->id, b->parent);
+		r = undefine_file(ctx, b->kind, b->parent, b->name);
+		done += r == 0;
+	}
+	defs_free(&s);
 	if (r < 0)
-		return r;
+		return op_error(err, size, -r, "removing the definition of %s failed: %s", norm,
+				strerror(-r));
 	return done ? 0 : op_error(err, size, ENOENT, "%s is not defined", norm);
 }
 
@@ -1850,31 +2372,20 @@ int vfk_mdev_undefine(struct vfk_ctx *ctx, const char *id, unsigned int flags, c
 	return r;
 }
 
-/* mdevctl's attrs: [{"name": "value"}, ...], written in order after create. */
+/* mdevctl's attrs, in order after create; names and values were checked when
+ * the file was parsed. A missing attribute fails its write (-ENOENT). */
 static int apply_attrs(struct vfk_ctx *ctx, const struct mdev_def *d, char *err, size_t size)
 {
-	size_t i, n = d->attrs ? json_object_array_length(d->attrs) : 0;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		json_object *o = json_object_array_get_idx(d->attrs, i);
-		struct json_object_iterator it, end;
-		if (!json_object_is_type(o, json_type_object))
-			continue;
-		it = json_object_iter_begin(o);
-		end = json_object_iter_end(o);
-		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-			const char *name = json_object_iter_peek_name(&it);
-			const char *value = json_object_get_string(json_object_iter_peek_value(&it));
-			char rel[192];
-			int r;
-			if (!name_ok(name, 64) || !value)
-				return op_error(err, size, EINVAL, "%s: bad attribute '%s'", d->id, name);
-			snprintf(rel, sizeof(rel), VFK_SYS_MDEV_DEVICES "/%s/%.64s", d->id, name);
-			r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, value);
-			if (r < 0)
-				return op_error(err, size, -r, "%s: writing attribute %s failed: %s",
-						d->id, name, strerror(-r));
-		}
+	for (i = 0; i < d->nattrs; i++) {
+		char rel[192];
+		int r;
+		snprintf(rel, sizeof(rel), VFK_SYS_MDEV_DEVICES "/%s/%s", d->id, d->attrs[i].name);
+		r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, d->attrs[i].value);
+		if (r < 0)
+			return op_error(err, size, -r, "%s: writing attribute %s failed: %s", d->id,
+					d->attrs[i].name, strerror(-r));
 	}
 	return 0;
 }
@@ -1903,6 +2414,22 @@ static int def_active(struct vfk_ctx *ctx, const struct mdev_def *d, char *err, 
 			d->type);
 }
 
+/*
+ * A step after the create failed: the instance goes again (as mdevctl does),
+ * so no half-configured vGPU is left for a VM to take. Says so in @err.
+ */
+static void start_undo(struct vfk_ctx *ctx, const struct mdev_def *d, bool dry, char *err,
+		       size_t size)
+{
+	size_t len = strlen(err);
+	char e[256];
+
+	if (remove_classic(ctx, d->id, dry, e, sizeof(e)) < 0)
+		snprintf(err + len, size - len, "; removing the mdev created for it failed too: %s", e);
+	else
+		snprintf(err + len, size - len, "; the mdev created for it was removed again");
+}
+
 /* 1 created, 0 active already, or a negative errno. */
 static int start_def(struct vfk_ctx *ctx, const struct mdev_def *d, bool dry, char *err,
 		     size_t size)
@@ -1919,6 +2446,8 @@ static int start_def(struct vfk_ctx *ctx, const struct mdev_def *d, bool dry, ch
 	if (r < 0)
 		return r;
 	r = d->kind == VFK_MDEV_CLASSIC ? apply_attrs(ctx, d, err, size) : 0;
+	if (r < 0)
+		start_undo(ctx, d, dry, err, size);
 	return r < 0 ? r : 1;
 }
 
@@ -1932,53 +2461,104 @@ static bool parent_present(struct vfk_ctx *ctx, const struct mdev_def *d)
 	return cfd >= 0 && vfk_exists_at(cfd, d->parent);
 }
 
-static int start_on(struct vfk_ctx *ctx, const char *id, const char *parent, bool all, bool dry,
-		    char *err, size_t size)
+/* Is a definition kept under @dparent on @pnorm? A per-VF one also is on its PF. */
+static bool def_on_parent(struct vfk_ctx *ctx, enum vfk_mdev_kind kind, const char *dparent,
+			  const char *id, const char *pnorm)
 {
-	struct mdev_def *defs = NULL;
-	char norm[VFK_MDEV_ID_SIZE], pnorm[64];
-	size_t n = 0, i;
-	int r, first = 0, started = 0, found = 0;
+	char pf[32];
+	bool is_vf;
 
-	if (id && uuid_norm(id, norm) < 0 && !pci_norm(id, norm))
-		return op_error(err, size, EINVAL, "'%s' is neither a UUID nor a VF address", id);
-	if (parent && !pci_norm(parent, pnorm))
-		snprintf(pnorm, sizeof(pnorm), "%s", parent);
-	r = defs_load(ctx, &defs, &n);
-	if (r < 0)
-		return op_error(err, size, -r, "reading definitions failed: %s", strerror(-r));
-	for (i = 0; i < n; i++) {
-		struct mdev_def *d = &defs[i];
-		char e[512];
-		if (id ? !streq(d->id, norm) : !d->autostart)
-			continue;
-		if (parent && !streq(d->parent, pnorm)) {
-			char pf[32];
-			bool is_vf;
-			if (d->kind != VFK_MDEV_NVIDIA_VF ||
-			    !vf_parent_of(ctx, d->id, pf, sizeof(pf), &is_vf) || !streq(pf, pnorm))
-				continue;
+	if (streq(dparent, pnorm))
+		return true;
+	return kind == VFK_MDEV_NVIDIA_VF && vf_parent_of(ctx, id, pf, sizeof(pf), &is_vf) &&
+	       streq(pf, pnorm);
+}
+
+/* One more line of a list of failures. */
+static void err_add(char *err, size_t size, const char *line)
+{
+	size_t len;
+
+	if (!err || !size)
+		return;
+	len = strlen(err);
+	if (len + 2 < size)
+		snprintf(err + len, size - len, "%s%s", len ? "\n" : "", line);
+}
+
+/* start ID: a damaged file of that id means nothing is created (which one was meant?). */
+static int start_one(struct vfk_ctx *ctx, const struct mdev_defs *s, const char *id, bool dry,
+		     char *err, size_t size)
+{
+	const struct mdev_bad *bad = defs_find_bad(s, id);
+	struct mdev_def *d = defs_find(s->v, s->n, id, 0);
+	int r;
+
+	if (bad)
+		return op_error(err, size, EBADMSG, "%s", bad->error);
+	if (!d)
+		return op_error(err, size, ENOENT, "%s is not defined", id);
+	vfk_progress(ctx, "starting %s (%s on %s)", d->id, d->type, d->parent);
+	r = start_def(ctx, d, dry, err, size);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * start-defined: every damaged file on @parent is one line of @err, and the
+ * good definitions are started all the same (a boot must not lose every
+ * vGPU for one bad file). The number started, or the first error.
+ */
+static int start_all(struct vfk_ctx *ctx, const struct mdev_defs *s, const char *parent,
+		     bool dry, char *err, size_t size)
+{
+	int r, first = 0, started = 0;
+	size_t i;
+
+	for (i = 0; i < s->nbad; i++)
+		if (!parent || def_on_parent(ctx, s->bad[i].kind, s->bad[i].parent, s->bad[i].id,
+					     parent)) {
+			err_add(err, size, s->bad[i].error);
+			first = first ? first : neg_errno(EBADMSG);
 		}
-		if (all && !parent_present(ctx, d)) {
+	for (i = 0; i < s->n; i++) {
+		const struct mdev_def *d = &s->v[i];
+		char e[768] = "";
+		if (!d->autostart || (parent && !def_on_parent(ctx, d->kind, d->parent, d->id, parent)))
+			continue;
+		if (!parent_present(ctx, d)) {
 			dbg(ctx, "%s: parent %s not present", d->id, d->parent);
 			continue;
 		}
 		vfk_progress(ctx, "starting %s (%s on %s)", d->id, d->type, d->parent);
 		r = start_def(ctx, d, dry, e, sizeof(e));
 		if (r < 0) {
-			if (!first) {
-				first = r;
-				op_error(err, size, -r, "%s", e);
-			}
+			err_add(err, size, e);
+			first = first ? first : r;
 			continue;
 		}
-		found++;
 		started += r;
 	}
-	defs_free(defs, n);
-	if (id && !found && !first)
-		return op_error(err, size, ENOENT, "%s is not defined", norm);
 	return first ? first : started;
+}
+
+static int start_on(struct vfk_ctx *ctx, const char *id, const char *parent, bool dry,
+		    char *err, size_t size)
+{
+	struct mdev_defs s;
+	char norm[VFK_MDEV_ID_SIZE], pnorm[64];
+	int r;
+
+	if (id && uuid_norm(id, norm) < 0 && !pci_norm(id, norm))
+		return op_error(err, size, EINVAL, "'%s' is neither a UUID nor a VF address", id);
+	if (parent && !pci_norm(parent, pnorm))
+		snprintf(pnorm, sizeof(pnorm), "%s", parent);
+	r = defs_load(ctx, &s);
+	if (r < 0)
+		return op_error(err, size, -r, "reading definitions failed: %s", strerror(-r));
+	r = id ? start_one(ctx, &s, norm, dry, err, size)
+	       : start_all(ctx, &s, parent ? pnorm : NULL, dry, err, size);
+	defs_free(&s);
+	return r;
 }
 
 int vfk_mdev_start(struct vfk_ctx *ctx, const char *id, unsigned int flags, char *errbuf,
@@ -1992,7 +2572,7 @@ int vfk_mdev_start(struct vfk_ctx *ctx, const char *id, unsigned int flags, char
 	if (!id)
 		return op_error(errbuf, errsize, EINVAL, "start needs an instance id");
 	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
-	r = start_on(ctx, id, NULL, false, flags & VFK_MDEV_DRY_RUN, errbuf, errsize);
+	r = start_on(ctx, id, NULL, flags & VFK_MDEV_DRY_RUN, errbuf, errsize);
 	op_end(ctx, &save);
 	return r < 0 ? r : 0;
 }
@@ -2006,7 +2586,7 @@ int vfk_mdev_start_defined(struct vfk_ctx *ctx, const char *parent, unsigned int
 	if (errbuf && errsize)
 		errbuf[0] = '\0';
 	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
-	r = start_on(ctx, NULL, parent, true, flags & VFK_MDEV_DRY_RUN, errbuf, errsize);
+	r = start_on(ctx, NULL, parent, flags & VFK_MDEV_DRY_RUN, errbuf, errsize);
 	op_end(ctx, &save);
 	return r;
 }

@@ -362,13 +362,13 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Sorted names in a directory (no dot entries). */
-static int list_dir(int dirfd, const char *rel, struct strv *out)
+static int list_dir(struct vfk_ctx *ctx, int dirfd, const char *rel, struct strv *out)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	int fd;
 
-	fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = vfk_open_dir_in(ctx, dirfd, rel);
 	if (fd < 0)
 		return neg_errno(errno);
 	d = fdopendir(fd);
@@ -406,7 +406,7 @@ static const char *free_vgpu_vf(struct vfk_plan *pl, const char *pf, const char 
 		if (!vgpu_vf_present(pl->ctx, vf, &cur) || cur != 0)
 			continue;
 		snprintf(rel, sizeof(rel), "%s/nvidia/creatable_vgpu_types", vf);
-		if (vfk_read_at(devfd, rel, text, sizeof(text)) < 0)
+		if (vfk_read_in(pl->ctx, devfd, rel, text, sizeof(text)) < 0)
 			continue;
 		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			while (*line == ' ')
@@ -509,7 +509,7 @@ static char *find_render_node(struct vfk_plan *pl)
 	char *found = NULL;
 	size_t i;
 
-	if (drm < 0 || devfd < 0 || list_dir(drm, ".", &names) < 0) {
+	if (drm < 0 || devfd < 0 || list_dir(pl->ctx, drm, ".", &names) < 0) {
 		strv_free(&names);
 		return NULL;
 	}
@@ -725,9 +725,9 @@ static struct hp_count read_hugepages(struct vfk_ctx *ctx, int node, unsigned lo
 		return c;
 	}
 	c.present = true;
-	if (vfk_read_long_at(fd, "nr_hugepages", &c.nr) < 0)
+	if (vfk_read_long_in(ctx, fd, "nr_hugepages", &c.nr) < 0)
 		c.nr = 0;
-	if (vfk_read_long_at(fd, "free_hugepages", &c.free) < 0)
+	if (vfk_read_long_in(ctx, fd, "free_hugepages", &c.free) < 0)
 		c.free = 0;
 	return c;
 }
@@ -743,7 +743,7 @@ static char *hugetlbfs_mount(struct vfk_ctx *ctx, unsigned long kib)
 	snprintf(want, sizeof(want), "pagesize=%s", kib == 1048576 ? "1G" : "2M");
 	if (procfd < 0)
 		return NULL;
-	fd = openat(procfd, "mounts", O_RDONLY | O_CLOEXEC);
+	fd = vfk_open_file_in(ctx, procfd, "mounts");
 	if (fd < 0 || !(f = fdopen(fd, "r"))) {
 		if (fd >= 0)
 			close(fd);
@@ -894,7 +894,7 @@ static void consider_descriptor(struct vfk_plan *pl, int dirfd, const char *name
 	int score;
 	ssize_t n;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	fd = vfk_open_file_in(pl->ctx, dirfd, name);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 65536)
 		return;
 	text = calloc(1, (size_t)st.st_size + 1);
@@ -958,12 +958,12 @@ static int plan_firmware(struct vfk_plan *pl)
 	if (pl->firmware == FW_BIOS)
 		return 0;
 	for (i = 0; top >= 0 && i < ARRAY_SIZE(dirs); i++) {
-		_cleanup_close_ int dfd = openat(top, dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int dfd = vfk_open_dir_in(pl->ctx, top, dirs[i]);
 		struct strv names = { 0 };
 
 		if (dfd < 0)
 			continue;
-		if (list_dir(dfd, ".", &names) == 0)
+		if (list_dir(pl->ctx, dfd, ".", &names) == 0)
 			for (j = 0; j < names.n; j++)
 				if (strlen(names.v[j]) > 5 &&
 				    streq(names.v[j] + strlen(names.v[j]) - 5, ".json"))

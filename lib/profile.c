@@ -2,8 +2,12 @@
 /*
  * VM profiles: INI files read with inih into struct vfk_profile. Every key is
  * in one table below (its section, type, and where it lands); every value is
- * checked when read, and an error names the file, the line and the key.
- * Unknown sections and keys, repeated keys and continuation lines are errors.
+ * checked when read against what its consumers carry (QEMU's option parsers,
+ * libvirt's domain schema, the kernel), and an error names the file, the line
+ * and the key. inih does the splitting; the line reader and the key handler
+ * refuse what inih would take but vfiokit.ini(5) does not: indented lines,
+ * "key: value", text after a [section], unknown sections without keys.
+ * Unknown keys and repeated keys are errors too.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -12,6 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdarg.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include "vm.h"
@@ -51,21 +56,21 @@ static const char *const scope_names[] = { "vm", "tuning", "display", "input", "
 					   "disk", "network" };
 
 enum ktype {
-	K_STR,		/* text: UTF-8, no control characters */
-	K_NAME,		/* text without '/' */
-	K_PATH,		/* a file; relative to the profile's directory */
-	K_SIZE,		/* memory size -> MiB */
+	K_STR,		/* text: UTF-8, no control characters or noncharacters */
+	K_NAME,		/* text without '/', at most 100 bytes */
+	K_PATH,		/* a file; relative to the profile's directory; not "/" */
+	K_SIZE,		/* memory size -> MiB, 32 MiB to 16 TiB */
 	K_UINT,
 	K_BOOL,
 	K_TRI,		/* auto | yes | no */
 	K_ENUM,
 	K_VCPUS,	/* auto | N */
 	K_RES,		/* WIDTHxHEIGHT */
-	K_MAC,
-	K_VENDOR,	/* Hyper-V vendor id: 1-12 printable ASCII characters */
-	K_ADDR,		/* listen address */
+	K_MAC,		/* unicast, not all zeros */
+	K_VENDOR,	/* Hyper-V vendor id: 1-12 printable ASCII, no space or ',' */
+	K_ADDR,		/* listen address: IPv4 or IPv6, no host name */
 	K_IFNAME,	/* network interface name */
-	K_SELECTOR,	/* GPU selector */
+	K_SELECTOR,	/* GPU selector; address-like ones must parse */
 };
 
 struct keydef {
@@ -143,11 +148,15 @@ static const struct keydef keys[] = {
 /* ------------------------------------------------------------ values */
 
 /*
- * UTF-8 without control characters (what libxml2 and QEMU take as is):
- * shortest forms only, no surrogates, nothing above U+10FFFF — libxml2
- * writes such bytes through and no XML parser reads them back.
+ * Text every consumer carries as is, or the reason it is not: UTF-8 in
+ * shortest form without surrogates or anything above U+10FFFF (libxml2 writes
+ * such bytes through and no XML parser reads them back), without control
+ * characters (C0, DEL, and C1, which XML 1.0 discourages and some terminals
+ * obey: U+009B is CSI), and without Unicode noncharacters: U+FFFE and U+FFFF
+ * are no XML Char (xmllint refuses the document), and XML 1.0 section 2.2
+ * asks documents to avoid the other 64 (U+FDD0-U+FDEF, U+xxFFFE, U+xxFFFF).
  */
-static bool text_ok(const char *s)
+static const char *text_problem(const char *s, char *buf, size_t size)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -155,7 +164,7 @@ static bool text_ok(const char *s)
 		unsigned int c = *p, n, i;
 
 		if (c < 0x20 || c == 0x7f)
-			return false;
+			return "control characters or invalid UTF-8";
 		if (c < 0x80) {
 			p++;
 			continue;
@@ -167,18 +176,23 @@ static bool text_ok(const char *s)
 		else if (c >= 0xf0 && c <= 0xf4)
 			n = 3, c &= 0x07;
 		else
-			return false;
+			return "control characters or invalid UTF-8";
 		for (i = 1; i <= n; i++) {
 			if ((p[i] & 0xc0) != 0x80)
-				return false;
+				return "control characters or invalid UTF-8";
 			c = (c << 6) | (p[i] & 0x3f);
 		}
 		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
-		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-			return false;
+		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff || (c >= 0x80 && c <= 0x9f))
+			return "control characters or invalid UTF-8";
+		if ((c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe) {
+			snprintf(buf, size, "a Unicode noncharacter (U+%04X, which XML cannot "
+				 "carry)", c);
+			return buf;
+		}
 		p += n + 1;
 	}
-	return true;
+	return NULL;
 }
 
 static int parse_bool(const char *v)
@@ -303,6 +317,213 @@ static int set_string(char **slot, const char *v)
 	return 0;
 }
 
+/* -EINVAL with *@why a malloc'ed explanation (NULL when out of memory). */
+static int bad(char **why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(char **why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	*why = vstrdupf(fmt, ap);
+	va_end(ap);
+	return neg_errno(EINVAL);
+}
+
+/*
+ * A file: absolute after joining. libvirt's schema takes a path only as
+ * absFilePath, "/" and at least one more character, so "/" itself (a
+ * directory anyway) is refused.
+ */
+static int check_path(const struct vfk_profile *p, const char *v, char **out, char **why)
+{
+	_cleanup_free_ char *full = path_join(p->basedir, v);
+
+	if (!full)
+		return neg_errno(ENOMEM);
+	if (streq(full, "/"))
+		return bad(why, "'%s' is the root directory, not a file", v);
+	if (strlen(full) >= PATH_MAX)
+		return bad(why, "path too long");
+	*out = TAKE_PTR(full);
+	return 0;
+}
+
+/* WIDTHxHEIGHT; copied whole or refused, so nothing after a cut is ignored. */
+static int parse_res(const char *v, unsigned int res[2], char **why)
+{
+	unsigned long long w, h;
+	char buf[16], *x;
+
+	if (strlen(v) >= sizeof(buf))
+		goto fail;
+	snprintf(buf, sizeof(buf), "%s", v);
+	x = strpbrk(buf, "xX");
+	if (!x)
+		goto fail;
+	*x++ = '\0';
+	if (parse_uint(buf, 16384, &w) < 0 || parse_uint(x, 16384, &h) < 0 || w < 320 || h < 200)
+		goto fail;
+	res[0] = (unsigned int)w;
+	res[1] = (unsigned int)h;
+	return 0;
+fail:
+	return bad(why, "'%s' is not WIDTHxHEIGHT (320x200 to 16384x16384)", v);
+}
+
+/*
+ * A unicast MAC other than all zeros: QEMU takes 00:00:00:00:00:00 as "unset"
+ * and makes up its own, libvirt refuses multicast addresses.
+ */
+static int check_mac(const char *v, char **why)
+{
+	unsigned int o[6];
+	char end;
+
+	if (strlen(v) != 17 ||
+	    sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+		   &end) != 6 || !chars_in(v, ":"))
+		return bad(why, "'%s' is not a MAC address (52:54:00:12:34:56)", v);
+	if (o[0] & 1)
+		return bad(why, "'%s' is a multicast address", v);
+	if (!(o[0] | o[1] | o[2] | o[3] | o[4] | o[5]))
+		return bad(why, "'%s' is no address: QEMU takes all zeros as \"make one up\"", v);
+	return 0;
+}
+
+/*
+ * Hyper-V vendor id: QEMU keeps 12 characters, and its -cpu parser splits
+ * on every ',' (it does not unescape ",,"), while libvirt's schema says
+ * [^,]{0,12}. Spaces and non-ASCII are ours: the guest reads CPUID bytes.
+ */
+static int check_vendor(const char *v, char **why)
+{
+	const char *c;
+
+	if (strlen(v) > 12)
+		return bad(why, "'%s' is longer than 12 characters", v);
+	for (c = v; *c; c++)
+		if (*c <= ' ' || *c > '~' || *c == ',')
+			return bad(why, "'%s': only printable ASCII without spaces or commas "
+				   "(QEMU's -cpu cannot carry a comma)", v);
+	return 0;
+}
+
+/*
+ * An IPv4 or IPv6 address, no host name: what QEMU binds SPICE and VNC to
+ * and libvirt's <listen address>. IPv4 as inet_pton() takes it (a dotted
+ * quad, each part 0-255 without leading zeros: libvirt's ipv4Addr), IPv6 in
+ * inet_ntop()'s spelling, which libvirt's ipv6Addr pattern always matches
+ * (some valid spellings, such as 1:2::3:1.2.3.4, it does not).
+ */
+static int parse_listen(const char *v, char **out, char **why)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	char buf[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET, v, a) == 1) {
+		*out = strdup(v);
+	} else if (inet_pton(AF_INET6, v, a) == 1 && inet_ntop(AF_INET6, a, buf, sizeof(buf))) {
+		*out = strdup(buf);
+	} else {
+		return bad(why, "'%s' is not an IPv4 or IPv6 address (127.0.0.1, 0.0.0.0, ::1, ::)",
+			   v);
+	}
+	return *out ? 0 : neg_errno(ENOMEM);
+}
+
+/* The kernel's dev_valid_name(): at most IFNAMSIZ - 1 bytes, not "." or "..". */
+static int check_ifname(const char *v, char **why)
+{
+	if (!chars_in(v, "._-") || strlen(v) > 15 || streq(v, ".") || streq(v, ".."))
+		return bad(why, "'%s' is not a network interface name (at most 15 letters, "
+			   "digits, '.', '_' and '-')", v);
+	return 0;
+}
+
+/*
+ * Hex digits, ':' and '.' with a ':' in them mean a PCI address or
+ * vendor:device ids, never a part of a GPU's name: such a selector that
+ * vfk_pci_addr_parse() refuses is a typo ("01:00", "0000:01:20.0").
+ */
+static int check_selector(const char *v, char **why)
+{
+	struct vfk_pci_addr a;
+	size_t i;
+
+	if (strlen(v) > 100)
+		return bad(why, "longer than 100 characters");
+	if (!strchr(v, ':') || strspn(v, "0123456789abcdefABCDEF:.") != strlen(v))
+		return 0;
+	if (vfk_pci_addr_parse(v, &a) == 0)
+		return 0;
+	if (strlen(v) == 9 && v[4] == ':') {
+		for (i = 0; i < 9 && (i == 4 || isxdigit((unsigned char)v[i])); i++)
+			;
+		if (i == 9)
+			return 0;
+	}
+	return bad(why, "'%s' is neither a PCI address (0000:01:00.0, 01:00.1) nor "
+		   "vendor:device ids (10de:2684)", v);
+}
+
+static int set_enum(const struct keydef *k, int *slot, const char *v, char **why)
+{
+	_cleanup_free_ char *list = NULL;
+	size_t i;
+
+	for (i = 0; k->choices[i]; i++)
+		if (!strcasecmp(v, k->choices[i])) {
+			*slot = (int)i;
+			return 0;
+		}
+	list = join_choices(k->choices);
+	return bad(why, "'%s' is not one of: %s", v, list ? list : "?");
+}
+
+/* Text keys: checked, then copied (paths and addresses in their stored form). */
+static int set_text(const struct vfk_profile *p, const struct keydef *k, char **slot,
+		    const char *v, char **why)
+{
+	char *copy = NULL;
+	int r = 0;
+
+	switch (k->type) {
+	case K_NAME:
+		if (strchr(v, '/'))
+			return bad(why, "'%s' contains '/'", v);
+		if (strlen(v) > 100)
+			return bad(why, "longer than 100 characters");
+		break;
+	case K_SELECTOR:
+		r = check_selector(v, why);
+		break;
+	case K_PATH:
+		r = check_path(p, v, &copy, why);
+		break;
+	case K_MAC:
+		r = check_mac(v, why);
+		break;
+	case K_VENDOR:
+		r = check_vendor(v, why);
+		break;
+	case K_ADDR:
+		r = parse_listen(v, &copy, why);
+		break;
+	case K_IFNAME:
+		r = check_ifname(v, why);
+		break;
+	default:	/* K_STR */
+		break;
+	}
+	if (r < 0)
+		return r;
+	if (!copy && !(copy = strdup(v)))
+		return neg_errno(ENOMEM);
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
 /*
  * Check @v for @k and store it at @base + k->off. On a bad value returns
  * -EINVAL with *@why set to a malloc'ed explanation.
@@ -310,46 +531,26 @@ static int set_string(char **slot, const char *v)
 static int set_value(const struct vfk_profile *p, const struct keydef *k, void *base,
 		     const char *v, char **why)
 {
-	char *slot = (char *)base + k->off;
+	char *slot = (char *)base + k->off, buf[96];
+	const char *problem;
 	unsigned long long n;
 	int b;
 
-#define BAD(...) do { if (asprintf(why, __VA_ARGS__) < 0) *why = NULL; return neg_errno(EINVAL); } while (0)
 	if (!*v)
-		BAD("needs a value");
-	if (!text_ok(v))
-		BAD("control characters or invalid UTF-8 in the value");
+		return bad(why, "needs a value");
+	/* inih strips them from a file's values; vfk_profile_set() must not
+	 * bring in what no file can say */
+	if (isspace((unsigned char)v[0]) || isspace((unsigned char)v[strlen(v) - 1]))
+		return bad(why, "blanks around the value");
+	problem = text_problem(v, buf, sizeof(buf));
+	if (problem)
+		return bad(why, "%s in the value", problem);
 	switch (k->type) {
-	case K_STR:
-		return set_string((char **)slot, v);
-	case K_NAME:
-		if (strchr(v, '/'))
-			BAD("'%s' contains '/'", v);
-		if (strlen(v) > 100)
-			BAD("longer than 100 characters");
-		return set_string((char **)slot, v);
-	case K_SELECTOR:
-		if (strlen(v) > 100)
-			BAD("longer than 100 characters");
-		return set_string((char **)slot, v);
-	case K_PATH: {
-		_cleanup_free_ char *full = path_join(p->basedir, v);
-
-		if (!full)
-			return neg_errno(ENOMEM);
-		if (strlen(full) >= PATH_MAX)
-			BAD("path too long");
-		return set_string((char **)slot, full);
-	}
 	case K_SIZE:
 		if (parse_size_mib(v, &n) < 0 || n < 32)
-			BAD("'%s' is not a memory size of at least 32 MiB (e.g. 16G, 512M, 4096)", v);
+			return bad(why, "'%s' is not a memory size of at least 32 MiB and at most "
+				   "16 TiB (e.g. 16G, 512M, 4096)", v);
 		*(unsigned long long *)slot = n;
-		return 0;
-	case K_UINT:
-		if (parse_uint(v, k->max, &n) < 0 || n < k->min)
-			BAD("'%s' is not a number from %u to %u", v, k->min, k->max);
-		*(unsigned int *)slot = (unsigned int)n;
 		return 0;
 	case K_VCPUS:
 		if (!strcasecmp(v, "auto")) {
@@ -357,83 +558,34 @@ static int set_value(const struct vfk_profile *p, const struct keydef *k, void *
 			return 0;
 		}
 		if (parse_uint(v, k->max, &n) < 0 || n < k->min)
-			BAD("'%s' is neither auto nor a number from %u to %u", v, k->min, k->max);
+			return bad(why, "'%s' is neither auto nor a number from %u to %u", v,
+				   k->min, k->max);
+		*(unsigned int *)slot = (unsigned int)n;
+		return 0;
+	case K_UINT:
+		if (parse_uint(v, k->max, &n) < 0 || n < k->min)
+			return bad(why, "'%s' is not a number from %u to %u", v, k->min, k->max);
 		*(unsigned int *)slot = (unsigned int)n;
 		return 0;
 	case K_BOOL:
 		if ((b = parse_bool(v)) < 0)
-			BAD("'%s' is not yes or no", v);
+			return bad(why, "'%s' is not yes or no", v);
 		*(int *)slot = b;
 		return 0;
 	case K_TRI:
 		if (!strcasecmp(v, "auto"))
 			b = TRI_AUTO;
 		else if ((b = parse_bool(v)) < 0)
-			BAD("'%s' is not auto, yes or no", v);
+			return bad(why, "'%s' is not auto, yes or no", v);
 		*(int *)slot = b;
 		return 0;
-	case K_ENUM: {
-		size_t i;
-
-		for (i = 0; k->choices[i]; i++)
-			if (!strcasecmp(v, k->choices[i])) {
-				*(int *)slot = (int)i;
-				return 0;
-			}
-		{
-			_cleanup_free_ char *list = join_choices(k->choices);
-			BAD("'%s' is not one of: %s", v, list ? list : "?");
-		}
+	case K_ENUM:
+		return set_enum(k, (int *)slot, v, why);
+	case K_RES:
+		return parse_res(v, (unsigned int *)slot, why);
+	default:
+		return set_text(p, k, (char **)slot, v, why);
 	}
-	case K_RES: {
-		unsigned int *res = (unsigned int *)slot;
-		unsigned long long w, h;
-		char buf[64], *x;
-
-		snprintf(buf, sizeof(buf), "%s", v);
-		x = strpbrk(buf, "xX");
-		if (x)
-			*x++ = '\0';
-		if (!x || parse_uint(buf, 16384, &w) < 0 || parse_uint(x, 16384, &h) < 0 || w < 320 ||
-		    h < 200)
-			BAD("'%s' is not WIDTHxHEIGHT (320x200 to 16384x16384)", v);
-		res[0] = (unsigned int)w;
-		res[1] = (unsigned int)h;
-		return 0;
-	}
-	case K_MAC: {
-		unsigned int o[6];
-		char end;
-
-		if (strlen(v) != 17 ||
-		    sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
-			   &end) != 6 || !chars_in(v, ":"))
-			BAD("'%s' is not a MAC address (52:54:00:12:34:56)", v);
-		if (o[0] & 1)
-			BAD("'%s' is a multicast address", v);
-		return set_string((char **)slot, v);
-	}
-	case K_VENDOR: {
-		const char *c;
-
-		if (strlen(v) > 12)
-			BAD("'%s' is longer than 12 characters", v);
-		for (c = v; *c; c++)
-			if (*c <= ' ' || *c > '~')
-				BAD("'%s': only printable ASCII without spaces", v);
-		return set_string((char **)slot, v);
-	}
-	case K_ADDR:
-		if (!chars_in(v, ".:-") || strlen(v) > 64)
-			BAD("'%s' is not an address (127.0.0.1, ::1, 0.0.0.0)", v);
-		return set_string((char **)slot, v);
-	case K_IFNAME:
-		if (!chars_in(v, "._-") || strlen(v) > 15)
-			BAD("'%s' is not a network interface name", v);
-		return set_string((char **)slot, v);
-	}
-#undef BAD
-	return neg_errno(EINVAL);
 }
 
 /* ------------------------------------------------------------ the profile */
@@ -595,6 +747,50 @@ static char *key_list(enum scope sc)
 }
 
 /*
+ * @s for a message: bytes other than printable ASCII as '?', so that a
+ * section or key name cannot bring terminal escapes onto stderr.
+ */
+static char *printable(const char *s)
+{
+	char *out = strdup(s), *c;
+
+	for (c = out; c && *c; c++)
+		if (*c < ' ' || *c > '~')
+			*c = '?';
+	return out;
+}
+
+#define SECTION_ID_MAX 32	/* inih keeps 49 bytes of a section name and cuts the rest */
+
+/*
+ * The scope of section name @section ("disk.data": S_DISK with *@id
+ * "data"), or _S_MAX with *@what saying which sections there are.
+ */
+static enum scope section_scope(const char *section, const char **id, const char **what)
+{
+	const char *dot = strchr(section, '.');
+	size_t len = dot ? (size_t)(dot - section) : strlen(section);
+	enum scope sc;
+
+	*id = dot ? dot + 1 : "";
+	for (sc = 0; sc < _S_MAX; sc++)
+		if (strlen(scope_names[sc]) == len && !strncmp(section, scope_names[sc], len))
+			break;
+	if (sc == _S_MAX) {
+		*what = "(sections: vm, tuning, display, input, audio, gpu, disk, network; "
+			"disk.NAME and network.NAME for more)";
+		return _S_MAX;
+	}
+	if (dot && ((sc != S_DISK && sc != S_NET) || !**id || !chars_in(*id, "_-") ||
+		    strlen(*id) > SECTION_ID_MAX)) {
+		*what = "(only [disk.NAME] and [network.NAME] take a NAME: 1 to 32 letters, "
+			"digits, '_' and '-')";
+		return _S_MAX;
+	}
+	return sc;
+}
+
+/*
  * Apply one "key = value" of @section. @line 0 means set programmatically:
  * an earlier value is replaced rather than reported as set twice.
  * Returns 0, or a negative errno with *@why set ("[vm] memory: ...").
@@ -602,42 +798,25 @@ static char *key_list(enum scope sc)
 static int profile_apply(struct vfk_profile *p, const char *section, const char *key,
 			 const char *value, int line, char **why)
 {
-	_cleanup_free_ char *base = NULL, *msg = NULL;
-	const char *id = "";
+	_cleanup_free_ char *msg = NULL, *psec = printable(section), *pkey = printable(key);
+	const char *id, *what = "";
 	const struct keydef *k = NULL;
 	struct prof_entry *e;
 	enum scope sc;
 	void *target;
 	size_t i;
-	char *dot;
 	int r;
 
 	*why = NULL;
-	base = strdup(section);
-	if (!base)
+	if (!psec || !pkey)
 		return neg_errno(ENOMEM);
-	dot = strchr(base, '.');
-	if (dot) {
-		*dot = '\0';
-		id = dot + 1;
-	}
-	for (sc = 0; sc < _S_MAX; sc++)
-		if (streq(base, scope_names[sc]))
-			break;
+	sc = section_scope(section, &id, &what);
 	if (!*section) {
-		r = asprintf(why, "%s: outside any section (start with [vm])", key);
+		r = asprintf(why, "%s: outside any section (start with [vm])", pkey);
 		return neg_errno(r < 0 ? ENOMEM : EINVAL);
 	}
 	if (sc == _S_MAX) {
-		r = asprintf(why, "[%s] %s: unknown section [%s] (sections: vm, tuning, display, "
-			     "input, audio, gpu, disk, network; disk.NAME and network.NAME for more)",
-			     section, key, section);
-		return neg_errno(r < 0 ? ENOMEM : EINVAL);
-	}
-	if (dot && ((sc != S_DISK && sc != S_NET) || !*id || !chars_in(id, "_-"))) {
-		r = asprintf(why, "[%s] %s: unknown section [%s] (only [disk.NAME] and "
-			     "[network.NAME] take a NAME of letters, digits, '_' and '-')",
-			     section, key, section);
+		r = asprintf(why, "[%s] %s: unknown section [%s] %s", psec, pkey, psec, what);
 		return neg_errno(r < 0 ? ENOMEM : EINVAL);
 	}
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
@@ -648,7 +827,7 @@ static int profile_apply(struct vfk_profile *p, const char *section, const char 
 	if (!k) {
 		_cleanup_free_ char *list = key_list(sc);
 
-		r = asprintf(why, "[%s] %s: unknown key (keys of [%s]: %s)", section, key,
+		r = asprintf(why, "[%s] %s: unknown key (keys of [%s]: %s)", psec, pkey,
 			     scope_names[sc], list ? list : "?");
 		return neg_errno(r < 0 ? ENOMEM : EINVAL);
 	}
@@ -729,6 +908,14 @@ static int profile_check(struct vfk_profile *p, int *line, char **why)
 		     "passthrough, mdev or auto (mode is %s)", mode_names[p->mode]);
 	if (p->kvm_hidden == 1 && p->accel == ACCEL_TCG)
 		FAIL("tuning", "kvm-hidden", "hides KVM, but accel = tcg");
+	/* QEMU refuses a memory backend smaller than one page and rounds others
+	 * up to whole pages the guest never sees; the plan counts whole pages */
+	if (p->hugepages == HUGE_1G && p->memory_mib % 1024)
+		FAIL("tuning", "hugepages", "1G pages need a memory size in whole GiB (memory is "
+		     "%llu MiB)", p->memory_mib);
+	if (p->hugepages == HUGE_2M && p->memory_mib % 2)
+		FAIL("tuning", "hugepages", "2M pages need a memory size in whole 2 MiB (memory is "
+		     "%llu MiB)", p->memory_mib);
 	for (i = 0; i < p->ndisks; i++) {
 		struct prof_disk *d = &p->disks[i];
 		_cleanup_free_ char *sec = NULL;
@@ -762,10 +949,72 @@ static int profile_check(struct vfk_profile *p, int *line, char **why)
 
 struct reader {
 	const char *pos;
-	const char *cur;	/* the line inih is on */
+	const char *cur;	/* the line inih is on, as read */
 	int line;
-	int too_long;		/* first line longer than MAX_LINE - 1, 0: none */
+	int bad_line;		/* first line refused here (inih lets it through), 0: none */
+	char *bad_why;		/* its message; NULL with bad_line set: out of memory */
 };
+
+static void reader_fail(struct reader *rd, char *why)
+{
+	if (rd->bad_line) {
+		free(why);
+		return;
+	}
+	rd->bad_line = rd->line;
+	rd->bad_why = why;
+}
+
+/* @s without the UTF-8 byte order mark inih skips on the first line. */
+static const char *skip_bom(const struct reader *rd, const char *s)
+{
+	return rd->line == 1 && startswith(s, "\xef\xbb\xbf") ? s + 3 : s;
+}
+
+/* "[name]", then nothing but blanks or a "; comment" after a blank. */
+static void check_header(struct reader *rd, const char *s, const char *end)
+{
+	_cleanup_free_ char *name = NULL, *shown = NULL;
+	const char *close = memchr(s, ']', (size_t)(end - s)), *rest, *id, *what;
+
+	if (!close)
+		return;		/* inih's syntax error */
+	name = strndup(s + 1, (size_t)(close - s - 1));
+	shown = name ? printable(name) : NULL;
+	if (!shown) {
+		reader_fail(rd, NULL);
+		return;
+	}
+	rest = close + 1;
+	while (rest < end && (*rest == ' ' || *rest == '\t'))
+		rest++;
+	if (rest < end && !(*rest == ';' && rest > close + 1))
+		reader_fail(rd, strdupf("syntax error: text after [%s]", shown));
+	else if (section_scope(name, &id, &what) == _S_MAX)
+		reader_fail(rd, strdupf("unknown section [%s] %s", shown, what));
+}
+
+/*
+ * What inih takes but vfiokit.ini(5) does not: indented lines (inih strips
+ * the indentation, or appends the line to the value above), text after a
+ * [section] header, and unknown sections (inih reports nothing for a section
+ * without keys, and cuts long names).
+ */
+static void check_line(struct reader *rd, const char *s, size_t n)
+{
+	const char *end = s + n;
+
+	s = skip_bom(rd, s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		end--;
+	if (s == end)
+		return;		/* a blank line */
+	if (isspace((unsigned char)*s))
+		reader_fail(rd, strdup("indented line: keys, [section] headers and comments "
+				       "start in the first column"));
+	else if (*s == '[')
+		check_header(rd, s, end);
+}
 
 /* One line per call, as fgets() does; the line counter is inih's. */
 static char *read_line(char *str, int num, void *stream)
@@ -781,12 +1030,12 @@ static char *read_line(char *str, int num, void *stream)
 	nl = strchr(rd->pos, '\n');
 	n = nl ? (size_t)(nl - rd->pos) + 1 : strlen(rd->pos);
 	if (n > (size_t)num - 1) {
-		if (!rd->too_long)
-			rd->too_long = rd->line;
+		reader_fail(rd, strdupf("line longer than %d characters", MAX_LINE - 2));
 		len = 0;	/* hand inih an empty line; the error is reported below */
 	} else {
 		len = n;
 		memcpy(str, rd->pos, len);
+		check_line(rd, rd->pos, n);
 	}
 	str[len] = '\0';
 	rd->pos += n;
@@ -801,22 +1050,68 @@ struct parse_state {
 	int oom;
 };
 
+/*
+ * inih hands an indented line to the handler as the value of the key above:
+ * @value is then all of the line @raw (which runs on into the next lines).
+ */
+static bool is_continuation(const char *raw, const char *value)
+{
+	size_t n = strlen(value);
+
+	while (*raw == ' ' || *raw == '\t' || *raw == '\v' || *raw == '\f' || *raw == '\r')
+		raw++;
+	if (strncmp(raw, value, n))
+		return false;
+	for (raw += n; *raw && *raw != '\n'; raw++)
+		if (!isspace((unsigned char)*raw))
+			return false;
+	return true;
+}
+
+/*
+ * The line of a key as the handler sees it: 0 when fine, else -EINVAL with
+ * *@why the problem, or -ENOMEM. inih also takes "key: value" and an
+ * indented key; we do not.
+ */
+static int check_key_line(struct parse_state *st, const char *section, const char *name,
+			  const char *value, char **why)
+{
+	_cleanup_free_ char *psec = printable(section), *pname = printable(name);
+	const char *raw = skip_bom(&st->rd, st->rd.cur), *sep;
+
+	*why = NULL;
+	if (!psec || !pname)
+		return neg_errno(ENOMEM);
+	if (isspace((unsigned char)*raw) && is_continuation(raw, value))
+		*why = strdupf("[%s] %s: indented line continues the value of '%s'; "
+			       "continuation lines are not supported", psec, pname, pname);
+	else if (isspace((unsigned char)*raw))
+		*why = strdupf("[%s] %s: indented line: keys start in the first column", psec,
+			       pname);
+	else if (!*name)
+		*why = strdup("syntax error: no key before '='");
+	else {
+		for (sep = raw + strlen(name); *sep == ' ' || *sep == '\t'; sep++)
+			;
+		if (*sep == '=')
+			return 0;
+		*why = strdupf("[%s] %s: expected '%s = value' (':' is no separator)", psec,
+			       pname, pname);
+	}
+	return neg_errno(*why ? EINVAL : ENOMEM);
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *st = user;
 	char *why = NULL;
 	int r;
 
-	if (st->err || st->oom)
+	if (st->err || st->oom || (st->rd.bad_line && st->rd.bad_line < st->rd.line))
 		return 1;
-	if (st->rd.cur && (*st->rd.cur == ' ' || *st->rd.cur == '\t')) {
-		if (asprintf(&st->err, "[%s] %s: indented line continues the value of '%s'; "
-			     "continuation lines are not supported", section, name, name) < 0)
-			st->err = NULL;
-		st->err_line = st->rd.line;
-		return 0;
-	}
-	r = profile_apply(st->p, section, name, value, st->rd.line, &why);
+	r = check_key_line(st, section, name, value, &why);
+	if (r == 0)
+		r = profile_apply(st->p, section, name, value, st->rd.line, &why);
 	if (r == -ENOMEM) {
 		st->oom = 1;
 		free(why);
@@ -838,6 +1133,24 @@ static void set_err(char *errbuf, size_t errsize, const char *file, int line, co
 		snprintf(errbuf, errsize, "%s:%d: %s", file, line, msg);
 	else
 		snprintf(errbuf, errsize, "%s: %s", file, msg);
+}
+
+/* The first problem of a parse; on one line the handler's, which names the key. */
+static void parse_error(const struct parse_state *st, int r, const char *file, char *errbuf,
+			size_t errsize)
+{
+	const char *msg = st->err;
+	int line = st->err_line;
+
+	if (st->rd.bad_line && (!msg || st->rd.bad_line < line)) {
+		msg = st->rd.bad_why;
+		line = st->rd.bad_line;
+	}
+	if (r > 0 && (!msg || r < line)) {
+		msg = "syntax error: expected [section], key = value, or a comment";
+		line = r;
+	}
+	set_err(errbuf, errsize, file, line, msg);
 }
 
 static char *dir_of(const char *filename)
@@ -877,6 +1190,25 @@ static char *name_from_file(const char *filename)
 	return strndup(base, n);
 }
 
+/*
+ * The libvirt XML records the profile's path, and the VM's name may come
+ * from it: it must be text as much as a value.
+ */
+static int file_name_problem(const char *filename, char *errbuf, size_t errsize)
+{
+	_cleanup_free_ char *shown = NULL;
+	const char *problem;
+	char buf[96];
+
+	problem = filename ? text_problem(filename, buf, sizeof(buf)) : NULL;
+	if (!problem)
+		return 0;
+	shown = printable(filename);
+	if (errbuf && errsize)
+		snprintf(errbuf, errsize, "%s: %s in the file name", shown ? shown : "?", problem);
+	return neg_errno(EINVAL);
+}
+
 int vfk_profile_parse(const char *text, const char *filename, struct vfk_profile **out,
 		      char *errbuf, size_t errsize)
 {
@@ -888,6 +1220,9 @@ int vfk_profile_parse(const char *text, const char *filename, struct vfk_profile
 	if (!text || !out)
 		return neg_errno(EINVAL);
 	*out = NULL;
+	r = file_name_problem(filename, errbuf, errsize);
+	if (r < 0)
+		return r;
 	st.p = calloc(1, sizeof(*st.p));
 	if (!st.p)
 		return neg_errno(ENOMEM);
@@ -900,25 +1235,14 @@ int vfk_profile_parse(const char *text, const char *filename, struct vfk_profile
 	}
 	st.rd.pos = text;
 	r = ini_parse_stream(read_line, &st.rd, on_key, &st);
-	if (st.oom || r == -2) {
+	if (st.oom || r == -2 || (st.rd.bad_line && !st.rd.bad_why)) {
 		free(st.err);
+		free(st.rd.bad_why);
 		vfk_profile_free(st.p);
 		return neg_errno(ENOMEM);
 	}
-	if (st.rd.too_long && (!st.err || st.rd.too_long <= st.err_line)) {
-		char msg[96];
-
-		snprintf(msg, sizeof(msg), "line longer than %d characters", MAX_LINE - 2);
-		set_err(errbuf, errsize, file, st.rd.too_long, msg);
-		goto invalid;
-	}
-	if (r > 0 && (!st.err || r < st.err_line)) {
-		set_err(errbuf, errsize, file, r,
-			"syntax error: expected [section], key = value, or a comment");
-		goto invalid;
-	}
-	if (st.err) {
-		set_err(errbuf, errsize, file, st.err_line, st.err);
+	if (st.err || st.rd.bad_line || r > 0) {
+		parse_error(&st, r, file, errbuf, errsize);
 		goto invalid;
 	}
 	if (!st.p->name && !(st.p->name = name_from_file(filename))) {
@@ -935,6 +1259,7 @@ int vfk_profile_parse(const char *text, const char *filename, struct vfk_profile
 	return 0;
 invalid:
 	free(st.err);
+	free(st.rd.bad_why);
 	vfk_profile_free(st.p);
 	return neg_errno(EINVAL);
 }

@@ -50,7 +50,7 @@ static int open_device(struct vfk_ctx *ctx, const char *addr)
 
 	if (devfd < 0)
 		return devfd;
-	fd = openat(devfd, addr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = vfk_open_dir_in(ctx, devfd, addr);
 	return fd < 0 ? neg_errno(errno == ENOENT ? ENODEV : errno) : fd;
 }
 
@@ -67,7 +67,7 @@ int vfk_sriov_get_drivers_autoprobe(struct vfk_ctx *ctx, const char *pf)
 	dfd = open_device(ctx, vfk_pci_addr_format(&a, addr, sizeof(addr)));
 	if (dfd < 0)
 		return dfd;
-	r = vfk_read_long_at(dfd, "sriov_drivers_autoprobe", &v);
+	r = vfk_read_long_in(ctx, dfd, "sriov_drivers_autoprobe", &v);
 	if (r < 0)
 		return r == -ENOENT ? neg_errno(EOPNOTSUPP) : r;
 	return v ? 1 : 0;
@@ -150,7 +150,7 @@ static int set_numvfs(struct vfk_ctx *ctx, const char *addr, unsigned int numvfs
 	dfd = open_device(ctx, addr);
 	if (dfd < 0)
 		return op_error(err, size, ENODEV, "no PCI device %s on this host", addr);
-	if (vfk_read_long_at(dfd, "sriov_totalvfs", &v) < 0) {
+	if (vfk_read_long_in(ctx, dfd, "sriov_totalvfs", &v) < 0) {
 		char pf[32];
 		if (vfk_readlink_base_at(dfd, "physfn", pf, sizeof(pf)) > 0)
 			return op_error(err, size, EOPNOTSUPP, "%s is a VF (of %s), not a physical "
@@ -159,9 +159,9 @@ static int set_numvfs(struct vfk_ctx *ctx, const char *addr, unsigned int numvfs
 				"sriov_totalvfs)", addr);
 	}
 	total = v > 0 ? (unsigned int)v : 0;
-	if (vfk_read_long_at(dfd, "sriov_numvfs", &v) == 0 && v > 0)
+	if (vfk_read_long_in(ctx, dfd, "sriov_numvfs", &v) == 0 && v > 0)
 		cur = (unsigned int)v;
-	if (vfk_read_long_at(dfd, "sriov_drivers_autoprobe", &v) == 0)
+	if (vfk_read_long_in(ctx, dfd, "sriov_drivers_autoprobe", &v) == 0)
 		autoprobe = v != 0;
 	if (numvfs > total)
 		return op_error(err, size, ERANGE, "%s supports at most %u VFs (sriov_totalvfs)", addr,
@@ -239,7 +239,7 @@ static int set_numvfs(struct vfk_ctx *ctx, const char *addr, unsigned int numvfs
 	if (dry)
 		goto out;
 	v = 0;
-	vfk_read_long_at(dfd, "sriov_numvfs", &v);
+	vfk_read_long_in(ctx, dfd, "sriov_numvfs", &v);
 	now = v > 0 ? (unsigned int)v : 0;
 	if (now != numvfs) {
 		r = op_error(err, size, EIO, "%s: sriov_numvfs reads %u after writing %u", addr, now,

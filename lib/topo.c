@@ -107,15 +107,15 @@ bool cpuset_subset(const struct cpuset *a, const struct cpuset *b)
 
 /* ------------------------------------------------------------ reading */
 
-static int read_int_at(int dirfd, const char *name, int def)
+static int read_int_at(struct vfk_ctx *ctx, int dirfd, const char *name, int def)
 {
 	long v;
 
-	return vfk_read_long_at(dirfd, name, &v) == 0 ? (int)v : def;
+	return vfk_read_long_in(ctx, dirfd, name, &v) == 0 ? (int)v : def;
 }
 
 /* The lowest CPU sharing @cpu's level-3 cache, or -1. */
-static int read_l3(int cpufd, int cpu)
+static int read_l3(struct vfk_ctx *ctx, int cpufd, int cpu)
 {
 	char rel[64], buf[4096];
 	struct cpuset s;
@@ -125,12 +125,12 @@ static int read_l3(int cpufd, int cpu)
 		_cleanup_close_ int fd = -1;
 
 		snprintf(rel, sizeof(rel), "cpu%d/cache/index%d", cpu, i);
-		fd = openat(cpufd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = vfk_open_dir_in(ctx, cpufd, rel);
 		if (fd < 0)
 			break;
-		if (read_int_at(fd, "level", 0) != 3)
+		if (read_int_at(ctx, fd, "level", 0) != 3)
 			continue;
-		if (vfk_read_at(fd, "shared_cpu_list", buf, sizeof(buf)) < 0 ||
+		if (vfk_read_in(ctx, fd, "shared_cpu_list", buf, sizeof(buf)) < 0 ||
 		    cpuset_parse(buf, &s) < 0 || !cpuset_count(&s))
 			return -1;
 		for (c = 0; c < VFK_MAX_CPUS; c++)
@@ -150,7 +150,7 @@ static void read_vendor(struct vfk_ctx *ctx, char *vendor, size_t size)
 	vendor[0] = '\0';
 	if (procfd < 0)
 		return;
-	fd = openat(procfd, "cpuinfo", O_RDONLY | O_CLOEXEC);
+	fd = vfk_open_file_in(ctx, procfd, "cpuinfo");
 	if (fd < 0)
 		return;
 	f = fdopen(fd, "r");
@@ -201,7 +201,7 @@ static int read_nodes(struct vfk_ctx *ctx, struct vfk_topo *t)
 			continue;
 		t->nnodes++;
 		snprintf(rel, sizeof(rel), "%s/cpulist", de->d_name);
-		if (vfk_read_at(nodefd, rel, buf, sizeof(buf)) < 0 || cpuset_parse(buf, &s) < 0)
+		if (vfk_read_in(ctx, nodefd, rel, buf, sizeof(buf)) < 0 || cpuset_parse(buf, &s) < 0)
 			continue;
 		for (i = 0; i < t->ncpus; i++)
 			if (cpuset_has(&s, t->cpus[i].cpu))
@@ -249,7 +249,7 @@ int vfk_topo_read(struct vfk_ctx *ctx, struct vfk_topo **out)
 	cpufd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, "devices/system/cpu");
 	if (cpufd < 0)
 		return neg_errno(ENOENT);
-	if (vfk_read_at(cpufd, "online", buf, sizeof(buf)) < 0 || cpuset_parse(buf, &online) < 0 ||
+	if (vfk_read_in(ctx, cpufd, "online", buf, sizeof(buf)) < 0 || cpuset_parse(buf, &online) < 0 ||
 	    !cpuset_count(&online))
 		return neg_errno(ENOENT);
 
@@ -275,11 +275,11 @@ int vfk_topo_read(struct vfk_ctx *ctx, struct vfk_topo **out)
 		ci->core = c;
 		ci->l3 = -1;
 		snprintf(rel, sizeof(rel), "cpu%d/topology", c);
-		tfd = openat(cpufd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		tfd = vfk_open_dir_in(ctx, cpufd, rel);
 		if (tfd >= 0) {
-			ci->package = read_int_at(tfd, "physical_package_id", 0);
-			ci->die = read_int_at(tfd, "die_id", 0);
-			if (vfk_read_at(tfd, "thread_siblings_list", buf, sizeof(buf)) >= 0 &&
+			ci->package = read_int_at(ctx, tfd, "physical_package_id", 0);
+			ci->die = read_int_at(ctx, tfd, "die_id", 0);
+			if (vfk_read_in(ctx, tfd, "thread_siblings_list", buf, sizeof(buf)) >= 0 &&
 			    cpuset_parse(buf, &sibs) == 0)
 				for (s = 0; s < c; s++)
 					if (cpuset_has(&sibs, s) && cpuset_has(&online, s)) {
@@ -287,7 +287,7 @@ int vfk_topo_read(struct vfk_ctx *ctx, struct vfk_topo **out)
 						break;
 					}
 		}
-		ci->l3 = read_l3(cpufd, c);
+		ci->l3 = read_l3(ctx, cpufd, c);
 	}
 	/* without cache information the package is the L3 domain */
 	for (i = 0; i < t->ncpus; i++) {

@@ -53,7 +53,8 @@ VFK_API void vfk_ctx_set_log_priority(struct vfk_ctx *ctx, int priority);
 VFK_API int vfk_ctx_get_log_priority(const struct vfk_ctx *ctx);
 
 /* Detail of the last failure a dependency reported (libpci's own message,
- * say), or NULL. Valid until the next call into the library. */
+ * say) or why a configuration file was refused ("PATH:LINE: what"), or NULL.
+ * Valid until the next call into the library. */
 VFK_API const char *vfk_ctx_get_error(const struct vfk_ctx *ctx);
 
 /* Library version, "MAJOR.MINOR.PATCH". */
@@ -285,7 +286,15 @@ VFK_API const struct vfk_journal_entry *vfk_journal_get(const struct vfk_journal
 VFK_API int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n,
 			unsigned int flags, char *errbuf, size_t errsize);
 
-/* Persistent binding at boot: <sysroot>/etc/vfiokit/vfio-bind.conf. */
+/*
+ * Persistent binding at boot: <sysroot>/etc/vfiokit/vfio-bind.conf. The file
+ * is read strictly by every call: it must be a regular file (not a symlink,
+ * FIFO or directory) whose every line parses, each [device ADDR] section with
+ * exactly one "id = VVVV:DDDD" (hex), no unknown section or key, no NUL byte,
+ * and no device given two different ids (the same device under two
+ * spellings with one id is one entry). Otherwise the call fails with -EINVAL,
+ * nothing is written, and vfk_ctx_get_error() says "PATH:LINE: what".
+ */
 VFK_API int vfk_persist_add(struct vfk_host *host, struct vfk_device *dev);
 VFK_API int vfk_persist_remove(struct vfk_ctx *ctx, const char *address);
 /* 1 when @address is persisted, 0 when not, negative errno on error. */
@@ -383,6 +392,24 @@ struct vfk_mdev_instance;	/* owned by its vfk_mdevs */
  * again after create/remove to see them.
  */
 VFK_API int vfk_mdevs_scan(struct vfk_ctx *ctx, struct vfk_mdevs **out);
+/*
+ * Definition files are read strictly: a regular file (no symlink, FIFO or
+ * directory) of complete JSON in the schema above, "mdev_type" a type id,
+ * "start" "auto" or "manual", each attrs element one {NAME: VALUE} with NAME a
+ * plain sysfs file name that is none of the mdev core's own (remove, uevent,
+ * mdev_type, iommu_group, driver, subsystem, power) and VALUE printable ASCII
+ * of 1 to 4095 characters; no unknown or repeated key; no attrs on a per-VF
+ * vGPU. A file that is not so, and both files of a UUID defined on two
+ * parents, are "broken": not among the instances, never acted on, listed
+ * here with one line each, "PATH:LINE: what is wrong" (PATH with the sysroot).
+ * Files not named by a UUID (per-VF: a PCI address) are no definitions and
+ * are passed over, as mdevctl does.
+ */
+VFK_API size_t vfk_mdevs_broken_count(const struct vfk_mdevs *m);
+/* The id (UUID or VF address) and parent (per-VF: the PF) the file is kept under. */
+VFK_API const char *vfk_mdevs_broken_id(const struct vfk_mdevs *m, size_t i);
+VFK_API const char *vfk_mdevs_broken_parent(const struct vfk_mdevs *m, size_t i);
+VFK_API const char *vfk_mdevs_broken_error(const struct vfk_mdevs *m, size_t i);
 VFK_API struct vfk_mdevs *vfk_mdevs_ref(struct vfk_mdevs *m);
 VFK_API struct vfk_mdevs *vfk_mdevs_unref(struct vfk_mdevs *m);
 
@@ -521,16 +548,26 @@ VFK_API int vfk_mdev_remove(struct vfk_ctx *ctx, const char *id, unsigned int fl
 VFK_API int vfk_mdev_define(struct vfk_ctx *ctx, const char *id, const char *parent,
 			    const char *type, unsigned int flags, char *id_out, char *errbuf,
 			    size_t errsize);
-/* Drop the definition(s) of @id; an active instance stays. 0 or -ENOENT. */
+/* Drop the definition(s) of @id, broken ones too; an active instance stays.
+ * 0 or -ENOENT. */
 VFK_API int vfk_mdev_undefine(struct vfk_ctx *ctx, const char *id, unsigned int flags,
 			      char *errbuf, size_t errsize);
-/* Create a defined instance now and write its attrs; one already active with
- * the same type is success. 0, -ENOENT (not defined) or create's errors. */
+/*
+ * Create a defined instance now and write its attrs; one already active with
+ * the same type is success. A broken definition of @id is -EBADMSG before
+ * anything is created (@errbuf: "PATH:LINE: what"). When an attribute write
+ * fails, the instance just created is removed again and @errbuf says so.
+ * 0, -ENOENT (not defined), -EBADMSG, create's errors or the write's.
+ */
 VFK_API int vfk_mdev_start(struct vfk_ctx *ctx, const char *id, unsigned int flags,
 			   char *errbuf, size_t errsize);
-/* Boot: start every autostart definition whose parent (@parent, or any when
- * NULL) is present. Returns the number started, or the first error (the rest
- * are still tried). */
+/*
+ * Boot: start every autostart definition whose parent (@parent, or any when
+ * NULL) is present. Broken definitions on @parent are reported, the good ones
+ * started all the same. Returns the number started, or the first error
+ * (-EBADMSG for a broken file); @errbuf then holds one line per failure,
+ * separated by newlines.
+ */
 VFK_API int vfk_mdev_start_defined(struct vfk_ctx *ctx, const char *parent, unsigned int flags,
 				   char *errbuf, size_t errsize);
 

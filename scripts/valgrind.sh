@@ -23,6 +23,9 @@ declare -A SLOW=(
 	[safety_user_input_never_becomes_a_path]="runs the tools 150 times"
 	[safety_atomic_write_failing_midway_keeps_old_file]="RLIMIT_FSIZE would cut valgrind's own log"
 	[safety_atomic_write_crash_midway_keeps_old_file]="RLIMIT_FSIZE would cut valgrind's own log"
+	[bind_time_is_linear_in_group_size]="a timing bound; valgrind runs 20-50x slower"
+	[large_group_dry_run_names_every_endpoint_once]="builds a group of 4,000 endpoints"
+	[journal_of_20k_devices_loads_and_restores_whole]="a timing bound over 20,000 entries"
 )
 
 if ! command -v valgrind >/dev/null; then

@@ -437,3 +437,60 @@ TEST(dangling_iommu_group_link_does_not_crash,
 	if (r.status == 0)
 		CHECK_CONTAINS(r.out, "0000:03:00.0");
 }
+
+/* ------------------------------------------------------------ VM profiles */
+
+/* @text as a profile file in a fresh scratch directory; malloc'ed path. */
+static char *profile_file(const char *text)
+{
+	char dir[] = "/tmp/vfk-badini-XXXXXX";
+	char *path;
+	int fd;
+	bool ok;
+
+	if (!mkdtemp(dir))
+		return NULL;
+	path = path_in(dir, "vm.ini");
+	fd = path ? open(path, O_WRONLY | O_CREAT | O_EXCL, 0644) : -1;
+	if (fd < 0) {
+		free(path);
+		return NULL;
+	}
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	if (!ok) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+TEST(vfio_vm_profile_value_consumers_cannot_carry_is_one_line_exit_2,
+     "vfio-vm gen on a profile with a value QEMU or libvirt cannot carry (a comma in vendor-id, "
+     "U+FFFE in the name, listen = 999.1.1.1, an indented [vm]): exit 2, one line naming "
+     "file:line and key, nothing on stdout")
+{
+	static const struct { const char *ini, *want; } bad[] = {
+		{ "[vm]\nname = a\n[tuning]\nvendor-id = ab,c\n", "vm.ini:4: [tuning] vendor-id: " },
+		{ "[vm]\nname = a\xef\xbf\xbe" "b\n", "vm.ini:2: [vm] name: " },
+		{ "[display]\nlisten = 999.1.1.1\n", "vm.ini:2: [display] listen: " },
+		{ "  [vm]\nname = a\n", "vm.ini:1: indented line" },
+		{ "[vm]\nname: a\n", "vm.ini:2: [vm] name: " },
+		{ "[vm]\n\x1b]2;x\x07 = 1\n", "vm.ini:2: [vm] ?]2;x?: unknown key" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		AUTOFREE ini = profile_file(bad[i].ini);
+		RUN r;
+
+		REQUIRE(ini != NULL);
+		tool(&r, (const char *const[]){ "vfio-vm", "gen", ini, "--format", "qemu", NULL });
+		CHECK_ONE_LINE_ERROR(r, "vfio-vm", 2);
+		CHECK_CONTAINS(r.err, bad[i].want);
+		CHECK(!strchr(r.err, '\x1b') && !strchr(r.err, '\x07'));
+		unlink(ini);
+		*strrchr(ini, '/') = '\0';
+		rmdir(ini);
+	}
+}

@@ -2,6 +2,8 @@
 /* Binding transactions on fixture hosts, with tests/ksim.c playing the kernel. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -618,5 +621,335 @@ TEST(malformed_journal_is_an_error_not_a_guess, "a corrupt journal line makes lo
 	write_file(&e, "run/vfiokit/journal", "0000:01:00.0 state=bound driver=../../evil\n");
 	vfk_ctx_set_log_priority(e.ctx, 0);
 	CHECK_INT(vfk_journal_load(e.ctx, &j), -EINVAL);
+	env_close(&e);
+}
+
+/* ------------------------------------------------------- large groups */
+
+/*
+ * Hosts with IOMMU groups of thousands of endpoints, written straight into a
+ * tree (mkhost.py would take seconds for 8,000 devices), on tmpfs when there
+ * is one: a disk makes creating and removing 50,000 files the slow part.
+ * Each group sits in a PCI domain of its own behind a root port and a switch
+ * without ACS, so the bridges are members too as on a real host: 32
+ * downstream ports, each a bus of 32 slots x 8 functions. The first slot is a
+ * GPU and its audio function, the others NICs; an iGPU in a group of its own
+ * keeps that GPU from being the host's only one. Per device what a scan and a
+ * bind read: uevent (class, ids), the driver and iommu_group links and the
+ * bus/pci/devices link (bench/mksynth.py --one-group makes the full shape,
+ * config space and all, for make bench).
+ */
+struct big_host {
+	char root[PATH_MAX];
+	struct vfk_ctx *ctx;
+	struct vfk_host *host;
+};
+
+static bool big_mkdir(const struct big_host *h, const char *rel)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", h->root, rel);
+	return mkdir(p, 0755) == 0 || errno == EEXIST;
+}
+
+/* Device @addr below sys/devices/@parent, in IOMMU group @group. */
+static bool big_dev(const struct big_host *h, const char *parent, const char *addr,
+		    unsigned int cls, const char *id, const char *driver, int group)
+{
+	char dir[PATH_MAX], p[PATH_MAX], up[128] = "../../", text[256];
+	const char *s;
+	FILE *f;
+
+	/* from inside sys/devices/PARENT/ADDR back up to sys */
+	for (s = parent; s; s = strchr(s + 1, '/'))
+		strcat(up, "../");
+	snprintf(dir, sizeof(dir), "%s/sys/devices/%s/%s", h->root, parent, addr);
+	if (mkdir(dir, 0755) < 0)
+		return false;
+	snprintf(p, sizeof(p), "%s/uevent", dir);
+	f = fopen(p, "w");
+	if (!f)
+		return false;
+	fprintf(f, "DRIVER=%s\nPCI_CLASS=%X\nPCI_ID=%s\nPCI_SLOT_NAME=%s\n", driver, cls, id, addr);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/driver", dir);
+	snprintf(text, sizeof(text), "%sbus/pci/drivers/%s", up, driver);
+	if (symlink(text, p) < 0)
+		return false;
+	snprintf(p, sizeof(p), "%s/iommu_group", dir);
+	snprintf(text, sizeof(text), "%skernel/iommu_groups/%d", up, group);
+	if (symlink(text, p) < 0)
+		return false;
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s", h->root, addr);
+	snprintf(text, sizeof(text), "../../../devices/%s/%s", parent, addr);
+	return symlink(text, p) == 0;
+}
+
+/* Group @group of @n endpoints in domain @dom. */
+static bool big_group(const struct big_host *h, unsigned int dom, int group, size_t n)
+{
+	char top[16], rp[16], us[16], ds[16], ep[16], rel[128], parent[96];
+	unsigned int port, slot, fn;
+	size_t done = 0;
+
+	snprintf(top, sizeof(top), "pci%04x:00", dom);
+	snprintf(rel, sizeof(rel), "sys/devices/%s", top);
+	big_mkdir(h, rel);
+	snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d", group);
+	big_mkdir(h, rel);
+	snprintf(rp, sizeof(rp), "%04x:00:01.0", dom);
+	snprintf(us, sizeof(us), "%04x:01:00.0", dom);
+	if (!big_dev(h, top, rp, 0x060400, "8086:7AB8", "pcieport", group))
+		return false;
+	snprintf(parent, sizeof(parent), "%s/%s", top, rp);
+	if (!big_dev(h, parent, us, 0x060400, "10B5:8747", "pcieport", group))
+		return false;
+	for (port = 0; port < 32 && done < n; port++) {
+		snprintf(ds, sizeof(ds), "%04x:02:%02x.0", dom, port);
+		snprintf(parent, sizeof(parent), "%s/%s/%s", top, rp, us);
+		if (!big_dev(h, parent, ds, 0x060400, "10B5:8747", "pcieport", group))
+			return false;
+		snprintf(parent, sizeof(parent), "%s/%s/%s/%s", top, rp, us, ds);
+		for (slot = 0; slot < 32 && done < n; slot++)
+			for (fn = 0; fn < 8 && done < n; fn++, done++) {
+				bool gpu = port == 0 && slot == 0, ok;
+				if (gpu && fn > 1)
+					break;
+				snprintf(ep, sizeof(ep), "%04x:%02x:%02x.%u", dom, 3 + port, slot, fn);
+				if (gpu)
+					ok = big_dev(h, parent, ep, fn ? 0x040300 : 0x030000,
+						     fn ? "10DE:22BA" : "10DE:2684",
+						     fn ? "snd_hda_intel" : "nvidia", group);
+				else
+					ok = big_dev(h, parent, ep, 0x020000, "8086:1521", "igb", group);
+				if (!ok)
+					return false;
+			}
+	}
+	return done == n;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void big_host_close(struct big_host *h)
+{
+	vfk_host_unref(h->host);
+	vfk_ctx_unref(h->ctx);
+	if (h->root[0])
+		nftw(h->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A host whose groups 1000, 1001, ... hold sizes[0], sizes[1], ... endpoints. */
+static bool big_host_open(struct big_host *h, const size_t *sizes, size_t ngroups)
+{
+	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+	static const char *const dirs[] = { "sys", "sys/devices", "sys/devices/pci0000:00",
+		"sys/bus", "sys/bus/pci", "sys/bus/pci/devices", "sys/bus/pci/drivers",
+		"sys/bus/pci/drivers/igb", "sys/bus/pci/drivers/nvidia", "sys/bus/pci/drivers/i915",
+		"sys/bus/pci/drivers/snd_hda_intel", "sys/bus/pci/drivers/pcieport", "sys/kernel",
+		"sys/kernel/iommu_groups", "sys/kernel/iommu_groups/0" };
+	size_t i;
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->root, sizeof(h->root), "%s/vfk-big-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(h->root)) {
+		h->root[0] = '\0';
+		return false;
+	}
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (!big_mkdir(h, dirs[i]))
+			return false;
+	if (!big_dev(h, "pci0000:00", "0000:00:02.0", 0x030000, "8086:4680", "i915", 0))
+		return false;
+	for (i = 0; i < ngroups; i++)
+		if (!big_group(h, (unsigned int)i + 1, 1000 + (int)i, sizes[i]))
+			return false;
+	return vfk_ctx_new(h->root, &h->ctx) == 0 && vfk_host_scan(h->ctx, &h->host) == 0;
+}
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The best of @rounds dry runs of binding group @id (prepare and commit), in
+ * CPU seconds: what else the machine runs counts least there. */
+static double dry_bind_seconds(struct big_host *h, int id, int rounds, size_t *count)
+{
+	double best = 1e9;
+
+	*count = 0;
+	while (rounds-- > 0) {
+		struct vfk_group *g;
+		struct vfk_bind *b;
+		double t0, t;
+		if (vfk_host_find_group(h->host, id, &g) < 0 ||
+		    vfk_bind_new(h->host, "test", VFK_BIND_DRY_RUN, &b) < 0)
+			return -1;
+		t0 = cpu_seconds();
+		if (vfk_bind_add_group(b, g) < 0 || vfk_bind_commit(b) < 0) {
+			test_fail_(__FILE__, __LINE__, "group %d: %s", id,
+				   vfk_bind_get_error(b) ? vfk_bind_get_error(b) : "failed");
+			vfk_bind_free(b);
+			return -1;
+		}
+		t = cpu_seconds() - t0;
+		if (t < best)
+			best = t;
+		*count = vfk_bind_device_count(b);
+		vfk_bind_free(b);
+	}
+	return best;
+}
+
+TEST(bind_time_is_linear_in_group_size, "a dry-run bind of a group of 8,000 endpoints costs "
+     "less than 8x one of 2,000 (linear: 4x, quadratic: 16x) and under 4 s")
+{
+	static const size_t sizes[] = { 2000, 8000 };
+	struct big_host h;
+	double small, big;
+	size_t ns, nb;
+
+	if (!big_host_open(&h, sizes, 2)) {
+		test_fail_(__FILE__, __LINE__, "cannot build the host in %s", h.root);
+		big_host_close(&h);
+		return;
+	}
+	small = dry_bind_seconds(&h, 1000, 3, &ns);
+	CHECK_INT(ns, 2000);
+	/* super-linear, the small group takes seconds already: spare the big one */
+	if (small >= 0 && small < 2.0) {
+		big = dry_bind_seconds(&h, 1001, 2, &nb);
+		CHECK_INT(nb, 8000);
+		if (big < 0 || big >= 8 * small || big >= 4.0)
+			test_fail_(__FILE__, __LINE__, "2,000 endpoints: %.3f s, 8,000: %.3f s (%.1fx)",
+				   small, big, small > 0 ? big / small : 0);
+	} else {
+		test_fail_(__FILE__, __LINE__, "2,000 endpoints: %.3f s", small);
+	}
+	big_host_close(&h);
+}
+
+struct seen {
+	char (*addr)[16];
+	size_t n, cap;
+};
+
+static void collect_override_writes(void *data, const char *msg)
+{
+	struct seen *s = data;
+	const char *p = strstr(msg, "/devices/"), *end;
+
+	if (!p || !strstr(msg, "/driver_override <- vfio-pci"))
+		return;
+	p += strlen("/devices/");
+	end = strchr(p, '/');
+	if (!end || end - p >= 16 || s->n == s->cap)
+		return;
+	memcpy(s->addr[s->n], p, (size_t)(end - p));
+	s->addr[s->n++][end - p] = '\0';
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+TEST(large_group_dry_run_names_every_endpoint_once, "a dry-run bind of a group of 4,000 "
+     "endpoints behind a switch writes vfio-pci into each endpoint's driver_override exactly "
+     "once, into no bridge's, and writes nothing")
+{
+	static const size_t sizes[] = { 4000 };
+	struct big_host h;
+	struct vfk_group *g;
+	struct vfk_bind *b = NULL;
+	struct seen s = { NULL, 0, 8192 };
+	size_t i, bad = 0, bridges = 0;
+	char p[PATH_MAX];
+
+	if (!big_host_open(&h, sizes, 1) || vfk_host_find_group(h.host, 1000, &g) < 0) {
+		test_fail_(__FILE__, __LINE__, "cannot build the host in %s", h.root);
+		big_host_close(&h);
+		return;
+	}
+	for (i = 0; i < vfk_group_device_count(g); i++)
+		bridges += vfk_device_is_bridge(vfk_group_device(g, i));
+	CHECK(bridges > 2);	/* root port, upstream and downstream ports */
+	CHECK_INT(vfk_group_device_count(g) - bridges, 4000);
+	s.addr = calloc(s.cap, sizeof(*s.addr));
+	if (s.addr && vfk_bind_new(h.host, "test", VFK_BIND_DRY_RUN, &b) == 0) {
+		vfk_ctx_set_progress_fn(h.ctx, collect_override_writes, &s);
+		CHECK_INT(vfk_bind_add_group(b, g), 0);
+		CHECK_INT(vfk_bind_commit(b), 0);
+		CHECK_INT(vfk_bind_device_count(b), 4000);
+		vfk_ctx_set_progress_fn(h.ctx, NULL, NULL);
+	}
+	CHECK_INT(s.n, 4000);
+	qsort(s.addr, s.n, sizeof(*s.addr), cmp_addr);
+	for (i = 0; i < s.n; i++) {
+		struct vfk_device *d;
+		if ((i > 0 && !strcmp(s.addr[i], s.addr[i - 1])) ||
+		    vfk_host_find_device(h.host, s.addr[i], &d) < 0 || vfk_device_is_bridge(d) ||
+		    vfk_device_get_iommu_group(d) != 1000)
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+	snprintf(p, sizeof(p), "%s/run", h.root);
+	CHECK(access(p, F_OK) != 0);	/* no journal, no state directory */
+	vfk_bind_free(b);
+	free(s.addr);
+	big_host_close(&h);
+}
+
+static void count_restores(void *data, const char *msg)
+{
+	if (!strncmp(msg, "restoring ", 10))
+		(*(size_t *)data)++;
+}
+
+TEST(journal_of_20k_devices_loads_and_restores_whole, "a journal of 20,000 devices (1.6 MB, "
+     "past any fixed read buffer) loads every entry, and restoring them by owner (dry run) "
+     "visits each once in linear time")
+{
+	struct env e;
+	struct vfk_journal *j = NULL;
+	char p[4096], errbuf[512];
+	size_t i, restored = 0;
+	struct stat st;
+	double t0;
+	FILE *f;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	mkdirs(&e, "run/vfiokit");
+	snprintf(p, sizeof(p), "%s/run/vfiokit/journal", e.root);
+	f = fopen(p, "w");
+	REQUIRE(f != NULL);
+	fputs("# vfiokit journal v1\n", f);
+	for (i = 0; i < 20000; i++)
+		fprintf(f, "0003:%02zx:%02zx.%zu state=bound driver=igb override= owner=big "
+			"since=1732590000\n", i / 256, i / 8 % 32, i % 8);
+	fclose(f);
+	REQUIRE(stat(p, &st) == 0 && st.st_size > (1 << 20));
+	REQUIRE(vfk_journal_load(e.ctx, &j) == 0);
+	CHECK_INT(vfk_journal_count(j), 20000);
+	CHECK_STREQ(vfk_journal_get(j, 19999)->address, "0003:4e:03.7");
+	vfk_journal_free(j);
+	vfk_ctx_set_progress_fn(e.ctx, count_restores, &restored);
+	t0 = cpu_seconds();
+	CHECK_INT(vfk_restore_owner(e.ctx, "big", VFK_BIND_DRY_RUN, errbuf, sizeof(errbuf)), 0);
+	/* a scan of the 20,000 addresses per entry takes minutes */
+	if (cpu_seconds() - t0 > 3.0)
+		test_fail_(__FILE__, __LINE__, "restore took %.1f s", cpu_seconds() - t0);
+	CHECK_INT(restored, 20000);
+	vfk_ctx_set_progress_fn(e.ctx, NULL, NULL);
 	env_close(&e);
 }

@@ -58,11 +58,16 @@ TEST(profile_unknown_key_names_file_line_key, "an unknown key is an error naming
 		     "/etc/vfiokit/vm.ini:3: [vm] memroy: unknown key (keys of [vm]: name, description, memory");
 }
 
-TEST(profile_unknown_section, "an unknown section is an error at its first key")
+TEST(profile_unknown_section, "an unknown section is an error at its header, with or without keys")
 {
 	expect_error("[vm]\nname = a\n\n[graphics]\ntype = spice\n",
-		     "vm.ini:5: [graphics] type: unknown section [graphics]");
-	expect_error("[gpu.extra]\nmode = auto\n", "vm.ini:2: [gpu.extra] mode: unknown section");
+		     "vm.ini:4: unknown section [graphics] (sections: vm, tuning");
+	expect_error("[gpu.extra]\nmode = auto\n", "vm.ini:1: unknown section [gpu.extra] (only [disk.NAME]");
+	/* inih calls no handler for a section without keys */
+	expect_error("[vm]\nname = a\n[bogus]\n", "vm.ini:3: unknown section [bogus]");
+	expect_error("[VM]\n", "vm.ini:1: unknown section [VM]");
+	expect_error("[disk.]\npath = /a\n", "vm.ini:1: unknown section [disk.]");
+	expect_error("[ vm ]\n", "vm.ini:1: unknown section [ vm ]");
 }
 
 TEST(profile_key_outside_section, "a key before any [section] is an error")
@@ -354,4 +359,365 @@ TEST(profile_doc_and_parser_agree, "vfiokit.ini(5) documents exactly the keys th
 	}
 	CHECK_INT(nsections, 8);
 	free(doc);
+}
+
+/* ------------------------------------------------------------ what consumers carry */
+
+struct bad_case {
+	const char *ini;	/* the bad key is always on line 2 */
+	const char *key;	/* "[section] key: " as the message must name it */
+	const char *why;	/* a part of the explanation */
+};
+
+static void expect_bad_cases(const struct bad_case *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct vfk_profile *p = NULL;
+		char err[1024] = "", want[256];
+		int r = vfk_profile_parse(c[i].ini, "/etc/vfiokit/vm.ini", &p, err, sizeof(err));
+
+		snprintf(want, sizeof(want), "/etc/vfiokit/vm.ini:2: %s: ", c[i].key);
+		if (r != -EINVAL || !strstr(err, want) || !strstr(err, c[i].why) || strchr(err, '\n'))
+			test_fail_(__FILE__, __LINE__, "%s: %d, \"%s\"; expected -EINVAL naming \"%s\" "
+				   "and \"%s\"", c[i].ini, r, err, want, c[i].why);
+		vfk_profile_free(p);
+	}
+}
+
+TEST(profile_bad_value_per_key_refused_naming_key, "for every key, values its consumers (QEMU, "
+     "libvirt's schema, the kernel) cannot carry are refused at load with file, line and key")
+{
+	static const struct bad_case bad[] = {
+		{ "[vm]\nname = a/b\n", "[vm] name", "contains '/'" },
+		{ "[vm]\nname = a\xef\xbf\xbe" "b\n", "[vm] name", "noncharacter (U+FFFE" },
+		{ "[vm]\nname = 0123456789012345678901234567890123456789012345678901234567890123456789"
+		  "012345678901234567890123456789x\n", "[vm] name", "longer than 100" },
+		{ "[vm]\ndescription = a\xef\xbf\xbf\n", "[vm] description", "noncharacter (U+FFFF" },
+		{ "[vm]\ndescription = \xc2\x9b" "31m\n", "[vm] description", "control characters" },
+		{ "[vm]\nmemory = 16P\n", "[vm] memory", "not a memory size" },
+		{ "[vm]\nmemory = 17T\n", "[vm] memory", "at most 16 TiB" },
+		{ "[vm]\nmemory = 31M\n", "[vm] memory", "at least 32 MiB" },
+		{ "[vm]\nmemory = 1.5G\n", "[vm] memory", "not a memory size" },
+		{ "[vm]\nmemory = -1G\n", "[vm] memory", "not a memory size" },
+		{ "[vm]\nvcpus = 1025\n", "[vm] vcpus", "from 1 to 1024" },
+		{ "[vm]\nvcpus = 0\n", "[vm] vcpus", "from 1 to 1024" },
+		{ "[vm]\nvcpus = +4\n", "[vm] vcpus", "neither auto nor" },
+		{ "[vm]\nos = win\n", "[vm] os", "not one of: linux, windows, other" },
+		{ "[vm]\nfirmware = efi\n", "[vm] firmware", "not one of" },
+		{ "[vm]\ntpm = 2\n", "[vm] tpm", "not auto, yes or no" },
+		{ "[vm]\naccel = hvf\n", "[vm] accel", "not one of" },
+		{ "[vm]\nemulator = /\n", "[vm] emulator", "root directory" },
+		{ "[vm]\nkernel = ../../../../../../..\n", "[vm] kernel", "root directory" },
+		{ "[vm]\ninitrd = /boot/i\x7fnitrd\n", "[vm] initrd", "control characters" },
+		{ "[vm]\ncmdline = a\tb\n", "[vm] cmdline", "control characters" },
+		{ "[vm]\nserial = tty\n", "[vm] serial", "not one of" },
+		{ "[tuning]\ncpu-model = host\n", "[tuning] cpu-model", "not one of" },
+		{ "[tuning]\npinning = auto\n", "[tuning] pinning", "not yes or no" },
+		{ "[tuning]\nhost-cores = 65\n", "[tuning] host-cores", "from 0 to 64" },
+		{ "[tuning]\nhugepages = 4K\n", "[tuning] hugepages", "not one of" },
+		{ "[tuning]\niothreads = 17\n", "[tuning] iothreads", "from 0 to 16" },
+		{ "[tuning]\nhyperv = on-ish\n", "[tuning] hyperv", "not auto, yes or no" },
+		{ "[tuning]\nkvm-hidden = auto\n", "[tuning] kvm-hidden", "not yes or no" },
+		{ "[tuning]\nvendor-id = ab,c\n", "[tuning] vendor-id", "without spaces or commas" },
+		{ "[tuning]\nvendor-id = ,\n", "[tuning] vendor-id", "without spaces or commas" },
+		{ "[tuning]\nvendor-id = ab c\n", "[tuning] vendor-id", "without spaces" },
+		{ "[tuning]\nvendor-id = caf\xc3\xa9\n", "[tuning] vendor-id", "printable ASCII" },
+		{ "[tuning]\nvendor-id = 0123456789abc\n", "[tuning] vendor-id", "longer than 12" },
+		{ "[display]\ntype = rdp\n", "[display] type", "not one of" },
+		{ "[display]\nlooking-glass = maybe\n", "[display] looking-glass", "not yes or no" },
+		{ "[display]\nresolution = 319x200\n", "[display] resolution", "WIDTHxHEIGHT" },
+		{ "[display]\nresolution = 16385x200\n", "[display] resolution", "WIDTHxHEIGHT" },
+		{ "[display]\nresolution = 1920x\n", "[display] resolution", "WIDTHxHEIGHT" },
+		{ "[display]\nlisten = 999.1.1.1\n", "[display] listen", "not an IPv4 or IPv6" },
+		{ "[display]\nlisten = 1.2.3\n", "[display] listen", "not an IPv4 or IPv6" },
+		{ "[display]\nlisten = 01.2.3.4\n", "[display] listen", "not an IPv4 or IPv6" },
+		{ "[display]\nlisten = localhost\n", "[display] listen", "not an IPv4 or IPv6" },
+		{ "[display]\nlisten = [::1]\n", "[display] listen", "not an IPv4 or IPv6" },
+		{ "[display]\nlisten = fe80::1%eth0\n", "[display] listen", "not an IPv4 or IPv6" },
+		{ "[display]\nlisten = 1::2::3\n", "[display] listen", "not an IPv4 or IPv6" },
+		{ "[display]\nlisten = 127.0.0.1,port=1\n", "[display] listen", "not an IPv4 or IPv6" },
+		{ "[input]\nkeyboard = /\n", "[input] keyboard", "root directory" },
+		{ "[input]\nmouse = /dev/input/\xc0\xae\n", "[input] mouse", "invalid UTF-8" },
+		{ "[input]\ngrab-toggle = ctrl-alt\n", "[input] grab-toggle", "not one of" },
+		{ "[input]\ntablet = 1x\n", "[input] tablet", "not auto, yes or no" },
+		{ "[audio]\ntype = alsa\n", "[audio] type", "not one of" },
+		{ "[audio]\nmodel = ac97\n", "[audio] model", "not one of" },
+		{ "[gpu]\nmode = vgpu\n", "[gpu] mode", "not one of" },
+		{ "[gpu]\ndevice = 01:00\n", "[gpu] device", "neither a PCI address" },
+		{ "[gpu]\ndevice = 0000:01:20.0\n", "[gpu] device", "neither a PCI address" },
+		{ "[gpu]\ndevice = 0000:01:00.8\n", "[gpu] device", "neither a PCI address" },
+		{ "[gpu]\ndevice = 10de:268\n", "[gpu] device", "vendor:device ids" },
+		{ "[gpu]\nmdev-type = nvidia/558\n", "[gpu] mdev-type", "contains '/'" },
+		{ "[gpu]\nrom = /roms/\xef\xb7\x90.rom\n", "[gpu] rom", "noncharacter (U+FDD0" },
+		{ "[gpu]\nvirgl = please\n", "[gpu] virgl", "not auto, yes or no" },
+		{ "[disk]\npath = /\n", "[disk] path", "root directory" },
+		{ "[disk]\nformat = vmdk\n", "[disk] format", "not one of" },
+		{ "[disk]\nbus = ide\n", "[disk] bus", "not one of" },
+		{ "[disk]\nmedia = floppy\n", "[disk] media", "not one of" },
+		{ "[disk]\ncache = default\n", "[disk] cache", "not one of" },
+		{ "[disk]\nreadonly = ro\n", "[disk] readonly", "not yes or no" },
+		{ "[network]\ntype = tap\n", "[network] type", "not one of" },
+		{ "[network]\nbridge = br0:1\n", "[network] bridge", "not a network interface name" },
+		{ "[network]\nbridge = ..\n", "[network] bridge", "not a network interface name" },
+		{ "[network]\nbridge = .\n", "[network] bridge", "not a network interface name" },
+		{ "[network]\nbridge = a123456789abcdef\n", "[network] bridge", "at most 15" },
+		{ "[network]\nnetwork = a/b\n", "[network] network", "contains '/'" },
+		{ "[network]\nmodel = ne2k\n", "[network] model", "not one of" },
+		{ "[network]\nmac = 00:00:00:00:00:00\n", "[network] mac", "all zeros" },
+		{ "[network]\nmac = ff:ff:ff:ff:ff:ff\n", "[network] mac", "multicast" },
+		{ "[network]\nmac = 52:54:00:12:34:5\n", "[network] mac", "not a MAC address" },
+		{ "[network]\nmac = 52-54-00-12-34-56\n", "[network] mac", "not a MAC address" },
+		{ "[disk.a]\npath = /x/\xf0\x9f\xbf\xbf\n", "[disk.a] path", "noncharacter (U+1FFFF" },
+	};
+
+	expect_bad_cases(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+TEST(profile_edge_values_accepted, "values at the edges of what consumers carry are accepted: a "
+     "12-character vendor-id, IPv6 listen, 32M and 16T, 1024 vCPUs, 15-character bridges")
+{
+	static const char *const good[] = {
+		"[tuning]\nvendor-id = 0123456789ab\n",
+		"[tuning]\nvendor-id = A!\"#$%&'()*=\n",	/* 12 characters */
+		"[tuning]\nvendor-id = a=b;c\n",		/* ';' after no blank: no comment */
+		"[display]\nlisten = ::1\n",
+		"[display]\nlisten = ::\n",
+		"[display]\nlisten = 0.0.0.0\n",
+		"[display]\nlisten = 255.255.255.255\n",
+		"[display]\nlisten = ::ffff:192.168.1.2\n",
+		"[display]\nlisten = FE80::ABCD\n",
+		"[display]\nlisten = 1:2::3:1.2.3.4\n",		/* stored as 1:2::3:102:304 */
+		"[display]\nresolution = 320x200\n",
+		"[display]\nresolution = 16384X16384\n",
+		"[vm]\nmemory = 32M\n",
+		"[vm]\nmemory = 16T\n",
+		"[vm]\nmemory = 16 GiB\n",
+		"[vm]\nmemory = 4gb\n",
+		"[vm]\nvcpus = 1024\n",
+		"[vm]\nvcpus = AUTO\n",
+		"[vm]\nname = 0123456789012345678901234567890123456789012345678901234567890123456789"
+		"012345678901234567890123456789\n",		/* 100 */
+		"[vm]\nname = caf\xc3\xa9, \"the\" <best> & 'co'\n",
+		"[vm]\ndescription = \xef\xbf\xbd \xef\xb7\x8f \xef\xb7\xb0 \xf4\x8f\xbf\xbd \xc2\xa0\n",
+		"[vm]\nkernel = /boot/a b,c=d\n",
+		"[gpu]\ndevice = 01:00.1\n",
+		"[gpu]\ndevice = 0000:c1:1f.7\n",
+		"[gpu]\ndevice = 10DE:2684\n",
+		"[gpu]\ndevice = RTX 4090\n",
+		"[gpu]\ndevice = mbochs\n",
+		"[gpu]\nmdev-type = GRID T4-2Q\n",
+		"[network]\ntype = bridge\nbridge = a123456789abcde\n",
+		"[network]\ntype = bridge\nbridge = ...\n",
+		"[network]\nmac = 02:00:00:00:00:00\n",
+		"[network]\ntype = network\nnetwork = my net\n",
+		"[tuning]\nhost-cores = 0\niothreads = 16\n",
+		"[disk.abcdefghijklmnopqrstuvwxyz012345]\npath = /a\n",	/* a NAME of 32 */
+		"[vm] ; the VM\nname = a ; a comment\n",
+		"\xef\xbb\xbf[vm]\nname = bom\n",
+		"[vm]\r\nname = crlf\r\n",
+		"[vm]\n   \n\t\nname = blank-lines-with-blanks\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct vfk_profile *p = NULL;
+		char err[1024] = "";
+
+		if (vfk_profile_parse(good[i], "/etc/vfiokit/vm.ini", &p, err, sizeof(err)) < 0)
+			test_fail_(__FILE__, __LINE__, "refused: %s", err);
+		vfk_profile_free(p);
+	}
+	{
+		struct vfk_profile *p = parse_ok("[vm] ; c\nname = a ; c\n[tuning]\nvendor-id = a=b;c\n");
+
+		REQUIRE(p);
+		CHECK_STREQ(vfk_profile_get_name(p), "a");
+		CHECK_STREQ(vfk_profile_get(p, "tuning", "vendor-id"), "a=b;c");
+		vfk_profile_free(p);
+	}
+}
+
+TEST(profile_noncharacters_and_c1_controls_refused, "every Unicode noncharacter (not XML text) and "
+     "every C1 control is refused; their neighbours pass")
+{
+	static const unsigned int bad[] = { 0x80, 0x85, 0x9b, 0x9f, 0xfdd0, 0xfdef, 0xfffe, 0xffff,
+					    0x1fffe, 0x2ffff, 0x10fffe, 0x10ffff };
+	static const unsigned int good[] = { 0xa0, 0xfdcf, 0xfdf0, 0xfffd, 0x1fffd, 0x10fffd,
+					     0x10000 };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]) + sizeof(good) / sizeof(good[0]); i++) {
+		bool is_bad = i < sizeof(bad) / sizeof(bad[0]);
+		unsigned int c = is_bad ? bad[i] : good[i - sizeof(bad) / sizeof(bad[0])];
+		char ini[64], u[5] = "";
+		struct vfk_profile *p = NULL;
+		char err[512] = "";
+		int r;
+
+		if (c < 0x800)
+			snprintf(u, sizeof(u), "%c%c", 0xc0 | c >> 6, 0x80 | (c & 0x3f));
+		else if (c < 0x10000)
+			snprintf(u, sizeof(u), "%c%c%c", 0xe0 | c >> 12, 0x80 | (c >> 6 & 0x3f),
+				 0x80 | (c & 0x3f));
+		else
+			snprintf(u, sizeof(u), "%c%c%c%c", 0xf0 | c >> 18, 0x80 | (c >> 12 & 0x3f),
+				 0x80 | (c >> 6 & 0x3f), 0x80 | (c & 0x3f));
+		snprintf(ini, sizeof(ini), "[vm]\nname = a%sb\n", u);
+		r = vfk_profile_parse(ini, "/etc/vfiokit/vm.ini", &p, err, sizeof(err));
+		if (is_bad && (r != -EINVAL || !strstr(err, "vm.ini:2: [vm] name: ")))
+			test_fail_(__FILE__, __LINE__, "U+%04X accepted (%d, %s)", c, r, err);
+		if (!is_bad && r != 0)
+			test_fail_(__FILE__, __LINE__, "U+%04X refused: %s", c, err);
+		vfk_profile_free(p);
+	}
+}
+
+TEST(profile_indented_lines_refused, "an indented line is an error whatever it holds: a header, a "
+     "key after a header, a comment, a continuation")
+{
+	expect_error("  [vm]\nname = a\n", "vm.ini:1: indented line");
+	expect_error("[vm]\nname = a\n\t[tuning]\npinning = no\n",
+		     "vm.ini:3: [vm] name: indented line continues the value of 'name'");
+	expect_error("[vm]\n  name = a\n", "vm.ini:2: [vm] name: indented line: keys start in the first column");
+	expect_error("[vm]\nname = a\n  # a comment\n", "vm.ini:3: indented line");
+	expect_error("[vm]\n\tname = a\n", "vm.ini:2: [vm] name: indented line");
+	expect_error("[vm]\n\f[gpu]\n", "vm.ini:2: indented line");
+}
+
+TEST(profile_syntax_beyond_inih_refused, "'key: value', text after a [section], a key without a "
+     "name and a key before any section are errors inih would let through")
+{
+	expect_error("[vm]\nname: a\n", "vm.ini:2: [vm] name: expected 'name = value' (':' is no separator)");
+	expect_error("[vm]\ncmdline: console=ttyS0\n", "vm.ini:2: [vm] cmdline: expected");
+	expect_error("[vm] junk\nname = a\n", "vm.ini:1: syntax error: text after [vm]");
+	expect_error("[vm]]\n", "vm.ini:1: syntax error: text after [vm]");
+	expect_error("[vm];c\n", "vm.ini:1: syntax error: text after [vm]");
+	expect_error("[vm] # c\n", "vm.ini:1: syntax error: text after [vm]");
+	expect_error("[vm]\n= a\n", "vm.ini:2: syntax error: no key before '='");
+	expect_error("memory = 4G\n[vm]\n", "vm.ini:1: memory: outside any section");
+	expect_error("[disk.abcdefghijklmnopqrstuvwxyz0123456]\npath = /a\n",
+		     "vm.ini:1: unknown section [disk.abcdefghijklmnopqrstuvwxyz0123456]");
+}
+
+TEST(profile_file_name_must_be_text, "a profile whose file name XML cannot carry (the libvirt XML "
+     "records the path, the VM's name may come from it) is refused naming the problem")
+{
+	struct vfk_profile *p = NULL;
+	char err[512] = "";
+
+	CHECK_INT(vfk_profile_parse("[vm]\nmemory = 1G\n", "/x/a\x01.ini", &p, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "/x/a?.ini: control characters or invalid UTF-8 in the file name");
+	CHECK_INT(vfk_profile_parse("[vm]\nmemory = 1G\n", "/x/\xef\xbf\xbe.ini", &p, err, sizeof(err)),
+		  -EINVAL);
+	CHECK_CONTAINS(err, "a Unicode noncharacter (U+FFFE, which XML cannot carry) in the file name");
+	CHECK(p == NULL);
+	CHECK_INT(vfk_profile_parse("[vm]\nmemory = 1G\n", "/x/caf\xc3\xa9.ini", &p, err, sizeof(err)), 0);
+	CHECK_STREQ(vfk_profile_get_name(p), "caf\xc3\xa9");
+	vfk_profile_free(p);
+}
+
+TEST(profile_error_echoes_only_printable_names, "an unknown key or section is echoed with '?' for "
+     "bytes that are not printable ASCII: no terminal escapes on stderr")
+{
+	expect_error("[vm]\n\x1b]0;pwned\x07 = 1\n", "vm.ini:2: [vm] ?]0;pwned?: unknown key");
+	expect_error("[\x1b[2J]\n", "vm.ini:1: unknown section [?[2J]");
+}
+
+TEST(profile_resolution_long_value_not_cut, "a resolution whose tail a fixed buffer would cut off "
+     "is refused, not read as its first part")
+{
+	expect_error("[display]\nresolution = 1920x000000000000000000000000000000000000000000000000"
+		     "0001080junk\n", "vm.ini:2: [display] resolution:");
+	expect_error("[display]\nresolution = 1920x1080 1\n", "vm.ini:2: [display] resolution:");
+}
+
+TEST(profile_hugepages_need_whole_pages, "hugepages = 1G or 2M with a memory size that is not a "
+     "whole number of pages is an error at hugepages")
+{
+	struct vfk_profile *p;
+
+	expect_error("[vm]\nmemory = 1500M\n[tuning]\nhugepages = 1G\n",
+		     "vm.ini:4: [tuning] hugepages: 1G pages need a memory size in whole GiB (memory is 1500 MiB)");
+	expect_error("[vm]\nmemory = 512M\n[tuning]\nhugepages = 1G\n", "[tuning] hugepages:");
+	expect_error("[vm]\nmemory = 4097M\n[tuning]\nhugepages = 2M\n", "vm.ini:4: [tuning] hugepages: 2M pages");
+	p = parse_ok("[vm]\nmemory = 4098M\n[tuning]\nhugepages = 2M\n");
+	vfk_profile_free(p);
+	p = parse_ok("[vm]\nmemory = 1500M\n[tuning]\nhugepages = auto\n");
+	vfk_profile_free(p);
+}
+
+TEST(profile_set_checks_like_the_file, "vfk_profile_set refuses what a file cannot say (blanks "
+     "around a value) and every value check of the file")
+{
+	struct vfk_profile *p = parse_ok("[vm]\nname = a\n");
+	char err[512] = "";
+
+	REQUIRE(p);
+	CHECK_INT(vfk_profile_set(p, "vm.name", " b", err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "--set vm.name: [vm] name: blanks around the value");
+	CHECK_INT(vfk_profile_set(p, "tuning.vendor-id", "a,b", err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "--set tuning.vendor-id: [tuning] vendor-id:");
+	CHECK_INT(vfk_profile_set(p, "display.listen", "999.1.1.1", err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "[display] listen: '999.1.1.1' is not an IPv4 or IPv6 address");
+	CHECK_INT(vfk_profile_set(p, "vm.description", "a\nb", err, sizeof(err)), -EINVAL);
+	CHECK_INT(vfk_profile_set(p, "tuning.hugepages", "1G", err, sizeof(err)), 0);
+	CHECK_INT(vfk_profile_set(p, "vm.memory", "1500M", err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "[tuning] hugepages: 1G pages need");
+	CHECK_STREQ(vfk_profile_get_name(p), "a");
+	vfk_profile_free(p);
+}
+
+/* virt-xml-validate (libvirt's schema) on @xml; true when valid. */
+static bool libvirt_schema_accepts(const char *xml)
+{
+	const char *argv[] = { "/usr/bin/virt-xml-validate", NULL, "domain", NULL };
+	char *file, *out = NULL, *errout = NULL;
+	int rc;
+
+	if (access("/usr/bin/virt-xml-validate", X_OK) != 0) {
+		test_fail_(__FILE__, __LINE__, "/usr/bin/virt-xml-validate is missing (Debian package "
+			   "libvirt-clients, scripts/packages.list)");
+		return false;
+	}
+	file = write_temp("domain.xml", xml);
+	if (!file)
+		return false;
+	argv[1] = file;
+	rc = run_tool(&out, &errout, argv);
+	if (rc != 0)
+		test_fail_(__FILE__, __LINE__, "virt-xml-validate failed (%d): %s%s\n%s", rc,
+			   out ? out : "", errout ? errout : "", xml);
+	unlink(file);
+	free(file);
+	free(out);
+	free(errout);
+	return rc == 0;
+}
+
+TEST(profile_accepted_edges_make_valid_outputs, "a profile of accepted edge values (12-character "
+     "vendor-id, IPv6 listen in an odd spelling, non-ASCII name) gives libvirt XML its schema "
+     "takes and QEMU options that carry each value verbatim")
+{
+	struct vmenv e;
+	char *xml = NULL, **argv = NULL;
+
+	REQUIRE(vm_plan(&e, "ready", "[vm]\nname = caf\xc3\xa9 <&> \"x\", 'y'\nos = windows\n"
+			"description = \xef\xbf\xbd\xef\xb7\x8f\xf4\x8f\xbf\xbd\n"
+			"[tuning]\nkvm-hidden = yes\nvendor-id = A!\"#$%&'()*=\n"
+			"[display]\ntype = spice\nlisten = 1:2::3:1.2.3.4\n"
+			"[network]\nmac = 02:00:00:00:00:01\n") == 0);
+	xml = vm_xml(&e);
+	argv = vm_argv(&e);
+	REQUIRE(xml && argv);
+	CHECK(libvirt_schema_accepts(xml));
+	CHECK_CONTAINS(xml, "value=\"A!&quot;#$%&amp;'()*=\"");
+	CHECK_CONTAINS(xml, "address=\"1:2::3:102:304\"");
+	CHECK(argv_find(argv, "-cpu", ",hv-vendor-id=A!\"#$%&'()*=,") >= 0);
+	CHECK(argv_find(argv, "-spice", "addr=1:2::3:102:304,") >= 0);
+	CHECK(argv_find(argv, "-name", "guest=caf\xc3\xa9 <&> \"x\",, 'y',") >= 0);
+	vfk_argv_free(argv);
+	free(xml);
+	vm_close(&e);
 }

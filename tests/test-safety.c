@@ -616,6 +616,165 @@ TEST(safety_mdev_type_link_out_of_the_sysroot_is_not_followed, "a running mdev w
 	env_close(&e);
 }
 
+/* Every tool that shows what a file says, on the tree at @root; none may print
+ * what a canary says. */
+static void tools_show_no_canary(const char *root)
+{
+	const char *const ls[] = { "vfio-ls", "--sysroot", root, "-v", NULL };
+	const char *const lsj[] = { "vfio-ls", "--sysroot", root, "-v", "--json", NULL };
+	const char *const dev[] = { "vfio-ls", "--sysroot", root, "--device", GPU, NULL };
+	const char *const st[] = { "vfio-bind", "--sysroot", root, "status", NULL };
+	const char *const pe[] = { "vfio-bind", "--sysroot", root, "persisted", NULL };
+	const char *const ml[] = { "vfio-mdev", "--sysroot", root, "list", NULL };
+	const char *const ck[] = { "vfio-check", "--sysroot", root, NULL };
+	const char *const *cmds[] = { ls, lsj, dev, st, pe, ml, ck };
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *out = NULL, *err = NULL;
+		run_tool(&out, &err, cmds[i]);
+		if ((out && strstr(out, "canary")) || (err && strstr(err, "canary")))
+			test_fail_(__FILE__, __LINE__, "%s %s printed a file outside the sysroot:\n%s%s",
+				   cmds[i][0], cmds[i][3], out ? out : "", err ? err : "");
+		free(out);
+		free(err);
+	}
+}
+
+TEST(safety_file_links_out_of_the_sysroot_are_not_read, "driver_override, uevent, "
+     "local_cpulist, boot_vga, the journal, the persistence config and an mdevctl definition "
+     "that are symlinks to files outside the sysroot (absolute, by '..', and through a linked "
+     "directory): nothing there is read, no tool prints it")
+{
+	struct env e;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	{
+		AUTOFREE d1 = at(&e, "sys/bus/pci/devices/" GPU "/driver_override");
+		AUTOFREE d2 = at(&e, "sys/bus/pci/devices/" GPU "/uevent");
+		AUTOFREE d3 = at(&e, "sys/bus/pci/devices/" AUDIO "/local_cpulist");
+		AUTOFREE d4 = at(&e, "sys/bus/pci/devices/" GPU "/boot_vga");
+		AUTOFREE j = at(&e, "run/vfiokit/journal");
+		AUTOFREE c = at(&e, "etc/vfiokit/vfio-bind.conf");
+		AUTOFREE mdir = at(&e, "etc/mdevctl.d/" GPU);
+		AUTOFREE m = at(&e, "etc/mdevctl.d/" GPU "/5b2f4e1c-8a7d-4c3e-9f60-1d2e3f4a5b6c");
+		AUTOFREE t1 = pathf("%s/dev/driver_override", e.outside);
+		AUTOFREE t2 = pathf("%s/dev/uevent", e.outside);
+		AUTOFREE t3 = climb(&e, d3, "canary");
+		AUTOFREE t4 = pathf("%s/run/journal", e.outside);
+		AUTOFREE t5 = climb(&e, c, "etc/vfio-bind.conf");
+		AUTOFREE t6 = pathf("%s/mdevctl/canary", e.outside);
+		AUTOFREE t7 = pathf("%s/dev/../canary", e.outside);
+
+		relink(d1, t1);
+		relink(d2, t2);
+		relink(d3, t3);
+		relink(d4, t7);
+		mkdirs(mdir);
+		relink(m, t6);
+		{
+			AUTOFREE run = at(&e, "run/vfiokit");
+			AUTOFREE etc = at(&e, "etc/vfiokit");
+			mkdirs(run);
+			mkdirs(etc);
+		}
+		put(j, "x");
+		relink(j, t4);
+		put(c, "x");
+		relink(c, t5);
+	}
+	REQUIRE(watch_start(&e.w, e.outside));
+	REQUIRE(env_scan(&e));
+	touch_everything(e.host);
+	{
+		struct vfk_device *d;
+		const char *o;
+		REQUIRE(vfk_host_find_device(e.host, GPU, &d) == 0);
+		o = vfk_device_get_driver_override(d);
+		CHECK(!o || !strstr(o, "canary"));
+	}
+	{
+		struct vfk_journal *j;
+		char **list;
+		size_t n;
+		if (vfk_journal_load(e.ctx, &j) == 0)
+			vfk_journal_free(j);
+		if (vfk_persist_list(e.ctx, &list, &n) == 0) {
+			while (n--)
+				free(list[n]);
+			free(list);
+		}
+	}
+	tools_show_no_canary(e.root);
+	CHECK_UNTOUCHED(&e.w, IN_ACCESS | IN_MODIFY | IN_CLOSE_WRITE, "reading a file link");
+	check_canaries(e.outside);
+	env_close(&e);
+}
+
+static void bind_gpu(void *arg)
+{
+	const char *root = arg;
+	const char *const argv[] = { "vfio-bind", "--sysroot", root, "--timeout", "2000", "bind",
+				     "--gpu", GPU, NULL };
+	char *out = NULL, *err = NULL;
+	int st = run_tool(&out, &err, argv);
+
+	if (st == 0)
+		test_fail_(__FILE__, __LINE__, "bind through a FIFO driver_override succeeded:\n%s", out);
+	free(out);
+	free(err);
+}
+
+TEST(safety_non_regular_files_are_refused_not_read, "a FIFO or a directory where the journal "
+     "and the persistence config belong is an error, not an empty file; a FIFO where "
+     "driver_override belongs fails the bind at once instead of waiting for a reader")
+{
+	struct env e;
+	struct vfk_journal *j = NULL;
+	char **list = NULL, before[256];
+	size_t n = 0;
+	int status;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	{
+		AUTOFREE run = at(&e, "run/vfiokit");
+		AUTOFREE etc = at(&e, "etc/vfiokit");
+		AUTOFREE jp = at(&e, "run/vfiokit/journal");
+		AUTOFREE cp = at(&e, "etc/vfiokit/vfio-bind.conf");
+		AUTOFREE ov = at(&e, "sys/bus/pci/devices/" GPU "/driver_override");
+		mkdirs(run);
+		mkdirs(etc);
+		unlink(jp);
+		REQUIRE(mkfifo(jp, 0600) == 0);
+		REQUIRE(mkdir(cp, 0755) == 0);
+		CHECK(vfk_journal_load(e.ctx, &j) < 0);
+		CHECK(vfk_persist_list(e.ctx, &list, &n) < 0);
+		unlink(jp);
+		rmdir(cp);
+		unlink(ov);
+		REQUIRE(mkfifo(ov, 0644) == 0);
+	}
+	{
+		AUTOFREE drv = at(&e, "sys/bus/pci/devices/" GPU "/driver");
+		char target[PATH_MAX];
+		ssize_t len = readlink(drv, target, sizeof(target) - 1);
+		REQUIRE(len > 0);
+		target[len] = '\0';
+		snprintf(before, sizeof(before), "%s", strrchr(target, '/') + 1);
+	}
+	CHECK(finishes_within(bind_gpu, e.root, 15, &status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	{
+		AUTOFREE drv = at(&e, "sys/bus/pci/devices/" GPU "/driver");
+		char target[PATH_MAX];
+		ssize_t len = readlink(drv, target, sizeof(target) - 1);
+		REQUIRE(len > 0);
+		target[len] = '\0';
+		CHECK_STREQ(strrchr(target, '/') + 1, before);
+	}
+	env_close(&e);
+}
+
 /* The write side: directories on the way to a written file are links out. */
 static void links_out_for_writes(struct env *e, bool climbing)
 {
@@ -1283,7 +1442,7 @@ static bool make_private(const char *path)
 	char p[PATH_MAX], *slash;
 	struct stat st, up;
 
-	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0)
 		return true;
 	if (!realpath(path, p) || stat(p, &st) < 0)
 		return false;
@@ -1295,7 +1454,7 @@ static bool make_private(const char *path)
 		if (stat(parent, &up) < 0)
 			return false;
 		if (up.st_dev != st.st_dev)	/* @p is the mount point */
-			return mount("none", p, NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+			return mount("none", p, "none", MS_REC | MS_PRIVATE, NULL) == 0;
 		strcpy(p, parent);
 		st = up;
 	}

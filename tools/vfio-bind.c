@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -53,7 +54,8 @@ static void usage(int status)
 		"      --json            status: machine-readable\n"
 		COMMON_HELP
 		"\nExit status: 0 done, 1 refused (guard, shared group, not held), 2 usage error,\n"
-		"3 a step failed (everything done was rolled back).\n",
+		"3 a step failed (everything done was rolled back), or vfio-bind.conf is damaged\n"
+		"(one line names file and line; nothing written, nothing bound at boot).\n",
 		program_name, program_name, program_name, program_name);
 	exit(status);
 }
@@ -246,6 +248,18 @@ static int cmd_status(struct bind_opts *o)
 	return EXIT_OK;
 }
 
+/* A persistence file the library refused is one line naming the file and
+ * line (vfk_ctx_get_error); nothing was written. */
+static noreturn void die_persist(struct vfk_ctx *ctx, int r, const char *what)
+{
+	char why[600];
+
+	snprintf(why, sizeof(why), "%s", vfk_ctx_get_error(ctx) ? vfk_ctx_get_error(ctx)
+								 : strerror(-r));
+	vfk_ctx_unref(ctx);
+	die(EXIT_FAILURE_OP, "%s: %s", what, why);
+}
+
 static int cmd_persist(struct bind_opts *o, char **args, int nargs, bool add)
 {
 	struct vfk_ctx *ctx;
@@ -276,8 +290,11 @@ static int cmd_persist(struct bind_opts *o, char **args, int nargs, bool add)
 			if (r == -ENOENT)
 				die(EXIT_NOT_SO, "%s is not persisted", args[i]);
 		}
-		if (r < 0)
-			die_errno(EXIT_FAILURE_OP, r, "%s %s", add ? "persist" : "unpersist", args[i]);
+		if (r < 0) {
+			char what[64];
+			snprintf(what, sizeof(what), "%s %s", add ? "persist" : "unpersist", args[i]);
+			die_persist(ctx, r, what);
+		}
 		if (!o->c.quiet)
 			printf("%s %s\n", args[i], add ? "will be bound to vfio-pci at boot"
 						       : "no longer bound at boot");
@@ -296,7 +313,7 @@ static int cmd_persisted(struct bind_opts *o)
 
 	r = vfk_persist_list(ctx, &list, &n);
 	if (r < 0)
-		die_errno(EXIT_FAILURE_OP, r, "reading /etc/vfiokit/vfio-bind.conf");
+		die_persist(ctx, r, "persisted");
 	for (i = 0; i < n; i++) {
 		puts(list[i]);
 		free(list[i]);
@@ -304,6 +321,27 @@ static int cmd_persisted(struct bind_opts *o)
 	free(list);
 	vfk_ctx_unref(ctx);
 	return EXIT_OK;
+}
+
+/*
+ * The persistence file cannot be read or was refused: bind nothing. udevd
+ * keeps a program's stderr at debug level only, so on the host the reason
+ * also goes to syslog, where a boot that lost its passthrough can be read.
+ */
+static noreturn void udev_hook_refuse(const struct bind_opts *o, struct vfk_ctx *ctx,
+				      const char *addr, int r)
+{
+	char msg[768];
+
+	snprintf(msg, sizeof(msg), "udev-hook %s: nothing bound at boot: %s", addr,
+		 vfk_ctx_get_error(ctx) ? vfk_ctx_get_error(ctx) : strerror(-r));
+	vfk_ctx_unref(ctx);
+	if (!o->c.sysroot || !strcmp(o->c.sysroot, "/")) {
+		openlog("vfio-bind", LOG_PID, LOG_DAEMON);
+		syslog(LOG_ERR, "%s", msg);
+		closelog();
+	}
+	die(EXIT_FAILURE_OP, "%s", msg);
 }
 
 /*
@@ -327,7 +365,7 @@ static int cmd_udev_hook(struct bind_opts *o, char **args, int nargs)
 	ctx = common_ctx_new(&o->c);
 	r = vfk_persist_contains(ctx, args[0]);
 	if (r < 0)
-		die_errno(EXIT_FAILURE_OP, r, "udev-hook %s", args[0]);
+		udev_hook_refuse(o, ctx, args[0], r);
 	if (r == 1) {
 		printf("VFIOKIT_PERSIST=1\n");
 		if (o->rebind) {

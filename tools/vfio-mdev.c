@@ -52,7 +52,8 @@ static void usage(int status)
 		"      --json            types, list, sriov: machine-readable (schema in vfio-mdev(1))\n"
 		COMMON_HELP
 		"\nExit status: 0 done, 1 refused or not so (no such parent, type or instance, no\n"
-		"free instance, VF in use), 2 usage error, 3 an operation failed.\n",
+		"free instance, VF in use), 2 usage error, 3 an operation failed or a definition\n"
+		"file is damaged (list, start, start-defined: one line each, naming file and line).\n",
 		program_name, program_name, program_name, program_name, program_name, program_name,
 		program_name);
 	exit(status);
@@ -245,12 +246,41 @@ static int cmd_types(struct mdev_opts *o, char **args, int nargs)
 
 /* ------------------------------------------------------------------ list */
 
+/*
+ * Definition files the library refused: a row each (state "broken"), in
+ * --json a "broken" array, and the reason on stderr, one line each. The
+ * good ones are listed all the same; the exit status says something is wrong.
+ */
+static int list_broken(const struct vfk_mdevs *m, json_object *root)
+{
+	json_object *arr = root ? json_object_new_array() : NULL;
+	size_t i, n = vfk_mdevs_broken_count(m);
+
+	for (i = 0; i < n; i++) {
+		const char *id = vfk_mdevs_broken_id(m, i), *parent = vfk_mdevs_broken_parent(m, i);
+		warnx_("%s", vfk_mdevs_broken_error(m, i));
+		if (!arr) {
+			printf("%-36s  %-12s  %-30s %5s  %s\n", id, parent, "-", "-", "broken definition");
+			continue;
+		}
+		json_object *b = json_object_new_object();
+		json_object_object_add(b, "id", json_object_new_string(id));
+		json_object_object_add(b, "parent", json_object_new_string(parent));
+		json_object_object_add(b, "error", json_object_new_string(vfk_mdevs_broken_error(m, i)));
+		json_object_array_add(arr, b);
+	}
+	if (root)
+		json_object_object_add(root, "broken", arr);
+	return n ? EXIT_FAILURE_OP : EXIT_OK;
+}
+
 static int cmd_list(struct mdev_opts *o, int nargs)
 {
 	struct vfk_ctx *ctx;
 	struct vfk_mdevs *m;
 	json_object *root = NULL, *arr = NULL;
 	size_t i;
+	int r;
 
 	if (nargs)
 		die(EXIT_USAGE, "list takes no arguments");
@@ -259,7 +289,7 @@ static int cmd_list(struct mdev_opts *o, int nargs)
 	if (o->c.json) {
 		root = json_object_new_object();
 		arr = json_object_new_array();
-	} else if (!vfk_mdevs_instance_count(m)) {
+	} else if (!vfk_mdevs_instance_count(m) && !vfk_mdevs_broken_count(m)) {
 		printf("no mediated devices or per-VF vGPUs (active or defined)\n");
 	} else {
 		printf("%-36s  %-12s  %-30s %5s  %s\n", "ID", "PARENT", "TYPE", "GROUP", "STATE");
@@ -305,13 +335,14 @@ static int cmd_list(struct mdev_opts *o, int nargs)
 				       json_str_or_null(vfk_mdev_instance_get_sysfs_path(in)));
 		json_object_array_add(arr, io);
 	}
-	if (root) {
+	if (root)
 		json_object_object_add(root, "instances", arr);
+	r = list_broken(m, root);
+	if (root)
 		json_print(root);
-	}
 	vfk_mdevs_unref(m);
 	vfk_ctx_unref(ctx);
-	return EXIT_OK;
+	return r;
 }
 
 /* ------------------------------------------------------- create, remove */
@@ -422,10 +453,15 @@ static int cmd_undefine_start(struct mdev_opts *o, char **args, int nargs, bool 
 	return EXIT_OK;
 }
 
+/*
+ * Boot (udev): the library has started every good definition already; each
+ * damaged file and failed start is one line here, and the exit status says
+ * something failed.
+ */
 static int cmd_start_defined(struct mdev_opts *o, char **args, int nargs)
 {
 	struct vfk_ctx *ctx;
-	char err[768];
+	char err[8192];
 	int r;
 
 	if (nargs > 1)
@@ -433,8 +469,18 @@ static int cmd_start_defined(struct mdev_opts *o, char **args, int nargs)
 	require_root(o, "start-defined");
 	ctx = ctx_new(o);
 	r = vfk_mdev_start_defined(ctx, nargs ? args[0] : NULL, o->flags, err, sizeof(err));
-	if (r < 0)
-		die_op(r, err);
+	if (r < 0 && !*err)
+		die_op(r, NULL);
+	if (r < 0) {
+		char *line = err, *nl;
+		for (; line; line = nl ? nl + 1 : NULL) {
+			if ((nl = strchr(line, '\n')))
+				*nl = '\0';
+			warnx_("%s", line);
+		}
+		vfk_ctx_unref(ctx);
+		return EXIT_FAILURE_OP;
+	}
 	if (!o->c.quiet)
 		fprintf(stderr, ":: %d defined instance%s started\n", r, r == 1 ? "" : "s");
 	vfk_ctx_unref(ctx);
