@@ -12,12 +12,13 @@
 #include "../lib/inventory.c"
 
 static int dirfd_;
+static struct vfk_ctx *ctx_;	/* the live root: the scratch dir is a real path */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
 	dirfd_ = open(fuzz_scratch(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd_ < 0)
+	if (dirfd_ < 0 || vfk_ctx_new(NULL, &ctx_) < 0)
 		abort();
 	return 0;
 }
@@ -36,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (mode) {
 	case 0:	/* uevent */
 		fuzz_put(dirfd_, "uevent", data, size);
-		if (parse_uevent(dirfd_, "uevent", &d)) {
+		if (parse_uevent(ctx_, dirfd_, "uevent", &d)) {
 			FUZZ_ASSERT(d.class <= 0xffffff);
 		}
 		break;

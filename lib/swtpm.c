@@ -35,7 +35,7 @@ static void log_head(const char *path, char *buf, size_t size)
 int swtpm_start(struct vfk_ctx *ctx, const struct vfk_plan *pl, const char *name, pid_t *pid,
 		char *err, size_t errsize)
 {
-	_cleanup_free_ char *state = NULL, *logpath = NULL, *sockdir = NULL;
+	_cleanup_free_ char *state = NULL, *logpath = NULL;
 	char rel[160], statearg[PATH_MAX + 32], ctrlarg[PATH_MAX + 32], logarg[PATH_MAX + 32];
 	const char *sock = pl->tpm_socket;
 	long long deadline;
