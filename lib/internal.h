@@ -62,6 +62,15 @@ int vfk_open_dir_in(struct vfk_ctx *ctx, int dirfd, const char *name);
 int vfk_read_in(struct vfk_ctx *ctx, int dirfd, const char *name, char *buf, size_t size);
 /* Parse a file holding one integer (base 0: "0x10de", "42"). */
 int vfk_read_long_in(struct vfk_ctx *ctx, int dirfd, const char *name, long *out);
+/*
+ * A state file vfiokit writes itself, always by rename (journal, persist
+ * file, mdev definitions), read whole: as vfk_open_file_in() opens it, and
+ * a last component that is a symlink is -ELOOP. At most @max bytes (else
+ * -EFBIG); -EAGAIN if it grew while read. *@text is malloc'ed and
+ * NUL-terminated; *@len (if not NULL) counts the bytes read, NULs included.
+ */
+int vfk_read_file_in(struct vfk_ctx *ctx, int dirfd, const char *name, size_t max, char **text,
+		     size_t *len);
 /* The same without the sysroot check (lib/mdev.c still reads its attributes this
  * way; a non-regular file is refused all the same). Read a small file relative to dirfd into buf (NUL-terminated, trailing
  * newlines stripped). Returns the length or a negative errno. */

@@ -295,45 +295,18 @@ int journal_save(struct vfk_ctx *ctx, const struct vfk_journal *j)
 
 /*
  * The whole journal, however long: a group of 16k endpoints writes 1.3 MB,
- * and a cut-off journal would forget devices it holds. The file is replaced
- * by a rename, never rewritten in place, so its size is that of the inode
- * read. Malloc'ed text in *@out, or -errno (no file: empty text).
+ * and a cut-off journal would forget devices it holds. Malloc'ed text in
+ * *@out, or -errno (no file: empty text).
  */
 static int read_text(struct vfk_ctx *ctx, int dfd, char **out)
 {
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *text = NULL;
-	struct stat st;
-	size_t len = 0;
-	ssize_t n;
+	int r = vfk_read_file_in(ctx, dfd, JOURNAL_FILE, JOURNAL_MAX_SIZE, out, NULL);
 
-	fd = vfk_open_file_in(ctx, dfd, JOURNAL_FILE);
-	if (fd == -ENOENT) {
+	if (r == -ENOENT) {
 		*out = strdup("");
 		return *out ? 0 : neg_errno(ENOMEM);
 	}
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
-		return neg_errno(errno);
-	if (st.st_size > JOURNAL_MAX_SIZE)
-		return neg_errno(EFBIG);
-	text = malloc((size_t)st.st_size + 1);
-	if (!text)
-		return neg_errno(ENOMEM);
-	while (len < (size_t)st.st_size) {
-		n = read(fd, text + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return neg_errno(errno);
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	text[len] = '\0';
-	*out = TAKE_PTR(text);
-	return 0;
+	return r;
 }
 
 int vfk_journal_load(struct vfk_ctx *ctx, struct vfk_journal **out)

@@ -241,6 +241,22 @@ char *vfk_root_host_path(enum vfk_root root, const char *rel)
 	return s;
 }
 
+/* One integer (base 0: "0x10de", "42") and nothing else. */
+static int parse_long(const char *buf, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(buf, &end, 0);
+	if (errno || end == buf || *end)
+		return neg_errno(EINVAL);
+	*out = v;
+	return 0;
+}
+
+static int open_regular_at(int dirfd, const char *name, int flags);
+
 /* The path the kernel gives an open file (/proc/self/fd). */
 static int fd_path(int fd, char *buf, size_t size)
 {
@@ -294,31 +310,27 @@ static int check_inside(struct vfk_ctx *ctx, int fd)
 	return 0;
 }
 
-int vfk_open_file_in(struct vfk_ctx *ctx, int dirfd, const char *name)
+/*
+ * The open behind vfk_open_file_in() and vfk_read_file_in(); with @nofollow
+ * a last component that is a symlink is -ELOOP wherever it points.
+ */
+static int open_file_in(struct vfk_ctx *ctx, int dirfd, const char *name, bool nofollow)
 {
 	_cleanup_close_ int pfd = -1;
 	char proc[40];
 	struct stat st;
 	int fd, r;
 
-	if (vfk_ctx_is_live(ctx)) {
-		/* O_NONBLOCK: whatever it is, the open returns */
-		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		if (fd < 0)
-			return neg_errno(errno);
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			r = neg_errno(S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
-			close(fd);
-			return r;
-		}
-		return fd;
-	}
+	if (vfk_ctx_is_live(ctx))
+		return open_regular_at(dirfd, name, nofollow ? O_NOFOLLOW : 0);
 	/* O_PATH opens nothing: no FIFO wait, no device open, until checked */
-	pfd = openat(dirfd, name, O_PATH | O_CLOEXEC);
+	pfd = openat(dirfd, name, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
 	if (pfd < 0)
 		return neg_errno(errno);
 	if (fstat(pfd, &st) < 0)
 		return neg_errno(errno);
+	if (S_ISLNK(st.st_mode))
+		return neg_errno(ELOOP);
 	if (!S_ISREG(st.st_mode))
 		return neg_errno(S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
 	r = check_inside(ctx, pfd);
@@ -328,6 +340,50 @@ int vfk_open_file_in(struct vfk_ctx *ctx, int dirfd, const char *name)
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
 	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	return fd < 0 ? neg_errno(errno) : fd;
+}
+
+int vfk_open_file_in(struct vfk_ctx *ctx, int dirfd, const char *name)
+{
+	return open_file_in(ctx, dirfd, name, false);
+}
+
+int vfk_read_file_in(struct vfk_ctx *ctx, int dirfd, const char *name, size_t max, char **text,
+		     size_t *len)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	size_t n = 0;
+	ssize_t k;
+
+	fd = open_file_in(ctx, dirfd, name, true);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return neg_errno(errno);
+	if ((uint64_t)st.st_size > max)
+		return neg_errno(EFBIG);
+	/* one byte more than allowed, to see a file that grew while read */
+	buf = malloc((size_t)st.st_size + 2);
+	if (!buf)
+		return neg_errno(ENOMEM);
+	while (n < (size_t)st.st_size + 1) {
+		k = read(fd, buf + n, (size_t)st.st_size + 1 - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return neg_errno(errno);
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	if (n > (size_t)st.st_size)
+		return neg_errno(EAGAIN);	/* changed under us: not one version */
+	buf[n] = '\0';
+	*text = TAKE_PTR(buf);
+	if (len)
+		*len = n;
+	return 0;
 }
 
 int vfk_open_dir_in(struct vfk_ctx *ctx, int dirfd, const char *name)
@@ -383,75 +439,51 @@ int vfk_read_in(struct vfk_ctx *ctx, int dirfd, const char *name, char *buf, siz
 
 int vfk_read_long_in(struct vfk_ctx *ctx, int dirfd, const char *name, long *out)
 {
-	char buf[64], *end;
-	long v;
+	char buf[64];
 	int r;
 
 	r = vfk_read_in(ctx, dirfd, name, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	errno = 0;
-	v = strtol(buf, &end, 0);
-	if (errno || end == buf || *end)
-		return neg_errno(EINVAL);
-	*out = v;
-	return 0;
+	return r < 0 ? r : parse_long(buf, out);
+}
+
+/* The open of vfk_open_file_in() on "/": never blocks, regular files only. */
+static int open_regular_at(int dirfd, const char *name, int flags)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | flags);
+	if (fd < 0)
+		return neg_errno(errno);
+	if (fstat(fd, &st) < 0)
+		r = neg_errno(errno);
+	else if (!S_ISREG(st.st_mode))
+		r = neg_errno(S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
+	else
+		return fd;
+	close(fd);
+	return r;
 }
 
 int vfk_read_at(int dirfd, const char *name, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = -1;
-	ssize_t n;
-	size_t len = 0;
 
 	if (size == 0)
 		return neg_errno(EINVAL);
-	struct stat st;
-
-	/* O_NONBLOCK: a FIFO planted in a tree must not hang the open or the read;
-	 * and it is refused, not read as empty */
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open_regular_at(dirfd, name, 0);
 	if (fd < 0)
-		return neg_errno(errno);
-	if (fstat(fd, &st) < 0)
-		return neg_errno(errno);
-	if (!S_ISREG(st.st_mode))
-		return neg_errno(S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
-	/* sysfs hands out the whole attribute in one read; loop for regular files */
-	while (len < size - 1) {
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;	/* an empty FIFO: nothing to read */
-			return neg_errno(errno);
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-		buf[--len] = '\0';
-	return (int)len;
+		return fd;
+	return read_fd(fd, buf, size);
 }
 
 int vfk_read_long_at(int dirfd, const char *name, long *out)
 {
-	char buf[64], *end;
-	long v;
+	char buf[64];
 	int r;
 
 	r = vfk_read_at(dirfd, name, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	errno = 0;
-	v = strtol(buf, &end, 0);
-	if (errno || end == buf || *end)
-		return neg_errno(EINVAL);
-	*out = v;
-	return 0;
+	return r < 0 ? r : parse_long(buf, out);
 }
 
 int vfk_readlink_at(int dirfd, const char *name, char *buf, size_t size)

@@ -295,43 +295,29 @@ static int persist_parse(const char *text, size_t len, const char *path, struct 
  * 0 with *@text (malloc'ed, @len bytes), -ENOENT when absent, else an error
  * with the reason in @err.
  */
-static int persist_read(int dfd, const char *path, char **text, size_t *len, char *err,
-			size_t errsize)
+static int persist_read(struct vfk_ctx *ctx, int dfd, const char *path, char **text,
+			size_t *len, char *err, size_t errsize)
 {
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t n = 0;
-	ssize_t k;
+	int r = vfk_read_file_in(ctx, dfd, PERSIST_FILE, PERSIST_MAX - 1, text, len);
 
-	fd = openat(dfd, PERSIST_FILE, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT)
-		return neg_errno(ENOENT);
-	if (fd < 0 && errno == ELOOP)
+	switch (r) {
+	case 0:
+	case -ENOENT:
+	case -ENOMEM:
+		return r;
+	case -ELOOP:
 		return fail(err, errsize, EINVAL, "%s: is a symbolic link, not the file itself", path);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return fail(err, errsize, errno, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return fail(err, errsize, EINVAL, "%s: is %s, not a regular file", path,
-			       S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
-			       : "a special file");
-	if (st.st_size >= PERSIST_MAX)
-		return fail(err, errsize, EINVAL, "%s: larger than %d bytes", path, PERSIST_MAX);
-	buf = malloc(PERSIST_MAX);
-	if (!buf)
-		return neg_errno(ENOMEM);
-	while (n < PERSIST_MAX && (k = read(fd, buf + n, PERSIST_MAX - n)) != 0) {
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return fail(err, errsize, errno, "%s: %s", path, strerror(errno));
-		n += (size_t)k;
+	case -EISDIR:
+		return fail(err, errsize, EINVAL, "%s: is a directory, not a regular file", path);
+	case -EINVAL:
+		return fail(err, errsize, EINVAL, "%s: is a FIFO or special file, not a regular file",
+			    path);
+	case -EFBIG:
+	case -EAGAIN:
+		return fail(err, errsize, EINVAL, "%s: larger than %d bytes", path, PERSIST_MAX - 1);
+	default:
+		return fail(err, errsize, -r, "%s: %s", path, strerror(-r));
 	}
-	if (n == PERSIST_MAX)	/* grew while we read it */
-		return fail(err, errsize, EINVAL, "%s: larger than %d bytes", path, PERSIST_MAX);
-	*text = TAKE_PTR(buf);
-	*len = n;
-	return 0;
 }
 
 /*
@@ -355,7 +341,7 @@ static int persist_load(struct vfk_ctx *ctx, struct persist_list *l)
 	path = vfk_root_path(ctx, VFK_ROOT_ETC, PERSIST_FILE);
 	if (!path)
 		return neg_errno(ENOMEM);
-	r = persist_read(dfd, path, &text, &len, ctx->error, sizeof(ctx->error));
+	r = persist_read(ctx, dfd, path, &text, &len, ctx->error, sizeof(ctx->error));
 	if (r == -ENOENT)
 		return 0;
 	if (r == 0)
