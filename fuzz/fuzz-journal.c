@@ -3,7 +3,11 @@
  * The binding journal (<sysroot>/run/vfiokit/journal): restore builds
  * drivers/NAME/bind paths from it, so a parsed entry must hold a canonical
  * address and values from the conservative charset, never "." or "..".
- * Whatever parses must format and parse back to the same entries.
+ * Whatever parses must format and parse back to the same entries, and the
+ * formatted text must be refused when torn (any strict prefix) or when any
+ * one byte of it changes: that is what its trailer and checksum are for.
+ * Salvage (restore --from-scan) takes any bytes and names only canonical
+ * addresses, each once, every one a parse would have found among them.
  */
 #include "fuzz.h"
 #include "journal.h"
@@ -24,38 +28,81 @@ static void check_entry(const struct vfk_journal_entry *e)
 	FUZZ_ASSERT(e->since >= 0);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static bool refused(const char *text, size_t len)
 {
-	char *text = fuzz_strdup(data, size), *again;
-	struct vfk_journal j = { 0 }, k = { 0 };
-	unsigned int bad = 0;
+	struct vfk_journal j = { 0 };
+	char err[400];
+	int r = journal_parse(text, len, &j, err, sizeof(err));
+
+	FUZZ_ASSERT(r == 0 || (j.n == 0 && !strncmp(err, "line ", 5)));
+	journal_clear(&j);
+	return r < 0;
+}
+
+/* What vfiokit wrote, torn at one point or with one byte changed, both
+ * chosen by the input: never accepted. */
+static void check_damage_is_caught(const char *again, const uint8_t *data, size_t size)
+{
+	size_t len = strlen(again), pos;
+	char *copy;
+
+	FUZZ_ASSERT(refused(again, size % len));
+	copy = malloc(len);
+	FUZZ_ASSERT(copy);
+	memcpy(copy, again, len);
+	pos = (size * 31 + (size ? data[0] : 0)) % len;
+	copy[pos] ^= (char)(size ? data[size - 1] | 1 : 1);
+	FUZZ_ASSERT(refused(copy, len));
+	free(copy);
+}
+
+static void check_round_trip(struct vfk_journal *j, const uint8_t *data, size_t size)
+{
+	struct vfk_journal k = { 0 };
+	char err[400], *again = journal_format(j);
 	size_t i;
 
-	if (journal_parse(text, &j, &bad) == 0) {
+	FUZZ_ASSERT(again);
+	FUZZ_ASSERT(journal_parse(again, strlen(again), &k, err, sizeof(err)) == 0);
+	FUZZ_ASSERT(k.n == j->n);
+	for (i = 0; i < j->n; i++) {
+		const struct vfk_journal_entry *x = &j->e[i], *y = &k.e[i];
+		FUZZ_ASSERT(!strcmp(x->address, y->address) && !strcmp(x->driver, y->driver) &&
+			    !strcmp(x->override, y->override) && !strcmp(x->owner, y->owner) &&
+			    x->since == y->since && x->state == y->state);
+	}
+	check_damage_is_caught(again, data, size);
+	journal_clear(&k);
+	free(again);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data;
+	struct vfk_journal j = { 0 }, s = { 0 };
+	char err[400];
+	size_t i;
+
+	FUZZ_ASSERT(journal_salvage(text, size, &s) == 0);
+	for (i = 0; i < s.n; i++) {
+		check_entry(&s.e[i]);
+		FUZZ_ASSERT(journal_find(&s, s.e[i].address) == &s.e[i]);
+	}
+	if (journal_parse(text, size, &j, err, sizeof(err)) == 0) {
 		for (i = 0; i < j.n; i++) {
 			check_entry(&j.e[i]);
-			/* one entry per device */
+			/* one entry per device, and salvage finds each */
 			FUZZ_ASSERT(journal_find(&j, j.e[i].address) == &j.e[i]);
+			FUZZ_ASSERT(journal_find(&s, j.e[i].address));
 		}
-		again = journal_format(&j);
-		FUZZ_ASSERT(again);
-		FUZZ_ASSERT(journal_parse(again, &k, &bad) == 0);
-		FUZZ_ASSERT(k.n == j.n);
-		for (i = 0; i < j.n; i++) {
-			const struct vfk_journal_entry *x = &j.e[i], *y = &k.e[i];
-			FUZZ_ASSERT(!strcmp(x->address, y->address) && !strcmp(x->driver, y->driver) &&
-				    !strcmp(x->override, y->override) && !strcmp(x->owner, y->owner) &&
-				    x->since == y->since && x->state == y->state);
-		}
+		check_round_trip(&j, data, size);
 		/* removing every entry leaves an empty journal */
 		while (j.n)
 			journal_remove(&j, j.e[0].address);
-		free(again);
 	} else {
-		FUZZ_ASSERT(bad >= 1);
+		FUZZ_ASSERT(j.n == 0 && !strncmp(err, "line ", 5));
 	}
 	journal_clear(&j);
-	journal_clear(&k);
-	free(text);
+	journal_clear(&s);
 	return 0;
 }

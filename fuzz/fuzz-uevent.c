@@ -43,9 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 1:	/* one-integer attribute */
 		fuzz_put(dirfd_, "boot_vga", data, size);
-		if (vfk_read_long_at(dirfd_, "boot_vga", &v) == 0)
+		if (vfk_read_long_in(ctx_, dirfd_, "boot_vga", &v) == 0)
 			(void)v;
-		r = vfk_read_at(dirfd_, "boot_vga", buf, sizeof(buf));
+		r = vfk_read_in(ctx_, dirfd_, "boot_vga", buf, sizeof(buf));
 		FUZZ_ASSERT(r < (int)sizeof(buf));
 		if (r >= 0)
 			FUZZ_ASSERT(strlen(buf) <= (size_t)r);

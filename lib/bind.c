@@ -66,7 +66,7 @@ static void driver_at(int devfd, const char *addr, char *buf, size_t size)
 		buf[0] = '\0';
 }
 
-static int current_driver(struct vfk_ctx *ctx, const char *addr, char *buf, size_t size)
+int current_driver(struct vfk_ctx *ctx, const char *addr, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
 
@@ -74,14 +74,16 @@ static int current_driver(struct vfk_ctx *ctx, const char *addr, char *buf, size
 	return fd < 0 ? fd : 0;
 }
 
-static void read_override(struct vfk_ctx *ctx, int devfd, const char *addr, char *buf, size_t size)
+void read_override(struct vfk_ctx *ctx, int devfd, const char *addr, char *buf, size_t size)
 {
 	char rel[64];
 
 	buf[0] = '\0';
-	snprintf(rel, sizeof(rel), "%s/driver_override", addr);
-	if (devfd < 0 || vfk_read_in(ctx, devfd, rel, buf, size) < 0 || streq(buf, "(null)") ||
-	    !journal_value_ok(buf))
+	/* by its path in the sysroot (one openat2 per device, no check per file);
+	 * @devfd < 0: bus/pci/devices is unreadable, so nothing below it is read */
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", addr);
+	if (devfd < 0 || vfk_root_read(ctx, VFK_ROOT_SYS, rel, buf, size) < 0 ||
+	    streq(buf, "(null)") || !journal_value_ok(buf))
 		buf[0] = '\0';
 }
 
@@ -579,7 +581,12 @@ static int bind_one(struct vfk_bind *b, struct waiter *w, struct bind_item *it)
 	char cur[64], rel[128];
 	int r;
 
-	driver_at(devices_fd(b), addr, cur, sizeof(cur));
+	/* a real bind acts on the driver the device is on now; a dry run changes
+	 * nothing, so that is still the one prepare read (and journalled) */
+	if (dry)
+		snprintf(cur, sizeof(cur), "%s", it->orig_driver);
+	else
+		driver_at(devices_fd(b), addr, cur, sizeof(cur));
 	vfk_progress(ctx, "binding %s (%s) to vfio-pci", addr, *cur ? cur : "no driver");
 	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", addr);
 	it->touched = true;
@@ -671,7 +678,7 @@ static void drop_untouched(struct vfk_bind *b, struct vfk_journal *j)
 		journal_remove_marked(j, drop);
 }
 
-static int dry_hook(void *data, const char *path, const char *value)
+int dry_hook(void *data, const char *path, const char *value)
 {
 	struct vfk_ctx *ctx = data;
 

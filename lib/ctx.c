@@ -10,6 +10,7 @@
 static void log_stderr(void *data _unused_, int priority _unused_, const char *file _unused_,
 		       int line _unused_, const char *fn, const char *format, va_list args)
 {
+	fflush(stdout);	/* what a tool printed before (a dry run buffers) comes first */
 	fprintf(stderr, "libvfiokit: %s: ", fn);
 	vfprintf(stderr, format, args);
 	fputc('\n', stderr);

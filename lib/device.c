@@ -152,14 +152,16 @@ uint8_t vfk_device_get_revision(const struct vfk_device *dev) { return DETAIL(de
 const char *vfk_device_get_driver_override(const struct vfk_device *cdev)
 {
 	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache */
-	_cleanup_close_ int dfd = -1;
-	const char *ovr;
+	const char *ovr = NULL;
+	char rel[64], buf[256];
 
 	if (dev->override_known)
 		return dev->override;
-	/* its own read: listings show it for every device, the details not */
-	dfd = device_open_dir(dev);
-	ovr = dfd >= 0 ? read_str(dev->host, dfd, "driver_override") : NULL;
+	/* its own read: listings show it for every device, the details not;
+	 * by its path in the sysroot, so no directory is opened for it */
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", dev->address);
+	if (vfk_root_read(dev->host->ctx, VFK_ROOT_SYS, rel, buf, sizeof(buf)) > 0)
+		ovr = strpool_intern(&dev->host->strings, buf);
 	/* the kernel prints "(null)" for an unset override */
 	dev->override = (ovr && !streq(ovr, "(null)")) ? ovr : NULL;
 	dev->override_known = true;

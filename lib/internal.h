@@ -63,6 +63,20 @@ int vfk_read_in(struct vfk_ctx *ctx, int dirfd, const char *name, char *buf, siz
 /* Parse a file holding one integer (base 0: "0x10de", "42"). */
 int vfk_read_long_in(struct vfk_ctx *ctx, int dirfd, const char *name, long *out);
 /*
+ * vfk_read_in() and vfk_read_long_in() of the file @rel below @root
+ * ("bus/pci/devices/ADDR/uevent" below VFK_ROOT_SYS), resolved from the
+ * sysroot itself as vfk_root_open_dir() resolves directories (RESOLVE_IN_ROOT):
+ * a symlink on the way or last that points out of the tree, absolute or by
+ * "..", lands inside it, as at a real "/"; nothing outside is opened, so no
+ * per-file check (readlink of /proc/self/fd) is needed. A regular file only,
+ * opened O_PATH and checked before it is opened for reading, as
+ * vfk_open_file_in() does. For the reads made per device: one openat2 and no
+ * directory fd to open and close.
+ */
+int vfk_root_read(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, char *buf,
+		  size_t size);
+int vfk_root_read_long(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, long *out);
+/*
  * A state file vfiokit writes itself, always by rename (journal, persist
  * file, mdev definitions), read whole: as vfk_open_file_in() opens it, and
  * a last component that is a symlink is -ELOOP. At most @max bytes (else
@@ -71,12 +85,6 @@ int vfk_read_long_in(struct vfk_ctx *ctx, int dirfd, const char *name, long *out
  */
 int vfk_read_file_in(struct vfk_ctx *ctx, int dirfd, const char *name, size_t max, char **text,
 		     size_t *len);
-/* The same without the sysroot check (lib/mdev.c still reads its attributes this
- * way; a non-regular file is refused all the same). Read a small file relative to dirfd into buf (NUL-terminated, trailing
- * newlines stripped). Returns the length or a negative errno. */
-int vfk_read_at(int dirfd, const char *name, char *buf, size_t size);
-/* Parse a file holding one integer (base 0: "0x10de", "42"). */
-int vfk_read_long_at(int dirfd, const char *name, long *out);
 /* Basename of a symlink's target, without following it. Returns the length
  * or a negative errno (-ENOENT when there is no such link). */
 int vfk_readlink_base_at(int dirfd, const char *name, char *buf, size_t size);
@@ -107,6 +115,7 @@ struct vfk_ctx {
 	vfk_progress_fn progress_fn;
 	void *progress_data;
 	char error[512];	/* vfk_ctx_get_error() */
+	bool no_openat2;	/* path.c: the kernel said ENOSYS to openat2 once */
 };
 
 /* ---- writes to the host (write.c): every one passes the write hook */

@@ -136,15 +136,13 @@ static bool iommu_groups_exist(struct vfk_ctx *ctx)
 	return false;
 }
 
-/* PCI_CLASS=30000, PCI_ID=10DE:2684 from <device>/uevent. */
-static bool parse_uevent(struct vfk_ctx *ctx, int devfd, const char *rel, struct vfk_device *d)
+/* PCI_CLASS=30000, PCI_ID=10DE:2684 from the text of <device>/uevent (cut up in place). */
+static bool parse_uevent_text(char *buf, struct vfk_device *d)
 {
-	char buf[1024], *line, *save = NULL;
+	char *line, *save = NULL;
 	unsigned int cls = 0, v = 0, dv = 0;
 	bool have_class = false, have_id = false;
 
-	if (vfk_read_in(ctx, devfd, rel, buf, sizeof(buf)) <= 0)
-		return false;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (startswith(line, "PCI_CLASS="))
 			have_class = sscanf(line + 10, "%x", &cls) == 1 && cls <= 0xffffff;
@@ -159,15 +157,30 @@ static bool parse_uevent(struct vfk_ctx *ctx, int devfd, const char *rel, struct
 	return true;
 }
 
+/* The same from the file @rel below @devfd: what fuzz/fuzz-uevent.c drives
+ * (the scan reads the file with vfk_root_read()). */
+_unused_ static bool parse_uevent(struct vfk_ctx *ctx, int devfd, const char *rel,
+				  struct vfk_device *d)
+{
+	char buf[1024];
+
+	return vfk_read_in(ctx, devfd, rel, buf, sizeof(buf)) > 0 && parse_uevent_text(buf, d);
+}
+
 struct scan_extra {
 	struct vfk_pci_addr parent, physfn;
 	bool has_parent, has_physfn;
 };
 
+/*
+ * One device of the scan. Its attributes are read by their path below the
+ * sysroot's sys (vfk_root_read: one openat2 resolved in the root, no device
+ * directory to open and close); the links are read below bus/pci/devices.
+ */
 static int fill_device(struct vfk_host *host, int devfd, struct pci_dev *p, struct vfk_device *d,
 		       struct scan_extra *x)
 {
-	char link[PATH_MAX], buf[64];
+	char link[PATH_MAX], buf[64], text[1024];
 
 	d->host = host;
 	d->pdev = p;
@@ -179,8 +192,9 @@ static int fill_device(struct vfk_host *host, int devfd, struct pci_dev *p, stru
 	d->group = -1;
 	/* The kernel's uevent attribute carries class, vendor and device in one
 	 * read; a scan of 65,536 functions is mostly these reads. */
-	snprintf(link, sizeof(link), "%s/uevent", d->address);
-	if (!parse_uevent(host->ctx, devfd, link, d)) {
+	snprintf(link, sizeof(link), VFK_SYS_PCI_DEVICES "/%s/uevent", d->address);
+	if (vfk_root_read(host->ctx, VFK_ROOT_SYS, link, text, sizeof(text)) <= 0 ||
+	    !parse_uevent_text(text, d)) {
 		if (pcilib_fill_ident(host->ctx, p) < 0)
 			return -EIO;
 		d->vendor_id = p->vendor_id;
@@ -202,8 +216,8 @@ static int fill_device(struct vfk_host *host, int devfd, struct pci_dev *p, stru
 	}
 	if ((d->class >> 8) == 0x0300) {
 		long v;
-		snprintf(link, sizeof(link), "%s/boot_vga", d->address);
-		d->boot_vga = vfk_read_long_in(host->ctx, devfd, link, &v) == 0 && v == 1;
+		snprintf(link, sizeof(link), VFK_SYS_PCI_DEVICES "/%s/boot_vga", d->address);
+		d->boot_vga = vfk_root_read_long(host->ctx, VFK_ROOT_SYS, link, &v) == 0 && v == 1;
 	}
 	x->has_parent = parent_from_link(devfd, d->address, &x->parent);
 	return 0;

@@ -20,12 +20,10 @@
  */
 #include <ctype.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <uuid/uuid.h>
 
 #include "journal.h"
@@ -206,20 +204,24 @@ static int cmp_version(const char *a, const char *b)
 	return strverscmp(a, b);
 }
 
-/* Read a sysfs text file below @dfd into a new string (NULL when absent). */
-static char *read_str(int dfd, const char *rel, size_t max)
+/*
+ * Read a sysfs text file below @dfd into a new string: NULL when absent or
+ * unreadable, which includes a FIFO or anything else that is no regular file
+ * and, on a captured tree, a file that lies outside the sysroot.
+ */
+static char *read_str(struct vfk_ctx *ctx, int dfd, const char *rel, size_t max)
 {
 	_cleanup_free_ char *buf = malloc(max);
 
-	if (!buf || vfk_read_at(dfd, rel, buf, max) < 0)
+	if (!buf || vfk_read_in(ctx, dfd, rel, buf, max) < 0)
 		return NULL;
 	return TAKE_PTR(buf);
 }
 
-static int read_uint(int dfd, const char *rel, unsigned int *out)
+static int read_uint(struct vfk_ctx *ctx, int dfd, const char *rel, unsigned int *out)
 {
 	long v;
-	int r = vfk_read_long_at(dfd, rel, &v);
+	int r = vfk_read_long_in(ctx, dfd, rel, &v);
 
 	if (r < 0)
 		return r;
@@ -407,15 +409,15 @@ static int cmp_type(const void *a, const void *b)
 }
 
 /* A directory stream over @rel below @dfd ("" = @dfd itself), leaving @dfd
- * open for *at() calls. NULL when absent or unreadable. */
-static DIR *dir_at(int dfd, const char *rel)
+ * open for *at() calls. NULL when absent, unreadable or outside the sysroot. */
+static DIR *dir_at(struct vfk_ctx *ctx, int dfd, const char *rel)
 {
 	DIR *d;
 	int fd;
 
 	if (dfd < 0)
 		return NULL;
-	fd = openat(dfd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = vfk_open_dir_in(ctx, dfd, rel);
 	if (fd < 0)
 		return NULL;
 	d = fdopendir(fd);
@@ -424,9 +426,9 @@ static DIR *dir_at(int dfd, const char *rel)
 	return d;
 }
 
-static int count_entries(int dfd, const char *rel)
+static int count_entries(struct vfk_ctx *ctx, int dfd, const char *rel)
 {
-	_cleanup_closedir_ DIR *d = dir_at(dfd, rel);
+	_cleanup_closedir_ DIR *d = dir_at(ctx, dfd, rel);
 	struct dirent *e;
 	int n = 0;
 
@@ -451,8 +453,8 @@ static int load_classic(struct vfk_ctx *ctx, const char *name, int pfd,
 	p = parent_new(name, VFK_MDEV_CLASSIC, *drv ? drv : NULL);
 	if (!p)
 		return neg_errno(ENOMEM);
-	tfd = openat(pfd, "mdev_supported_types", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dir_at(tfd, "");
+	tfd = vfk_open_dir_in(ctx, pfd, "mdev_supported_types");
+	d = dir_at(ctx, tfd, "");
 	while (d && (e = readdir(d))) {
 		struct vfk_mdev_type *t;
 		char rel[320];
@@ -462,16 +464,16 @@ static int load_classic(struct vfk_ctx *ctx, const char *name, int pfd,
 		if (!t)
 			return neg_errno(ENOMEM);
 		snprintf(rel, sizeof(rel), "%s/name", e->d_name);
-		t->name = read_str(tfd, rel, 256);
+		t->name = read_str(ctx, tfd, rel, 256);
 		snprintf(rel, sizeof(rel), "%s/description", e->d_name);
-		t->description = read_str(tfd, rel, 2048);
+		t->description = read_str(ctx, tfd, rel, 2048);
 		snprintf(rel, sizeof(rel), "%s/device_api", e->d_name);
-		t->device_api = read_str(tfd, rel, 64);
+		t->device_api = read_str(ctx, tfd, rel, 64);
 		snprintf(rel, sizeof(rel), "%s/available_instances", e->d_name);
-		if (read_uint(tfd, rel, &t->available) < 0)
+		if (read_uint(ctx, tfd, rel, &t->available) < 0)
 			dbg(ctx, "%s: %s has no readable available_instances", name, e->d_name);
 		snprintf(rel, sizeof(rel), "%s/devices", e->d_name);
-		t->instances = (unsigned int)count_entries(tfd, rel);
+		t->instances = (unsigned int)count_entries(ctx, tfd, rel);
 		if (t->name && !*t->name) {
 			free(t->name);
 			t->name = NULL;
@@ -537,14 +539,14 @@ bool vgpu_vf_present(struct vfk_ctx *ctx, const char *addr, unsigned int *curren
 	if (!vfk_exists_at(dfd, rel))
 		return false;
 	snprintf(rel, sizeof(rel), "%s/nvidia/current_vgpu_type", addr);
-	if (read_uint(dfd, rel, &cur) < 0)
+	if (read_uint(ctx, dfd, rel, &cur) < 0)
 		cur = 0;
 	if (current)
 		*current = cur;
 	return true;
 }
 
-static int add_vf(struct vfk_mdev_parent *p, int devfd, const char *addr)
+static int add_vf(struct vfk_ctx *ctx, struct vfk_mdev_parent *p, int devfd, const char *addr)
 {
 	struct vgpu_vf *n, *vf;
 	_cleanup_free_ char *text = NULL;
@@ -559,12 +561,12 @@ static int add_vf(struct vfk_mdev_parent *p, int devfd, const char *addr)
 	memset(vf, 0, sizeof(*vf));
 	snprintf(vf->addr, sizeof(vf->addr), "%s", addr);
 	snprintf(rel, sizeof(rel), "%s/nvidia/current_vgpu_type", addr);
-	if (read_uint(devfd, rel, &vf->current) < 0)
+	if (read_uint(ctx, devfd, rel, &vf->current) < 0)
 		vf->current = 0;
 	snprintf(rel, sizeof(rel), "%s/iommu_group", addr);
 	vf->group = link_group(devfd, rel);
 	snprintf(rel, sizeof(rel), "%s/nvidia/creatable_vgpu_types", addr);
-	text = read_str(devfd, rel, 16384);
+	text = read_str(ctx, devfd, rel, 16384);
 	r = parse_creatable(p, vf, text ? text : "");
 	if (r < 0)
 		return r;
@@ -616,7 +618,7 @@ static int load_vf_parent(struct vfk_ctx *ctx, const char *pf, const char *only_
 	p = parent_new(pf, VFK_MDEV_NVIDIA_VF, *drv ? drv : NULL);
 	if (!p)
 		return neg_errno(ENOMEM);
-	d = dir_at(devfd, "");
+	d = dir_at(ctx, devfd, "");
 	while (d && (e = readdir(d))) {
 		char addr[16];
 		if (!pci_norm(e->d_name, addr) || !streq(addr, e->d_name) ||
@@ -630,7 +632,7 @@ static int load_vf_parent(struct vfk_ctx *ctx, const char *pf, const char *only_
 			snprintf(phys, sizeof(phys), "%s", addr);
 		if (!streq(phys, pf))
 			continue;
-		r = add_vf(p, devfd, addr);
+		r = add_vf(ctx, p, devfd, addr);
 		if (r < 0)
 			return neg_errno(r);
 	}
@@ -1016,44 +1018,39 @@ static int def_parse(struct jin *j, struct mdev_def *d)
 
 /*
  * Read and parse the definition file @name below @dfd. It must be a regular
- * file: a FIFO would block the boot, a symlink may point anywhere (vfiokit
- * and mdevctl write the files themselves). 0, -ENOMEM, or -EBADMSG with the
- * reason in @err.
+ * file inside the sysroot: a FIFO would block the boot, a symlink may point
+ * anywhere (vfiokit and mdevctl write the files themselves). 0, -ENOMEM, or
+ * -EBADMSG with the reason in @err.
  */
-static int def_load(int dfd, const char *name, const char *path, struct mdev_def *d, char *err,
-		    size_t errsize)
+static int def_load(struct vfk_ctx *ctx, int dfd, const char *name, const char *path,
+		    struct mdev_def *d, char *err, size_t errsize)
 {
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *text = malloc(DEF_MAX);
+	_cleanup_free_ char *text = NULL;
 	struct jin j = { .line = 1, .path = path, .err = err, .errsize = errsize };
-	struct stat st;
+	const char *why;
 	size_t n = 0;
-	ssize_t k;
+	int r;
 
-	if (!text)
-		return neg_errno(ENOMEM);
-	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
-	if (fd < 0 && errno == ELOOP)
-		return op_error(err, errsize, EBADMSG, "%s: is a symbolic link, not the file itself",
-				path);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return op_error(err, errsize, EBADMSG, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return op_error(err, errsize, EBADMSG, "%s: is %s, not a regular file", path,
-				S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
-				: "a special file");
-	while (n < DEF_MAX && (k = read(fd, text + n, DEF_MAX - n)) != 0) {
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return op_error(err, errsize, EBADMSG, "%s: %s", path, strerror(errno));
-		n += (size_t)k;
-	}
-	if (n == DEF_MAX)
+	r = vfk_read_file_in(ctx, dfd, name, DEF_MAX - 1, &text, &n);
+	switch (r) {
+	case 0:
+		j.p = text;
+		j.end = text + n;
+		return def_parse(&j, d);
+	case -ENOMEM:
+		return r;
+	case -ELOOP: why = "is a symbolic link, not the file itself"; break;
+	case -EISDIR: why = "is a directory, not a regular file"; break;
+	case -EINVAL: why = "is a FIFO or special file, not a regular file"; break;
+	case -EXDEV: why = "lies outside the sysroot"; break;
+	case -EAGAIN: why = "changed while it was read"; break;
+	case -EFBIG:
 		return op_error(err, errsize, EBADMSG, "%s: larger than %d bytes", path, DEF_MAX - 1);
-	j.p = text;
-	j.end = text + n;
-	return def_parse(&j, d);
+	default:
+		why = strerror(-r);
+		break;
+	}
+	return op_error(err, errsize, EBADMSG, "%s: %s", path, why);
 }
 
 static char *def_format(const struct mdev_def *d)
@@ -1130,7 +1127,7 @@ static char *def_path(struct vfk_ctx *ctx, const struct mdev_def *d)
 static int defs_read_dir(struct vfk_ctx *ctx, int dfd, enum vfk_mdev_kind kind, const char *parent,
 			 struct mdev_defs *s)
 {
-	_cleanup_closedir_ DIR *d = dir_at(dfd, "");
+	_cleanup_closedir_ DIR *d = dir_at(ctx, dfd, "");
 	struct dirent *e;
 	int r;
 
@@ -1152,7 +1149,7 @@ static int defs_read_dir(struct vfk_ctx *ctx, int dfd, enum vfk_mdev_kind kind, 
 		snprintf(def.parent, sizeof(def.parent), "%s", parent ? parent : def.id);
 		if (!(path = def_path(ctx, &def)))
 			return neg_errno(ENOMEM);
-		r = def_load(dfd, e->d_name, path, &def, err, sizeof(err));
+		r = def_load(ctx, dfd, e->d_name, path, &def, err, sizeof(err));
 		if (r == -EBADMSG) {
 			dbg(ctx, "%s", err);	/* reported by the callers, once */
 			r = defs_add_bad(s, &def, err);
@@ -1213,7 +1210,7 @@ static int defs_load(struct vfk_ctx *ctx, struct mdev_defs *s)
 {
 	_cleanup_close_ int mfd = vfk_root_open_dir(ctx, VFK_ROOT_MDEVCTL, "");
 	_cleanup_close_ int vfd = vfk_root_open_dir(ctx, VFK_ROOT_ETC, VGPU_DIR);
-	_cleanup_closedir_ DIR *d = dir_at(mfd, "");
+	_cleanup_closedir_ DIR *d = dir_at(ctx, mfd, "");
 	struct dirent *e;
 	int r = 0;
 
@@ -1222,9 +1219,11 @@ static int defs_load(struct vfk_ctx *ctx, struct mdev_defs *s)
 		_cleanup_close_ int pfd = -1;
 		if (e->d_name[0] == '.' || !name_ok(e->d_name, 64))
 			continue;
-		pfd = openat(mfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		pfd = vfk_open_dir_in(ctx, mfd, e->d_name);
 		if (pfd >= 0)
 			r = defs_read_dir(ctx, pfd, VFK_MDEV_CLASSIC, e->d_name, s);
+		else
+			dbg(ctx, "ignoring definitions under %s: %s", e->d_name, strerror(-pfd));
 	}
 	if (r == 0 && vfd >= 0)
 		r = defs_read_dir(ctx, vfd, VFK_MDEV_NVIDIA_VF, NULL, s);
@@ -1290,7 +1289,7 @@ static int add_parent(struct vfk_mdevs *m, struct vfk_mdev_parent *p)
 static int scan_classic_parents(struct vfk_mdevs *m)
 {
 	_cleanup_close_ int dfd = vfk_root_open_dir(m->ctx, VFK_ROOT_SYS, VFK_SYS_CLASS_MDEV_BUS);
-	_cleanup_closedir_ DIR *d = dir_at(dfd, "");
+	_cleanup_closedir_ DIR *d = dir_at(m->ctx, dfd, "");
 	struct dirent *e;
 	int r;
 
@@ -1299,7 +1298,7 @@ static int scan_classic_parents(struct vfk_mdevs *m)
 		struct vfk_mdev_parent *p;
 		if (e->d_name[0] == '.' || !name_ok(e->d_name, 64))
 			continue;
-		pfd = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		pfd = vfk_open_dir_in(m->ctx, dfd, e->d_name);
 		if (pfd < 0)
 			continue;
 		r = load_classic(m->ctx, e->d_name, pfd, &p);
@@ -1326,7 +1325,7 @@ static bool have_parent(const struct vfk_mdevs *m, const char *name)
 static int scan_vf_parents(struct vfk_mdevs *m)
 {
 	_cleanup_close_ int devfd = vfk_root_open_dir(m->ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
-	_cleanup_closedir_ DIR *d = dir_at(devfd, "");
+	_cleanup_closedir_ DIR *d = dir_at(m->ctx, devfd, "");
 	struct dirent *e;
 	int r;
 
@@ -1371,7 +1370,7 @@ static int scan_vf_parents(struct vfk_mdevs *m)
 static int scan_classic_instances(struct vfk_mdevs *m)
 {
 	_cleanup_close_ int dfd = vfk_root_open_dir(m->ctx, VFK_ROOT_SYS, VFK_SYS_MDEV_DEVICES);
-	_cleanup_closedir_ DIR *d = dir_at(dfd, "");
+	_cleanup_closedir_ DIR *d = dir_at(m->ctx, dfd, "");
 	struct dirent *e;
 
 	while (d && (e = readdir(d))) {
@@ -1395,7 +1394,7 @@ static int scan_classic_instances(struct vfk_mdevs *m)
 		snprintf(rel, sizeof(rel), "%s/iommu_group", uuid);
 		i->group = link_group(dfd, rel);
 		snprintf(rel, sizeof(rel), "%s/mdev_type/name", uuid);
-		i->type_name = read_str(dfd, rel, 256);
+		i->type_name = read_str(m->ctx, dfd, rel, 256);
 		snprintf(rel, sizeof(rel), VFK_SYS_MDEV_DEVICES "/%s", uuid);
 		i->sysfs_path = vfk_root_host_path(VFK_ROOT_SYS, rel);
 	}
@@ -1752,15 +1751,16 @@ static int explain_not_parent(struct vfk_ctx *ctx, const char *name, char *err, 
 				"%s is not a mediated-device parent (none by that name under "
 				"class/mdev_bus; 'vfio-mdev types' lists them)", name);
 	if (devfd >= 0)
-		dfd = openat(devfd, addr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dfd = vfk_open_dir_in(ctx, devfd, addr);
 	if (dfd < 0)
 		return op_error(err, size, ENODEV, "no PCI device %s on this host", addr);
 	if (vfk_readlink_base_at(dfd, "driver", drv, sizeof(drv)) < 0)
 		drv[0] = '\0';
-	read_uint(dfd, "vendor", &vendor);
+	read_uint(ctx, dfd, "vendor", &vendor);
 	want = vendor_driver(vendor);
-	if (read_uint(dfd, "sriov_totalvfs", &total) == 0 && total && want && streq(want, "nvidia") &&
-	    read_uint(dfd, "sriov_numvfs", &numvfs) == 0 && numvfs == 0 && streq(drv, "nvidia"))
+	if (read_uint(ctx, dfd, "sriov_totalvfs", &total) == 0 && total && want &&
+	    streq(want, "nvidia") && read_uint(ctx, dfd, "sriov_numvfs", &numvfs) == 0 &&
+	    numvfs == 0 && streq(drv, "nvidia"))
 		return op_error(err, size, ENODEV,
 				"%s offers no vGPU types: its SR-IOV VFs are not enabled (vGPUs of "
 				"this GPU live on VFs: /usr/lib/nvidia/sriov-manage -e %s, or "
@@ -1801,9 +1801,9 @@ static int load_live_parent(struct vfk_ctx *ctx, const char *name, struct vfk_md
 		return op_error(err, size, EINVAL, "'%s' is not a device name", name ? name : "");
 	cfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_CLASS_MDEV_BUS);
 	if (cfd >= 0) {
-		pfd = openat(cfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		pfd = vfk_open_dir_in(ctx, cfd, name);
 		if (pfd < 0 && pci_norm(name, addr))
-			pfd = openat(cfd, addr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			pfd = vfk_open_dir_in(ctx, cfd, addr);
 		if (pfd >= 0)
 			return load_classic(ctx, pci_norm(name, addr) ? addr : name, pfd, out);
 	}
@@ -2594,7 +2594,7 @@ int vfk_mdev_start_defined(struct vfk_ctx *ctx, const char *parent, unsigned int
 bool mdev_children(struct vfk_ctx *ctx, const char *addr, char *uuid)
 {
 	_cleanup_close_ int devfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
-	_cleanup_closedir_ DIR *d = dir_at(devfd, addr);
+	_cleanup_closedir_ DIR *d = dir_at(ctx, devfd, addr);
 	struct dirent *e;
 
 	while (d && (e = readdir(d)))

@@ -142,6 +142,32 @@ fail:
 }
 
 /*
+ * openat2() resolving @rel from @dirfd with @resolve. -1 with errno ENOSYS or
+ * EPERM where the kernel (before 5.6), a seccomp profile or valgrind refuses
+ * it; ENOSYS is remembered, so a scan of thousands of files asks once.
+ */
+static int openat2_in(struct vfk_ctx *ctx, int dirfd, const char *rel, int flags,
+		      uint64_t resolve)
+{
+	struct open_how how = { .flags = (uint64_t)flags, .resolve = resolve };
+	long fd;
+
+	if (ctx->no_openat2) {
+		errno = ENOSYS;
+		return -1;
+	}
+	fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		ctx->no_openat2 = true;
+	return (int)fd;
+}
+
+static bool no_openat2(int e)
+{
+	return e == ENOSYS || e == EPERM;
+}
+
+/*
  * Open @rel below the sysroot's fd @top. On a fixture or captured tree every
  * symlink and ".." is resolved as if the tree were "/" (RESOLVE_IN_ROOT, as
  * after a chroot): an absolute link or one with too many ".." lands inside
@@ -149,17 +175,13 @@ fail:
  * Without openat2 (kernels before 5.6, seccomp filters, valgrind) the same
  * resolution is done component by component.
  */
-static int open_in_root(const struct vfk_ctx *ctx, int top, const char *rel, int flags)
+static int open_in_root(struct vfk_ctx *ctx, int top, const char *rel, int flags)
 {
 	if (!vfk_ctx_is_live(ctx)) {
-		struct open_how how = {
-			.flags = (uint64_t)flags,
-			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-		};
-		long fd = syscall(SYS_openat2, top, rel, &how, sizeof(how));
+		int fd = openat2_in(ctx, top, rel, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 
-		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
-			return (int)fd;
+		if (fd >= 0 || !no_openat2(errno))
+			return fd;
 		return open_in_root_slow(top, rel, flags);
 	}
 	return openat(top, rel, flags);
@@ -255,7 +277,7 @@ static int parse_long(const char *buf, long *out)
 	return 0;
 }
 
-static int open_regular_at(int dirfd, const char *name, int flags);
+static int open_regular_st(int dirfd, const char *name, int flags, struct stat *st);
 
 /* The path the kernel gives an open file (/proc/self/fd). */
 static int fd_path(int fd, char *buf, size_t size)
@@ -310,41 +332,109 @@ static int check_inside(struct vfk_ctx *ctx, int fd)
 	return 0;
 }
 
-/*
- * The open behind vfk_open_file_in() and vfk_read_file_in(); with @nofollow
- * a last component that is a symlink is -ELOOP wherever it points.
- */
-static int open_file_in(struct vfk_ctx *ctx, int dirfd, const char *name, bool nofollow)
+/* Is the O_PATH fd @pfd a regular file? Its stat into @st. */
+static int check_regular(int pfd, struct stat *st)
 {
-	_cleanup_close_ int pfd = -1;
-	char proc[40];
-	struct stat st;
-	int fd, r;
-
-	if (vfk_ctx_is_live(ctx))
-		return open_regular_at(dirfd, name, nofollow ? O_NOFOLLOW : 0);
-	/* O_PATH opens nothing: no FIFO wait, no device open, until checked */
-	pfd = openat(dirfd, name, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
-	if (pfd < 0)
+	if (fstat(pfd, st) < 0)
 		return neg_errno(errno);
-	if (fstat(pfd, &st) < 0)
-		return neg_errno(errno);
-	if (S_ISLNK(st.st_mode))
+	if (S_ISLNK(st->st_mode))
 		return neg_errno(ELOOP);
-	if (!S_ISREG(st.st_mode))
-		return neg_errno(S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
-	r = check_inside(ctx, pfd);
-	if (r < 0)
-		return r;
-	/* the very inode checked, opened for reading: no window for a swap */
+	if (!S_ISREG(st->st_mode))
+		return neg_errno(S_ISDIR(st->st_mode) ? EISDIR : EINVAL);
+	return 0;
+}
+
+/* The checked O_PATH fd @pfd opened for reading: the very inode checked, so
+ * nothing can be swapped in between. */
+static int reopen_checked(int pfd)
+{
+	char proc[40];
+	int fd;
+
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
 	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	return fd < 0 ? neg_errno(errno) : fd;
 }
 
+/*
+ * The open behind vfk_open_file_in() and vfk_read_file_in(); with @nofollow
+ * a last component that is a symlink is -ELOOP wherever it points. @st gets
+ * the file's stat (its size spares a read to find the end).
+ */
+static int open_file_in(struct vfk_ctx *ctx, int dirfd, const char *name, bool nofollow,
+			struct stat *st)
+{
+	_cleanup_close_ int pfd = -1;
+	int r;
+
+	if (vfk_ctx_is_live(ctx))
+		return open_regular_st(dirfd, name, nofollow ? O_NOFOLLOW : 0, st);
+	/* O_PATH opens nothing: no FIFO wait, no device open, until checked */
+	pfd = openat(dirfd, name, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (pfd < 0)
+		return neg_errno(errno);
+	r = check_regular(pfd, st);
+	if (r < 0)
+		return r;
+	r = check_inside(ctx, pfd);
+	if (r < 0)
+		return r;
+	return reopen_checked(pfd);
+}
+
 int vfk_open_file_in(struct vfk_ctx *ctx, int dirfd, const char *name)
 {
-	return open_file_in(ctx, dirfd, name, false);
+	struct stat st;
+
+	return open_file_in(ctx, dirfd, name, false, &st);
+}
+
+/*
+ * The open behind vfk_root_read(). On a tree, @rel is resolved from the
+ * sysroot itself with RESOLVE_IN_ROOT, as vfk_root_open_dir() resolves
+ * directories: whatever links it meets, on the way or last, the kernel keeps
+ * it inside the tree, so what is opened needs no check_inside() (no readlink
+ * of /proc/self/fd per file). The file itself is still opened O_PATH first
+ * and only a regular file is opened for reading. Without openat2 the
+ * directory is walked in the root by hand and the last name checked as
+ * vfk_open_file_in() checks it.
+ */
+static int open_root_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
+			  struct stat *st)
+{
+	_cleanup_close_ int pfd = -1;
+	char path[PATH_MAX];
+	int base, top, r;
+
+	if ((unsigned)root >= _VFK_ROOT_MAX || !rel || !*rel || !rel_is_safe(rel))
+		return neg_errno(EINVAL);
+	if (vfk_ctx_is_live(ctx)) {
+		base = root_fd(ctx, root);
+		return base < 0 ? base : open_regular_st(base, rel, 0, st);
+	}
+	if (snprintf(path, sizeof(path), "%s%s%s", root_rel[root], *root_rel[root] ? "/" : "",
+		     rel) >= (int)sizeof(path))
+		return neg_errno(ENAMETOOLONG);
+	top = root_fd(ctx, VFK_ROOT_TOP);
+	if (top < 0)
+		return top;
+	pfd = openat2_in(ctx, top, path, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	if (pfd < 0 && no_openat2(errno)) {
+		_cleanup_close_ int dfd = -1;
+		char *slash = strrchr(path, '/');
+
+		if (!slash)
+			return open_file_in(ctx, top, path, false, st);
+		*slash = '\0';
+		dfd = open_in_root(ctx, top, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return neg_errno(errno);
+		return open_file_in(ctx, dfd, slash + 1, false, st);
+	}
+	if (pfd < 0)
+		return neg_errno(errno);
+	r = check_regular(pfd, st);
+	return r < 0 ? r : reopen_checked(pfd);
 }
 
 int vfk_read_file_in(struct vfk_ctx *ctx, int dirfd, const char *name, size_t max, char **text,
@@ -356,11 +446,9 @@ int vfk_read_file_in(struct vfk_ctx *ctx, int dirfd, const char *name, size_t ma
 	size_t n = 0;
 	ssize_t k;
 
-	fd = open_file_in(ctx, dirfd, name, true);
+	fd = open_file_in(ctx, dirfd, name, true, &st);
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &st) < 0)
-		return neg_errno(errno);
 	if ((uint64_t)st.st_size > max)
 		return neg_errno(EFBIG);
 	/* one byte more than allowed, to see a file that grew while read */
@@ -401,8 +489,13 @@ int vfk_open_dir_in(struct vfk_ctx *ctx, int dirfd, const char *name)
 	return fd;
 }
 
-/* Read what @fd holds into @buf, as vfk_read_in() promises. */
-static int read_fd(int fd, char *buf, size_t size)
+/*
+ * Read what @fd holds into @buf, as vfk_read_in() promises. @known is the
+ * size fstat() gave the file (0 when it says nothing, as procfs): once that
+ * much is read, the end needs no read of its own to be seen. sysfs always
+ * says 4096 and hands out less, so there the empty read still ends it.
+ */
+static int read_fd_upto(int fd, char *buf, size_t size, off_t known)
 {
 	size_t len = 0;
 	ssize_t n;
@@ -418,6 +511,8 @@ static int read_fd(int fd, char *buf, size_t size)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (known > 0 && (off_t)len >= known)
+			break;
 	}
 	buf[len] = '\0';
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
@@ -428,13 +523,14 @@ static int read_fd(int fd, char *buf, size_t size)
 int vfk_read_in(struct vfk_ctx *ctx, int dirfd, const char *name, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = -1;
+	struct stat st;
 
 	if (size == 0)
 		return neg_errno(EINVAL);
-	fd = vfk_open_file_in(ctx, dirfd, name);
+	fd = open_file_in(ctx, dirfd, name, false, &st);
 	if (fd < 0)
 		return fd;
-	return read_fd(fd, buf, size);
+	return read_fd_upto(fd, buf, size, st.st_size);
 }
 
 int vfk_read_long_in(struct vfk_ctx *ctx, int dirfd, const char *name, long *out)
@@ -446,44 +542,45 @@ int vfk_read_long_in(struct vfk_ctx *ctx, int dirfd, const char *name, long *out
 	return r < 0 ? r : parse_long(buf, out);
 }
 
-/* The open of vfk_open_file_in() on "/": never blocks, regular files only. */
-static int open_regular_at(int dirfd, const char *name, int flags)
+int vfk_root_read(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, char *buf,
+		  size_t size)
 {
+	_cleanup_close_ int fd = -1;
 	struct stat st;
+
+	if (size == 0)
+		return neg_errno(EINVAL);
+	fd = open_root_file(ctx, root, rel, &st);
+	if (fd < 0)
+		return fd;
+	return read_fd_upto(fd, buf, size, st.st_size);
+}
+
+int vfk_root_read_long(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, long *out)
+{
+	char buf[64];
+	int r;
+
+	r = vfk_root_read(ctx, root, rel, buf, sizeof(buf));
+	return r < 0 ? r : parse_long(buf, out);
+}
+
+/* The open of vfk_open_file_in() on "/": never blocks, regular files only. */
+static int open_regular_st(int dirfd, const char *name, int flags, struct stat *st)
+{
 	int fd, r;
 
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | flags);
 	if (fd < 0)
 		return neg_errno(errno);
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, st) < 0)
 		r = neg_errno(errno);
-	else if (!S_ISREG(st.st_mode))
-		r = neg_errno(S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
+	else if (!S_ISREG(st->st_mode))
+		r = neg_errno(S_ISDIR(st->st_mode) ? EISDIR : EINVAL);
 	else
 		return fd;
 	close(fd);
 	return r;
-}
-
-int vfk_read_at(int dirfd, const char *name, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = -1;
-
-	if (size == 0)
-		return neg_errno(EINVAL);
-	fd = open_regular_at(dirfd, name, 0);
-	if (fd < 0)
-		return fd;
-	return read_fd(fd, buf, size);
-}
-
-int vfk_read_long_at(int dirfd, const char *name, long *out)
-{
-	char buf[64];
-	int r;
-
-	r = vfk_read_at(dirfd, name, buf, sizeof(buf));
-	return r < 0 ? r : parse_long(buf, out);
 }
 
 int vfk_readlink_at(int dirfd, const char *name, char *buf, size_t size)

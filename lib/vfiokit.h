@@ -272,6 +272,13 @@ struct vfk_journal_entry {
 	long long since;	/* unix time */
 	int state;		/* 0 pending (written before the change), 1 bound */
 };
+/*
+ * The journal, read strictly: a file that is not whole and consistent (a NUL
+ * byte, a line cut short, a device listed twice, a bad field, a missing
+ * header, in format v2 a missing or mismatching "# end entries=N crc32=X"
+ * trailer) is refused with -EINVAL, vfk_ctx_get_error() saying "PATH: line N:
+ * what", and nothing is taken from it. No journal is an empty one.
+ */
 VFK_API int vfk_journal_load(struct vfk_ctx *ctx, struct vfk_journal **out);
 VFK_API void vfk_journal_free(struct vfk_journal *j);
 VFK_API size_t vfk_journal_count(const struct vfk_journal *j);
@@ -280,11 +287,29 @@ VFK_API const struct vfk_journal_entry *vfk_journal_get(const struct vfk_journal
 /*
  * Put devices back on their original drivers from the journal; @addresses
  * NULL means every journalled device. Works after a crash or kill -9 of the
- * binder. Returns 0, -ENOENT if an address is not in the journal, or the
- * first error (the rest are still tried). @errbuf gets a one-line reason.
+ * binder. Returns 0, -ENOENT if an address is not in the journal, -EINVAL
+ * with nothing written if the journal is refused (vfk_ctx_get_error() says
+ * why; see vfk_restore_from_scan()), or the first error (the rest are still
+ * tried). @errbuf gets a one-line reason.
  */
 VFK_API int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n,
 			unsigned int flags, char *errbuf, size_t errsize);
+
+/*
+ * Recovery when the journal cannot be trusted: every device a line of the
+ * journal still names (its first token a PCI address, whatever follows) and
+ * every one of @addresses that is on vfio-pci or has driver_override vfio-pci
+ * gets its override cleared, is unbound from vfio-pci and probed again, so it
+ * lands on the driver its modalias selects (on the live host that module is
+ * loaded first, through libkmod). A damaged journal is renamed
+ * journal.damaged (or .damaged.N); the journal then holds only the devices
+ * that could not be given back, and is removed when none are left. Honours
+ * VFK_BIND_DRY_RUN. Returns 0 or the first error (the rest are still tried),
+ * with a one-line reason in @errbuf; each device's outcome goes to the
+ * progress function.
+ */
+VFK_API int vfk_restore_from_scan(struct vfk_ctx *ctx, const char *const *addresses, size_t n,
+				  unsigned int flags, char *errbuf, size_t errsize);
 
 /*
  * Persistent binding at boot: <sysroot>/etc/vfiokit/vfio-bind.conf. The file

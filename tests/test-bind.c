@@ -910,6 +910,85 @@ TEST(large_group_dry_run_names_every_endpoint_once, "a dry-run bind of a group o
 	big_host_close(&h);
 }
 
+/* The next line of @*p (cut in place), or NULL at the end. */
+static char *next_line(char **p)
+{
+	char *line = *p, *nl;
+
+	if (!line || !*line)
+		return NULL;
+	nl = strchr(line, '\n');
+	if (nl) {
+		*nl = '\0';
+		*p = nl + 1;
+	} else {
+		*p = line + strlen(line);
+	}
+	return line;
+}
+
+TEST(vfio_bind_dry_run_prints_every_step_once_in_order, "vfio-bind -n bind --group on a group "
+     "of 1,000 endpoints, stdout a pipe (stdio buffers a dry run's lines): per endpoint its "
+     "step and then its three writes in kernel order, each endpoint once, the summary last "
+     "and nothing lost at exit")
+{
+	static const size_t sizes[] = { 1000 };
+	struct big_host h;
+	char *out = NULL, *err = NULL, *p, *line, want[3][PATH_MAX];
+	char (*seen)[16] = calloc(2000, sizeof(*seen));
+	const char *last = NULL;
+	size_t n = 0, i, dups = 0;
+	int st;
+
+	REQUIRE(seen != NULL);
+	if (!big_host_open(&h, sizes, 1)) {
+		test_fail_(__FILE__, __LINE__, "cannot build the host in %s", h.root);
+		big_host_close(&h);
+		free(seen);
+		return;
+	}
+	{
+		const char *const argv[] = { "vfio-bind", "--sysroot", h.root, "-n", "bind", "--group",
+					     "1000", NULL };
+		st = run_tool(&out, &err, argv);
+	}
+	CHECK_INT(st, 0);
+	for (p = out; (line = next_line(&p)); last = line) {
+		char addr[16], drv[64];
+		size_t k;
+		if (sscanf(line, ":: binding %15s (%63[^)]) to vfio-pci", addr, drv) != 2)
+			continue;
+		snprintf(want[0], sizeof(want[0]), "%s/sys/bus/pci/devices/%s/driver_override <- vfio-pci",
+			 h.root, addr);
+		snprintf(want[1], sizeof(want[1]), "%s/sys/bus/pci/drivers/%s/unbind <- %s", h.root,
+			 drv, addr);
+		snprintf(want[2], sizeof(want[2]), "%s/sys/bus/pci/drivers_probe <- %s", h.root, addr);
+		for (k = 0; k < 3; k++) {
+			line = next_line(&p);
+			if (!line || strcmp(line, want[k])) {
+				test_fail_(__FILE__, __LINE__, "after the step for %s: \"%s\", expected \"%s\"",
+					   addr, line ? line : "(end)", want[k]);
+				break;
+			}
+		}
+		if (n < 2000)
+			snprintf(seen[n], sizeof(seen[n]), "%s", addr);
+		n++;
+	}
+	CHECK_INT(n, 1000);
+	CHECK_STREQ(last, ":: 1000 devices on vfio-pci");
+	qsort(seen, n < 2000 ? n : 2000, sizeof(*seen), cmp_addr);
+	for (i = 1; i < n && i < 2000; i++)
+		dups += !strcmp(seen[i], seen[i - 1]);
+	CHECK_INT(dups, 0);
+	if (err && *err)
+		test_fail_(__FILE__, __LINE__, "stderr:\n%s", err);
+	free(out);
+	free(err);
+	free(seen);
+	big_host_close(&h);
+}
+
 static void count_restores(void *data, const char *msg)
 {
 	if (!strncmp(msg, "restoring ", 10))

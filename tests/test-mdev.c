@@ -962,3 +962,220 @@ TEST(vfio_mdev_define_and_undefine_through_the_tool, "define prints the id and w
 	}
 	CHECK(stat(p, &st) < 0);
 }
+
+/* ------------------------------------------ a captured tree is untrusted */
+
+#define SECRET "SECRET-7f3a9c"	/* what lies outside the sysroot */
+#define T4_231 "sys/class/mdev_bus/0000:3b:00.0/mdev_supported_types/nvidia-231"
+#define T4_232 "sys/class/mdev_bus/0000:3b:00.0/mdev_supported_types/nvidia-232"
+
+/* "<root>/../outside/@name" (malloc'ed): next to the tree, not in it. */
+static char *outside(const struct kenv *e, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/../outside%s%s", e->root, *name ? "/" : "", name) < 0)
+		return NULL;
+	return p;
+}
+
+/* The file @name outside the tree, holding @text; its path (malloc'ed). */
+static char *put_outside(const struct kenv *e, const char *name, const char *text)
+{
+	char *dir = outside(e, ""), *p = outside(e, name);
+	FILE *f;
+
+	if (dir)
+		mkdir(dir, 0755);
+	free(dir);
+	f = p ? fopen(p, "w") : NULL;
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+		test_fail_(__FILE__, __LINE__, "cannot write %s", p ? p : name);
+	return p;
+}
+
+/* Replace the file @rel below the root with a symlink to @target. */
+static void link_at(const struct kenv *e, const char *rel, const char *target)
+{
+	char p[4096];
+
+	snprintf(p, sizeof(p), "%s/%s", e->root, rel);
+	unlink(p);
+	if (symlink(target, p) < 0)
+		test_fail_(__FILE__, __LINE__, "symlink %s -> %s: %s", p, target, strerror(errno));
+}
+
+/* A relative target for a link at @rel that climbs out of the tree by "..":
+ * as many levels up as the link's real directory lies below the root, one
+ * more, then outside/@name. */
+static void link_climbing_out(const struct kenv *e, const char *rel, const char *name)
+{
+	char p[4096], dir[4096], root[4096], target[4096] = "";
+	const char *c;
+
+	snprintf(p, sizeof(p), "%s/%s", e->root, rel);
+	*strrchr(p, '/') = '\0';
+	if (!realpath(p, dir) || !realpath(e->root, root)) {
+		test_fail_(__FILE__, __LINE__, "realpath %s: %s", p, strerror(errno));
+		return;
+	}
+	for (c = dir + strlen(root); *c; c++)
+		if (*c == '/')
+			strcat(target, "../");
+	strcat(target, "../outside/");
+	strcat(target, name);
+	link_at(e, rel, target);
+}
+
+/* Move the directory @rel out of the tree and leave a symlink to it. */
+static void move_out(const struct kenv *e, const char *rel, const char *name)
+{
+	char p[4096];
+	char *dir = outside(e, ""), *to = outside(e, name);
+
+	snprintf(p, sizeof(p), "%s/%s", e->root, rel);
+	if (dir)
+		mkdir(dir, 0755);
+	if (!to || rename(p, to) < 0 || symlink(to, p) < 0)
+		test_fail_(__FILE__, __LINE__, "moving %s out: %s", p, strerror(errno));
+	free(dir);
+	free(to);
+}
+
+/* vfio-mdev --sysroot ROOT ARGS... under a 5 s alarm: exit status, stdout
+ * and stderr joined into @all (malloc'ed). */
+static int tool_on(const struct kenv *e, char **all, const char *a1, const char *a2)
+{
+	const char *argv[] = { "vfio-mdev", "--sysroot", e->root, a1, a2, NULL };
+	char *out, *err;
+	unsigned int left = alarm(5);
+	int st = run_tool(&out, &err, argv);
+
+	alarm(left);
+	if (asprintf(all, "%s%s", out ? out : "", err ? err : "") < 0)
+		*all = NULL;
+	free(out);
+	free(err);
+	return st;
+}
+
+TEST(mdev_type_attributes_linked_out_of_the_sysroot_are_not_read, "a captured tree whose mdev "
+     "type name (absolute link), description (climbing by '..'), available_instances, whole "
+     "type directory and mdevctl parent directory lead outside the sysroot: nothing there is "
+     "read, the types are listed without those values, no tool output carries them")
+{
+	static const char def[] = "{\"mdev_type\": \"nvidia-231\", \"start\": \"auto\", \"attrs\": "
+				  "[{\"vgpu_params\": \"" SECRET "\"}]}\n";
+	struct kenv e;
+	struct vfk_mdev_type *t;
+	char *p, *all;
+	static const char *const runs[][2] = { { "types", "--json" }, { "list", "--json" },
+					       { "types", "-v" }, { "list", NULL } };
+	size_t i;
+
+	REQUIRE(kenv_open(&e, "nvidia-vgpu"));
+	p = put_outside(&e, "name", "GRID " SECRET "-2Q");
+	link_at(&e, T4_231 "/name", p);
+	free(p);
+	free(put_outside(&e, "description", "num_heads=4, framebuffer=65536M, " SECRET));
+	link_climbing_out(&e, T4_231 "/description", "description");
+	free(put_outside(&e, "available_instances", "86420"));
+	link_climbing_out(&e, T4_231 "/available_instances", "available_instances");
+	move_out(&e, T4_232, "nvidia-232");
+	free(put_outside(&e, "nvidia-232/name", SECRET));
+	move_out(&e, "etc/mdevctl.d/0000:d8:00.0", "mdevctl");
+	free(put_outside(&e, "mdevctl/" NEW_UUID, def));
+
+	REQUIRE(vfk_mdevs_scan(e.ctx, &e.m) == 0);
+	t = type_of(&e, "0000:3b:00.0", "nvidia-231");
+	REQUIRE(t);
+	CHECK_STREQ(vfk_mdev_type_get_name(t), "nvidia-231");	/* the id, for want of a name */
+	CHECK(vfk_mdev_type_get_description(t) == NULL);
+	CHECK_INT(vfk_mdev_type_get_available(t), 0);
+	CHECK_INT(vfk_mdev_type_get_framebuffer_mb(t), 0);
+	t = type_of(&e, "0000:3b:00.0", "nvidia-232");
+	REQUIRE(t);
+	CHECK_STREQ(vfk_mdev_type_get_name(t), "nvidia-232");
+	REQUIRE(instance(&e, T4_UUID));
+	CHECK_STREQ(vfk_mdev_instance_get_type_name(instance(&e, T4_UUID)), "nvidia-231");
+	/* the definitions kept in the linked-out directory are not read */
+	CHECK(instance(&e, T4_MANUAL) == NULL);
+	CHECK(instance(&e, NEW_UUID) == NULL);
+	CHECK_INT(vfk_mdevs_broken_count(e.m), 0);
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		tool_on(&e, &all, runs[i][0], runs[i][1]);
+		CHECK(all && !strstr(all, SECRET) && !strstr(all, "86420"));
+		if (all && strstr(all, SECRET))
+			test_fail_(__FILE__, __LINE__, "%s %s printed:\n%s", runs[i][0],
+				   runs[i][1] ? runs[i][1] : "", all);
+		free(all);
+	}
+	/* the start of a definition in it: nothing is created */
+	CHECK(vfk_mdev_start(e.ctx, NEW_UUID, 0, e.err, sizeof(e.err)) < 0);
+	CHECK_INT(e.k.writes, 0);
+	kenv_close(&e);
+}
+
+TEST(mdev_per_vf_vgpu_files_linked_out_of_the_sysroot_are_not_read, "per-VF interface: a "
+     "VF's creatable_vgpu_types and current_vgpu_type that lead outside the sysroot are not "
+     "read: the VF offers no types and holds no vGPU, and no tool prints what is there")
+{
+	struct kenv e;
+	struct vfk_mdev_parent *p;
+	char *path, *all;
+	size_t i;
+
+	REQUIRE(kenv_open(&e, "nvidia-vgpu17-vf"));
+	path = put_outside(&e, "creatable", "1395 : NVIDIA L4-4Q\n1398 : " SECRET "\n");
+	link_at(&e, "sys/bus/pci/devices/0000:41:00.5/nvidia/creatable_vgpu_types", path);
+	free(path);
+	free(put_outside(&e, "current", "1398"));
+	link_climbing_out(&e, "sys/bus/pci/devices/0000:41:00.6/nvidia/current_vgpu_type",
+			  "current");
+	REQUIRE(vfk_mdevs_scan(e.ctx, &e.m) == 0);
+	REQUIRE(vfk_mdevs_find_parent(e.m, "0000:41:00.0", &p) == 0);
+	for (i = 0; i < vfk_mdev_parent_type_count(p); i++)
+		CHECK(!strstr(vfk_mdev_type_get_name(vfk_mdev_parent_type(p, i)), SECRET));
+	CHECK(type_of(&e, "0000:41:00.0", "nvidia-1398") == NULL);
+	CHECK(instance(&e, "0000:41:00.6") == NULL);
+	CHECK(tool_on(&e, &all, "types", "--json") == 0);
+	CHECK(all && !strstr(all, SECRET));
+	free(all);
+	kenv_close(&e);
+}
+
+TEST(mdev_type_attributes_that_are_fifos_are_unreadable_not_a_hang, "an mdev type's name, "
+     "description and available_instances that are FIFOs (no writer): the scan and vfio-mdev "
+     "types finish at once, the type is listed without those values")
+{
+	static const char *const attrs[] = { "name", "description", "available_instances" };
+	struct kenv e;
+	struct vfk_mdev_type *t;
+	char p[4096], *all = NULL;
+	unsigned int left;
+	size_t i;
+	int r;
+
+	REQUIRE(kenv_open(&e, "nvidia-vgpu"));
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		snprintf(p, sizeof(p), "%s/" T4_231 "/%s", e.root, attrs[i]);
+		unlink(p);
+		REQUIRE(mkfifo(p, 0644) == 0);
+	}
+	left = alarm(5);	/* a blocked open is SIGALRM: the test fails, nothing hangs */
+	r = vfk_mdevs_scan(e.ctx, &e.m);
+	alarm(left);
+	REQUIRE(r == 0);
+	t = type_of(&e, "0000:3b:00.0", "nvidia-231");
+	REQUIRE(t);
+	CHECK_STREQ(vfk_mdev_type_get_name(t), "nvidia-231");
+	CHECK(vfk_mdev_type_get_description(t) == NULL);
+	CHECK_INT(vfk_mdev_type_get_available(t), 0);
+	t = type_of(&e, "0000:3b:00.0", "nvidia-232");	/* its neighbour is read as ever */
+	REQUIRE(t);
+	CHECK_STREQ(vfk_mdev_type_get_name(t), "GRID T4-4Q");
+	CHECK_INT(tool_on(&e, &all, "types", "--json"), 0);
+	CHECK_CONTAINS(all, "\"nvidia-231\"");
+	free(all);
+	kenv_close(&e);
+}

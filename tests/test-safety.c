@@ -711,6 +711,99 @@ TEST(safety_file_links_out_of_the_sysroot_are_not_read, "driver_override, uevent
 	env_close(&e);
 }
 
+/*
+ * The reads made per device by the file's path in the sysroot (lib/path.c
+ * vfk_root_read: one openat2 RESOLVE_IN_ROOT, no per-file check): the
+ * driver_override read on first use and by a bind's prepare. The snapshot is
+ * taken on the intact tree; then an attribute becomes a symlink out of the
+ * sysroot (absolute, by climbing) and a device's directory on the way does
+ * too. Nothing outside is opened or read and no value comes from there.
+ */
+#define XHCI "0000:00:14.0"
+#define NIC "0000:03:00.0"
+#define NVME "0000:02:00.0"
+
+static void root_reads_stay_inside(uint32_t mask, const char *what)
+{
+	static const char *const addrs[] = { GPU, XHCI, NIC, NVME };
+	struct env e;
+	struct vfk_bind *b;
+	size_t i;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	REQUIRE(env_scan(&e));
+	{
+		AUTOFREE a1 = at(&e, "sys/bus/pci/devices/" GPU "/driver_override");
+		/* by its real directory, so the climb counts the levels a walk meets */
+		AUTOFREE a2 = at(&e, "sys/devices/pci0000:00/" XHCI "/driver_override");
+		AUTOFREE d1 = at(&e, "sys/devices/pci0000:00/0000:00:1c.0/" NIC);
+		AUTOFREE d2 = at(&e, "sys/devices/pci0000:00/0000:00:06.0/" NVME);
+		AUTOFREE t1 = pathf("%s/dev/driver_override", e.outside);
+		AUTOFREE t2 = climb(&e, a2, "dev/driver_override");
+		AUTOFREE t3 = pathf("%s/nic", e.outside);
+		AUTOFREE t4 = climb(&e, d2, "nvme");
+		static const char *const dirs[] = { "nic", "nvme" };
+
+		/* the directories the links on the way reach: a device's files */
+		for (i = 0; i < 2; i++) {
+			AUTOFREE dir = pathf("%s/%s", e.outside, dirs[i]);
+			AUTOFREE ovr = pathf("%s/driver_override", dir);
+			AUTOFREE uev = pathf("%s/uevent", dir);
+			mkdirs(dir);
+			put(ovr, CANARY);
+			put(uev, CANARY);
+		}
+		relink(a1, t1);
+		relink(a2, t2);
+		dir_to_link(d1, t3);
+		dir_to_link(d2, t4);
+	}
+	REQUIRE(watch_start(&e.w, e.outside));
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		struct vfk_device *d;
+		const char *o;
+		REQUIRE(vfk_host_find_device(e.host, addrs[i], &d) == 0);
+		o = vfk_device_get_driver_override(d);
+		if (o)
+			test_fail_(__FILE__, __LINE__, "%s: driver_override \"%s\" came through a link "
+				   "out of the sysroot", addrs[i], o);
+	}
+	/* prepare reads each device's override for the journal */
+	REQUIRE(vfk_bind_new(e.host, "test", VFK_BIND_DRY_RUN | VFK_BIND_INCLUDE_SHARED |
+					    VFK_BIND_FORCE, &b) == 0);
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		struct vfk_device *d;
+		REQUIRE(vfk_host_find_device(e.host, addrs[i], &d) == 0);
+		vfk_bind_add_device(b, d);
+	}
+	vfk_bind_prepare(b);
+	vfk_bind_free(b);
+	CHECK_UNTOUCHED(&e.w, mask, what);
+	check_canaries(e.outside);
+	env_close(&e);
+}
+
+TEST(safety_root_reads_resolve_links_inside_the_sysroot, "driver_override read on first use "
+     "and by a bind's prepare (one openat2 RESOLVE_IN_ROOT, no per-file check) through a "
+     "symlinked attribute pointing out of the sysroot (absolute, by '..') or a symlinked "
+     "device directory on the way: nothing outside is opened, no value comes from there")
+{
+	/* resolved in the root by the kernel: not even an O_PATH open out there */
+	root_reads_stay_inside(IN_OPEN | IN_ACCESS | IN_MODIFY | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE,
+			       "opening an attribute by its path in the sysroot");
+}
+
+static bool without_openat2(void);
+
+TEST(safety_root_reads_resolve_links_inside_without_openat2, "the same with openat2 refused "
+     "(old kernels, seccomp, valgrind): the directory is walked in the root by hand and the "
+     "last name checked")
+{
+	SKIP_IF(!without_openat2(), "cannot install a seccomp filter here");
+	root_reads_stay_inside(IN_ACCESS | IN_MODIFY | IN_CLOSE_WRITE,
+			       "reading an attribute by its path in the sysroot");
+}
+
 static void bind_gpu(void *arg)
 {
 	const char *root = arg;

@@ -26,8 +26,10 @@ noreturn void usage_hint(void)
 	exit(EXIT_USAGE);
 }
 
+/* stdout may hold a dry run's buffered lines: they came first */
 static void vmsg(const char *fmt, va_list ap)
 {
+	fflush(stdout);
 	fprintf(stderr, "%s: ", program_name);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -56,6 +58,7 @@ noreturn void die_errno(int status, int negerr, const char *fmt, ...)
 {
 	va_list ap;
 
+	fflush(stdout);
 	fprintf(stderr, "%s: ", program_name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -64,14 +67,24 @@ noreturn void die_errno(int status, int negerr, const char *fmt, ...)
 	exit(status);
 }
 
+/*
+ * A real run's steps are flushed one by one: a write the kernel blocks on
+ * must show which step it is. A dry run's lines are a listing (four per
+ * device, 64,000 for a group of 16,000): stdio buffers them and writes a
+ * block at a time; they reach stdout before anything goes to stderr (see
+ * vmsg) and at exit.
+ */
 void common_progress(const struct common_opts *o, bool dry_run, FILE *steps, const char *msg)
 {
 	if (dry_run && strstr(msg, " <- ")) {
-		printf("%s\n", msg);
-		fflush(stdout);
+		fputs(msg, stdout);
+		putchar('\n');
 	} else if (!o->quiet || dry_run) {
+		if (steps != stdout)
+			fflush(stdout);
 		fprintf(steps, ":: %s\n", msg);
-		fflush(steps);
+		if (!dry_run)
+			fflush(steps);
 	}
 }
 

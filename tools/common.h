@@ -65,7 +65,9 @@ noreturn void die_errno(int status, int negerr, const char *fmt, ...)
  * dies with one clear line when the sysroot is unusable. */
 struct vfk_ctx *common_ctx_new(const struct common_opts *o);
 /* One step of a long operation: ":: MSG" on @steps, unless -q. A dry run's
- * "path <- value" lines are its output: always on stdout, bare. */
+ * "path <- value" lines are its output: always on stdout, bare. A real run's
+ * steps are flushed as they come; a dry run's lines on stdout are buffered,
+ * and flushed before any message on stderr and at exit. */
 void common_progress(const struct common_opts *o, bool dry_run, FILE *steps, const char *msg);
 /* Writing commands on the live host need root: say so before any change
  * (@why: "changes drivers of host devices"); a --sysroot tree or a dry run

@@ -16,7 +16,7 @@ struct bind_opts {
 	unsigned int flags;
 	unsigned int timeout_ms;
 	const char *owner;
-	bool all, rebind;
+	bool all, rebind, from_scan;
 	const char *gpus[64];
 	size_t ngpus;
 	long groups[64];
@@ -30,13 +30,17 @@ static void usage(int status)
 	fprintf(f,
 		"Usage: %s bind [OPTIONS] [ADDR...] [--gpu ADDR] [--group N]\n"
 		"       %s restore [OPTIONS] ADDR...|--all\n"
+		"       %s restore --from-scan [OPTIONS] [ADDR...]\n"
 		"       %s status [--json]\n"
 		"       %s persist ADDR...  |  unpersist ADDR...  |  persisted\n"
 		"Move PCI devices to vfio-pci as whole IOMMU groups, in one transaction that is\n"
 		"rolled back on any failure, and put them back on their original drivers.\n\n"
 		"Commands:\n"
 		"  bind        hand the devices (and their whole IOMMU groups) to vfio-pci\n"
-		"  restore     return devices to the drivers recorded in the journal\n"
+		"  restore     return devices to the drivers recorded in the journal; with\n"
+		"              --from-scan, when the journal is damaged: every device it still\n"
+		"              names (and each ADDR) that is on vfio-pci goes back to the driver\n"
+		"              its modalias selects, and the journal is kept as journal.damaged\n"
 		"  status      what vfiokit holds, since when, and the original drivers\n"
 		"  persist     bind these devices at every boot (udev hook)\n"
 		"  unpersist   stop binding them at boot\n"
@@ -51,12 +55,14 @@ static void usage(int status)
 		"      --timeout MS      per-step timeout (default 10000)\n"
 		"      --owner NAME      who holds the devices (shown by status)\n"
 		"      --all             restore: every device vfiokit holds\n"
+		"      --from-scan       restore: recover from a damaged journal (see above)\n"
 		"      --json            status: machine-readable\n"
 		COMMON_HELP
 		"\nExit status: 0 done, 1 refused (guard, shared group, not held), 2 usage error,\n"
-		"3 a step failed (everything done was rolled back), or vfio-bind.conf is damaged\n"
-		"(one line names file and line; nothing written, nothing bound at boot).\n",
-		program_name, program_name, program_name, program_name);
+		"3 a step failed (everything done was rolled back), or vfio-bind.conf or the\n"
+		"journal is damaged (one line names file and line; nothing written, nothing\n"
+		"bound at boot).\n",
+		program_name, program_name, program_name, program_name, program_name);
 	exit(status);
 }
 
@@ -90,6 +96,30 @@ static int exit_for(int r)
 	}
 }
 
+/* A journal the library refuses is one line naming file, line and what is
+ * wrong (vfk_ctx_get_error), exit 3, before anything is read or written. */
+static noreturn void die_journal(struct vfk_ctx *ctx)
+{
+	char why[600];
+
+	snprintf(why, sizeof(why), "%s", vfk_ctx_get_error(ctx));
+	vfk_ctx_unref(ctx);
+	die(EXIT_FAILURE_OP, "%s (vfio-bind restore --from-scan recovers)", why);
+}
+
+/* Refused journal: die_journal(). Other failures (not root) are left to the
+ * command, which says them in its own words. */
+static void check_journal(struct vfk_ctx *ctx)
+{
+	struct vfk_journal *j;
+	int r = vfk_journal_load(ctx, &j);
+
+	if (r == 0)
+		vfk_journal_free(j);
+	else if (r == -EINVAL && vfk_ctx_get_error(ctx))
+		die_journal(ctx);
+}
+
 static int cmd_bind(struct bind_opts *o, char **args, int nargs)
 {
 	struct vfk_ctx *ctx = common_ctx_new(&o->c);
@@ -106,6 +136,7 @@ static int cmd_bind(struct bind_opts *o, char **args, int nargs)
 			die(EXIT_USAGE, "'%s' is not a PCI address ([DDDD:]BB:DD.F)", args[i]);
 	}
 	require_root(o, "bind");
+	check_journal(ctx);
 	vfk_ctx_set_progress_fn(ctx, progress, o);
 	host = common_host_scan(ctx);
 	r = vfk_bind_new(host, o->owner ? o->owner : "vfio-bind", o->flags, &b);
@@ -155,23 +186,44 @@ static int cmd_bind(struct bind_opts *o, char **args, int nargs)
 	return EXIT_OK;
 }
 
+/* restore --from-scan [ADDR...]: every device the journal names, and ADDR. */
+static int cmd_recover(struct bind_opts *o, char **args, int nargs)
+{
+	struct vfk_ctx *ctx;
+	char err[512];
+	int r;
+
+	require_root(o, "restore --from-scan");
+	ctx = common_ctx_new(&o->c);
+	vfk_ctx_set_progress_fn(ctx, progress, o);
+	r = vfk_restore_from_scan(ctx, (const char *const *)args, (size_t)nargs, o->flags, err,
+				  sizeof(err));
+	if (r < 0)
+		die(EXIT_FAILURE_OP, "%s", *err ? err : strerror(-r));
+	vfk_ctx_unref(ctx);
+	return EXIT_OK;
+}
+
 static int cmd_restore(struct bind_opts *o, char **args, int nargs)
 {
 	struct vfk_ctx *ctx;
 	char err[512];
 	int r;
 
-	if (!o->all && nargs == 0)
-		die(EXIT_USAGE, "restore: name the devices or use --all");
-	if (o->all && nargs)
-		die(EXIT_USAGE, "restore: --all and addresses are exclusive");
 	for (int i = 0; i < nargs; i++) {
 		struct vfk_pci_addr a;
 		if (vfk_pci_addr_parse(args[i], &a) < 0)
 			die(EXIT_USAGE, "'%s' is not a PCI address ([DDDD:]BB:DD.F)", args[i]);
 	}
+	if (o->from_scan)	/* the journal's devices always; --all adds nothing */
+		return cmd_recover(o, args, nargs);
+	if (!o->all && nargs == 0)
+		die(EXIT_USAGE, "restore: name the devices or use --all");
+	if (o->all && nargs)
+		die(EXIT_USAGE, "restore: --all and addresses are exclusive");
 	require_root(o, "restore");
 	ctx = common_ctx_new(&o->c);
+	check_journal(ctx);
 	vfk_ctx_set_progress_fn(ctx, progress, o);
 	r = vfk_restore(ctx, o->all ? NULL : (const char *const *)args, (size_t)nargs, o->flags, err,
 			sizeof(err));
@@ -202,6 +254,8 @@ static int cmd_status(struct bind_opts *o)
 	if (r == -EACCES)
 		die(EXIT_FAILURE_OP, "cannot read the binding journal (run/vfiokit is root's): "
 		    "run it as root to see what vfiokit holds");
+	if (r == -EINVAL && vfk_ctx_get_error(ctx))
+		die_journal(ctx);
 	if (r < 0)
 		die_errno(EXIT_FAILURE_OP, r, "reading the binding journal");
 	if (vfk_journal_count(j))
@@ -390,7 +444,7 @@ static int cmd_udev_hook(struct bind_opts *o, char **args, int nargs)
 int main(int argc, char **argv)
 {
 	enum { OPT_GPU = 0x100, OPT_GROUP, OPT_SHARED, OPT_FORCE, OPT_SINGLE, OPT_TIMEOUT,
-	       OPT_OWNER, OPT_ALL, OPT_REBIND };
+	       OPT_OWNER, OPT_ALL, OPT_REBIND, OPT_FROM_SCAN };
 	static const struct option longopts[] = {
 		{ "gpu", required_argument, NULL, OPT_GPU },
 		{ "group", required_argument, NULL, OPT_GROUP },
@@ -402,6 +456,7 @@ int main(int argc, char **argv)
 		{ "owner", required_argument, NULL, OPT_OWNER },
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "rebind", no_argument, NULL, OPT_REBIND },
+		{ "from-scan", no_argument, NULL, OPT_FROM_SCAN },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -449,6 +504,7 @@ int main(int argc, char **argv)
 		case OPT_OWNER: o.owner = optarg; break;
 		case OPT_ALL: o.all = true; break;
 		case OPT_REBIND: o.rebind = true; break;
+		case OPT_FROM_SCAN: o.from_scan = true; break;
 		default:
 			usage_hint();
 		}
@@ -458,6 +514,8 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	argv += optind;
 	argc -= optind;
+	if (o.from_scan && strcmp(cmd, "restore"))
+		die(EXIT_USAGE, "--from-scan goes with restore");
 	if (!strcmp(cmd, "bind"))
 		return cmd_bind(&o, argv, argc);
 	if (!strcmp(cmd, "restore"))

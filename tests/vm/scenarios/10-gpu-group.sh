@@ -60,6 +60,49 @@ kill_points() {
 	[ $mid -gt 0 ] && info "kill -9: $mid kill points left a half-bound group behind before restore"
 }
 
+# A journal cut mid-line (a crash, a full disk or an editor): `vfio-bind restore` refuses
+# it in one line and touches nothing; `restore --from-scan` gives the devices it still
+# names back to the drivers their modaliases select and keeps the damaged file aside.
+damaged_journal() {
+	local j=/run/vfiokit/journal rc
+	run_tool /tmp/dj-bind.out vfio-bind bind --gpu "$GPU"
+	expect "damaged journal: vfio-bind bind --gpu $GPU exit status" "$?" 0
+	if [ "$(drv "$GPU")" != vfio-pci ] || [ "$(sed -n 3p $j | cut -d' ' -f1)" != "$HDA" ]; then
+		fail "damaged journal: after the bind $GPU is on $(drv "$GPU") and line 3 of $j is '$(sed -n 3p $j)' (want vfio-pci and $HDA's entry)"
+		raw_restore "$GPU" "$HDA"
+		return
+	fi
+	# header and the VGA's entry whole, the HDA's entry cut 30 bytes in, no trailer
+	{ head -n 2 $j; sed -n 3p $j | head -c 30; } > /tmp/dj-cut
+	cat /tmp/dj-cut > $j
+	info "damaged journal: $(wc -c < $j) bytes, last line '$(tail -n 1 $j)'"
+	run_tool /tmp/dj-restore.out vfio-bind restore --all
+	rc=$?
+	expect "damaged journal: vfio-bind restore --all refuses it (exit status)" "$rc" 3
+	check "damaged journal: the refusal is one line naming $j, line 3, the cut and --from-scan" \
+		eval "[ \$(wc -l < /tmp/dj-restore.out.err) = 1 ] && grep -q '^vfio-bind: $j: line 3: entry cut short (no newline at end of file) (vfio-bind restore --from-scan recovers)\$' /tmp/dj-restore.out.err"
+	run_tool /tmp/dj-status.out vfio-bind status
+	expect "damaged journal: vfio-bind status refuses it too (exit status)" "$?" 3
+	expect "damaged journal: after the refusals $GPU still on vfio-pci" "$(drv "$GPU")" vfio-pci
+	expect "damaged journal: after the refusals $HDA still on vfio-pci" "$(drv "$HDA")" vfio-pci
+	expect "damaged journal: after the refusals $GPU's driver_override still vfio-pci" "$(ovr "$GPU")" vfio-pci
+	check "damaged journal: the refused journal is unchanged" cmp -s $j /tmp/dj-cut
+	run_tool /tmp/dj-dry.out vfio-bind restore --from-scan --dry-run
+	expect "damaged journal: vfio-bind restore --from-scan --dry-run exit status" "$?" 0
+	expect "damaged journal: after the dry run $GPU still on vfio-pci" "$(drv "$GPU")" vfio-pci
+	check "damaged journal: the dry run left the journal as it was" cmp -s $j /tmp/dj-cut
+	run_tool /tmp/dj-scan.out vfio-bind restore --from-scan
+	expect "damaged journal: vfio-bind restore --from-scan exit status" "$?" 0
+	sed 's/^/  from-scan: /' /tmp/dj-scan.out | head -n 12
+	restored_checks "damaged journal: restore --from-scan" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
+	check "damaged journal: --from-scan said where $GPU landed" grep -q "$GPU: back with the host, now on bochs-drm" /tmp/dj-scan.out
+	check "damaged journal: --from-scan kept the damaged file as $j.damaged, byte for byte" cmp -s $j.damaged /tmp/dj-cut
+	check "damaged journal: --from-scan left no journal (nothing held)" test ! -e $j
+	run_tool /tmp/dj-status2.out vfio-bind status
+	expect "damaged journal: vfio-bind status after the recovery exit status" "$?" 0
+	rm -f $j.damaged*
+}
+
 guest_main() {
 	BOOT=0000:00:01.0
 	GPU=$(behind_port 0x1234 0x1111) HDA=$(find_dev 0x8086 0x293e) NIC=$(find_dev 0x8086 0x10d3)
@@ -147,6 +190,7 @@ guest_main() {
 		expect "after the refusal no driver_override on $SGPU" "$(ovr "$SGPU")" ""
 
 		kill_points
+		damaged_journal
 
 		# the boot VGA holds the console: refused unless deliberately taken
 		run_tool /tmp/boot.out vfio-bind bind --gpu "$BOOT"
@@ -163,6 +207,7 @@ guest_main() {
 		skip "vfio-bind bind --gpu / status --json / restore --all: vfio-bind not built yet"
 		skip "vfio-bind refuses the shared group $SG with blocker $SNIC: vfio-bind not built yet"
 		skip "kill -9 mid-bind then vfio-bind restore --all: vfio-bind not built yet"
+		skip "damaged journal refused, then vfio-bind restore --from-scan: vfio-bind not built yet"
 		# the raw kernel sequence vfio-bind drives, so the kernel side stays proven
 		raw_bind "$GPU" "$HDA"
 		bound_checks "raw driver_override bind" "$G" "$GPU" "$HDA"
