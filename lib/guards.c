@@ -545,15 +545,13 @@ static bool looks_like_uuid(const char *s)
 	return true;
 }
 
-int guard_dependents(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size)
+/* The mdev children of a parent: directories named by UUID beside its attributes. */
+static int mdev_children(const struct vfk_device *dev, char *buf, size_t size)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
-	unsigned int numvfs;
-	bool pf = false;
 	int dfd, mdevs = 0;
 
-	buf[0] = '\0';
 	dfd = device_open_dir(dev);
 	if (dfd < 0 || !(d = fdopendir(dfd))) {
 		if (dfd >= 0)
@@ -561,29 +559,44 @@ int guard_dependents(struct vfk_host *host, const struct vfk_device *dev, char *
 		return 0;
 	}
 	while ((e = readdir(d))) {
-		/* only SR-IOV PFs have it: the others need no details read */
-		if (streq(e->d_name, "sriov_numvfs"))
-			pf = true;
-		if (looks_like_uuid(e->d_name)) {
-			if (!mdevs)
-				snprintf(buf, size, "%s has mediated devices (%s", dev->address, e->d_name);
-			else if (strlen(buf) + 40 < size)
-				snprintf(buf + strlen(buf), size - strlen(buf), ", %s", e->d_name);
-			mdevs++;
-		}
+		if (!looks_like_uuid(e->d_name))
+			continue;
+		if (!mdevs)
+			snprintf(buf, size, "%s has mediated devices (%s", dev->address, e->d_name);
+		else if (strlen(buf) + 40 < size)
+			snprintf(buf + strlen(buf), size - strlen(buf), ", %s", e->d_name);
+		mdevs++;
 	}
-	if (mdevs) {
+	if (mdevs)
 		snprintf(buf + strlen(buf), size - strlen(buf),
 			 "); remove them first (vfio-mdev remove UUID)");
-		return 1;
+	return mdevs;
+}
+
+int guard_dependents(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size)
+{
+	char rel[96];
+	long numvfs = 0;
+	int fd;
+
+	buf[0] = '\0';
+	/* Two probes instead of listing the directory: the kernel gives every mdev
+	 * parent an mdev_supported_types directory, and only SR-IOV PFs have
+	 * sriov_numvfs. Most endpoints have neither, and a group can have 16k. */
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/mdev_supported_types", dev->address);
+	fd = vfk_root_open_dir(host->ctx, VFK_ROOT_SYS, rel);
+	if (fd >= 0) {
+		close(fd);
+		if (mdev_children(dev, buf, size))
+			return 1;
 	}
-	if (pf && (numvfs = vfk_device_get_sriov_numvfs(dev))) {
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/sriov_numvfs", dev->address);
+	if (vfk_root_read_long(host->ctx, VFK_ROOT_SYS, rel, &numvfs) == 0 && numvfs > 0) {
 		snprintf(buf, size,
-			 "%s has %u SR-IOV VFs enabled; changing the PF's driver destroys them "
+			 "%s has %ld SR-IOV VFs enabled; changing the PF's driver destroys them "
 			 "(set sriov_numvfs to 0 first)", dev->address, numvfs);
 		return 1;
 	}
-	(void)host;
 	return 0;
 }
 

@@ -317,6 +317,28 @@ TEST(sriov_new_vf_is_a_passthrough_candidate, "a VF enabled unbound goes to vfio
 	kenv_close(&e);
 }
 
+TEST(pf_with_vfs_enabled_is_refused_and_pf_without_is_not, "binding a PF whose VFs are "
+     "enabled is refused before any write, naming the count; with 0 VFs it binds")
+{
+	struct kenv e;
+	struct vfk_bind *b;
+
+	REQUIRE(env_open(&e, "sriov-server"));
+	REQUIRE(vfk_bind_new(e.host, "vm1", 0, &b) == 0);
+	vfk_bind_add_device(b, dev(&e, CX5));
+	CHECK_INT(vfk_bind_prepare(b), -EEXIST);
+	CHECK_CONTAINS(vfk_bind_get_error(b), "has 2 SR-IOV VFs enabled");
+	CHECK_INT(e.k.writes, 0);
+	vfk_bind_free(b);
+	REQUIRE(set(&e, CX5, 0, 0) == 0);
+	env_rescan(&e);
+	REQUIRE(vfk_bind_new(e.host, "vm1", 0, &b) == 0);
+	vfk_bind_add_device(b, dev(&e, CX5));
+	CHECK_INT(vfk_bind_prepare(b), 0);
+	vfk_bind_free(b);
+	kenv_close(&e);
+}
+
 /* ------------------------------------------------------------ vfio-mdev */
 
 TEST(vfio_mdev_sriov_shows_pfs_and_vfs, "vfio-mdev sriov lists PFs with counts and autoprobe, "
