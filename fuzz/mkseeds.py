@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import zlib
 
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOSTS = ["desktop-dgpu-igpu", "nvidia-4fn", "amd-switch", "shared-chipset", "laptop-0302",
@@ -96,6 +97,16 @@ def main():
         s.add("journal", "  # comment\n\n\t0000:03:00.0\tstate=pending\tdriver=igc\n")
         s.add("journal", "0000:01:00.0 state=bound driver=../../../etc override= owner=x since=1\n")
         s.add("journal", "0000:01:00.0 state=bound driver=.. since=-1\n")
+        # v2: the trailer's CRC-32 is zlib's over every byte before it
+        for body in ["# vfiokit journal v2\n"
+                     "0000:01:00.0 state=bound driver=nvidia override= owner=vfio-bind since=1732590000\n"
+                     "0000:01:00.1 state=pending driver=snd_hda_intel override= owner=vfio-bind since=1732590000\n",
+                     "# vfiokit journal v2\n"]:
+            n = body.count("\n") - 1
+            good = body + "# end entries=%d crc32=%08x\n" % (n, zlib.crc32(body.encode()))
+            s.add("journal", good)
+            s.add("journal", good[:-7])                       # torn inside the trailer
+            s.add("journal", good.replace("nvidia", "nvidib"))  # edited after the checksum
 
         # ---- persist
         s.add("persist", "# Devices vfio-bind hands to vfio-pci at boot.\n\n[device 0000:01:00.0]\nid = 10de:2684\n\n"

@@ -20,7 +20,6 @@
 #include "journal.h"
 
 #define VFIO_DRIVER "vfio-pci"
-#define DEFAULT_TIMEOUT_MS 10000
 #define PROBE_SETTLE_MS 1000
 
 struct bind_item {
@@ -300,7 +299,7 @@ int vfk_bind_new(struct vfk_host *host, const char *owner, unsigned int flags, s
 	b->ctx = host->ctx;
 	b->devfd = -1;
 	b->flags = flags;
-	b->timeout_ms = DEFAULT_TIMEOUT_MS;
+	b->timeout_ms = host->ctx->timeout_ms;
 	snprintf(b->owner, sizeof(b->owner), "%s", owner && *owner ? owner : "vfiokit");
 	/* the journal only takes a conservative charset */
 	for (i = 0; b->owner[i]; i++)
@@ -330,7 +329,7 @@ void vfk_bind_free(struct vfk_bind *b)
 
 void vfk_bind_set_timeout(struct vfk_bind *b, unsigned int ms)
 {
-	b->timeout_ms = ms ? ms : DEFAULT_TIMEOUT_MS;
+	b->timeout_ms = ms ? ms : b->ctx->timeout_ms;
 }
 
 /* bus/pci/devices: a directory of links that stays, so one fd serves every
@@ -547,7 +546,7 @@ int vfk_bind_prepare(struct vfk_bind *b)
 		return r;
 	r = vfk_journal_load(b->ctx, &j);
 	if (r < 0)
-		return fail(b, -r, "cannot read the binding journal: %s", strerror(-r));
+		return fail(b, -r, "cannot read the binding journal: %s", journal_why(b->ctx, r));
 	r = guard_facts_keep(b->host);
 	if (r < 0)
 		r = fail(b, -r, "cannot read what the host needs: %s", strerror(-r));
@@ -723,7 +722,7 @@ int vfk_bind_commit(struct vfk_bind *b)
 	}
 	r = vfk_journal_load(ctx, &j);
 	if (r < 0) {
-		fail(b, -r, "cannot read the binding journal: %s", strerror(-r));
+		fail(b, -r, "cannot read the binding journal: %s", journal_why(ctx, r));
 		goto out;
 	}
 	for (i = 0; i < b->nitems; i++)
@@ -861,7 +860,7 @@ int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, uns
 		vfk_ctx_set_write_hook(ctx, dry_hook, ctx);
 	waiter_open(ctx, &w);
 	if (!dry) {
-		lockfd = vfk_lock_take(ctx, DEFAULT_TIMEOUT_MS, &holder);
+		lockfd = vfk_lock_take(ctx, ctx->timeout_ms, &holder);
 		if (lockfd < 0) {
 			snprintf(errbuf, errsize, "another vfiokit operation is running (pid %ld)", holder);
 			first = lockfd;
@@ -870,7 +869,7 @@ int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, uns
 	}
 	r = vfk_journal_load(ctx, &j);
 	if (r < 0) {
-		snprintf(errbuf, errsize, "cannot read the binding journal: %s", strerror(-r));
+		snprintf(errbuf, errsize, "cannot read the binding journal: %s", journal_why(ctx, r));
 		first = r;
 		goto out;
 	}
@@ -889,7 +888,7 @@ int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, uns
 		if (!drop[i])
 			continue;
 		vfk_progress(ctx, "restoring %s to %s", e->address, *e->driver ? e->driver : "no driver");
-		r = restore_device(ctx, &w, e->address, e->driver, e->override, DEFAULT_TIMEOUT_MS, dry,
+		r = restore_device(ctx, &w, e->address, e->driver, e->override, ctx->timeout_ms, dry,
 				   err, sizeof(err));
 		drop[i] = r >= 0;
 		if (r < 0 && !first) {
@@ -931,7 +930,7 @@ int vfk_restore_owner(struct vfk_ctx *ctx, const char *owner, unsigned int flags
 	errbuf[0] = '\0';
 	r = vfk_journal_load(ctx, &j);
 	if (r < 0) {
-		snprintf(errbuf, errsize, "cannot read the binding journal: %s", strerror(-r));
+		snprintf(errbuf, errsize, "cannot read the binding journal: %s", journal_why(ctx, r));
 		return r;
 	}
 	addrs = calloc(j->n + 1, sizeof(*addrs));

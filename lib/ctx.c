@@ -67,6 +67,7 @@ int vfk_ctx_new(const char *sysroot, struct vfk_ctx **out)
 		ctx->rootfd[i] = -1;
 	ctx->log_fn = log_stderr;
 	ctx->log_priority = LOG_ERR;
+	ctx->timeout_ms = VFK_DEFAULT_TIMEOUT_MS;
 	env = secure_getenv("VFK_LOG");
 	if (env && priority_from_string(env) >= 0)
 		ctx->log_priority = priority_from_string(env);
@@ -138,6 +139,16 @@ void vfk_ctx_set_write_hook(struct vfk_ctx *ctx, vfk_write_hook hook, void *data
 {
 	ctx->write_hook = hook;
 	ctx->write_data = data;
+}
+
+void vfk_ctx_set_timeout(struct vfk_ctx *ctx, unsigned int ms)
+{
+	ctx->timeout_ms = ms ? ms : VFK_DEFAULT_TIMEOUT_MS;
+}
+
+unsigned int vfk_ctx_get_timeout(const struct vfk_ctx *ctx)
+{
+	return ctx->timeout_ms;
 }
 
 void vfk_ctx_set_progress_fn(struct vfk_ctx *ctx, vfk_progress_fn fn, void *data)

@@ -225,7 +225,7 @@ enum vfk_acs vfk_device_get_acs(const struct vfk_device *cdev)
 	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache */
 
 	if (!dev->acs_known) {
-		dev->acs = pcilib_read_acs(dev->host->ctx, dev->pdev);
+		dev->acs = pcilib_read_acs(dev->host->ctx, dev->host->pacc, &dev->addr);
 		dev->acs_known = true;
 	}
 	return dev->acs;

@@ -76,6 +76,8 @@ int vfk_read_long_in(struct vfk_ctx *ctx, int dirfd, const char *name, long *out
 int vfk_root_read(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, char *buf,
 		  size_t size);
 int vfk_root_read_long(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, long *out);
+int vfk_root_read_bytes(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, void *buf,
+			size_t size);
 /*
  * A state file vfiokit writes itself, always by rename (journal, persist
  * file, mdev definitions), read whole: as vfk_open_file_in() opens it, and
@@ -115,6 +117,7 @@ struct vfk_ctx {
 	vfk_progress_fn progress_fn;
 	void *progress_data;
 	char error[512];	/* vfk_ctx_get_error() */
+	unsigned int timeout_ms;	/* vfk_ctx_set_timeout(): one step's bound */
 	bool no_openat2;	/* path.c: the kernel said ENOSYS to openat2 once */
 };
 

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * One snapshot of the host: every PCI function (libpci's scan of
- * <sysroot>/sys/bus/pci), its driver and IOMMU group from the kernel's
+ * One snapshot of the host: every PCI function (the names below
+ * <sysroot>/sys/bus/pci/devices, read inside the sysroot), its driver and IOMMU group from the kernel's
  * links, the groups themselves and the GPU model on top.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 
@@ -167,6 +168,26 @@ _unused_ static bool parse_uevent(struct vfk_ctx *ctx, int devfd, const char *re
 	return vfk_read_in(ctx, devfd, rel, buf, sizeof(buf)) > 0 && parse_uevent_text(buf, d);
 }
 
+/* Trees captured without uevent: the kernel's vendor, device and class files. */
+static bool read_ident_files(struct vfk_ctx *ctx, struct vfk_device *d)
+{
+	static const char *const names[] = { "vendor", "device", "class" };
+	long v[3];
+	char rel[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/%s", d->address, names[i]);
+		if (vfk_root_read_long(ctx, VFK_ROOT_SYS, rel, &v[i]) < 0 || v[i] < 0 ||
+		    v[i] > (i < 2 ? 0xffff : 0xffffff))
+			return false;
+	}
+	d->vendor_id = (uint16_t)v[0];
+	d->device_id = (uint16_t)v[1];
+	d->class = (uint32_t)v[2];
+	return true;
+}
+
 struct scan_extra {
 	struct vfk_pci_addr parent, physfn;
 	bool has_parent, has_physfn;
@@ -177,29 +198,24 @@ struct scan_extra {
  * sysroot's sys (vfk_root_read: one openat2 resolved in the root, no device
  * directory to open and close); the links are read below bus/pci/devices.
  */
-static int fill_device(struct vfk_host *host, int devfd, struct pci_dev *p, struct vfk_device *d,
-		       struct scan_extra *x)
+static int fill_device(struct vfk_host *host, int devfd, const struct vfk_pci_addr *addr,
+		       struct vfk_device *d, struct scan_extra *x)
 {
 	char link[PATH_MAX], buf[64], text[1024];
 
 	d->host = host;
-	d->pdev = p;
-	d->addr.domain = (uint16_t)p->domain;
-	d->addr.bus = p->bus;
-	d->addr.dev = p->dev;
-	d->addr.fn = p->func;
+	d->addr = *addr;
 	vfk_pci_addr_format(&d->addr, d->address, sizeof(d->address));
 	d->group = -1;
 	/* The kernel's uevent attribute carries class, vendor and device in one
 	 * read; a scan of 65,536 functions is mostly these reads. */
 	snprintf(link, sizeof(link), VFK_SYS_PCI_DEVICES "/%s/uevent", d->address);
-	if (vfk_root_read(host->ctx, VFK_ROOT_SYS, link, text, sizeof(text)) <= 0 ||
-	    !parse_uevent_text(text, d)) {
-		if (pcilib_fill_ident(host->ctx, p) < 0)
-			return -EIO;
-		d->vendor_id = p->vendor_id;
-		d->device_id = p->device_id;
-		d->class = ((uint32_t)p->device_class << 8) | p->prog_if;
+	if ((vfk_root_read(host->ctx, VFK_ROOT_SYS, link, text, sizeof(text)) <= 0 ||
+	     !parse_uevent_text(text, d)) &&
+	    !read_ident_files(host->ctx, d)) {
+		snprintf(host->ctx->error, sizeof(host->ctx->error),
+			 "%s: neither uevent nor vendor, device and class can be read", d->address);
+		return -EIO;
 	}
 
 	snprintf(link, sizeof(link), "%s/driver", d->address);
@@ -301,11 +317,56 @@ static int build_groups(struct vfk_host *host)
 	return 0;
 }
 
+/*
+ * The names below bus/pci/devices, read from the directory the path layer
+ * opened inside the sysroot. Only canonical addresses count: the kernel
+ * writes nothing else there, and a second spelling of one address would be
+ * a second device.
+ */
+static int list_addresses(int devfd, struct vfk_pci_addr **out, size_t *count)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct vfk_pci_addr *v = NULL, *grown;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	char canon[32];
+	int fd;
+
+	fd = openat(devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno(errno);
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return neg_errno(ENOMEM);
+	}
+	while ((e = readdir(d))) {
+		struct vfk_pci_addr a;
+
+		if (vfk_pci_addr_parse(e->d_name, &a) < 0 ||
+		    strcmp(vfk_pci_addr_format(&a, canon, sizeof(canon)), e->d_name) != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			grown = reallocarray(v, cap, sizeof(*v));
+			if (!grown) {
+				free(v);
+				return neg_errno(ENOMEM);
+			}
+			v = grown;
+		}
+		v[n++] = a;
+	}
+	*out = v;
+	*count = n;
+	return 0;
+}
+
 int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 {
 	struct vfk_host *host;
 	struct scan_extra *extra = NULL;
-	struct pci_dev *p;
+	_cleanup_free_ struct vfk_pci_addr *addrs = NULL;
 	_cleanup_close_ int devfd = -1;
 	size_t n = 0, i;
 	int r;
@@ -324,19 +385,17 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 	r = pcilib_open(ctx, &host->pacc);
 	if (r < 0)
 		goto fail;
-	r = pcilib_scan(ctx, host->pacc);
+	r = list_addresses(devfd, &addrs, &n);
 	if (r < 0)
 		goto fail;
-	for (p = host->pacc->devices; p; p = p->next)
-		n++;
 	host->devices = calloc(n ? n : 1, sizeof(*host->devices));
 	extra = calloc(n ? n : 1, sizeof(*extra));
 	if (!host->devices || !extra) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	for (p = host->pacc->devices, i = 0; p; p = p->next, i++) {
-		r = fill_device(host, devfd, p, &host->devices[i], &extra[i]);
+	for (i = 0; i < n; i++) {
+		r = fill_device(host, devfd, &addrs[i], &host->devices[i], &extra[i]);
 		if (r < 0)
 			goto fail;
 	}

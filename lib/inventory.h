@@ -24,7 +24,6 @@ struct vfk_device_details {
 
 struct vfk_device {
 	struct vfk_host *host;
-	struct pci_dev *pdev;
 	struct vfk_pci_addr addr;
 	char address[16];
 	uint32_t class;		/* 24 bits */

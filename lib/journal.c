@@ -604,6 +604,11 @@ int journal_read(struct vfk_ctx *ctx, char **text, size_t *len)
 	return neg_errno(EINVAL);
 }
 
+const char *journal_why(struct vfk_ctx *ctx, int r)
+{
+	return r != -ENOMEM && ctx->error[0] ? ctx->error : strerror(-r);
+}
+
 int vfk_journal_load(struct vfk_ctx *ctx, struct vfk_journal **out)
 {
 	_cleanup_free_ char *text = NULL;

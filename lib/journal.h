@@ -42,6 +42,9 @@ int journal_read(struct vfk_ctx *ctx, char **text, size_t *len);
 /* Rename the journal to a free "journal.damaged[.N]" (its name in @aside),
  * through the write hook. 0, 1 when the hook skipped it, or -errno. */
 int journal_set_aside(struct vfk_ctx *ctx, char *aside, size_t size);
+/* What vfk_journal_load() returning @r means, in words: the file and line
+ * it set in the context's error, else strerror. */
+const char *journal_why(struct vfk_ctx *ctx, int r);
 /* The entry of the canonical @address, or NULL; O(1). */
 struct vfk_journal_entry *journal_find(struct vfk_journal *j, const char *address);
 int journal_add(struct vfk_journal *j, const struct vfk_journal_entry *e);

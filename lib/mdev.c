@@ -30,8 +30,6 @@
 #include "mdev.h"
 
 #define VGPU_DIR "vgpu"			/* below VFK_ROOT_ETC */
-#define REMOVE_TIMEOUT_MS 10000
-#define LOCK_TIMEOUT_MS 10000
 
 struct vgpu_vf {
 	char addr[16];
@@ -1959,7 +1957,7 @@ static int create_vf(struct vfk_ctx *ctx, const struct vfk_mdev_parent *p,
 	const struct vgpu_vf *vf = NULL;
 
 	if (!dry) {
-		lockfd = vfk_lock_take(ctx, LOCK_TIMEOUT_MS, &holder);
+		lockfd = vfk_lock_take(ctx, ctx->timeout_ms, &holder);
 		if (lockfd < 0)
 			return op_error(err, size, -lockfd,
 					"another vfiokit operation is running (pid %ld)", holder);
@@ -2064,10 +2062,10 @@ static int remove_classic(struct vfk_ctx *ctx, const char *u, bool dry, char *er
 
 	vfk_progress(ctx, "removing mediated device %s", u);
 	snprintf(rel, sizeof(rel), VFK_SYS_MDEV_DEVICES "/%s/remove", u);
-	r = vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, "1", REMOVE_TIMEOUT_MS);
+	r = vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, "1", ctx->timeout_ms);
 	if (r == -ETIMEDOUT)
-		return op_error(err, size, ETIMEDOUT, "removing %s did not finish in %u s: is a VM "
-				"still using it?", u, REMOVE_TIMEOUT_MS / 1000);
+		return op_error(err, size, ETIMEDOUT, "removing %s did not finish in %u ms: is a VM "
+				"still using it?", u, ctx->timeout_ms);
 	if (r < 0)
 		return op_error(err, size, -r, "removing %s failed: %s", u, strerror(-r));
 	if (!dry) {
@@ -2098,10 +2096,10 @@ static int remove_on(struct vfk_ctx *ctx, const char *id, bool dry, char *err, s
 	if (!cur)
 		return op_error(err, size, ENOENT, "VF %s has no vGPU", norm);
 	vfk_progress(ctx, "freeing VF %s (vGPU type %u)", norm, cur);
-	r = write_vgpu_type(ctx, norm, 0, dry, REMOVE_TIMEOUT_MS);
+	r = write_vgpu_type(ctx, norm, 0, dry, ctx->timeout_ms);
 	if (r == -ETIMEDOUT)
-		return op_error(err, size, ETIMEDOUT, "freeing VF %s did not finish in %u s: is a VM "
-				"still using it?", norm, REMOVE_TIMEOUT_MS / 1000);
+		return op_error(err, size, ETIMEDOUT, "freeing VF %s did not finish in %u ms: is a VM "
+				"still using it?", norm, ctx->timeout_ms);
 	if (r < 0)
 		return op_error(err, size, -r, "freeing VF %s failed: %s", norm, strerror(-r));
 	return 0;

@@ -556,6 +556,33 @@ int vfk_root_read(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, char
 	return read_fd_upto(fd, buf, size, st.st_size);
 }
 
+/* Binary files (a device's config space): no terminator added, nothing trimmed.
+ * An unprivileged reader of config gets its first 64 bytes and an end: the
+ * length returned is what the caller may trust. */
+int vfk_root_read_bytes(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, void *buf,
+			size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+
+	fd = open_root_file(ctx, root, rel, &st);
+	if (fd < 0)
+		return fd;
+	while (len < size) {
+		n = read(fd, (char *)buf + len, size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return neg_errno(errno);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return (int)len;
+}
+
 int vfk_root_read_long(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, long *out)
 {
 	char buf[64];

@@ -111,22 +111,6 @@ void pcilib_close(struct pci_access *pacc)
 		pci_cleanup(pacc);
 }
 
-int pcilib_scan(struct vfk_ctx *ctx, struct pci_access *pacc)
-{
-	PCI_GUARDED(ctx, return neg_errno(EIO));
-	pci_scan_bus(pacc);
-	PCI_UNGUARD();
-	return 0;
-}
-
-int pcilib_fill_ident(struct vfk_ctx *ctx, struct pci_dev *pdev)
-{
-	PCI_GUARDED(ctx, return neg_errno(EIO));
-	pci_fill_info(pdev, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT);
-	PCI_UNGUARD();
-	return 0;
-}
-
 static bool hwdb_lookup(struct vfk_ctx *ctx, uint16_t vendor, uint16_t device, char *vname,
 			size_t vsize, char *dname, size_t dsize)
 {
@@ -225,38 +209,60 @@ const char *pcilib_class_name(struct pci_access *pacc, unsigned int cls, char *b
 #define ACS_REQUIRED	(0x0001 | 0x0004 | 0x0008 | 0x0010)
 #define PCI_EXT_CAP_ACS	0x000d
 
-enum vfk_acs pcilib_read_acs(struct vfk_ctx *ctx, struct pci_dev *pdev)
+/* What the capability walk makes of a config space of @len bytes read by
+ * vfiokit (libpci only parses it). */
+static enum vfk_acs acs_from_config(struct pci_dev *pdev, size_t len)
+{
+	struct pci_cap *cap;
+	u16 caps, ctrl, need;
+
+	pci_fill_info(pdev, PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
+	if (!pci_find_cap(pdev, PCI_CAP_ID_EXP, PCI_CAP_NORMAL))
+		return VFK_ACS_NOT_PCIE;
+	if (len < 0x104)
+		return VFK_ACS_UNKNOWN;
+	cap = pci_find_cap(pdev, PCI_EXT_CAP_ACS, PCI_CAP_EXTENDED);
+	if (!cap)
+		return VFK_ACS_NONE;
+	caps = pci_read_word(pdev, cap->addr + ACS_CAP_REG);
+	ctrl = pci_read_word(pdev, cap->addr + ACS_CTRL_REG);
+	need = ACS_REQUIRED & caps;
+	return (ctrl & need) == need ? VFK_ACS_ENABLED : VFK_ACS_DISABLED;
+}
+
+/*
+ * vfiokit reads the config file through the path layer (inside the sysroot,
+ * a regular file, never a wait) and hands the bytes to libpci as the device's
+ * cache. The cache covers all 4 KiB a capability walk can reach, so libpci
+ * itself opens nothing below the sysroot; what the kernel did not hand out
+ * reads as all ones, as libpci's own failed reads do.
+ */
+enum vfk_acs pcilib_read_acs(struct vfk_ctx *ctx, struct pci_access *pacc,
+			     const struct vfk_pci_addr *addr)
 {
 	volatile enum vfk_acs res = VFK_ACS_UNKNOWN;
-	u8 probe[4];
-	struct pci_cap *cap;
+	static __thread u8 config[4096];
+	struct pci_dev *volatile pdev = NULL;
+	char rel[128], name[32];
+	int n;
 
-	PCI_GUARDED(ctx, return VFK_ACS_UNKNOWN);
+	vfk_pci_addr_format(addr, name, sizeof(name));
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/config", name);
+	n = vfk_root_read_bytes(ctx, VFK_ROOT_SYS, rel, config, sizeof(config));
 	/* Unprivileged readers get only the first 64 bytes of config space:
 	 * then the answer is "unknown", never a guess. */
-	if (!pci_read_block(pdev, 0x40, probe, sizeof(probe))) {
-		res = VFK_ACS_UNKNOWN;
-		goto out;
-	}
-	pci_fill_info(pdev, PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
-	if (!pci_find_cap(pdev, PCI_CAP_ID_EXP, PCI_CAP_NORMAL)) {
-		res = VFK_ACS_NOT_PCIE;
-		goto out;
-	}
-	if (!pci_read_block(pdev, 0x100, probe, sizeof(probe))) {
-		res = VFK_ACS_UNKNOWN;
-		goto out;
-	}
-	cap = pci_find_cap(pdev, PCI_EXT_CAP_ACS, PCI_CAP_EXTENDED);
-	if (!cap) {
-		res = VFK_ACS_NONE;
-	} else {
-		u16 caps = pci_read_word(pdev, cap->addr + ACS_CAP_REG);
-		u16 ctrl = pci_read_word(pdev, cap->addr + ACS_CTRL_REG);
-		u16 need = ACS_REQUIRED & caps;
-		res = (ctrl & need) == need ? VFK_ACS_ENABLED : VFK_ACS_DISABLED;
+	if (n < 0x44)
+		return VFK_ACS_UNKNOWN;
+	memset(config + n, 0xff, sizeof(config) - (size_t)n);
+	{
+		PCI_GUARDED(ctx, goto out);
+		pdev = pci_get_dev(pacc, addr->domain, addr->bus, addr->dev, addr->fn);
+		pci_setup_cache(pdev, config, (int)sizeof(config));
+		res = acs_from_config(pdev, (size_t)n);
+		PCI_UNGUARD();
 	}
 out:
-	PCI_UNGUARD();
+	if (pdev)
+		pci_free_dev(pdev);
 	return res;
 }

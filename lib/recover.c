@@ -24,9 +24,7 @@
 #include "console.h"
 #include "journal.h"
 
-/* lib/bind.c's bounds: a step (the unbind a VM may still block), and the
- * moment a probe gets to settle after the drivers_probe write. */
-#define STEP_TIMEOUT_MS 10000
+/* lib/bind.c's bound on the moment a probe gets to settle after the drivers_probe write. */
 #define PROBE_SETTLE_MS 1000
 
 struct recovery {
@@ -227,7 +225,7 @@ static int recover_one(struct recovery *rv, const char *addr)
 	if (*cur) {
 		r = vfk_host_write_timeout(ctx, VFK_ROOT_SYS,
 					   VFK_SYS_PCI_DRIVERS "/" VFIO_PCI_DRIVER "/unbind", addr,
-					   STEP_TIMEOUT_MS);
+					   rv->ctx->timeout_ms);
 		if (r < 0)
 			return fail(rv, r, "%s: unbinding from vfio-pci failed: %s%s", addr,
 				    strerror(-r), r == -ETIMEDOUT ? " (a VM still uses it?)" : "");
@@ -313,7 +311,7 @@ int vfk_restore_from_scan(struct vfk_ctx *ctx, const char *const *addresses, siz
 	if (rv.dry)
 		vfk_ctx_set_write_hook(ctx, dry_hook, ctx);
 	if (!rv.dry) {	/* the lock restore takes: no bind or restore runs meanwhile */
-		lockfd = vfk_lock_take(ctx, STEP_TIMEOUT_MS, &holder);
+		lockfd = vfk_lock_take(ctx, ctx->timeout_ms, &holder);
 		if (lockfd < 0) {
 			fail(&rv, lockfd, "another vfiokit operation is running (pid %ld)", holder);
 			goto out;

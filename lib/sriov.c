@@ -17,7 +17,6 @@
 #include "journal.h"
 #include "mdev.h"
 
-#define LOCK_TIMEOUT_MS 10000
 #define PROBE_WAIT_MS 3000
 
 size_t vfk_device_vf_count(const struct vfk_device *pf)
@@ -189,7 +188,7 @@ static int set_numvfs(struct vfk_ctx *ctx, const char *addr, unsigned int numvfs
 			return r;
 	}
 	if (!dry) {
-		lockfd = vfk_lock_take(ctx, LOCK_TIMEOUT_MS, &holder);
+		lockfd = vfk_lock_take(ctx, ctx->timeout_ms, &holder);
 		if (lockfd < 0)
 			return op_error(err, size, -lockfd,
 					"another vfiokit operation is running (pid %ld)", holder);

@@ -216,6 +216,17 @@ VFK_API bool vfk_gpu_is_only_gpu(const struct vfk_gpu *gpu);
 typedef int (*vfk_write_hook)(void *data, const char *path, const char *value);
 VFK_API void vfk_ctx_set_write_hook(struct vfk_ctx *ctx, vfk_write_hook hook, void *data);
 
+/*
+ * The bound on one step that waits on the kernel or on another vfiokit
+ * process: an unbind a VM still blocks, a probe, the vfiokit lock. Every
+ * operation of the context uses it (restores and recovery, mdev and SR-IOV
+ * changes, and binds unless vfk_bind_set_timeout() says otherwise); 0 means
+ * the default, VFK_DEFAULT_TIMEOUT_MS.
+ */
+#define VFK_DEFAULT_TIMEOUT_MS 10000
+VFK_API void vfk_ctx_set_timeout(struct vfk_ctx *ctx, unsigned int ms);
+VFK_API unsigned int vfk_ctx_get_timeout(const struct vfk_ctx *ctx);
+
 /* Progress messages ("binding 0000:01:00.0 ..."), for tools that narrate. */
 typedef void (*vfk_progress_fn)(void *data, const char *message);
 VFK_API void vfk_ctx_set_progress_fn(struct vfk_ctx *ctx, vfk_progress_fn fn, void *data);

@@ -50,6 +50,40 @@ const char *ksim_override(const char *root, const char *addr, char *buf, size_t 
 	return buf;
 }
 
+/*
+ * A link as the kernel makes it in sysfs: relative, from the directory the
+ * link really is in to where the target really is (by '..'), so it resolves
+ * the same inside the sysroot as on a real host.
+ */
+static int symlink_rel(const char *target, const char *link)
+{
+	char dir[PATH_MAX], rdir[PATH_MAX], rt[PATH_MAX], out[PATH_MAX] = "";
+	size_t common = 0, i;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", link);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return symlink(target, link);
+	*slash = '\0';
+	if (!realpath(dir, rdir))
+		return -1;
+	if (!realpath(target, rt))
+		snprintf(rt, sizeof(rt), "%s", target);
+	/* the longest common prefix that ends at a component boundary */
+	for (i = 0; rdir[i] && rdir[i] == rt[i]; i++)
+		if (rdir[i] == '/')
+			common = i;
+	if (!rdir[i] && (rt[i] == '/' || !rt[i]))
+		common = i;
+	for (i = common; rdir[i]; i++)
+		if (rdir[i] == '/')
+			strcat(out, "../");
+	strncat(out, rt[common] == '/' ? rt + common + 1 : rt + common,
+		sizeof(out) - strlen(out) - 1);
+	return symlink(out, link);
+}
+
 static int group_of(const char *root, const char *addr)
 {
 	char p[PATH_MAX], t[PATH_MAX];
@@ -130,7 +164,7 @@ static void set_driver(struct ksim *k, const char *addr, const char *drv)
 	unlink(p);
 	if (drv && *drv) {
 		snprintf(t, sizeof(t), "%s/sys/bus/pci/drivers/%s", k->root, drv);
-		if (symlink(t, p) < 0)
+		if (symlink_rel(t, p) < 0)
 			return;
 	}
 	update_vfio_node(k, group_of(k->root, addr));
@@ -254,10 +288,10 @@ static int new_group(struct ksim *k, const char *devdir, const char *name)
 	snprintf(t, sizeof(t), "%s/devices", p);
 	mkdir(t, 0755);
 	snprintf(t, sizeof(t), "%s/devices/%s", p, name);
-	if (symlink(devdir, t) < 0)
+	if (symlink_rel(devdir, t) < 0)
 		return -1;
 	snprintf(t, sizeof(t), "%s/iommu_group", devdir);
-	if (symlink(p, t) < 0)
+	if (symlink_rel(p, t) < 0)
 		return -1;
 	return g;
 }
@@ -304,7 +338,7 @@ static int sim_mdev_create(struct ksim *k, const char *path, const char *uuid)
 	snprintf(md, sizeof(md), "%s/%s", parent, uuid);
 	mkdir(md, 0755);
 	snprintf(p, sizeof(p), "%s/mdev_type", md);
-	if (symlink(typedir, p) < 0)
+	if (symlink_rel(typedir, p) < 0)
 		return -EIO;
 	snprintf(p, sizeof(p), "%s/remove", md);
 	write_text(p, "");
@@ -314,10 +348,10 @@ static int sim_mdev_create(struct ksim *k, const char *path, const char *uuid)
 	strcat(p, "/devices");
 	mkdir(p, 0755);
 	snprintf(p, sizeof(p), "%s/sys/bus/mdev/devices/%s", k->root, uuid);
-	if (symlink(md, p) < 0)
+	if (symlink_rel(md, p) < 0)
 		return -EIO;
 	snprintf(p, sizeof(p), "%s/devices/%s", typedir, uuid);
-	if (symlink(md, p) < 0)
+	if (symlink_rel(md, p) < 0)
 		return -EIO;
 	snprintf(p, sizeof(p), "%s/dev/vfio/%d", k->root, g);
 	write_text(p, "");
@@ -463,23 +497,23 @@ static void vf_create(struct ksim *k, const char *pfdir, long i, bool autoprobe,
 	snprintf(q, sizeof(q), "%s/driver_override", vfdir);
 	write_text(q, "(null)\n");
 	snprintf(q, sizeof(q), "%s/physfn", vfdir);
-	if (symlink(pfdir, q) < 0)
+	if (symlink_rel(pfdir, q) < 0)
 		return;
 	snprintf(q, sizeof(q), "%s/virtfn%ld", pfdir, i);
-	if (symlink(vfdir, q) < 0)
+	if (symlink_rel(vfdir, q) < 0)
 		return;
 	snprintf(q, sizeof(q), "%s/subsystem", vfdir);
 	snprintf(p, sizeof(p), "%s/sys/bus/pci", k->root);
-	if (symlink(p, q) < 0)
+	if (symlink_rel(p, q) < 0)
 		return;
 	snprintf(q, sizeof(q), "%s/sys/bus/pci/devices/%s", k->root, name);
-	if (symlink(vfdir, q) < 0)
+	if (symlink_rel(vfdir, q) < 0)
 		return;
 	new_group(k, vfdir, name);
 	if (autoprobe && *drv) {	/* the stand-in binds VFs to their PF's driver */
 		snprintf(q, sizeof(q), "%s/driver", vfdir);
 		snprintf(p, sizeof(p), "%s/sys/bus/pci/drivers/%s", k->root, drv);
-		if (symlink(p, q) < 0)
+		if (symlink_rel(p, q) < 0)
 			return;
 	}
 	if (k->nnative < KSIM_MAX_DEV) {	/* known to drivers_probe and /dev/vfio upkeep */

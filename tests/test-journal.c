@@ -10,11 +10,14 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -738,5 +741,56 @@ TEST(vfio_bind_restore_from_scan_dry_run_changes_nothing, "vfio-bind restore --f
 	free(err);
 	free(before);
 	free(after);
+	kenv_close(&e);
+}
+
+static long long ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+TEST(vfio_bind_restore_honours_timeout_while_the_lock_is_held, "while another process holds "
+     "the vfiokit lock, 'vfio-bind --timeout 300 restore --all' and 'restore --from-scan' "
+     "give up after about 300 ms (not the default 10 s), exit non-zero naming the holder, "
+     "and the device stays where it was")
+{
+	struct kenv e;
+	char *out, *err, lock[4096];
+	const char *all[] = { "vfio-bind", "--sysroot", NULL, "--timeout", "300", "restore",
+			      "--all", NULL };
+	const char *scan[] = { "vfio-bind", "--sysroot", NULL, "--timeout", "300", "restore",
+			       "--from-scan", NULL };
+	const char **cmds[] = { all, scan };
+	size_t i;
+	int fd;
+
+	REQUIRE(jopen(&e));
+	REQUIRE(bind_gpu(&e) == 0);
+	CHECK_INT(vfk_ctx_get_timeout(e.ctx), VFK_DEFAULT_TIMEOUT_MS);
+	snprintf(lock, sizeof(lock), "%s/run/vfiokit/lock", e.root);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, "4242\n", 5) == 5);
+	REQUIRE(flock(fd, LOCK_EX) == 0);
+	for (i = 0; i < 2; i++) {
+		long long t0 = ms_now(), took;
+		int st;
+
+		cmds[i][2] = e.root;
+		st = run_tool(&out, &err, cmds[i]);
+		took = ms_now() - t0;
+		CHECK(st != 0);
+		CHECK_CONTAINS(err, "4242");
+		if (took < 250 || took > 3000)
+			test_fail_(__FILE__, __LINE__, "restore %s gave up after %lld ms, not ~300",
+				   cmds[i][6], took);
+		CHECK_STREQ(drv(&e, GPU), "vfio-pci");
+		free(out);
+		free(err);
+	}
+	close(fd);
 	kenv_close(&e);
 }

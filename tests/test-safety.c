@@ -711,6 +711,120 @@ TEST(safety_file_links_out_of_the_sysroot_are_not_read, "driver_override, uevent
 	env_close(&e);
 }
 
+/* Copy @from to @to byte for byte (config space holds NULs). */
+static void copy_bytes(const char *from, const char *to)
+{
+	char buf[8192];
+	size_t n = 0;
+	FILE *f = fopen(from, "rb"), *t;
+
+	if (f) {
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+	}
+	t = fopen(to, "wb");
+	if (!f || !t || fwrite(buf, 1, n, t) != n)
+		test_fail_(__FILE__, __LINE__, "copy %s to %s failed", from, to);
+	if (t)
+		fclose(t);
+}
+
+#define PORT1 "0000:00:01.0"
+#define PORT6 "0000:00:06.0"
+
+static const char *acs_of(struct vfk_host *host, const char *addr)
+{
+	struct vfk_device *d;
+
+	if (vfk_host_find_device(host, addr, &d) < 0)
+		return "no such device";
+	return vfk_acs_to_string(vfk_device_get_acs(d));
+}
+
+TEST(safety_config_space_out_of_the_sysroot_is_not_read, "a root port's config file that is a "
+     "symlink outside the sysroot (absolute, by '..') holding an ACS capability: nothing "
+     "there is read (libpci reads no device file itself) and the port's ACS is unknown, not "
+     "what the outside file says; the intact tree says enabled")
+{
+	struct env e;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	REQUIRE(env_scan(&e));
+	CHECK_STREQ(acs_of(e.host, PORT1), "enabled");
+	CHECK_STREQ(acs_of(e.host, PORT6), "enabled");
+	vfk_host_unref(e.host);
+	e.host = NULL;
+	{
+		AUTOFREE c1 = at(&e, "sys/bus/pci/devices/" PORT1 "/config");
+		AUTOFREE c6 = at(&e, "sys/devices/pci0000:00/" PORT6 "/config");
+		AUTOFREE o1 = pathf("%s/dev/config", e.outside);
+		AUTOFREE o6 = pathf("%s/config6", e.outside);
+		AUTOFREE t6 = climb(&e, c6, "config6");
+
+		copy_bytes(c1, o1);
+		copy_bytes(c6, o6);
+		relink(c1, o1);
+		relink(c6, t6);
+	}
+	REQUIRE(watch_start(&e.w, e.outside));
+	REQUIRE(env_scan(&e));
+	CHECK_STREQ(acs_of(e.host, PORT1), "unknown");
+	CHECK_STREQ(acs_of(e.host, PORT6), "unknown");
+	touch_everything(e.host);
+	tools_show_no_canary(e.root);
+	CHECK_UNTOUCHED(&e.w, IN_ACCESS | IN_OPEN, "reading config space through a link");
+	env_close(&e);
+}
+
+TEST(safety_device_identity_out_of_the_sysroot_is_refused, "a device whose uevent is gone and "
+     "whose vendor file, or whose whole bus/pci/devices entry, leads outside the sysroot: the "
+     "scan fails naming the device, vfio-ls says so in one line and exits non-zero, nothing "
+     "outside is opened")
+{
+	static const bool whole_dir[] = { false, true };
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		struct env e;
+		struct vfk_host *h = NULL;
+		char *out = NULL, *err = NULL;
+		const char *msg;
+		int st;
+
+		REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+		if (whole_dir[k]) {
+			AUTOFREE l = at(&e, "sys/bus/pci/devices/" GPU);
+			AUTOFREE real = at(&e, "sys/devices/pci0000:00/" PORT1 "/" GPU);
+			AUTOFREE o = pathf("%s/gpu", e.outside);
+			AUTOFREE cmd = pathf("cp -a '%s' '%s'", real, o);
+			REQUIRE(system(cmd) == 0);
+			relink(l, o);
+		} else {
+			AUTOFREE u = at(&e, "sys/bus/pci/devices/" GPU "/uevent");
+			AUTOFREE v = at(&e, "sys/bus/pci/devices/" GPU "/vendor");
+			AUTOFREE o = pathf("%s/dev/vendor", e.outside);
+			put(o, "0x10de\n");
+			unlink(u);
+			relink(v, o);
+		}
+		REQUIRE(watch_start(&e.w, e.outside));
+		CHECK_INT(vfk_host_scan(e.ctx, &h), -EIO);
+		msg = vfk_ctx_get_error(e.ctx);
+		CHECK(msg && strstr(msg, GPU));
+		{
+			const char *const ls[] = { "vfio-ls", "--sysroot", e.root, NULL };
+			st = run_tool(&out, &err, ls);
+			CHECK(st != 0);
+			CHECK(err && strstr(err, GPU) && strchr(err, '\n') == strrchr(err, '\n'));
+			free(out);
+			free(err);
+		}
+		CHECK_UNTOUCHED(&e.w, IN_ACCESS | IN_OPEN, "reading a device's identity through a link");
+		vfk_host_unref(h);
+		env_close(&e);
+	}
+}
+
 /*
  * The reads made per device by the file's path in the sysroot (lib/path.c
  * vfk_root_read: one openat2 RESOLVE_IN_ROOT, no per-file check): the
@@ -1286,7 +1400,8 @@ TEST(safety_fifos_in_the_tree_do_not_hang, "sysfs attributes, the journal and th
 	static const char *const fifos[] = {
 		"sys/bus/pci/devices/" GPU "/uevent", "sys/bus/pci/devices/" GPU "/boot_vga",
 		"sys/bus/pci/devices/" GPU "/driver_override", "sys/bus/pci/devices/" GPU "/local_cpulist",
-		"sys/bus/pci/devices/" GPU "/reset_method", "run/vfiokit/journal",
+		"sys/bus/pci/devices/" GPU "/reset_method", "sys/bus/pci/devices/0000:00:01.0/config",
+		"run/vfiokit/journal",
 		"etc/vfiokit/vfio-bind.conf", "run/vfiokit/lock",
 	};
 	size_t i;

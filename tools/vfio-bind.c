@@ -52,7 +52,8 @@ static void usage(int status)
 		"      --force           override the host guards (root disk, default route, console)\n"
 		"      --single-gpu      deliberately take the host's only or console GPU\n"
 		"  -n, --dry-run         print every write as 'path <- value', change nothing\n"
-		"      --timeout MS      per-step timeout (default 10000)\n"
+		"      --timeout MS      bound on each waiting step of bind, restore, udev-hook\n"
+		"                        --rebind (default 10000)\n"
 		"      --owner NAME      who holds the devices (shown by status)\n"
 		"      --all             restore: every device vfiokit holds\n"
 		"      --from-scan       restore: recover from a damaged journal (see above)\n"
@@ -120,9 +121,18 @@ static void check_journal(struct vfk_ctx *ctx)
 		die_journal(ctx);
 }
 
-static int cmd_bind(struct bind_opts *o, char **args, int nargs)
+/* Every command's context: --timeout bounds each of its steps. */
+static struct vfk_ctx *bind_ctx_new(struct bind_opts *o)
 {
 	struct vfk_ctx *ctx = common_ctx_new(&o->c);
+
+	vfk_ctx_set_timeout(ctx, o->timeout_ms);
+	return ctx;
+}
+
+static int cmd_bind(struct bind_opts *o, char **args, int nargs)
+{
+	struct vfk_ctx *ctx = bind_ctx_new(o);
 	struct vfk_host *host;
 	struct vfk_bind *b;
 	size_t i;
@@ -142,7 +152,6 @@ static int cmd_bind(struct bind_opts *o, char **args, int nargs)
 	r = vfk_bind_new(host, o->owner ? o->owner : "vfio-bind", o->flags, &b);
 	if (r < 0)
 		die_errno(EXIT_FAILURE_OP, r, "bind");
-	vfk_bind_set_timeout(b, o->timeout_ms);
 	for (i = 0; i < (size_t)nargs; i++) {
 		struct vfk_device *d;
 		if (vfk_host_find_device(host, args[i], &d) < 0)
@@ -194,7 +203,7 @@ static int cmd_recover(struct bind_opts *o, char **args, int nargs)
 	int r;
 
 	require_root(o, "restore --from-scan");
-	ctx = common_ctx_new(&o->c);
+	ctx = bind_ctx_new(o);
 	vfk_ctx_set_progress_fn(ctx, progress, o);
 	r = vfk_restore_from_scan(ctx, (const char *const *)args, (size_t)nargs, o->flags, err,
 				  sizeof(err));
@@ -222,7 +231,7 @@ static int cmd_restore(struct bind_opts *o, char **args, int nargs)
 	if (o->all && nargs)
 		die(EXIT_USAGE, "restore: --all and addresses are exclusive");
 	require_root(o, "restore");
-	ctx = common_ctx_new(&o->c);
+	ctx = bind_ctx_new(o);
 	check_journal(ctx);
 	vfk_ctx_set_progress_fn(ctx, progress, o);
 	r = vfk_restore(ctx, o->all ? NULL : (const char *const *)args, (size_t)nargs, o->flags, err,
@@ -244,7 +253,7 @@ static void driver_now(struct vfk_host *host, const char *addr, char *buf, size_
 
 static int cmd_status(struct bind_opts *o)
 {
-	struct vfk_ctx *ctx = common_ctx_new(&o->c);
+	struct vfk_ctx *ctx = bind_ctx_new(o);
 	struct vfk_journal *j;
 	struct vfk_host *host = NULL;
 	size_t i;
@@ -330,7 +339,7 @@ static int cmd_persist(struct bind_opts *o, char **args, int nargs, bool add)
 	if (geteuid() != 0 && (!o->c.sysroot || !strcmp(o->c.sysroot, "/")))
 		die(EXIT_FAILURE_OP, "%s writes /etc/vfiokit: run it as root",
 		    add ? "persist" : "unpersist");
-	ctx = common_ctx_new(&o->c);
+	ctx = bind_ctx_new(o);
 	if (add)
 		host = common_host_scan(ctx);
 	for (i = 0; i < nargs; i++) {
@@ -360,7 +369,7 @@ static int cmd_persist(struct bind_opts *o, char **args, int nargs, bool add)
 
 static int cmd_persisted(struct bind_opts *o)
 {
-	struct vfk_ctx *ctx = common_ctx_new(&o->c);
+	struct vfk_ctx *ctx = bind_ctx_new(o);
 	char **list;
 	size_t n, i;
 	int r;
@@ -416,7 +425,7 @@ static int cmd_udev_hook(struct bind_opts *o, char **args, int nargs)
 		if (vfk_pci_addr_parse(args[0], &a) < 0)
 			die(EXIT_USAGE, "udev-hook: '%s' is not a PCI address", args[0]);
 	}
-	ctx = common_ctx_new(&o->c);
+	ctx = bind_ctx_new(o);
 	r = vfk_persist_contains(ctx, args[0]);
 	if (r < 0)
 		udev_hook_refuse(o, ctx, args[0], r);
