@@ -40,7 +40,7 @@ else
 Q := @
 endif
 
-LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_SRC := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(BUILD)/%.pic.o)
 TOOLS   := vfio-ls vfio-check vfio-bind vfio-mdev vfio-vm
@@ -60,7 +60,7 @@ all: $(LIB_SO) $(LIB_A) $(TOOL_BIN) $(BUILD)/vfiokit.pc man
 deps:
 	@scripts/deps.sh build check demo
 
-$(BUILD)/%.o: %.c lib/vfiokit.h lib/internal.h lib/macro.h
+$(BUILD)/%.o: %.c lib/vfiokit.h lib/core/internal.h lib/core/macro.h
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden -MMD -c -o $@ $<
@@ -71,7 +71,7 @@ $(BUILD)/tests/%.o: tests/%.c lib/vfiokit.h tests/harness.h
 	$(if $(Q),@echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Wno-format-truncation -Itests -MMD -c -o $@ $<
 
-$(BUILD)/%.pic.o: %.c lib/vfiokit.h lib/internal.h lib/macro.h
+$(BUILD)/%.pic.o: %.c lib/vfiokit.h lib/core/internal.h lib/core/macro.h
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden -fPIC -MMD -c -o $@ $<
@@ -146,15 +146,15 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz-*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_LIB := $(FUZZ_BUILD)/libvfiokit-fuzz.a
 
-$(FUZZ_BUILD)/lib/%.o: lib/%.c lib/vfiokit.h lib/internal.h lib/macro.h
+$(FUZZ_BUILD)/lib/%.o: lib/%.c lib/vfiokit.h lib/core/internal.h lib/core/macro.h
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_XFLAGS) -fsanitize=fuzzer-no-link -MMD -c -o $@ $<
 
-# Known finding not fixed yet (lib/mdev.c load_vf_parent: qsort() of an empty
+# Known finding not fixed yet (lib/mdev/mdev.c load_vf_parent: qsort() of an empty
 # type list with a NULL base): fuzz past it until it is. Regression test:
 # mdev_vf_parent_without_types (tests/test-safety.c, fails under check-san).
-$(FUZZ_BUILD)/lib/mdev.o: FUZZ_XFLAGS := -fno-sanitize=nonnull-attribute
+$(FUZZ_BUILD)/lib/mdev/mdev.o: FUZZ_XFLAGS := -fno-sanitize=nonnull-attribute
 
 # A target that #includes a lib/*.c file defines all of its symbols itself, so
 # the archive's copy of that file is never pulled in.

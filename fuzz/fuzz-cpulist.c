@@ -5,8 +5,9 @@
  * formats back to a list that parses to the same set.
  */
 #include "fuzz.h"
-#include "internal.h"
-#include "vm.h"
+#include "core/internal.h"
+#include "core/cpuset.h"
+#include "core/strbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,7 +9,7 @@
  * name handed on passes name_ok(), nothing overflows.
  */
 #include "fuzz.h"
-#include "../lib/guards.c"
+#include "../lib/bind/guards.c"
 
 static struct vfk_ctx *ctx;
 static int topfd, sysfd;

@@ -10,7 +10,7 @@
  * addresses, each once, every one a parse would have found among them.
  */
 #include "fuzz.h"
-#include "journal.h"
+#include "bind/journal.h"
 
 static void check_entry(const struct vfk_journal_entry *e)
 {

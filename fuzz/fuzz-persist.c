@@ -8,7 +8,7 @@
  * to the same list: a rewrite must never turn a good file bad.
  */
 #include "fuzz.h"
-#include "../lib/persist.c"
+#include "../lib/bind/persist.c"
 
 static struct vfk_ctx *ctx;
 static char *written;

@@ -12,7 +12,7 @@
  * Input: a sequence of chunks, see fuzz_chunk() in fuzz.h.
  */
 #include "fuzz.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #define GPU "0000:01:00.0"
 #define PORT "0000:00:01.0"

@@ -9,7 +9,7 @@
  * base is never "", "." or ".." and has no '/'.
  */
 #include "fuzz.h"
-#include "../lib/inventory.c"
+#include "../lib/inventory/inventory.c"
 
 static int dirfd_;
 static struct vfk_ctx *ctx_;	/* the live root: the scratch dir is a real path */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Host readiness checks (lib/host.c) and the vfio-check tool, against fixture
+ * Host readiness checks (lib/check/host.c) and the vfio-check tool, against fixture
  * hosts built by tests/mkhost.py. Where a case needs one fact changed, the
  * test edits its own scratch copy of a fixture (a different command line, a
  * missing /dev/kvm, ...), so each test names exactly what it proves.

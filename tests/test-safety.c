@@ -826,7 +826,7 @@ TEST(safety_device_identity_out_of_the_sysroot_is_refused, "a device whose ueven
 }
 
 /*
- * The reads made per device by the file's path in the sysroot (lib/path.c
+ * The reads made per device by the file's path in the sysroot (lib/core/path.c
  * vfk_root_read: one openat2 RESOLVE_IN_ROOT, no per-file check): the
  * driver_override read on first use and by a bind's prepare. The snapshot is
  * taken on the intact tree; then an attribute becomes a symlink out of the
@@ -1156,63 +1156,84 @@ static void code_only(char *src)
 	}
 }
 
+/* Every .c file below lib/ (the layers are folders), as paths relative to lib/. */
+static char *lib_sources[256];
+static size_t nlib_sources;
+static size_t lib_prefix;
+
+static int collect_source(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	size_t len = strlen(path);
+
+	(void)st;
+	(void)f;
+	if (type == FTW_F && len > 2 && !strcmp(path + len - 2, ".c") &&
+	    nlib_sources < sizeof(lib_sources) / sizeof(lib_sources[0]))
+		lib_sources[nlib_sources++] = strdup(path + lib_prefix);
+	return 0;
+}
+
+/* How many calls @src makes to any of @names (a word followed by '('); each
+ * is a failure naming @file unless @allowed. */
+static int calls_to(const char *file, char *src, const char *const *names, size_t nnames,
+		    bool allowed)
+{
+	int found = 0;
+	char *p;
+
+	for (p = src; *p; p++) {
+		char name[32];
+		size_t n = 0, i;
+
+		if (!(isalpha((unsigned char)*p) || *p == '_') ||
+		    (p > src && (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+			continue;
+		while ((isalnum((unsigned char)p[n]) || p[n] == '_') && n < sizeof(name) - 1) {
+			name[n] = p[n];
+			n++;
+		}
+		name[n] = '\0';
+		if (p[n + strspn(p + n, " \t")] != '(')
+			continue;
+		for (i = 0; i < nnames; i++)
+			if (!strcmp(name, names[i])) {
+				found++;
+				if (!allowed)
+					test_fail_(__FILE__, __LINE__, "lib/%s calls %s()", file, name);
+			}
+	}
+	return found;
+}
+
 TEST(safety_library_never_runs_a_shell, "no system(), popen() or posix_spawn() anywhere in "
-     "lib/, and exec*() only where QEMU and swtpm are started (lib/launch.c, lib/swtpm.c), "
-     "with an argv")
+     "lib/, and exec*() only where QEMU and swtpm are started (lib/launch/launch.c, "
+     "lib/launch/swtpm.c), with an argv")
 {
 	static const char *const never[] = { "system", "popen", "posix_spawn", "posix_spawnp",
 					     "execl", "execlp", "execle" };
 	static const char *const argv_only[] = { "execv", "execvp", "execve", "execvpe", "fexecve" };
 	AUTOFREE dir = pathf("%s/lib", test_srcdir());
-	DIR *d = opendir(dir);
-	struct dirent *e;
 	int nfiles = 0, execs = 0;
 	size_t i;
 
-	REQUIRE(d);
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		AUTOFREE path = NULL;
-		AUTOFREE src = NULL;
-		char *p;
+	lib_prefix = strlen(dir) + 1;
+	REQUIRE(nftw(dir, collect_source, 16, FTW_PHYS) == 0);
+	for (i = 0; i < nlib_sources; i++) {
+		const char *file = lib_sources[i];
+		AUTOFREE path = pathf("%s/%s", dir, file);
+		AUTOFREE src = read_file(path);
 
-		if (len < 3 || strcmp(e->d_name + len - 2, ".c"))
-			continue;
-		path = pathf("%s/%s", dir, e->d_name);
-		src = read_file(path);
 		if (!src) {
 			test_fail_(__FILE__, __LINE__, "cannot read %s", path);
 			continue;
 		}
 		nfiles++;
 		code_only(src);
-		for (p = src; *p; p++) {
-			char name[32];
-			size_t n = 0;
-
-			if (!(isalpha((unsigned char)*p) || *p == '_') ||
-			    (p > src && (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
-				continue;
-			while ((isalnum((unsigned char)p[n]) || p[n] == '_') && n < sizeof(name) - 1) {
-				name[n] = p[n];
-				n++;
-			}
-			name[n] = '\0';
-			if (p[n + strspn(p + n, " \t")] != '(')
-				continue;
-			for (i = 0; i < sizeof(never) / sizeof(never[0]); i++)
-				if (!strcmp(name, never[i]))
-					test_fail_(__FILE__, __LINE__, "lib/%s calls %s()", e->d_name, name);
-			for (i = 0; i < sizeof(argv_only) / sizeof(argv_only[0]); i++)
-				if (!strcmp(name, argv_only[i])) {
-					execs++;
-					if (strcmp(e->d_name, "launch.c") && strcmp(e->d_name, "swtpm.c"))
-						test_fail_(__FILE__, __LINE__, "lib/%s calls %s()",
-							   e->d_name, name);
-				}
-		}
+		calls_to(file, src, never, sizeof(never) / sizeof(never[0]), false);
+		execs += calls_to(file, src, argv_only, sizeof(argv_only) / sizeof(argv_only[0]),
+				  !strcmp(file, "launch/launch.c") || !strcmp(file, "launch/swtpm.c"));
+		free(lib_sources[i]);
 	}
-	closedir(d);
 	CHECK(nfiles > 20);
 	CHECK_INT(execs, 2);	/* QEMU and swtpm: a new one must be looked at */
 }

@@ -8,7 +8,7 @@
 #include <stdnoreturn.h>
 
 #include "vfiokit.h"
-#include "macro.h"
+#include "core/macro.h"
 
 /* Exit codes shared by all tools (documented in each man page). */
 enum {

@@ -1,0 +1,954 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Moving devices to vfio-pci and back, as one transaction.
+ *
+ * Per device, in the kernel's own order (as libvirt does it): driver_override
+ * <- vfio-pci, unbind from the current driver, drivers_probe <- address, then
+ * wait until the device really is on vfio-pci. Whole IOMMU groups only. The
+ * original driver and override of every device are journalled before the
+ * first write, so a failure, a timeout or a kill -9 can always be undone.
+ *
+ * Layer bind/: owns moving devices to vfio-pci and back: the transaction
+ * (bind.c), the journal and the lock (journal.c), host guards (guards.c),
+ * console release (console.c), boot-time persistence (persist.c), recovery
+ * from a damaged journal (recover.c). May call inventory/ and core/
+ * (lib/README.md).
+ */
+#include <fcntl.h>
+#include <libkmod.h>
+#include <libudev.h>
+#include <poll.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "bind/console.h"
+#include "bind/guards.h"
+#include "bind/journal.h"
+
+#define VFIO_DRIVER "vfio-pci"
+#define PROBE_SETTLE_MS 1000
+
+struct bind_item {
+	struct vfk_device *dev;
+	char orig_driver[64];
+	char orig_override[64];
+	bool touched;	/* at least one write was made */
+};
+
+/* Per host device: asked for, and among the items. */
+enum { MARK_ASKED = 1, MARK_ITEM = 2 };
+
+struct vfk_bind {
+	struct vfk_host *host;
+	struct vfk_ctx *ctx;
+	char owner[64];
+	unsigned int flags;
+	unsigned int timeout_ms;
+	struct vfk_device **asked;
+	size_t nasked, asked_cap;
+	struct bind_item *items;
+	size_t nitems, items_cap;
+	/* MARK_* by the device's index in host->devices, which is sorted by
+	 * address: set membership in O(1), so a group binds in linear time */
+	unsigned char *marks;
+	char **warnings;
+	size_t nwarnings, warnings_cap;
+	int devfd;	/* bus/pci/devices, opened once for all the devices; -1 */
+	char error[768];
+	bool prepared;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+/* The driver @addr is on ("" for none), below @devfd (bus/pci/devices). */
+static void driver_at(int devfd, const char *addr, char *buf, size_t size)
+{
+	char rel[64];
+
+	buf[0] = '\0';
+	snprintf(rel, sizeof(rel), "%s/driver", addr);
+	if (devfd < 0 || vfk_readlink_base_at(devfd, rel, buf, size) < 0)
+		buf[0] = '\0';
+}
+
+int current_driver(struct vfk_ctx *ctx, const char *addr, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+
+	driver_at(fd, addr, buf, size);
+	return fd < 0 ? fd : 0;
+}
+
+void read_override(struct vfk_ctx *ctx, int devfd, const char *addr, char *buf, size_t size)
+{
+	char rel[64];
+
+	buf[0] = '\0';
+	/* by its path in the sysroot (one openat2 per device, no check per file);
+	 * @devfd < 0: bus/pci/devices is unreadable, so nothing below it is read */
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", addr);
+	if (devfd < 0 || vfk_root_read(ctx, VFK_ROOT_SYS, rel, buf, size) < 0 ||
+	    streq(buf, "(null)") || !journal_value_ok(buf))
+		buf[0] = '\0';
+}
+
+/* Kernel uevents for PCI, so a wait ends when the driver changes instead of
+ * on the next poll. Only on the live host: a fixture tree has no kernel. */
+struct waiter {
+	struct udev *udev;
+	struct udev_monitor *mon;
+};
+
+static void waiter_open(struct vfk_ctx *ctx, struct waiter *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (!vfk_ctx_is_live(ctx))
+		return;
+	w->udev = udev_new();
+	if (!w->udev)
+		return;
+	w->mon = udev_monitor_new_from_netlink(w->udev, "kernel");
+	if (w->mon && (udev_monitor_filter_add_match_subsystem_devtype(w->mon, "pci", NULL) < 0 ||
+		       udev_monitor_enable_receiving(w->mon) < 0)) {
+		udev_monitor_unref(w->mon);
+		w->mon = NULL;
+	}
+	dbg(ctx, "uevent monitor %s", w->mon ? "on" : "unavailable, polling");
+}
+
+static void waiter_close(struct waiter *w)
+{
+	if (w->mon)
+		udev_monitor_unref(w->mon);
+	if (w->udev)
+		udev_unref(w->udev);
+}
+
+static void waiter_sleep(struct waiter *w, long long remaining)
+{
+	int ms = remaining > 50 ? 50 : (int)remaining;
+
+	if (w->mon) {
+		struct pollfd p = { .fd = udev_monitor_get_fd(w->mon), .events = POLLIN };
+		if (poll(&p, 1, ms) > 0) {
+			struct udev_device *d;
+			while ((d = udev_monitor_receive_device(w->mon)))
+				udev_device_unref(d);
+		}
+	} else {
+		poll(NULL, 0, ms < 10 ? ms : 10);
+	}
+}
+
+/* Wait until @addr is bound to @want ("" = bound to nothing). */
+static int wait_driver(struct vfk_ctx *ctx, struct waiter *w, const char *addr, const char *want,
+		       unsigned int ms)
+{
+	long long deadline = now_ms() + ms;
+	char cur[64];
+
+	for (;;) {
+		current_driver(ctx, addr, cur, sizeof(cur));
+		if (streq(cur, want))
+			return 0;
+		if (now_ms() >= deadline)
+			return neg_errno(ETIMEDOUT);
+		waiter_sleep(w, deadline - now_ms());
+	}
+}
+
+static int wait_vfio_node(struct vfk_ctx *ctx, int group, unsigned int ms)
+{
+	long long deadline = now_ms() + ms;
+	char name[32];
+
+	snprintf(name, sizeof(name), "vfio/%d", group);
+	for (;;) {
+		_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_DEV, "");
+		if (dfd >= 0 && vfk_exists_at(dfd, name))
+			return 0;
+		if (now_ms() >= deadline)
+			return neg_errno(ETIMEDOUT);
+		poll(NULL, 0, 10);
+	}
+}
+
+static bool driver_present(struct vfk_ctx *ctx, const char *driver)
+{
+	_cleanup_close_ int fd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DRIVERS);
+
+	return fd >= 0 && vfk_exists_at(fd, driver);
+}
+
+/* vfio-pci must be there before any device is asked to use it. */
+static int ensure_vfio_pci(struct vfk_bind *b)
+{
+	struct kmod_ctx *kctx;
+	struct kmod_module *mod = NULL;
+	int r;
+
+	if (driver_present(b->ctx, VFIO_DRIVER))
+		return 0;
+	if (b->flags & VFK_BIND_DRY_RUN) {
+		vfk_progress(b->ctx, "would load kernel module vfio-pci");
+		return 0;
+	}
+	if (!vfk_ctx_is_live(b->ctx)) {
+		snprintf(b->error, sizeof(b->error),
+			 "the vfio-pci driver is not loaded in the host tree (no %s/%s)",
+			 VFK_SYS_PCI_DRIVERS, VFIO_DRIVER);
+		return neg_errno(ENODEV);
+	}
+	vfk_progress(b->ctx, "loading kernel module vfio-pci");
+	kctx = kmod_new(NULL, NULL);
+	if (!kctx)
+		return neg_errno(ENOMEM);
+	r = kmod_module_new_from_name(kctx, "vfio-pci", &mod);
+	if (r == 0)
+		r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
+	kmod_module_unref(mod);
+	kmod_unref(kctx);
+	if (r < 0 || !driver_present(b->ctx, VFIO_DRIVER)) {
+		snprintf(b->error, sizeof(b->error), "cannot load kernel module vfio-pci: %s",
+			 strerror(r < 0 ? -r : ENOENT));
+		return neg_errno(r < 0 ? r : -ENOENT);
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------- restoring */
+
+/*
+ * Put one device back: clear or restore the override, leave the driver it is
+ * on now, and let the kernel probe it again; if the native driver does not
+ * come back on its own, bind it explicitly.
+ */
+static int restore_device(struct vfk_ctx *ctx, struct waiter *w, const char *addr,
+			  const char *orig_driver, const char *orig_override, unsigned int ms,
+			  bool dry_run, char *err, size_t errsize)
+{
+	char cur[64], rel[128];
+	long long deadline;
+	int r;
+
+	current_driver(ctx, addr, cur, sizeof(cur));
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", addr);
+	/* a lone newline clears driver_override */
+	r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, *orig_override ? orig_override : "\n");
+	if (r < 0) {
+		snprintf(err, errsize, "%s: writing driver_override failed: %s", addr, strerror(-r));
+		return r;
+	}
+	if (*cur && !streq(cur, orig_driver)) {
+		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/unbind", cur);
+		r = vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, addr, ms);
+		if (r < 0) {
+			snprintf(err, errsize, "%s: unbinding from %s failed: %s", addr, cur,
+				 strerror(-r));
+			return r;
+		}
+	}
+	if (!*orig_driver || streq(cur, orig_driver))
+		return 0;
+	if (dry_run)
+		return vfk_host_write(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_BUS "/drivers_probe", addr) < 0
+			       ? neg_errno(EIO) : 0;
+	/* PCI drivers mostly probe within the write; a device still driverless
+	 * a moment later had a failed probe, and waiting longer will not help */
+	r = vfk_host_write(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_BUS "/drivers_probe", addr);
+	if (r >= 0 && wait_driver(ctx, w, addr, orig_driver, ms < PROBE_SETTLE_MS ? ms : PROBE_SETTLE_MS) == 0)
+		return 0;
+	/* another driver may have won the probe, or none matched: be explicit */
+	current_driver(ctx, addr, cur, sizeof(cur));
+	if (*cur && !streq(cur, orig_driver)) {
+		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/unbind", cur);
+		vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, addr, ms);
+	}
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/bind", orig_driver);
+	/* a VFIO user that just exited may not have let go of the BARs yet:
+	 * the native driver's probe says EBUSY for a moment */
+	deadline = now_ms() + ms;
+	while ((r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, addr)) == -EBUSY) {
+		/* or a late asynchronous probe got there first */
+		current_driver(ctx, addr, cur, sizeof(cur));
+		if (streq(cur, orig_driver)) {
+			r = 0;
+			break;
+		}
+		if (now_ms() >= deadline)
+			break;
+		usleep(100 * 1000);
+	}
+	if (r >= 0)
+		r = wait_driver(ctx, w, addr, orig_driver, ms);
+	if (r < 0)
+		snprintf(err, errsize, "%s: could not return to driver %s: %s", addr, orig_driver,
+			 strerror(-r));
+	return r;
+}
+
+/* --------------------------------------------------------- transaction */
+
+int vfk_bind_new(struct vfk_host *host, const char *owner, unsigned int flags, struct vfk_bind **out)
+{
+	struct vfk_bind *b = calloc(1, sizeof(*b));
+	size_t i;
+
+	if (!b)
+		return neg_errno(ENOMEM);
+	b->marks = calloc(host->ndevices ? host->ndevices : 1, sizeof(*b->marks));
+	if (!b->marks) {
+		free(b);
+		return neg_errno(ENOMEM);
+	}
+	b->host = vfk_host_ref(host);
+	b->ctx = host->ctx;
+	b->devfd = -1;
+	b->flags = flags;
+	b->timeout_ms = host->ctx->timeout_ms;
+	snprintf(b->owner, sizeof(b->owner), "%s", owner && *owner ? owner : "vfiokit");
+	/* the journal only takes a conservative charset */
+	for (i = 0; b->owner[i]; i++)
+		if (!journal_value_ok((char[]){ b->owner[i], 0 }))
+			b->owner[i] = '_';
+	*out = b;
+	return 0;
+}
+
+void vfk_bind_free(struct vfk_bind *b)
+{
+	size_t i;
+
+	if (!b)
+		return;
+	for (i = 0; i < b->nwarnings; i++)
+		free(b->warnings[i]);
+	free(b->warnings);
+	free(b->asked);
+	free(b->items);
+	free(b->marks);
+	if (b->devfd >= 0)
+		close(b->devfd);
+	vfk_host_unref(b->host);
+	free(b);
+}
+
+void vfk_bind_set_timeout(struct vfk_bind *b, unsigned int ms)
+{
+	b->timeout_ms = ms ? ms : b->ctx->timeout_ms;
+}
+
+/* bus/pci/devices: a directory of links that stays, so one fd serves every
+ * device (a group of 16k needs no 16k opens of it). -errno if unreadable. */
+static int devices_fd(struct vfk_bind *b)
+{
+	if (b->devfd < 0)
+		b->devfd = vfk_root_open_dir(b->ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+	return b->devfd;
+}
+
+static unsigned char *mark(const struct vfk_bind *b, const struct vfk_device *d)
+{
+	return &b->marks[d - b->host->devices];
+}
+
+static bool asked(const struct vfk_bind *b, const struct vfk_device *d)
+{
+	return *mark(b, d) & MARK_ASKED;
+}
+
+int vfk_bind_add_device(struct vfk_bind *b, struct vfk_device *dev)
+{
+	if (!dev || dev->host != b->host)
+		return neg_errno(EINVAL);
+	if (asked(b, dev))
+		return 0;
+	if (GROW_ARRAY(b->asked, b->asked_cap, b->nasked + 1) < 0)
+		return neg_errno(ENOMEM);
+	b->asked[b->nasked++] = dev;
+	*mark(b, dev) |= MARK_ASKED;
+	b->prepared = false;
+	return 0;
+}
+
+int vfk_bind_add_gpu(struct vfk_bind *b, struct vfk_gpu *gpu)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < gpu->nfunctions; i++)
+		if ((r = vfk_bind_add_device(b, gpu->functions[i])) < 0)
+			return r;
+	return 0;
+}
+
+int vfk_bind_add_group(struct vfk_bind *b, struct vfk_group *group)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < group->ndevices; i++)
+		if (!vfk_device_is_bridge(group->devices[i]) &&
+		    (r = vfk_bind_add_device(b, group->devices[i])) < 0)
+			return r;
+	return 0;
+}
+
+static int add_warning(struct vfk_bind *b, const char *msg)
+{
+	if (GROW_ARRAY(b->warnings, b->warnings_cap, b->nwarnings + 1) < 0)
+		return -ENOMEM;
+	b->warnings[b->nwarnings] = strdup(msg);
+	if (!b->warnings[b->nwarnings])
+		return -ENOMEM;
+	b->nwarnings++;
+	return 0;
+}
+
+static int add_item(struct vfk_bind *b, struct vfk_device *d)
+{
+	if (*mark(b, d) & MARK_ITEM)
+		return 0;
+	if (GROW_ARRAY(b->items, b->items_cap, b->nitems + 1) < 0)
+		return -ENOMEM;
+	memset(&b->items[b->nitems], 0, sizeof(*b->items));
+	b->items[b->nitems++].dev = d;
+	*mark(b, d) |= MARK_ITEM;
+	return 0;
+}
+
+static void clear_items(struct vfk_bind *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nitems; i++)
+		*mark(b, b->items[i].dev) &= (unsigned char)~MARK_ITEM;
+	b->nitems = 0;
+}
+
+static int fail(struct vfk_bind *b, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct vfk_bind *b, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b->error, sizeof(b->error), fmt, ap);
+	va_end(ap);
+	return neg_errno(err);
+}
+
+/* Every other endpoint of @g is unasked: name them (as many as fit). */
+static int shared_error(struct vfk_bind *b, const struct vfk_device *d, const struct vfk_group *g)
+{
+	char buf[700];
+	size_t x, len = 0;
+
+	buf[0] = '\0';
+	for (x = 0; x < g->ndevices && len + 80 <= sizeof(buf); x++) {
+		struct vfk_device *o = g->devices[x];
+		if (vfk_device_is_bridge(o) || asked(b, o))
+			continue;
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s (%s)", len ? ", " : "",
+					o->address, vfk_device_get_class_name(o));
+	}
+	return fail(b, EBUSY,
+		    "IOMMU group %d of %s is shared with %s: a group goes to vfio-pci whole; add "
+		    "--include-shared to take them too", g->id, d->address, buf);
+}
+
+/* Whole groups: everything in an asked device's group goes, or nothing. Each
+ * group is walked once, however many of its devices were asked for. */
+static int add_groups(struct vfk_bind *b)
+{
+	size_t i, k;
+	int r;
+
+	for (i = 0; i < b->nasked; i++) {
+		struct vfk_device *d = b->asked[i];
+		struct vfk_group *g;
+		if (vfk_device_is_bridge(d))
+			return fail(b, EINVAL, "%s is a bridge: bridges stay with the host",
+				    d->address);
+		if (*mark(b, d) & MARK_ITEM)
+			continue;	/* its group is in already */
+		if (d->group < 0 || vfk_host_find_group(b->host, d->group, &g) < 0)
+			return fail(b, ENODEV, "%s has no IOMMU group", d->address);
+		for (k = 0; k < g->ndevices; k++) {
+			struct vfk_device *m = g->devices[k];
+			if (vfk_device_is_bridge(m))
+				continue;
+			if (!asked(b, m) && !(b->flags & VFK_BIND_INCLUDE_SHARED))
+				return shared_error(b, d, g);
+			if ((r = add_item(b, m)) < 0)
+				return neg_errno(r);
+		}
+	}
+	return 0;
+}
+
+/* Refusals for one device (held already, guards, the host's GPU), its
+ * warnings, and what it is on now, for the journal. */
+static int check_item(struct vfk_bind *b, struct vfk_journal *j, struct bind_item *it)
+{
+	struct vfk_device *d = it->dev;
+	const struct vfk_gpu *gpu = host_gpu_of(b->host, d);
+	const struct vfk_journal_entry *e = journal_find(j, d->address);
+	bool force = b->flags & VFK_BIND_FORCE;
+	char buf[700];
+	const char *why;
+	int r;
+
+	if (e)
+		return fail(b, EALREADY, "%s is already held by %s (vfio-bind status)", d->address,
+			    e->owner);
+	if (!force && (why = guard_host_needs(b->host, d)))
+		return fail(b, EPERM, "refusing: %s; --force overrides", why);
+	if (gpu && !force && !(b->flags & VFK_BIND_SINGLE_GPU)) {
+		if (gpu->only_gpu)
+			return fail(b, EPERM,
+				    "refusing: %s is the host's only GPU; use --single-gpu to "
+				    "release the host console and hand it over deliberately",
+				    d->address);
+		if (d->boot_vga && gpu->console_in_use)
+			return fail(b, EPERM,
+				    "refusing: %s is the boot VGA and the host console or a DRM "
+				    "driver uses it; use --single-gpu or --force", d->address);
+	}
+	if (!force && guard_dependents(b->host, d, buf, sizeof(buf)))
+		return fail(b, EEXIST, "refusing: %s; --force overrides", buf);
+	if (guard_conflicts(b->host, d, buf, sizeof(buf)) && (r = add_warning(b, buf)) < 0)
+		return neg_errno(r);
+	if (guard_holders(b->host, d, buf + 300, sizeof(buf) - 300) > 0) {
+		char msg[500];
+		snprintf(msg, sizeof(msg),
+			 "%s is held open by %s: unbinding waits for them (stop them first)",
+			 d->address, buf + 300);
+		if ((r = add_warning(b, msg)) < 0)
+			return neg_errno(r);
+	}
+	snprintf(it->orig_driver, sizeof(it->orig_driver), "%s", d->driver ? d->driver : "");
+	read_override(b->ctx, devices_fd(b), d->address, it->orig_override, sizeof(it->orig_override));
+	if (!journal_value_ok(it->orig_driver))
+		return fail(b, EINVAL, "%s: unexpected driver name", d->address);
+	return 0;
+}
+
+int vfk_bind_prepare(struct vfk_bind *b)
+{
+	struct vfk_journal *j = NULL;
+	size_t i;
+	int r;
+
+	clear_items(b);
+	b->error[0] = '\0';
+	if (b->nasked == 0)
+		return fail(b, EINVAL, "no devices to bind");
+	if (!b->host->iommu_enabled)
+		return fail(b, ENODEV,
+			    "the IOMMU is disabled (no IOMMU groups): vfio-pci cannot take devices; "
+			    "run vfio-check for the fix");
+	r = add_groups(b);
+	if (r < 0)
+		return r;
+	r = vfk_journal_load(b->ctx, &j);
+	if (r < 0)
+		return fail(b, -r, "cannot read the binding journal: %s", journal_why(b->ctx, r));
+	r = guard_facts_keep(b->host);
+	if (r < 0)
+		r = fail(b, -r, "cannot read what the host needs: %s", strerror(-r));
+	for (i = 0; i < b->nitems && r >= 0; i++)
+		r = check_item(b, j, &b->items[i]);
+	guard_facts_drop(b->host);
+	vfk_journal_free(j);
+	if (r < 0)
+		return r;
+	b->prepared = true;
+	return 0;
+}
+
+size_t vfk_bind_device_count(const struct vfk_bind *b) { return b->nitems; }
+struct vfk_device *vfk_bind_device(const struct vfk_bind *b, size_t i)
+{
+	return i < b->nitems ? b->items[i].dev : NULL;
+}
+size_t vfk_bind_warning_count(const struct vfk_bind *b) { return b->nwarnings; }
+const char *vfk_bind_warning(const struct vfk_bind *b, size_t i)
+{
+	return i < b->nwarnings ? b->warnings[i] : NULL;
+}
+const char *vfk_bind_get_error(const struct vfk_bind *b) { return b->error[0] ? b->error : NULL; }
+
+static int bind_one(struct vfk_bind *b, struct waiter *w, struct bind_item *it)
+{
+	struct vfk_ctx *ctx = b->ctx;
+	const char *addr = it->dev->address;
+	bool dry = b->flags & VFK_BIND_DRY_RUN;
+	char cur[64], rel[128];
+	int r;
+
+	/* a real bind acts on the driver the device is on now; a dry run changes
+	 * nothing, so that is still the one prepare read (and journalled) */
+	if (dry)
+		snprintf(cur, sizeof(cur), "%s", it->orig_driver);
+	else
+		driver_at(devices_fd(b), addr, cur, sizeof(cur));
+	vfk_progress(ctx, "binding %s (%s) to vfio-pci", addr, *cur ? cur : "no driver");
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", addr);
+	it->touched = true;
+	r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, VFIO_DRIVER);
+	if (r < 0)
+		return fail(b, -r, "%s: writing driver_override failed: %s", addr, strerror(-r));
+	if (streq(cur, VFIO_DRIVER))
+		return 0;
+	if (*cur) {
+		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/unbind", cur);
+		r = vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, addr, b->timeout_ms);
+		if (r == -ETIMEDOUT) {
+			char holders[300];
+			guard_holders(b->host, it->dev, holders, sizeof(holders));
+			return fail(b, ETIMEDOUT, "%s: unbinding from %s did not finish in %u ms%s%s",
+				    addr, cur, b->timeout_ms, *holders ? "; held by " : "", holders);
+		}
+		if (r < 0)
+			return fail(b, -r, "%s: unbinding from %s failed: %s", addr, cur, strerror(-r));
+	}
+	r = vfk_host_write(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_BUS "/drivers_probe", addr);
+	if (r < 0)
+		return fail(b, -r, "%s: drivers_probe failed: %s", addr, strerror(-r));
+	if (dry)
+		return 0;
+	r = wait_driver(ctx, w, addr, VFIO_DRIVER, b->timeout_ms);
+	if (r < 0) {
+		current_driver(ctx, addr, cur, sizeof(cur));
+		return fail(b, ETIMEDOUT, "%s: not on vfio-pci after %u ms (driver: %s)", addr,
+			    b->timeout_ms, *cur ? cur : "none");
+	}
+	return 0;
+}
+
+/* --single-gpu with the console GPU among the devices: consoles must let go. */
+static bool needs_console_release(const struct vfk_bind *b)
+{
+	size_t i;
+
+	if (!(b->flags & VFK_BIND_SINGLE_GPU))
+		return false;
+	for (i = 0; i < b->nitems; i++) {
+		const struct vfk_gpu *g = host_gpu_of(b->host, b->items[i].dev);
+		if (g && (g->console_in_use || g->only_gpu))
+			return true;
+	}
+	return false;
+}
+
+/* Each group's /dev/vfio node, once per group: prepare adds a group's
+ * members together, so they are neighbours among the items. */
+static int wait_groups(struct vfk_bind *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nitems; i++) {
+		int g = b->items[i].dev->group;
+		char rel[32];
+		_cleanup_free_ char *node = NULL;
+
+		if ((i > 0 && b->items[i - 1].dev->group == g) ||
+		    wait_vfio_node(b->ctx, g, b->timeout_ms) == 0)
+			continue;
+		snprintf(rel, sizeof(rel), "vfio/%d", g);
+		node = vfk_root_host_path(VFK_ROOT_DEV, rel);
+		return fail(b, ETIMEDOUT, "%s did not appear in %u ms", node ? node : rel,
+			    b->timeout_ms);
+	}
+	return 0;
+}
+
+/* Rolled back: the journal forgets every item put back (all but those a
+ * restore failed for), in one pass over it. */
+static void drop_untouched(struct vfk_bind *b, struct vfk_journal *j)
+{
+	_cleanup_free_ bool *drop = calloc(j->n ? j->n : 1, sizeof(*drop));
+	struct vfk_journal_entry *e;
+	size_t i;
+
+	for (i = 0; i < b->nitems; i++) {
+		if (b->items[i].touched || !(e = journal_find(j, b->items[i].dev->address)))
+			continue;
+		if (drop)
+			drop[e - j->e] = true;
+		else	/* no memory for the marks: one by one, slower */
+			journal_remove(j, b->items[i].dev->address);
+	}
+	if (drop)
+		journal_remove_marked(j, drop);
+}
+
+int dry_hook(void *data, const char *path, const char *value)
+{
+	struct vfk_ctx *ctx = data;
+
+	/* the saved hook was stashed by commit: show it the write, then skip */
+	if (ctx->progress_fn) {
+		char msg[700];
+		const char *nl = strchr(value, '\n');
+		if (nl && nl[1])	/* a whole state file, not a sysfs value */
+			snprintf(msg, sizeof(msg), "%s <- (file, %zu bytes)", path, strlen(value));
+		else
+			snprintf(msg, sizeof(msg), "%s <- %s", path, streq(value, "\n") ? "\\n" : value);
+		ctx->progress_fn(ctx->progress_data, msg);
+	}
+	return 1;
+}
+
+int vfk_bind_commit(struct vfk_bind *b)
+{
+	struct vfk_ctx *ctx = b->ctx;
+	bool dry = b->flags & VFK_BIND_DRY_RUN;
+	vfk_write_hook saved_hook = ctx->write_hook;
+	void *saved_data = ctx->write_data;
+	struct vfk_journal *j = NULL;
+	struct waiter w;
+	long holder = 0;
+	int lockfd = -1, r;
+	size_t i, k;
+
+	if (!b->prepared && (r = vfk_bind_prepare(b)) < 0)
+		return r;
+	if (dry)
+		vfk_ctx_set_write_hook(ctx, dry_hook, ctx);
+	waiter_open(ctx, &w);
+	if (!dry) {
+		lockfd = vfk_lock_take(ctx, b->timeout_ms, &holder);
+		if (lockfd < 0) {
+			r = fail(b, -lockfd, lockfd == -EWOULDBLOCK
+					      ? "another vfiokit operation is running (pid %ld)"
+					      : "cannot take the vfiokit lock (pid %ld)", holder);
+			goto out;
+		}
+	}
+	r = vfk_journal_load(ctx, &j);
+	if (r < 0) {
+		fail(b, -r, "cannot read the binding journal: %s", journal_why(ctx, r));
+		goto out;
+	}
+	for (i = 0; i < b->nitems; i++)
+		if (journal_find(j, b->items[i].dev->address)) {
+			r = fail(b, EALREADY, "%s is already held (vfio-bind status)",
+				 b->items[i].dev->address);
+			goto out;
+		}
+	r = ensure_vfio_pci(b);
+	if (r < 0)
+		goto out;
+
+	/* journal first: from here on every change can be undone */
+	for (i = 0; i < b->nitems; i++) {
+		struct vfk_journal_entry e = { 0 };
+		snprintf(e.address, sizeof(e.address), "%s", b->items[i].dev->address);
+		snprintf(e.driver, sizeof(e.driver), "%s", b->items[i].orig_driver);
+		snprintf(e.override, sizeof(e.override), "%s", b->items[i].orig_override);
+		snprintf(e.owner, sizeof(e.owner), "%s", b->owner);
+		e.since = (long long)time(NULL);
+		if ((r = journal_add(j, &e)) < 0) {
+			r = neg_errno(r);
+			goto out;
+		}
+	}
+	r = journal_save(ctx, j);
+	if (r < 0) {
+		fail(b, -r, "cannot write the binding journal: %s", strerror(-r));
+		goto rollback_journal;
+	}
+
+	if (needs_console_release(b)) {
+		r = console_release(ctx);
+		if (r < 0) {
+			fail(b, -r, "releasing the host console failed: %s", strerror(-r));
+			console_reattach(ctx);
+			i = 0;
+			goto rollback;
+		}
+	}
+	for (i = 0; i < b->nitems; i++) {
+		r = bind_one(b, &w, &b->items[i]);
+		if (r < 0)
+			goto rollback;
+	}
+	if (!dry && (r = wait_groups(b)) < 0)
+		goto rollback;
+	for (i = 0; i < b->nitems; i++)
+		journal_find(j, b->items[i].dev->address)->state = 1;
+	r = journal_save(ctx, j);
+	if (r < 0) {
+		fail(b, -r, "cannot update the binding journal: %s", strerror(-r));
+		goto rollback;
+	}
+	vfk_progress(ctx, "%zu device%s on vfio-pci", b->nitems, b->nitems == 1 ? "" : "s");
+	r = 0;
+	goto out;
+
+rollback:
+	vfk_progress(ctx, "rolling back: %s", b->error);
+	for (k = b->nitems; k-- > 0;) {
+		struct bind_item *it = &b->items[k];
+		char err[300];
+		if (!it->touched)
+			continue;
+		if (restore_device(ctx, &w, it->dev->address, it->orig_driver, it->orig_override,
+				   b->timeout_ms, dry, err, sizeof(err)) < 0)
+			warn(ctx, "rollback: %s", err);
+		else
+			it->touched = false;
+	}
+	if (needs_console_release(b))
+		console_reattach(ctx);
+rollback_journal:
+	drop_untouched(b, j);
+	if (journal_save(ctx, j) < 0)
+		warn(ctx, "rollback: cannot update the binding journal");
+out:
+	vfk_journal_free(j);
+	waiter_close(&w);
+	if (lockfd >= 0)
+		close(lockfd);
+	vfk_ctx_set_write_hook(ctx, saved_hook, saved_data);
+	return r < 0 ? neg_errno(r) : 0;
+}
+
+/* ------------------------------------------------------------- restore */
+
+/* Set @sel[i] for the journal entries @addresses name (all when NULL): one
+ * lookup per address, not a scan of the addresses per entry. */
+static int select_entries(struct vfk_journal *j, const char *const *addresses, size_t n,
+			  bool *sel, char *errbuf, size_t errsize)
+{
+	size_t i;
+
+	for (i = 0; !addresses && i < j->n; i++)
+		sel[i] = true;
+	for (i = 0; addresses && i < n; i++) {
+		const struct vfk_journal_entry *e;
+		struct vfk_pci_addr a;
+		char norm[16];
+		vfk_pci_addr_parse(addresses[i], &a);	/* checked by the caller */
+		e = journal_find(j, vfk_pci_addr_format(&a, norm, sizeof(norm)));
+		if (!e) {
+			snprintf(errbuf, errsize, "%s is not held by vfiokit (not in the journal)", norm);
+			return neg_errno(ENOENT);
+		}
+		sel[e - j->e] = true;
+	}
+	return 0;
+}
+
+int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, unsigned int flags,
+		char *errbuf, size_t errsize)
+{
+	bool dry = flags & VFK_BIND_DRY_RUN;
+	vfk_write_hook saved_hook = ctx->write_hook;
+	void *saved_data = ctx->write_data;
+	struct vfk_journal *j = NULL;
+	_cleanup_free_ bool *drop = NULL;
+	struct waiter w;
+	long holder = 0;
+	int lockfd = -1, r, first = 0;
+	size_t i;
+
+	errbuf[0] = '\0';
+	for (i = 0; addresses && i < n; i++) {
+		struct vfk_pci_addr a;
+		if (vfk_pci_addr_parse(addresses[i], &a) < 0) {
+			snprintf(errbuf, errsize, "'%s' is not a PCI address", addresses[i]);
+			return neg_errno(EINVAL);
+		}
+	}
+	if (dry)
+		vfk_ctx_set_write_hook(ctx, dry_hook, ctx);
+	waiter_open(ctx, &w);
+	if (!dry) {
+		lockfd = vfk_lock_take(ctx, ctx->timeout_ms, &holder);
+		if (lockfd < 0) {
+			snprintf(errbuf, errsize, "another vfiokit operation is running (pid %ld)", holder);
+			first = lockfd;
+			goto out;
+		}
+	}
+	r = vfk_journal_load(ctx, &j);
+	if (r < 0) {
+		snprintf(errbuf, errsize, "cannot read the binding journal: %s", journal_why(ctx, r));
+		first = r;
+		goto out;
+	}
+	drop = calloc(j->n ? j->n : 1, sizeof(*drop));
+	if (!drop) {
+		first = neg_errno(ENOMEM);
+		goto out;
+	}
+	first = select_entries(j, addresses, n, drop, errbuf, errsize);
+	if (first < 0)
+		goto out;
+	/* newest first; drop[i] turns from "asked for" into "put back" */
+	for (i = j->n; i-- > 0;) {
+		const struct vfk_journal_entry *e = &j->e[i];
+		char err[300];
+		if (!drop[i])
+			continue;
+		vfk_progress(ctx, "restoring %s to %s", e->address, *e->driver ? e->driver : "no driver");
+		r = restore_device(ctx, &w, e->address, e->driver, e->override, ctx->timeout_ms, dry,
+				   err, sizeof(err));
+		drop[i] = r >= 0;
+		if (r < 0 && !first) {
+			first = r;
+			snprintf(errbuf, errsize, "%s", err);
+		}
+	}
+	journal_remove_marked(j, drop);
+	r = journal_save(ctx, j);
+	if (r < 0 && !first) {
+		first = r;
+		snprintf(errbuf, errsize, "cannot update the binding journal: %s", strerror(-r));
+	}
+	/* consoles come back once no device vfiokit holds might still need them gone */
+	if (j->n == 0) {
+		r = console_reattach(ctx);
+		if (r < 0 && !first) {
+			first = r;
+			snprintf(errbuf, errsize, "re-attaching the host console failed: %s", strerror(-r));
+		}
+	}
+out:
+	vfk_journal_free(j);
+	waiter_close(&w);
+	if (lockfd >= 0)
+		close(lockfd);
+	vfk_ctx_set_write_hook(ctx, saved_hook, saved_data);
+	return first < 0 ? neg_errno(first) : 0;
+}
+
+int vfk_restore_owner(struct vfk_ctx *ctx, const char *owner, unsigned int flags, char *errbuf,
+		      size_t errsize)
+{
+	struct vfk_journal *j = NULL;
+	const char **addrs;
+	size_t i, n = 0;
+	int r;
+
+	errbuf[0] = '\0';
+	r = vfk_journal_load(ctx, &j);
+	if (r < 0) {
+		snprintf(errbuf, errsize, "cannot read the binding journal: %s", journal_why(ctx, r));
+		return r;
+	}
+	addrs = calloc(j->n + 1, sizeof(*addrs));
+	if (!addrs) {
+		vfk_journal_free(j);
+		return neg_errno(ENOMEM);
+	}
+	for (i = 0; i < j->n; i++)
+		if (streq(j->e[i].owner, owner))
+			addrs[n++] = j->e[i].address;
+	r = n ? vfk_restore(ctx, addrs, n, flags, errbuf, errsize) : 0;
+	free(addrs);
+	vfk_journal_free(j);
+	return r;
+}

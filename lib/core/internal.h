@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Private declarations shared inside lib/. Tools never include this. */
+#ifndef VFK_INTERNAL_H
+#define VFK_INTERNAL_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "vfiokit.h"
+#include "core/macro.h"
+
+/* ---- rooted filesystem access (path.c): the only code that knows the
+ *      real locations of sysfs, procfs, devfs and vfiokit's state dirs. */
+enum vfk_root {
+	VFK_ROOT_TOP = 0,	/* the sysroot itself */
+	VFK_ROOT_SYS,		/* <sysroot>/sys */
+	VFK_ROOT_PROC,		/* <sysroot>/proc */
+	VFK_ROOT_DEV,		/* <sysroot>/dev */
+	VFK_ROOT_RUN,		/* <sysroot>/run/vfiokit (state, journal, locks) */
+	VFK_ROOT_ETC,		/* <sysroot>/etc/vfiokit (persistent config) */
+	VFK_ROOT_MDEVCTL,	/* <sysroot>/etc/mdevctl.d (mdevctl's defined mdevs) */
+	VFK_ROOT_STATE,		/* <sysroot>/var/lib/vfiokit (state kept across boots: TPMs) */
+	_VFK_ROOT_MAX,
+};
+
+/* Well-known places below VFK_ROOT_SYS, relative so they never escape. */
+#define VFK_SYS_PCI_DEVICES	"bus/pci/devices"
+#define VFK_SYS_PCI_DRIVERS	"bus/pci/drivers"
+#define VFK_SYS_PCI_BUS		"bus/pci"
+#define VFK_SYS_IOMMU_GROUPS	"kernel/iommu_groups"
+#define VFK_SYS_CLASS_IOMMU	"class/iommu"
+#define VFK_SYS_MODULE		"module"
+#define VFK_SYS_CLASS_MDEV_BUS	"class/mdev_bus"
+#define VFK_SYS_MDEV_DEVICES	"bus/mdev/devices"
+
+/* Open a directory below one of the roots (rel may be "" or NULL for the
+ * root itself). Returns an O_PATH|O_DIRECTORY-free fd usable with *at(),
+ * or a negative errno. Absolute or ".."-containing rel is -EINVAL. */
+int vfk_root_open_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
+/* Full path string of a place below a root (for libraries that want paths).
+ * Returns a malloc'ed string or NULL (errno set). */
+char *vfk_root_path(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
+/* The path of a place below a root on the target host itself, without the
+ * sysroot ("/dev/hugepages"): what VM definitions refer to. malloc'ed or NULL. */
+char *vfk_root_host_path(enum vfk_root root, const char *rel);
+
+/*
+ * Reads below a directory of @ctx's root. The file must be a regular file
+ * (sysfs and procfs attributes are): a FIFO, socket or device is -EINVAL, a
+ * directory -EISDIR, and nothing blocks. On a sysroot other than "/" it must
+ * also lie inside the sysroot however it was reached (symlinks, last or on
+ * the way): -EXDEV otherwise. Returns an fd (O_RDONLY|O_NONBLOCK) or -errno.
+ */
+int vfk_open_file_in(struct vfk_ctx *ctx, int dirfd, const char *name);
+/* A directory below @dirfd, inside @ctx's sysroot as above ("" or NULL: @dirfd). */
+int vfk_open_dir_in(struct vfk_ctx *ctx, int dirfd, const char *name);
+/* Read a small file as vfk_open_file_in() opens it into buf (NUL-terminated,
+ * trailing newlines and blanks stripped). Returns the length or -errno. */
+int vfk_read_in(struct vfk_ctx *ctx, int dirfd, const char *name, char *buf, size_t size);
+/* Parse a file holding one integer (base 0: "0x10de", "42"). */
+int vfk_read_long_in(struct vfk_ctx *ctx, int dirfd, const char *name, long *out);
+/*
+ * vfk_read_in() and vfk_read_long_in() of the file @rel below @root
+ * ("bus/pci/devices/ADDR/uevent" below VFK_ROOT_SYS), resolved from the
+ * sysroot itself as vfk_root_open_dir() resolves directories (RESOLVE_IN_ROOT):
+ * a symlink on the way or last that points out of the tree, absolute or by
+ * "..", lands inside it, as at a real "/"; nothing outside is opened, so no
+ * per-file check (readlink of /proc/self/fd) is needed. A regular file only,
+ * opened O_PATH and checked before it is opened for reading, as
+ * vfk_open_file_in() does. For the reads made per device: one openat2 and no
+ * directory fd to open and close.
+ */
+int vfk_root_read(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, char *buf,
+		  size_t size);
+int vfk_root_read_long(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, long *out);
+int vfk_root_read_bytes(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, void *buf,
+			size_t size);
+/*
+ * A state file vfiokit writes itself, always by rename (journal, persist
+ * file, mdev definitions), read whole: as vfk_open_file_in() opens it, and
+ * a last component that is a symlink is -ELOOP. At most @max bytes (else
+ * -EFBIG); -EAGAIN if it grew while read. *@text is malloc'ed and
+ * NUL-terminated; *@len (if not NULL) counts the bytes read, NULs included.
+ */
+int vfk_read_file_in(struct vfk_ctx *ctx, int dirfd, const char *name, size_t max, char **text,
+		     size_t *len);
+/* Basename of a symlink's target, without following it. Returns the length
+ * or a negative errno (-ENOENT when there is no such link). */
+int vfk_readlink_base_at(int dirfd, const char *name, char *buf, size_t size);
+/* The whole target of a symlink, not followed. */
+int vfk_readlink_at(int dirfd, const char *name, char *buf, size_t size);
+/* Write a whole string to an existing file (sysfs attribute). One write(2);
+ * a short write is -EIO. Returns 0 or a negative errno. */
+int vfk_write_at(int dirfd, const char *name, const char *value);
+bool vfk_exists_at(int dirfd, const char *name);
+/* /dev/null of the running system (for processes vfiokit starts). */
+int vfk_open_null(int flags);
+/* Atomically replace a regular file: temp file in the same dir, fsync,
+ * rename, fsync dir. mode applies to the new file. */
+int vfk_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len,
+			     mode_t mode);
+
+/* ---- context */
+struct vfk_ctx {
+	int refcount;
+	char *sysroot;
+	char *root_real;	/* the sysroot as /proc/self/fd names it (path.c), lazily */
+	int rootfd[_VFK_ROOT_MAX];	/* lazily opened; -1 until then */
+	vfk_log_fn log_fn;
+	void *log_data;
+	int log_priority;
+	vfk_write_hook write_hook;
+	void *write_data;
+	vfk_progress_fn progress_fn;
+	void *progress_data;
+	char error[512];	/* vfk_ctx_get_error() */
+	unsigned int timeout_ms;	/* vfk_ctx_set_timeout(): one step's bound */
+	bool no_openat2;	/* path.c: the kernel said ENOSYS to openat2 once */
+};
+
+/* ---- writes to the host (write.c): every one passes the write hook */
+/* Write @value to the file @rel below @root (e.g. "bus/pci/devices/ADDR/
+ * driver_override"). Returns 0, 1 when the hook skipped it, or -errno. */
+int vfk_host_write(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, const char *value);
+/* The same, done by a child process so a write that blocks in the kernel
+ * (unbind of a busy device) costs -ETIMEDOUT after @ms, not a hung tool. */
+int vfk_host_write_timeout(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
+			   const char *value, unsigned int ms);
+/* Atomically replace a state file below @root, through the hook. */
+int vfk_host_write_file(struct vfk_ctx *ctx, enum vfk_root root, const char *name,
+			const char *data, mode_t mode);
+/* Atomically replace @dir/@name below @root (run, etc or mdevctl), creating
+ * @dir (one level) when missing; the hook sees the full path of the file. */
+int vfk_host_write_file_in(struct vfk_ctx *ctx, enum vfk_root root, const char *dir,
+			   const char *name, const char *data, mode_t mode);
+/* Remove the state file @rel below @root; the hook sees @value VFK_WRITE_REMOVE.
+ * Returns 0, 1 when the hook skipped it, or -errno (-ENOENT when absent). */
+int vfk_host_remove_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
+/* Create <sysroot>/run/vfiokit, <sysroot>/etc/vfiokit or <sysroot>/etc/mdevctl.d when missing. */
+int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root);
+/* Create @rel ("a/b/c") below @root, each level resolved in the sysroot;
+ * new levels get @mode. Existing ones are left as they are. */
+int vfk_root_mkdirs(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, mode_t mode);
+bool vfk_ctx_is_live(const struct vfk_ctx *ctx);	/* sysroot is "/" */
+/* inventory.c: the host's CPU topology, part of the snapshot like the
+ * inventory: read on the first call, shared by every plan made on @host. */
+int host_topo(struct vfk_host *host, const struct vfk_topo **out);
+void vfk_progress(struct vfk_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void vfk_log(struct vfk_ctx *ctx, int priority, const char *file, int line,
+	     const char *fn, const char *format, ...) __attribute__((format(printf, 6, 7)));
+
+#define vfk_log_cond(ctx, prio, ...)                                               \
+	do {                                                                       \
+		if ((ctx) && vfk_ctx_get_log_priority(ctx) >= (prio))              \
+			vfk_log(ctx, prio, __FILE__, __LINE__, __func__, __VA_ARGS__); \
+	} while (0)
+#define dbg(ctx, ...)  vfk_log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+#define info(ctx, ...) vfk_log_cond(ctx, LOG_INFO, __VA_ARGS__)
+#define warn(ctx, ...) vfk_log_cond(ctx, LOG_WARNING, __VA_ARGS__)
+#define err(ctx, ...)  vfk_log_cond(ctx, LOG_ERR, __VA_ARGS__)
+
+/* proc.c: @pid still runs (a zombie whose last thread has exited does not;
+ * our own exited children are reaped). */
+bool proc_alive(struct vfk_ctx *ctx, int pid);
+
+/* Return a negative errno and set errno to match. */
+static inline int neg_errno(int e)
+{
+	if (e > 0)
+		e = -e;
+	errno = -e;
+	return e;
+}
+
+#endif

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Every change vfiokit makes to a host passes through here, so a dry run can
+ * print it, a test can fail any single one, and a write the kernel blocks on
+ * cannot hang the tool.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "core/internal.h"
+
+static int call_hook(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, const char *value)
+{
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	if (!ctx->write_hook)
+		return 0;
+	path = vfk_root_path(ctx, root, rel);
+	if (!path)	/* -EINVAL for a path that would leave its root */
+		return neg_errno(errno ? errno : ENOMEM);
+	r = ctx->write_hook(ctx->write_data, path, value);
+	if (r < 0)
+		dbg(ctx, "write hook failed %s: %d", path, r);
+	return r;
+}
+
+/* Split "a/b/c" into an fd for "a/b" and the name "c". */
+static int open_parent(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, const char **name)
+{
+	char dir[512];
+	const char *slash = strrchr(rel, '/');
+	size_t len;
+
+	if (!slash) {
+		*name = rel;
+		return vfk_root_open_dir(ctx, root, "");
+	}
+	len = (size_t)(slash - rel);
+	if (len >= sizeof(dir))
+		return neg_errno(ENAMETOOLONG);
+	memcpy(dir, rel, len);
+	dir[len] = '\0';
+	*name = slash + 1;
+	return vfk_root_open_dir(ctx, root, dir);
+}
+
+int vfk_host_write(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, const char *value)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *name;
+	int r;
+
+	r = call_hook(ctx, root, rel, value);
+	if (r != 0)
+		return r;
+	dfd = open_parent(ctx, root, rel, &name);
+	if (dfd < 0)
+		return dfd;
+	r = vfk_write_at(dfd, name, value);
+	dbg(ctx, "write %s <- %s: %d", rel, value, r);
+	return r;
+}
+
+int vfk_host_write_timeout(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
+			   const char *value, unsigned int ms)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *name;
+	long long deadline;
+	pid_t pid;
+	int r, status;
+
+	r = call_hook(ctx, root, rel, value);
+	if (r != 0)
+		return r;
+	dfd = open_parent(ctx, root, rel, &name);
+	if (dfd < 0)
+		return dfd;
+	pid = fork();
+	if (pid < 0)
+		return neg_errno(errno);
+	if (pid == 0) {
+		r = vfk_write_at(dfd, name, value);
+		_exit(r < 0 ? -r : 0);
+	}
+	deadline = now_ms() + ms;
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return neg_errno(errno);
+		if (now_ms() >= deadline) {
+			/* The child is stuck in the kernel; it finishes or dies on
+			 * its own. We report instead of hanging with it. */
+			kill(pid, SIGKILL);
+			warn(ctx, "write %s <- %s did not finish in %u ms", rel, value, ms);
+			return neg_errno(ETIMEDOUT);
+		}
+		poll(NULL, 0, 5);
+	}
+	if (!WIFEXITED(status))
+		return neg_errno(EIO);
+	r = WEXITSTATUS(status);
+	dbg(ctx, "write %s <- %s: %d", rel, value, -r);
+	return r ? neg_errno(r) : 0;
+}
+
+int vfk_host_write_file(struct vfk_ctx *ctx, enum vfk_root root, const char *name,
+			const char *data, mode_t mode)
+{
+	_cleanup_close_ int dfd = -1;
+	int r;
+
+	r = call_hook(ctx, root, name, data);
+	if (r != 0)
+		return r;
+	if (root == VFK_ROOT_RUN || root == VFK_ROOT_ETC) {
+		r = vfk_root_ensure(ctx, root);
+		if (r < 0)
+			return r;
+	}
+	dfd = vfk_root_open_dir(ctx, root, "");
+	if (dfd < 0)
+		return dfd;
+	return vfk_write_file_atomic_at(dfd, name, data, strlen(data), mode);
+}
+
+int vfk_host_write_file_in(struct vfk_ctx *ctx, enum vfk_root root, const char *dir,
+			   const char *name, const char *data, mode_t mode)
+{
+	_cleanup_free_ char *rel = NULL;
+	_cleanup_close_ int rfd = -1, dfd = -1;
+	int r;
+
+	if (!*dir || strchr(dir, '/') || strchr(name, '/') || asprintf(&rel, "%s/%s", dir, name) < 0)
+		return neg_errno(EINVAL);
+	r = call_hook(ctx, root, rel, data);
+	if (r != 0)
+		return r;
+	r = vfk_root_ensure(ctx, root);
+	if (r < 0)
+		return r;
+	rfd = vfk_root_open_dir(ctx, root, "");
+	if (rfd < 0)
+		return rfd;
+	if (mkdirat(rfd, dir, 0755) < 0 && errno != EEXIST)
+		return neg_errno(errno);
+	dfd = vfk_root_open_dir(ctx, root, dir);
+	if (dfd < 0)
+		return dfd;
+	return vfk_write_file_atomic_at(dfd, name, data, strlen(data), mode);
+}
+
+int vfk_host_remove_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *name;
+	int r;
+
+	r = call_hook(ctx, root, rel, VFK_WRITE_REMOVE);
+	if (r != 0)
+		return r;
+	dfd = open_parent(ctx, root, rel, &name);
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, name, 0) < 0)
+		return neg_errno(errno);
+	dbg(ctx, "removed %s", rel);
+	return 0;
+}

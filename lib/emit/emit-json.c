@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A plan as JSON for `vfio-vm plan --json` (schema in vfio-vm(1)). */
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "emit/emit.h"
+
+static json_object *jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *gpu_json(const struct vfk_plan *pl)
+{
+	const struct vfk_device *d;
+	json_object *o, *fa;
+	char name[600];
+	size_t i;
+
+	if (!pl->gpu)
+		return NULL;
+	d = vfk_gpu_get_device(pl->gpu);
+	o = json_object_new_object();
+	fa = json_object_new_array();
+	json_object_object_add(o, "address", json_object_new_string(vfk_device_get_address(d)));
+	snprintf(name, sizeof(name), "%s %s", vfk_device_get_vendor_name(d),
+		 vfk_device_get_device_name(d));
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "group", json_object_new_int(vfk_device_get_iommu_group(d)));
+	for (i = 0; i < vfk_gpu_function_count(pl->gpu); i++) {
+		const struct vfk_device *f = vfk_gpu_function(pl->gpu, i);
+		json_object *fo = json_object_new_object();
+		char guest[40];
+
+		json_object_object_add(fo, "host", json_object_new_string(vfk_device_get_address(f)));
+		snprintf(guest, sizeof(guest), "0000:01:00.%zu", i);
+		json_object_object_add(fo, "guest", json_object_new_string(guest));
+		json_object_array_add(fa, fo);
+	}
+	json_object_object_add(o, "functions", fa);
+	json_object_object_add(o, "rom", jstr(pl->rom));
+	return o;
+}
+
+static json_object *cpu_json(const struct vfk_plan *pl)
+{
+	json_object *o = json_object_new_object(), *topo = json_object_new_object();
+	json_object *pins = json_object_new_array();
+	unsigned int i;
+
+	json_object_object_add(o, "vcpus", json_object_new_int((int)pl->pin.nvcpus));
+	json_object_object_add(o, "model", json_object_new_string(
+		pl->cpu_model == CPU_HOST ? "host-passthrough" : pl->cpu_model == CPU_QEMU64 ? "qemu64" : "max"));
+	json_object_object_add(o, "topoext", json_object_new_boolean(pl->topoext));
+	json_object_object_add(topo, "sockets", json_object_new_int((int)pl->pin.sockets));
+	json_object_object_add(topo, "dies", json_object_new_int((int)pl->pin.dies));
+	json_object_object_add(topo, "cores", json_object_new_int((int)pl->pin.cores));
+	json_object_object_add(topo, "threads", json_object_new_int((int)pl->pin.threads));
+	json_object_object_add(o, "topology", topo);
+	if (pl->pin.pinned)
+		for (i = 0; i < pl->pin.nvcpus; i++)
+			json_object_array_add(pins, json_object_new_int(pl->pin.vcpu_cpu[i]));
+	json_object_object_add(o, "pinning", pins);
+	json_object_object_add(o, "emulator_cpus", jstr(pl->host_cpus));
+	json_object_object_add(o, "iothreads", json_object_new_int((int)pl->iothreads));
+	json_object_object_add(o, "node", pl->pin.pinned && pl->pin.node >= 0
+					  ? json_object_new_int(pl->pin.node) : NULL);
+	json_object_object_add(o, "l3_domains", json_object_new_int((int)pl->pin.l3_domains));
+	return o;
+}
+
+int plan_emit_json(const struct vfk_plan *pl, char **out)
+{
+	const struct vfk_profile *p = pl->prof;
+	json_object *o = json_object_new_object(), *rej = json_object_new_object(), *x;
+	json_object *notes = json_object_new_array();
+	size_t i;
+
+	if (!o || !rej || !notes) {
+		json_object_put(o);
+		json_object_put(rej);
+		json_object_put(notes);
+		return neg_errno(ENOMEM);
+	}
+	json_object_object_add(o, "name", json_object_new_string(p->name));
+	json_object_object_add(o, "profile", json_object_new_string(p->path));
+	json_object_object_add(o, "os", json_object_new_string(prof_os_names[p->os]));
+	json_object_object_add(o, "mode", json_object_new_string(vfk_gpu_mode_to_string(pl->mode)));
+	json_object_object_add(o, "reason", jstr(pl->mode_reason));
+	for (i = 1; i < VFK_GPU_MODE_COUNT; i++)
+		if (pl->rejected[i])
+			json_object_object_add(rej, vfk_gpu_mode_to_string(i),
+					       json_object_new_string(pl->rejected[i]));
+	json_object_object_add(o, "rejected", rej);
+	json_object_object_add(o, "gpu", gpu_json(pl));
+	if (pl->mdev.uuid) {
+		x = json_object_new_object();
+		json_object_object_add(x, "parent", json_object_new_string(pl->mdev.parent));
+		json_object_object_add(x, "type", json_object_new_string(pl->mdev.type));
+		json_object_object_add(x, "type_name", jstr(pl->mdev.type_name));
+		json_object_object_add(x, "uuid", json_object_new_string(pl->mdev.uuid));
+		json_object_object_add(o, "mdev", x);
+	} else {
+		json_object_object_add(o, "mdev", NULL);
+	}
+	json_object_object_add(o, "virgl", json_object_new_boolean(pl->virgl));
+	json_object_object_add(o, "render_node", jstr(pl->render_node));
+	json_object_object_add(o, "accel", json_object_new_string(pl->kvm ? "kvm" : "tcg"));
+	json_object_object_add(o, "cpu", cpu_json(pl));
+
+	x = json_object_new_object();
+	json_object_object_add(x, "mib", json_object_new_int64((int64_t)pl->memory_mib));
+	json_object_object_add(x, "node", pl->memory_node >= 0 ? json_object_new_int(pl->memory_node) : NULL);
+	json_object_object_add(x, "hugepage_kib", json_object_new_int64((int64_t)pl->hugepage_kib));
+	json_object_object_add(o, "memory", x);
+
+	x = json_object_new_array();
+	if (pl->hyperv) {
+		static const char *const hv[] = { "relaxed", "vapic", "spinlocks", "vpindex", "synic",
+						  "stimer", "reset", "frequencies", "tlbflush", "ipi",
+						  "hypervclock" };
+		for (i = 0; i < ARRAY_SIZE(hv); i++)
+			json_object_array_add(x, json_object_new_string(hv[i]));
+	}
+	{
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "hyperv", x);
+		json_object_object_add(f, "kvm_hidden", json_object_new_boolean(pl->kvm_hidden));
+		json_object_object_add(f, "vendor_id", pl->hyperv ? jstr(p->vendor_id) : NULL);
+		json_object_object_add(o, "features", f);
+	}
+
+	x = json_object_new_object();
+	json_object_object_add(x, "type", json_object_new_string(prof_fw_names[pl->firmware]));
+	json_object_object_add(x, "code", jstr(pl->fw_code));
+	json_object_object_add(x, "vars", jstr(pl->fw_vars));
+	json_object_object_add(x, "tpm", json_object_new_boolean(pl->tpm));
+	json_object_object_add(o, "firmware", x);
+
+	x = json_object_new_object();
+	json_object_object_add(x, "type", json_object_new_string(prof_display_names[pl->display]));
+	json_object_object_add(x, "video", json_object_new_string(
+		pl->video == VIDEO_VIRTIO ? "virtio" : pl->video == VIDEO_QXL ? "qxl" : "none"));
+	json_object_object_add(x, "looking_glass_mib", json_object_new_int((int)pl->lg_mib));
+	json_object_object_add(o, "display", x);
+
+	for (i = 0; i < pl->notes.n; i++)
+		json_object_array_add(notes, json_object_new_string(pl->notes.v[i]));
+	json_object_object_add(o, "notes", notes);
+
+	*out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							JSON_C_TO_STRING_SPACED |
+							JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return *out ? 0 : neg_errno(ENOMEM);
+}
+
+int vfk_plan_to_json(const struct vfk_plan *pl, char **out)
+{
+	return pl && out ? plan_emit_json(pl, out) : neg_errno(EINVAL);
+}

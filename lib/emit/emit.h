@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A plan rendered as libvirt domain XML, a QEMU argv, or JSON.
+ *
+ * Layer emit/: owns a plan written as libvirt XML, a QEMU argv or JSON.
+ * May call plan/ (the plan's shapes), inventory/ (device getters) and core/
+ * (lib/README.md).
+ */
+#ifndef VFK_EMIT_H
+#define VFK_EMIT_H
+
+#include "plan/plan.h"
+
+/* Render into a NUL-terminated malloc'ed string / NULL-terminated argv. */
+int plan_emit_xml(const struct vfk_plan *plan, char **out);
+int plan_emit_qemu(const struct vfk_plan *plan, char ***argv);
+int plan_emit_json(const struct vfk_plan *plan, char **out);
+
+#endif

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One PCI function: cheap identity fields, details read on first use. */
+#include <stdio.h>
+
+#include "inventory/inventory.h"
+#include "inventory/pcilib.h"
+
+int pci_addr_cmp(const struct vfk_pci_addr *a, const struct vfk_pci_addr *b)
+{
+	uint32_t x = ((uint32_t)a->domain << 16) | (a->bus << 8) | (a->dev << 3) | a->fn;
+	uint32_t y = ((uint32_t)b->domain << 16) | (b->bus << 8) | (b->dev << 3) | b->fn;
+
+	return x < y ? -1 : x > y;
+}
+
+struct vfk_device *host_lookup(const struct vfk_host *host, const struct vfk_pci_addr *a)
+{
+	size_t lo = 0, hi = host->ndevices;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = pci_addr_cmp(&host->devices[mid].addr, a);
+		if (c == 0)
+			return &host->devices[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int device_open_dir(const struct vfk_device *dev)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s", dev->address);
+	return vfk_root_open_dir(dev->host->ctx, VFK_ROOT_SYS, rel);
+}
+
+static const char *read_str(struct vfk_host *host, int dfd, const char *name)
+{
+	char buf[256];
+
+	if (vfk_read_in(host->ctx, dfd, name, buf, sizeof(buf)) <= 0)
+		return NULL;
+	return strpool_intern(&host->strings, buf);
+}
+
+static unsigned long read_ulong(struct vfk_ctx *ctx, int dfd, const char *name, unsigned long dflt)
+{
+	long v;
+
+	if (vfk_read_long_in(ctx, dfd, name, &v) < 0 || v < 0)
+		return dflt;
+	return (unsigned long)v;
+}
+
+struct vfk_device_details *device_details(const struct vfk_device *cdev)
+{
+	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache, not a change */
+	struct vfk_host *host = dev->host;
+	struct vfk_ctx *ctx = host->ctx;
+	struct vfk_device_details *d;
+	_cleanup_close_ int dfd = -1;
+	long numa;
+
+	if (dev->details)
+		return dev->details;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->numa_node = -1;
+	dfd = device_open_dir(dev);
+	if (dfd >= 0) {
+		d->subsys_vendor = (uint16_t)read_ulong(ctx, dfd, "subsystem_vendor", 0);
+		d->subsys_device = (uint16_t)read_ulong(ctx, dfd, "subsystem_device", 0);
+		d->revision = (uint8_t)read_ulong(ctx, dfd, "revision", 0);
+		if (vfk_read_long_in(ctx, dfd, "numa_node", &numa) == 0)
+			d->numa_node = (int)numa;
+		d->local_cpulist = read_str(host, dfd, "local_cpulist");
+		d->reset_method = read_str(host, dfd, "reset_method");
+		d->has_reset = vfk_exists_at(dfd, "reset");
+		d->power_state = read_str(host, dfd, "power_state");
+		d->link_speed = read_str(host, dfd, "current_link_speed");
+		d->max_link_speed = read_str(host, dfd, "max_link_speed");
+		d->link_width = (unsigned int)read_ulong(ctx, dfd, "current_link_width", 0);
+		d->max_link_width = (unsigned int)read_ulong(ctx, dfd, "max_link_width", 0);
+		d->sriov_totalvfs = (unsigned int)read_ulong(ctx, dfd, "sriov_totalvfs", 0);
+		d->sriov_numvfs = (unsigned int)read_ulong(ctx, dfd, "sriov_numvfs", 0);
+		/* "Unknown speed" / "255" mean the link is not reported */
+		if (d->link_speed && startswith(d->link_speed, "Unknown"))
+			d->link_speed = NULL;
+		if (d->max_link_speed && startswith(d->max_link_speed, "Unknown"))
+			d->max_link_speed = NULL;
+		if (d->link_width == 255)
+			d->link_width = 0;
+		if (d->max_link_width == 255)
+			d->max_link_width = 0;
+	}
+	dev->details = d;
+	return d;
+}
+
+void device_details_free(struct vfk_device_details *d)
+{
+	free(d);	/* strings are interned in the host */
+}
+
+#define DETAIL(dev, field, dflt)                                        \
+	({                                                              \
+		struct vfk_device_details *_d = device_details(dev);    \
+		_d ? _d->field : (dflt);                                \
+	})
+
+const char *vfk_device_get_address(const struct vfk_device *dev) { return dev->address; }
+const struct vfk_pci_addr *vfk_device_get_addr(const struct vfk_device *dev) { return &dev->addr; }
+uint32_t vfk_device_get_class(const struct vfk_device *dev) { return dev->class; }
+uint16_t vfk_device_get_vendor_id(const struct vfk_device *dev) { return dev->vendor_id; }
+uint16_t vfk_device_get_device_id(const struct vfk_device *dev) { return dev->device_id; }
+const char *vfk_device_get_vendor_name(const struct vfk_device *dev)
+{
+	device_names(dev);
+	return dev->vendor_name;
+}
+const char *vfk_device_get_device_name(const struct vfk_device *dev)
+{
+	device_names(dev);
+	return dev->device_name;
+}
+const char *vfk_device_get_class_name(const struct vfk_device *dev)
+{
+	device_names(dev);
+	return dev->class_name;
+}
+const char *vfk_device_get_driver(const struct vfk_device *dev) { return dev->driver; }
+int vfk_device_get_iommu_group(const struct vfk_device *dev) { return dev->group; }
+bool vfk_device_is_boot_vga(const struct vfk_device *dev) { return dev->boot_vga; }
+bool vfk_device_is_vf(const struct vfk_device *dev) { return dev->is_vf; }
+struct vfk_device *vfk_device_get_physfn(const struct vfk_device *dev) { return dev->physfn; }
+struct vfk_device *vfk_device_get_parent(const struct vfk_device *dev) { return dev->parent; }
+
+uint16_t vfk_device_get_subsystem_vendor_id(const struct vfk_device *dev)
+{
+	return DETAIL(dev, subsys_vendor, 0);
+}
+uint16_t vfk_device_get_subsystem_device_id(const struct vfk_device *dev)
+{
+	return DETAIL(dev, subsys_device, 0);
+}
+uint8_t vfk_device_get_revision(const struct vfk_device *dev) { return DETAIL(dev, revision, 0); }
+const char *vfk_device_get_driver_override(const struct vfk_device *cdev)
+{
+	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache */
+	const char *ovr = NULL;
+	char rel[64], buf[256];
+
+	if (dev->override_known)
+		return dev->override;
+	/* its own read: listings show it for every device, the details not;
+	 * by its path in the sysroot, so no directory is opened for it */
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", dev->address);
+	if (vfk_root_read(dev->host->ctx, VFK_ROOT_SYS, rel, buf, sizeof(buf)) > 0)
+		ovr = strpool_intern(&dev->host->strings, buf);
+	/* the kernel prints "(null)" for an unset override */
+	dev->override = (ovr && !streq(ovr, "(null)")) ? ovr : NULL;
+	dev->override_known = true;
+	return dev->override;
+}
+int vfk_device_get_numa_node(const struct vfk_device *dev) { return DETAIL(dev, numa_node, -1); }
+const char *vfk_device_get_local_cpulist(const struct vfk_device *dev)
+{
+	return DETAIL(dev, local_cpulist, NULL);
+}
+const char *vfk_device_get_reset_method(const struct vfk_device *dev)
+{
+	return DETAIL(dev, reset_method, NULL);
+}
+bool vfk_device_has_reset(const struct vfk_device *dev) { return DETAIL(dev, has_reset, false); }
+const char *vfk_device_get_power_state(const struct vfk_device *dev)
+{
+	return DETAIL(dev, power_state, NULL);
+}
+const char *vfk_device_get_link_speed(const struct vfk_device *dev)
+{
+	return DETAIL(dev, link_speed, NULL);
+}
+const char *vfk_device_get_max_link_speed(const struct vfk_device *dev)
+{
+	return DETAIL(dev, max_link_speed, NULL);
+}
+unsigned int vfk_device_get_link_width(const struct vfk_device *dev)
+{
+	return DETAIL(dev, link_width, 0);
+}
+unsigned int vfk_device_get_max_link_width(const struct vfk_device *dev)
+{
+	return DETAIL(dev, max_link_width, 0);
+}
+unsigned int vfk_device_get_sriov_totalvfs(const struct vfk_device *dev)
+{
+	return DETAIL(dev, sriov_totalvfs, 0);
+}
+unsigned int vfk_device_get_sriov_numvfs(const struct vfk_device *dev)
+{
+	return DETAIL(dev, sriov_numvfs, 0);
+}
+
+bool vfk_device_is_bridge(const struct vfk_device *dev)
+{
+	unsigned int cls = dev->class >> 8;
+
+	return cls == 0x0600 || cls == 0x0604 || cls == 0x0609;
+}
+
+bool vfk_device_is_gpu(const struct vfk_device *dev)
+{
+	unsigned int cls = dev->class >> 8;
+
+	return cls == 0x0300 || cls == 0x0302 || cls == 0x0380;
+}
+
+enum vfk_acs vfk_device_get_acs(const struct vfk_device *cdev)
+{
+	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache */
+
+	if (!dev->acs_known) {
+		dev->acs = pcilib_read_acs(dev->host->ctx, dev->host->pacc, &dev->addr);
+		dev->acs_known = true;
+	}
+	return dev->acs;
+}
+
+const char *vfk_acs_to_string(enum vfk_acs acs)
+{
+	switch (acs) {
+	case VFK_ACS_NONE: return "none";
+	case VFK_ACS_DISABLED: return "disabled";
+	case VFK_ACS_ENABLED: return "enabled";
+	case VFK_ACS_NOT_PCIE: return "not-pcie";
+	case VFK_ACS_UNKNOWN:
+	default: return "unknown";
+	}
+}

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One snapshot of the host: every PCI function (the names below
+ * <sysroot>/sys/bus/pci/devices, read inside the sysroot), its driver and
+ * IOMMU group from the kernel's links, the groups themselves and the GPU
+ * model on top.
+ *
+ * Layer inventory/: owns the host snapshot: PCI functions, IOMMU groups,
+ * GPUs, names (libpci, udev's hwdb) and the CPU topology. May call core/ only
+ * (lib/README.md).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "inventory/inventory.h"
+#include "inventory/pcilib.h"
+
+static int cmp_device(const void *a, const void *b)
+{
+	return pci_addr_cmp(&((const struct vfk_device *)a)->addr,
+			    &((const struct vfk_device *)b)->addr);
+}
+
+static void parse_int_name(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end != s && *end == '\0' && v >= 0 && v <= INT_MAX)
+		*out = (int)v;
+}
+
+/* The parent bridge is the directory above the device in the sysfs tree:
+ * bus/pci/devices/0000:01:00.0 -> ../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0 */
+static bool parent_from_link(int devfd, const char *name, struct vfk_pci_addr *parent)
+{
+	char target[PATH_MAX], *last, *prev;
+
+	if (vfk_readlink_at(devfd, name, target, sizeof(target)) < 0)
+		return false;
+	last = strrchr(target, '/');
+	if (!last)
+		return false;
+	*last = '\0';
+	prev = strrchr(target, '/');
+	prev = prev ? prev + 1 : target;
+	return vfk_pci_addr_parse(prev, parent) == 0;
+}
+
+static bool iommu_groups_exist(struct vfk_ctx *ctx)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	int fd;
+
+	fd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_IOMMU_GROUPS);
+	if (fd < 0)
+		return false;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			return true;
+	return false;
+}
+
+/* PCI_CLASS=30000, PCI_ID=10DE:2684 from the text of <device>/uevent (cut up in place). */
+static bool parse_uevent_text(char *buf, struct vfk_device *d)
+{
+	char *line, *save = NULL;
+	unsigned int cls = 0, v = 0, dv = 0;
+	bool have_class = false, have_id = false;
+
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (startswith(line, "PCI_CLASS="))
+			have_class = sscanf(line + 10, "%x", &cls) == 1 && cls <= 0xffffff;
+		else if (startswith(line, "PCI_ID="))
+			have_id = sscanf(line + 7, "%x:%x", &v, &dv) == 2 && v <= 0xffff && dv <= 0xffff;
+	}
+	if (!have_class || !have_id)
+		return false;
+	d->class = cls;
+	d->vendor_id = (uint16_t)v;
+	d->device_id = (uint16_t)dv;
+	return true;
+}
+
+/* The same from the file @rel below @devfd: what fuzz/fuzz-uevent.c drives
+ * (the scan reads the file with vfk_root_read()). */
+_unused_ static bool parse_uevent(struct vfk_ctx *ctx, int devfd, const char *rel,
+				  struct vfk_device *d)
+{
+	char buf[1024];
+
+	return vfk_read_in(ctx, devfd, rel, buf, sizeof(buf)) > 0 && parse_uevent_text(buf, d);
+}
+
+/* Trees captured without uevent: the kernel's vendor, device and class files. */
+static bool read_ident_files(struct vfk_ctx *ctx, struct vfk_device *d)
+{
+	static const char *const names[] = { "vendor", "device", "class" };
+	long v[3];
+	char rel[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/%s", d->address, names[i]);
+		if (vfk_root_read_long(ctx, VFK_ROOT_SYS, rel, &v[i]) < 0 || v[i] < 0 ||
+		    v[i] > (i < 2 ? 0xffff : 0xffffff))
+			return false;
+	}
+	d->vendor_id = (uint16_t)v[0];
+	d->device_id = (uint16_t)v[1];
+	d->class = (uint32_t)v[2];
+	return true;
+}
+
+struct scan_extra {
+	struct vfk_pci_addr parent, physfn;
+	bool has_parent, has_physfn;
+};
+
+/*
+ * One device of the scan. Its attributes are read by their path below the
+ * sysroot's sys (vfk_root_read: one openat2 resolved in the root, no device
+ * directory to open and close); the links are read below bus/pci/devices.
+ */
+static int fill_device(struct vfk_host *host, int devfd, const struct vfk_pci_addr *addr,
+		       struct vfk_device *d, struct scan_extra *x)
+{
+	char link[PATH_MAX], buf[64], text[1024];
+
+	d->host = host;
+	d->addr = *addr;
+	vfk_pci_addr_format(&d->addr, d->address, sizeof(d->address));
+	d->group = -1;
+	/* The kernel's uevent attribute carries class, vendor and device in one
+	 * read; a scan of 65,536 functions is mostly these reads. */
+	snprintf(link, sizeof(link), VFK_SYS_PCI_DEVICES "/%s/uevent", d->address);
+	if ((vfk_root_read(host->ctx, VFK_ROOT_SYS, link, text, sizeof(text)) <= 0 ||
+	     !parse_uevent_text(text, d)) &&
+	    !read_ident_files(host->ctx, d)) {
+		snprintf(host->ctx->error, sizeof(host->ctx->error),
+			 "%s: neither uevent nor vendor, device and class can be read", d->address);
+		return -EIO;
+	}
+
+	snprintf(link, sizeof(link), "%s/driver", d->address);
+	if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0)
+		d->driver = strpool_intern(&host->strings, buf);
+	snprintf(link, sizeof(link), "%s/iommu_group", d->address);
+	if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0)
+		parse_int_name(buf, &d->group);
+	snprintf(link, sizeof(link), "%s/physfn", d->address);
+	if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0 &&
+	    vfk_pci_addr_parse(buf, &x->physfn) == 0) {
+		d->is_vf = true;
+		x->has_physfn = true;
+	}
+	if ((d->class >> 8) == 0x0300) {
+		long v;
+		snprintf(link, sizeof(link), VFK_SYS_PCI_DEVICES "/%s/boot_vga", d->address);
+		d->boot_vga = vfk_root_read_long(host->ctx, VFK_ROOT_SYS, link, &v) == 0 && v == 1;
+	}
+	x->has_parent = parent_from_link(devfd, d->address, &x->parent);
+	return 0;
+}
+
+/*
+ * Parents come from each device's own sysfs path, so on a real host they form
+ * a tree. A crafted tree can make them loop (a device its own parent, two
+ * bridges each other's); every walk towards the root complex must end, so
+ * the link that closes a loop is dropped. Linear: each device is walked once.
+ */
+static int break_parent_loops(struct vfk_host *host)
+{
+	unsigned char *state;	/* 0 unseen, 1 on the current walk, 2 done */
+	size_t i;
+
+	state = calloc(host->ndevices ? host->ndevices : 1, 1);
+	if (!state)
+		return -ENOMEM;
+	for (i = 0; i < host->ndevices; i++) {
+		struct vfk_device *x = &host->devices[i], *prev = NULL;
+
+		while (x && state[x - host->devices] == 0) {
+			state[x - host->devices] = 1;
+			prev = x;
+			x = x->parent;
+		}
+		if (x && state[x - host->devices] == 1) {
+			dbg(host->ctx, "parent link of %s loops back to %s: dropped", prev->address,
+			    x->address);
+			prev->parent = NULL;
+		}
+		for (x = &host->devices[i]; x && state[x - host->devices] == 1; x = x->parent)
+			state[x - host->devices] = 2;
+	}
+	free(state);
+	return 0;
+}
+
+/*
+ * The names below bus/pci/devices, read from the directory the path layer
+ * opened inside the sysroot. Only canonical addresses count: the kernel
+ * writes nothing else there, and a second spelling of one address would be
+ * a second device.
+ */
+static int list_addresses(int devfd, struct vfk_pci_addr **out, size_t *count)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct vfk_pci_addr *v = NULL, *grown;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	char canon[32];
+	int fd;
+
+	fd = openat(devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno(errno);
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return neg_errno(ENOMEM);
+	}
+	while ((e = readdir(d))) {
+		struct vfk_pci_addr a;
+
+		if (vfk_pci_addr_parse(e->d_name, &a) < 0 ||
+		    strcmp(vfk_pci_addr_format(&a, canon, sizeof(canon)), e->d_name) != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			grown = reallocarray(v, cap, sizeof(*v));
+			if (!grown) {
+				free(v);
+				return neg_errno(ENOMEM);
+			}
+			v = grown;
+		}
+		v[n++] = a;
+	}
+	*out = v;
+	*count = n;
+	return 0;
+}
+
+int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
+{
+	struct vfk_host *host;
+	struct scan_extra *extra = NULL;
+	_cleanup_free_ struct vfk_pci_addr *addrs = NULL;
+	_cleanup_close_ int devfd = -1;
+	size_t n = 0, i;
+	int r;
+
+	ctx->error[0] = '\0';
+	devfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+	if (devfd < 0)
+		return devfd == -ENOTDIR ? neg_errno(ENOENT) : devfd;
+
+	host = calloc(1, sizeof(*host));
+	if (!host)
+		return neg_errno(ENOMEM);
+	host->refcount = 1;
+	host->ctx = vfk_ctx_ref(ctx);
+
+	r = pcilib_open(ctx, &host->pacc);
+	if (r < 0)
+		goto fail;
+	r = list_addresses(devfd, &addrs, &n);
+	if (r < 0)
+		goto fail;
+	host->devices = calloc(n ? n : 1, sizeof(*host->devices));
+	extra = calloc(n ? n : 1, sizeof(*extra));
+	if (!host->devices || !extra) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		r = fill_device(host, devfd, &addrs[i], &host->devices[i], &extra[i]);
+		if (r < 0)
+			goto fail;
+	}
+	host->ndevices = n;
+
+	/* sort devices and their side data together */
+	for (i = 0; i < n; i++)
+		host->devices[i].details = (void *)&extra[i];
+	qsort_safe(host->devices, n, sizeof(*host->devices), cmp_device);
+	for (i = 0; i < n; i++) {
+		struct vfk_device *d = &host->devices[i];
+		struct scan_extra *x = (struct scan_extra *)d->details;
+		d->details = NULL;
+		if (x->has_parent)
+			d->parent = host_lookup(host, &x->parent);
+		if (x->has_physfn)
+			d->physfn = host_lookup(host, &x->physfn);
+	}
+	free(extra);
+	extra = NULL;
+	r = break_parent_loops(host);
+	if (r < 0)
+		goto fail;
+
+	host->iommu_enabled = iommu_groups_exist(ctx);
+	r = build_groups(host);
+	if (r < 0)
+		goto fail;
+	r = gpus_build(host);
+	if (r < 0)
+		goto fail;
+	dbg(ctx, "scanned %zu devices, %zu groups, %zu GPUs", host->ndevices, host->ngroups,
+	    host->ngpus);
+	*out = host;
+	return 0;
+fail:
+	free(extra);
+	if (host->devices)
+		for (i = 0; i < host->ndevices; i++)
+			host->devices[i].details = NULL;
+	vfk_host_unref(host);
+	return neg_errno(r);
+}
+
+struct vfk_host *vfk_host_ref(struct vfk_host *host)
+{
+	if (host)
+		host->refcount++;
+	return host;
+}
+
+int host_topo(struct vfk_host *host, const struct vfk_topo **out)
+{
+	if (!host->topo_err) {
+		int r = vfk_topo_read(host->ctx, &host->topo);
+		host->topo_err = r < 0 ? r : 1;
+	}
+	*out = host->topo;
+	return host->topo_err < 0 ? host->topo_err : 0;
+}
+
+struct vfk_host *vfk_host_unref(struct vfk_host *host)
+{
+	size_t i;
+
+	if (!host || --host->refcount > 0)
+		return NULL;
+	gpus_free(host);
+	vfk_topo_free(host->topo);
+	for (i = 0; i < host->ndevices; i++)
+		device_details_free(host->devices[i].details);
+	free(host->devices);
+	free(host->groups);
+	free(host->group_members);
+	pcilib_close(host->pacc);
+	names_free(host->names);
+	strpool_clear(&host->strings);
+	vfk_ctx_unref(host->ctx);
+	free(host);
+	return NULL;
+}
+
+struct vfk_ctx *vfk_host_get_ctx(const struct vfk_host *host) { return host->ctx; }
+bool vfk_host_iommu_enabled(const struct vfk_host *host) { return host->iommu_enabled; }
+size_t vfk_host_device_count(const struct vfk_host *host) { return host->ndevices; }
+size_t vfk_host_group_count(const struct vfk_host *host) { return host->ngroups; }
+size_t vfk_host_gpu_count(const struct vfk_host *host) { return host->ngpus; }
+
+struct vfk_device *vfk_host_device(const struct vfk_host *host, size_t i)
+{
+	return i < host->ndevices ? &host->devices[i] : NULL;
+}
+
+struct vfk_group *vfk_host_group(const struct vfk_host *host, size_t i)
+{
+	return i < host->ngroups ? &host->groups[i] : NULL;
+}
+
+struct vfk_gpu *vfk_host_gpu(const struct vfk_host *host, size_t i)
+{
+	return i < host->ngpus ? &host->gpus[i] : NULL;
+}
+
+int vfk_host_find_device(const struct vfk_host *host, const char *address, struct vfk_device **out)
+{
+	struct vfk_pci_addr a;
+	struct vfk_device *d;
+
+	if (vfk_pci_addr_parse(address, &a) < 0)
+		return neg_errno(EINVAL);
+	d = host_lookup(host, &a);
+	if (!d)
+		return neg_errno(ENODEV);
+	*out = d;
+	return 0;
+}

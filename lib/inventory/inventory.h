@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The host snapshot's private shapes, shared by inventory.c, device.c, gpu.c. */
+#ifndef VFK_INVENTORY_H
+#define VFK_INVENTORY_H
+#include "core/internal.h"
+#include "core/strpool.h"
+
+struct pci_access;
+struct pci_dev;
+
+/* Attributes a listing does not need, read on first use. */
+struct vfk_device_details {
+	uint16_t subsys_vendor, subsys_device;
+	uint8_t revision;
+	bool has_reset;
+	int numa_node;
+	unsigned int link_width, max_link_width;
+	unsigned int sriov_totalvfs, sriov_numvfs;
+	const char *local_cpulist;
+	const char *reset_method;
+	const char *power_state;
+	const char *link_speed, *max_link_speed;
+};
+
+struct vfk_device {
+	struct vfk_host *host;
+	struct vfk_pci_addr addr;
+	char address[16];
+	uint32_t class;		/* 24 bits */
+	uint16_t vendor_id, device_id;
+	int group;		/* -1: none */
+	bool boot_vga, is_vf, acs_known, override_known;
+	const char *override;	/* interned; read on first use */
+	enum vfk_acs acs;
+	const char *driver;	/* interned */
+	const char *vendor_name, *device_name, *class_name;	/* interned */
+	struct vfk_device *parent, *physfn;
+	struct vfk_device_details *details;
+};
+
+struct vfk_group {
+	int id;
+	size_t ndevices;
+	struct vfk_device **devices;
+};
+
+struct vfk_gpu {
+	struct vfk_device *dev;
+	size_t nfunctions, nblockers;
+	struct vfk_device **functions, **blockers;
+	const char *reason;	/* interned */
+	bool console_in_use, only_gpu;
+};
+
+struct name_cache;
+struct guard_facts;
+
+struct vfk_host {
+	int refcount;
+	struct vfk_ctx *ctx;
+	struct pci_access *pacc;
+	struct strpool strings;
+	struct name_cache *names;	/* (vendor, device) -> names, filled on first use */
+	bool iommu_enabled;
+	size_t ndevices, ngroups, ngpus;
+	struct vfk_device *devices;	/* sorted by address */
+	struct vfk_group *groups;	/* sorted by id */
+	struct vfk_device **group_members;	/* backing store of groups[].devices */
+	struct vfk_gpu *gpus;
+	struct guard_facts *guard_facts;	/* guards.c, while a bind checks its devices */
+	struct vfk_topo *topo;		/* CPU topology, read on first use (host_topo) */
+	int topo_err;			/* 0 until read; then 1, or the read's -errno */
+};
+
+/* names.c: vendor, device and class names of @dev, looked up on first use
+ * (libpci reads all of pci.ids for the first one: most callers never need a
+ * name). Never fails: "?" when memory runs out. */
+void device_names(const struct vfk_device *dev);
+void names_free(struct name_cache *nc);
+
+/* group.c: the groups from the devices' group numbers (the scan's last step). */
+int build_groups(struct vfk_host *host);
+
+/* device.c */
+struct vfk_device_details *device_details(const struct vfk_device *dev);
+void device_details_free(struct vfk_device_details *d);
+/* Find by parsed address (binary search) or NULL. */
+struct vfk_device *host_lookup(const struct vfk_host *host, const struct vfk_pci_addr *a);
+int pci_addr_cmp(const struct vfk_pci_addr *a, const struct vfk_pci_addr *b);
+/* Open the device's sysfs directory (bus/pci/devices/ADDR). */
+int device_open_dir(const struct vfk_device *dev);
+
+/* gpu.c */
+int gpus_build(struct vfk_host *host);
+void gpus_free(struct vfk_host *host);
+/* The GPU whose main function is @dev, or NULL: a binary search. */
+struct vfk_gpu *host_gpu_of(const struct vfk_host *host, const struct vfk_device *dev);
+#endif

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libpci is the field's reference for reading PCI devices, names and config
+ * space, but its default error handler calls exit(). We install one that
+ * longjmps back to the entry point that called into libpci, so a malformed
+ * tree costs the caller an -EIO, not the process.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <libudev.h>
+
+#include "inventory/pcilib.h"
+
+static __thread jmp_buf *pci_jmp;
+static __thread struct vfk_ctx *pci_ctx;
+
+static void pcilib_vlog(int prio, const char *msg, va_list ap)
+{
+	char buf[512];
+
+	if (!pci_ctx || vfk_ctx_get_log_priority(pci_ctx) < prio)
+		return;
+	vsnprintf(buf, sizeof(buf), msg, ap);
+	vfk_log(pci_ctx, prio, __FILE__, __LINE__, "libpci", "%s", buf);
+}
+
+static void __attribute__((noreturn)) pcilib_error(char *msg, ...)
+{
+	va_list ap;
+
+	/* the caller turns this into one line; keep libpci's words for it */
+	if (pci_ctx) {
+		va_start(ap, msg);
+		vsnprintf(pci_ctx->error, sizeof(pci_ctx->error), msg, ap);
+		va_end(ap);
+	}
+	va_start(ap, msg);
+	pcilib_vlog(LOG_DEBUG, msg, ap);
+	va_end(ap);
+	if (pci_jmp)
+		longjmp(*pci_jmp, 1);
+	/* Only reachable if libpci calls us outside a guarded entry point. */
+	abort();
+}
+
+static void pcilib_warning(char *msg, ...)
+{
+	va_list ap;
+
+	va_start(ap, msg);
+	pcilib_vlog(LOG_WARNING, msg, ap);
+	va_end(ap);
+}
+
+static void pcilib_debug(char *msg, ...)
+{
+	(void)msg;
+}
+
+/* Every call into libpci that may hit its error handler goes through this. */
+#define PCI_GUARDED(ctx, on_error)                        \
+	jmp_buf _jb;                                       \
+	jmp_buf *_saved = pci_jmp;                          \
+	struct vfk_ctx *_saved_ctx = pci_ctx;               \
+	pci_ctx = (ctx);                                   \
+	pci_jmp = &_jb;                                     \
+	if (setjmp(_jb)) {                                  \
+		pci_jmp = _saved;                           \
+		pci_ctx = _saved_ctx;                       \
+		on_error;                                   \
+	}
+#define PCI_UNGUARD()                \
+	do {                         \
+		pci_jmp = _saved;     \
+		pci_ctx = _saved_ctx; \
+	} while (0)
+
+int pcilib_open(struct vfk_ctx *ctx, struct pci_access **out)
+{
+	struct pci_access *volatile pacc = NULL;
+	_cleanup_free_ char *path = NULL;
+
+	path = vfk_root_path(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_BUS);
+	if (!path)
+		return neg_errno(ENOMEM);
+	pacc = pci_alloc();
+	if (!pacc)
+		return neg_errno(ENOMEM);
+	pacc->error = pcilib_error;
+	pacc->warning = pcilib_warning;
+	pacc->debug = pcilib_debug;
+	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+	{
+		PCI_GUARDED(ctx, return neg_errno(EIO));
+		if (pci_set_param(pacc, (char *)"sysfs.path", path) < 0) {
+			PCI_UNGUARD();
+			pci_cleanup(pacc);
+			return neg_errno(EINVAL);
+		}
+		pci_init(pacc);
+		PCI_UNGUARD();
+	}
+	*out = pacc;
+	return 0;
+}
+
+void pcilib_close(struct pci_access *pacc)
+{
+	if (pacc)
+		pci_cleanup(pacc);
+}
+
+static bool hwdb_lookup(struct vfk_ctx *ctx, uint16_t vendor, uint16_t device, char *vname,
+			size_t vsize, char *dname, size_t dsize)
+{
+	static __thread struct udev_hwdb *hwdb;
+	static __thread bool tried;
+	struct udev_list_entry *e;
+	char modalias[64];
+	bool found = false;
+
+	if (!tried) {
+		struct udev *udev = udev_new();
+		tried = true;
+		if (udev) {
+			hwdb = udev_hwdb_new(udev);
+			udev_unref(udev);
+		}
+	}
+	if (!hwdb)
+		return false;
+	snprintf(modalias, sizeof(modalias), "pci:v%08Xd%08X*", vendor, device);
+	udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(hwdb, modalias, 0)) {
+		const char *k = udev_list_entry_get_name(e), *v = udev_list_entry_get_value(e);
+		if (streq(k, "ID_VENDOR_FROM_DATABASE") && !*vname) {
+			snprintf(vname, vsize, "%s", v);
+			found = true;
+		} else if (streq(k, "ID_MODEL_FROM_DATABASE") && !*dname) {
+			snprintf(dname, dsize, "%s", v);
+			found = true;
+		}
+	}
+	dbg(ctx, "hwdb %04x:%04x: %s", vendor, device, found ? "found" : "unknown");
+	return found;
+}
+
+int pcilib_lookup_names(struct vfk_ctx *ctx, struct pci_access *pacc, uint16_t vendor,
+			uint16_t device, char *vname, size_t vsize, char *dname, size_t dsize)
+{
+	const char *v, *d;
+
+	vname[0] = dname[0] = '\0';
+	{
+		PCI_GUARDED(ctx, return neg_errno(EIO));
+		v = pci_lookup_name(pacc, vname, (int)vsize,
+				    PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB,
+				    vendor);
+		if (!v)
+			vname[0] = '\0';
+		d = pci_lookup_name(pacc, dname, (int)dsize,
+				    PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB,
+				    vendor, device);
+		if (!d)
+			dname[0] = '\0';
+		PCI_UNGUARD();
+	}
+	if (v && v != vname)
+		snprintf(vname, vsize, "%s", v);
+	if (d && d != dname)
+		snprintf(dname, dsize, "%s", d);
+	if (!*vname || !*dname)
+		hwdb_lookup(ctx, vendor, device, vname, vsize, dname, dsize);
+	if (!*vname)
+		snprintf(vname, vsize, "Vendor %04x", vendor);
+	if (!*dname)
+		snprintf(dname, dsize, "Device %04x", device);
+	return 0;
+}
+
+static const char *lookup_class_guarded(struct pci_access *pacc, unsigned int cls, char *buf,
+					int size)
+{
+	const char *n;
+
+	PCI_GUARDED(pci_ctx, return NULL);
+	n = pci_lookup_name(pacc, buf, size,
+			    PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, cls);
+	PCI_UNGUARD();
+	return n;
+}
+
+const char *pcilib_class_name(struct pci_access *pacc, unsigned int cls, char *buf, size_t size)
+{
+	const char *n = lookup_class_guarded(pacc, cls, buf, (int)size);
+
+	if (!n) {
+		snprintf(buf, size, "Class %04x", cls);
+		return buf;
+	}
+	return n;
+}
+
+/* ACS control bits the kernel requires for isolation (pci_acs_enabled()):
+ * source validation, P2P request redirect, P2P completion redirect,
+ * upstream forwarding. Bits the port does not implement count as satisfied. */
+#define ACS_CAP_REG	0x04
+#define ACS_CTRL_REG	0x06
+#define ACS_REQUIRED	(0x0001 | 0x0004 | 0x0008 | 0x0010)
+#define PCI_EXT_CAP_ACS	0x000d
+
+/* What the capability walk makes of a config space of @len bytes read by
+ * vfiokit (libpci only parses it). */
+static enum vfk_acs acs_from_config(struct pci_dev *pdev, size_t len)
+{
+	struct pci_cap *cap;
+	u16 caps, ctrl, need;
+
+	pci_fill_info(pdev, PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
+	if (!pci_find_cap(pdev, PCI_CAP_ID_EXP, PCI_CAP_NORMAL))
+		return VFK_ACS_NOT_PCIE;
+	if (len < 0x104)
+		return VFK_ACS_UNKNOWN;
+	cap = pci_find_cap(pdev, PCI_EXT_CAP_ACS, PCI_CAP_EXTENDED);
+	if (!cap)
+		return VFK_ACS_NONE;
+	caps = pci_read_word(pdev, cap->addr + ACS_CAP_REG);
+	ctrl = pci_read_word(pdev, cap->addr + ACS_CTRL_REG);
+	need = ACS_REQUIRED & caps;
+	return (ctrl & need) == need ? VFK_ACS_ENABLED : VFK_ACS_DISABLED;
+}
+
+/*
+ * vfiokit reads the config file through the path layer (inside the sysroot,
+ * a regular file, never a wait) and hands the bytes to libpci as the device's
+ * cache. The cache covers all 4 KiB a capability walk can reach, so libpci
+ * itself opens nothing below the sysroot; what the kernel did not hand out
+ * reads as all ones, as libpci's own failed reads do.
+ */
+enum vfk_acs pcilib_read_acs(struct vfk_ctx *ctx, struct pci_access *pacc,
+			     const struct vfk_pci_addr *addr)
+{
+	volatile enum vfk_acs res = VFK_ACS_UNKNOWN;
+	static __thread u8 config[4096];
+	struct pci_dev *volatile pdev = NULL;
+	char rel[128], name[32];
+	int n;
+
+	vfk_pci_addr_format(addr, name, sizeof(name));
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/config", name);
+	n = vfk_root_read_bytes(ctx, VFK_ROOT_SYS, rel, config, sizeof(config));
+	/* Unprivileged readers get only the first 64 bytes of config space:
+	 * then the answer is "unknown", never a guess. */
+	if (n < 0x44)
+		return VFK_ACS_UNKNOWN;
+	memset(config + n, 0xff, sizeof(config) - (size_t)n);
+	{
+		PCI_GUARDED(ctx, goto out);
+		pdev = pci_get_dev(pacc, addr->domain, addr->bus, addr->dev, addr->fn);
+		pci_setup_cache(pdev, config, (int)sizeof(config));
+		res = acs_from_config(pdev, (size_t)n);
+		PCI_UNGUARD();
+	}
+out:
+	if (pdev)
+		pci_free_dev(pdev);
+	return res;
+}

@@ -1,0 +1,734 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Launch and lifecycle: a plan becomes a running VM (devices bound, mdev
+ * created, libvirt domain or QEMU process started) and a stopped VM becomes a
+ * clean host again. Each VM vfiokit started has a record under
+ * <sysroot>/run/vfiokit/vms/NAME, written before the VM starts, so `down`
+ * and crash recovery know what to undo.
+ *
+ * Layer launch/: owns starting and stopping VMs: libvirt, QEMU with QMP
+ * (qmp.c, qemu-pin.c), swtpm (swtpm.c), the VM records under run/vfiokit/vms.
+ * May call every layer below (lib/README.md).
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "launch/qmp.h"
+#include "emit/emit.h"
+#include "launch/launch.h"
+
+#define VMS_DIR "vms"
+#define DEFAULT_URI "qemu:///system"
+
+static int fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errbuf && errsize) {
+		va_start(ap, fmt);
+		vsnprintf(errbuf, errsize, fmt, ap);
+		va_end(ap);
+	}
+	return neg_errno(err);
+}
+
+/* ------------------------------------------------------------- records */
+
+static int record_save(struct vfk_ctx *ctx, const struct vfk_vm_record *r)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "# vfiokit VM record v1\nbackend=%s\nuri=%s\npid=%d\nswtpm=%d\ndefined=%d\nmdev=%s\nsince=%lld\n",
+		 r->backend == VFK_BACKEND_QEMU ? "qemu" : "libvirt", r->uri, r->pid, r->swtpm_pid,
+		 r->defined ? 1 : 0, r->mdev, r->since);
+	return vfk_host_write_file_in(ctx, VFK_ROOT_RUN, VMS_DIR, r->name, text, 0600) < 0 ? -EIO : 0;
+}
+
+static int record_load(struct vfk_ctx *ctx, const char *name, struct vfk_vm_record *r)
+{
+	_cleanup_close_ int dfd = -1;
+	char text[2048], *line, *save = NULL;
+	int n;
+
+	memset(r, 0, sizeof(*r));
+	if (!vfk_vm_name_valid(name))
+		return -EINVAL;
+	dfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR);
+	if (dfd < 0)
+		return -ENOENT;
+	n = vfk_read_in(ctx, dfd, name, text, sizeof(text));
+	if (n < 0)
+		return n;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (startswith(line, "backend="))
+			r->backend = streq(line + 8, "qemu") ? VFK_BACKEND_QEMU : VFK_BACKEND_LIBVIRT;
+		else if (startswith(line, "uri="))
+			snprintf(r->uri, sizeof(r->uri), "%s", line + 4);
+		else if (startswith(line, "pid="))
+			r->pid = atoi(line + 4);
+		else if (startswith(line, "swtpm="))
+			r->swtpm_pid = atoi(line + 6);
+		else if (startswith(line, "defined="))
+			r->defined = atoi(line + 8) != 0;
+		else if (startswith(line, "mdev="))
+			snprintf(r->mdev, sizeof(r->mdev), "%s", line + 5);
+		else if (startswith(line, "since="))
+			r->since = atoll(line + 6);
+	}
+	return 0;
+}
+
+static void record_drop(struct vfk_ctx *ctx, const char *name)
+{
+	char rel[160];
+
+	snprintf(rel, sizeof(rel), VMS_DIR "/%s", name);
+	vfk_host_remove_file(ctx, VFK_ROOT_RUN, rel);
+}
+
+static char *qmp_path(struct vfk_ctx *ctx, const char *name)
+{
+	char rel[160];
+
+	snprintf(rel, sizeof(rel), VMS_DIR "/%s.qmp", name);
+	return vfk_root_path(ctx, VFK_ROOT_RUN, rel);
+}
+
+/* ------------------------------------------------------------- libvirt */
+
+static void libvirt_quiet(void *data, virErrorPtr error)
+{
+	(void)data;
+	(void)error;	/* errors are read with virGetLastErrorMessage() */
+}
+
+static virConnectPtr libvirt_open(const char *uri, char *errbuf, size_t errsize)
+{
+	virConnectPtr c;
+
+	virSetErrorFunc(NULL, libvirt_quiet);
+	c = virConnectOpenAuth(uri, virConnectAuthPtrDefault, 0);
+	if (!c)
+		fail(errbuf, errsize, ECONNREFUSED, "cannot connect to libvirt at %s: %s", uri,
+		     virGetLastErrorMessage());
+	return c;
+}
+
+/* The console goes to a file too: <log file='...'/> on the first serial. */
+static char *xml_with_console_log(const char *xml, const char *log)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET);
+	xmlNodePtr root, devs = NULL, serial = NULL, n;
+	xmlChar *out = NULL;
+	char *res = NULL;
+	int len = 0;
+
+	if (!doc)
+		return NULL;
+	root = xmlDocGetRootElement(doc);
+	for (n = root ? root->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "devices"))
+			devs = n;
+	if (!devs)
+		devs = xmlNewChild(root, NULL, BAD_CAST "devices", NULL);
+	for (n = devs->children; n && !serial; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "serial"))
+			serial = n;
+	if (!serial) {
+		serial = xmlNewChild(devs, NULL, BAD_CAST "serial", NULL);
+		xmlNewProp(serial, BAD_CAST "type", BAD_CAST "pty");
+		n = xmlNewChild(serial, NULL, BAD_CAST "target", NULL);
+		xmlNewProp(n, BAD_CAST "port", BAD_CAST "0");
+	} else {
+		/* stdio has no place to log to in a daemon: make it a pty */
+		xmlChar *type = xmlGetProp(serial, BAD_CAST "type");
+		if (type && xmlStrEqual(type, BAD_CAST "stdio"))
+			xmlSetProp(serial, BAD_CAST "type", BAD_CAST "pty");
+		xmlFree(type);
+	}
+	n = xmlNewChild(serial, NULL, BAD_CAST "log", NULL);
+	xmlNewProp(n, BAD_CAST "file", BAD_CAST log);
+	xmlNewProp(n, BAD_CAST "append", BAD_CAST "off");
+	xmlDocDumpFormatMemory(doc, &out, &len, 1);
+	if (out)
+		res = strdup((const char *)out);
+	xmlFree(out);
+	xmlFreeDoc(doc);
+	return res;
+}
+
+static int libvirt_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
+			 struct vfk_vm_record *rec, char *errbuf, size_t errsize)
+{
+	_cleanup_free_ char *xml = NULL;
+	virConnectPtr c;
+	virDomainPtr dom;
+	int r;
+
+	r = vfk_plan_to_libvirt_xml(plan, &xml);
+	if (r < 0)
+		return fail(errbuf, errsize, -r, "generating the domain XML failed");
+	if (o->console_log) {
+		char *x = xml_with_console_log(xml, o->console_log);
+		if (!x)
+			return fail(errbuf, errsize, ENOMEM, "adding the console log to the domain XML failed");
+		free(xml);
+		xml = x;
+	}
+	c = libvirt_open(rec->uri, errbuf, errsize);
+	if (!c)
+		return -ECONNREFUSED;
+	if (o->transient) {
+		dom = virDomainCreateXML(c, xml, 0);
+		rec->defined = false;
+	} else {
+		dom = virDomainDefineXML(c, xml);
+		rec->defined = dom != NULL;
+		if (dom && virDomainCreate(dom) < 0) {
+			fail(errbuf, errsize, EIO, "libvirt could not start %s: %s", rec->name,
+			     virGetLastErrorMessage());
+			virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM);
+			virDomainFree(dom);
+			virConnectClose(c);
+			return -EIO;
+		}
+	}
+	if (!dom) {
+		fail(errbuf, errsize, EIO, "libvirt could not %s %s: %s",
+		     o->transient ? "create" : "define", rec->name, virGetLastErrorMessage());
+		virConnectClose(c);
+		return -EIO;
+	}
+	virDomainFree(dom);
+	virConnectClose(c);
+	return 0;
+}
+
+static bool libvirt_active(virConnectPtr c, const char *name, bool *exists)
+{
+	virDomainPtr dom = virDomainLookupByName(c, name);
+	int active;
+
+	*exists = dom != NULL;
+	if (!dom)
+		return false;
+	active = virDomainIsActive(dom);
+	virDomainFree(dom);
+	return active == 1;
+}
+
+static int libvirt_stop(const struct vfk_vm_record *rec, unsigned int timeout_s, char *errbuf,
+			size_t errsize)
+{
+	virConnectPtr c = libvirt_open(rec->uri, errbuf, errsize);
+	virDomainPtr dom;
+	long long deadline;
+	int r = 0;
+
+	if (!c)
+		return -ECONNREFUSED;
+	dom = virDomainLookupByName(c, rec->name);
+	if (dom && virDomainIsActive(dom) == 1) {
+		if (virDomainShutdown(dom) == 0) {
+			deadline = now_ms() + (long long)timeout_s * 1000;
+			while (virDomainIsActive(dom) == 1 && now_ms() < deadline)
+				poll(NULL, 0, 200);
+		}
+		if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
+			r = fail(errbuf, errsize, EIO, "cannot stop %s: %s", rec->name,
+				 virGetLastErrorMessage());
+	}
+	if (dom && r == 0 && rec->defined &&
+	    virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM |
+						 VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0 &&
+	    virDomainUndefine(dom) < 0)
+		r = fail(errbuf, errsize, EIO, "cannot undefine %s: %s", rec->name,
+			 virGetLastErrorMessage());
+	if (dom)
+		virDomainFree(dom);
+	virConnectClose(c);
+	return r;
+}
+
+struct lifecycle {
+	const char *name;
+	bool stopped;
+};
+
+static void lifecycle_cb(virConnectPtr c, virDomainPtr dom, int event, int detail, void *opaque)
+{
+	struct lifecycle *l = opaque;
+
+	(void)c;
+	(void)detail;
+	if (streq(virDomainGetName(dom), l->name) &&
+	    (event == VIR_DOMAIN_EVENT_STOPPED || event == VIR_DOMAIN_EVENT_UNDEFINED))
+		l->stopped = true;
+}
+
+static int libvirt_wait(const struct vfk_vm_record *rec, char *errbuf, size_t errsize)
+{
+	static bool event_impl;
+	struct lifecycle l = { .name = rec->name };
+	virConnectPtr c;
+	bool exists;
+	int id;
+
+	if (!event_impl) {
+		if (virEventRegisterDefaultImpl() < 0)
+			return fail(errbuf, errsize, EIO, "libvirt event loop: %s", virGetLastErrorMessage());
+		event_impl = true;
+	}
+	c = libvirt_open(rec->uri, errbuf, errsize);
+	if (!c)
+		return -ECONNREFUSED;
+	id = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+					      VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), &l, NULL);
+	if (id < 0) {
+		virConnectClose(c);
+		return fail(errbuf, errsize, EIO, "cannot watch %s: %s", rec->name,
+			    virGetLastErrorMessage());
+	}
+	/* it may have stopped before we listened */
+	while (!l.stopped && libvirt_active(c, rec->name, &exists))
+		if (virEventRunDefaultImpl() < 0)
+			break;
+	virConnectDomainEventDeregisterAny(c, id);
+	virConnectClose(c);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- qemu */
+
+/* "pty,id=charserial0" -> "pty,id=charserial0,logfile=PATH,logappend=off";
+ * commas in QEMU option values are written twice. */
+static char *chardev_with_log(const char *chardev, const char *path)
+{
+	struct sbuf b = { 0 };
+	const char *p;
+
+	sbuf_add(&b, chardev);
+	sbuf_add(&b, ",logfile=");
+	for (p = path; *p; p++) {
+		sbuf_addn(&b, p, 1);
+		if (*p == ',')
+			sbuf_addn(&b, p, 1);
+	}
+	sbuf_add(&b, ",logappend=off");
+	return sbuf_take(&b);
+}
+
+static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
+		      struct vfk_vm_record *rec, char *errbuf, size_t errsize)
+{
+	struct vfk_ctx *ctx = plan->ctx;
+	_cleanup_free_ char *qmp = qmp_path(ctx, rec->name);
+	_cleanup_free_ char *errlog = NULL;
+	char **argv = NULL, **full;
+	char rel[160], qmparg[PATH_MAX + 64];
+	size_t n = 0, i;
+	long long deadline;
+	pid_t pid;
+	int r;
+
+	if (!qmp)
+		return -ENOMEM;
+	r = vfk_plan_to_qemu_argv(plan, &argv);
+	if (r < 0)
+		return fail(errbuf, errsize, -r, "generating the QEMU command line failed");
+	while (argv[n])
+		n++;
+	full = calloc(n + 3, sizeof(*full));
+	if (!full) {
+		vfk_argv_free(argv);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		full[i] = argv[i];
+		/* the serial chardev also writes everything to the console log */
+		if (o->console_log && i > 0 && streq(argv[i - 1], "-chardev") &&
+		    strstr(argv[i], "id=charserial0")) {
+			char *withlog = chardev_with_log(argv[i], o->console_log);
+			if (!withlog) {
+				free(full);
+				vfk_argv_free(argv);
+				return -ENOMEM;
+			}
+			free(argv[i]);
+			argv[i] = full[i] = withlog;
+		}
+	}
+	snprintf(qmparg, sizeof(qmparg), "unix:%s,server=on,wait=off", qmp);
+	full[n] = (char *)"-qmp";
+	full[n + 1] = qmparg;
+	snprintf(rel, sizeof(rel), VMS_DIR "/%s.log", rec->name);
+	errlog = vfk_root_path(ctx, VFK_ROOT_RUN, rel);
+	unlink(qmp);
+
+	if (plan->tpm) {
+		char terr[400];
+		pid_t tpm;
+
+		vfk_progress(ctx, "starting the TPM of %s (swtpm)", rec->name);
+		r = swtpm_start(ctx, plan, rec->name, &tpm, terr, sizeof(terr));
+		if (r < 0) {
+			free(full);
+			vfk_argv_free(argv);
+			return fail(errbuf, errsize, -r, "%s", terr);
+		}
+		rec->swtpm_pid = tpm;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		free(full);
+		vfk_argv_free(argv);
+		swtpm_stop(ctx, rec->swtpm_pid);
+		return fail(errbuf, errsize, -r, "fork: %s", strerror(-r));
+	}
+	if (pid == 0) {
+		int in = vfk_open_null(O_RDONLY);
+		int out = o->console_log ? open(o->console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)
+					 : vfk_open_null(O_WRONLY);
+		int errfd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		setsid();
+		if (in < 0 || out < 0 || errfd < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+		    dup2(errfd, 2) < 0)
+			_exit(127);
+		execvp(full[0], full);
+		_exit(127);
+	}
+	free(full);
+	vfk_argv_free(argv);
+	rec->pid = pid;
+	/* a wrong option or a busy device makes QEMU exit at once: report it */
+	deadline = now_ms() + (o->start_check_ms ? o->start_check_ms : 1500);
+	while (now_ms() < deadline) {
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			char tail[400] = "";
+			_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR);
+			char name[120];
+			snprintf(name, sizeof(name), "%s.log", rec->name);
+			if (dfd >= 0 && vfk_read_in(ctx, dfd, name, tail, sizeof(tail)) > 0) {
+				char *nl;
+				while ((nl = strrchr(tail, '\n')) && !nl[1])
+					*nl = '\0';
+				nl = strchr(tail, '\n');
+				if (nl)
+					*nl = '\0';
+			}
+			swtpm_stop(ctx, rec->swtpm_pid);
+			return fail(errbuf, errsize, EIO, "QEMU exited at start (status %d): %s",
+				    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+				    *tail ? tail : "no message");
+		}
+		poll(NULL, 0, 50);
+	}
+	if (plan->pin.pinned) {
+		char perr[256] = "", cpus[256];
+		int fd = qmp_open(qmp, 5000);
+
+		r = fd < 0 ? fd : qemu_pin_threads(ctx, plan, fd, pid, perr, sizeof(perr));
+		if (fd >= 0)
+			close(fd);
+		if (r < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			swtpm_stop(ctx, rec->swtpm_pid);
+			if (!*perr)
+				snprintf(perr, sizeof(perr), "no QMP connection: %s", strerror(-r));
+			return fail(errbuf, errsize, -r, "%s", perr);
+		}
+		vfk_progress(ctx, "vCPU threads pinned to CPUs %s, QEMU's other threads to %s",
+			     cpuset_format(&plan->pin.guest, cpus, sizeof(cpus)),
+			     plan->host_cpus ? plan->host_cpus : "any");
+	}
+	return 0;
+}
+
+static int qemu_stop(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, unsigned int timeout_s,
+		     char *errbuf, size_t errsize)
+{
+	_cleanup_free_ char *qmp = qmp_path(ctx, rec->name);
+	long long deadline;
+	int fd;
+
+	if (!proc_alive(ctx, rec->pid)) {
+		swtpm_stop(ctx, rec->swtpm_pid);
+		return 0;
+	}
+	fd = qmp ? qmp_open(qmp, 3000) : -ENOMEM;
+	if (fd >= 0) {
+		qmp_execute(fd, "system_powerdown", 3000, NULL, 0, NULL, 0);
+		deadline = now_ms() + (long long)timeout_s * 1000;
+		while (proc_alive(ctx, rec->pid) && now_ms() < deadline)
+			poll(NULL, 0, 100);
+		if (proc_alive(ctx, rec->pid))
+			qmp_execute(fd, "quit", 3000, NULL, 0, NULL, 0);
+		close(fd);
+	}
+	deadline = now_ms() + 5000;
+	while (proc_alive(ctx, rec->pid) && now_ms() < deadline)
+		poll(NULL, 0, 50);
+	if (proc_alive(ctx, rec->pid)) {
+		kill(rec->pid, SIGKILL);
+		deadline = now_ms() + 5000;
+		while (proc_alive(ctx, rec->pid) && now_ms() < deadline)
+			poll(NULL, 0, 50);
+	}
+	if (proc_alive(ctx, rec->pid))
+		return fail(errbuf, errsize, EBUSY, "QEMU (pid %d) of %s does not exit", rec->pid,
+			    rec->name);
+	if (qmp)
+		unlink(qmp);
+	swtpm_stop(ctx, rec->swtpm_pid);
+	return 0;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+/* Undo what up did, in reverse: mdev, devices, record. */
+static int vm_cleanup(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, char *errbuf,
+		      size_t errsize)
+{
+	char err[512];
+	int r, first = 0;
+
+	swtpm_stop(ctx, rec->swtpm_pid);
+	if (rec->swtpm_pid)
+		swtpm_forget(ctx, rec->name);
+	if (rec->mdev[0]) {
+		/* vfk_mdev_remove() narrates the removal itself */
+		r = vfk_mdev_remove(ctx, rec->mdev, 0, err, sizeof(err));
+		if (r < 0 && r != -ENOENT && !first)
+			first = fail(errbuf, errsize, -r, "%s", err);
+	}
+	r = vfk_restore_owner(ctx, rec->name, 0, err, sizeof(err));
+	if (r < 0 && !first)
+		first = fail(errbuf, errsize, -r, "%s", err);
+	if (!first)
+		record_drop(ctx, rec->name);
+	return first;
+}
+
+int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbuf, size_t errsize)
+{
+	struct vfk_ctx *ctx = plan->ctx;
+	struct vfk_vm_record rec = { 0 }, old;
+	const char *name = vfk_plan_get_name(plan);
+	struct vfk_gpu *gpu = vfk_plan_get_gpu(plan);
+	char err[512];
+	int r;
+
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	if (!vfk_vm_name_valid(name))
+		return fail(errbuf, errsize, EINVAL, "'%s' cannot be a VM name ([A-Za-z0-9_.-])", name);
+	if (record_load(ctx, name, &old) == 0)
+		return fail(errbuf, errsize, EEXIST, "VM %s is already up (vfio-vm down %s)", name, name);
+	snprintf(rec.name, sizeof(rec.name), "%s", name);
+	rec.backend = o->backend;
+	snprintf(rec.uri, sizeof(rec.uri), "%s", o->uri ? o->uri : DEFAULT_URI);
+	rec.since = (long long)time(NULL);
+
+	/* the record first: whatever happens next, down knows what to undo */
+	r = record_save(ctx, &rec);
+	if (r < 0)
+		return fail(errbuf, errsize, EIO, "cannot write the VM record under /run/vfiokit");
+
+	if (vfk_plan_get_mode(plan) == VFK_GPU_MODE_PASSTHROUGH && gpu) {
+		struct vfk_bind *b;
+		r = vfk_bind_new(plan->host, name, o->bind_flags, &b);
+		if (r == 0) {
+			vfk_bind_add_gpu(b, gpu);
+			r = vfk_bind_commit(b);
+			if (r < 0)
+				fail(errbuf, errsize, -r, "%s", vfk_bind_get_error(b) ? vfk_bind_get_error(b) : strerror(-r));
+			vfk_bind_free(b);
+		}
+		if (r < 0)
+			goto undo;
+	}
+	if (vfk_plan_get_mode(plan) == VFK_GPU_MODE_MDEV) {
+		char id[64];
+		vfk_progress(ctx, "creating mediated device %s on %s", vfk_plan_get_mdev_type(plan),
+			     vfk_plan_get_mdev_parent(plan));
+		/* NVIDIA's per-VF vGPUs are created on the VF the plan picked */
+		r = vfk_mdev_create(ctx, vfk_plan_get_mdev_vf(plan) ? vfk_plan_get_mdev_vf(plan)
+								    : vfk_plan_get_mdev_parent(plan),
+				    vfk_plan_get_mdev_type(plan),
+				    vfk_plan_get_mdev_uuid(plan), 0, id, err, sizeof(err));
+		if (r < 0) {
+			fail(errbuf, errsize, -r, "%s", err);
+			goto undo;
+		}
+		snprintf(rec.mdev, sizeof(rec.mdev), "%s", id);
+		record_save(ctx, &rec);
+	}
+
+	vfk_progress(ctx, "starting %s (%s%s)", name,
+		     o->backend == VFK_BACKEND_QEMU ? "qemu" : "libvirt ",
+		     o->backend == VFK_BACKEND_QEMU ? "" : rec.uri);
+	if (o->backend == VFK_BACKEND_QEMU)
+		r = qemu_start(plan, o, &rec, errbuf, errsize);
+	else
+		r = libvirt_start(plan, o, &rec, errbuf, errsize);
+	if (r < 0)
+		goto undo;
+	r = record_save(ctx, &rec);
+	if (r < 0) {
+		fail(errbuf, errsize, EIO, "cannot update the VM record");
+		goto stop;
+	}
+	vfk_progress(ctx, "%s is running", name);
+	return 0;
+
+stop:
+	if (o->backend == VFK_BACKEND_QEMU)
+		qemu_stop(ctx, &rec, 0, err, sizeof(err));
+	else
+		libvirt_stop(&rec, 0, err, sizeof(err));
+undo:
+	vfk_progress(ctx, "undoing: %s", errbuf ? errbuf : "failure");
+	vm_cleanup(ctx, &rec, err, sizeof(err));
+	return neg_errno(r);
+}
+
+int vfk_vm_down(struct vfk_ctx *ctx, const char *name, const struct vfk_vm_options *o,
+		char *errbuf, size_t errsize)
+{
+	struct vfk_vm_record rec;
+	unsigned int timeout = o && o->shutdown_timeout ? o->shutdown_timeout : 60;
+	int r;
+
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	if (!vfk_vm_name_valid(name))
+		return fail(errbuf, errsize, EINVAL, "'%s' cannot be a VM name", name);
+	if (record_load(ctx, name, &rec) < 0)
+		return fail(errbuf, errsize, ENOENT, "vfiokit did not start a VM named %s", name);
+	vfk_progress(ctx, "shutting down %s (ACPI, up to %u s, then forced)", name, timeout);
+	if (rec.backend == VFK_BACKEND_QEMU)
+		r = qemu_stop(ctx, &rec, timeout, errbuf, errsize);
+	else
+		r = libvirt_stop(&rec, timeout, errbuf, errsize);
+	if (r < 0)
+		return r;
+	return vm_cleanup(ctx, &rec, errbuf, errsize);
+}
+
+int vfk_vm_wait(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errsize)
+{
+	struct vfk_vm_record rec;
+	int r;
+
+	if (record_load(ctx, name, &rec) < 0)
+		return fail(errbuf, errsize, ENOENT, "vfiokit did not start a VM named %s", name);
+	if (rec.backend == VFK_BACKEND_QEMU) {
+		while (proc_alive(ctx, rec.pid))
+			poll(NULL, 0, 200);
+	} else {
+		r = libvirt_wait(&rec, errbuf, errsize);
+		if (r < 0)
+			return r;
+	}
+	vfk_progress(ctx, "%s stopped: restoring the host", name);
+	if (rec.backend == VFK_BACKEND_LIBVIRT) {
+		r = libvirt_stop(&rec, 1, errbuf, errsize);	/* undefine what we defined */
+		if (r < 0)
+			return r;
+	}
+	return vm_cleanup(ctx, &rec, errbuf, errsize);
+}
+
+static void record_state(struct vfk_ctx *ctx, struct vfk_vm_record *r)
+{
+	if (r->backend == VFK_BACKEND_QEMU) {
+		_cleanup_free_ char *qmp = qmp_path(ctx, r->name);
+		int fd;
+		snprintf(r->state, sizeof(r->state), "%s", proc_alive(ctx, r->pid) ? "running" : "gone");
+		if (qmp && proc_alive(ctx, r->pid) && (fd = qmp_open(qmp, 1000)) >= 0) {
+			qmp_execute(fd, "query-status", 1000, r->state, sizeof(r->state), NULL, 0);
+			close(fd);
+		}
+	} else {
+		virConnectPtr c = libvirt_open(r->uri, NULL, 0);
+		bool exists = false;
+		if (!c) {
+			snprintf(r->state, sizeof(r->state), "unreachable");
+			return;
+		}
+		snprintf(r->state, sizeof(r->state), "%s",
+			 libvirt_active(c, r->name, &exists) ? "running" : exists ? "shut off" : "gone");
+		virConnectClose(c);
+	}
+}
+
+int vfk_vm_list(struct vfk_ctx *ctx, const char *name, struct vfk_vm_record **out)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct vfk_vm_record *recs = NULL;
+	struct dirent *e;
+	size_t n = 0;
+	int fd;
+
+	*out = NULL;
+	if (name) {
+		recs = calloc(1, sizeof(*recs));
+		if (!recs)
+			return -ENOMEM;
+		if (record_load(ctx, name, recs) < 0) {
+			free(recs);
+			return -ENOENT;
+		}
+		record_state(ctx, recs);
+		*out = recs;
+		return 1;
+	}
+	fd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR);
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((e = readdir(d))) {
+		struct vfk_vm_record *nr;
+		size_t len = strlen(e->d_name);
+		/* records only: not NAME.qmp, NAME.log or temporaries */
+		if (!vfk_vm_name_valid(e->d_name) ||
+		    (len > 4 && (streq(e->d_name + len - 4, ".qmp") ||
+				 streq(e->d_name + len - 4, ".log") ||
+				 streq(e->d_name + len - 4, ".tmp"))))
+			continue;
+		nr = realloc(recs, (n + 1) * sizeof(*recs));
+		if (!nr) {
+			free(recs);
+			return -ENOMEM;
+		}
+		recs = nr;
+		if (record_load(ctx, e->d_name, &recs[n]) < 0)
+			continue;
+		record_state(ctx, &recs[n]);
+		n++;
+	}
+	*out = recs;
+	return (int)n;
+}

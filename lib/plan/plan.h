@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A plan (plan.c): the profile resolved against this host, every choice
+ * made and explained; what the emitters and the launcher read.
+ */
+#ifndef VFK_PLAN_H
+#define VFK_PLAN_H
+
+#include "inventory/topo.h"
+#include "plan/pin.h"
+#include "plan/profile.h"
+
+enum plan_video { VIDEO_NONE, VIDEO_VIRTIO, VIDEO_QXL };
+
+struct plan_disk {
+	const struct prof_disk *src;
+	bool block, cdrom, readonly;
+	int format;		/* FMT_RAW or FMT_QCOW2 */
+	int bus;		/* enum disk_bus (a cdrom moves off virtio) */
+	char target[8];		/* "vda", "sdb" */
+	unsigned int boot;	/* boot order, 1-based */
+};
+
+struct plan_net {
+	const struct prof_net *src;
+	char mac[18];
+	const char *bridge;	/* QEMU's bridge for user/bridge/network types */
+};
+
+struct vfk_plan {
+	struct vfk_host *host;		/* referenced */
+	struct vfk_ctx *ctx;
+	const struct vfk_profile *prof;
+	char *slug;			/* name made safe for file names */
+
+	int mode;			/* enum vfk_gpu_mode */
+	char *mode_reason;
+	char *rejected[8];		/* per mode, NULL for the chosen one */
+
+	struct vfk_gpu *gpu;		/* passthrough */
+	char *rom;
+	struct {
+		char *parent, *type, *type_name, *uuid;
+		char *vf;		/* NVIDIA per-VF vGPU: the VF passed through */
+		unsigned int available;
+	} mdev;
+	bool virgl;
+	char *render_node;		/* host path of a dri/renderD* node */
+
+	bool kvm;			/* false: TCG */
+	int cpu_model;			/* enum prof_cpu, resolved (never AUTO) */
+	bool topoext;
+	const struct vfk_topo *topo;	/* the host's, borrowed */
+	struct topo_pinning pin;
+	char *host_cpus;		/* emulator + I/O threads, NULL when not pinned */
+	unsigned int iothreads;
+
+	unsigned long long memory_mib;
+	int memory_node;		/* -1: no NUMA placement */
+	unsigned long hugepage_kib;	/* 0: normal pages */
+	char *hugepage_path;		/* hugetlbfs mount for QEMU */
+
+	bool hyperv, kvm_hidden;
+	int firmware;			/* enum prof_fw */
+	char *fw_code, *fw_vars;	/* host paths; NULL for BIOS */
+	char *nvram;			/* per-VM variable store (QEMU) */
+	bool tpm;
+	char *tpm_socket;
+
+	unsigned int lg_mib;		/* Looking Glass ivshmem, 0: none */
+	char *lg_path;
+	int display;			/* enum prof_display, resolved (never AUTO) */
+	int video;			/* enum plan_video */
+	int serial;			/* resolved (never AUTO) */
+	bool tablet;
+	char *spice_socket;		/* QEMU: spice with GL listens on a socket */
+	char *emulator;
+
+	size_t ndisks, nnets;
+	struct plan_disk *disks;
+	struct plan_net *nets;
+	bool scsi;			/* a virtio-scsi controller is needed */
+
+	struct strv notes;
+};
+
+#endif
