@@ -202,6 +202,16 @@ VFK_API bool vfk_gpu_is_boot_vga(const struct vfk_gpu *gpu);
 VFK_API bool vfk_gpu_console_in_use(const struct vfk_gpu *gpu);
 /* This is the host's only GPU (VFs of it not counted). */
 VFK_API bool vfk_gpu_is_only_gpu(const struct vfk_gpu *gpu);
+/*
+ * Built into the processor or chipset rather than a card with a PCIe link of
+ * its own: on the root bus, a root-complex integrated endpoint, in a slot
+ * with another vendor's functions (AMD APUs), conventional PCI on the board,
+ * or, when config space is unreadable, a known AMD APU id.
+ */
+VFK_API bool vfk_gpu_is_integrated(const struct vfk_gpu *gpu);
+/* Why, in one phrase: "integrated: a root-complex integrated endpoint",
+ * "discrete: its own PCIe link from 0000:00:01.0". Never NULL. */
+VFK_API const char *vfk_gpu_get_placement(const struct vfk_gpu *gpu);
 
 
 /* ---------------------------------------------------------------- binding */
@@ -735,6 +745,25 @@ VFK_API const char *vfk_plan_get_mode_reason(const struct vfk_plan *plan);
 VFK_API const char *vfk_plan_get_rejection(const struct vfk_plan *plan, enum vfk_gpu_mode mode);
 /* The GPU passed through (all its functions go to the guest), or NULL. */
 VFK_API struct vfk_gpu *vfk_plan_get_gpu(const struct vfk_plan *plan);
+/*
+ * Where function @i of the GPU passed through sits in the guest,
+ * "0000:01:00.0" (its own root port) or "0000:00:02.0" (Intel integrated
+ * graphics, where its drivers look); NULL when there is no such function.
+ */
+VFK_API const char *vfk_plan_get_gpu_guest_address(const struct vfk_plan *plan, size_t i,
+						   char *buf, size_t size);
+/*
+ * Every GPU the plan considered for passthrough, ranked: the chosen one
+ * first (when passthrough is the mode), then those that could be given away
+ * in order, then those that cannot. Each has its reasons: the facts that
+ * rank it ("discrete", "already on vfio-pci", "2 functions"), then, unless
+ * chosen, why not ("drives the host console").
+ */
+VFK_API size_t vfk_plan_candidate_count(const struct vfk_plan *plan);
+VFK_API struct vfk_gpu *vfk_plan_candidate_gpu(const struct vfk_plan *plan, size_t i);
+VFK_API bool vfk_plan_candidate_is_chosen(const struct vfk_plan *plan, size_t i);
+VFK_API size_t vfk_plan_candidate_reason_count(const struct vfk_plan *plan, size_t i);
+VFK_API const char *vfk_plan_candidate_reason(const struct vfk_plan *plan, size_t i, size_t k);
 /* Mode mdev: parent device, type id and the instance's UUID (derived from
  * the VM name, parent and type: stable between runs); NULL otherwise. */
 VFK_API const char *vfk_plan_get_mdev_parent(const struct vfk_plan *plan);

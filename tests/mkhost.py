@@ -313,7 +313,7 @@ class Dev:
         if self.numvfs > self.totalvfs:
             raise FixtureError("%s: vfs=%d exceeds totalvfs=%d" % (w, self.numvfs, self.totalvfs))
         self.drm = [x for x in o.get("drm", "").split(",") if x]
-        self.fb = int(o["fb"]) if "fb" in o else None
+        self.fb = int(o["fb"]) if o.get("fb") else None  # "fb=" unsets an included one
         self.config_size = int(o["config"]) if "config" in o else None
         if self.config_size is not None and self.config_size not in (64, 256, 4096):
             raise FixtureError("%s: config must be 64, 256 or 4096" % w)

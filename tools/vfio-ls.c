@@ -22,7 +22,8 @@ static void usage(int status)
 	fprintf(f,
 		"Usage: %s [OPTIONS]\n"
 		"List PCI devices by IOMMU group, the GPUs among them, their functions,\n"
-		"and whether each GPU can be passed through to a VM cleanly.\n\n"
+		"whether each GPU is integrated or discrete and can be passed through\n"
+		"to a VM cleanly.\n\n"
 		"Options:\n"
 		"      --gpus          only GPUs and the groups they are in\n"
 		"      --group N       only IOMMU group N\n"
@@ -176,6 +177,7 @@ static void print_gpu(const struct vfk_gpu *g)
 		printf(" %s (%s)", vfk_device_get_address(f), vfk_device_get_class_name(f));
 	}
 	putchar('\n');
+	printf("    %s\n", vfk_gpu_get_placement(g));
 	if (vfk_gpu_is_boot_vga(g))
 		printf("    boot VGA%s\n", vfk_gpu_console_in_use(g)
 					    ? ": the host console uses it (release it with vfio-bind --single-gpu)"
@@ -316,6 +318,8 @@ static json_object *gpu_json(const struct vfk_gpu *g)
 	json_object_object_add(o, "console_in_use", json_object_new_boolean(vfk_gpu_console_in_use(g)));
 	json_object_object_add(o, "only_gpu", json_object_new_boolean(vfk_gpu_is_only_gpu(g)));
 	json_object_object_add(o, "vf", json_object_new_boolean(vfk_device_is_vf(d)));
+	json_object_object_add(o, "integrated", json_object_new_boolean(vfk_gpu_is_integrated(g)));
+	json_object_object_add(o, "placement", json_object_new_string(vfk_gpu_get_placement(g)));
 	return o;
 }
 

@@ -52,7 +52,7 @@ static int cmd_status(int argc, char **argv);
 static int cmd_wait(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
-	{ "plan", "PROFILE [--json]", "show the plan: GPU mode and why, pinning, memory, devices",
+	{ "plan", "PROFILE [--json]", "show the plan: GPU mode and why, the GPUs ranked, pinning, memory, devices",
 	  cmd_plan },
 	{ "gen", "PROFILE --format libvirt|qemu [-o FILE]",
 	  "write the VM as libvirt domain XML or a QEMU command line", cmd_gen },
@@ -269,6 +269,26 @@ static struct vfk_plan *make_plan(struct vm_opts *o, struct vfk_ctx **ctxp,
 
 /* ------------------------------------------------------------ plan */
 
+/* The GPUs considered for passthrough, ranked, one line each. */
+static void print_candidates(const struct vfk_plan *plan)
+{
+	size_t i, k, n = vfk_plan_candidate_count(plan);
+
+	/* one GPU: the lines above say it all; no passthrough: "not
+	 * passthrough" says why each GPU could not be given away */
+	if (n < 2 || vfk_plan_get_mode(plan) != VFK_GPU_MODE_PASSTHROUGH)
+		return;
+	printf("  GPUs considered:\n");
+	for (i = 0; i < n; i++) {
+		printf("    %s  %s: ",
+		       vfk_device_get_address(vfk_gpu_get_device(vfk_plan_candidate_gpu(plan, i))),
+		       vfk_plan_candidate_is_chosen(plan, i) ? "chosen" : "not chosen");
+		for (k = 0; k < vfk_plan_candidate_reason_count(plan, i); k++)
+			printf("%s%s", k ? ", " : "", vfk_plan_candidate_reason(plan, i, k));
+		putchar('\n');
+	}
+}
+
 static void print_plan(const struct vfk_plan *plan, const struct vfk_profile *prof)
 {
 	struct vfk_gpu *gpu = vfk_plan_get_gpu(plan);
@@ -288,11 +308,16 @@ static void print_plan(const struct vfk_plan *plan, const struct vfk_profile *pr
 
 		printf("  GPU %s: %s %s\n", vfk_device_get_address(g), vfk_device_get_vendor_name(g),
 		       vfk_device_get_device_name(g));
-		printf("  guest PCIe root port 1, slot 0:");
-		for (k = 0; k < vfk_gpu_function_count(gpu); k++)
-			printf(" %s -> 01:00.%zu", vfk_device_get_address(vfk_gpu_function(gpu, k)), k);
+		printf("  in the guest:");
+		for (k = 0; k < vfk_gpu_function_count(gpu); k++) {
+			char guest[32];
+
+			printf(" %s -> %s", vfk_device_get_address(vfk_gpu_function(gpu, k)),
+			       vfk_plan_get_gpu_guest_address(plan, k, guest, sizeof(guest)));
+		}
 		putchar('\n');
 	}
+	print_candidates(plan);
 	if (vfk_plan_get_mdev_uuid(plan))
 		printf("  mdev %s: type %s on %s\n", vfk_plan_get_mdev_uuid(plan),
 		       vfk_plan_get_mdev_type(plan), vfk_plan_get_mdev_parent(plan));
@@ -508,7 +533,8 @@ static int cmd_up(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int cmd_down(int argc, char **argv)
+/* down and wait both end with the host restored; down stops the guest first. */
+static int stop_vm(int argc, char **argv, enum cmd_kind cmd)
 {
 	struct vm_opts o = { 0 };
 	struct vfk_profile *prof;
@@ -517,42 +543,31 @@ static int cmd_down(int argc, char **argv)
 	char err[1024];
 	int r;
 
-	parse_options(argc, argv, &o, CMD_DOWN);
-	require_root(&o, "down");
+	parse_options(argc, argv, &o, cmd);
+	require_root(&o, cmd == CMD_DOWN ? "down" : "wait");
 	name = vm_name_of(&o, &prof);
 	ctx = common_ctx_new(&o.c);
 	vfk_ctx_set_progress_fn(ctx, progress, &o);
-	r = vfk_vm_down(ctx, name, &o.vm, err, sizeof(err));
+	r = cmd == CMD_DOWN ? vfk_vm_down(ctx, name, &o.vm, err, sizeof(err))
+			    : vfk_vm_wait(ctx, name, err, sizeof(err));
 	if (r < 0)
 		die(exit_for(r), "%s", err[0] ? err : strerror(-r));
-	progress(&o, "host restored");
+	if (cmd == CMD_DOWN)
+		progress(&o, "host restored");
 	vfk_profile_free(prof);
 	vfk_ctx_unref(ctx);
 	free(o.sets);
 	return EXIT_OK;
 }
 
+static int cmd_down(int argc, char **argv)
+{
+	return stop_vm(argc, argv, CMD_DOWN);
+}
+
 static int cmd_wait(int argc, char **argv)
 {
-	struct vm_opts o = { 0 };
-	struct vfk_profile *prof;
-	struct vfk_ctx *ctx;
-	const char *name;
-	char err[1024];
-	int r;
-
-	parse_options(argc, argv, &o, CMD_WAIT);
-	require_root(&o, "wait");
-	name = vm_name_of(&o, &prof);
-	ctx = common_ctx_new(&o.c);
-	vfk_ctx_set_progress_fn(ctx, progress, &o);
-	r = vfk_vm_wait(ctx, name, err, sizeof(err));
-	if (r < 0)
-		die(exit_for(r), "%s", err[0] ? err : strerror(-r));
-	vfk_profile_free(prof);
-	vfk_ctx_unref(ctx);
-	free(o.sets);
-	return EXIT_OK;
+	return stop_vm(argc, argv, CMD_WAIT);
 }
 
 static int cmd_status(int argc, char **argv)

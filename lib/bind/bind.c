@@ -700,48 +700,65 @@ int dry_hook(void *data, const char *path, const char *value)
 	return 1;
 }
 
-int vfk_bind_commit(struct vfk_bind *b)
-{
-	struct vfk_ctx *ctx = b->ctx;
-	bool dry = b->flags & VFK_BIND_DRY_RUN;
-	vfk_write_hook saved_hook = ctx->write_hook;
-	void *saved_data = ctx->write_data;
-	struct vfk_journal *j = NULL;
+/* What commit and restore hold while they change the host: in a dry run the
+ * dry hook in place of the caller's write hook, else the vfiokit lock; and
+ * the uevent waiter. */
+struct session {
+	struct vfk_ctx *ctx;
+	vfk_write_hook saved_hook;
+	void *saved_data;
 	struct waiter w;
-	long holder = 0;
-	int lockfd = -1, r;
-	size_t i, k;
+	int lockfd;
+	long holder;		/* the lock's holder when it could not be taken */
+};
 
-	if (!b->prepared && (r = vfk_bind_prepare(b)) < 0)
-		return r;
+/* -errno (the lock not taken, its holder in @s->holder) or 0; either way
+ * session_end() undoes it. */
+static int session_begin(struct session *s, struct vfk_ctx *ctx, bool dry, unsigned int timeout_ms)
+{
+	memset(s, 0, sizeof(*s));
+	s->ctx = ctx;
+	s->saved_hook = ctx->write_hook;
+	s->saved_data = ctx->write_data;
+	s->lockfd = -1;
 	if (dry)
 		vfk_ctx_set_write_hook(ctx, dry_hook, ctx);
-	waiter_open(ctx, &w);
+	waiter_open(ctx, &s->w);
 	if (!dry) {
-		lockfd = vfk_lock_take(ctx, b->timeout_ms, &holder);
-		if (lockfd < 0) {
-			r = fail(b, -lockfd, lockfd == -EWOULDBLOCK
-					      ? "another vfiokit operation is running (pid %ld)"
-					      : "cannot take the vfiokit lock (pid %ld)", holder);
-			goto out;
-		}
+		s->lockfd = vfk_lock_take(ctx, timeout_ms, &s->holder);
+		if (s->lockfd < 0)
+			return s->lockfd;
 	}
-	r = vfk_journal_load(ctx, &j);
-	if (r < 0) {
-		fail(b, -r, "cannot read the binding journal: %s", journal_why(ctx, r));
-		goto out;
-	}
-	for (i = 0; i < b->nitems; i++)
-		if (journal_find(j, b->items[i].dev->address)) {
-			r = fail(b, EALREADY, "%s is already held (vfio-bind status)",
-				 b->items[i].dev->address);
-			goto out;
-		}
-	r = ensure_vfio_pci(b);
-	if (r < 0)
-		goto out;
+	return 0;
+}
 
-	/* journal first: from here on every change can be undone */
+static void session_end(struct session *s)
+{
+	waiter_close(&s->w);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	vfk_ctx_set_write_hook(s->ctx, s->saved_hook, s->saved_data);
+}
+
+/* The journal read again under the lock: another vfiokit may have taken one
+ * of the devices since prepare. */
+static int refuse_held(struct vfk_bind *b, struct vfk_journal *j)
+{
+	size_t i;
+
+	for (i = 0; i < b->nitems; i++)
+		if (journal_find(j, b->items[i].dev->address))
+			return fail(b, EALREADY, "%s is already held (vfio-bind status)",
+				    b->items[i].dev->address);
+	return 0;
+}
+
+/* Every item's original driver and override into @j (not saved yet). */
+static int journal_items(struct vfk_bind *b, struct vfk_journal *j)
+{
+	size_t i;
+	int r;
+
 	for (i = 0; i < b->nitems; i++) {
 		struct vfk_journal_entry e = { 0 };
 		snprintf(e.address, sizeof(e.address), "%s", b->items[i].dev->address);
@@ -749,69 +766,123 @@ int vfk_bind_commit(struct vfk_bind *b)
 		snprintf(e.override, sizeof(e.override), "%s", b->items[i].orig_override);
 		snprintf(e.owner, sizeof(e.owner), "%s", b->owner);
 		e.since = (long long)time(NULL);
-		if ((r = journal_add(j, &e)) < 0) {
-			r = neg_errno(r);
-			goto out;
-		}
+		if ((r = journal_add(j, &e)) < 0)
+			return neg_errno(r);
 	}
-	r = journal_save(ctx, j);
-	if (r < 0) {
-		fail(b, -r, "cannot write the binding journal: %s", strerror(-r));
-		goto rollback_journal;
-	}
+	return 0;
+}
+
+/* The journalled part: consoles let go when needed, every item to vfio-pci,
+ * their groups' nodes there, and the journal marks them bound. On failure
+ * b->error says why and the caller rolls back. */
+static int bind_items(struct vfk_bind *b, struct waiter *w, struct vfk_journal *j)
+{
+	size_t i;
+	int r;
 
 	if (needs_console_release(b)) {
-		r = console_release(ctx);
+		r = console_release(b->ctx);
 		if (r < 0) {
 			fail(b, -r, "releasing the host console failed: %s", strerror(-r));
-			console_reattach(ctx);
-			i = 0;
-			goto rollback;
+			console_reattach(b->ctx);
+			return r;
 		}
 	}
 	for (i = 0; i < b->nitems; i++) {
-		r = bind_one(b, &w, &b->items[i]);
+		r = bind_one(b, w, &b->items[i]);
 		if (r < 0)
-			goto rollback;
+			return r;
 	}
-	if (!dry && (r = wait_groups(b)) < 0)
-		goto rollback;
+	if (!(b->flags & VFK_BIND_DRY_RUN) && (r = wait_groups(b)) < 0)
+		return r;
 	for (i = 0; i < b->nitems; i++)
 		journal_find(j, b->items[i].dev->address)->state = 1;
-	r = journal_save(ctx, j);
+	r = journal_save(b->ctx, j);
 	if (r < 0) {
 		fail(b, -r, "cannot update the binding journal: %s", strerror(-r));
-		goto rollback;
+		return r;
 	}
-	vfk_progress(ctx, "%zu device%s on vfio-pci", b->nitems, b->nitems == 1 ? "" : "s");
-	r = 0;
-	goto out;
+	return 0;
+}
 
-rollback:
+/* The journal forgets what is back where it was; what is not stays for restore. */
+static void unjournal_restored(struct vfk_bind *b, struct vfk_journal *j)
+{
+	drop_untouched(b, j);
+	if (journal_save(b->ctx, j) < 0)
+		warn(b->ctx, "rollback: cannot update the binding journal");
+}
+
+/* Every touched item back, the last first, consoles back, and the journal. */
+static void roll_back(struct vfk_bind *b, struct waiter *w, struct vfk_journal *j)
+{
+	struct vfk_ctx *ctx = b->ctx;
+	size_t k;
+
 	vfk_progress(ctx, "rolling back: %s", b->error);
 	for (k = b->nitems; k-- > 0;) {
 		struct bind_item *it = &b->items[k];
 		char err[300];
 		if (!it->touched)
 			continue;
-		if (restore_device(ctx, &w, it->dev->address, it->orig_driver, it->orig_override,
-				   b->timeout_ms, dry, err, sizeof(err)) < 0)
+		if (restore_device(ctx, w, it->dev->address, it->orig_driver, it->orig_override,
+				   b->timeout_ms, b->flags & VFK_BIND_DRY_RUN, err, sizeof(err)) < 0)
 			warn(ctx, "rollback: %s", err);
 		else
 			it->touched = false;
 	}
 	if (needs_console_release(b))
 		console_reattach(ctx);
-rollback_journal:
-	drop_untouched(b, j);
-	if (journal_save(ctx, j) < 0)
-		warn(ctx, "rollback: cannot update the binding journal");
+	unjournal_restored(b, j);
+}
+
+int vfk_bind_commit(struct vfk_bind *b)
+{
+	struct vfk_ctx *ctx = b->ctx;
+	struct vfk_journal *j = NULL;
+	struct session s;
+	int r;
+
+	if (!b->prepared && (r = vfk_bind_prepare(b)) < 0)
+		return r;
+	r = session_begin(&s, ctx, b->flags & VFK_BIND_DRY_RUN, b->timeout_ms);
+	if (r < 0) {
+		r = fail(b, -r, r == -EWOULDBLOCK
+				      ? "another vfiokit operation is running (pid %ld)"
+				      : "cannot take the vfiokit lock (pid %ld)", s.holder);
+		goto out;
+	}
+	r = vfk_journal_load(ctx, &j);
+	if (r < 0) {
+		fail(b, -r, "cannot read the binding journal: %s", journal_why(ctx, r));
+		goto out;
+	}
+	r = refuse_held(b, j);
+	if (r < 0)
+		goto out;
+	r = ensure_vfio_pci(b);
+	if (r < 0)
+		goto out;
+
+	/* journal first: from here on every change can be undone */
+	r = journal_items(b, j);
+	if (r < 0)
+		goto out;
+	r = journal_save(ctx, j);
+	if (r < 0) {
+		fail(b, -r, "cannot write the binding journal: %s", strerror(-r));
+		unjournal_restored(b, j);
+		goto out;
+	}
+	r = bind_items(b, &s.w, j);
+	if (r < 0) {
+		roll_back(b, &s.w, j);
+		goto out;
+	}
+	vfk_progress(ctx, "%zu device%s on vfio-pci", b->nitems, b->nitems == 1 ? "" : "s");
 out:
 	vfk_journal_free(j);
-	waiter_close(&w);
-	if (lockfd >= 0)
-		close(lockfd);
-	vfk_ctx_set_write_hook(ctx, saved_hook, saved_data);
+	session_end(&s);
 	return r < 0 ? neg_errno(r) : 0;
 }
 
@@ -845,13 +916,10 @@ int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, uns
 		char *errbuf, size_t errsize)
 {
 	bool dry = flags & VFK_BIND_DRY_RUN;
-	vfk_write_hook saved_hook = ctx->write_hook;
-	void *saved_data = ctx->write_data;
 	struct vfk_journal *j = NULL;
 	_cleanup_free_ bool *drop = NULL;
-	struct waiter w;
-	long holder = 0;
-	int lockfd = -1, r, first = 0;
+	struct session s;
+	int r, first = 0;
 	size_t i;
 
 	errbuf[0] = '\0';
@@ -862,16 +930,11 @@ int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, uns
 			return neg_errno(EINVAL);
 		}
 	}
-	if (dry)
-		vfk_ctx_set_write_hook(ctx, dry_hook, ctx);
-	waiter_open(ctx, &w);
-	if (!dry) {
-		lockfd = vfk_lock_take(ctx, ctx->timeout_ms, &holder);
-		if (lockfd < 0) {
-			snprintf(errbuf, errsize, "another vfiokit operation is running (pid %ld)", holder);
-			first = lockfd;
-			goto out;
-		}
+	first = session_begin(&s, ctx, dry, ctx->timeout_ms);
+	if (first < 0) {
+		snprintf(errbuf, errsize, "another vfiokit operation is running (pid %ld)",
+			 s.holder);
+		goto out;
 	}
 	r = vfk_journal_load(ctx, &j);
 	if (r < 0) {
@@ -894,8 +957,8 @@ int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, uns
 		if (!drop[i])
 			continue;
 		vfk_progress(ctx, "restoring %s to %s", e->address, *e->driver ? e->driver : "no driver");
-		r = restore_device(ctx, &w, e->address, e->driver, e->override, ctx->timeout_ms, dry,
-				   err, sizeof(err));
+		r = restore_device(ctx, &s.w, e->address, e->driver, e->override, ctx->timeout_ms,
+				   dry, err, sizeof(err));
 		drop[i] = r >= 0;
 		if (r < 0 && !first) {
 			first = r;
@@ -918,10 +981,7 @@ int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, uns
 	}
 out:
 	vfk_journal_free(j);
-	waiter_close(&w);
-	if (lockfd >= 0)
-		close(lockfd);
-	vfk_ctx_set_write_hook(ctx, saved_hook, saved_data);
+	session_end(&s);
 	return first < 0 ? neg_errno(first) : 0;
 }
 

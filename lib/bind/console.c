@@ -71,14 +71,9 @@ int console_release(struct vfk_ctx *ctx)
 	for (i = 0; i < ARRAY_SIZE(platform_fbs); i++) {
 		_cleanup_closedir_ DIR *pd = NULL;
 		snprintf(rel, sizeof(rel), "bus/platform/drivers/%s", platform_fbs[i]);
-		fd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, rel);
-		if (fd < 0)
+		pd = vfk_fdopendir(vfk_root_open_dir(ctx, VFK_ROOT_SYS, rel));
+		if (!pd)
 			continue;
-		pd = fdopendir(fd);
-		if (!pd) {
-			close(fd);
-			continue;
-		}
 		while ((e = readdir(pd))) {
 			char wrel[320];
 			if (!startswith(e->d_name, platform_fbs[i]) || !journal_value_ok(e->d_name))

@@ -82,7 +82,6 @@ static bool block_walk(struct vfk_ctx *ctx, int sysfd, const char *rel, int dept
 	char target[PATH_MAX], slaves[300];
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
-	int fd;
 
 	if (depth > 4)
 		return false;
@@ -90,14 +89,9 @@ static bool block_walk(struct vfk_ctx *ctx, int sysfd, const char *rel, int dept
 		return true;
 	/* dm, md, LVM: follow the devices it is built from */
 	snprintf(slaves, sizeof(slaves), "%s/slaves", rel);
-	fd = vfk_open_dir_in(ctx, sysfd, slaves);
-	if (fd < 0)
+	d = vfk_fdopendir(vfk_open_dir_in(ctx, sysfd, slaves));
+	if (!d)
 		return false;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return false;
-	}
 	while ((e = readdir(d))) {
 		char sub[300];
 		if (e->d_name[0] == '.' || !name_ok(e->d_name))
@@ -123,7 +117,6 @@ static bool netdev_walk(struct vfk_ctx *ctx, int sysfd, const char *ifname, int 
 	char rel[300], target[PATH_MAX];
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
-	int fd;
 
 	if (depth > 4 || !name_ok(ifname))
 		return false;
@@ -132,14 +125,9 @@ static bool netdev_walk(struct vfk_ctx *ctx, int sysfd, const char *ifname, int 
 		return true;
 	/* bridges, bonds, VLANs: the ports below them */
 	snprintf(rel, sizeof(rel), "class/net/%s", ifname);
-	fd = vfk_open_dir_in(ctx, sysfd, rel);
-	if (fd < 0)
+	d = vfk_fdopendir(vfk_open_dir_in(ctx, sysfd, rel));
+	if (!d)
 		return false;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return false;
-	}
 	while ((e = readdir(d))) {
 		if (startswith(e->d_name, "lower_") &&
 		    netdev_walk(ctx, sysfd, e->d_name + 6, depth + 1, fn, data))
@@ -148,11 +136,8 @@ static bool netdev_walk(struct vfk_ctx *ctx, int sysfd, const char *ifname, int 
 			_cleanup_closedir_ DIR *b = NULL;
 			struct dirent *be;
 			int bfd = openat(dirfd(d), "brif", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (bfd < 0 || !(b = fdopendir(bfd))) {
-				if (bfd >= 0)
-					close(bfd);
+			if (!(b = vfk_fdopendir(bfd)))
 				continue;
-			}
 			while ((be = readdir(b)))
 				if (be->d_name[0] != '.' &&
 				    netdev_walk(ctx, sysfd, be->d_name, depth + 1, fn, data))
@@ -306,11 +291,8 @@ static void read_claims(struct vfk_ctx *ctx, struct guard_facts *f)
 	struct dirent *e;
 	int fd = vfk_root_open_dir(ctx, VFK_ROOT_TOP, "etc/modprobe.d");
 
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
+	if (!(d = vfk_fdopendir(fd)))
 		return;
-	}
 	while (!f->err && (e = readdir(d))) {
 		char text[8192], *line, *save = NULL;
 		size_t len = strlen(e->d_name);
@@ -353,7 +335,7 @@ static void facts_free(struct guard_facts *f)
 	free(f);
 }
 
-static int facts_read(struct vfk_host *host, struct guard_facts **out)
+static int facts_read(struct vfk_host *host, bool needs, struct guard_facts **out)
 {
 	struct vfk_ctx *ctx = host->ctx;
 	_cleanup_close_ int pfd = -1;
@@ -368,7 +350,8 @@ static int facts_read(struct vfk_host *host, struct guard_facts **out)
 	pfd = vfk_root_open_dir(ctx, VFK_ROOT_PROC, "");
 	if (pfd < 0 || vfk_read_in(ctx, pfd, "cmdline", f->cmdline, sizeof(f->cmdline)) <= 0)
 		f->cmdline[0] = '\0';
-	read_needs(ctx, f);
+	if (needs)
+		read_needs(ctx, f);
 	read_claims(ctx, f);
 	if (f->err) {
 		r = f->err;
@@ -382,7 +365,7 @@ static int facts_read(struct vfk_host *host, struct guard_facts **out)
 int guard_facts_keep(struct vfk_host *host)
 {
 	guard_facts_drop(host);
-	return facts_read(host, &host->guard_facts);
+	return facts_read(host, true, &host->guard_facts);
 }
 
 void guard_facts_drop(struct vfk_host *host)
@@ -397,7 +380,7 @@ static struct guard_facts *facts_of(struct vfk_host *host, struct guard_facts **
 	*own = NULL;
 	if (host->guard_facts)
 		return host->guard_facts;
-	return facts_read(host, own) == 0 ? *own : NULL;
+	return facts_read(host, true, own) == 0 ? *own : NULL;
 }
 
 const char *guard_host_needs(struct vfk_host *host, const struct vfk_device *dev)
@@ -456,11 +439,8 @@ static size_t device_nodes(struct vfk_host *host, const struct vfk_device *dev, 
 	/* one lookup: most devices have no drm directory */
 	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/drm", dev->address);
 	fd = vfk_root_open_dir(host->ctx, VFK_ROOT_SYS, rel);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
+	if (!(d = vfk_fdopendir(fd)))
 		return n;
-	}
 	while ((e = readdir(d)) && n < max)
 		if ((startswith(e->d_name, "card") || startswith(e->d_name, "renderD")) &&
 		    name_ok(e->d_name))
@@ -502,11 +482,8 @@ int guard_holders(struct vfk_host *host, const struct vfk_device *dev, char *buf
 			continue;
 		snprintf(fdrel, sizeof(fdrel), "%s/fd", pe->d_name);
 		fdfd = vfk_open_dir_in(host->ctx, procfd, fdrel);
-		if (fdfd < 0 || !(fdd = fdopendir(fdfd))) {
-			if (fdfd >= 0)
-				close(fdfd);
+		if (!(fdd = vfk_fdopendir(fdfd)))
 			continue;
-		}
 		while (!holds && (fe = readdir(fdd))) {
 			if (fe->d_name[0] == '.' ||
 			    vfk_readlink_at(dirfd(fdd), fe->d_name, target, sizeof(target)) < 0)
@@ -553,11 +530,8 @@ static int name_mdev_children(const struct vfk_device *dev, char *buf, size_t si
 	int dfd, mdevs = 0;
 
 	dfd = device_open_dir(dev);
-	if (dfd < 0 || !(d = fdopendir(dfd))) {
-		if (dfd >= 0)
-			close(dfd);
+	if (!(d = vfk_fdopendir(dfd)))
 		return 0;
-	}
 	while ((e = readdir(d))) {
 		if (!looks_like_uuid(e->d_name))
 			continue;
@@ -619,40 +593,83 @@ static bool ids_contain(const char *ids, uint16_t vendor, uint16_t device)
 	return false;
 }
 
-static int conflicts(const struct guard_facts *f, const struct vfk_device *dev, char *buf,
-		     size_t size)
+enum claim_kind { CLAIM_NONE, CLAIM_DRIVERCTL, CLAIM_CMDLINE, CLAIM_MODPROBE };
+
+/* Who else decides @dev's driver at boot; *file names the modprobe.d file. */
+static enum claim_kind claim_of(const struct guard_facts *f, const struct vfk_device *dev,
+				const char **file)
 {
 	char rel[64];
 	const char *ids;
 	size_t i;
 
 	snprintf(rel, sizeof(rel), "pci-%s.conf", dev->address);
-	if (f->driverctl_fd >= 0 && vfk_exists_at(f->driverctl_fd, rel)) {
-		snprintf(buf, size,
-			 "driverctl also overrides %s (/etc/driverctl.d/%s): it will re-apply its "
-			 "driver at boot; run 'driverctl unset-override %s'", dev->address, rel,
-			 dev->address);
-		return 1;
-	}
+	if (f->driverctl_fd >= 0 && vfk_exists_at(f->driverctl_fd, rel))
+		return CLAIM_DRIVERCTL;
 	ids = strstr(f->cmdline, "vfio-pci.ids=");
 	if (!ids)
 		ids = strstr(f->cmdline, "vfio_pci.ids=");
-	if (ids && ids_contain(ids + 13, dev->vendor_id, dev->device_id)) {
+	if (ids && ids_contain(ids + 13, dev->vendor_id, dev->device_id))
+		return CLAIM_CMDLINE;
+	for (i = 0; i < f->nclaims; i++)
+		if (ids_contain(f->claims[i].ids, dev->vendor_id, dev->device_id)) {
+			*file = f->claims[i].file;
+			return CLAIM_MODPROBE;
+		}
+	return CLAIM_NONE;
+}
+
+static int conflicts(const struct guard_facts *f, const struct vfk_device *dev, char *buf,
+		     size_t size)
+{
+	const char *file = NULL;
+
+	switch (claim_of(f, dev, &file)) {
+	case CLAIM_DRIVERCTL:
+		snprintf(buf, size,
+			 "driverctl also overrides %s (/etc/driverctl.d/pci-%s.conf): it will "
+			 "re-apply its driver at boot; run 'driverctl unset-override %s'",
+			 dev->address, dev->address, dev->address);
+		return 1;
+	case CLAIM_CMDLINE:
 		snprintf(buf, size,
 			 "vfio-pci.ids= on the kernel command line claims %04x:%04x: every such "
 			 "device goes to vfio-pci at boot, whatever vfiokit restores",
 			 dev->vendor_id, dev->device_id);
 		return 1;
+	case CLAIM_MODPROBE:
+		snprintf(buf, size,
+			 "'options vfio-pci ids=' in /etc/modprobe.d/%s claims %04x:%04x: "
+			 "every such device goes to vfio-pci when the module loads",
+			 file, dev->vendor_id, dev->device_id);
+		return 1;
+	case CLAIM_NONE:
+		break;
 	}
-	for (i = 0; i < f->nclaims; i++)
-		if (ids_contain(f->claims[i].ids, dev->vendor_id, dev->device_id)) {
-			snprintf(buf, size,
-				 "'options vfio-pci ids=' in /etc/modprobe.d/%s claims %04x:%04x: "
-				 "every such device goes to vfio-pci when the module loads",
-				 f->claims[i].file, dev->vendor_id, dev->device_id);
-			return 1;
-		}
 	return 0;
+}
+
+int guard_vfio_claim(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size)
+{
+	struct guard_facts *own = NULL, *f = host->guard_facts;
+	const char *file = NULL;
+	int r = 1;
+
+	buf[0] = '\0';
+	if (!f && facts_read(host, false, &own) < 0)
+		return 0;	/* a preference only: nothing lost */
+	switch (claim_of(f ? f : own, dev, &file)) {
+	case CLAIM_CMDLINE:
+		snprintf(buf, size, "named in vfio-pci.ids= on the kernel command line");
+		break;
+	case CLAIM_MODPROBE:
+		snprintf(buf, size, "named in 'options vfio-pci ids=' (/etc/modprobe.d/%s)", file);
+		break;
+	default:
+		r = 0;
+	}
+	facts_free(own);
+	return r;
 }
 
 int guard_conflicts(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size)

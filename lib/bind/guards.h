@@ -22,4 +22,7 @@ int guard_holders(struct vfk_host *host, const struct vfk_device *dev, char *buf
 int guard_dependents(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size);
 /* Configuration that fights vfiokit over the device (driverctl, vfio-pci.ids=). */
 int guard_conflicts(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size);
+/* 1 and a phrase in @buf ("named in vfio-pci.ids= on the kernel command
+ * line") when the host's configuration gives @dev to vfio-pci at boot. */
+int guard_vfio_claim(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size);
 #endif

@@ -410,20 +410,33 @@ static int addr_norm(const char *address, char *norm)
 	return 0;
 }
 
-int vfk_persist_remove(struct vfk_ctx *ctx, const char *address)
+/* The file's entries in *@l and the index of @address among them (l->n when
+ * absent); -EINVAL for an address that is none, or the load's error. */
+static int load_and_find(struct vfk_ctx *ctx, const char *address, struct persist_list *l,
+			 size_t *i)
 {
-	struct persist_list l;
 	char norm[16];
-	size_t i, rest;
 	int r;
 
 	ctx->error[0] = '\0';
 	if (addr_norm(address, norm) < 0)
 		return neg_errno(EINVAL);
-	r = persist_load(ctx, &l);
+	r = persist_load(ctx, l);
 	if (r < 0)
 		return r;
-	i = persist_find(&l, norm);
+	*i = persist_find(l, norm);
+	return 0;
+}
+
+int vfk_persist_remove(struct vfk_ctx *ctx, const char *address)
+{
+	struct persist_list l;
+	size_t i, rest;
+	int r;
+
+	r = load_and_find(ctx, address, &l, &i);
+	if (r < 0)
+		return r;
 	if (i == l.n) {
 		persist_free(&l);
 		return neg_errno(ENOENT);
@@ -441,16 +454,13 @@ int vfk_persist_remove(struct vfk_ctx *ctx, const char *address)
 int vfk_persist_contains(struct vfk_ctx *ctx, const char *address)
 {
 	struct persist_list l;
-	char norm[16];
+	size_t i;
 	int r;
 
-	ctx->error[0] = '\0';
-	if (addr_norm(address, norm) < 0)
-		return neg_errno(EINVAL);
-	r = persist_load(ctx, &l);
+	r = load_and_find(ctx, address, &l, &i);
 	if (r < 0)
 		return r;
-	r = persist_find(&l, norm) < l.n;
+	r = i < l.n;
 	persist_free(&l);
 	return r;
 }

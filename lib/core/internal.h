@@ -3,6 +3,7 @@
 #ifndef VFK_INTERNAL_H
 #define VFK_INTERNAL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,10 @@ char *vfk_root_host_path(enum vfk_root root, const char *rel);
 int vfk_open_file_in(struct vfk_ctx *ctx, int dirfd, const char *name);
 /* A directory below @dirfd, inside @ctx's sysroot as above ("" or NULL: @dirfd). */
 int vfk_open_dir_in(struct vfk_ctx *ctx, int dirfd, const char *name);
+/* A stream over a directory fd the path layer opened: fdopendir() that
+ * closes @fd when it fails, and NULL for a negative @fd (errno set either
+ * way), so an open and its listing are one step. */
+DIR *vfk_fdopendir(int fd);
 /* Read a small file as vfk_open_file_in() opens it into buf (NUL-terminated,
  * trailing newlines and blanks stripped). Returns the length or -errno. */
 int vfk_read_in(struct vfk_ctx *ctx, int dirfd, const char *name, char *buf, size_t size);

@@ -474,6 +474,23 @@ int vfk_read_file_in(struct vfk_ctx *ctx, int dirfd, const char *name, size_t ma
 	return 0;
 }
 
+DIR *vfk_fdopendir(int fd)
+{
+	DIR *d;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 int vfk_open_dir_in(struct vfk_ctx *ctx, int dirfd, const char *name)
 {
 	int fd, r;

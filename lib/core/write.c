@@ -50,18 +50,29 @@ static int open_parent(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
 	return vfk_root_open_dir(ctx, root, dir);
 }
 
+/* What every write to a file below @root starts with: the hook sees it (0 to
+ * go on, 1 skipped, or its error), then the parent directory is opened
+ * inside the sysroot into *@dfd. */
+static int begin_write(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
+		       const char *value, int *dfd, const char **name)
+{
+	int r = call_hook(ctx, root, rel, value);
+
+	if (r != 0)
+		return r;
+	*dfd = open_parent(ctx, root, rel, name);
+	return *dfd < 0 ? *dfd : 0;
+}
+
 int vfk_host_write(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, const char *value)
 {
 	_cleanup_close_ int dfd = -1;
 	const char *name;
 	int r;
 
-	r = call_hook(ctx, root, rel, value);
+	r = begin_write(ctx, root, rel, value, &dfd, &name);
 	if (r != 0)
 		return r;
-	dfd = open_parent(ctx, root, rel, &name);
-	if (dfd < 0)
-		return dfd;
 	r = vfk_write_at(dfd, name, value);
 	dbg(ctx, "write %s <- %s: %d", rel, value, r);
 	return r;
@@ -76,12 +87,9 @@ int vfk_host_write_timeout(struct vfk_ctx *ctx, enum vfk_root root, const char *
 	pid_t pid;
 	int r, status;
 
-	r = call_hook(ctx, root, rel, value);
+	r = begin_write(ctx, root, rel, value, &dfd, &name);
 	if (r != 0)
 		return r;
-	dfd = open_parent(ctx, root, rel, &name);
-	if (dfd < 0)
-		return dfd;
 	pid = fork();
 	if (pid < 0)
 		return neg_errno(errno);
@@ -164,12 +172,9 @@ int vfk_host_remove_file(struct vfk_ctx *ctx, enum vfk_root root, const char *re
 	const char *name;
 	int r;
 
-	r = call_hook(ctx, root, rel, VFK_WRITE_REMOVE);
+	r = begin_write(ctx, root, rel, VFK_WRITE_REMOVE, &dfd, &name);
 	if (r != 0)
 		return r;
-	dfd = open_parent(ctx, root, rel, &name);
-	if (dfd < 0)
-		return dfd;
 	if (unlinkat(dfd, name, 0) < 0)
 		return neg_errno(errno);
 	dbg(ctx, "removed %s", rel);

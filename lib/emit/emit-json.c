@@ -33,13 +33,35 @@ static json_object *gpu_json(const struct vfk_plan *pl)
 		char guest[40];
 
 		json_object_object_add(fo, "host", json_object_new_string(vfk_device_get_address(f)));
-		snprintf(guest, sizeof(guest), "0000:01:00.%zu", i);
-		json_object_object_add(fo, "guest", json_object_new_string(guest));
+		json_object_object_add(fo, "guest", jstr(vfk_plan_get_gpu_guest_address(pl, i, guest,
+										   sizeof(guest))));
 		json_object_array_add(fa, fo);
 	}
 	json_object_object_add(o, "functions", fa);
 	json_object_object_add(o, "rom", jstr(pl->rom));
 	return o;
+}
+
+/* The ranking of plan-gpu-choice.c: address, chosen, reasons. */
+static json_object *candidates_json(const struct vfk_plan *pl)
+{
+	json_object *a = json_object_new_array();
+	size_t i, k;
+
+	for (i = 0; a && i < pl->ncands; i++) {
+		const struct plan_candidate *c = &pl->cands[i];
+		json_object *o = json_object_new_object(), *r = json_object_new_array();
+
+		json_object_object_add(o, "address",
+			json_object_new_string(vfk_device_get_address(vfk_gpu_get_device(c->gpu))));
+		json_object_object_add(o, "chosen", json_object_new_boolean(c->chosen));
+		json_object_object_add(o, "integrated", json_object_new_boolean(c->integrated));
+		for (k = 0; k < c->reasons.n; k++)
+			json_object_array_add(r, json_object_new_string(c->reasons.v[k]));
+		json_object_object_add(o, "reasons", r);
+		json_object_array_add(a, o);
+	}
+	return a;
 }
 
 static json_object *cpu_json(const struct vfk_plan *pl)
@@ -93,6 +115,7 @@ int plan_emit_json(const struct vfk_plan *pl, char **out)
 					       json_object_new_string(pl->rejected[i]));
 	json_object_object_add(o, "rejected", rej);
 	json_object_object_add(o, "gpu", gpu_json(pl));
+	json_object_object_add(o, "candidates", candidates_json(pl));
 	if (pl->mdev.uuid) {
 		x = json_object_new_object();
 		json_object_object_add(x, "parent", json_object_new_string(pl->mdev.parent));

@@ -14,6 +14,7 @@
 struct qw {
 	struct strv argv;
 	unsigned int chassis;	/* last pcie-root-port made */
+	unsigned int port_slot;	/* pcie.0 slot of the first root ports */
 	bool oom;
 };
 
@@ -83,7 +84,8 @@ static void flag_opts(struct qw *q, const char *flag, struct sbuf *b)
 /*
  * A new pcie-root-port; returns its id number. Ports sit in pcie.0 slots 2
  * and up, eight functions to a slot as libvirt places them (slot 1 is the
- * video device's, 0x1b the sound card's, 0x1f the chipset's).
+ * video device's, 0x1b the sound card's, 0x1f the chipset's; slot 2 is an
+ * Intel iGPU's when one is passed through, and the ports move to 3).
  */
 static unsigned int root_port(struct qw *q)
 {
@@ -95,7 +97,7 @@ static unsigned int root_port(struct qw *q)
 	opt(&b, "bus", "pcie.0");
 	optf(&b, "chassis", "%u", q->chassis);
 	optf(&b, "port", "0x%x", 0x10 + k);
-	optf(&b, "addr", "0x%x.%x", 2 + k / 8, k % 8);
+	optf(&b, "addr", "0x%x.%x", q->port_slot + k / 8, k % 8);
 	if (k % 8 == 0)
 		opt(&b, "multifunction", "on");
 	flag_opts(q, "-device", &b);
@@ -227,14 +229,21 @@ static void emit_gpu(struct qw *q, const struct vfk_plan *pl)
 	size_t i, nf;
 
 	if (pl->gpu) {
-		rp = root_port(q);
+		rp = pl->igd ? 0 : root_port(q);
 		nf = vfk_gpu_function_count(pl->gpu);
 		for (i = 0; i < nf; i++) {
 			opt_raw(&b, "vfio-pci");
 			opt(&b, "host", vfk_device_get_address(vfk_gpu_function(pl->gpu, i)));
 			optf(&b, "id", "hostdev%zu", i);
-			optf(&b, "bus", "rp%u", rp);
-			optf(&b, "addr", "0x0.%zx", i);
+			if (pl->igd) {	/* where Intel's drivers look for it */
+				opt(&b, "bus", "pcie.0");
+				optf(&b, "addr", "0x2.%zx", i);
+				if (i == 0)
+					opt(&b, "x-igd-opregion", "on");
+			} else {
+				optf(&b, "bus", "rp%u", rp);
+				optf(&b, "addr", "0x0.%zx", i);
+			}
 			if (i == 0 && nf > 1)
 				opt(&b, "multifunction", "on");
 			if (i == 0 && pl->rom)
@@ -541,7 +550,7 @@ static void emit_misc(struct qw *q, const struct vfk_plan *pl)
 
 int plan_emit_qemu(const struct vfk_plan *pl, char ***out)
 {
-	struct qw q = { 0 };
+	struct qw q = { .port_slot = pl->igd ? 3 : 2 };
 	struct sbuf b = { 0 };
 	unsigned int rp, i;
 

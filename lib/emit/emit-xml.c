@@ -270,7 +270,7 @@ static void emit_disks(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
 static void emit_controllers(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
 {
 	ela(w, devs, "controller", "type", "pci", "index", "0", "model", "pcie-root", NULL);
-	if (pl->gpu)	/* the GPU's own root port: bus 1 */
+	if (pl->gpu && !pl->igd)	/* the GPU's own root port: bus 1 */
 		ela(w, devs, "controller", "type", "pci", "index", "1", "model", "pcie-root-port",
 		    NULL);
 	ela(w, devs, "controller", "type", "usb", "index", "0", "model", "qemu-xhci", "ports", "15",
@@ -444,11 +444,12 @@ static void emit_hostdevs(struct xw *w, xmlNodePtr devs, const struct vfk_plan *
 	size_t i, nf;
 
 	if (pl->gpu) {
-		/* every function on the GPU's root port (bus 1), slot 0: one multifunction device */
+		/* every function on the GPU's root port (bus 1), slot 0: one
+		 * multifunction device; Intel's iGPU at 00:02.0 as on the host */
 		nf = vfk_gpu_function_count(pl->gpu);
 		for (i = 0; i < nf; i++) {
 			const struct vfk_device *d = vfk_gpu_function(pl->gpu, i);
-			struct vfk_pci_addr guest = { 0, 1, 0, (uint8_t)i };
+			struct vfk_pci_addr guest = { 0, pl->igd ? 0 : 1, pl->igd ? 2 : 0, (uint8_t)i };
 
 			h = el(w, devs, "hostdev", NULL);
 			attr(w, h, "mode", "subsystem");
@@ -461,6 +462,8 @@ static void emit_hostdevs(struct xw *w, xmlNodePtr devs, const struct vfk_plan *
 				attr(w, n, "file", pl->rom);
 			}
 			pci_address(w, h, &guest, true, i == 0 && nf > 1);
+			if (i == 0 && pl->igd)	/* the alias qemu:override names */
+				attr(w, el(w, h, "alias", NULL), "name", "ua-igd");
 		}
 	}
 	if (pl->mdev.vf) {
@@ -551,6 +554,34 @@ static void emit_metadata(struct xw *w, xmlNodePtr dom, const struct vfk_plan *p
 	}
 }
 
+#define QEMU_XMLNS "http://libvirt.org/schemas/domain/qemu/1.0"
+
+/*
+ * Intel GVT-d: x-igd-opregion=on has no libvirt element; a qemu:override
+ * sets it on the hostdev's frontend (libvirt 8.2 and later).
+ */
+static void emit_igd_override(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl)
+{
+	xmlNsPtr ns;
+	xmlNodePtr o, d, f, p;
+
+	if (!pl->igd)
+		return;
+	ns = xmlNewNs(dom, X(QEMU_XMLNS), X("qemu"));
+	o = ns ? xmlNewChild(dom, ns, X("override"), NULL) : NULL;
+	d = o ? xmlNewChild(o, ns, X("device"), NULL) : NULL;
+	f = d ? xmlNewChild(d, ns, X("frontend"), NULL) : NULL;
+	p = f ? xmlNewChild(f, ns, X("property"), NULL) : NULL;
+	if (!p) {
+		w->oom = true;
+		return;
+	}
+	attr(w, d, "alias", "ua-igd");
+	attr(w, p, "name", "x-igd-opregion");
+	attr(w, p, "type", "bool");
+	attr(w, p, "value", "true");
+}
+
 int plan_emit_xml(const struct vfk_plan *pl, char **out)
 {
 	const struct vfk_profile *p = pl->prof;
@@ -609,6 +640,7 @@ int plan_emit_xml(const struct vfk_plan *pl, char **out)
 	attr(&w, el(&w, n, "suspend-to-mem", NULL), "enabled", "no");
 	attr(&w, el(&w, n, "suspend-to-disk", NULL), "enabled", "no");
 	emit_devices(&w, dom, pl);
+	emit_igd_override(&w, dom, pl);
 
 	buf = w.oom ? NULL : xmlBufferCreate();
 	save = buf ? xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL) : NULL;

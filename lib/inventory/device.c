@@ -224,11 +224,20 @@ enum vfk_acs vfk_device_get_acs(const struct vfk_device *cdev)
 {
 	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache */
 
-	if (!dev->acs_known) {
-		dev->acs = pcilib_read_acs(dev->host->ctx, dev->host->pacc, &dev->addr);
-		dev->acs_known = true;
-	}
+	device_read_caps(dev);
 	return dev->acs;
+}
+
+void device_read_caps(struct vfk_device *dev)
+{
+	struct pcilib_caps caps;
+
+	if (dev->caps_known)
+		return;
+	pcilib_read_caps(dev->host->ctx, dev->host->pacc, &dev->addr, &caps);
+	dev->acs = caps.acs;
+	dev->pcie_type = caps.pcie_type;
+	dev->caps_known = true;
 }
 
 const char *vfk_acs_to_string(enum vfk_acs acs)

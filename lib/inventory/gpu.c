@@ -43,7 +43,16 @@ static int collect_functions(struct vfk_host *host, struct vfk_gpu *gpu)
 	gpu->functions[gpu->nfunctions++] = dev;
 	for (i = first; i < first + n; i++) {
 		struct vfk_device *f = &host->devices[i];
-		if (f != dev && !f->is_vf)
+		if (f != dev && !f->is_vf && f->vendor_id != dev->vendor_id &&
+		    f->class >> 8 != 0x0403 && !gpu->soc_function)
+			gpu->soc_function = f;
+	}
+	for (i = first; i < first + n; i++) {
+		struct vfk_device *f = &host->devices[i];
+		/* in a slot of the processor (an APU's PSP and USB next to
+		 * its display) only the GPU vendor's functions are the GPU's */
+		if (f != dev && !f->is_vf &&
+		    (!gpu->soc_function || f->vendor_id == dev->vendor_id))
 			gpu->functions[gpu->nfunctions++] = f;
 	}
 	return 0;
@@ -136,17 +145,11 @@ static bool firmware_fb_active(struct vfk_ctx *ctx, const struct vfk_device *boo
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
 	bool firmware = false;
-	int fd;
 
 	*fb_on_device = false;
-	fd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, "class/graphics");
-	if (fd < 0)
+	d = vfk_fdopendir(vfk_root_open_dir(ctx, VFK_ROOT_SYS, "class/graphics"));
+	if (!d)
 		return false;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return false;
-	}
 	while ((e = readdir(d))) {
 		char rel[300], buf[128];
 		if (!startswith(e->d_name, "fb"))
@@ -170,7 +173,6 @@ static bool console_in_use(struct vfk_host *host, const struct vfk_device *dev)
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
 	bool fb_on_device;
-	int fd;
 
 	if (firmware_fb_active(host->ctx, dev, &fb_on_device) || fb_on_device)
 		return true;
@@ -178,14 +180,9 @@ static bool console_in_use(struct vfk_host *host, const struct vfk_device *dev)
 	dfd = device_open_dir(dev);
 	if (dfd < 0)
 		return false;
-	fd = vfk_open_dir_in(host->ctx, dfd, "drm");
-	if (fd < 0)
+	d = vfk_fdopendir(vfk_open_dir_in(host->ctx, dfd, "drm"));
+	if (!d)
 		return false;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return false;
-	}
 	while ((e = readdir(d)))
 		if (startswith(e->d_name, "card"))
 			return true;

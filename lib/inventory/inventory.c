@@ -53,16 +53,10 @@ static bool iommu_groups_exist(struct vfk_ctx *ctx)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
-	int fd;
 
-	fd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_IOMMU_GROUPS);
-	if (fd < 0)
+	d = vfk_fdopendir(vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_IOMMU_GROUPS));
+	if (!d)
 		return false;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return false;
-	}
 	while ((e = readdir(d)))
 		if (e->d_name[0] != '.')
 			return true;

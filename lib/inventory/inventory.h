@@ -29,9 +29,10 @@ struct vfk_device {
 	uint32_t class;		/* 24 bits */
 	uint16_t vendor_id, device_id;
 	int group;		/* -1: none */
-	bool boot_vga, is_vf, acs_known, override_known;
+	bool boot_vga, is_vf, caps_known, override_known;
 	const char *override;	/* interned; read on first use */
-	enum vfk_acs acs;
+	enum vfk_acs acs;	/* with pcie_type: read on first use (device_read_caps) */
+	int pcie_type;		/* PCI_EXP_TYPE_*, PCILIB_NOT_PCIE or PCILIB_UNKNOWN */
 	const char *driver;	/* interned */
 	const char *vendor_name, *device_name, *class_name;	/* interned */
 	struct vfk_device *parent, *physfn;
@@ -50,6 +51,11 @@ struct vfk_gpu {
 	struct vfk_device **functions, **blockers;
 	const char *reason;	/* interned */
 	bool console_in_use, only_gpu;
+	/* another vendor's function (not audio) in the GPU's slot: the slot is
+	 * the processor's, e.g. an APU's PSP; NULL for a card */
+	const struct vfk_device *soc_function;
+	const char *placement;	/* gpu-kind.c, on first use; interned or static */
+	bool integrated;
 };
 
 struct name_cache;
@@ -89,6 +95,8 @@ struct vfk_device *host_lookup(const struct vfk_host *host, const struct vfk_pci
 int pci_addr_cmp(const struct vfk_pci_addr *a, const struct vfk_pci_addr *b);
 /* Open the device's sysfs directory (bus/pci/devices/ADDR). */
 int device_open_dir(const struct vfk_device *dev);
+/* Fill acs and pcie_type from config space, once. */
+void device_read_caps(struct vfk_device *dev);
 
 /* gpu.c */
 int gpus_build(struct vfk_host *host);

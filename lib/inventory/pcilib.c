@@ -211,23 +211,30 @@ const char *pcilib_class_name(struct pci_access *pacc, unsigned int cls, char *b
 
 /* What the capability walk makes of a config space of @len bytes read by
  * vfiokit (libpci only parses it). */
-static enum vfk_acs acs_from_config(struct pci_dev *pdev, size_t len)
+static void caps_from_config(struct pci_dev *pdev, size_t len, struct pcilib_caps *out)
 {
 	struct pci_cap *cap;
 	u16 caps, ctrl, need;
 
 	pci_fill_info(pdev, PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
-	if (!pci_find_cap(pdev, PCI_CAP_ID_EXP, PCI_CAP_NORMAL))
-		return VFK_ACS_NOT_PCIE;
+	cap = pci_find_cap(pdev, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
+	if (!cap) {
+		out->acs = VFK_ACS_NOT_PCIE;
+		out->pcie_type = PCILIB_NOT_PCIE;
+		return;
+	}
+	out->pcie_type = (pci_read_word(pdev, cap->addr + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_TYPE) >> 4;
 	if (len < 0x104)
-		return VFK_ACS_UNKNOWN;
+		return;		/* ACS stays unknown */
 	cap = pci_find_cap(pdev, PCI_EXT_CAP_ACS, PCI_CAP_EXTENDED);
-	if (!cap)
-		return VFK_ACS_NONE;
+	if (!cap) {
+		out->acs = VFK_ACS_NONE;
+		return;
+	}
 	caps = pci_read_word(pdev, cap->addr + ACS_CAP_REG);
 	ctrl = pci_read_word(pdev, cap->addr + ACS_CTRL_REG);
 	need = ACS_REQUIRED & caps;
-	return (ctrl & need) == need ? VFK_ACS_ENABLED : VFK_ACS_DISABLED;
+	out->acs = (ctrl & need) == need ? VFK_ACS_ENABLED : VFK_ACS_DISABLED;
 }
 
 /*
@@ -237,32 +244,35 @@ static enum vfk_acs acs_from_config(struct pci_dev *pdev, size_t len)
  * itself opens nothing below the sysroot; what the kernel did not hand out
  * reads as all ones, as libpci's own failed reads do.
  */
-enum vfk_acs pcilib_read_acs(struct vfk_ctx *ctx, struct pci_access *pacc,
-			     const struct vfk_pci_addr *addr)
+void pcilib_read_caps(struct vfk_ctx *ctx, struct pci_access *pacc,
+		      const struct vfk_pci_addr *addr, struct pcilib_caps *out)
 {
-	volatile enum vfk_acs res = VFK_ACS_UNKNOWN;
 	static __thread u8 config[4096];
 	struct pci_dev *volatile pdev = NULL;
 	char rel[128], name[32];
 	int n;
 
+	out->acs = VFK_ACS_UNKNOWN;
+	out->pcie_type = PCILIB_UNKNOWN;
 	vfk_pci_addr_format(addr, name, sizeof(name));
 	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/config", name);
 	n = vfk_root_read_bytes(ctx, VFK_ROOT_SYS, rel, config, sizeof(config));
 	/* Unprivileged readers get only the first 64 bytes of config space:
 	 * then the answer is "unknown", never a guess. */
-	if (n < 0x44)
-		return VFK_ACS_UNKNOWN;
+	if (n < 0x100)
+		return;
+	/* a device powered off (D3cold) answers all ones: nothing is known */
+	if (config[0] == 0xff && config[1] == 0xff)
+		return;
 	memset(config + n, 0xff, sizeof(config) - (size_t)n);
 	{
 		PCI_GUARDED(ctx, goto out);
 		pdev = pci_get_dev(pacc, addr->domain, addr->bus, addr->dev, addr->fn);
 		pci_setup_cache(pdev, config, (int)sizeof(config));
-		res = acs_from_config(pdev, (size_t)n);
+		caps_from_config(pdev, (size_t)n, out);
 		PCI_UNGUARD();
 	}
 out:
 	if (pdev)
 		pci_free_dev(pdev);
-	return res;
 }

@@ -14,8 +14,14 @@ int pcilib_lookup_names(struct vfk_ctx *ctx, struct pci_access *pacc, uint16_t v
 			uint16_t device, char *vname, size_t vsize, char *dname, size_t dsize);
 /* Class name for a 16-bit base class + subclass; never NULL. */
 const char *pcilib_class_name(struct pci_access *pacc, unsigned int cls, char *buf, size_t size);
-/* ACS state from the extended capability 0x000d of the device's config file
- * (read by the path layer; libpci only walks the capabilities). */
-enum vfk_acs pcilib_read_acs(struct vfk_ctx *ctx, struct pci_access *pacc,
-			     const struct vfk_pci_addr *addr);
+/* What the capability walk of a device's config file says (read by the path
+ * layer; libpci only walks the capabilities). */
+#define PCILIB_NOT_PCIE	(-1)	/* no PCI Express capability: conventional PCI */
+#define PCILIB_UNKNOWN	(-2)	/* config space not readable (not root?) */
+struct pcilib_caps {
+	enum vfk_acs acs;
+	int pcie_type;		/* PCI_EXP_TYPE_* (0 endpoint ... 9 RCiEP), or one of the above */
+};
+void pcilib_read_caps(struct vfk_ctx *ctx, struct pci_access *pacc,
+		      const struct vfk_pci_addr *addr, struct pcilib_caps *out);
 #endif

@@ -87,11 +87,8 @@ static int read_nodes(struct vfk_ctx *ctx, struct vfk_topo *t)
 	if (nodefd < 0)
 		return 0;
 	fd = dup(nodefd);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
+	if (!(d = vfk_fdopendir(fd)))
 		return 0;
-	}
 	while ((de = readdir(d))) {
 		struct cpuset s;
 		unsigned int node;

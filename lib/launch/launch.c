@@ -13,8 +13,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <poll.h>
@@ -27,6 +25,7 @@
 #include "launch/qmp.h"
 #include "emit/emit.h"
 #include "launch/launch.h"
+#include "launch/libvirt-dl.h"
 
 #define VMS_DIR "vms"
 #define DEFAULT_URI "qemu:///system"
@@ -114,18 +113,35 @@ static char *qmp_path(struct vfk_ctx *ctx, const char *name)
 static void libvirt_quiet(void *data, virErrorPtr error)
 {
 	(void)data;
-	(void)error;	/* errors are read with virGetLastErrorMessage() */
+	(void)error;	/* errors are read with lv->virGetLastErrorMessage() */
+}
+
+/* The libvirt API once loaded; every libvirt_*() function below runs after
+ * libvirt_open() or libvirt_load() succeeded. */
+static const struct libvirt_api *lv;
+
+static bool libvirt_load(char *errbuf, size_t errsize)
+{
+	char why[512];
+
+	if (!lv)
+		lv = libvirt_api(why, sizeof(why));
+	if (!lv)
+		fail(errbuf, errsize, ELIBACC, "%s", why);
+	return lv != NULL;
 }
 
 static virConnectPtr libvirt_open(const char *uri, char *errbuf, size_t errsize)
 {
 	virConnectPtr c;
 
-	virSetErrorFunc(NULL, libvirt_quiet);
-	c = virConnectOpenAuth(uri, virConnectAuthPtrDefault, 0);
+	if (!libvirt_load(errbuf, errsize))
+		return NULL;
+	lv->virSetErrorFunc(NULL, libvirt_quiet);
+	c = lv->virConnectOpenAuth(uri, *lv->virConnectAuthPtrDefault, 0);
 	if (!c)
 		fail(errbuf, errsize, ECONNREFUSED, "cannot connect to libvirt at %s: %s", uri,
-		     virGetLastErrorMessage());
+		     lv->virGetLastErrorMessage());
 	return c;
 }
 
@@ -194,41 +210,41 @@ static int libvirt_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 	if (!c)
 		return -ECONNREFUSED;
 	if (o->transient) {
-		dom = virDomainCreateXML(c, xml, 0);
+		dom = lv->virDomainCreateXML(c, xml, 0);
 		rec->defined = false;
 	} else {
-		dom = virDomainDefineXML(c, xml);
+		dom = lv->virDomainDefineXML(c, xml);
 		rec->defined = dom != NULL;
-		if (dom && virDomainCreate(dom) < 0) {
+		if (dom && lv->virDomainCreate(dom) < 0) {
 			fail(errbuf, errsize, EIO, "libvirt could not start %s: %s", rec->name,
-			     virGetLastErrorMessage());
-			virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM);
-			virDomainFree(dom);
-			virConnectClose(c);
+			     lv->virGetLastErrorMessage());
+			lv->virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM);
+			lv->virDomainFree(dom);
+			lv->virConnectClose(c);
 			return -EIO;
 		}
 	}
 	if (!dom) {
 		fail(errbuf, errsize, EIO, "libvirt could not %s %s: %s",
-		     o->transient ? "create" : "define", rec->name, virGetLastErrorMessage());
-		virConnectClose(c);
+		     o->transient ? "create" : "define", rec->name, lv->virGetLastErrorMessage());
+		lv->virConnectClose(c);
 		return -EIO;
 	}
-	virDomainFree(dom);
-	virConnectClose(c);
+	lv->virDomainFree(dom);
+	lv->virConnectClose(c);
 	return 0;
 }
 
 static bool libvirt_active(virConnectPtr c, const char *name, bool *exists)
 {
-	virDomainPtr dom = virDomainLookupByName(c, name);
+	virDomainPtr dom = lv->virDomainLookupByName(c, name);
 	int active;
 
 	*exists = dom != NULL;
 	if (!dom)
 		return false;
-	active = virDomainIsActive(dom);
-	virDomainFree(dom);
+	active = lv->virDomainIsActive(dom);
+	lv->virDomainFree(dom);
 	return active == 1;
 }
 
@@ -242,26 +258,26 @@ static int libvirt_stop(const struct vfk_vm_record *rec, unsigned int timeout_s,
 
 	if (!c)
 		return -ECONNREFUSED;
-	dom = virDomainLookupByName(c, rec->name);
-	if (dom && virDomainIsActive(dom) == 1) {
-		if (virDomainShutdown(dom) == 0) {
+	dom = lv->virDomainLookupByName(c, rec->name);
+	if (dom && lv->virDomainIsActive(dom) == 1) {
+		if (lv->virDomainShutdown(dom) == 0) {
 			deadline = now_ms() + (long long)timeout_s * 1000;
-			while (virDomainIsActive(dom) == 1 && now_ms() < deadline)
+			while (lv->virDomainIsActive(dom) == 1 && now_ms() < deadline)
 				poll(NULL, 0, 200);
 		}
-		if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
+		if (lv->virDomainIsActive(dom) == 1 && lv->virDomainDestroy(dom) < 0)
 			r = fail(errbuf, errsize, EIO, "cannot stop %s: %s", rec->name,
-				 virGetLastErrorMessage());
+				 lv->virGetLastErrorMessage());
 	}
 	if (dom && r == 0 && rec->defined &&
-	    virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM |
+	    lv->virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM |
 						 VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0 &&
-	    virDomainUndefine(dom) < 0)
+	    lv->virDomainUndefine(dom) < 0)
 		r = fail(errbuf, errsize, EIO, "cannot undefine %s: %s", rec->name,
-			 virGetLastErrorMessage());
+			 lv->virGetLastErrorMessage());
 	if (dom)
-		virDomainFree(dom);
-	virConnectClose(c);
+		lv->virDomainFree(dom);
+	lv->virConnectClose(c);
 	return r;
 }
 
@@ -276,7 +292,7 @@ static void lifecycle_cb(virConnectPtr c, virDomainPtr dom, int event, int detai
 
 	(void)c;
 	(void)detail;
-	if (streq(virDomainGetName(dom), l->name) &&
+	if (streq(lv->virDomainGetName(dom), l->name) &&
 	    (event == VIR_DOMAIN_EVENT_STOPPED || event == VIR_DOMAIN_EVENT_UNDEFINED))
 		l->stopped = true;
 }
@@ -289,27 +305,29 @@ static int libvirt_wait(const struct vfk_vm_record *rec, char *errbuf, size_t er
 	bool exists;
 	int id;
 
+	if (!libvirt_load(errbuf, errsize))
+		return -ELIBACC;
 	if (!event_impl) {
-		if (virEventRegisterDefaultImpl() < 0)
-			return fail(errbuf, errsize, EIO, "libvirt event loop: %s", virGetLastErrorMessage());
+		if (lv->virEventRegisterDefaultImpl() < 0)
+			return fail(errbuf, errsize, EIO, "libvirt event loop: %s", lv->virGetLastErrorMessage());
 		event_impl = true;
 	}
 	c = libvirt_open(rec->uri, errbuf, errsize);
 	if (!c)
 		return -ECONNREFUSED;
-	id = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+	id = lv->virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 					      VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), &l, NULL);
 	if (id < 0) {
-		virConnectClose(c);
+		lv->virConnectClose(c);
 		return fail(errbuf, errsize, EIO, "cannot watch %s: %s", rec->name,
-			    virGetLastErrorMessage());
+			    lv->virGetLastErrorMessage());
 	}
 	/* it may have stopped before we listened */
 	while (!l.stopped && libvirt_active(c, rec->name, &exists))
-		if (virEventRunDefaultImpl() < 0)
+		if (lv->virEventRunDefaultImpl() < 0)
 			break;
-	virConnectDomainEventDeregisterAny(c, id);
-	virConnectClose(c);
+	lv->virConnectDomainEventDeregisterAny(c, id);
+	lv->virConnectClose(c);
 	return 0;
 }
 
@@ -333,21 +351,35 @@ static char *chardev_with_log(const char *chardev, const char *path)
 	return sbuf_take(&b);
 }
 
-static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
-		      struct vfk_vm_record *rec, char *errbuf, size_t errsize)
+/* The @n entries of @argv into @full; the serial chardev also writes
+ * everything to the console log. -ENOMEM leaves @argv for the caller to free. */
+static int copy_argv_logging_serial(char **argv, size_t n, char **full, const char *console_log)
 {
-	struct vfk_ctx *ctx = plan->ctx;
-	_cleanup_free_ char *qmp = qmp_path(ctx, rec->name);
-	_cleanup_free_ char *errlog = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		full[i] = argv[i];
+		if (console_log && i > 0 && streq(argv[i - 1], "-chardev") &&
+		    strstr(argv[i], "id=charserial0")) {
+			char *withlog = chardev_with_log(argv[i], console_log);
+			if (!withlog)
+				return -ENOMEM;
+			free(argv[i]);
+			argv[i] = full[i] = withlog;
+		}
+	}
+	return 0;
+}
+
+/* The plan's QEMU argv (@argv owns the strings) and @full, the same with two
+ * free slots at its end for -qmp and a NULL after them. */
+static int qemu_argv(struct vfk_plan *plan, const struct vfk_vm_options *o, char ***argvp,
+		     char ***fullp, size_t *np, char *errbuf, size_t errsize)
+{
 	char **argv = NULL, **full;
-	char rel[160], qmparg[PATH_MAX + 64];
-	size_t n = 0, i;
-	long long deadline;
-	pid_t pid;
+	size_t n = 0;
 	int r;
 
-	if (!qmp)
-		return -ENOMEM;
 	r = vfk_plan_to_qemu_argv(plan, &argv);
 	if (r < 0)
 		return fail(errbuf, errsize, -r, "generating the QEMU command line failed");
@@ -358,21 +390,134 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 		vfk_argv_free(argv);
 		return -ENOMEM;
 	}
-	for (i = 0; i < n; i++) {
-		full[i] = argv[i];
-		/* the serial chardev also writes everything to the console log */
-		if (o->console_log && i > 0 && streq(argv[i - 1], "-chardev") &&
-		    strstr(argv[i], "id=charserial0")) {
-			char *withlog = chardev_with_log(argv[i], o->console_log);
-			if (!withlog) {
-				free(full);
-				vfk_argv_free(argv);
-				return -ENOMEM;
-			}
-			free(argv[i]);
-			argv[i] = full[i] = withlog;
-		}
+	if (copy_argv_logging_serial(argv, n, full, o->console_log) < 0) {
+		free(full);
+		vfk_argv_free(argv);
+		return -ENOMEM;
 	}
+	*argvp = argv;
+	*fullp = full;
+	*np = n;
+	return 0;
+}
+
+static int tpm_start(struct vfk_ctx *ctx, const struct vfk_plan *plan,
+		     struct vfk_vm_record *rec, char *errbuf, size_t errsize)
+{
+	char terr[400];
+	pid_t tpm;
+	int r;
+
+	vfk_progress(ctx, "starting the TPM of %s (swtpm)", rec->name);
+	r = swtpm_start(ctx, plan, rec->name, &tpm, terr, sizeof(terr));
+	if (r < 0)
+		return fail(errbuf, errsize, -r, "%s", terr);
+	rec->swtpm_pid = tpm;
+	return 0;
+}
+
+/* In the forked child: QEMU in its own session, stdin from /dev/null, stdout
+ * to the console log (or /dev/null), stderr to @errlog. */
+static void __attribute__((noreturn)) qemu_exec(const struct vfk_vm_options *o,
+						const char *errlog, char **full)
+{
+	int in = vfk_open_null(O_RDONLY);
+	int out = o->console_log
+			  ? open(o->console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)
+			  : vfk_open_null(O_WRONLY);
+	int errfd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	setsid();
+	if (in < 0 || out < 0 || errfd < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+	    dup2(errfd, 2) < 0)
+		_exit(127);
+	execvp(full[0], full);
+	_exit(127);
+}
+
+/* The first line of what QEMU wrote to run/vfiokit/vms/NAME.log, "" if none. */
+static void qemu_error_line(struct vfk_ctx *ctx, const char *name, char *tail, size_t size)
+{
+	_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR);
+	char file[120];
+
+	snprintf(file, sizeof(file), "%s.log", name);
+	if (dfd >= 0 && vfk_read_in(ctx, dfd, file, tail, size) > 0) {
+		char *nl;
+		while ((nl = strrchr(tail, '\n')) && !nl[1])
+			*nl = '\0';
+		nl = strchr(tail, '\n');
+		if (nl)
+			*nl = '\0';
+	}
+}
+
+/* a wrong option or a busy device makes QEMU exit at once: report it */
+static int qemu_check_started(struct vfk_ctx *ctx, const struct vfk_vm_options *o,
+			      const struct vfk_vm_record *rec, pid_t pid, char *errbuf,
+			      size_t errsize)
+{
+	long long deadline = now_ms() + (o->start_check_ms ? o->start_check_ms : 1500);
+
+	while (now_ms() < deadline) {
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			char tail[400] = "";
+			qemu_error_line(ctx, rec->name, tail, sizeof(tail));
+			swtpm_stop(ctx, rec->swtpm_pid);
+			return fail(errbuf, errsize, EIO, "QEMU exited at start (status %d): %s",
+				    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+				    *tail ? tail : "no message");
+		}
+		poll(NULL, 0, 50);
+	}
+	return 0;
+}
+
+/* vCPU threads to their CPUs through QMP; a QEMU that cannot be pinned is
+ * killed. */
+static int qemu_pin(struct vfk_ctx *ctx, const struct vfk_plan *plan,
+		    const struct vfk_vm_record *rec, const char *qmp, pid_t pid, char *errbuf,
+		    size_t errsize)
+{
+	char perr[256] = "", cpus[256];
+	int fd = qmp_open(qmp, 5000);
+	int r;
+
+	r = fd < 0 ? fd : qemu_pin_threads(ctx, plan, fd, pid, perr, sizeof(perr));
+	if (fd >= 0)
+		close(fd);
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		swtpm_stop(ctx, rec->swtpm_pid);
+		if (!*perr)
+			snprintf(perr, sizeof(perr), "no QMP connection: %s", strerror(-r));
+		return fail(errbuf, errsize, -r, "%s", perr);
+	}
+	vfk_progress(ctx, "vCPU threads pinned to CPUs %s, QEMU's other threads to %s",
+		     cpuset_format(&plan->pin.guest, cpus, sizeof(cpus)),
+		     plan->host_cpus ? plan->host_cpus : "any");
+	return 0;
+}
+
+static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
+		      struct vfk_vm_record *rec, char *errbuf, size_t errsize)
+{
+	struct vfk_ctx *ctx = plan->ctx;
+	_cleanup_free_ char *qmp = qmp_path(ctx, rec->name);
+	_cleanup_free_ char *errlog = NULL;
+	char **argv = NULL, **full = NULL;
+	char rel[160], qmparg[PATH_MAX + 64];
+	size_t n = 0;
+	pid_t pid;
+	int r;
+
+	if (!qmp)
+		return -ENOMEM;
+	r = qemu_argv(plan, o, &argv, &full, &n, errbuf, errsize);
+	if (r < 0)
+		return r;
 	snprintf(qmparg, sizeof(qmparg), "unix:%s,server=on,wait=off", qmp);
 	full[n] = (char *)"-qmp";
 	full[n + 1] = qmparg;
@@ -380,18 +525,10 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 	errlog = vfk_root_path(ctx, VFK_ROOT_RUN, rel);
 	unlink(qmp);
 
-	if (plan->tpm) {
-		char terr[400];
-		pid_t tpm;
-
-		vfk_progress(ctx, "starting the TPM of %s (swtpm)", rec->name);
-		r = swtpm_start(ctx, plan, rec->name, &tpm, terr, sizeof(terr));
-		if (r < 0) {
-			free(full);
-			vfk_argv_free(argv);
-			return fail(errbuf, errsize, -r, "%s", terr);
-		}
-		rec->swtpm_pid = tpm;
+	if (plan->tpm && (r = tpm_start(ctx, plan, rec, errbuf, errsize)) < 0) {
+		free(full);
+		vfk_argv_free(argv);
+		return r;
 	}
 	pid = fork();
 	if (pid < 0) {
@@ -401,64 +538,16 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 		swtpm_stop(ctx, rec->swtpm_pid);
 		return fail(errbuf, errsize, -r, "fork: %s", strerror(-r));
 	}
-	if (pid == 0) {
-		int in = vfk_open_null(O_RDONLY);
-		int out = o->console_log ? open(o->console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)
-					 : vfk_open_null(O_WRONLY);
-		int errfd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		setsid();
-		if (in < 0 || out < 0 || errfd < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-		    dup2(errfd, 2) < 0)
-			_exit(127);
-		execvp(full[0], full);
-		_exit(127);
-	}
+	if (pid == 0)
+		qemu_exec(o, errlog, full);
 	free(full);
 	vfk_argv_free(argv);
 	rec->pid = pid;
-	/* a wrong option or a busy device makes QEMU exit at once: report it */
-	deadline = now_ms() + (o->start_check_ms ? o->start_check_ms : 1500);
-	while (now_ms() < deadline) {
-		int status;
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			char tail[400] = "";
-			_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR);
-			char name[120];
-			snprintf(name, sizeof(name), "%s.log", rec->name);
-			if (dfd >= 0 && vfk_read_in(ctx, dfd, name, tail, sizeof(tail)) > 0) {
-				char *nl;
-				while ((nl = strrchr(tail, '\n')) && !nl[1])
-					*nl = '\0';
-				nl = strchr(tail, '\n');
-				if (nl)
-					*nl = '\0';
-			}
-			swtpm_stop(ctx, rec->swtpm_pid);
-			return fail(errbuf, errsize, EIO, "QEMU exited at start (status %d): %s",
-				    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-				    *tail ? tail : "no message");
-		}
-		poll(NULL, 0, 50);
-	}
-	if (plan->pin.pinned) {
-		char perr[256] = "", cpus[256];
-		int fd = qmp_open(qmp, 5000);
-
-		r = fd < 0 ? fd : qemu_pin_threads(ctx, plan, fd, pid, perr, sizeof(perr));
-		if (fd >= 0)
-			close(fd);
-		if (r < 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			swtpm_stop(ctx, rec->swtpm_pid);
-			if (!*perr)
-				snprintf(perr, sizeof(perr), "no QMP connection: %s", strerror(-r));
-			return fail(errbuf, errsize, -r, "%s", perr);
-		}
-		vfk_progress(ctx, "vCPU threads pinned to CPUs %s, QEMU's other threads to %s",
-			     cpuset_format(&plan->pin.guest, cpus, sizeof(cpus)),
-			     plan->host_cpus ? plan->host_cpus : "any");
-	}
+	r = qemu_check_started(ctx, o, rec, pid, errbuf, errsize);
+	if (r < 0)
+		return r;
+	if (plan->pin.pinned)
+		return qemu_pin(ctx, plan, rec, qmp, pid, errbuf, errsize);
 	return 0;
 }
 
@@ -676,7 +765,7 @@ static void record_state(struct vfk_ctx *ctx, struct vfk_vm_record *r)
 		}
 		snprintf(r->state, sizeof(r->state), "%s",
 			 libvirt_active(c, r->name, &exists) ? "running" : exists ? "shut off" : "gone");
-		virConnectClose(c);
+		lv->virConnectClose(c);
 	}
 }
 

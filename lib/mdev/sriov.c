@@ -133,15 +133,137 @@ static void report_unbound(struct vfk_ctx *ctx, int pffd, unsigned int n)
 	free(vfs);
 }
 
+/* What set_numvfs() reads of a PF before it changes anything. */
+struct pf_state {
+	unsigned int total;	/* sriov_totalvfs */
+	unsigned int cur;	/* VFs enabled now */
+	bool autoprobe;		/* sriov_drivers_autoprobe */
+	char drv[64];		/* the PF's driver */
+};
+
+/* sriov_totalvfs, sriov_numvfs and sriov_drivers_autoprobe: a device without
+ * the first is no PF. */
+static int read_pf(struct vfk_ctx *ctx, int dfd, const char *addr, struct pf_state *pf,
+		   char *err, size_t size)
+{
+	long v = 0;
+
+	if (vfk_read_long_in(ctx, dfd, "sriov_totalvfs", &v) < 0) {
+		char phys[32];
+		if (vfk_readlink_base_at(dfd, "physfn", phys, sizeof(phys)) > 0)
+			return op_error(err, size, EOPNOTSUPP, "%s is a VF (of %s), not a physical "
+					"function", addr, phys);
+		return op_error(err, size, EOPNOTSUPP, "%s is not an SR-IOV physical function (no "
+				"sriov_totalvfs)", addr);
+	}
+	pf->total = v > 0 ? (unsigned int)v : 0;
+	if (vfk_read_long_in(ctx, dfd, "sriov_numvfs", &v) == 0 && v > 0)
+		pf->cur = (unsigned int)v;
+	if (vfk_read_long_in(ctx, dfd, "sriov_drivers_autoprobe", &v) == 0)
+		pf->autoprobe = v != 0;
+	return 0;
+}
+
+/* Dropping VFs destroys them: refuse when one of the @cur there is in use. */
+static int refuse_vfs_in_use(struct vfk_ctx *ctx, int dfd, unsigned int cur, char *err,
+			     size_t size)
+{
+	char (*vfs)[16] = calloc(cur, 16);
+	struct vfk_journal *j = NULL;
+	size_t n, i;
+	int r;
+
+	if (!vfs)
+		return neg_errno(ENOMEM);
+	if (vfk_journal_load(ctx, &j) < 0)
+		j = NULL;
+	n = list_vfs(dfd, cur, vfs);
+	for (i = 0, r = 0; i < n && r == 0; i++)
+		r = vf_in_use(ctx, j, vfs[i], err, size);
+	free(vfs);
+	vfk_journal_free(j);
+	return r;
+}
+
+/* The switch is read when VFs are enabled: set it before, never after. */
+static int set_autoprobe(struct vfk_ctx *ctx, const char *addr, unsigned int numvfs,
+			 unsigned int flags, struct pf_state *pf, char *err, size_t size)
+{
+	char rel[96];
+	int r;
+
+	if (!numvfs || !(((flags & VFK_SRIOV_NO_AUTOPROBE) && pf->autoprobe) ||
+			 ((flags & VFK_SRIOV_AUTOPROBE) && !pf->autoprobe)))
+		return 0;
+	pf->autoprobe = !pf->autoprobe;
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/sriov_drivers_autoprobe", addr);
+	r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, pf->autoprobe ? "1" : "0");
+	if (r < 0)
+		return op_error(err, size, -r, "%s: writing sriov_drivers_autoprobe failed: %s",
+				addr, strerror(-r));
+	return 0;
+}
+
+/* sriov_numvfs <- 0 when VFs are enabled, then <- @numvfs unless that is 0. */
+static int write_numvfs(struct vfk_ctx *ctx, const char *addr, unsigned int numvfs,
+			const struct pf_state *pf, char *err, size_t size)
+{
+	char rel[96], val[16];
+	int r;
+
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/sriov_numvfs", addr);
+	if (pf->cur) {
+		vfk_progress(ctx, "disabling the %u VF%s of %s", pf->cur, pf->cur == 1 ? "" : "s",
+			     addr);
+		r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, "0");
+		if (r < 0)
+			return op_error(err, size, -r, "%s: disabling VFs failed: %s", addr,
+					strerror(-r));
+	}
+	if (!numvfs)
+		return 0;
+	vfk_progress(ctx, "enabling %u VF%s on %s%s", numvfs, numvfs == 1 ? "" : "s", addr,
+		     pf->autoprobe ? "" : " (drivers_autoprobe off: they come up unbound)");
+	snprintf(val, sizeof(val), "%u", numvfs);
+	r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, val);
+	if (r == -ENOENT || r == -EOPNOTSUPP)
+		return op_error(err, size, ENOENT, "%s: its driver (%s) cannot configure SR-IOV "
+				"through sysfs", addr, pf->drv);
+	if (r == -ENOMEM || r == -ENOSPC || r == -EIO)
+		return op_error(err, size, -r, "%s: the kernel could not enable %u VFs (%s): "
+				"not enough bus numbers or BAR space for them? (see the kernel "
+				"log; 'pci=realloc' may help)", addr, numvfs, strerror(-r));
+	if (r < 0)
+		return op_error(err, size, -r, "%s: enabling %u VFs failed: %s", addr, numvfs,
+				strerror(-r));
+	return 0;
+}
+
+/* The count read back must be the one written; with autoprobe on, name the
+ * VFs that found no driver. */
+static int check_numvfs(struct vfk_ctx *ctx, int dfd, const char *addr, unsigned int numvfs,
+			bool autoprobe, char *err, size_t size)
+{
+	unsigned int now;
+	long v = 0;
+
+	vfk_read_long_in(ctx, dfd, "sriov_numvfs", &v);
+	now = v > 0 ? (unsigned int)v : 0;
+	if (now != numvfs)
+		return op_error(err, size, EIO, "%s: sriov_numvfs reads %u after writing %u", addr,
+				now, numvfs);
+	if (numvfs && autoprobe)
+		report_unbound(ctx, dfd, numvfs);
+	return 0;
+}
+
 static int set_numvfs(struct vfk_ctx *ctx, const char *addr, unsigned int numvfs,
 		      unsigned int flags, char *err, size_t size)
 {
 	_cleanup_close_ int dfd = -1;
-	struct vfk_journal *j = NULL;
 	bool dry = flags & VFK_SRIOV_DRY_RUN;
-	unsigned int total = 0, cur = 0, now = 0, autoprobe = 1;
-	char drv[64], rel[96], val[16];
-	long holder = 0, v = 0;
+	struct pf_state pf = { .autoprobe = true };
+	long holder = 0;
 	int lockfd = -1, r;
 
 	if ((flags & VFK_SRIOV_NO_AUTOPROBE) && (flags & VFK_SRIOV_AUTOPROBE))
@@ -149,105 +271,33 @@ static int set_numvfs(struct vfk_ctx *ctx, const char *addr, unsigned int numvfs
 	dfd = open_device(ctx, addr);
 	if (dfd < 0)
 		return op_error(err, size, ENODEV, "no PCI device %s on this host", addr);
-	if (vfk_read_long_in(ctx, dfd, "sriov_totalvfs", &v) < 0) {
-		char pf[32];
-		if (vfk_readlink_base_at(dfd, "physfn", pf, sizeof(pf)) > 0)
-			return op_error(err, size, EOPNOTSUPP, "%s is a VF (of %s), not a physical "
-					"function", addr, pf);
-		return op_error(err, size, EOPNOTSUPP, "%s is not an SR-IOV physical function (no "
-				"sriov_totalvfs)", addr);
-	}
-	total = v > 0 ? (unsigned int)v : 0;
-	if (vfk_read_long_in(ctx, dfd, "sriov_numvfs", &v) == 0 && v > 0)
-		cur = (unsigned int)v;
-	if (vfk_read_long_in(ctx, dfd, "sriov_drivers_autoprobe", &v) == 0)
-		autoprobe = v != 0;
-	if (numvfs > total)
+	r = read_pf(ctx, dfd, addr, &pf, err, size);
+	if (r < 0)
+		return r;
+	if (numvfs > pf.total)
 		return op_error(err, size, ERANGE, "%s supports at most %u VFs (sriov_totalvfs)", addr,
-				total);
-	if (vfk_readlink_base_at(dfd, "driver", drv, sizeof(drv)) < 0)
+				pf.total);
+	if (vfk_readlink_base_at(dfd, "driver", pf.drv, sizeof(pf.drv)) < 0)
 		return op_error(err, size, ENOENT, "%s has no driver: the kernel enables VFs through "
 				"the PF's driver, bind it first", addr);
-	if (numvfs == cur) {
-		vfk_progress(ctx, "%s has %u VF%s already", addr, cur, cur == 1 ? "" : "s");
+	if (numvfs == pf.cur) {
+		vfk_progress(ctx, "%s has %u VF%s already", addr, pf.cur, pf.cur == 1 ? "" : "s");
 		return 0;
 	}
-	if (cur && !(flags & VFK_SRIOV_FORCE)) {
-		char (*vfs)[16] = calloc(cur, 16);
-		size_t n, i;
-		if (!vfs)
-			return neg_errno(ENOMEM);
-		if (vfk_journal_load(ctx, &j) < 0)
-			j = NULL;
-		n = list_vfs(dfd, cur, vfs);
-		for (i = 0, r = 0; i < n && r == 0; i++)
-			r = vf_in_use(ctx, j, vfs[i], err, size);
-		free(vfs);
-		vfk_journal_free(j);
-		if (r < 0)
-			return r;
-	}
+	if (pf.cur && !(flags & VFK_SRIOV_FORCE) &&
+	    (r = refuse_vfs_in_use(ctx, dfd, pf.cur, err, size)) < 0)
+		return r;
 	if (!dry) {
 		lockfd = vfk_lock_take(ctx, ctx->timeout_ms, &holder);
 		if (lockfd < 0)
 			return op_error(err, size, -lockfd,
 					"another vfiokit operation is running (pid %ld)", holder);
 	}
-	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/", addr);
-	/* the switch is read when VFs are enabled: set it before, never after */
-	if (numvfs && (((flags & VFK_SRIOV_NO_AUTOPROBE) && autoprobe) ||
-		       ((flags & VFK_SRIOV_AUTOPROBE) && !autoprobe))) {
-		autoprobe = !autoprobe;
-		snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "sriov_drivers_autoprobe");
-		r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, autoprobe ? "1" : "0");
-		if (r < 0) {
-			r = op_error(err, size, -r, "%s: writing sriov_drivers_autoprobe failed: %s",
-				     addr, strerror(-r));
-			goto out;
-		}
-		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/", addr);
-	}
-	snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "sriov_numvfs");
-	if (cur) {
-		vfk_progress(ctx, "disabling the %u VF%s of %s", cur, cur == 1 ? "" : "s", addr);
-		r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, "0");
-		if (r < 0) {
-			r = op_error(err, size, -r, "%s: disabling VFs failed: %s", addr, strerror(-r));
-			goto out;
-		}
-	}
-	if (numvfs) {
-		vfk_progress(ctx, "enabling %u VF%s on %s%s", numvfs, numvfs == 1 ? "" : "s", addr,
-			     autoprobe ? "" : " (drivers_autoprobe off: they come up unbound)");
-		snprintf(val, sizeof(val), "%u", numvfs);
-		r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, val);
-		if (r == -ENOENT || r == -EOPNOTSUPP)
-			r = op_error(err, size, ENOENT, "%s: its driver (%s) cannot configure SR-IOV "
-				     "through sysfs", addr, drv);
-		else if (r == -ENOMEM || r == -ENOSPC || r == -EIO)
-			r = op_error(err, size, -r, "%s: the kernel could not enable %u VFs (%s): "
-				     "not enough bus numbers or BAR space for them? (see the kernel "
-				     "log; 'pci=realloc' may help)", addr, numvfs, strerror(-r));
-		else if (r < 0)
-			r = op_error(err, size, -r, "%s: enabling %u VFs failed: %s", addr, numvfs,
-				     strerror(-r));
-		if (r < 0)
-			goto out;
-	}
-	r = 0;
-	if (dry)
-		goto out;
-	v = 0;
-	vfk_read_long_in(ctx, dfd, "sriov_numvfs", &v);
-	now = v > 0 ? (unsigned int)v : 0;
-	if (now != numvfs) {
-		r = op_error(err, size, EIO, "%s: sriov_numvfs reads %u after writing %u", addr, now,
-			     numvfs);
-		goto out;
-	}
-	if (numvfs && autoprobe)
-		report_unbound(ctx, dfd, numvfs);
-out:
+	r = set_autoprobe(ctx, addr, numvfs, flags, &pf, err, size);
+	if (r == 0)
+		r = write_numvfs(ctx, addr, numvfs, &pf, err, size);
+	if (r == 0 && !dry)
+		r = check_numvfs(ctx, dfd, addr, numvfs, pf.autoprobe, err, size);
 	if (lockfd >= 0)
 		close(lockfd);
 	return r;

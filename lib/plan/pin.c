@@ -91,17 +91,49 @@ static void unpinned(struct topo_pinning *out, unsigned int nvcpus)
 	cpuset_zero(&out->guest);
 }
 
-int topo_pin(const struct vfk_topo *t, const struct topo_pin_request *req,
-	     struct topo_pinning *out, struct strv *notes)
+/* One topo_pin() call: the request, what it found so far, and the choice. */
+struct pin_work {
+	const struct vfk_topo *t;
+	const struct topo_pin_request *req;
+	struct topo_pinning *out;
+	struct strv *notes;
+	unsigned int want;	/* vCPUs asked for, 0: as many as possible */
+	bool *host;		/* by core: kept for the host */
+	bool *cand;		/* by core: may take vCPUs */
+	bool *take;		/* by core: takes vCPUs */
+	size_t *order;		/* cores in the order they were taken */
+	struct domain *dom;
+	size_t nhost, ncand, ndom, best, ntaken;
+	unsigned int cand_cpus, got;
+	bool constrained;	/* the candidates are the GPU's local CPUs */
+};
+
+static int pin_work_alloc(struct pin_work *w)
 {
-	_cleanup_free_ bool *host = NULL, *cand = NULL, *take = NULL;
-	_cleanup_free_ size_t *order = NULL;	/* cores in the order they were taken */
-	_cleanup_free_ struct domain *dom = NULL;
-	struct cpuset all;
-	size_t i, j, ndom = 0, nhost, ncand = 0, best;
-	unsigned int want = req->vcpus, got = 0, cand_cpus = 0, tmax = 0, tmin = UINT32_MAX;
-	bool constrained = false;
-	char a[512], b[512];
+	size_t n = w->t->ncores;
+
+	w->host = calloc(n, sizeof(*w->host));
+	w->cand = calloc(n, sizeof(*w->cand));
+	w->take = calloc(n, sizeof(*w->take));
+	w->dom = calloc(n, sizeof(*w->dom));
+	w->order = calloc(n, sizeof(*w->order));
+	if (!w->host || !w->cand || !w->take || !w->dom || !w->order)
+		return neg_errno(ENOMEM);
+	return 0;
+}
+
+static void pin_work_free(struct pin_work *w)
+{
+	free(w->host);
+	free(w->cand);
+	free(w->take);
+	free(w->dom);
+	free(w->order);
+}
+
+/* @out cleared, with room for every vCPU however the request is rounded */
+static int pinning_alloc(const struct vfk_topo *t, unsigned int want, struct topo_pinning *out)
+{
 	unsigned int alloc;
 
 	memset(out, 0, sizeof(*out));
@@ -112,158 +144,213 @@ int topo_pin(const struct vfk_topo *t, const struct topo_pin_request *req,
 	out->vcpu_cpu = calloc(alloc + TOPO_MAX_THREADS, sizeof(*out->vcpu_cpu));
 	if (!out->vcpu_cpu)
 		return neg_errno(ENOMEM);
-	if (!t || t->ncores == 0) {
-		unpinned(out, want ? want : 2);
-		strv_addf(notes, "vCPUs: %u, not pinned: no CPU topology under the sysroot",
-			  out->nvcpus);
-		return 0;
-	}
-	host = calloc(t->ncores, sizeof(*host));
-	cand = calloc(t->ncores, sizeof(*cand));
-	take = calloc(t->ncores, sizeof(*take));
-	dom = calloc(t->ncores, sizeof(*dom));
-	order = calloc(t->ncores, sizeof(*order));
-	if (!host || !cand || !take || !dom || !order)
-		return neg_errno(ENOMEM);
+	return 0;
+}
 
-	/* the host keeps its first core(s) and their siblings */
-	nhost = req->host_cores < t->ncores ? req->host_cores : t->ncores - 1;
-	cpuset_zero(&out->host);
-	for (i = 0; i < nhost; i++) {
-		host[i] = true;
-		core_cpus(&t->cores[i], &out->host);
-	}
+static bool core_within(const struct topo_core *c, const struct cpuset *set)
+{
+	struct cpuset s;
 
-	/* the GPU's local CPUs, unless they are all of them */
-	cpuset_zero(&all);
-	for (i = 0; i < t->ncpus; i++)
-		cpuset_set(&all, (unsigned int)t->cpus[i].cpu);
-	if (req->local && cpuset_count(req->local) && !cpuset_subset(&all, req->local))
-		constrained = true;
-	for (;;) {
-		for (i = 0; i < t->ncores; i++) {
-			struct cpuset s;
+	cpuset_zero(&s);
+	core_cpus(c, &s);
+	return cpuset_subset(&s, set);
+}
 
-			cpuset_zero(&s);
-			core_cpus(&t->cores[i], &s);
-			cand[i] = !host[i] && (!constrained || cpuset_subset(&s, req->local));
-			if (cand[i]) {
-				ncand++;
-				cand_cpus += t->cores[i].nthreads;
-			}
-		}
-		if (!constrained)
-			break;
-		if (!ncand) {
-			strv_addf(notes, "the GPU's local CPUs (%s) are all kept for the host: vCPUs "
-				  "go to other CPUs", cpuset_format(req->local, a, sizeof(a)));
-		} else if (want > cand_cpus) {
-			strv_addf(notes, "%u vCPUs do not fit the %u CPUs local to the GPU (%s): they "
-				  "span NUMA nodes", want, cand_cpus,
-				  cpuset_format(req->local, a, sizeof(a)));
-		} else {
-			break;
-		}
-		constrained = false;
-		ncand = 0;
-		cand_cpus = 0;
-	}
-	if (!ncand) {
-		unpinned(out, want ? want : 1);
-		strv_addf(notes, "vCPUs: %u, not pinned: the host has a single core", out->nvcpus);
-		return 0;
-	}
-	if (want && want > cand_cpus) {
-		unpinned(out, want);
-		strv_addf(notes, "vCPUs: %u, not pinned: more than the %u host CPUs left after the "
-			  "host's own (%s)", want, cand_cpus, cpuset_format(&out->host, a, sizeof(a)));
-		cpuset_zero(&out->host);
-		return 0;
-	}
+/* the host keeps its first core(s) and their siblings */
+static void keep_host_cores(struct pin_work *w)
+{
+	size_t i;
 
-	/* L3 domains of the candidate cores, in order of their first CPU */
+	w->nhost = w->req->host_cores < w->t->ncores ? w->req->host_cores : w->t->ncores - 1;
+	cpuset_zero(&w->out->host);
+	for (i = 0; i < w->nhost; i++) {
+		w->host[i] = true;
+		core_cpus(&w->t->cores[i], &w->out->host);
+	}
+}
+
+static void mark_candidates(struct pin_work *w)
+{
+	const struct vfk_topo *t = w->t;
+	size_t i;
+
+	w->ncand = 0;
+	w->cand_cpus = 0;
 	for (i = 0; i < t->ncores; i++) {
-		if (!cand[i])
+		w->cand[i] = !w->host[i] &&
+			     (!w->constrained || core_within(&t->cores[i], w->req->local));
+		if (w->cand[i]) {
+			w->ncand++;
+			w->cand_cpus += t->cores[i].nthreads;
+		}
+	}
+}
+
+/* The candidate cores: the GPU's local CPUs (unless they are all of them),
+ * or any core when none of those is left or they are too few. */
+static void choose_candidates(struct pin_work *w)
+{
+	const struct cpuset *local = w->req->local;
+	struct cpuset all;
+	char a[512];
+	size_t i;
+
+	cpuset_zero(&all);
+	for (i = 0; i < w->t->ncpus; i++)
+		cpuset_set(&all, (unsigned int)w->t->cpus[i].cpu);
+	w->constrained = local && cpuset_count(local) && !cpuset_subset(&all, local);
+	mark_candidates(w);
+	if (!w->constrained)
+		return;
+	if (!w->ncand)
+		strv_addf(w->notes, "the GPU's local CPUs (%s) are all kept for the host: vCPUs "
+			  "go to other CPUs", cpuset_format(local, a, sizeof(a)));
+	else if (w->want > w->cand_cpus)
+		strv_addf(w->notes, "%u vCPUs do not fit the %u CPUs local to the GPU (%s): they "
+			  "span NUMA nodes", w->want, w->cand_cpus,
+			  cpuset_format(local, a, sizeof(a)));
+	else
+		return;
+	w->constrained = false;
+	mark_candidates(w);
+}
+
+/* No candidate, or too few: @out says the vCPUs are not pinned, and why. */
+static bool cannot_pin(struct pin_work *w)
+{
+	struct topo_pinning *out = w->out;
+	char a[512];
+
+	if (!w->ncand) {
+		unpinned(out, w->want ? w->want : 1);
+		strv_addf(w->notes, "vCPUs: %u, not pinned: the host has a single core",
+			  out->nvcpus);
+		return true;
+	}
+	if (w->want && w->want > w->cand_cpus) {
+		unpinned(out, w->want);
+		strv_addf(w->notes, "vCPUs: %u, not pinned: more than the %u host CPUs left "
+			  "after the host's own (%s)", w->want, w->cand_cpus,
+			  cpuset_format(&out->host, a, sizeof(a)));
+		cpuset_zero(&out->host);
+		return true;
+	}
+	return false;
+}
+
+/* The L3 domains of the candidate cores, in order of their first CPU. */
+static void find_domains(struct pin_work *w)
+{
+	const struct vfk_topo *t = w->t;
+	const struct cpuset *local = w->req->local;
+	struct domain *dom = w->dom;
+	size_t i, j;
+
+	for (i = 0; i < t->ncores; i++) {
+		if (!w->cand[i])
 			continue;
-		for (j = 0; j < ndom && dom[j].l3 != t->cores[i].l3; j++)
+		for (j = 0; j < w->ndom && dom[j].l3 != t->cores[i].l3; j++)
 			;
-		if (j == ndom) {
-			dom[ndom].l3 = t->cores[i].l3;
-			dom[ndom].node = t->cores[i].node;
-			ndom++;
+		if (j == w->ndom) {
+			dom[w->ndom].l3 = t->cores[i].l3;
+			dom[w->ndom].node = t->cores[i].node;
+			w->ndom++;
 		}
 		if (dom[j].ncores == 0)
 			dom[j].local = true;
 		dom[j].ncores++;
 		dom[j].nthreads += t->cores[i].nthreads;
-		if (req->local && cpuset_count(req->local)) {
-			struct cpuset s;
-
-			cpuset_zero(&s);
-			core_cpus(&t->cores[i], &s);
-			if (!cpuset_subset(&s, req->local))
-				dom[j].local = false;
-		}
+		if (local && cpuset_count(local) && !core_within(&t->cores[i], local))
+			dom[j].local = false;
 		if (dom[j].node != t->cores[i].node)
 			dom[j].node = -1;
 	}
-	for (j = 0; j < ndom; j++)
-		for (i = 0; i < nhost; i++)
+	for (j = 0; j < w->ndom; j++)
+		for (i = 0; i < w->nhost; i++)
 			if (t->cores[i].l3 == dom[j].l3)
 				dom[j].has_host = true;
-	best = 0;
-	for (j = 1; j < ndom; j++)
-		if (domain_better(&dom[j], &dom[best], want))
+}
+
+static size_t best_domain(const struct pin_work *w)
+{
+	size_t j, best = 0;
+
+	for (j = 1; j < w->ndom; j++)
+		if (domain_better(&w->dom[j], &w->dom[best], w->want))
 			best = j;
+	return best;
+}
 
-	/* take cores: the best domain first, then (when it is too small) the
-	 * domains on its node, then the rest, biggest first */
-	size_t ntaken = 0;
-	{
-		_cleanup_free_ bool *used = calloc(ndom, sizeof(*used));
-		size_t cur = best, k;
+/* The unused domain to take cores from next: one on the best domain's node
+ * first, then the biggest; SIZE_MAX when none is left. */
+static size_t next_domain(const struct pin_work *w, const bool *used)
+{
+	const struct domain *dom = w->dom;
+	int node = dom[w->best].node;
+	size_t j, nb = SIZE_MAX;
 
-		if (!used)
-			return neg_errno(ENOMEM);
-		for (k = 0; k < ndom; k++) {
-			used[cur] = true;
-			out->l3_domains++;
-			for (i = 0; i < t->ncores && (!want || got < want); i++)
-				if (cand[i] && t->cores[i].l3 == dom[cur].l3) {
-					take[i] = true;
-					order[ntaken++] = i;
-					got += t->cores[i].nthreads;
-				}
-			if (!want || got >= want)
-				break;
-			/* next domain: same node first, then the biggest */
-			{
-				size_t nb = SIZE_MAX;
-				for (j = 0; j < ndom; j++) {
-					if (used[j])
-						continue;
-					if (nb == SIZE_MAX ||
-					    ((dom[j].node == dom[best].node) != (dom[nb].node == dom[best].node)
-						     ? dom[j].node == dom[best].node
-						     : dom[j].nthreads > dom[nb].nthreads))
-						nb = j;
-				}
-				if (nb == SIZE_MAX)
-					break;
-				cur = nb;
-			}
-		}
+	for (j = 0; j < w->ndom; j++) {
+		if (used[j])
+			continue;
+		if (nb == SIZE_MAX ||
+		    ((dom[j].node == node) != (dom[nb].node == node)
+			     ? dom[j].node == node
+			     : dom[j].nthreads > dom[nb].nthreads))
+			nb = j;
 	}
+	return nb;
+}
 
-	/* vCPU i: core i / threads, thread i % threads */
+/* The candidate cores of domain @d, in order, until the vCPUs are covered. */
+static void take_domain(struct pin_work *w, size_t d)
+{
+	const struct vfk_topo *t = w->t;
+	size_t i;
+
+	for (i = 0; i < t->ncores && (!w->want || w->got < w->want); i++)
+		if (w->cand[i] && t->cores[i].l3 == w->dom[d].l3) {
+			w->take[i] = true;
+			w->order[w->ntaken++] = i;
+			w->got += t->cores[i].nthreads;
+		}
+}
+
+/* take cores: the best domain first, then (when it is too small) the
+ * domains on its node, then the rest, biggest first */
+static int take_cores(struct pin_work *w)
+{
+	_cleanup_free_ bool *used = calloc(w->ndom, sizeof(*used));
+	size_t cur = w->best, k;
+
+	if (!used)
+		return neg_errno(ENOMEM);
+	for (k = 0; k < w->ndom; k++) {
+		used[cur] = true;
+		w->out->l3_domains++;
+		take_domain(w, cur);
+		if (!w->want || w->got >= w->want)
+			break;
+		cur = next_domain(w, used);
+		if (cur == SIZE_MAX)
+			break;
+	}
+	return 0;
+}
+
+/* vCPU i: core i / threads, thread i % threads */
+static void build_guest_topology(struct pin_work *w)
+{
+	const struct vfk_topo *t = w->t;
+	struct topo_pinning *out = w->out;
+	unsigned int tmax = 0, tmin = UINT32_MAX, k;
+	size_t i, j;
+
 	out->nvcpus = 0;
 	cpuset_zero(&out->guest);
 	out->node = -2;
 	out->l3 = -2;
-	for (j = 0; j < ntaken; j++) {
-		unsigned int k;
-
-		i = order[j];
+	for (j = 0; j < w->ntaken; j++) {
+		i = w->order[j];
 		out->cores++;
 		if (t->cores[i].nthreads > tmax)
 			tmax = t->cores[i].nthreads;
@@ -281,42 +368,96 @@ int topo_pin(const struct vfk_topo *t, const struct topo_pin_request *req,
 	if (tmin != tmax) {
 		out->threads = 1;
 		out->cores = out->nvcpus;
-		strv_addf(notes, "the pinned cores have %u to %u threads each: the guest sees %u "
+		strv_addf(w->notes, "the pinned cores have %u to %u threads each: the guest sees %u "
 			  "single-thread cores", tmin, tmax, out->nvcpus);
 	}
 	out->pinned = true;
+}
 
-	if (want && out->nvcpus > want)
-		strv_addf(notes, "vcpus = %u rounded up to %u: whole cores with their SMT siblings "
-			  "are pinned", want, out->nvcpus);
+static void note_pinning(const struct pin_work *w)
+{
+	const struct topo_pinning *out = w->out;
+	char a[512], b[512];
+
+	if (w->want && out->nvcpus > w->want)
+		strv_addf(w->notes, "vcpus = %u rounded up to %u: whole cores with their SMT "
+			  "siblings are pinned", w->want, out->nvcpus);
 	if (out->l3_domains == 1)
-		snprintf(b, sizeof(b), "one L3 domain (CPUs %s)", fmt_l3(t, out->l3, a, sizeof(a)));
+		snprintf(b, sizeof(b), "one L3 domain (CPUs %s)",
+			 fmt_l3(w->t, out->l3, a, sizeof(a)));
 	else
 		snprintf(b, sizeof(b), "%u L3 domains: %u vCPUs do not fit in one", out->l3_domains,
 			 out->nvcpus);
-	strv_addf(notes, "vCPUs: %u on host CPUs %s (%u core%s x %u thread%s), %s%s", out->nvcpus,
-		  fmt_cores(t, take, a, sizeof(a)), out->cores, out->cores == 1 ? "" : "s",
-		  out->threads, out->threads == 1 ? "" : "s", b,
-		  constrained ? ", among the GPU's local CPUs" : "");
-	if (t->nnodes > 1) {
+	strv_addf(w->notes, "vCPUs: %u on host CPUs %s (%u core%s x %u thread%s), %s%s",
+		  out->nvcpus, fmt_cores(w->t, w->take, a, sizeof(a)), out->cores,
+		  out->cores == 1 ? "" : "s", out->threads, out->threads == 1 ? "" : "s", b,
+		  w->constrained ? ", among the GPU's local CPUs" : "");
+	if (w->t->nnodes > 1) {
 		if (out->node >= 0)
-			strv_addf(notes, "vCPUs on NUMA node %d%s", out->node,
-				  constrained ? " (the GPU's node)" : "");
+			strv_addf(w->notes, "vCPUs on NUMA node %d%s", out->node,
+				  w->constrained ? " (the GPU's node)" : "");
 		else
-			strv_addf(notes, "vCPUs span several NUMA nodes");
+			strv_addf(w->notes, "vCPUs span several NUMA nodes");
 	}
-	if (nhost)
-		strv_addf(notes, "host keeps CPUs %s (first core%s and siblings): the emulator "
+	if (w->nhost)
+		strv_addf(w->notes, "host keeps CPUs %s (first core%s and siblings): the emulator "
 			  "and I/O threads run there", cpuset_format(&out->host, a, sizeof(a)),
-			  nhost == 1 ? "" : "s");
-	if (!req->pin) {
-		for (i = 0; i < out->nvcpus; i++)
-			out->vcpu_cpu[i] = -1;
-		out->pinned = false;
-		cpuset_zero(&out->host);
-		strv_addf(notes, "pinning = no: vCPUs float, sized as if pinned");
-	}
+			  w->nhost == 1 ? "" : "s");
+}
+
+/* pinning = no: the VM keeps the size pinning gave it, its vCPUs float */
+static void float_vcpus(struct pin_work *w)
+{
+	struct topo_pinning *out = w->out;
+	unsigned int i;
+
+	for (i = 0; i < out->nvcpus; i++)
+		out->vcpu_cpu[i] = -1;
+	out->pinned = false;
+	cpuset_zero(&out->host);
+	strv_addf(w->notes, "pinning = no: vCPUs float, sized as if pinned");
+}
+
+static int pin_cores(struct pin_work *w)
+{
+	int r;
+
+	keep_host_cores(w);
+	choose_candidates(w);
+	if (cannot_pin(w))
+		return 0;
+	find_domains(w);
+	w->best = best_domain(w);
+	r = take_cores(w);
+	if (r < 0)
+		return r;
+	build_guest_topology(w);
+	note_pinning(w);
+	if (!w->req->pin)
+		float_vcpus(w);
 	return 0;
+}
+
+int topo_pin(const struct vfk_topo *t, const struct topo_pin_request *req,
+	     struct topo_pinning *out, struct strv *notes)
+{
+	struct pin_work w = { .t = t, .req = req, .out = out, .notes = notes, .want = req->vcpus };
+	int r;
+
+	r = pinning_alloc(t, w.want, out);
+	if (r < 0)
+		return r;
+	if (!t || t->ncores == 0) {
+		unpinned(out, w.want ? w.want : 2);
+		strv_addf(notes, "vCPUs: %u, not pinned: no CPU topology under the sysroot",
+			  out->nvcpus);
+		return 0;
+	}
+	r = pin_work_alloc(&w);
+	if (r == 0)
+		r = pin_cores(&w);
+	pin_work_free(&w);
+	return r;
 }
 
 void topo_pinning_free(struct topo_pinning *p)

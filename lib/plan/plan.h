@@ -27,6 +27,14 @@ struct plan_net {
 	const char *bridge;	/* QEMU's bridge for user/bridge/network types */
 };
 
+/* A GPU the plan considered for passthrough (plan-gpu-choice.c). */
+struct plan_candidate {
+	struct vfk_gpu *gpu;
+	size_t index;			/* host order: ties go to the first */
+	bool eligible, chosen, vfio, integrated;
+	struct strv reasons;		/* the facts that rank it, then why not */
+};
+
 struct vfk_plan {
 	struct vfk_host *host;		/* referenced */
 	struct vfk_ctx *ctx;
@@ -38,6 +46,9 @@ struct vfk_plan {
 	char *rejected[8];		/* per mode, NULL for the chosen one */
 
 	struct vfk_gpu *gpu;		/* passthrough */
+	struct plan_candidate *cands;	/* ranked: the chosen one first */
+	size_t ncands;
+	bool igd;			/* Intel GVT-d: guest 00:02.0, OpRegion */
 	char *rom;
 	struct {
 		char *parent, *type, *type_name, *uuid;

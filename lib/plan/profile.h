@@ -84,6 +84,10 @@ struct vfk_profile {
 /* The line a key was set on, 0 when unset or set programmatically. */
 int profile_line(const struct vfk_profile *p, const char *section, const char *key);
 
+/* "10de:2684": vendor:device ids, one form of the [gpu] device selector
+ * (profile-values.c checks it, plan-gpu.c matches GPUs by it). */
+bool profile_is_vendor_device(const char *s);
+
 /* Names of enum values, for messages and emitters. */
 extern const char *const prof_os_names[];
 extern const char *const prof_fw_names[];

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the files of check/ share: the probe (host facts read once, before any
+ * check runs), the result a check fills in, text that records running out of
+ * memory in the probe, and each check as host.c calls it.
+ */
+#ifndef VFK_CHECK_H
+#define VFK_CHECK_H
+
+#include <dirent.h>
+#include <stdio.h>
+
+#include "core/internal.h"
+
+enum cpu_vendor {
+	VENDOR_UNKNOWN = 0,
+	VENDOR_INTEL,
+	VENDOR_AMD,
+};
+
+#define MAX_UNITS_SHOWN 4
+
+/* What the checks share, read once. */
+struct probe {
+	struct vfk_ctx *ctx;
+	bool live;		/* sysroot is the running host: live probes allowed */
+	bool oom;		/* an allocation failed somewhere */
+
+	enum cpu_vendor vendor;
+	enum cpu_vendor iommu_vendor;	/* whose IOMMU the kernel drives: dmar = Intel, ivhd = AMD */
+	bool cpuinfo_read;
+	char cpu_vendor_id[32];
+	bool vmx, svm, hypervisor;
+
+	char *cmdline;		/* kernel parameters (the part before " -- "), or NULL */
+
+	int n_groups;		/* -1 when kernel/iommu_groups is missing */
+	int n_units;		/* entries of class/iommu, -1 when missing */
+	char units[MAX_UNITS_SHOWN][64];
+};
+
+struct check_impl {
+	struct vfk_check pub;	/* pub.detail/pub.fix point at the two below */
+	char *detail;
+	char *fix;
+};
+
+/* ---- results (host.c) */
+
+/* Store a result; takes ownership of @detail and @fix. */
+void set_result(struct check_impl *c, enum vfk_check_status status, char *detail, char *fix);
+/* FAIL because the procfs file @name could not be read. */
+void set_unreadable(struct probe *p, struct check_impl *c, const char *name);
+
+/* ---- text whose allocation failures land in probe.oom (text.c) */
+
+static inline void probe_oom(struct probe *p)
+{
+	p->oom = true;
+}
+
+char *xasprintf(struct probe *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A growing string for multi-line fixes. */
+struct sbuf {
+	struct probe *p;
+	char *s;
+	size_t len, cap;
+};
+
+void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hand the buffer out (trailing newlines dropped); NULL when empty or on OOM. */
+char *sb_take(struct sbuf *b);
+void sb_free(struct sbuf *b);
+
+/* ---- reading below the sysroot (files.c) */
+
+FILE *fopen_at(struct vfk_ctx *ctx, int dirfd, const char *name);
+/* Read a whole (small) text file below dirfd; malloc'ed, NULL on error. */
+char *read_text_at(struct vfk_ctx *ctx, int dirfd, const char *name, size_t max);
+DIR *opendir_at(struct vfk_ctx *ctx, int dirfd, const char *rel);
+/* Path of a place below the sysroot, for messages; never NULL. */
+char *shown_path(struct probe *p, enum vfk_root root, const char *rel);
+
+static inline bool is_dot(const char *name)
+{
+	return name[0] == '.';
+}
+
+/* ---- the kernel command line (cmdline.c) */
+
+void read_cmdline(struct probe *p, int procfd);
+/* The next word at *@s, its length in *@len; NULL at the end. */
+const char *cmdline_next_word(const char **s, size_t *len);
+const char *cmdline_get(const struct probe *p, const char *key, char *buf, size_t size);
+bool list_has(const char *list, const char *word);
+bool cmdline_has_value(const struct probe *p, const char *key, const char *value);
+bool cmdline_has_flag(const struct probe *p, const char *key);
+bool cmdline_has_word(const struct probe *p, const char *word);
+
+/* ---- boot loader edits of the command line (bootfix.c) */
+
+/* Append to @fix the GRUB and systemd-boot edits that add @add and drop
+ * @drop (both NULL-terminated), then "reboot". */
+void fix_cmdline_edit(struct probe *p, struct sbuf *fix, int topfd, const char *const *add,
+		      const char *const *drop);
+
+/* ---- the checks, in the order vfio-check shows them */
+
+void read_cpuinfo(struct probe *p, int procfd);
+void check_cpu_virt(struct probe *p, struct check_impl *c);
+void check_kvm(struct probe *p, struct check_impl *c, int devfd, int sysfd);
+
+void read_iommu(struct probe *p, int sysfd);
+void check_iommu(struct probe *p, struct check_impl *c, int sysfd);
+void check_cmdline(struct probe *p, struct check_impl *c, int topfd);
+void check_irq_remap(struct probe *p, struct check_impl *c, int procfd, int sysfd, int topfd);
+
+/* Has module @name a directory in sysfs (loaded, or built in)? */
+bool module_present(int sysfd, const char *name);
+void check_vfio_modules(struct probe *p, struct check_impl *c, int procfd, int sysfd, int topfd);
+
+void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, int procfd);
+void check_ovmf(struct probe *p, struct check_impl *c, int topfd);
+void check_libvirt(struct probe *p, struct check_impl *c, int topfd);
+
+#endif

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The vfio-modules check: are vfio, vfio_pci and vfio_iommu_type1 loaded or
+ * built in, and if not, are they on disk (asked of libkmod, or of depmod's
+ * text indexes where a tree has no binary ones) and is anything on the
+ * kernel command line keeping them from loading.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <libkmod.h>
+
+#include "check/check.h"
+
+static const char *const vfio_modules[] = { "vfio", "vfio_pci", "vfio_iommu_type1" };
+#define N_VFIO_MODULES ARRAY_SIZE(vfio_modules)
+
+enum mod_avail {
+	MOD_MISSING = 0,
+	MOD_FILE,	/* a .ko in the module tree */
+	MOD_BUILTIN,	/* modules.builtin */
+};
+
+bool module_present(int sysfd, const char *name)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), VFK_SYS_MODULE "/%s", name);
+	return vfk_exists_at(sysfd, rel);
+}
+
+static void kmod_log_forward(void *data, int priority _unused_, const char *file, int line,
+			     const char *fn, const char *format, va_list args)
+{
+	struct vfk_ctx *ctx = data;
+
+	/* libkmod complains loudly about missing index files, which is a
+	 * normal finding here: everything it says is debug output for us. */
+	char msg[512];
+	size_t n;
+
+	if (!ctx->log_fn || ctx->log_priority < LOG_DEBUG)
+		return;
+	vsnprintf(msg, sizeof(msg), format, args);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	vfk_log(ctx, LOG_DEBUG, file, line, fn, "libkmod: %s", msg);
+}
+
+/* The kernel release: proc/sys/kernel/osrelease, else the only directory
+ * of lib/modules. Rejects anything that is not one path component. */
+static int kernel_release(struct probe *p, int procfd, int topfd, char *rel, size_t size)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int n = 0;
+
+	if (procfd >= 0 && vfk_read_in(p->ctx, procfd, "sys/kernel/osrelease", rel, size) > 0)
+		goto check;
+	if (topfd < 0)
+		return -ENOENT;
+	d = opendir_at(p->ctx, topfd, "lib/modules");
+	if (!d)
+		d = opendir_at(p->ctx, topfd, "usr/lib/modules");
+	while (d && (de = readdir(d))) {
+		if (is_dot(de->d_name) || strlen(de->d_name) >= size)
+			continue;
+		memcpy(rel, de->d_name, strlen(de->d_name) + 1);
+		n++;
+	}
+	if (n != 1)
+		return -ENOENT;
+check:
+	if (!*rel || strchr(rel, '/') || streq(rel, "..") || streq(rel, "."))
+		return -EINVAL;
+	return 0;
+}
+
+/* Text fallback when the binary indexes (depmod's *.bin) are missing, as
+ * in a hand-made tree: modules.dep / modules.builtin list paths ending in
+ * "/NAME.ko[.xz|.zst|.gz]" with '-' and '_' equivalent. */
+static bool modfile_lists(struct probe *p, int mdirfd, const char *file, const char *name, bool dep)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, nl = strlen(name);
+
+	f = fopen_at(p->ctx, mdirfd, file);
+	if (!f)
+		return false;
+	while (getline(&line, &cap, f) > 0) {
+		char *end = dep ? strchr(line, ':') : line + strcspn(line, "\n");
+		char *base, *dot;
+		size_t i;
+
+		if (!end)
+			continue;
+		*end = '\0';
+		base = strrchr(line, '/');
+		base = base ? base + 1 : line;
+		dot = strstr(base, ".ko");
+		if (!dot || (size_t)(dot - base) != nl)
+			continue;
+		for (i = 0; i < nl; i++) {
+			char a = base[i] == '-' ? '_' : base[i];
+			char b = name[i] == '-' ? '_' : name[i];
+			if (a != b)
+				break;
+		}
+		if (i == nl)
+			return true;
+	}
+	return false;
+}
+
+/* The module tree of @release, below lib/ or usr/lib/; its place in @rel. */
+static int open_module_tree(struct probe *p, const char *release, char *rel, size_t size)
+{
+	int fd;
+
+	snprintf(rel, size, "lib/modules/%s", release);
+	fd = vfk_root_open_dir(p->ctx, VFK_ROOT_TOP, rel);
+	if (fd < 0) {
+		snprintf(rel, size, "usr/lib/modules/%s", release);
+		fd = vfk_root_open_dir(p->ctx, VFK_ROOT_TOP, rel);
+	}
+	return fd;
+}
+
+/* libkmod on the tree at @rel, configured from the sysroot's modprobe.d
+ * directories, not the running host's. *@out is NULL when libkmod cannot
+ * start: the text indexes answer then. 0 or -ENOMEM. */
+static int kmod_open(struct probe *p, const char *rel, struct kmod_ctx **out)
+{
+	static const char *const conf_dirs[] = {
+		"etc/modprobe.d", "run/modprobe.d", "usr/lib/modprobe.d", "lib/modprobe.d",
+	};
+	_cleanup_free_ char *dirname = vfk_root_path(p->ctx, VFK_ROOT_TOP, rel);
+	char *cfg[ARRAY_SIZE(conf_dirs) + 1] = { NULL };
+	bool ok = dirname != NULL;
+	size_t i;
+
+	*out = NULL;
+	for (i = 0; i < ARRAY_SIZE(conf_dirs); i++) {
+		cfg[i] = vfk_root_path(p->ctx, VFK_ROOT_TOP, conf_dirs[i]);
+		if (!cfg[i])
+			ok = false;
+	}
+	if (ok)
+		*out = kmod_new(dirname, (const char *const *)cfg);
+	for (i = 0; i < ARRAY_SIZE(conf_dirs); i++)
+		free(cfg[i]);
+	if (!ok) {
+		probe_oom(p);
+		return -ENOMEM;
+	}
+	if (*out) {
+		kmod_set_log_fn(*out, kmod_log_forward, p->ctx);
+		kmod_set_log_priority(*out, p->ctx->log_priority >= LOG_DEBUG ? LOG_DEBUG : LOG_ERR);
+	}
+	return 0;
+}
+
+/* What libkmod knows of @name: MOD_MISSING when it knows nothing. */
+static enum mod_avail kmod_avail(struct kmod_ctx *kctx, const char *name)
+{
+	struct kmod_list *list = NULL, *it;
+	bool file = false;
+
+	if (!kctx || kmod_module_new_from_lookup(kctx, name, &list) < 0 || !list)
+		return MOD_MISSING;
+	kmod_list_foreach(it, list) {
+		struct kmod_module *mod = kmod_module_get_module(it);
+		if (kmod_module_get_path(mod))
+			file = true;
+		kmod_module_unref(mod);
+	}
+	kmod_module_unref_list(list);
+	return file ? MOD_FILE : MOD_BUILTIN;
+}
+
+static enum mod_avail text_index_avail(struct probe *p, int mdirfd, const char *name)
+{
+	if (modfile_lists(p, mdirfd, "modules.dep", name, true))
+		return MOD_FILE;
+	if (modfile_lists(p, mdirfd, "modules.builtin", name, false))
+		return MOD_BUILTIN;
+	return MOD_MISSING;
+}
+
+static void modules_available(struct probe *p, int procfd, int topfd, enum mod_avail *avail,
+			      char *release, size_t rsize, bool *have_tree)
+{
+	_cleanup_close_ int mdirfd = -1;
+	struct kmod_ctx *kctx = NULL;
+	char rel[300];
+	size_t i;
+
+	*have_tree = false;
+	if (kernel_release(p, procfd, topfd, release, rsize) < 0)
+		return;
+	mdirfd = open_module_tree(p, release, rel, sizeof(rel));
+	if (mdirfd < 0)
+		return;
+	*have_tree = true;
+	if (kmod_open(p, rel, &kctx) < 0)
+		return;
+	for (i = 0; i < N_VFIO_MODULES; i++) {
+		avail[i] = kmod_avail(kctx, vfio_modules[i]);
+		if (avail[i] != MOD_MISSING) {
+			dbg(p->ctx, "libkmod: %s %s", vfio_modules[i],
+			    avail[i] == MOD_FILE ? "module file" : "built-in");
+			continue;
+		}
+		avail[i] = text_index_avail(p, mdirfd, vfio_modules[i]);
+		dbg(p->ctx, "text indexes: %s avail=%d", vfio_modules[i], avail[i]);
+	}
+	if (kctx)
+		kmod_unref(kctx);
+}
+
+/* Does the kernel command line keep @name from loading? Returns the word. */
+static const char *module_blocked(const struct probe *p, const char *name)
+{
+	static const char *const keys[] = { "module_blacklist", "modprobe.blacklist" };
+	char buf[512];
+	size_t i;
+
+	if (cmdline_has_flag(p, "nomodule"))
+		return "nomodule";
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *v = cmdline_get(p, keys[i], buf, sizeof(buf));
+		if (v && list_has(v, name))
+			return keys[i];
+	}
+	return NULL;
+}
+
+/* What the vfio modules lack, gathered module by module. */
+struct mod_findings {
+	char missing[64];	/* " NAME" for each neither loaded nor on disk */
+	char unloaded[64];	/* " NAME" for each on disk but not loaded */
+	const char *blocked;	/* the command-line word that keeps one from loading */
+	struct sbuf det;
+};
+
+static void append_name(char *list, size_t size, const char *name)
+{
+	snprintf(list + strlen(list), size - strlen(list), " %s", name);
+}
+
+static void judge_module(struct probe *p, struct mod_findings *m, int sysfd, const char *name,
+			 enum mod_avail avail, bool first)
+{
+	char rel[128];
+	bool loaded, builtin;
+
+	loaded = sysfd >= 0 && module_present(sysfd, name);
+	snprintf(rel, sizeof(rel), VFK_SYS_MODULE "/%s/initstate", name);
+	/* a built-in module has a sysfs directory but no initstate */
+	builtin = (loaded && !vfk_exists_at(sysfd, rel)) || avail == MOD_BUILTIN;
+	if (builtin)
+		loaded = true;
+	if (!loaded && avail == MOD_MISSING)
+		append_name(m->missing, sizeof(m->missing), name);
+	else if (!loaded)
+		append_name(m->unloaded, sizeof(m->unloaded), name);
+	if (!loaded && !m->blocked)
+		m->blocked = module_blocked(p, name);
+	sb_printf(&m->det, "%s%s %s", first ? "" : ", ", name,
+		  builtin ? "built-in" : loaded ? "loaded" :
+		  avail == MOD_FILE ? "available (not loaded)" : "missing");
+}
+
+static void fix_install_modules(struct sbuf *fix, const char *release)
+{
+	sb_printf(fix, "install the modules of the running kernel%s%s, or boot a kernel built with CONFIG_VFIO, CONFIG_VFIO_PCI and CONFIG_VFIO_IOMMU_TYPE1:\n",
+		  release[0] ? " " : "", release);
+	if (release[0] && strstr(release, "-generic"))
+		sb_printf(fix, "  Ubuntu: apt install linux-modules-%s\n", release);
+	else
+		sb_printf(fix, "  Debian/Ubuntu: apt install linux-image-%s\n",
+			  release[0] ? release : "$(uname -r)");
+	sb_printf(fix, "  Fedora/RHEL: dnf install kernel-modules-core-$(uname -r)\n");
+}
+
+static void fix_blocked(struct probe *p, struct mod_findings *m, struct sbuf *fix, int topfd)
+{
+	const char *const add[] = { NULL };
+	const char *const drop[] = { "nomodule", NULL };
+
+	sb_printf(&m->det, "; '%s' on the kernel command line keeps modules from loading", m->blocked);
+	if (streq(m->blocked, "nomodule"))
+		fix_cmdline_edit(p, fix, topfd, add, drop);
+	else
+		sb_printf(fix, "remove the vfio modules from %s= on the kernel command line (GRUB and systemd-boot edits: see cmdline)\nreboot", m->blocked);
+	sb_printf(fix, "\n");
+}
+
+void check_vfio_modules(struct probe *p, struct check_impl *c, int procfd, int sysfd, int topfd)
+{
+	struct mod_findings m = { .det = { .p = p } };
+	struct sbuf fix = { .p = p };
+	enum mod_avail avail[N_VFIO_MODULES] = { MOD_MISSING };
+	char release[128] = "";
+	bool have_tree;
+	size_t i;
+
+	modules_available(p, procfd, topfd, avail, release, sizeof(release), &have_tree);
+	for (i = 0; i < N_VFIO_MODULES; i++)
+		judge_module(p, &m, sysfd, vfio_modules[i], avail[i], i == 0);
+	if (!m.missing[0] && !m.unloaded[0]) {
+		set_result(c, VFK_CHECK_PASS, sb_take(&m.det), NULL);
+		return;
+	}
+	if (m.missing[0]) {
+		if (!have_tree)
+			sb_printf(&m.det, "; no module tree for %s", release[0] ? release : "this kernel");
+		fix_install_modules(&fix, release);
+	}
+	if (m.blocked)
+		fix_blocked(p, &m, &fix, topfd);
+	sb_printf(&fix, "load now: modprobe -a%s%s\n", m.missing, m.unloaded);
+	sb_printf(&fix, "load at every boot: printf 'vfio\\nvfio_iommu_type1\\nvfio_pci\\n' > /etc/modules-load.d/vfio.conf");
+	set_result(c, m.missing[0] || m.blocked ? VFK_CHECK_FAIL : VFK_CHECK_WARN, sb_take(&m.det),
+		   sb_take(&fix));
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Integrated or discrete: where a GPU sits says which it is. A card has a
+ * PCIe link of its own, from a root or switch port, and its slot holds only
+ * its own functions. Graphics built into the processor or chipset sit on the
+ * root bus (Intel's 00:02.0), are root-complex integrated endpoints, share
+ * their slot with the processor's other functions (AMD APUs: the PSP, USB
+ * controllers of vendor 1022 next to the 1002 display), or are conventional
+ * PCI on the board (BMC displays). Only when config space cannot be read and
+ * the layout says nothing does the short table of AMD APU ids decide.
+ */
+#include <stdio.h>
+
+#include "inventory/inventory.h"
+#include "inventory/pcilib.h"
+
+#define PCI_VENDOR_AMD_ATI	0x1002
+#define PCIE_TYPE_RCIEP		0x9
+
+/* AMD APU graphics (vendor 1002), Carrizo to Strix Halo. */
+static const uint16_t amd_apu_ids[] = {
+	0x9874, 0x98e4, 0x15dd, 0x15d8, 0x1636, 0x1638, 0x164c, 0x15e7, 0x163f, 0x1435,
+	0x1681, 0x164e, 0x1506, 0x15bf, 0x15c8, 0x1900, 0x150e, 0x1586, 0x13c0,
+};
+
+static bool amd_apu_id(const struct vfk_device *d)
+{
+	size_t i;
+
+	if (d->vendor_id != PCI_VENDOR_AMD_ATI)
+		return false;
+	for (i = 0; i < sizeof(amd_apu_ids) / sizeof(amd_apu_ids[0]); i++)
+		if (amd_apu_ids[i] == d->device_id)
+			return true;
+	return false;
+}
+
+static const char *classify(const struct vfk_gpu *gpu, bool *integrated)
+{
+	struct vfk_device *d = gpu->dev;
+	struct vfk_host *host = d->host;
+	const struct vfk_device *f = gpu->soc_function;
+	char buf[160];
+
+	device_read_caps(d);
+	*integrated = true;
+	if (d->pcie_type == PCIE_TYPE_RCIEP)
+		return "integrated: a root-complex integrated endpoint";
+	if (!d->parent) {
+		snprintf(buf, sizeof(buf), "integrated: on the root bus %04x:%02x, no PCIe link of its own",
+			 d->addr.domain, d->addr.bus);
+		return strpool_intern(&host->strings, buf);
+	}
+	if (f) {
+		snprintf(buf, sizeof(buf), "integrated: its slot holds %s [%04x:%04x] of another vendor",
+			 f->address, f->vendor_id, f->device_id);
+		return strpool_intern(&host->strings, buf);
+	}
+	if (amd_apu_id(d))
+		return "integrated: AMD APU graphics";
+	if (d->pcie_type == PCILIB_NOT_PCIE) {
+		snprintf(buf, sizeof(buf), "integrated: conventional PCI on the board, behind %s",
+			 d->parent->address);
+		return strpool_intern(&host->strings, buf);
+	}
+	*integrated = false;
+	snprintf(buf, sizeof(buf), "discrete: its own PCIe link from %s", d->parent->address);
+	return strpool_intern(&host->strings, buf);
+}
+
+static void gpu_classify(const struct vfk_gpu *cgpu)
+{
+	struct vfk_gpu *gpu = (struct vfk_gpu *)cgpu;	/* a cache */
+
+	if (gpu->placement)
+		return;
+	gpu->placement = classify(gpu, &gpu->integrated);
+	if (!gpu->placement)		/* out of memory: still an answer */
+		gpu->placement = gpu->integrated ? "integrated" : "discrete";
+}
+
+bool vfk_gpu_is_integrated(const struct vfk_gpu *gpu)
+{
+	gpu_classify(gpu);
+	return gpu->integrated;
+}
+
+const char *vfk_gpu_get_placement(const struct vfk_gpu *gpu)
+{
+	gpu_classify(gpu);
+	return gpu->placement;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvirt's client library, loaded when a command first talks to libvirt
+ * (libvirt-dl.c): plan and gen never connect, and linking libvirt made every
+ * start of vfio-vm pay for its 60-odd libraries and their constructors. The
+ * API is libvirt's own, called through pointers of the real prototypes.
+ */
+#ifndef VFK_LIBVIRT_DL_H
+#define VFK_LIBVIRT_DL_H
+
+#include <stddef.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#define LV_FN(name) __typeof__(name) *name
+struct libvirt_api {
+	LV_FN(virConnectOpenAuth);
+	LV_FN(virConnectClose);
+	LV_FN(virConnectDomainEventRegisterAny);
+	LV_FN(virConnectDomainEventDeregisterAny);
+	LV_FN(virDomainCreate);
+	LV_FN(virDomainCreateXML);
+	LV_FN(virDomainDefineXML);
+	LV_FN(virDomainDestroy);
+	LV_FN(virDomainFree);
+	LV_FN(virDomainGetName);
+	LV_FN(virDomainIsActive);
+	LV_FN(virDomainLookupByName);
+	LV_FN(virDomainShutdown);
+	LV_FN(virDomainUndefine);
+	LV_FN(virDomainUndefineFlags);
+	LV_FN(virEventRegisterDefaultImpl);
+	LV_FN(virEventRunDefaultImpl);
+	LV_FN(virGetLastErrorMessage);
+	LV_FN(virSetErrorFunc);
+	virConnectAuthPtr *virConnectAuthPtrDefault;
+};
+#undef LV_FN
+
+/*
+ * The API, loaded once (thread-safe); NULL when libvirt.so.0 cannot be
+ * loaded or lacks a symbol, with one line saying so in @errbuf.
+ */
+const struct libvirt_api *libvirt_api(char *errbuf, size_t errsize);
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the parts of the plan share, private to lib/plan/: the steps that
+ * each fill one part of struct vfk_plan (vfk_plan_new() in plan.c runs them
+ * in order, and the order is the order of the plan's notes), and the few
+ * host lookups more than one part needs.
+ */
+#ifndef VFK_PLAN_INTERNAL_H
+#define VFK_PLAN_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "plan/plan.h"
+
+/* 64-bit FNV-1a; stable identifiers (UUIDs, MACs) from names. */
+static inline uint64_t plan_fnv1a(const char *s, uint64_t h)
+{
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+/* plan.c */
+void plan_set_error(char *errbuf, size_t errsize, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool plan_host_file_exists(struct vfk_ctx *ctx, const char *path, struct stat *st);
+int plan_list_dir(struct vfk_ctx *ctx, int dirfd, const char *rel, struct strv *out);
+void plan_drop_mdev(struct vfk_plan *pl);
+
+/* plan-gpu.c: the GPU mode, and the ROM of a passed-through GPU */
+int plan_choose_mode(struct vfk_plan *pl, char *errbuf, size_t errsize);
+int plan_rom(struct vfk_plan *pl);
+
+/* plan-gpu-choice.c: every GPU ranked for passthrough, with its reasons */
+/* Why @g cannot be given away (named: only what no naming overcomes), or NULL. */
+char *plan_gpu_obstacle(const struct vfk_gpu *g, bool named);
+int plan_rank_gpus(struct vfk_plan *pl, struct vfk_gpu *named);
+/* The chosen candidate's GPU, or NULL when none can be given away. */
+struct vfk_gpu *plan_ranked_first(const struct vfk_plan *pl);
+void plan_candidates_unchoose(struct vfk_plan *pl);
+void plan_candidates_free(struct vfk_plan *pl);
+/* Notes for the GPU passed through: integrated graphics, a laptop's 3D controller. */
+void plan_note_gpu_kind(struct vfk_plan *pl);
+
+/* plan-tuning.c: KVM, vCPUs and their pinning, NUMA, huge pages, Hyper-V */
+int plan_accel(struct vfk_plan *pl);
+int plan_cpu(struct vfk_plan *pl);
+int plan_hugepages(struct vfk_plan *pl);
+int plan_features(struct vfk_plan *pl);
+
+/* plan-firmware.c: OVMF and QEMU on the host */
+int plan_firmware(struct vfk_plan *pl);
+int plan_emulator(struct vfk_plan *pl);
+int plan_bios_note(struct vfk_plan *pl);
+
+/* plan-devices.c: display, Looking Glass, TPM and serial, disks, NICs */
+int plan_display(struct vfk_plan *pl);
+int plan_looking_glass(struct vfk_plan *pl);
+int plan_tpm_serial(struct vfk_plan *pl);
+int plan_disks(struct vfk_plan *pl);
+int plan_nets(struct vfk_plan *pl);
+
+#endif
