@@ -280,6 +280,7 @@ TEST(gpu_named_intel_igpu_gets_gvt_d_options, "an Intel iGPU named in [gpu] devi
 			"addr=0x2.0,x-igd-opregion=on") >= 0);
 	/* the root ports moved out of slot 2 */
 	CHECK(argv_find(argv, "-device", "addr=0x2.0,multifunction") < 0);
+	vfk_argv_free(argv);
 	xml = vm_xml(&e);
 	REQUIRE(xml);
 	CHECK_CONTAINS(xml, "xmlns:qemu=\"http://libvirt.org/schemas/domain/qemu/1.0\"");
