@@ -13,6 +13,7 @@ INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 UDEVDIR ?= /usr/lib/udev
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 DESTDIR ?=
 
@@ -197,12 +198,17 @@ install: all
 	sed 's|@BINDIR@|$(BINDIR)|g' udev/60-vfiokit.rules > $(DESTDIR)$(UDEVDIR)/rules.d/60-vfiokit.rules
 	sed 's|@BINDIR@|$(BINDIR)|g' udev/61-vfiokit-mdev.rules > $(DESTDIR)$(UDEVDIR)/rules.d/61-vfiokit-mdev.rules
 	install -m 644 udev/vfiokit-modprobe.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/vfiokit.conf
+	install -d $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' libvirt/qemu-hook > $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/vfiokit
+	chmod 755 $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/vfiokit
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/vfio-vm@.service > $(DESTDIR)$(SYSTEMDUNITDIR)/vfio-vm@.service
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libvfiokit.* \
 		$(DESTDIR)$(INCDIR)/vfiokit.h $(DESTDIR)$(PKGCONFIGDIR)/vfiokit.pc \
 		$(DESTDIR)$(UDEVDIR)/rules.d/60-vfiokit.rules $(DESTDIR)$(UDEVDIR)/rules.d/61-vfiokit-mdev.rules \
-		$(DESTDIR)$(SYSCONFDIR)/modprobe.d/vfiokit.conf
+		$(DESTDIR)$(SYSCONFDIR)/modprobe.d/vfiokit.conf \
+		$(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/vfiokit $(DESTDIR)$(SYSTEMDUNITDIR)/vfio-vm@.service
 	for m in $(MAN_OUT); do n=$${m##*/}; s=$${n##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$n; done
 
 clean:

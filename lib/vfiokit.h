@@ -205,8 +205,9 @@ VFK_API bool vfk_gpu_is_only_gpu(const struct vfk_gpu *gpu);
 /*
  * Built into the processor or chipset rather than a card with a PCIe link of
  * its own: on the root bus, a root-complex integrated endpoint, in a slot
- * with another vendor's functions (AMD APUs), conventional PCI on the board,
- * or, when config space is unreadable, a known AMD APU id.
+ * with another vendor's functions (AMD APUs), conventional PCI behind a
+ * PCIe-to-PCI bridge (BMC displays), or, when config space is unreadable, a
+ * known AMD APU id.
  */
 VFK_API bool vfk_gpu_is_integrated(const struct vfk_gpu *gpu);
 /* Why, in one phrase: "integrated: a root-complex integrated endpoint",
@@ -833,6 +834,9 @@ struct vfk_vm_options {
 	unsigned int shutdown_timeout;	/* down: seconds of ACPI shutdown before force; 0: 60 */
 	unsigned int start_check_ms;	/* qemu: how long an early exit counts as failure; 0: 1500 */
 	const char *console_log;	/* file the guest's serial console goes to, or NULL */
+	/* qemu: no watcher process; the caller waits itself (vfk_vm_wait()) and
+	 * nothing restores the host if it does not */
+	bool unwatched;
 };
 
 /*
@@ -849,8 +853,20 @@ VFK_API int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *opts, 
 VFK_API int vfk_vm_down(struct vfk_ctx *ctx, const char *name, const struct vfk_vm_options *opts,
 			char *errbuf, size_t errsize);
 /* Block until the VM stops on its own (libvirt lifecycle event, QEMU exit),
- * then clean up as vfk_vm_down() does. */
+ * then clean up as vfk_vm_down() does (or, when its watcher does that, until
+ * the watcher has). */
 VFK_API int vfk_vm_wait(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errsize);
+/*
+ * libvirt's release hook: the domain @name has stopped and libvirt has let
+ * go of its devices. Clean up as vfk_vm_down() does after stopping a VM —
+ * mdev removed, devices restored, record dropped — without calling libvirt
+ * (a hook must not: libvirtd waits for it). 0 also when vfiokit did not
+ * start @name on libvirt (nothing to do).
+ */
+VFK_API int vfk_vm_release(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errsize);
+/* Where the libvirt hook that calls vfio-vm release is installed (below the
+ * sysroot): "/etc/libvirt/hooks/qemu.d/vfiokit". */
+#define VFK_LIBVIRT_HOOK "etc/libvirt/hooks/qemu.d/vfiokit"
 
 /* What vfiokit started: one record per VM under <sysroot>/run/vfiokit/vms/. */
 struct vfk_vm_record {
@@ -863,6 +879,10 @@ struct vfk_vm_record {
 	char mdev[64];		/* instance vfiokit created, or "" */
 	long long since;
 	char state[32];		/* "running", "shut off", "gone" ... as seen now */
+	int watcher_pid;	/* qemu backend: the process that restores the host when QEMU ends */
+	/* What restores the host when the VM stops by itself ("watcher", "libvirt
+	 * hook /etc/libvirt/hooks/qemu.d/vfiokit"), "" when nothing does. */
+	char armed[160];
 };
 /* All records (@name NULL) or one; *@out is malloc'ed. Returns the count or -errno. */
 VFK_API int vfk_vm_list(struct vfk_ctx *ctx, const char *name, struct vfk_vm_record **out);

@@ -1034,3 +1034,48 @@ TEST(journal_of_20k_devices_loads_and_restores_whole, "a journal of 20,000 devic
 	vfk_ctx_set_progress_fn(e.ctx, NULL, NULL);
 	env_close(&e);
 }
+
+/* A VM record as vfio-vm up writes it, for the VM "test" that bind_gpu()'s
+ * devices belong to. */
+static bool write_record(struct env *e, const char *backend)
+{
+	char p[4096];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/run/vfiokit/vms", e->root);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/run/vfiokit/vms/test", e->root);
+	f = fopen(p, "w");
+	if (!f)
+		return false;
+	fprintf(f, "# vfiokit VM record v1\nbackend=%s\nuri=qemu:///system\npid=0\nswtpm=0\n"
+		"defined=1\nmdev=\nsince=1\nwatcher=0\narmed=\n", backend);
+	return fclose(f) == 0;
+}
+
+TEST(vm_release_restores_what_vfiokit_started_on_libvirt_only, "libvirt's release hook "
+     "(vfk_vm_release): for a VM vfiokit started on libvirt its devices go back and its record "
+     "goes; another domain's name or a VM of the qemu backend changes nothing")
+{
+	struct env e;
+	char err[256] = "";
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	REQUIRE(bind_gpu(&e, "0000:01:00.0", 0, NULL, 0) == 0);
+	REQUIRE(write_record(&e, "qemu"));
+	CHECK_INT(vfk_vm_release(e.ctx, "test", err, sizeof(err)), 0);
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "vfio-pci");	/* its watcher's job, not the hook's */
+	REQUIRE(write_record(&e, "libvirt"));
+	CHECK_INT(vfk_vm_release(e.ctx, "some-other-domain", err, sizeof(err)), 0);
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "vfio-pci");
+	CHECK_INT(vfk_vm_release(e.ctx, "../test", err, sizeof(err)), -EINVAL);
+	CHECK_INT(vfk_vm_release(e.ctx, "test", err, sizeof(err)), 0);
+	CHECK_STREQ(err, "");
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "nvidia");
+	CHECK_STREQ(drv(&e, "0000:01:00.1"), "snd_hda_intel");
+	CHECK_INT(journal_entries(&e), 0);
+	CHECK(!exists(&e, "run/vfiokit/vms/test"));
+	/* the hook runs again for the same domain: nothing left to do */
+	CHECK_INT(vfk_vm_release(e.ctx, "test", err, sizeof(err)), 0);
+	env_close(&e);
+}

@@ -67,6 +67,11 @@ noreturn void die_errno(int status, int negerr, const char *fmt, ...)
 	exit(status);
 }
 
+noreturn void die_result(int status, int r, const char *err)
+{
+	die(status, "%s", err && *err ? err : strerror(-r));
+}
+
 /*
  * A real run's steps are flushed one by one: a write the kernel blocks on
  * must show which step it is. A dry run's lines are a listing (four per
@@ -95,7 +100,7 @@ void common_require_root(const struct common_opts *o, bool dry_run, const char *
 		die(EXIT_FAILURE_OP, "%s %s: run it as root", what, why);
 }
 
-bool common_parse_option(int c, struct common_opts *o, void (*usage)(int status))
+static bool common_parse_option(int c, struct common_opts *o, void (*usage)(int status))
 {
 	switch (c) {
 	case COMMON_OPT_SYSROOT:
@@ -121,6 +126,29 @@ bool common_parse_option(int c, struct common_opts *o, void (*usage)(int status)
 	default:
 		return false;
 	}
+}
+
+int common_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		  struct common_opts *o, void (*usage)(int status))
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		if (!common_parse_option(c, o, usage))
+			return c;
+	return -1;
+}
+
+const char *common_command(int *argc, char ***argv, const char *commands)
+{
+	const char *cmd;
+
+	if (optind >= *argc)
+		die(EXIT_USAGE, "no command given (%s)", commands);
+	cmd = (*argv)[optind++];
+	*argv += optind;
+	*argc -= optind;
+	return cmd;
 }
 
 struct vfk_ctx *common_ctx_new(const struct common_opts *o)
@@ -156,4 +184,16 @@ struct vfk_host *common_host_scan(struct vfk_ctx *ctx)
 		die_errno(EXIT_FAILURE_OP, r, "scanning PCI devices under '%s'",
 			  vfk_ctx_get_sysroot(ctx));
 	return host;
+}
+
+void common_json_print(json_object *root)
+{
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
+						  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+}
+
+json_object *json_str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
 }

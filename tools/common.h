@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdnoreturn.h>
+#include <json-c/json.h>
 
 #include "vfiokit.h"
 #include "core/macro.h"
@@ -49,9 +50,14 @@ extern const char *program_name;
 	"  -V, --version       show the version and exit\n"
 
 void common_init(int argc, char **argv);
-/* Handle a shared option; returns true when @c was one. --help calls
- * usage(EXIT_OK), --version prints and exits. */
-bool common_parse_option(int c, struct common_opts *o, void (*usage)(int status));
+/* getopt_long() that takes the shared options into @o itself (--help calls
+ * usage(EXIT_OK), --version prints and exits): returns the next option of
+ * the tool's own (or '?'), -1 after the last. */
+int common_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		  struct common_opts *o, void (*usage)(int status));
+/* The command word after the options, or "no command given (@commands)"
+ * and exit(EXIT_USAGE); *@argc and *@argv are left at its arguments. */
+const char *common_command(int *argc, char ***argv, const char *commands);
 /* "Try 'TOOL --help' for more information." and exit(EXIT_USAGE). */
 noreturn void usage_hint(void);
 /* "TOOL: message" on stderr, exit(status). */
@@ -60,6 +66,9 @@ void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One-line error for a negative errno result: "TOOL: what: strerror" and exit. */
 noreturn void die_errno(int status, int negerr, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A library call failed with @r: its own error line @err, or strerror(-@r)
+ * when it wrote none (@err NULL or ""), and exit(@status). */
+noreturn void die_result(int status, int r, const char *err);
 
 /* Create the context for --sysroot, with the log level raised by -v;
  * dies with one clear line when the sysroot is unusable. */
@@ -77,5 +86,10 @@ void common_require_root(const struct common_opts *o, bool dry_run, const char *
 
 /* Scan the host or die with one clear line. */
 struct vfk_host *common_host_scan(struct vfk_ctx *ctx);
+
+/* --json output: @root on one line of stdout, then released. */
+void common_json_print(json_object *root);
+/* A JSON string, or JSON null for NULL. */
+json_object *json_str_or_null(const char *s);
 
 #endif

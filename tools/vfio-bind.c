@@ -11,6 +11,8 @@
 
 #include "common.h"
 
+#define COMMANDS "bind, restore, status, persist, unpersist, persisted"
+
 struct bind_opts {
 	struct common_opts c;
 	unsigned int flags;
@@ -181,7 +183,7 @@ static int cmd_bind(struct bind_opts *o, char **args, int nargs)
 	}
 	r = vfk_bind_prepare(b);
 	if (r < 0)
-		die(exit_for(r), "%s", vfk_bind_get_error(b) ? vfk_bind_get_error(b) : strerror(-r));
+		die_result(exit_for(r), r, vfk_bind_get_error(b));
 	for (i = 0; i < vfk_bind_warning_count(b); i++)
 		warnx_("warning: %s", vfk_bind_warning(b, i));
 	r = vfk_bind_commit(b);
@@ -208,7 +210,7 @@ static int cmd_recover(struct bind_opts *o, char **args, int nargs)
 	r = vfk_restore_from_scan(ctx, (const char *const *)args, (size_t)nargs, o->flags, err,
 				  sizeof(err));
 	if (r < 0)
-		die(EXIT_FAILURE_OP, "%s", *err ? err : strerror(-r));
+		die_result(EXIT_FAILURE_OP, r, err);
 	vfk_ctx_unref(ctx);
 	return EXIT_OK;
 }
@@ -237,7 +239,7 @@ static int cmd_restore(struct bind_opts *o, char **args, int nargs)
 	r = vfk_restore(ctx, o->all ? NULL : (const char *const *)args, (size_t)nargs, o->flags, err,
 			sizeof(err));
 	if (r < 0)
-		die(exit_for(r), "%s", *err ? err : strerror(-r));
+		die_result(exit_for(r), r, err);
 	vfk_ctx_unref(ctx);
 	return EXIT_OK;
 }
@@ -286,8 +288,7 @@ static int cmd_status(struct bind_opts *o)
 			json_object_array_add(arr, d);
 		}
 		json_object_object_add(root, "held", arr);
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(root);
+		common_json_print(root);
 	} else if (vfk_journal_count(j) == 0) {
 		printf("vfiokit holds no devices\n");
 	} else {
@@ -477,9 +478,7 @@ int main(int argc, char **argv)
 
 	common_init(argc, argv);
 	/* GNU getopt permutes: options may come before or after the command */
-	while ((c = getopt_long(argc, argv, "n" COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if (common_parse_option(c, &o.c, usage))
-			continue;
+	while ((c = common_getopt(argc, argv, "n" COMMON_SHORTOPTS, longopts, &o.c, usage)) != -1) {
 		switch (c) {
 		case OPT_GPU: {
 			struct vfk_pci_addr a;
@@ -518,11 +517,7 @@ int main(int argc, char **argv)
 			usage_hint();
 		}
 	}
-	if (optind >= argc)
-		die(EXIT_USAGE, "no command given (bind, restore, status, persist, unpersist, persisted)");
-	cmd = argv[optind++];
-	argv += optind;
-	argc -= optind;
+	cmd = common_command(&argc, &argv, COMMANDS);
 	if (o.from_scan && strcmp(cmd, "restore"))
 		die(EXIT_USAGE, "--from-scan goes with restore");
 	if (!strcmp(cmd, "bind"))
@@ -542,5 +537,5 @@ int main(int argc, char **argv)
 		return cmd_persisted(&o);
 	if (!strcmp(cmd, "udev-hook"))
 		return cmd_udev_hook(&o, argv, argc);
-	die(EXIT_USAGE, "unknown command '%s' (bind, restore, status, persist, unpersist, persisted)", cmd);
+	die(EXIT_USAGE, "unknown command '%s' (%s)", cmd, COMMANDS);
 }

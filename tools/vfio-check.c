@@ -130,15 +130,12 @@ int main(int argc, char **argv)
 	struct common_opts o = { 0 };
 	struct vfk_ctx *ctx;
 	struct vfk_checks *checks;
-	int c, r;
+	int r;
 	bool ready;
 
 	common_init(argc, argv);
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if (common_parse_option(c, &o, usage))
-			continue;
+	if (common_getopt(argc, argv, COMMON_SHORTOPTS, longopts, &o, usage) != -1)
 		usage_hint();
-	}
 	if (optind < argc) {
 		warnx_("unexpected argument '%s'", argv[optind]);
 		usage_hint();

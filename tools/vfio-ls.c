@@ -243,11 +243,6 @@ static void print_human(const struct ls_opts *o, const struct vfk_host *h,
 
 /* ------------------------------------------------------------- JSON view */
 
-static json_object *jstr_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
 static json_object *device_json(const struct vfk_device *d, int verbose)
 {
 	json_object *o = json_object_new_object();
@@ -262,7 +257,7 @@ static json_object *device_json(const struct vfk_device *d, int verbose)
 	json_object_object_add(o, "device", json_object_new_string(buf));
 	json_object_object_add(o, "name", json_object_new_string(full_name(d, buf, sizeof(buf))));
 	json_object_object_add(o, "class_name", json_object_new_string(vfk_device_get_class_name(d)));
-	json_object_object_add(o, "driver", jstr_or_null(vfk_device_get_driver(d)));
+	json_object_object_add(o, "driver", json_str_or_null(vfk_device_get_driver(d)));
 	json_object_object_add(o, "bridge", json_object_new_boolean(vfk_device_is_bridge(d)));
 	json_object_object_add(o, "gpu", json_object_new_boolean(vfk_device_is_gpu(d)));
 	json_object_object_add(o, "boot_vga", json_object_new_boolean(vfk_device_is_boot_vga(d)));
@@ -274,15 +269,15 @@ static json_object *device_json(const struct vfk_device *d, int verbose)
 		json_object_object_add(o, "subsystem_device", json_object_new_string(buf));
 		snprintf(buf, sizeof(buf), "%02x", vfk_device_get_revision(d));
 		json_object_object_add(o, "revision", json_object_new_string(buf));
-		json_object_object_add(o, "driver_override", jstr_or_null(vfk_device_get_driver_override(d)));
+		json_object_object_add(o, "driver_override", json_str_or_null(vfk_device_get_driver_override(d)));
 		json_object_object_add(o, "numa_node", json_object_new_int(vfk_device_get_numa_node(d)));
-		json_object_object_add(o, "local_cpulist", jstr_or_null(vfk_device_get_local_cpulist(d)));
-		json_object_object_add(o, "reset_method", jstr_or_null(vfk_device_get_reset_method(d)));
+		json_object_object_add(o, "local_cpulist", json_str_or_null(vfk_device_get_local_cpulist(d)));
+		json_object_object_add(o, "reset_method", json_str_or_null(vfk_device_get_reset_method(d)));
 		json_object_object_add(o, "reset", json_object_new_boolean(vfk_device_has_reset(d)));
-		json_object_object_add(o, "power_state", jstr_or_null(vfk_device_get_power_state(d)));
-		json_object_object_add(o, "link_speed", jstr_or_null(vfk_device_get_link_speed(d)));
+		json_object_object_add(o, "power_state", json_str_or_null(vfk_device_get_power_state(d)));
+		json_object_object_add(o, "link_speed", json_str_or_null(vfk_device_get_link_speed(d)));
 		json_object_object_add(o, "link_width", json_object_new_int((int)vfk_device_get_link_width(d)));
-		json_object_object_add(o, "max_link_speed", jstr_or_null(vfk_device_get_max_link_speed(d)));
+		json_object_object_add(o, "max_link_speed", json_str_or_null(vfk_device_get_max_link_speed(d)));
 		json_object_object_add(o, "max_link_width", json_object_new_int((int)vfk_device_get_max_link_width(d)));
 		json_object_object_add(o, "sriov_totalvfs", json_object_new_int((int)vfk_device_get_sriov_totalvfs(d)));
 		json_object_object_add(o, "sriov_numvfs", json_object_new_int((int)vfk_device_get_sriov_numvfs(d)));
@@ -313,7 +308,7 @@ static json_object *gpu_json(const struct vfk_gpu *g)
 		json_object_array_add(ba, json_object_new_string(vfk_device_get_address(vfk_gpu_blocker(g, i))));
 	json_object_object_add(o, "blockers", ba);
 	json_object_object_add(o, "isolated", json_object_new_boolean(vfk_gpu_is_isolated(g)));
-	json_object_object_add(o, "reason", jstr_or_null(vfk_gpu_get_reason(g)));
+	json_object_object_add(o, "reason", json_str_or_null(vfk_gpu_get_reason(g)));
 	json_object_object_add(o, "boot_vga", json_object_new_boolean(vfk_gpu_is_boot_vga(g)));
 	json_object_object_add(o, "console_in_use", json_object_new_boolean(vfk_gpu_console_in_use(g)));
 	json_object_object_add(o, "only_gpu", json_object_new_boolean(vfk_gpu_is_only_gpu(g)));
@@ -392,9 +387,7 @@ int main(int argc, char **argv)
 	int c, r;
 
 	common_init(argc, argv);
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if (common_parse_option(c, &o.c, usage))
-			continue;
+	while ((c = common_getopt(argc, argv, COMMON_SHORTOPTS, longopts, &o.c, usage)) != -1) {
 		switch (c) {
 		case OPT_GPUS:
 			o.gpus_only = true;

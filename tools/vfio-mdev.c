@@ -9,6 +9,8 @@
 
 #include "common.h"
 
+#define COMMANDS "types, list, create, remove, define, undefine, start, start-defined, sriov"
+
 struct mdev_opts {
 	struct common_opts c;
 	const char *uuid;
@@ -87,7 +89,7 @@ static int exit_for(int r)
 
 static noreturn void die_op(int r, const char *err)
 {
-	die(exit_for(r), "%s", err && *err ? err : strerror(-r));
+	die_result(exit_for(r), r, err);
 }
 
 static void require_root(const struct mdev_opts *o, const char *what)
@@ -112,18 +114,6 @@ static struct vfk_mdevs *scan(struct vfk_ctx *ctx)
 		die_errno(EXIT_FAILURE_OP, r, "reading mediated devices under '%s'",
 			  vfk_ctx_get_sysroot(ctx));
 	return m;
-}
-
-static void json_print(json_object *root)
-{
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
-						  JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-}
-
-static json_object *json_str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
 }
 
 /* ----------------------------------------------------------------- types */
@@ -237,7 +227,7 @@ static int cmd_types(struct mdev_opts *o, char **args, int nargs)
 	}
 	if (root) {
 		json_object_object_add(root, "parents", arr);
-		json_print(root);
+		common_json_print(root);
 	}
 	vfk_mdevs_unref(m);
 	vfk_ctx_unref(ctx);
@@ -339,7 +329,7 @@ static int cmd_list(struct mdev_opts *o, int nargs)
 		json_object_object_add(root, "instances", arr);
 	r = list_broken(m, root);
 	if (root)
-		json_print(root);
+		common_json_print(root);
 	vfk_mdevs_unref(m);
 	vfk_ctx_unref(ctx);
 	return r;
@@ -576,7 +566,7 @@ static int cmd_sriov_show(struct mdev_opts *o, struct vfk_ctx *ctx, const char *
 	}
 	if (root) {
 		json_object_object_add(root, "pfs", arr);
-		json_print(root);
+		common_json_print(root);
 	} else if (!shown) {
 		printf("no SR-IOV physical functions\n");
 	}
@@ -643,9 +633,7 @@ int main(int argc, char **argv)
 	int c;
 
 	common_init(argc, argv);
-	while ((c = getopt_long(argc, argv, "n" COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if (common_parse_option(c, &o.c, usage))
-			continue;
+	while ((c = common_getopt(argc, argv, "n" COMMON_SHORTOPTS, longopts, &o.c, usage)) != -1) {
 		switch (c) {
 		case OPT_UUID: o.uuid = optarg; break;
 		case OPT_DEFINE: o.define = true; break;
@@ -658,12 +646,7 @@ int main(int argc, char **argv)
 			usage_hint();
 		}
 	}
-	if (optind >= argc)
-		die(EXIT_USAGE, "no command given (types, list, create, remove, define, undefine, "
-		    "start, start-defined, sriov)");
-	cmd = argv[optind++];
-	argv += optind;
-	argc -= optind;
+	cmd = common_command(&argc, &argv, COMMANDS);
 	if (!strcmp(cmd, "types"))
 		return cmd_types(&o, argv, argc);
 	if (!strcmp(cmd, "list"))
@@ -682,6 +665,5 @@ int main(int argc, char **argv)
 		return cmd_start_defined(&o, argv, argc);
 	if (!strcmp(cmd, "sriov"))
 		return cmd_sriov(&o, argv, argc);
-	die(EXIT_USAGE, "unknown command '%s' (types, list, create, remove, define, undefine, "
-	    "start, start-defined, sriov)", cmd);
+	die(EXIT_USAGE, "unknown command '%s' (%s)", cmd, COMMANDS);
 }

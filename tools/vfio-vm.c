@@ -23,7 +23,7 @@
 
 #include "common.h"
 
-enum cmd_kind { CMD_PLAN, CMD_GEN, CMD_UP, CMD_DOWN, CMD_STATUS, CMD_WAIT };
+enum cmd_kind { CMD_PLAN, CMD_GEN, CMD_UP, CMD_DOWN, CMD_STATUS, CMD_WAIT, CMD_RELEASE };
 
 struct vm_opts {
 	struct common_opts c;
@@ -50,6 +50,7 @@ static int cmd_up(int argc, char **argv);
 static int cmd_down(int argc, char **argv);
 static int cmd_status(int argc, char **argv);
 static int cmd_wait(int argc, char **argv);
+static int cmd_release(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
 	{ "plan", "PROFILE [--json]", "show the plan: GPU mode and why, the GPUs ranked, pinning, memory, devices",
@@ -64,6 +65,8 @@ static const struct subcommand subcommands[] = {
 	  cmd_status },
 	{ "wait", "NAME|PROFILE", "wait until the VM stops by itself, then restore the host",
 	  cmd_wait },
+	{ "release", "NAME", "libvirt's hook: the VM has stopped, restore the host (no libvirt call)",
+	  cmd_release },
 };
 
 static void usage(int status)
@@ -119,7 +122,8 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const names[] = { "plan", "gen", "up", "down", "status", "wait" };
+	static const char *const names[] = { "plan", "gen", "up", "down", "status", "wait",
+					     "release" };
 	const char *cmd = names[kind];
 	bool gen = kind == CMD_GEN, up = kind == CMD_UP;
 	char *end;
@@ -128,9 +132,8 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 
 	o->kind = kind;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "o:c:", longopts, NULL)) != -1) {
-		if (common_parse_option(c, &o->c, usage))
-			continue;
+	while ((c = common_getopt(argc, argv, COMMON_SHORTOPTS "o:c:", longopts, &o->c,
+				  usage)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			if (!gen)
@@ -177,7 +180,7 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 			if (c == OPT_TRANSIENT)
 				o->vm.transient = true;
 			else if (c == OPT_WAIT)
-				o->wait = true;
+				o->wait = o->vm.unwatched = true;	/* this process waits */
 			else if (c == OPT_LOG)
 				o->vm.console_log = optarg;
 			else if (c == OPT_SINGLE)
@@ -242,7 +245,7 @@ static struct vfk_plan *make_plan(struct vm_opts *o, struct vfk_ctx **ctxp,
 	if (r == -EINVAL)
 		die(EXIT_USAGE, "%s", err);
 	if (r < 0)
-		die(EXIT_FAILURE_OP, "%s", err[0] ? err : strerror(-r));
+		die_result(EXIT_FAILURE_OP, r, err);
 	for (i = 0; i < o->nsets; i++) {
 		const char *eq = strchr(o->sets[i], '=');
 		char *key;
@@ -533,7 +536,8 @@ static int cmd_up(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* down and wait both end with the host restored; down stops the guest first. */
+/* down, wait and release all end with the host restored; down stops the
+ * guest first, wait lets it stop, release runs after libvirt stopped it. */
 static int stop_vm(int argc, char **argv, enum cmd_kind cmd)
 {
 	struct vm_opts o = { 0 };
@@ -544,12 +548,20 @@ static int stop_vm(int argc, char **argv, enum cmd_kind cmd)
 	int r;
 
 	parse_options(argc, argv, &o, cmd);
-	require_root(&o, cmd == CMD_DOWN ? "down" : "wait");
+	/* libvirt's hook runs for every domain: a name no VM of vfiokit can
+	 * have is not ours, and never read as a profile */
+	if (cmd == CMD_RELEASE && !vfk_vm_name_valid(o.profile))
+		return EXIT_OK;
+	require_root(&o, cmd == CMD_DOWN ? "down" : cmd == CMD_WAIT ? "wait" : "release");
 	name = vm_name_of(&o, &prof);
 	ctx = common_ctx_new(&o.c);
 	vfk_ctx_set_progress_fn(ctx, progress, &o);
-	r = cmd == CMD_DOWN ? vfk_vm_down(ctx, name, &o.vm, err, sizeof(err))
-			    : vfk_vm_wait(ctx, name, err, sizeof(err));
+	if (cmd == CMD_DOWN)
+		r = vfk_vm_down(ctx, name, &o.vm, err, sizeof(err));
+	else if (cmd == CMD_WAIT)
+		r = vfk_vm_wait(ctx, name, err, sizeof(err));
+	else
+		r = vfk_vm_release(ctx, name, err, sizeof(err));
 	if (r < 0)
 		die(exit_for(r), "%s", err[0] ? err : strerror(-r));
 	if (cmd == CMD_DOWN)
@@ -568,6 +580,11 @@ static int cmd_down(int argc, char **argv)
 static int cmd_wait(int argc, char **argv)
 {
 	return stop_vm(argc, argv, CMD_WAIT);
+}
+
+static int cmd_release(int argc, char **argv)
+{
+	return stop_vm(argc, argv, CMD_RELEASE);
 }
 
 static int cmd_status(int argc, char **argv)
@@ -606,6 +623,8 @@ static int cmd_status(int argc, char **argv)
 						? json_object_new_int(recs[i].swtpm_pid) : NULL);
 			json_object_object_add(vm, "since", json_object_new_int64(recs[i].since));
 			json_object_object_add(vm, "mdev", recs[i].mdev[0] ? json_object_new_string(recs[i].mdev) : NULL);
+			json_object_object_add(vm, "restore", recs[i].armed[0]
+						? json_object_new_string(recs[i].armed) : NULL);
 			for (k = 0; j && k < vfk_journal_count(j); k++) {
 				const struct vfk_journal_entry *e = vfk_journal_get(j, k);
 				json_object *d;
@@ -635,6 +654,11 @@ static int cmd_status(int argc, char **argv)
 				printf("  mdev %s\n", recs[i].mdev);
 			if (recs[i].swtpm_pid)
 				printf("  TPM: swtpm pid %d\n", recs[i].swtpm_pid);
+			if (recs[i].armed[0])
+				printf("  when it stops: the host is restored by the %s\n", recs[i].armed);
+			else
+				printf("  when it stops: nothing restores the host until vfio-vm down %s\n",
+				       recs[i].name);
 			for (k = 0; j && k < vfk_journal_count(j); k++) {
 				const struct vfk_journal_entry *e = vfk_journal_get(j, k);
 				if (!strcmp(e->owner, recs[i].name))
@@ -658,13 +682,11 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct common_opts c = { 0 };
 	size_t i;
-	int opt;
 
 	common_init(argc, argv);
 	/* options before the command: only the generic ones (-h, -V) make sense */
-	while ((opt = getopt_long(argc, argv, "+" COMMON_SHORTOPTS, longopts, NULL)) != -1)
-		if (!common_parse_option(opt, &c, usage))
-			usage_hint();
+	if (common_getopt(argc, argv, "+" COMMON_SHORTOPTS, longopts, &c, usage) != -1)
+		usage_hint();
 	if (optind >= argc) {
 		fprintf(stderr, "%s: missing command\n", program_name);
 		usage_hint();

@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "bind/journal.h"
+#include "core/errmsg.h"
 
 #define JOURNAL_MAGIC "# vfiokit journal v"
 #define JOURNAL_VERSION 2
@@ -100,18 +101,6 @@ static int jfail(struct jparser *p, const char *fmt, ...)
 	return neg_errno(EINVAL);
 }
 
-/* Up to 40 bytes of file text for a message, control and non-ASCII bytes as
- * '?': a damaged file must not drive the terminal the error is shown on. */
-static const char *shown(const char *s, size_t len, char *buf, size_t size)
-{
-	size_t i;
-
-	for (i = 0; i < len && i < 40 && i + 1 < size; i++)
-		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	buf[i] = '\0';
-	return buf;
-}
-
 /* Length of the token at @s: up to a blank or @end. */
 static size_t token_len(const char *s, const char *end)
 {
@@ -129,13 +118,13 @@ static int set_field(struct jparser *p, char *dst, size_t size, const char *key,
 
 	if (len >= size || len >= sizeof(tmp))
 		return jfail(p, "%s=%s...: longer than %zu characters", key,
-			     shown(val, len, b, sizeof(b)), size - 1);
+			     vfk_shown_n(val, len, b, sizeof(b)), size - 1);
 	memcpy(tmp, val, len);
 	tmp[len] = '\0';
 	/* a driver name becomes a path component (drivers/NAME/bind) */
 	if (!journal_value_ok(tmp) || streq(tmp, ".") || streq(tmp, ".."))
 		return jfail(p, "%s=%s is not a name ([A-Za-z0-9_.:+@-], not . or ..)", key,
-			     shown(val, len, b, sizeof(b)));
+			     vfk_shown_n(val, len, b, sizeof(b)));
 	memcpy(dst, tmp, len + 1);
 	return 0;
 }
@@ -145,13 +134,13 @@ static int set_since(struct jparser *p, struct vfk_journal_entry *e, const char 
 	char num[24], b[48], *end;
 
 	if (len == 0 || len >= sizeof(num))
-		return jfail(p, "since=%s is not a time", shown(val, len, b, sizeof(b)));
+		return jfail(p, "since=%s is not a time", vfk_shown_n(val, len, b, sizeof(b)));
 	memcpy(num, val, len);
 	num[len] = '\0';
 	errno = 0;
 	e->since = strtoll(num, &end, 10);
 	if (*end || errno || e->since < 0 || !isdigit((unsigned char)num[0]))
-		return jfail(p, "since=%s is not a time", shown(val, len, b, sizeof(b)));
+		return jfail(p, "since=%s is not a time", vfk_shown_n(val, len, b, sizeof(b)));
 	return 0;
 }
 
@@ -164,7 +153,8 @@ static int set_state(struct jparser *p, struct vfk_journal_entry *e, const char 
 	else if (len == 7 && !strncmp(val, "pending", 7))
 		e->state = 0;
 	else
-		return jfail(p, "unknown state '%s' (bound or pending)", shown(val, len, b, sizeof(b)));
+		return jfail(p, "unknown state '%s' (bound or pending)",
+			     vfk_shown_n(val, len, b, sizeof(b)));
 	return 0;
 }
 
@@ -178,7 +168,7 @@ static int parse_field(struct jparser *p, struct vfk_journal_entry *e, const cha
 	char b[48];
 
 	if (!eq || eq == s)
-		return jfail(p, "'%s' is not key=value", shown(s, n, b, sizeof(b)));
+		return jfail(p, "'%s' is not key=value", vfk_shown_n(s, n, b, sizeof(b)));
 	klen = (size_t)(eq - s);
 	val = eq + 1;
 	vlen = n - klen - 1;
@@ -211,11 +201,11 @@ static int parse_line(struct jparser *p, const char *line, size_t len, struct vf
 
 	memset(e, 0, sizeof(*e));
 	if (n >= sizeof(e->address))
-		return jfail(p, "'%s' is not a PCI address", shown(s, n, b, sizeof(b)));
+		return jfail(p, "'%s' is not a PCI address", vfk_shown_n(s, n, b, sizeof(b)));
 	memcpy(e->address, s, n);
 	e->address[n] = '\0';
 	if (vfk_pci_addr_parse(e->address, &a) < 0)
-		return jfail(p, "'%s' is not a PCI address", shown(s, n, b, sizeof(b)));
+		return jfail(p, "'%s' is not a PCI address", vfk_shown_n(s, n, b, sizeof(b)));
 	vfk_pci_addr_format(&a, e->address, sizeof(e->address));
 	for (s += n; s < end; s += n) {
 		while (s < end && (*s == ' ' || *s == '\t'))
@@ -351,10 +341,10 @@ static int parse_header(struct jparser *p, const char *s, size_t n)
 			return s[m] - '0';
 		if (i == n)
 			return jfail(p, "journal format v%s is newer than this vfiokit reads (v%d)",
-				     shown(s + m, n - m, b, sizeof(b)), JOURNAL_VERSION);
+				     vfk_shown_n(s + m, n - m, b, sizeof(b)), JOURNAL_VERSION);
 	}
 	return jfail(p, "missing header '" JOURNAL_MAGIC "%d' (found '%s')", JOURNAL_VERSION,
-		     shown(s, n, b, sizeof(b)));
+		     vfk_shown_n(s, n, b, sizeof(b)));
 }
 
 /* "# end entries=N crc32=XXXXXXXX", checking every byte before it. */
@@ -382,7 +372,7 @@ static int parse_trailer(struct jparser *p, const char *text, const char *s, siz
 	return 0;
 garbled:
 	return jfail(p, "garbled trailer '%s' (want '" TRAILER_PREFIX "entries=N crc32=XXXXXXXX')",
-		     shown(s, n, b, sizeof(b)));
+		     vfk_shown_n(s, n, b, sizeof(b)));
 }
 
 /* A line after the header: an entry, a comment or blank. */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "core/errmsg.h"
 #include "inventory/inventory.h"
 
 #define PERSIST_FILE "vfio-bind.conf"
@@ -33,10 +34,7 @@ struct persist_list {
 /* Parser state: where we are and what the current section said. */
 struct persist_parser {
 	struct persist_list *l;
-	const char *path;	/* for messages */
-	char *err;
-	size_t errsize;
-	unsigned int line;
+	struct vfk_where at;	/* file and line, for messages */
 	size_t cur;		/* entry of the current section; l->n before the first */
 	unsigned int sec_line;	/* line of the current section header */
 	unsigned int id_line;	/* line of its id, 0 while it has none */
@@ -94,39 +92,15 @@ static int fail(char *err, size_t errsize, int e, const char *fmt, ...)
 	return neg_errno(e);
 }
 
-/* Up to 40 bytes of file text for a message, control and non-ASCII bytes as
- * '?': a damaged file must not drive the terminal the error is shown on. */
-static const char *shown(const char *s, char *buf, size_t size)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < 40 && i + 1 < size; i++)
-		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	buf[i] = '\0';
-	return buf;
-}
-
-/* "PATH:LINE: what" into the error buffer; -EINVAL. */
-__attribute__((format(printf, 2, 3)))
-static int parse_fail(struct persist_parser *p, const char *fmt, ...)
-{
-	char what[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (p->err && p->errsize)
-		snprintf(p->err, p->errsize, "%s:%u: %s", p->path, p->line, what);
-	return neg_errno(EINVAL);
-}
+/* The file is refused: "PATH:LINE: what", -EINVAL. */
+#define parse_fail(p, ...) vfk_fail_at(&(p)->at, EINVAL, __VA_ARGS__)
 
 /* A section ends at the next one or at the end of the file: it must have said its id. */
 static int section_end(struct persist_parser *p)
 {
 	if (p->cur == p->l->n || p->id_line)
 		return 0;
-	p->line = p->sec_line;
+	p->at.line = p->sec_line;
 	return parse_fail(p, "[device %s] has no 'id = VVVV:DDDD' line", p->l->addr[p->cur]);
 }
 
@@ -148,18 +122,18 @@ static int parse_section(struct persist_parser *p, char *s)
 	addr = s + 1 + strspn(s + 1, " \t");
 	if (!startswith(addr, "device") || (addr[6] && !strchr(" \t", addr[6])))
 		return parse_fail(p, "unknown section [%s] (only [device ADDR])",
-				  shown(s + 1, b, sizeof(b)));
+				  vfk_shown(s + 1, b, sizeof(b)));
 	addr += 6 + strspn(addr + 6, " \t");
 	if (!*addr)
 		return parse_fail(p, "[device] names no PCI address");
 	if (vfk_pci_addr_parse(addr, &a) < 0)
 		return parse_fail(p, "[device %s]: not a PCI address ([DDDD:]BB:DD.F)",
-				  shown(addr, b, sizeof(b)));
+				  vfk_shown(addr, b, sizeof(b)));
 	/* one device under two spellings is one entry (01:00.0 and 0000:01:00.0),
 	 * or unpersist would drop one and leave the other */
 	vfk_pci_addr_format(&a, norm, sizeof(norm));
 	p->cur = persist_find(p->l, norm);
-	p->sec_line = p->line;
+	p->sec_line = p->at.line;
 	p->id_line = 0;
 	if (p->cur < p->l->n)
 		return 0;
@@ -171,17 +145,13 @@ static int parse_section(struct persist_parser *p, char *s)
 	return 0;
 }
 
-/* Exactly four and four hex digits: sscanf's %x would also take "-1", "+2"
- * or "26", and the device bound at boot would not be the one meant. */
+/* Strictly, or the device bound at boot would not be the one meant. */
 static bool id_parse(const char *s, char *out)
 {
 	size_t i;
 
-	if (strlen(s) != 9 || s[4] != ':')
+	if (!vfk_pci_id_valid(s))
 		return false;
-	for (i = 0; i < 9; i++)
-		if (i != 4 && !isxdigit((unsigned char)s[i]))
-			return false;
 	for (i = 0; i < 10; i++)
 		out[i] = (char)tolower((unsigned char)s[i]);
 	return true;
@@ -195,18 +165,18 @@ static int parse_key(struct persist_parser *p, char *s)
 
 	if (!eq)
 		return parse_fail(p, "'%s' is not a section, a 'key = value' line or a comment",
-				  shown(s, b, sizeof(b)));
+				  vfk_shown(s, b, sizeof(b)));
 	*eq = '\0';
 	value = eq + 1 + strspn(eq + 1, " \t");
 	for (n = strlen(key); n && strchr(" \t", key[n - 1]); n--)
 		key[n - 1] = '\0';
 	if (!streq(key, "id"))
-		return parse_fail(p, "unknown key '%s' (only id)", shown(key, b, sizeof(b)));
+		return parse_fail(p, "unknown key '%s' (only id)", vfk_shown(key, b, sizeof(b)));
 	if (p->cur == p->l->n)
 		return parse_fail(p, "id outside a [device ADDR] section");
 	if (!id_parse(value, id))
 		return parse_fail(p, "id = %s: not a vendor:device id (VVVV:DDDD, hex)",
-				  shown(value, b, sizeof(b)));
+				  vfk_shown(value, b, sizeof(b)));
 	if (p->id_line)
 		return parse_fail(p, "[device %s] has a second id (the first on line %u)",
 				  p->l->addr[p->cur], p->id_line);
@@ -215,9 +185,9 @@ static int parse_key(struct persist_parser *p, char *s)
 				  p->l->addr[p->cur], id, p->l->id[p->cur], p->l->line[p->cur]);
 	if (!p->l->id[p->cur][0]) {
 		snprintf(p->l->id[p->cur], sizeof(p->l->id[0]), "%s", id);
-		p->l->line[p->cur] = p->line;
+		p->l->line[p->cur] = p->at.line;
 	}
-	p->id_line = p->line;
+	p->id_line = p->at.line;
 	return 0;
 }
 
@@ -265,7 +235,7 @@ static int parse_line(struct persist_parser *p, const char *start, size_t len)
 static int persist_parse(const char *text, size_t len, const char *path, struct persist_list *l,
 			 char *err, size_t errsize)
 {
-	struct persist_parser p = { .l = l, .path = path, .err = err, .errsize = errsize };
+	struct persist_parser p = { .l = l, .at = { .path = path, .err = err, .errsize = errsize } };
 	const char *s = text, *end = text + len, *nul = memchr(text, '\0', len);
 	int r = 0;
 
@@ -273,7 +243,7 @@ static int persist_parse(const char *text, size_t len, const char *path, struct 
 	while (s < end && r == 0) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		p.line++;
+		p.at.line++;
 		/* C strings end at a NUL: what follows it would be read by nobody */
 		if (nul && nul < s + n + 1)
 			r = parse_fail(&p, "holds a NUL byte");

@@ -33,16 +33,16 @@ static void sb_edited_cmdline(struct sbuf *b, const char *old, const char *const
 	bool first = true;
 	size_t i, n;
 
-	while ((w = cmdline_next_word(&s, &n))) {
+	while ((w = check_cmdline_next_word(&s, &n))) {
 		if (word_conflicts(w, n, drop) || word_conflicts(w, n, add))
 			continue;
 		if (skip_boot_words && is_boot_word(w, n))
 			continue;
-		sb_printf(b, "%s%.*s", first ? "" : " ", (int)n, w);
+		sbuf_addf(b, "%s%.*s", first ? "" : " ", (int)n, w);
 		first = false;
 	}
 	for (i = 0; add[i]; i++) {
-		sb_printf(b, "%s%s", first ? "" : " ", add[i]);
+		sbuf_addf(b, "%s%s", first ? "" : " ", add[i]);
 		first = false;
 	}
 }
@@ -58,7 +58,7 @@ static char *grub_current(struct probe *p, int topfd)
 
 	if (topfd < 0)
 		return NULL;
-	f = fopen_at(p->ctx, topfd, "etc/default/grub");
+	f = check_fopen_at(p->ctx, topfd, "etc/default/grub");
 	if (!f)
 		return NULL;
 	while (getline(&line, &cap, f) > 0) {
@@ -90,21 +90,21 @@ static void fix_param_summary(struct probe *p, struct sbuf *fix, const char *con
 	size_t i;
 
 	if (add[0]) {
-		sb_printf(fix, "kernel parameters to add:");
+		sbuf_addf(fix, "kernel parameters to add:");
 		for (i = 0; add[i]; i++)
-			sb_printf(fix, " %s", add[i]);
+			sbuf_addf(fix, " %s", add[i]);
 	}
 	/* name the parameters to remove that are really there (all when none is) */
 	for (i = 0; drop[i]; i++)
-		any |= cmdline_has_word(p, drop[i]);
+		any |= check_cmdline_has_word(p, drop[i]);
 	for (i = 0; drop[i]; i++) {
-		if (any && !cmdline_has_word(p, drop[i]))
+		if (any && !check_cmdline_has_word(p, drop[i]))
 			continue;
-		sb_printf(fix, "%s%s", shown ? " " : add[0] ? "; to remove: " : "kernel parameters to remove: ",
+		sbuf_addf(fix, "%s%s", shown ? " " : add[0] ? "; to remove: " : "kernel parameters to remove: ",
 			  drop[i]);
 		shown = true;
 	}
-	sb_printf(fix, "\n");
+	sbuf_addf(fix, "\n");
 }
 
 static void fix_grub(struct probe *p, struct sbuf *fix, int topfd, const char *const *add,
@@ -115,28 +115,28 @@ static void fix_grub(struct probe *p, struct sbuf *fix, int topfd, const char *c
 
 	if (grub) {
 		/* the exact new line, from the file's current value */
-		sb_printf(fix, "GRUB: in /etc/default/grub set\n  GRUB_CMDLINE_LINUX_DEFAULT=\"");
+		sbuf_addf(fix, "GRUB: in /etc/default/grub set\n  GRUB_CMDLINE_LINUX_DEFAULT=\"");
 		sb_edited_cmdline(fix, grub, drop, add, false);
-		sb_printf(fix, "\"\n");
+		sbuf_addf(fix, "\"\n");
 		if (drop[0])
-			sb_printf(fix, "  (and remove the same from GRUB_CMDLINE_LINUX if it is there)\n");
+			sbuf_addf(fix, "  (and remove the same from GRUB_CMDLINE_LINUX if it is there)\n");
 	} else {
-		sb_printf(fix, "GRUB: in /etc/default/grub");
+		sbuf_addf(fix, "GRUB: in /etc/default/grub");
 		if (add[0]) {
-			sb_printf(fix, " append '");
+			sbuf_addf(fix, " append '");
 			for (i = 0; add[i]; i++)
-				sb_printf(fix, "%s%s", i ? " " : "", add[i]);
-			sb_printf(fix, "' inside the quotes of GRUB_CMDLINE_LINUX_DEFAULT=\"...\"");
+				sbuf_addf(fix, "%s%s", i ? " " : "", add[i]);
+			sbuf_addf(fix, "' inside the quotes of GRUB_CMDLINE_LINUX_DEFAULT=\"...\"");
 		}
 		if (drop[0]) {
-			sb_printf(fix, "%s remove ", add[0] ? ", and" : "");
+			sbuf_addf(fix, "%s remove ", add[0] ? ", and" : "");
 			for (i = 0; drop[i]; i++)
-				sb_printf(fix, "%s%s", i ? " / " : "", drop[i]);
-			sb_printf(fix, " from GRUB_CMDLINE_LINUX_DEFAULT and GRUB_CMDLINE_LINUX");
+				sbuf_addf(fix, "%s%s", i ? " / " : "", drop[i]);
+			sbuf_addf(fix, " from GRUB_CMDLINE_LINUX_DEFAULT and GRUB_CMDLINE_LINUX");
 		}
-		sb_printf(fix, "\n");
+		sbuf_addf(fix, "\n");
 	}
-	sb_printf(fix, "  then run: update-grub   (Fedora/RHEL/openSUSE: grub2-mkconfig -o /boot/grub2/grub.cfg)\n");
+	sbuf_addf(fix, "  then run: update-grub   (Fedora/RHEL/openSUSE: grub2-mkconfig -o /boot/grub2/grub.cfg)\n");
 }
 
 /* From /etc/kernel/cmdline when there is one, else from the running line. */
@@ -146,20 +146,20 @@ static void fix_systemd_boot(struct probe *p, struct sbuf *fix, int topfd, const
 	_cleanup_free_ char *kcmd = NULL;
 
 	if (topfd >= 0)
-		kcmd = read_text_at(p->ctx, topfd, "etc/kernel/cmdline", 8192);
+		kcmd = check_read_text_at(p->ctx, topfd, "etc/kernel/cmdline", 8192);
 	if (kcmd)
 		kcmd[strcspn(kcmd, "\n")] = '\0';
-	sb_printf(fix, "systemd-boot: write /etc/kernel/cmdline as\n  ");
+	sbuf_addf(fix, "systemd-boot: write /etc/kernel/cmdline as\n  ");
 	sb_edited_cmdline(fix, kcmd ? kcmd : p->cmdline, drop, add, true);
-	sb_printf(fix, "\n  then run: kernel-install add \"$(uname -r)\" \"/usr/lib/modules/$(uname -r)/vmlinuz\"\n");
-	sb_printf(fix, "  (or make the same change on the 'options' line of the boot entry in <ESP>/loader/entries/*.conf; 'bootctl list' shows which file)\n");
+	sbuf_addf(fix, "\n  then run: kernel-install add \"$(uname -r)\" \"/usr/lib/modules/$(uname -r)/vmlinuz\"\n");
+	sbuf_addf(fix, "  (or make the same change on the 'options' line of the boot entry in <ESP>/loader/entries/*.conf; 'bootctl list' shows which file)\n");
 }
 
-void fix_cmdline_edit(struct probe *p, struct sbuf *fix, int topfd, const char *const *add,
-		      const char *const *drop)
+void check_fix_cmdline_edit(struct probe *p, struct sbuf *fix, int topfd, const char *const *add,
+			    const char *const *drop)
 {
 	fix_param_summary(p, fix, add, drop);
 	fix_grub(p, fix, topfd, add, drop);
 	fix_systemd_boot(p, fix, topfd, add, drop);
-	sb_printf(fix, "reboot");
+	sbuf_addf(fix, "reboot");
 }

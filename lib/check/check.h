@@ -2,7 +2,8 @@
 /*
  * What the files of check/ share: the probe (host facts read once, before any
  * check runs), the result a check fills in, text that records running out of
- * memory in the probe, and each check as host.c calls it.
+ * memory in the probe, and each check as host.c calls it. The checks call
+ * only the helpers (text.c, files.c, cmdline.c, bootfix.c), never host.c.
  */
 #ifndef VFK_CHECK_H
 #define VFK_CHECK_H
@@ -11,6 +12,7 @@
 #include <stdio.h>
 
 #include "core/internal.h"
+#include "core/strbuf.h"
 
 enum cpu_vendor {
 	VENDOR_UNKNOWN = 0,
@@ -45,42 +47,34 @@ struct check_impl {
 	char *fix;
 };
 
-/* ---- results (host.c) */
-
-/* Store a result; takes ownership of @detail and @fix. */
-void set_result(struct check_impl *c, enum vfk_check_status status, char *detail, char *fix);
-/* FAIL because the procfs file @name could not be read. */
-void set_unreadable(struct probe *p, struct check_impl *c, const char *name);
-
-/* ---- text whose allocation failures land in probe.oom (text.c) */
+/* ---- text whose allocation failures land in probe.oom, and results (text.c) */
 
 static inline void probe_oom(struct probe *p)
 {
 	p->oom = true;
 }
 
-char *xasprintf(struct probe *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *check_xasprintf(struct probe *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The text of @b for a detail or fix, trailing newlines dropped (@b is
+ * reset); NULL when nothing was added or memory ran out (recorded in @p). */
+char *check_sbuf_take(struct probe *p, struct sbuf *b);
+/* Path of a place below the sysroot, for messages; NULL only on OOM. */
+char *check_shown_path(struct probe *p, enum vfk_root root, const char *rel);
 
-/* A growing string for multi-line fixes. */
-struct sbuf {
-	struct probe *p;
-	char *s;
-	size_t len, cap;
-};
-
-void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Hand the buffer out (trailing newlines dropped); NULL when empty or on OOM. */
-char *sb_take(struct sbuf *b);
-void sb_free(struct sbuf *b);
+/* Store a result; takes ownership of @detail and @fix. */
+void check_set_result(struct check_impl *c, enum vfk_check_status status, char *detail,
+		      char *fix);
+/* FAIL because the procfs file @name could not be read. */
+void check_set_unreadable(struct probe *p, struct check_impl *c, const char *name);
 
 /* ---- reading below the sysroot (files.c) */
 
-FILE *fopen_at(struct vfk_ctx *ctx, int dirfd, const char *name);
+FILE *check_fopen_at(struct vfk_ctx *ctx, int dirfd, const char *name);
 /* Read a whole (small) text file below dirfd; malloc'ed, NULL on error. */
-char *read_text_at(struct vfk_ctx *ctx, int dirfd, const char *name, size_t max);
-DIR *opendir_at(struct vfk_ctx *ctx, int dirfd, const char *rel);
-/* Path of a place below the sysroot, for messages; never NULL. */
-char *shown_path(struct probe *p, enum vfk_root root, const char *rel);
+char *check_read_text_at(struct vfk_ctx *ctx, int dirfd, const char *name, size_t max);
+/* Has module @name a directory in sysfs (loaded, or built in)? */
+bool check_module_present(int sysfd, const char *name);
 
 static inline bool is_dot(const char *name)
 {
@@ -89,35 +83,33 @@ static inline bool is_dot(const char *name)
 
 /* ---- the kernel command line (cmdline.c) */
 
-void read_cmdline(struct probe *p, int procfd);
+void check_read_cmdline(struct probe *p, int procfd);
 /* The next word at *@s, its length in *@len; NULL at the end. */
-const char *cmdline_next_word(const char **s, size_t *len);
-const char *cmdline_get(const struct probe *p, const char *key, char *buf, size_t size);
-bool list_has(const char *list, const char *word);
-bool cmdline_has_value(const struct probe *p, const char *key, const char *value);
-bool cmdline_has_flag(const struct probe *p, const char *key);
-bool cmdline_has_word(const struct probe *p, const char *word);
+const char *check_cmdline_next_word(const char **s, size_t *len);
+const char *check_cmdline_get(const struct probe *p, const char *key, char *buf, size_t size);
+bool check_list_has(const char *list, const char *word);
+bool check_cmdline_has_value(const struct probe *p, const char *key, const char *value);
+bool check_cmdline_has_flag(const struct probe *p, const char *key);
+bool check_cmdline_has_word(const struct probe *p, const char *word);
 
 /* ---- boot loader edits of the command line (bootfix.c) */
 
 /* Append to @fix the GRUB and systemd-boot edits that add @add and drop
  * @drop (both NULL-terminated), then "reboot". */
-void fix_cmdline_edit(struct probe *p, struct sbuf *fix, int topfd, const char *const *add,
-		      const char *const *drop);
+void check_fix_cmdline_edit(struct probe *p, struct sbuf *fix, int topfd, const char *const *add,
+			    const char *const *drop);
 
-/* ---- the checks, in the order vfio-check shows them */
+/* ---- the checks, in the order vfio-check shows them (host.c calls them) */
 
-void read_cpuinfo(struct probe *p, int procfd);
+void check_read_cpuinfo(struct probe *p, int procfd);
 void check_cpu_virt(struct probe *p, struct check_impl *c);
 void check_kvm(struct probe *p, struct check_impl *c, int devfd, int sysfd);
 
-void read_iommu(struct probe *p, int sysfd);
+void check_read_iommu(struct probe *p, int sysfd);
 void check_iommu(struct probe *p, struct check_impl *c, int sysfd);
 void check_cmdline(struct probe *p, struct check_impl *c, int topfd);
 void check_irq_remap(struct probe *p, struct check_impl *c, int procfd, int sysfd, int topfd);
 
-/* Has module @name a directory in sysfs (loaded, or built in)? */
-bool module_present(int sysfd, const char *name);
 void check_vfio_modules(struct probe *p, struct check_impl *c, int procfd, int sysfd, int topfd);
 
 void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, int procfd);

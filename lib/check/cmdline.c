@@ -7,11 +7,11 @@
 
 #include "check/check.h"
 
-void read_cmdline(struct probe *p, int procfd)
+void check_read_cmdline(struct probe *p, int procfd)
 {
 	char *s, *dd;
 
-	s = read_text_at(p->ctx, procfd, "cmdline", 65536);
+	s = check_read_text_at(p->ctx, procfd, "cmdline", 65536);
 	if (!s)
 		return;
 	s[strcspn(s, "\n")] = '\0';
@@ -27,7 +27,7 @@ void read_cmdline(struct probe *p, int procfd)
 }
 
 /* Double quotes keep spaces inside a word, as the kernel's own parser does. */
-const char *cmdline_next_word(const char **s, size_t *len)
+const char *check_cmdline_next_word(const char **s, size_t *len)
 {
 	const char *w, *e;
 	bool quoted = false;
@@ -48,14 +48,14 @@ const char *cmdline_next_word(const char **s, size_t *len)
 /* Does the kernel command line hold parameter @key (a "key=value" word's
  * key, or a bare flag)? Returns its value ("" for a flag) or NULL. The last
  * occurrence wins, as in the kernel. */
-const char *cmdline_get(const struct probe *p, const char *key, char *buf, size_t size)
+const char *check_cmdline_get(const struct probe *p, const char *key, char *buf, size_t size)
 {
 	const char *s = p->cmdline, *found = NULL, *w;
 	size_t klen = strlen(key), n;
 
 	if (!s)
 		return NULL;
-	while ((w = cmdline_next_word(&s, &n))) {
+	while ((w = check_cmdline_next_word(&s, &n))) {
 		size_t vlen;
 		const char *v;
 
@@ -77,7 +77,7 @@ const char *cmdline_get(const struct probe *p, const char *key, char *buf, size_
 }
 
 /* Is @word one of the comma-separated items of @list? */
-bool list_has(const char *list, const char *word)
+bool check_list_has(const char *list, const char *word)
 {
 	size_t wl = strlen(word);
 
@@ -92,32 +92,32 @@ bool list_has(const char *list, const char *word)
 	return false;
 }
 
-bool cmdline_has_value(const struct probe *p, const char *key, const char *value)
+bool check_cmdline_has_value(const struct probe *p, const char *key, const char *value)
 {
 	char buf[256];
-	const char *v = cmdline_get(p, key, buf, sizeof(buf));
+	const char *v = check_cmdline_get(p, key, buf, sizeof(buf));
 
-	return v && list_has(v, value);
+	return v && check_list_has(v, value);
 }
 
-bool cmdline_has_flag(const struct probe *p, const char *key)
+bool check_cmdline_has_flag(const struct probe *p, const char *key)
 {
 	char buf[8];
 
-	return cmdline_get(p, key, buf, sizeof(buf)) != NULL;
+	return check_cmdline_get(p, key, buf, sizeof(buf)) != NULL;
 }
 
 /* Is "key=value" (or a bare flag) on the command line, value as one item? */
-bool cmdline_has_word(const struct probe *p, const char *word)
+bool check_cmdline_has_word(const struct probe *p, const char *word)
 {
 	const char *eq = strchr(word, '=');
 	char key[64];
 
 	if (!eq)
-		return cmdline_has_flag(p, word);
+		return check_cmdline_has_flag(p, word);
 	if ((size_t)(eq - word) >= sizeof(key))
 		return false;
 	memcpy(key, word, (size_t)(eq - word));
 	key[eq - word] = '\0';
-	return cmdline_has_value(p, key, eq + 1);
+	return check_cmdline_has_value(p, key, eq + 1);
 }

@@ -26,14 +26,14 @@ static void read_cpu_flags(struct probe *p, char *val)
 	}
 }
 
-void read_cpuinfo(struct probe *p, int procfd)
+void check_read_cpuinfo(struct probe *p, int procfd)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
 	bool got_flags = false;
 
-	f = fopen_at(p->ctx, procfd, "cpuinfo");
+	f = check_fopen_at(p->ctx, procfd, "cpuinfo");
 	if (!f)
 		return;
 	p->cpuinfo_read = true;
@@ -86,36 +86,36 @@ static const char *kvm_module(const struct probe *p)
 
 void check_cpu_virt(struct probe *p, struct check_impl *c)
 {
-	struct sbuf fix = { .p = p };
+	struct sbuf fix = { 0 };
 
 	if (!p->cpuinfo_read) {
-		set_unreadable(p, c, "cpuinfo");
+		check_set_unreadable(p, c, "cpuinfo");
 		return;
 	}
 	if (p->vmx || p->svm) {
-		set_result(c, VFK_CHECK_PASS,
-			   xasprintf(p, "%s%s", p->vmx ? "vmx (Intel VT-x)" : "svm (AMD-V)",
-				     p->hypervisor ? ", nested under a hypervisor" : ""),
-			   NULL);
+		check_set_result(c, VFK_CHECK_PASS,
+				 check_xasprintf(p, "%s%s", p->vmx ? "vmx (Intel VT-x)" : "svm (AMD-V)",
+						 p->hypervisor ? ", nested under a hypervisor" : ""),
+				 NULL);
 		return;
 	}
 	if (p->hypervisor) {
-		sb_printf(&fix, "this host is itself a virtual machine: enable nested virtualization on the outer host\n");
-		sb_printf(&fix, "  KVM outer host: echo 'options %s nested=1' > /etc/modprobe.d/kvm-nested.conf, reload the module, and give this VM '-cpu host' (libvirt: <cpu mode='host-passthrough'/>)\n",
+		sbuf_addf(&fix, "this host is itself a virtual machine: enable nested virtualization on the outer host\n");
+		sbuf_addf(&fix, "  KVM outer host: echo 'options %s nested=1' > /etc/modprobe.d/kvm-nested.conf, reload the module, and give this VM '-cpu host' (libvirt: <cpu mode='host-passthrough'/>)\n",
 			  kvm_module(p));
-		sb_printf(&fix, "  cloud instance: choose an instance type with nested virtualization enabled\n");
-		set_result(c, VFK_CHECK_FAIL,
-			   xasprintf(p, "no vmx/svm CPU flag; the CPU is virtual (hypervisor flag) and nested virtualization is not exposed"),
-			   sb_take(&fix));
+		sbuf_addf(&fix, "  cloud instance: choose an instance type with nested virtualization enabled\n");
+		check_set_result(c, VFK_CHECK_FAIL,
+				 check_xasprintf(p, "no vmx/svm CPU flag; the CPU is virtual (hypervisor flag) and nested virtualization is not exposed"),
+				 check_sbuf_take(p, &fix));
 		return;
 	}
-	sb_printf(&fix, "enable %s in the firmware (BIOS/UEFI) setup, save, and power-cycle the machine\n",
+	sbuf_addf(&fix, "enable %s in the firmware (BIOS/UEFI) setup, save, and power-cycle the machine\n",
 		  vendor_virt_name(p->vendor));
-	set_result(c, VFK_CHECK_FAIL,
-		   xasprintf(p, "no vmx/svm flag in cpuinfo%s%s%s: virtualization is disabled in firmware or unsupported",
-			     p->cpu_vendor_id[0] ? " (" : "", p->cpu_vendor_id,
-			     p->cpu_vendor_id[0] ? ")" : ""),
-		   sb_take(&fix));
+	check_set_result(c, VFK_CHECK_FAIL,
+			 check_xasprintf(p, "no vmx/svm flag in cpuinfo%s%s%s: virtualization is disabled in firmware or unsupported",
+					 p->cpu_vendor_id[0] ? " (" : "", p->cpu_vendor_id,
+					 p->cpu_vendor_id[0] ? ")" : ""),
+			 check_sbuf_take(p, &fix));
 }
 
 /* Live probe of the KVM device: API version and VM creation. Fills @what
@@ -154,20 +154,20 @@ static int kvm_live_probe(int devfd, char *what, size_t size, int *open_errno)
 static void fail_kvm_missing(struct probe *p, struct check_impl *c, const char *path)
 {
 	bool unknown = p->vendor == VENDOR_UNKNOWN;
-	struct sbuf fix = { .p = p };
+	struct sbuf fix = { 0 };
 
 	if (unknown)
-		sb_printf(&fix, "modprobe kvm_intel   # Intel CPU\nmodprobe kvm_amd     # AMD CPU\n");
+		sbuf_addf(&fix, "modprobe kvm_intel   # Intel CPU\nmodprobe kvm_amd     # AMD CPU\n");
 	else
-		sb_printf(&fix, "modprobe %s\n", kvm_module(p));
-	sb_printf(&fix, "make it permanent: echo %s > /etc/modules-load.d/kvm.conf\n",
+		sbuf_addf(&fix, "modprobe %s\n", kvm_module(p));
+	sbuf_addf(&fix, "make it permanent: echo %s > /etc/modules-load.d/kvm.conf\n",
 		  unknown ? "kvm_intel (or kvm_amd)" : kvm_module(p));
-	sb_printf(&fix, "if the module refuses to load, enable %s in the firmware setup (see cpu-virt)",
+	sbuf_addf(&fix, "if the module refuses to load, enable %s in the firmware setup (see cpu-virt)",
 		  vendor_virt_name(p->vendor));
-	set_result(c, VFK_CHECK_FAIL,
-		   xasprintf(p, "%s is missing: KVM module (%s) not loaded", path,
-			     unknown ? "kvm_intel/kvm_amd" : kvm_module(p)),
-		   sb_take(&fix));
+	check_set_result(c, VFK_CHECK_FAIL,
+			 check_xasprintf(p, "%s is missing: KVM module (%s) not loaded", path,
+					 unknown ? "kvm_intel/kvm_amd" : kvm_module(p)),
+			 check_sbuf_take(p, &fix));
 }
 
 /* /dev/kvm is there: judge what the probe (or its absence) found. */
@@ -175,36 +175,38 @@ static void judge_kvm(struct probe *p, struct check_impl *c, const char *path, c
 		      int r, int open_err, bool pvm)
 {
 	const char *vmod = kvm_module(p);
-	struct sbuf fix = { .p = p };
+	struct sbuf fix = { 0 };
 
 	if (pvm) {
-		sb_printf(&fix, "run vfio-vm on a host whose KVM is kvm_intel or kvm_amd (bare metal, or a VM with nested virtualization: see cpu-virt); ");
-		sb_printf(&fix, "with kvm-pvm only PVM-enabled guest kernels (CONFIG_PVM_GUEST) run, so vfio-vm uses TCG (slow, but works)");
-		set_result(c, VFK_CHECK_WARN,
-			   xasprintf(p, "kvm-pvm: only PVM guests; vfio-vm falls back to TCG (%s: %s)", path, what),
-			   sb_take(&fix));
+		sbuf_addf(&fix, "run vfio-vm on a host whose KVM is kvm_intel or kvm_amd (bare metal, or a VM with nested virtualization: see cpu-virt); ");
+		sbuf_addf(&fix, "with kvm-pvm only PVM-enabled guest kernels (CONFIG_PVM_GUEST) run, so vfio-vm uses TCG (slow, but works)");
+		check_set_result(c, VFK_CHECK_WARN,
+				 check_xasprintf(p, "kvm-pvm: only PVM guests; vfio-vm falls back to TCG (%s: %s)", path, what),
+				 check_sbuf_take(p, &fix));
 		return;
 	}
 	if (r == 0) {
-		set_result(c, VFK_CHECK_PASS, xasprintf(p, "%s: %s", path, what), NULL);
+		check_set_result(c, VFK_CHECK_PASS, check_xasprintf(p, "%s: %s", path, what), NULL);
 		return;
 	}
 	if (open_err == EACCES || open_err == EPERM) {
-		sb_printf(&fix, "run as root, or add your user to the kvm group: usermod -aG kvm \"$USER\" (then log in again)");
-		set_result(c, VFK_CHECK_WARN, xasprintf(p, "%s: %s", path, what), sb_take(&fix));
+		sbuf_addf(&fix, "run as root, or add your user to the kvm group: usermod -aG kvm \"$USER\" (then log in again)");
+		check_set_result(c, VFK_CHECK_WARN, check_xasprintf(p, "%s: %s", path, what),
+				 check_sbuf_take(p, &fix));
 		return;
 	}
-	sb_printf(&fix, "enable %s in the firmware setup, then reload KVM: modprobe -r %s && modprobe %s\n",
+	sbuf_addf(&fix, "enable %s in the firmware setup, then reload KVM: modprobe -r %s && modprobe %s\n",
 		  vendor_virt_name(p->vendor), vmod, vmod);
-	sb_printf(&fix, "if another hypervisor (VirtualBox, VMware) holds VT-x/AMD-V, stop it first");
-	set_result(c, VFK_CHECK_FAIL, xasprintf(p, "%s: %s", path, what), sb_take(&fix));
+	sbuf_addf(&fix, "if another hypervisor (VirtualBox, VMware) holds VT-x/AMD-V, stop it first");
+	check_set_result(c, VFK_CHECK_FAIL, check_xasprintf(p, "%s: %s", path, what),
+			 check_sbuf_take(p, &fix));
 }
 
 void check_kvm(struct probe *p, struct check_impl *c, int devfd, int sysfd)
 {
-	_cleanup_free_ char *path = shown_path(p, VFK_ROOT_DEV, "kvm");
+	_cleanup_free_ char *path = check_shown_path(p, VFK_ROOT_DEV, "kvm");
 	const char *shown = path ? path : "kvm";
-	bool pvm = sysfd >= 0 && module_present(sysfd, "kvm_pvm");
+	bool pvm = sysfd >= 0 && check_module_present(sysfd, "kvm_pvm");
 	char what[160] = "";
 	int r = 0, open_err = 0;
 

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Reading below the sysroot as the checks need it: stdio streams, whole small
- * files and directory streams, all opened through the path layer so that a
- * fixture tree is read exactly like the running host.
+ * Reading below the sysroot as the checks need it: stdio streams and whole
+ * small files, opened through the path layer so that a fixture tree is read
+ * exactly like the running host (directory streams: vfk_opendir_in()).
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 
 #include "check/check.h"
 
-FILE *fopen_at(struct vfk_ctx *ctx, int dirfd, const char *name)
+FILE *check_fopen_at(struct vfk_ctx *ctx, int dirfd, const char *name)
 {
 	int fd;
 	FILE *f;
@@ -24,13 +23,13 @@ FILE *fopen_at(struct vfk_ctx *ctx, int dirfd, const char *name)
 	return f;
 }
 
-char *read_text_at(struct vfk_ctx *ctx, int dirfd, const char *name, size_t max)
+char *check_read_text_at(struct vfk_ctx *ctx, int dirfd, const char *name, size_t max)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	char *buf;
 	size_t len = 0, n;
 
-	f = fopen_at(ctx, dirfd, name);
+	f = check_fopen_at(ctx, dirfd, name);
 	if (!f)
 		return NULL;
 	buf = malloc(max + 1);
@@ -42,25 +41,10 @@ char *read_text_at(struct vfk_ctx *ctx, int dirfd, const char *name, size_t max)
 	return buf;
 }
 
-DIR *opendir_at(struct vfk_ctx *ctx, int dirfd, const char *rel)
+bool check_module_present(int sysfd, const char *name)
 {
-	int fd;
-	DIR *d;
+	char rel[128];
 
-	fd = vfk_open_dir_in(ctx, dirfd, rel && *rel ? rel : ".");
-	if (fd < 0)
-		return NULL;
-	d = fdopendir(fd);
-	if (!d)
-		close(fd);
-	return d;
-}
-
-char *shown_path(struct probe *p, enum vfk_root root, const char *rel)
-{
-	char *s = vfk_root_path(p->ctx, root, rel);
-
-	if (!s)
-		s = xasprintf(p, "%s", rel);
-	return s;
+	snprintf(rel, sizeof(rel), VFK_SYS_MODULE "/%s", name);
+	return vfk_exists_at(sysfd, rel);
 }

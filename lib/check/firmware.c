@@ -89,7 +89,7 @@ static bool descriptor_usable(struct probe *p, int topfd, int dirfd, const char 
 	const char *file;
 	bool ok = false;
 
-	text = read_text_at(p->ctx, dirfd, name, 65536);
+	text = check_read_text_at(p->ctx, dirfd, name, 65536);
 	if (!text)
 		return false;
 	root = json_tokener_parse(text);
@@ -122,7 +122,7 @@ static void find_ovmf_images(struct probe *p, int topfd, struct ovmf_images *o)
 	size_t i;
 
 	for (i = 0; topfd >= 0 && i < ARRAY_SIZE(ovmf_dirs); i++) {
-		_cleanup_closedir_ DIR *d = opendir_at(p->ctx, topfd, ovmf_dirs[i]);
+		_cleanup_closedir_ DIR *d = vfk_opendir_in(p->ctx, topfd, ovmf_dirs[i]);
 		struct dirent *de;
 
 		while (d && (de = readdir(d))) {
@@ -145,7 +145,7 @@ static int count_descriptors(struct probe *p, int topfd)
 	size_t i;
 
 	for (i = 0; topfd >= 0 && i < ARRAY_SIZE(fw_descriptor_dirs); i++) {
-		_cleanup_closedir_ DIR *d = opendir_at(p->ctx, topfd, fw_descriptor_dirs[i]);
+		_cleanup_closedir_ DIR *d = vfk_opendir_in(p->ctx, topfd, fw_descriptor_dirs[i]);
 		struct dirent *de;
 
 		while (d && (de = readdir(d))) {
@@ -170,15 +170,15 @@ static void pass_ovmf(struct probe *p, struct check_impl *c, const struct ovmf_i
 		snprintf(desc, sizeof(desc), "%s%d QEMU firmware descriptor%s for x86_64 UEFI",
 			 o->count ? "; " : "", descriptors, descriptors == 1 ? "" : "s");
 	if (o->count > 0)
-		set_result(c, VFK_CHECK_PASS,
-			   xasprintf(p, "/%s/%s%s%s", o->first_dir, o->first, more, desc), NULL);
+		check_set_result(c, VFK_CHECK_PASS,
+				 check_xasprintf(p, "/%s/%s%s%s", o->first_dir, o->first, more, desc), NULL);
 	else
-		set_result(c, VFK_CHECK_PASS, xasprintf(p, "%s", desc), NULL);
+		check_set_result(c, VFK_CHECK_PASS, check_xasprintf(p, "%s", desc), NULL);
 }
 
 void check_ovmf(struct probe *p, struct check_impl *c, int topfd)
 {
-	struct sbuf fix = { .p = p };
+	struct sbuf fix = { 0 };
 	struct ovmf_images images = { 0 };
 	int descriptors;
 
@@ -188,12 +188,12 @@ void check_ovmf(struct probe *p, struct check_impl *c, int topfd)
 		pass_ovmf(p, c, &images, descriptors);
 		return;
 	}
-	sb_printf(&fix, "install the OVMF UEFI firmware (modern GPUs need a UEFI guest):\n");
-	sb_printf(&fix, "  Debian/Ubuntu: apt install ovmf\n");
-	sb_printf(&fix, "  Fedora/RHEL: dnf install edk2-ovmf\n");
-	sb_printf(&fix, "  Arch: pacman -S edk2-ovmf\n");
-	sb_printf(&fix, "  openSUSE: zypper install qemu-ovmf-x86_64");
-	set_result(c, VFK_CHECK_FAIL,
-		   xasprintf(p, "no OVMF image (OVMF_CODE*.fd) and no x86_64 UEFI firmware descriptor found"),
-		   sb_take(&fix));
+	sbuf_addf(&fix, "install the OVMF UEFI firmware (modern GPUs need a UEFI guest):\n");
+	sbuf_addf(&fix, "  Debian/Ubuntu: apt install ovmf\n");
+	sbuf_addf(&fix, "  Fedora/RHEL: dnf install edk2-ovmf\n");
+	sbuf_addf(&fix, "  Arch: pacman -S edk2-ovmf\n");
+	sbuf_addf(&fix, "  openSUSE: zypper install qemu-ovmf-x86_64");
+	check_set_result(c, VFK_CHECK_FAIL,
+			 check_xasprintf(p, "no OVMF image (OVMF_CODE*.fd) and no x86_64 UEFI firmware descriptor found"),
+			 check_sbuf_take(p, &fix));
 }

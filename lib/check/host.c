@@ -58,26 +58,6 @@ struct vfk_checks {
 	struct check_impl c[_CHK_MAX];
 };
 
-void set_result(struct check_impl *c, enum vfk_check_status status, char *detail, char *fix)
-{
-	c->pub.status = status;
-	free(c->detail);
-	free(c->fix);
-	c->detail = detail;
-	c->fix = status == VFK_CHECK_PASS ? (free(fix), NULL) : fix;
-	c->pub.detail = c->detail ? c->detail : "";
-	c->pub.fix = c->fix;
-}
-
-void set_unreadable(struct probe *p, struct check_impl *c, const char *name)
-{
-	_cleanup_free_ char *path = shown_path(p, VFK_ROOT_PROC, name);
-	struct sbuf fix = { .p = p };
-
-	sb_printf(&fix, "check that %s is readable (procfs mounted?)", path ? path : name);
-	set_result(c, VFK_CHECK_FAIL, xasprintf(p, "cannot read %s", path ? path : name), sb_take(&fix));
-}
-
 /* ------------------------------------------------------------------ API */
 
 /* The four roots the checks read below; -1 where one cannot be opened. */
@@ -122,11 +102,11 @@ static struct vfk_checks *checks_new(void)
 static void gather_facts(struct probe *p, const struct roots *r)
 {
 	if (r->proc >= 0) {
-		read_cpuinfo(p, r->proc);
-		read_cmdline(p, r->proc);
+		check_read_cpuinfo(p, r->proc);
+		check_read_cmdline(p, r->proc);
 	}
 	if (r->sys >= 0)
-		read_iommu(p, r->sys);
+		check_read_iommu(p, r->sys);
 	else if (p->vendor == VENDOR_UNKNOWN)
 		p->vendor = p->vmx ? VENDOR_INTEL : p->svm ? VENDOR_AMD : VENDOR_UNKNOWN;
 }

@@ -17,7 +17,7 @@ static int count_entries(struct probe *p, int dirfd, const char *rel, char names
 	struct dirent *de;
 	int n = 0;
 
-	d = opendir_at(p->ctx, dirfd, rel);
+	d = vfk_opendir_in(p->ctx, dirfd, rel);
 	if (!d)
 		return -1;
 	while ((de = readdir(d))) {
@@ -41,7 +41,7 @@ static size_t units_shown(const struct probe *p)
 	return p->n_units > 0 ? (size_t)(p->n_units < MAX_UNITS_SHOWN ? p->n_units : MAX_UNITS_SHOWN) : 0;
 }
 
-void read_iommu(struct probe *p, int sysfd)
+void check_read_iommu(struct probe *p, int sysfd)
 {
 	size_t shown;
 
@@ -75,13 +75,13 @@ static void fix_firmware_iommu(struct sbuf *fix, enum cpu_vendor v)
 {
 	switch (v) {
 	case VENDOR_INTEL:
-		sb_printf(fix, "enable VT-d (\"Intel Virtualization Technology for Directed I/O\") in the firmware setup\n");
+		sbuf_addf(fix, "enable VT-d (\"Intel Virtualization Technology for Directed I/O\") in the firmware setup\n");
 		break;
 	case VENDOR_AMD:
-		sb_printf(fix, "enable the IOMMU (\"IOMMU\", \"AMD-Vi\" or \"AMD IOMMU\"; on some boards also \"SVM Mode\") in the firmware setup\n");
+		sbuf_addf(fix, "enable the IOMMU (\"IOMMU\", \"AMD-Vi\" or \"AMD IOMMU\"; on some boards also \"SVM Mode\") in the firmware setup\n");
 		break;
 	default:
-		sb_printf(fix, "enable VT-d (Intel) or the IOMMU/AMD-Vi (AMD) in the firmware setup\n");
+		sbuf_addf(fix, "enable VT-d (Intel) or the IOMMU/AMD-Vi (AMD) in the firmware setup\n");
 		break;
 	}
 }
@@ -126,7 +126,7 @@ static void iommu_off_words(const struct probe *p, char *off, size_t size)
 
 	off[0] = '\0';
 	for (k = 0; k < ARRAY_SIZE(off_words); k++)
-		if (cmdline_has_word(p, off_words[k]))
+		if (check_cmdline_has_word(p, off_words[k]))
 			snprintf(off + strlen(off), size - strlen(off), "%s%s",
 				 off[0] ? " " : "", off_words[k]);
 }
@@ -135,17 +135,17 @@ static void iommu_off_words(const struct probe *p, char *off, size_t size)
 static void fail_units_without_groups(struct probe *p, struct check_impl *c, const char *units,
 				      const char *off)
 {
-	struct sbuf fix = { .p = p };
+	struct sbuf fix = { 0 };
 
 	if (off[0])
-		sb_printf(&fix, "remove %s from the kernel command line (see cmdline for the exact edit)\n", off);
-	if (p->vendor != VENDOR_AMD && !cmdline_has_value(p, "intel_iommu", "on"))
-		sb_printf(&fix, "add intel_iommu=on to the kernel command line (see cmdline for the exact edit)\n");
-	sb_printf(&fix, "reboot");
-	set_result(c, VFK_CHECK_FAIL,
-		   xasprintf(p, "IOMMU hardware present (%s) but no IOMMU groups: the kernel did not enable it%s%s",
-			     units, off[0] ? ", disabled by " : "", off),
-		   sb_take(&fix));
+		sbuf_addf(&fix, "remove %s from the kernel command line (see cmdline for the exact edit)\n", off);
+	if (p->vendor != VENDOR_AMD && !check_cmdline_has_value(p, "intel_iommu", "on"))
+		sbuf_addf(&fix, "add intel_iommu=on to the kernel command line (see cmdline for the exact edit)\n");
+	sbuf_addf(&fix, "reboot");
+	check_set_result(c, VFK_CHECK_FAIL,
+			 check_xasprintf(p, "IOMMU hardware present (%s) but no IOMMU groups: the kernel did not enable it%s%s",
+					 units, off[0] ? ", disabled by " : "", off),
+			 check_sbuf_take(p, &fix));
 }
 
 /* Why there is no IOMMU, as far as this host tells. */
@@ -166,50 +166,50 @@ static const char *no_iommu_reason(const struct probe *p, enum acpi_iommu acpi, 
 static void fail_no_iommu(struct probe *p, struct check_impl *c, int sysfd, const char *off)
 {
 	enum acpi_iommu acpi = acpi_iommu_table(sysfd);
-	struct sbuf fix = { .p = p };
+	struct sbuf fix = { 0 };
 
 	if (off[0])
-		sb_printf(&fix, "remove %s from the kernel command line (see cmdline for the exact edit)\n", off);
+		sbuf_addf(&fix, "remove %s from the kernel command line (see cmdline for the exact edit)\n", off);
 	/* the firmware describes its IOMMU in an ACPI table (DMAR on Intel,
 	 * IVRS on AMD); without one, it is off in the firmware setup */
 	if (acpi != ACPI_TABLE && p->hypervisor)
-		sb_printf(&fix, "this host is a virtual machine without a virtual IOMMU: give it one on the outer host\n"
+		sbuf_addf(&fix, "this host is a virtual machine without a virtual IOMMU: give it one on the outer host\n"
 			  "  QEMU: -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on\n"
 			  "  libvirt: <iommu model='intel'><driver intremap='on' caching_mode='on'/></iommu> and <ioapic driver='qemu'/>\n");
 	else if (acpi != ACPI_TABLE)
 		fix_firmware_iommu(&fix, p->vendor);
 	if (p->vendor == VENDOR_AMD)
-		sb_printf(&fix, "the kernel turns the AMD IOMMU on by itself once the firmware enables it\n");
-	else if (!cmdline_has_value(p, "intel_iommu", "on"))
-		sb_printf(&fix, "add intel_iommu=on to the kernel command line%s (see cmdline for the exact edit)\n",
+		sbuf_addf(&fix, "the kernel turns the AMD IOMMU on by itself once the firmware enables it\n");
+	else if (!check_cmdline_has_value(p, "intel_iommu", "on"))
+		sbuf_addf(&fix, "add intel_iommu=on to the kernel command line%s (see cmdline for the exact edit)\n",
 			  p->vendor == VENDOR_INTEL ? "" : " (Intel)");
-	sb_printf(&fix, "reboot");
-	set_result(c, VFK_CHECK_FAIL,
-		   xasprintf(p, "no IOMMU groups and no IOMMU units: IOMMU off (%s)",
-			     no_iommu_reason(p, acpi, off)),
-		   sb_take(&fix));
+	sbuf_addf(&fix, "reboot");
+	check_set_result(c, VFK_CHECK_FAIL,
+			 check_xasprintf(p, "no IOMMU groups and no IOMMU units: IOMMU off (%s)",
+					 no_iommu_reason(p, acpi, off)),
+			 check_sbuf_take(p, &fix));
 }
 
 void check_iommu(struct probe *p, struct check_impl *c, int sysfd)
 {
-	struct sbuf fix = { .p = p };
+	struct sbuf fix = { 0 };
 	char units[UNITS_TEXT_SIZE], off[64];
 
 	units_text(p, units);
 	if (p->n_groups > 0 && p->n_units > 0) {
-		set_result(c, VFK_CHECK_PASS,
-			   xasprintf(p, "%d IOMMU group%s, %d IOMMU unit%s (%s)", p->n_groups,
-				     p->n_groups == 1 ? "" : "s", p->n_units, p->n_units == 1 ? "" : "s",
-				     units),
-			   NULL);
+		check_set_result(c, VFK_CHECK_PASS,
+				 check_xasprintf(p, "%d IOMMU group%s, %d IOMMU unit%s (%s)", p->n_groups,
+						 p->n_groups == 1 ? "" : "s", p->n_units, p->n_units == 1 ? "" : "s",
+						 units),
+				 NULL);
 		return;
 	}
 	if (p->n_groups > 0) {
-		sb_printf(&fix, "no action needed for passthrough if the groups are right; a kernel without IOMMU class devices is unusual: check dmesg for DMAR/AMD-Vi messages");
-		set_result(c, VFK_CHECK_WARN,
-			   xasprintf(p, "%d IOMMU group%s, but no IOMMU unit in class/iommu", p->n_groups,
-				     p->n_groups == 1 ? "" : "s"),
-			   sb_take(&fix));
+		sbuf_addf(&fix, "no action needed for passthrough if the groups are right; a kernel without IOMMU class devices is unusual: check dmesg for DMAR/AMD-Vi messages");
+		check_set_result(c, VFK_CHECK_WARN,
+				 check_xasprintf(p, "%d IOMMU group%s, but no IOMMU unit in class/iommu", p->n_groups,
+						 p->n_groups == 1 ? "" : "s"),
+				 check_sbuf_take(p, &fix));
 		return;
 	}
 	iommu_off_words(p, off, sizeof(off));
@@ -238,15 +238,15 @@ static void worsen(enum vfk_check_status *st, enum vfk_check_status to)
 /* intel_iommu=: a fault only where the IOMMU is Intel's; advised where unknown. */
 static void judge_intel_iommu(struct probe *p, struct cmdline_findings *f)
 {
-	bool intel_on = cmdline_has_value(p, "intel_iommu", "on");
-	bool intel_off = cmdline_has_value(p, "intel_iommu", "off");
+	bool intel_on = check_cmdline_has_value(p, "intel_iommu", "on");
+	bool intel_off = check_cmdline_has_value(p, "intel_iommu", "off");
 	bool intel = p->iommu_vendor == VENDOR_INTEL;
 
 	if (intel_off) {
 		f->drop[f->ndrop++] = "intel_iommu=off";
 		if (intel) {
 			worsen(&f->st, VFK_CHECK_FAIL);
-			sb_printf(&f->det, "intel_iommu=off disables VT-d; ");
+			sbuf_addf(&f->det, "intel_iommu=off disables VT-d; ");
 		}
 	}
 	if (intel_on)
@@ -256,69 +256,69 @@ static void judge_intel_iommu(struct probe *p, struct cmdline_findings *f)
 		return;
 	if (p->n_groups > 0) {
 		worsen(&f->st, VFK_CHECK_WARN);
-		sb_printf(&f->det, "intel_iommu=on missing (the IOMMU is on by kernel default here); ");
+		sbuf_addf(&f->det, "intel_iommu=on missing (the IOMMU is on by kernel default here); ");
 	} else {
 		worsen(&f->st, VFK_CHECK_FAIL);
-		sb_printf(&f->det, "intel_iommu=on missing; ");
+		sbuf_addf(&f->det, "intel_iommu=on missing; ");
 	}
 }
 
 static void judge_cmdline(struct probe *p, struct cmdline_findings *f)
 {
 	char buf[256];
-	const char *v = cmdline_get(p, "iommu", buf, sizeof(buf));
-	bool pt = (v && list_has(v, "pt")) || cmdline_has_value(p, "iommu.passthrough", "1") ||
-		  cmdline_has_value(p, "iommu.passthrough", "on") ||
-		  cmdline_has_value(p, "iommu.passthrough", "y");
+	const char *v = check_cmdline_get(p, "iommu", buf, sizeof(buf));
+	bool pt = (v && check_list_has(v, "pt")) || check_cmdline_has_value(p, "iommu.passthrough", "1") ||
+		  check_cmdline_has_value(p, "iommu.passthrough", "on") ||
+		  check_cmdline_has_value(p, "iommu.passthrough", "y");
 
-	if (v && list_has(v, "off")) {
+	if (v && check_list_has(v, "off")) {
 		f->drop[f->ndrop++] = "iommu=off";
 		worsen(&f->st, VFK_CHECK_FAIL);
-		sb_printf(&f->det, "iommu=off disables the IOMMU; ");
+		sbuf_addf(&f->det, "iommu=off disables the IOMMU; ");
 	}
 	if (p->iommu_vendor == VENDOR_INTEL || p->iommu_vendor == VENDOR_UNKNOWN)
 		judge_intel_iommu(p, f);
-	if (p->iommu_vendor == VENDOR_AMD && cmdline_has_value(p, "amd_iommu", "off")) {
+	if (p->iommu_vendor == VENDOR_AMD && check_cmdline_has_value(p, "amd_iommu", "off")) {
 		f->drop[f->ndrop++] = "amd_iommu=off";
 		worsen(&f->st, VFK_CHECK_FAIL);
-		sb_printf(&f->det, "amd_iommu=off disables AMD-Vi; ");
+		sbuf_addf(&f->det, "amd_iommu=off disables AMD-Vi; ");
 	}
 	if (!pt) {
 		f->add[f->nadd++] = "iommu=pt";
 		worsen(&f->st, VFK_CHECK_WARN);
-		sb_printf(&f->det, "iommu=pt missing (recommended: host devices skip DMA translation); ");
+		sbuf_addf(&f->det, "iommu=pt missing (recommended: host devices skip DMA translation); ");
 	}
 	if (p->iommu_vendor == VENDOR_UNKNOWN) {
 		worsen(&f->st, VFK_CHECK_WARN);
-		sb_printf(&f->det, "CPU vendor unknown, intel_iommu=on only applies to Intel; ");
+		sbuf_addf(&f->det, "CPU vendor unknown, intel_iommu=on only applies to Intel; ");
 	}
 }
 
 void check_cmdline(struct probe *p, struct check_impl *c, int topfd)
 {
-	struct cmdline_findings f = { .st = VFK_CHECK_PASS, .det = { .p = p } };
-	struct sbuf fix = { .p = p };
+	struct cmdline_findings f = { .st = VFK_CHECK_PASS };
+	struct sbuf fix = { 0 };
 
 	if (!p->cmdline) {
-		set_unreadable(p, c, "cmdline");
+		check_set_unreadable(p, c, "cmdline");
 		return;
 	}
 	judge_cmdline(p, &f);
 	if (f.st == VFK_CHECK_PASS) {
-		sb_free(&f.det);
+		sbuf_free(&f.det);
 		if (p->iommu_vendor == VENDOR_AMD)
-			sb_printf(&f.det, "iommu=pt set; AMD IOMMU on by default%s",
-				  cmdline_has_value(p, "amd_iommu", "on") ? " (amd_iommu=on given)" : "");
+			sbuf_addf(&f.det, "iommu=pt set; AMD IOMMU on by default%s",
+				  check_cmdline_has_value(p, "amd_iommu", "on") ? " (amd_iommu=on given)" : "");
 		else
-			sb_printf(&f.det, "intel_iommu=on iommu=pt set");
-		set_result(c, VFK_CHECK_PASS, sb_take(&f.det), NULL);
+			sbuf_addf(&f.det, "intel_iommu=on iommu=pt set");
+		check_set_result(c, VFK_CHECK_PASS, check_sbuf_take(p, &f.det), NULL);
 		return;
 	}
 	/* the detail lists its findings joined by "; " */
 	if (f.det.s && f.det.len >= 2)
 		f.det.s[f.det.len -= 2] = '\0';
-	fix_cmdline_edit(p, &fix, topfd, f.add, f.drop);
-	set_result(c, f.st, sb_take(&f.det), sb_take(&fix));
+	check_fix_cmdline_edit(p, &fix, topfd, f.add, f.drop);
+	check_set_result(c, f.st, check_sbuf_take(p, &f.det), check_sbuf_take(p, &fix));
 }
 
 /* ------------------------------------------------------------ irq-remap */
@@ -369,7 +369,7 @@ static bool interrupts_remapped(struct probe *p, int procfd, char *which, size_t
 	size_t cap = 0;
 	bool found = false;
 
-	f = procfd >= 0 ? fopen_at(p->ctx, procfd, "interrupts") : NULL;
+	f = procfd >= 0 ? check_fopen_at(p->ctx, procfd, "interrupts") : NULL;
 	while (f && !found && getline(&line, &cap, f) > 0)
 		found = line_has_ir(line, which, size);
 	return found;
@@ -405,21 +405,21 @@ static bool dmar_unit_with_ir(struct probe *p, int sysfd, char *unit, size_t siz
 /* No remapping anywhere: VFIO refuses devices unless told to trust guests. */
 static void warn_no_irq_remap(struct probe *p, struct check_impl *c, int sysfd)
 {
-	struct sbuf fix = { .p = p };
+	struct sbuf fix = { 0 };
 	char unsafe[8] = "";
 
 	if (sysfd >= 0)
 		vfk_read_in(p->ctx, sysfd, VFK_SYS_MODULE "/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
 			    unsafe, sizeof(unsafe));
-	sb_printf(&fix, "interrupt remapping comes with the IOMMU: enable it first (see iommu and cmdline)\n");
-	sb_printf(&fix, "if the platform has no interrupt remapping, VFIO refuses to assign devices unless you allow unsafe interrupts:\n");
-	sb_printf(&fix, "  echo 'options vfio_iommu_type1 allow_unsafe_interrupts=1' > /etc/modprobe.d/vfio-unsafe-interrupts.conf\n");
-	sb_printf(&fix, "  then: modprobe -r vfio_iommu_type1; modprobe vfio_iommu_type1\n");
-	sb_printf(&fix, "  (a guest can then forge MSI writes that reach the host: use only with trusted guests)");
-	set_result(c, VFK_CHECK_WARN,
-		   xasprintf(p, "no remapped interrupts (no IR- entries in interrupts, no IOMMU unit with IR)%s",
-			     unsafe[0] == 'Y' || unsafe[0] == '1' ? "; allow_unsafe_interrupts=Y is set" : ""),
-		   sb_take(&fix));
+	sbuf_addf(&fix, "interrupt remapping comes with the IOMMU: enable it first (see iommu and cmdline)\n");
+	sbuf_addf(&fix, "if the platform has no interrupt remapping, VFIO refuses to assign devices unless you allow unsafe interrupts:\n");
+	sbuf_addf(&fix, "  echo 'options vfio_iommu_type1 allow_unsafe_interrupts=1' > /etc/modprobe.d/vfio-unsafe-interrupts.conf\n");
+	sbuf_addf(&fix, "  then: modprobe -r vfio_iommu_type1; modprobe vfio_iommu_type1\n");
+	sbuf_addf(&fix, "  (a guest can then forge MSI writes that reach the host: use only with trusted guests)");
+	check_set_result(c, VFK_CHECK_WARN,
+			 check_xasprintf(p, "no remapped interrupts (no IR- entries in interrupts, no IOMMU unit with IR)%s",
+					 unsafe[0] == 'Y' || unsafe[0] == '1' ? "; allow_unsafe_interrupts=Y is set" : ""),
+			 check_sbuf_take(p, &fix));
 }
 
 void check_irq_remap(struct probe *p, struct check_impl *c, int procfd, int sysfd, int topfd)
@@ -430,26 +430,27 @@ void check_irq_remap(struct probe *p, struct check_impl *c, int procfd, int sysf
 	ir_in_use = interrupts_remapped(p, procfd, which, sizeof(which));
 	if (!ir_in_use)
 		ir_cap = dmar_unit_with_ir(p, sysfd, ir_unit, sizeof(ir_unit));
-	disabled = cmdline_has_value(p, "intremap", "off") || cmdline_has_flag(p, "nointremap");
+	disabled = check_cmdline_has_value(p, "intremap", "off") || check_cmdline_has_flag(p, "nointremap");
 
 	if (ir_in_use) {
-		set_result(c, VFK_CHECK_PASS, xasprintf(p, "remapped interrupts in use (%s)", which), NULL);
+		check_set_result(c, VFK_CHECK_PASS,
+				 check_xasprintf(p, "remapped interrupts in use (%s)", which), NULL);
 		return;
 	}
 	if (ir_cap && !disabled) {
-		set_result(c, VFK_CHECK_PASS,
-			   xasprintf(p, "supported by %s (ECAP.IR set)", ir_unit), NULL);
+		check_set_result(c, VFK_CHECK_PASS,
+				 check_xasprintf(p, "supported by %s (ECAP.IR set)", ir_unit), NULL);
 		return;
 	}
 	if (disabled) {
 		const char *const add[] = { NULL };
 		const char *const drop[] = { "intremap=off", "nointremap", NULL };
-		struct sbuf fix = { .p = p };
+		struct sbuf fix = { 0 };
 
-		fix_cmdline_edit(p, &fix, topfd, add, drop);
-		set_result(c, VFK_CHECK_WARN,
-			   xasprintf(p, "interrupt remapping disabled on the kernel command line"),
-			   sb_take(&fix));
+		check_fix_cmdline_edit(p, &fix, topfd, add, drop);
+		check_set_result(c, VFK_CHECK_WARN,
+				 check_xasprintf(p, "interrupt remapping disabled on the kernel command line"),
+				 check_sbuf_take(p, &fix));
 		return;
 	}
 	warn_no_irq_remap(p, c, sysfd);

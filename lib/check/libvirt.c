@@ -70,32 +70,33 @@ static const char *find_libvirt_socket(struct probe *p, int topfd, int *r)
 
 void check_libvirt(struct probe *p, struct check_impl *c, int topfd)
 {
-	struct sbuf fix = { .p = p };
+	struct sbuf fix = { 0 };
 	int r;
 	const char *found = find_libvirt_socket(p, topfd, &r);
 
 	if (found && r == 0) {
-		_cleanup_free_ char *rel = xasprintf(p, "run/libvirt/%s", found);
-		_cleanup_free_ char *path = rel ? shown_path(p, VFK_ROOT_TOP, rel) : NULL;
+		_cleanup_free_ char *rel = check_xasprintf(p, "run/libvirt/%s", found);
+		_cleanup_free_ char *path = rel ? check_shown_path(p, VFK_ROOT_TOP, rel) : NULL;
 
-		set_result(c, VFK_CHECK_PASS,
-			   xasprintf(p, "%s %s", path ? path : found,
-				     p->live ? "answers" : "present (not connected: sysroot is not the running host)"),
-			   NULL);
+		check_set_result(c, VFK_CHECK_PASS,
+				 check_xasprintf(p, "%s %s", path ? path : found,
+						 p->live ? "answers" : "present (not connected: sysroot is not the running host)"),
+				 NULL);
 		return;
 	}
 	if (found && (r == -EACCES || r == -EPERM)) {
-		sb_printf(&fix, "run as root, or add your user to the libvirt group: usermod -aG libvirt \"$USER\" (then log in again)");
-		set_result(c, VFK_CHECK_WARN,
-			   xasprintf(p, "libvirt socket %s: %s", found, strerror(-r)), sb_take(&fix));
+		sbuf_addf(&fix, "run as root, or add your user to the libvirt group: usermod -aG libvirt \"$USER\" (then log in again)");
+		check_set_result(c, VFK_CHECK_WARN,
+				 check_xasprintf(p, "libvirt socket %s: %s", found, strerror(-r)),
+				 check_sbuf_take(p, &fix));
 		return;
 	}
-	sb_printf(&fix, "%s", found ? "" : "install libvirt:\n  Debian/Ubuntu: apt install libvirt-daemon-system\n  Fedora/RHEL: dnf install libvirt-daemon-kvm\n");
-	sb_printf(&fix, "start it: systemctl enable --now libvirtd   (modular daemons: systemctl enable --now virtqemud.socket)\n");
-	sb_printf(&fix, "without libvirt, vfio-vm starts QEMU directly");
-	set_result(c, VFK_CHECK_WARN,
-		   found ? xasprintf(p, "libvirt socket %s exists but does not answer (%s): daemon not running",
-				     found, strerror(-r))
-			 : xasprintf(p, "no libvirt socket (run/libvirt/virtqemud-sock or libvirt-sock)"),
-		   sb_take(&fix));
+	sbuf_addf(&fix, "%s", found ? "" : "install libvirt:\n  Debian/Ubuntu: apt install libvirt-daemon-system\n  Fedora/RHEL: dnf install libvirt-daemon-kvm\n");
+	sbuf_addf(&fix, "start it: systemctl enable --now libvirtd   (modular daemons: systemctl enable --now virtqemud.socket)\n");
+	sbuf_addf(&fix, "without libvirt, vfio-vm starts QEMU directly");
+	check_set_result(c, VFK_CHECK_WARN,
+			 found ? check_xasprintf(p, "libvirt socket %s exists but does not answer (%s): daemon not running",
+						 found, strerror(-r))
+			 : check_xasprintf(p, "no libvirt socket (run/libvirt/virtqemud-sock or libvirt-sock)"),
+			 check_sbuf_take(p, &fix));
 }

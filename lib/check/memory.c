@@ -31,7 +31,7 @@ static unsigned long meminfo_total_kb(struct probe *p, int procfd)
 	size_t cap = 0;
 	unsigned long kb = 0;
 
-	f = procfd >= 0 ? fopen_at(p->ctx, procfd, "meminfo") : NULL;
+	f = procfd >= 0 ? check_fopen_at(p->ctx, procfd, "meminfo") : NULL;
 	while (f && getline(&line, &cap, f) > 0)
 		if (sscanf(line, "MemTotal: %lu kB", &kb) == 1)
 			break;
@@ -57,7 +57,7 @@ static int read_hugepage_sizes(struct probe *p, int sysfd, struct hp_size *sizes
 	hfd = sysfd >= 0 ? vfk_open_dir_in(p->ctx, sysfd, "kernel/mm/hugepages") : -1;
 	if (hfd < 0)
 		return -1;
-	d = opendir_at(p->ctx, hfd, NULL);
+	d = vfk_opendir_in(p->ctx, hfd, NULL);
 	while (d && (de = readdir(d)) && n < max) {
 		char rel[300];
 		unsigned long kb;
@@ -85,7 +85,7 @@ static void describe_all_pools(struct sbuf *det, const struct hp_size *sizes, si
 		char sz[32];
 
 		fmt_pagesize(sz, sizeof(sz), sizes[i].kb);
-		sb_printf(det, "%s%s: %ld (%ld free)", i ? ", " : "", sz, sizes[i].nr, sizes[i].free);
+		sbuf_addf(det, "%s%s: %ld (%ld free)", i ? ", " : "", sz, sizes[i].nr, sizes[i].free);
 	}
 }
 
@@ -100,7 +100,7 @@ static void describe_reserved_pools(struct sbuf *det, const struct hp_size *size
 		if (!sizes[i].nr)
 			continue;
 		fmt_pagesize(sz, sizeof(sz), sizes[i].kb);
-		sb_printf(det, "%s%ld x %s (%ld free)", det->len ? ", " : "", sizes[i].nr, sz,
+		sbuf_addf(det, "%s%ld x %s (%ld free)", det->len ? ", " : "", sizes[i].nr, sz,
 			  sizes[i].free);
 	}
 }
@@ -113,20 +113,20 @@ static void fix_reserve_hugepages(struct probe *p, struct sbuf *fix, int procfd,
 
 	if (guest_gib < 1)
 		guest_gib = 1;
-	sb_printf(fix, "reserve huge pages for guest memory, sized here for a %lu GiB guest (half of RAM; scale N to your guest):\n",
+	sbuf_addf(fix, "reserve huge pages for guest memory, sized here for a %lu GiB guest (half of RAM; scale N to your guest):\n",
 		  guest_gib);
 	if (have_1g)
-		sb_printf(fix, "  at boot, 1 GiB pages (most reliable): add 'default_hugepagesz=1G hugepagesz=1G hugepages=%lu' to the kernel command line (GRUB and systemd-boot edits: see cmdline)\n",
+		sbuf_addf(fix, "  at boot, 1 GiB pages (most reliable): add 'default_hugepagesz=1G hugepagesz=1G hugepages=%lu' to the kernel command line (GRUB and systemd-boot edits: see cmdline)\n",
 			  guest_gib);
-	sb_printf(fix, "  at runtime, 2 MiB pages: sysctl -w vm.nr_hugepages=%lu\n", guest_gib * 512);
-	sb_printf(fix, "  keep across reboots: echo 'vm.nr_hugepages = %lu' > /etc/sysctl.d/80-vfio-hugepages.conf",
+	sbuf_addf(fix, "  at runtime, 2 MiB pages: sysctl -w vm.nr_hugepages=%lu\n", guest_gib * 512);
+	sbuf_addf(fix, "  keep across reboots: echo 'vm.nr_hugepages = %lu' > /etc/sysctl.d/80-vfio-hugepages.conf",
 		  guest_gib * 512);
 }
 
 void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, int procfd)
 {
-	struct sbuf fix = { .p = p };
-	struct sbuf det = { .p = p };
+	struct sbuf fix = { 0 };
+	struct sbuf det = { 0 };
 	_cleanup_free_ char *pools = NULL;
 	struct hp_size sizes[8];
 	long total_nr = 0, total_free = 0;
@@ -135,9 +135,9 @@ void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, int procf
 	size_t i;
 
 	if (n < 0) {
-		sb_printf(&fix, "use a kernel built with CONFIG_HUGETLBFS (every distribution kernel is); guests then run on normal pages meanwhile");
-		set_result(c, VFK_CHECK_WARN, xasprintf(p, "no huge page support in this kernel (kernel/mm/hugepages missing)"),
-			   sb_take(&fix));
+		sbuf_addf(&fix, "use a kernel built with CONFIG_HUGETLBFS (every distribution kernel is); guests then run on normal pages meanwhile");
+		check_set_result(c, VFK_CHECK_WARN, check_xasprintf(p, "no huge page support in this kernel (kernel/mm/hugepages missing)"),
+				 check_sbuf_take(p, &fix));
 		return;
 	}
 	for (i = 0; i < (size_t)n; i++) {
@@ -148,19 +148,19 @@ void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, int procf
 	}
 	if (total_nr > 0 && total_free > 0) {
 		describe_reserved_pools(&det, sizes, (size_t)n);
-		set_result(c, VFK_CHECK_PASS, sb_take(&det), NULL);
+		check_set_result(c, VFK_CHECK_PASS, check_sbuf_take(p, &det), NULL);
 		return;
 	}
 	fix_reserve_hugepages(p, &fix, procfd, have_1g);
 	describe_all_pools(&det, sizes, (size_t)n);
-	pools = sb_take(&det);
+	pools = check_sbuf_take(p, &det);
 	if (total_nr > 0)
-		set_result(c, VFK_CHECK_WARN,
-			   xasprintf(p, "all reserved huge pages are in use: %s", pools ? pools : ""),
-			   sb_take(&fix));
+		check_set_result(c, VFK_CHECK_WARN,
+				 check_xasprintf(p, "all reserved huge pages are in use: %s", pools ? pools : ""),
+				 check_sbuf_take(p, &fix));
 	else
-		set_result(c, VFK_CHECK_WARN,
-			   xasprintf(p, "no huge pages reserved%s%s%s", pools ? " (" : "", pools ? pools : "",
-				     pools ? ")" : ""),
-			   sb_take(&fix));
+		check_set_result(c, VFK_CHECK_WARN,
+				 check_xasprintf(p, "no huge pages reserved%s%s%s", pools ? " (" : "", pools ? pools : "",
+						 pools ? ")" : ""),
+				 check_sbuf_take(p, &fix));
 }

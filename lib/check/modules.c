@@ -21,14 +21,6 @@ enum mod_avail {
 	MOD_BUILTIN,	/* modules.builtin */
 };
 
-bool module_present(int sysfd, const char *name)
-{
-	char rel[128];
-
-	snprintf(rel, sizeof(rel), VFK_SYS_MODULE "/%s", name);
-	return vfk_exists_at(sysfd, rel);
-}
-
 static void kmod_log_forward(void *data, int priority _unused_, const char *file, int line,
 			     const char *fn, const char *format, va_list args)
 {
@@ -60,9 +52,9 @@ static int kernel_release(struct probe *p, int procfd, int topfd, char *rel, siz
 		goto check;
 	if (topfd < 0)
 		return -ENOENT;
-	d = opendir_at(p->ctx, topfd, "lib/modules");
+	d = vfk_opendir_in(p->ctx, topfd, "lib/modules");
 	if (!d)
-		d = opendir_at(p->ctx, topfd, "usr/lib/modules");
+		d = vfk_opendir_in(p->ctx, topfd, "usr/lib/modules");
 	while (d && (de = readdir(d))) {
 		if (is_dot(de->d_name) || strlen(de->d_name) >= size)
 			continue;
@@ -86,7 +78,7 @@ static bool modfile_lists(struct probe *p, int mdirfd, const char *file, const c
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0, nl = strlen(name);
 
-	f = fopen_at(p->ctx, mdirfd, file);
+	f = check_fopen_at(p->ctx, mdirfd, file);
 	if (!f)
 		return false;
 	while (getline(&line, &cap, f) > 0) {
@@ -227,11 +219,11 @@ static const char *module_blocked(const struct probe *p, const char *name)
 	char buf[512];
 	size_t i;
 
-	if (cmdline_has_flag(p, "nomodule"))
+	if (check_cmdline_has_flag(p, "nomodule"))
 		return "nomodule";
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		const char *v = cmdline_get(p, keys[i], buf, sizeof(buf));
-		if (v && list_has(v, name))
+		const char *v = check_cmdline_get(p, keys[i], buf, sizeof(buf));
+		if (v && check_list_has(v, name))
 			return keys[i];
 	}
 	return NULL;
@@ -256,7 +248,7 @@ static void judge_module(struct probe *p, struct mod_findings *m, int sysfd, con
 	char rel[128];
 	bool loaded, builtin;
 
-	loaded = sysfd >= 0 && module_present(sysfd, name);
+	loaded = sysfd >= 0 && check_module_present(sysfd, name);
 	snprintf(rel, sizeof(rel), VFK_SYS_MODULE "/%s/initstate", name);
 	/* a built-in module has a sysfs directory but no initstate */
 	builtin = (loaded && !vfk_exists_at(sysfd, rel)) || avail == MOD_BUILTIN;
@@ -268,21 +260,21 @@ static void judge_module(struct probe *p, struct mod_findings *m, int sysfd, con
 		append_name(m->unloaded, sizeof(m->unloaded), name);
 	if (!loaded && !m->blocked)
 		m->blocked = module_blocked(p, name);
-	sb_printf(&m->det, "%s%s %s", first ? "" : ", ", name,
+	sbuf_addf(&m->det, "%s%s %s", first ? "" : ", ", name,
 		  builtin ? "built-in" : loaded ? "loaded" :
 		  avail == MOD_FILE ? "available (not loaded)" : "missing");
 }
 
 static void fix_install_modules(struct sbuf *fix, const char *release)
 {
-	sb_printf(fix, "install the modules of the running kernel%s%s, or boot a kernel built with CONFIG_VFIO, CONFIG_VFIO_PCI and CONFIG_VFIO_IOMMU_TYPE1:\n",
+	sbuf_addf(fix, "install the modules of the running kernel%s%s, or boot a kernel built with CONFIG_VFIO, CONFIG_VFIO_PCI and CONFIG_VFIO_IOMMU_TYPE1:\n",
 		  release[0] ? " " : "", release);
 	if (release[0] && strstr(release, "-generic"))
-		sb_printf(fix, "  Ubuntu: apt install linux-modules-%s\n", release);
+		sbuf_addf(fix, "  Ubuntu: apt install linux-modules-%s\n", release);
 	else
-		sb_printf(fix, "  Debian/Ubuntu: apt install linux-image-%s\n",
+		sbuf_addf(fix, "  Debian/Ubuntu: apt install linux-image-%s\n",
 			  release[0] ? release : "$(uname -r)");
-	sb_printf(fix, "  Fedora/RHEL: dnf install kernel-modules-core-$(uname -r)\n");
+	sbuf_addf(fix, "  Fedora/RHEL: dnf install kernel-modules-core-$(uname -r)\n");
 }
 
 static void fix_blocked(struct probe *p, struct mod_findings *m, struct sbuf *fix, int topfd)
@@ -290,18 +282,18 @@ static void fix_blocked(struct probe *p, struct mod_findings *m, struct sbuf *fi
 	const char *const add[] = { NULL };
 	const char *const drop[] = { "nomodule", NULL };
 
-	sb_printf(&m->det, "; '%s' on the kernel command line keeps modules from loading", m->blocked);
+	sbuf_addf(&m->det, "; '%s' on the kernel command line keeps modules from loading", m->blocked);
 	if (streq(m->blocked, "nomodule"))
-		fix_cmdline_edit(p, fix, topfd, add, drop);
+		check_fix_cmdline_edit(p, fix, topfd, add, drop);
 	else
-		sb_printf(fix, "remove the vfio modules from %s= on the kernel command line (GRUB and systemd-boot edits: see cmdline)\nreboot", m->blocked);
-	sb_printf(fix, "\n");
+		sbuf_addf(fix, "remove the vfio modules from %s= on the kernel command line (GRUB and systemd-boot edits: see cmdline)\nreboot", m->blocked);
+	sbuf_addf(fix, "\n");
 }
 
 void check_vfio_modules(struct probe *p, struct check_impl *c, int procfd, int sysfd, int topfd)
 {
-	struct mod_findings m = { .det = { .p = p } };
-	struct sbuf fix = { .p = p };
+	struct mod_findings m = { 0 };
+	struct sbuf fix = { 0 };
 	enum mod_avail avail[N_VFIO_MODULES] = { MOD_MISSING };
 	char release[128] = "";
 	bool have_tree;
@@ -311,18 +303,18 @@ void check_vfio_modules(struct probe *p, struct check_impl *c, int procfd, int s
 	for (i = 0; i < N_VFIO_MODULES; i++)
 		judge_module(p, &m, sysfd, vfio_modules[i], avail[i], i == 0);
 	if (!m.missing[0] && !m.unloaded[0]) {
-		set_result(c, VFK_CHECK_PASS, sb_take(&m.det), NULL);
+		check_set_result(c, VFK_CHECK_PASS, check_sbuf_take(p, &m.det), NULL);
 		return;
 	}
 	if (m.missing[0]) {
 		if (!have_tree)
-			sb_printf(&m.det, "; no module tree for %s", release[0] ? release : "this kernel");
+			sbuf_addf(&m.det, "; no module tree for %s", release[0] ? release : "this kernel");
 		fix_install_modules(&fix, release);
 	}
 	if (m.blocked)
 		fix_blocked(p, &m, &fix, topfd);
-	sb_printf(&fix, "load now: modprobe -a%s%s\n", m.missing, m.unloaded);
-	sb_printf(&fix, "load at every boot: printf 'vfio\\nvfio_iommu_type1\\nvfio_pci\\n' > /etc/modules-load.d/vfio.conf");
-	set_result(c, m.missing[0] || m.blocked ? VFK_CHECK_FAIL : VFK_CHECK_WARN, sb_take(&m.det),
-		   sb_take(&fix));
+	sbuf_addf(&fix, "load now: modprobe -a%s%s\n", m.missing, m.unloaded);
+	sbuf_addf(&fix, "load at every boot: printf 'vfio\\nvfio_iommu_type1\\nvfio_pci\\n' > /etc/modules-load.d/vfio.conf");
+	check_set_result(c, m.missing[0] || m.blocked ? VFK_CHECK_FAIL : VFK_CHECK_WARN,
+			 check_sbuf_take(p, &m.det), check_sbuf_take(p, &fix));
 }

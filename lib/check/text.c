@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Text for details and fixes. An allocation failure is recorded in the probe
- * rather than returned, so a check can build its text straight through and
- * vfk_checks_run() still refuses the whole result.
+ * Text for details and fixes, and the results they go into. An allocation
+ * failure is recorded in the probe rather than returned, so a check can
+ * build its text straight through and vfk_checks_run() still refuses the
+ * whole result.
  */
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "check/check.h"
 
-char *xasprintf(struct probe *p, const char *fmt, ...)
+char *check_xasprintf(struct probe *p, const char *fmt, ...)
 {
 	va_list ap;
 	char *s = NULL;
@@ -25,72 +26,51 @@ char *xasprintf(struct probe *p, const char *fmt, ...)
 	return s;
 }
 
-/* Room for @need more bytes and the NUL; false (and the probe told) on OOM. */
-static bool sb_grow(struct sbuf *b, size_t need)
+char *check_sbuf_take(struct probe *p, struct sbuf *b)
 {
-	size_t cap = b->cap ? b->cap : 256;
-	char *ns;
+	size_t len;
+	char *s;
 
-	while (cap < b->len + need + 1)
-		cap *= 2;
-	ns = realloc(b->s, cap);
-	if (!ns) {
-		probe_oom(b->p);
-		return false;
-	}
-	b->s = ns;
-	b->cap = cap;
-	if (b->len == 0)
-		b->s[0] = '\0';
-	return true;
-}
-
-void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->p->oom)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			probe_oom(b->p);
-			return;
-		}
-		if (b->s && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		if (!sb_grow(b, (size_t)n))
-			return;
-	}
-}
-
-char *sb_take(struct sbuf *b)
-{
-	char *s = b->s;
-
-	b->s = NULL;
-	if (!s)
+	if (!b->s && !b->failed)
 		return NULL;
-	if (b->p->oom) {
-		free(s);
+	s = sbuf_take(b);
+	if (!s) {
+		probe_oom(p);
 		return NULL;
 	}
-	while (b->len > 0 && s[b->len - 1] == '\n')
-		s[--b->len] = '\0';
-	b->len = b->cap = 0;
+	len = strlen(s);
+	while (len > 0 && s[len - 1] == '\n')
+		s[--len] = '\0';
 	return s;
 }
 
-void sb_free(struct sbuf *b)
+char *check_shown_path(struct probe *p, enum vfk_root root, const char *rel)
 {
-	free(b->s);
-	b->s = NULL;
-	b->len = b->cap = 0;
+	char *s = vfk_root_path(p->ctx, root, rel);
+
+	if (!s)
+		s = check_xasprintf(p, "%s", rel);
+	return s;
+}
+
+void check_set_result(struct check_impl *c, enum vfk_check_status status, char *detail, char *fix)
+{
+	c->pub.status = status;
+	free(c->detail);
+	free(c->fix);
+	c->detail = detail;
+	c->fix = status == VFK_CHECK_PASS ? (free(fix), NULL) : fix;
+	c->pub.detail = c->detail ? c->detail : "";
+	c->pub.fix = c->fix;
+}
+
+void check_set_unreadable(struct probe *p, struct check_impl *c, const char *name)
+{
+	_cleanup_free_ char *path = check_shown_path(p, VFK_ROOT_PROC, name);
+	struct sbuf fix = { 0 };
+
+	sbuf_addf(&fix, "check that %s is readable (procfs mounted?)", path ? path : name);
+	check_set_result(c, VFK_CHECK_FAIL,
+			 check_xasprintf(p, "cannot read %s", path ? path : name),
+			 check_sbuf_take(p, &fix));
 }

@@ -62,6 +62,10 @@ int vfk_open_dir_in(struct vfk_ctx *ctx, int dirfd, const char *name);
  * closes @fd when it fails, and NULL for a negative @fd (errno set either
  * way), so an open and its listing are one step. */
 DIR *vfk_fdopendir(int fd);
+/* A stream over the directory @name below @dirfd, opened as vfk_open_dir_in()
+ * does; NULL (errno set) also for a negative @dirfd, so that a parent that
+ * could not be opened needs no check of its own. */
+DIR *vfk_opendir_in(struct vfk_ctx *ctx, int dirfd, const char *name);
 /* Read a small file as vfk_open_file_in() opens it into buf (NUL-terminated,
  * trailing newlines and blanks stripped). Returns the length or -errno. */
 int vfk_read_in(struct vfk_ctx *ctx, int dirfd, const char *name, char *buf, size_t size);
@@ -168,9 +172,15 @@ void vfk_log(struct vfk_ctx *ctx, int priority, const char *file, int line,
 #define warn(ctx, ...) vfk_log_cond(ctx, LOG_WARNING, __VA_ARGS__)
 #define err(ctx, ...)  vfk_log_cond(ctx, LOG_ERR, __VA_ARGS__)
 
+/* pciaddr.c: @s is a vendor:device id, "VVVV:DDDD" with exactly four hex
+ * digits each (sscanf's %x would also take "-1", "+2" or "26"). */
+bool vfk_pci_id_valid(const char *s);
+
 /* proc.c: @pid still runs (a zombie whose last thread has exited does not;
  * our own exited children are reaped). */
 bool proc_alive(struct vfk_ctx *ctx, int pid);
+/* The name the kernel gives @pid (/proc/PID/comm, newline dropped). */
+int proc_comm(struct vfk_ctx *ctx, int pid, char *buf, size_t size);
 
 /* Return a negative errno and set errno to match. */
 static inline int neg_errno(int e)

@@ -506,6 +506,15 @@ int vfk_open_dir_in(struct vfk_ctx *ctx, int dirfd, const char *name)
 	return fd;
 }
 
+DIR *vfk_opendir_in(struct vfk_ctx *ctx, int dirfd, const char *name)
+{
+	if (dirfd < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	return vfk_fdopendir(vfk_open_dir_in(ctx, dirfd, name));
+}
+
 /*
  * Read what @fd holds into @buf, as vfk_read_in() promises. @known is the
  * size fstat() gave the file (0 when it says nothing, as procfs): once that

@@ -53,3 +53,15 @@ char *vfk_pci_addr_format(const struct vfk_pci_addr *a, char *buf, size_t size)
 	snprintf(buf, size, "%04x:%02x:%02x.%x", a->domain, a->bus, a->dev, a->fn);
 	return buf;
 }
+
+bool vfk_pci_id_valid(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 9 || s[4] != ':')
+		return false;
+	for (i = 0; i < 9; i++)
+		if (i != 4 && !isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}

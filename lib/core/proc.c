@@ -50,3 +50,22 @@ bool proc_alive(struct vfk_ctx *ctx, int pid)
 		return stat_threads(p + 2) > 1;
 	return true;
 }
+
+int proc_comm(struct vfk_ctx *ctx, int pid, char *buf, size_t size)
+{
+	_cleanup_close_ int procfd = -1;
+	char rel[32];
+	int n;
+
+	if (pid <= 0 || size == 0)
+		return neg_errno(EINVAL);
+	procfd = vfk_root_open_dir(ctx, VFK_ROOT_PROC, "");
+	if (procfd < 0)
+		return procfd;
+	snprintf(rel, sizeof(rel), "%d/comm", pid);
+	n = vfk_read_in(ctx, procfd, rel, buf, size);
+	if (n < 0)
+		return n;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}

@@ -63,24 +63,30 @@ void strv_free(struct strv *s)
 	s->n = 0;
 }
 
+/* Room for @n more bytes and the NUL; false, and the buffer failed, on ENOMEM. */
+static bool sbuf_grow(struct sbuf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap * 2 : 256;
+	char *p;
+
+	if (b->len + n + 1 <= b->cap)
+		return true;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	p = realloc(b->s, cap);
+	if (!p) {
+		b->failed = true;
+		return false;
+	}
+	b->s = p;
+	b->cap = cap;
+	return true;
+}
+
 void sbuf_addn(struct sbuf *b, const char *str, size_t n)
 {
-	if (b->failed)
+	if (b->failed || !sbuf_grow(b, n))
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->s, cap);
-		if (!p) {
-			b->failed = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
 	memcpy(b->s + b->len, str, n);
 	b->len += n;
 	b->s[b->len] = '\0';
@@ -91,18 +97,28 @@ void sbuf_add(struct sbuf *b, const char *str)
 	sbuf_addn(b, str, strlen(str));
 }
 
+/* Formatted in place: emitters append thousands of short pieces, and a
+ * temporary string for each would cost an allocation each. */
 void sbuf_addf(struct sbuf *b, const char *fmt, ...)
 {
-	_cleanup_free_ char *str = NULL;
 	va_list ap;
+	size_t room;
+	int n;
 
-	va_start(ap, fmt);
-	str = vstrdupf(fmt, ap);
-	va_end(ap);
-	if (str)
-		sbuf_add(b, str);
-	else
-		b->failed = true;
+	while (!b->failed) {
+		room = b->cap - b->len;
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = true;
+		} else if (b->s && (size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		} else {
+			sbuf_grow(b, (size_t)n);
+		}
+	}
 }
 
 char *sbuf_take(struct sbuf *b)

@@ -345,35 +345,40 @@ static void emit_input(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
 	}
 }
 
+/* A <graphics type=@type> that listens on the profile's address, port chosen by libvirt. */
+static xmlNodePtr graphics_on_address(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl,
+				      const char *type)
+{
+	xmlNodePtr g = el(w, devs, "graphics", NULL), n;
+
+	attr(w, g, "type", type);
+	attr(w, g, "autoport", "yes");
+	n = el(w, g, "listen", NULL);
+	attr(w, n, "type", "address");
+	attr(w, n, "address", pl->prof->listen ? pl->prof->listen : "127.0.0.1");
+	return g;
+}
+
 static void emit_graphics(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
 {
-	const char *listen = pl->prof->listen ? pl->prof->listen : "127.0.0.1";
 	xmlNodePtr g, n;
 
 	switch (pl->display) {
 	case DISP_SPICE:
+		if (!pl->virgl) {
+			graphics_on_address(w, devs, pl, "spice");
+			break;
+		}
 		g = el(w, devs, "graphics", NULL);
 		attr(w, g, "type", "spice");
-		if (pl->virgl) {
-			n = el(w, g, "listen", NULL);
-			attr(w, n, "type", "none");
-			n = el(w, g, "gl", NULL);
-			attr(w, n, "enable", "yes");
-			attr(w, n, "rendernode", pl->render_node);
-		} else {
-			attr(w, g, "autoport", "yes");
-			n = el(w, g, "listen", NULL);
-			attr(w, n, "type", "address");
-			attr(w, n, "address", listen);
-		}
+		n = el(w, g, "listen", NULL);
+		attr(w, n, "type", "none");
+		n = el(w, g, "gl", NULL);
+		attr(w, n, "enable", "yes");
+		attr(w, n, "rendernode", pl->render_node);
 		break;
 	case DISP_VNC:
-		g = el(w, devs, "graphics", NULL);
-		attr(w, g, "type", "vnc");
-		attr(w, g, "autoport", "yes");
-		n = el(w, g, "listen", NULL);
-		attr(w, n, "type", "address");
-		attr(w, n, "address", listen);
+		graphics_on_address(w, devs, pl, "vnc");
 		break;
 	case DISP_SDL:
 		g = el(w, devs, "graphics", NULL);

@@ -6,8 +6,9 @@
  * root bus (Intel's 00:02.0), are root-complex integrated endpoints, share
  * their slot with the processor's other functions (AMD APUs: the PSP, USB
  * controllers of vendor 1022 next to the 1002 display), or are conventional
- * PCI on the board (BMC displays). Only when config space cannot be read and
- * the layout says nothing does the short table of AMD APU ids decide.
+ * PCI behind a PCIe-to-PCI bridge on the board (BMC displays). Only when
+ * config space cannot be read and the layout says nothing does the short
+ * table of AMD APU ids decide.
  */
 #include <stdio.h>
 
@@ -15,6 +16,7 @@
 #include "inventory/pcilib.h"
 
 #define PCI_VENDOR_AMD_ATI	0x1002
+#define PCIE_TYPE_PCI_BRIDGE	0x7	/* PCIe to conventional PCI */
 #define PCIE_TYPE_RCIEP		0x9
 
 /* AMD APU graphics (vendor 1002), Carrizo to Strix Halo. */
@@ -58,7 +60,11 @@ static const char *classify(const struct vfk_gpu *gpu, bool *integrated)
 	}
 	if (amd_apu_id(d))
 		return "integrated: AMD APU graphics";
-	if (d->pcie_type == PCILIB_NOT_PCIE) {
+	device_read_caps(d->parent);
+	/* a BMC's display hangs off a PCIe-to-PCI bridge on the board; a
+	 * device without PCIe straight below a PCIe port is an emulated card */
+	if (d->pcie_type == PCILIB_NOT_PCIE && (d->parent->pcie_type == PCIE_TYPE_PCI_BRIDGE ||
+						d->parent->pcie_type == PCILIB_NOT_PCIE)) {
 		snprintf(buf, sizeof(buf), "integrated: conventional PCI on the board, behind %s",
 			 d->parent->address);
 		return strpool_intern(&host->strings, buf);

@@ -18,30 +18,103 @@ static int read_int_at(struct vfk_ctx *ctx, int dirfd, const char *name, int def
 	return vfk_read_long_in(ctx, dirfd, name, &v) == 0 ? (int)v : def;
 }
 
-/* The lowest CPU sharing @cpu's level-3 cache, or -1. */
-static int read_l3(struct vfk_ctx *ctx, int cpufd, int cpu)
+/*
+ * What the CPUs read so far say about the others: the kernel lists a core's
+ * threads and an L3's sharers in one file each, so a CPU already named in
+ * one needs no read of its own (a 64-thread host reads 32 sibling lists and
+ * one L3 list, not 64 of each and 256 cache levels).
+ */
+struct topo_scan {
+	int core_of[VFK_MAX_CPUS];	/* the core's lowest CPU, or -1: not seen */
+	int l3_of[VFK_MAX_CPUS];	/* the L3's lowest CPU, or -1 */
+	int l3_index;			/* cache/indexN that was level 3 last time */
+	size_t info_of[VFK_MAX_CPUS];	/* index in t->cpus of a CPU seen */
+};
+
+static int lowest(const struct cpuset *s)
+{
+	int c;
+
+	for (c = 0; c < VFK_MAX_CPUS; c++)
+		if (cpuset_has(s, c))
+			return c;
+	return -1;
+}
+
+/* @cpu's level-3 cache: the lowest CPU sharing it, recorded for all sharers. */
+static int read_l3(struct vfk_ctx *ctx, int cpufd, int cpu, struct topo_scan *sc)
 {
 	char rel[64], buf[4096];
 	struct cpuset s;
-	int i, c;
+	int k, i, c, low;
 
-	for (i = 0; i < 16; i++) {
+	if (sc->l3_of[cpu] >= 0)
+		return sc->l3_of[cpu];
+	for (k = 0; k < 16; k++) {
 		_cleanup_close_ int fd = -1;
 
+		/* the index that was L3 for the last CPU first: it is the same on
+		 * every CPU the kernel has shown us */
+		i = k == 0 ? sc->l3_index : k - (k <= sc->l3_index);
 		snprintf(rel, sizeof(rel), "cpu%d/cache/index%d", cpu, i);
 		fd = vfk_open_dir_in(ctx, cpufd, rel);
-		if (fd < 0)
+		if (fd < 0) {
+			if (k == 0)
+				continue;
 			break;
+		}
 		if (read_int_at(ctx, fd, "level", 0) != 3)
 			continue;
+		sc->l3_index = i;
 		if (vfk_read_in(ctx, fd, "shared_cpu_list", buf, sizeof(buf)) < 0 ||
-		    cpuset_parse(buf, &s) < 0 || !cpuset_count(&s))
+		    cpuset_parse(buf, &s) < 0 || (low = lowest(&s)) < 0)
 			return -1;
 		for (c = 0; c < VFK_MAX_CPUS; c++)
 			if (cpuset_has(&s, c))
-				return c;
+				sc->l3_of[c] = low;
+		return low;
 	}
 	return -1;
+}
+
+/* Package, die and core of @c: from its topology files, or copied from the
+ * sibling that named it. */
+static void read_core(struct vfk_ctx *ctx, int cpufd, const struct cpuset *online,
+		      struct vfk_topo *t, struct vfk_cpu_info *ci, struct topo_scan *sc)
+{
+	_cleanup_close_ int tfd = -1;
+	struct cpuset sibs;
+	char rel[64], buf[4096];
+	int s, low = -1;
+
+	if (sc->core_of[ci->cpu] >= 0) {
+		const struct vfk_cpu_info *first = &t->cpus[sc->info_of[sc->core_of[ci->cpu]]];
+
+		ci->core = first->core;
+		ci->package = first->package;
+		ci->die = first->die;
+		return;
+	}
+	snprintf(rel, sizeof(rel), "cpu%d/topology", ci->cpu);
+	tfd = vfk_open_dir_in(ctx, cpufd, rel);
+	if (tfd < 0)
+		return;
+	ci->package = read_int_at(ctx, tfd, "physical_package_id", 0);
+	ci->die = read_int_at(ctx, tfd, "die_id", 0);
+	if (vfk_read_in(ctx, tfd, "thread_siblings_list", buf, sizeof(buf)) < 0 ||
+	    cpuset_parse(buf, &sibs) < 0)
+		return;
+	for (s = 0; s <= ci->cpu && low < 0; s++)
+		if (cpuset_has(&sibs, s) && cpuset_has(online, s))
+			low = s;
+	if (low < ci->cpu && low >= 0) {
+		ci->core = low;		/* a sibling before it whose files said otherwise */
+		return;
+	}
+	/* the first thread of its core: the later ones copy it */
+	for (s = ci->cpu + 1; s < VFK_MAX_CPUS; s++)
+		if (cpuset_has(&sibs, s) && cpuset_has(online, s))
+			sc->core_of[s] = ci->cpu;
 }
 
 static void read_vendor(struct vfk_ctx *ctx, char *vendor, size_t size)
@@ -139,6 +212,7 @@ int vfk_topo_read(struct vfk_ctx *ctx, struct vfk_topo **out)
 {
 	_cleanup_close_ int cpufd = -1;
 	struct vfk_topo *t;
+	struct topo_scan *sc;
 	struct cpuset online;
 	char buf[4096];
 	int c, r;
@@ -162,34 +236,27 @@ int vfk_topo_read(struct vfk_ctx *ctx, struct vfk_topo **out)
 		free(t);
 		return neg_errno(ENOMEM);
 	}
+	sc = malloc(sizeof(*sc));
+	if (!sc) {
+		vfk_topo_free(t);
+		return neg_errno(ENOMEM);
+	}
+	memset(sc->core_of, 0xff, sizeof(sc->core_of));	/* all -1 */
+	memset(sc->l3_of, 0xff, sizeof(sc->l3_of));
+	sc->l3_index = 3;
 	for (c = 0; c < VFK_MAX_CPUS; c++) {
-		_cleanup_close_ int tfd = -1;
 		struct vfk_cpu_info *ci;
-		struct cpuset sibs;
-		char rel[64];
-		int s;
 
 		if (!cpuset_has(&online, c))
 			continue;
+		sc->info_of[c] = t->ncpus;
 		ci = &t->cpus[t->ncpus++];
 		ci->cpu = c;
 		ci->core = c;
-		ci->l3 = -1;
-		snprintf(rel, sizeof(rel), "cpu%d/topology", c);
-		tfd = vfk_open_dir_in(ctx, cpufd, rel);
-		if (tfd >= 0) {
-			ci->package = read_int_at(ctx, tfd, "physical_package_id", 0);
-			ci->die = read_int_at(ctx, tfd, "die_id", 0);
-			if (vfk_read_in(ctx, tfd, "thread_siblings_list", buf, sizeof(buf)) >= 0 &&
-			    cpuset_parse(buf, &sibs) == 0)
-				for (s = 0; s < c; s++)
-					if (cpuset_has(&sibs, s) && cpuset_has(&online, s)) {
-						ci->core = s;
-						break;
-					}
-		}
-		ci->l3 = read_l3(ctx, cpufd, c);
+		read_core(ctx, cpufd, &online, t, ci, sc);
+		ci->l3 = read_l3(ctx, cpufd, c, sc);
 	}
+	free(sc);
 	/* without cache information the package is the L3 domain */
 	for (i = 0; i < t->ncpus; i++) {
 		size_t j;

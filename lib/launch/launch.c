@@ -27,8 +27,8 @@
 #include "launch/launch.h"
 #include "launch/libvirt-dl.h"
 
-#define VMS_DIR "vms"
 #define DEFAULT_URI "qemu:///system"
+#define QMP_START_TIMEOUT_MS 30000
 
 static int fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -42,62 +42,6 @@ static int fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
 		va_end(ap);
 	}
 	return neg_errno(err);
-}
-
-/* ------------------------------------------------------------- records */
-
-static int record_save(struct vfk_ctx *ctx, const struct vfk_vm_record *r)
-{
-	char text[1024];
-
-	snprintf(text, sizeof(text),
-		 "# vfiokit VM record v1\nbackend=%s\nuri=%s\npid=%d\nswtpm=%d\ndefined=%d\nmdev=%s\nsince=%lld\n",
-		 r->backend == VFK_BACKEND_QEMU ? "qemu" : "libvirt", r->uri, r->pid, r->swtpm_pid,
-		 r->defined ? 1 : 0, r->mdev, r->since);
-	return vfk_host_write_file_in(ctx, VFK_ROOT_RUN, VMS_DIR, r->name, text, 0600) < 0 ? -EIO : 0;
-}
-
-static int record_load(struct vfk_ctx *ctx, const char *name, struct vfk_vm_record *r)
-{
-	_cleanup_close_ int dfd = -1;
-	char text[2048], *line, *save = NULL;
-	int n;
-
-	memset(r, 0, sizeof(*r));
-	if (!vfk_vm_name_valid(name))
-		return -EINVAL;
-	dfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR);
-	if (dfd < 0)
-		return -ENOENT;
-	n = vfk_read_in(ctx, dfd, name, text, sizeof(text));
-	if (n < 0)
-		return n;
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (startswith(line, "backend="))
-			r->backend = streq(line + 8, "qemu") ? VFK_BACKEND_QEMU : VFK_BACKEND_LIBVIRT;
-		else if (startswith(line, "uri="))
-			snprintf(r->uri, sizeof(r->uri), "%s", line + 4);
-		else if (startswith(line, "pid="))
-			r->pid = atoi(line + 4);
-		else if (startswith(line, "swtpm="))
-			r->swtpm_pid = atoi(line + 6);
-		else if (startswith(line, "defined="))
-			r->defined = atoi(line + 8) != 0;
-		else if (startswith(line, "mdev="))
-			snprintf(r->mdev, sizeof(r->mdev), "%s", line + 5);
-		else if (startswith(line, "since="))
-			r->since = atoll(line + 6);
-	}
-	return 0;
-}
-
-static void record_drop(struct vfk_ctx *ctx, const char *name)
-{
-	char rel[160];
-
-	snprintf(rel, sizeof(rel), VMS_DIR "/%s", name);
-	vfk_host_remove_file(ctx, VFK_ROOT_RUN, rel);
 }
 
 static char *qmp_path(struct vfk_ctx *ctx, const char *name)
@@ -481,7 +425,10 @@ static int qemu_pin(struct vfk_ctx *ctx, const struct vfk_plan *plan,
 		    size_t errsize)
 {
 	char perr[256] = "", cpus[256];
-	int fd = qmp_open(qmp, 5000);
+	/* QEMU greets on QMP only once its machine is built: mapping a passed-
+	 * through device's memory for the IOMMU can take many seconds on a busy
+	 * or emulated host, so the bound is generous but still a bound */
+	int fd = qmp_open(qmp, QMP_START_TIMEOUT_MS);
 	int r;
 
 	r = fd < 0 ? fd : qemu_pin_threads(ctx, plan, fd, pid, perr, sizeof(perr));
@@ -593,8 +540,8 @@ static int qemu_stop(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, unsig
 /* ------------------------------------------------------------ lifecycle */
 
 /* Undo what up did, in reverse: mdev, devices, record. */
-static int vm_cleanup(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, char *errbuf,
-		      size_t errsize)
+int vm_finish(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, char *errbuf,
+	      size_t errsize)
 {
 	char err[512];
 	int r, first = 0;
@@ -614,6 +561,51 @@ static int vm_cleanup(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, char
 	if (!first)
 		record_drop(ctx, rec->name);
 	return first;
+}
+
+/*
+ * What restores the host when the VM stops by itself: for QEMU a watcher
+ * process; for libvirt its release hook, which only libvirtd on this host
+ * runs, and only when it was installed before libvirtd started.
+ */
+/* Is the hook that calls vfio-vm release there, and executable? */
+static bool libvirt_hook_installed(struct vfk_ctx *ctx)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *slash = strrchr(VFK_LIBVIRT_HOOK, '/');
+	char dir[128];
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - VFK_LIBVIRT_HOOK), VFK_LIBVIRT_HOOK);
+	dfd = vfk_root_open_dir(ctx, VFK_ROOT_TOP, dir);
+	return dfd >= 0 && faccessat(dfd, slash + 1, X_OK, 0) == 0;
+}
+
+static void arm_restore(struct vfk_ctx *ctx, const struct vfk_vm_options *o,
+			struct vfk_vm_record *rec)
+{
+	char err[512];
+
+	rec->armed[0] = '\0';
+	if (o->backend == VFK_BACKEND_QEMU) {
+		if (o->unwatched)
+			return;
+		if (watch_qemu(ctx, rec, err, sizeof(err)) < 0)
+			vfk_progress(ctx, "warning: %s", err);
+		return;
+	}
+	if (!startswith(rec->uri, "qemu:///system")) {
+		vfk_progress(ctx, "%s: the host is restored by vfio-vm down or wait (a libvirt hook "
+			     "runs only on the host it is installed on, and only for qemu:///system)",
+			     rec->name);
+		return;
+	}
+	if (!libvirt_hook_installed(ctx)) {
+		vfk_progress(ctx, "warning: /%s is not installed: when %s stops by itself the "
+			     "host is not restored until vfio-vm down (make install installs the "
+			     "hook; restart libvirtd after)", VFK_LIBVIRT_HOOK, rec->name);
+		return;
+	}
+	snprintf(rec->armed, sizeof(rec->armed), "libvirt hook /%s", VFK_LIBVIRT_HOOK);
 }
 
 int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbuf, size_t errsize)
@@ -680,6 +672,7 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 		r = libvirt_start(plan, o, &rec, errbuf, errsize);
 	if (r < 0)
 		goto undo;
+	arm_restore(ctx, o, &rec);
 	r = record_save(ctx, &rec);
 	if (r < 0) {
 		fail(errbuf, errsize, EIO, "cannot update the VM record");
@@ -695,7 +688,7 @@ stop:
 		libvirt_stop(&rec, 0, err, sizeof(err));
 undo:
 	vfk_progress(ctx, "undoing: %s", errbuf ? errbuf : "failure");
-	vm_cleanup(ctx, &rec, err, sizeof(err));
+	vm_finish(ctx, &rec, err, sizeof(err));
 	return neg_errno(r);
 }
 
@@ -713,13 +706,49 @@ int vfk_vm_down(struct vfk_ctx *ctx, const char *name, const struct vfk_vm_optio
 	if (record_load(ctx, name, &rec) < 0)
 		return fail(errbuf, errsize, ENOENT, "vfiokit did not start a VM named %s", name);
 	vfk_progress(ctx, "shutting down %s (ACPI, up to %u s, then forced)", name, timeout);
-	if (rec.backend == VFK_BACKEND_QEMU)
+	if (rec.backend == VFK_BACKEND_QEMU) {
+		watch_stop(ctx, &rec);	/* down cleans up alone */
 		r = qemu_stop(ctx, &rec, timeout, errbuf, errsize);
-	else
+	} else {
 		r = libvirt_stop(&rec, timeout, errbuf, errsize);
+	}
 	if (r < 0)
 		return r;
-	return vm_cleanup(ctx, &rec, errbuf, errsize);
+	/* libvirt's release hook may have restored the host during the stop */
+	if (record_load(ctx, name, &rec) < 0)
+		return 0;
+	return vm_finish(ctx, &rec, errbuf, errsize);
+}
+
+/* QEMU has ended and its watcher restores the host: until it has (bounded:
+ * each of its steps is). */
+static int wait_for_watcher(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, char *errbuf,
+			    size_t errsize)
+{
+	struct vfk_vm_record now;
+	int i;
+
+	vfk_progress(ctx, "%s stopped: its watcher restores the host", rec->name);
+	for (i = 0; i < 1200 && watch_alive(ctx, rec); i++)
+		poll(NULL, 0, 100);
+	if (record_load(ctx, rec->name, &now) == 0)
+		return fail(errbuf, errsize, EIO, "the watcher of %s did not restore the host; "
+			    "vfio-vm down %s does", rec->name, rec->name);
+	return 0;
+}
+
+int vfk_vm_release(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errsize)
+{
+	struct vfk_vm_record rec;
+
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	if (!vfk_vm_name_valid(name))
+		return fail(errbuf, errsize, EINVAL, "'%s' cannot be a VM name", name);
+	if (record_load(ctx, name, &rec) < 0 || rec.backend != VFK_BACKEND_LIBVIRT)
+		return 0;	/* not a VM vfiokit started on libvirt */
+	vfk_progress(ctx, "%s stopped (libvirt release): restoring the host", name);
+	return vm_finish(ctx, &rec, errbuf, errsize);
 }
 
 int vfk_vm_wait(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errsize)
@@ -732,6 +761,8 @@ int vfk_vm_wait(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errs
 	if (rec.backend == VFK_BACKEND_QEMU) {
 		while (proc_alive(ctx, rec.pid))
 			poll(NULL, 0, 200);
+		if (watch_alive(ctx, &rec))
+			return wait_for_watcher(ctx, &rec, errbuf, errsize);
 	} else {
 		r = libvirt_wait(&rec, errbuf, errsize);
 		if (r < 0)
@@ -742,12 +773,18 @@ int vfk_vm_wait(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errs
 		r = libvirt_stop(&rec, 1, errbuf, errsize);	/* undefine what we defined */
 		if (r < 0)
 			return r;
+		/* libvirt's release hook may have restored the host already */
+		if (record_load(ctx, name, &rec) < 0)
+			return 0;
 	}
-	return vm_cleanup(ctx, &rec, errbuf, errsize);
+	return vm_finish(ctx, &rec, errbuf, errsize);
 }
 
 static void record_state(struct vfk_ctx *ctx, struct vfk_vm_record *r)
 {
+	/* a watcher that was killed restores nothing: say so */
+	if (r->backend == VFK_BACKEND_QEMU && r->watcher_pid && !watch_alive(ctx, r))
+		r->armed[0] = '\0';
 	if (r->backend == VFK_BACKEND_QEMU) {
 		_cleanup_free_ char *qmp = qmp_path(ctx, r->name);
 		int fd;

@@ -11,7 +11,7 @@
 
 static int count_entries(struct vfk_ctx *ctx, int dfd, const char *rel)
 {
-	_cleanup_closedir_ DIR *d = mdev_dir_at(ctx, dfd, rel);
+	_cleanup_closedir_ DIR *d = vfk_opendir_in(ctx, dfd, rel);
 	struct dirent *e;
 	int n = 0;
 
@@ -63,7 +63,7 @@ int mdev_load_classic(struct vfk_ctx *ctx, const char *name, int pfd,
 	if (!p)
 		return neg_errno(ENOMEM);
 	tfd = vfk_open_dir_in(ctx, pfd, "mdev_supported_types");
-	d = mdev_dir_at(ctx, tfd, "");
+	d = vfk_opendir_in(ctx, tfd, "");
 	while (d && (e = readdir(d))) {
 		if (e->d_name[0] == '.' || !mdev_name_ok(e->d_name, 128))
 			continue;
@@ -76,30 +76,25 @@ int mdev_load_classic(struct vfk_ctx *ctx, const char *name, int pfd,
 	return 0;
 }
 
-int mdev_scan_classic_parents(struct vfk_mdevs *m)
+/* One parent below class/mdev_bus. */
+static int scan_classic_parent(struct vfk_mdevs *m, int dfd, const char *name)
 {
-	_cleanup_close_ int dfd = vfk_root_open_dir(m->ctx, VFK_ROOT_SYS, VFK_SYS_CLASS_MDEV_BUS);
-	_cleanup_closedir_ DIR *d = mdev_dir_at(m->ctx, dfd, "");
-	struct dirent *e;
+	_cleanup_close_ int pfd = -1;
+	struct vfk_mdev_parent *p;
 	int r;
 
-	while (d && (e = readdir(d))) {
-		_cleanup_close_ int pfd = -1;
-		struct vfk_mdev_parent *p;
-		if (e->d_name[0] == '.' || !mdev_name_ok(e->d_name, 64))
-			continue;
-		pfd = vfk_open_dir_in(m->ctx, dfd, e->d_name);
-		if (pfd < 0)
-			continue;
-		r = mdev_load_classic(m->ctx, e->d_name, pfd, &p);
-		if (r < 0)
-			return r;
-		if ((r = mdev_add_parent(m, p)) < 0) {
-			mdev_parent_free(p);
-			return r;
-		}
-	}
-	return 0;
+	if (!mdev_name_ok(name, 64))
+		return 0;
+	pfd = vfk_open_dir_in(m->ctx, dfd, name);
+	if (pfd < 0)
+		return 0;
+	r = mdev_load_classic(m->ctx, name, pfd, &p);
+	return r < 0 ? r : mdev_add_parent(m, p);
+}
+
+int mdev_scan_classic_parents(struct vfk_mdevs *m)
+{
+	return mdev_scan_sys(m, VFK_SYS_CLASS_MDEV_BUS, scan_classic_parent);
 }
 
 /* The type id of instance @uuid below bus/mdev/devices (@bfd): its mdev_type link. */
@@ -112,38 +107,37 @@ static int instance_type_at(int bfd, const char *uuid, char *type, size_t size)
 }
 
 /* bus/mdev/devices/<uuid> -> ../../../devices/.../<parent>/<uuid> */
+static int scan_classic_instance(struct vfk_mdevs *m, int dfd, const char *name)
+{
+	struct vfk_mdev_instance *i;
+	char uuid[37], target[PATH_MAX], type[128], rel[128], *last, *parent;
+
+	if (mdev_uuid_norm(name, uuid) < 0 || strcmp(uuid, name))
+		return 0;
+	if (vfk_readlink_at(dfd, name, target, sizeof(target)) < 0 ||
+	    !(last = strrchr(target, '/')))
+		return 0;
+	*last = '\0';
+	parent = strrchr(target, '/');
+	parent = parent ? parent + 1 : target;
+	if (instance_type_at(dfd, uuid, type, sizeof(type)) < 0)
+		snprintf(type, sizeof(type), "unknown");
+	i = mdev_add_instance(m, uuid, VFK_MDEV_CLASSIC, parent, type);
+	if (!i)
+		return -ENOMEM;
+	i->active = true;
+	snprintf(rel, sizeof(rel), "%s/iommu_group", uuid);
+	i->group = mdev_link_group(dfd, rel);
+	snprintf(rel, sizeof(rel), "%s/mdev_type/name", uuid);
+	i->type_name = mdev_read_str(m->ctx, dfd, rel, 256);
+	snprintf(rel, sizeof(rel), VFK_SYS_MDEV_DEVICES "/%s", uuid);
+	i->sysfs_path = vfk_root_host_path(VFK_ROOT_SYS, rel);
+	return 0;
+}
+
 int mdev_scan_classic_instances(struct vfk_mdevs *m)
 {
-	_cleanup_close_ int dfd = vfk_root_open_dir(m->ctx, VFK_ROOT_SYS, VFK_SYS_MDEV_DEVICES);
-	_cleanup_closedir_ DIR *d = mdev_dir_at(m->ctx, dfd, "");
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		struct vfk_mdev_instance *i;
-		char uuid[37], target[PATH_MAX], type[128], rel[128], *last, *parent;
-		if (e->d_name[0] == '.' || mdev_uuid_norm(e->d_name, uuid) < 0 ||
-		    strcmp(uuid, e->d_name))
-			continue;
-		if (vfk_readlink_at(dfd, e->d_name, target, sizeof(target)) < 0 ||
-		    !(last = strrchr(target, '/')))
-			continue;
-		*last = '\0';
-		parent = strrchr(target, '/');
-		parent = parent ? parent + 1 : target;
-		if (instance_type_at(dfd, uuid, type, sizeof(type)) < 0)
-			snprintf(type, sizeof(type), "unknown");
-		i = mdev_add_instance(m, uuid, VFK_MDEV_CLASSIC, parent, type);
-		if (!i)
-			return -ENOMEM;
-		i->active = true;
-		snprintf(rel, sizeof(rel), "%s/iommu_group", uuid);
-		i->group = mdev_link_group(dfd, rel);
-		snprintf(rel, sizeof(rel), "%s/mdev_type/name", uuid);
-		i->type_name = mdev_read_str(m->ctx, dfd, rel, 256);
-		snprintf(rel, sizeof(rel), VFK_SYS_MDEV_DEVICES "/%s", uuid);
-		i->sysfs_path = vfk_root_host_path(VFK_ROOT_SYS, rel);
-	}
-	return 0;
+	return mdev_scan_sys(m, VFK_SYS_MDEV_DEVICES, scan_classic_instance);
 }
 
 bool mdev_classic_type(struct vfk_ctx *ctx, const char *uuid, char *type, size_t size)
@@ -222,7 +216,7 @@ static bool is_uuid(const char *s)
 bool mdev_children(struct vfk_ctx *ctx, const char *addr, char *uuid)
 {
 	_cleanup_close_ int devfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
-	_cleanup_closedir_ DIR *d = mdev_dir_at(ctx, devfd, addr);
+	_cleanup_closedir_ DIR *d = vfk_opendir_in(ctx, devfd, addr);
 	struct dirent *e;
 
 	while (d && (e = readdir(d)))

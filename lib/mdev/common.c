@@ -36,8 +36,10 @@ static int narrate_hook(void *data, const char *path, const char *value)
 	return 1;
 }
 
-void op_begin(struct vfk_ctx *ctx, bool dry, struct op_hook *save)
+void op_begin(struct vfk_ctx *ctx, bool dry, char *errbuf, size_t errsize, struct op_hook *save)
 {
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
 	save->hook = ctx->write_hook;
 	save->data = ctx->write_data;
 	save->dry = dry;
@@ -45,9 +47,10 @@ void op_begin(struct vfk_ctx *ctx, bool dry, struct op_hook *save)
 		vfk_ctx_set_write_hook(ctx, narrate_hook, ctx);
 }
 
-void op_end(struct vfk_ctx *ctx, const struct op_hook *save)
+int op_end(struct vfk_ctx *ctx, const struct op_hook *save, int r)
 {
 	vfk_ctx_set_write_hook(ctx, save->hook, save->data);
+	return r;
 }
 
 bool mdev_name_ok(const char *s, size_t max)
@@ -141,18 +144,16 @@ void mdev_read_driver(int dfd, const char *rel, char *drv, size_t size)
 		drv[0] = '\0';
 }
 
-DIR *mdev_dir_at(struct vfk_ctx *ctx, int dfd, const char *rel)
+int mdev_scan_sys(struct vfk_mdevs *m, const char *rel,
+		  int (*fn)(struct vfk_mdevs *m, int dfd, const char *name))
 {
-	DIR *d;
-	int fd;
+	_cleanup_close_ int dfd = vfk_root_open_dir(m->ctx, VFK_ROOT_SYS, rel);
+	_cleanup_closedir_ DIR *d = vfk_opendir_in(m->ctx, dfd, "");
+	struct dirent *e;
+	int r = 0;
 
-	if (dfd < 0)
-		return NULL;
-	fd = vfk_open_dir_in(ctx, dfd, rel);
-	if (fd < 0)
-		return NULL;
-	d = fdopendir(fd);
-	if (!d)
-		close(fd);
-	return d;
+	while (r == 0 && d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			r = fn(m, dfd, e->d_name);
+	return r < 0 ? r : 0;
 }

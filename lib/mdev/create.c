@@ -161,14 +161,10 @@ int vfk_mdev_create(struct vfk_ctx *ctx, const char *parent, const char *type, c
 		    unsigned int flags, char *id, char *errbuf, size_t errsize)
 {
 	struct op_hook save;
-	int r;
 
-	if (errbuf && errsize)
-		errbuf[0] = '\0';
-	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
-	r = mdev_create_on(ctx, parent, type, uuid, flags & VFK_MDEV_DRY_RUN, id, errbuf, errsize);
-	op_end(ctx, &save);
-	return r;
+	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, errbuf, errsize, &save);
+	return op_end(ctx, &save, mdev_create_on(ctx, parent, type, uuid, flags & VFK_MDEV_DRY_RUN,
+						 id, errbuf, errsize));
 }
 
 static int remove_on(struct vfk_ctx *ctx, const char *id, bool dry, char *err, size_t size)
@@ -190,12 +186,7 @@ int vfk_mdev_remove(struct vfk_ctx *ctx, const char *id, unsigned int flags, cha
 		    size_t errsize)
 {
 	struct op_hook save;
-	int r;
 
-	if (errbuf && errsize)
-		errbuf[0] = '\0';
-	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
-	r = remove_on(ctx, id, flags & VFK_MDEV_DRY_RUN, errbuf, errsize);
-	op_end(ctx, &save);
-	return r;
+	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, errbuf, errsize, &save);
+	return op_end(ctx, &save, remove_on(ctx, id, flags & VFK_MDEV_DRY_RUN, errbuf, errsize));
 }

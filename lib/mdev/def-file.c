@@ -5,25 +5,13 @@
  */
 #include <ctype.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 
+#include "core/errmsg.h"
 #include "mdev/mdev.h"
 
 #define DEF_MAX 16384		/* mdevctl writes a few hundred bytes */
 #define ATTR_VALUE_MAX 4095	/* what one sysfs write carries (a page, NUL-terminated) */
-
-/* Up to 40 bytes of file text for a message, control and non-ASCII bytes as
- * '?': a damaged file must not drive the terminal the error is shown on. */
-static const char *shown(const char *s, char *buf, size_t size)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < 40 && i + 1 < size; i++)
-		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	buf[i] = '\0';
-	return buf;
-}
 
 /*
  * mdevctl's JSON, read strictly and for this schema only: every byte must
@@ -32,31 +20,17 @@ static const char *shown(const char *s, char *buf, size_t size)
  */
 struct jin {
 	const char *p, *end;
-	unsigned int line;
-	const char *path;
-	char *err;
-	size_t errsize;
+	struct vfk_where at;	/* file and line, for messages */
 };
 
-/* "PATH:LINE: what" into the error buffer; -EBADMSG. */
-__attribute__((format(printf, 2, 3)))
-static int jfail(struct jin *j, const char *fmt, ...)
-{
-	char what[320];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	snprintf(j->err, j->errsize, "%s:%u: %s", j->path, j->line, what);
-	return neg_errno(EBADMSG);
-}
+/* The definition is refused: "PATH:LINE: what", -EBADMSG. */
+#define jfail(j, ...) vfk_fail_at(&(j)->at, EBADMSG, __VA_ARGS__)
 
 static void jblank(struct jin *j)
 {
 	for (; j->p < j->end; j->p++) {
 		if (*j->p == '\n')
-			j->line++;
+			j->at.line++;
 		else if (*j->p != ' ' && *j->p != '\t' && *j->p != '\r')
 			break;
 	}
@@ -154,7 +128,8 @@ static int def_type(struct jin *j, struct mdev_def *d)
 	int r = jstring(j, d->type, sizeof(d->type), "mdev_type");
 
 	if (r == 0 && !mdev_name_ok(d->type, sizeof(d->type)))
-		return jfail(j, "mdev_type \"%s\" is not a type id", shown(d->type, b, sizeof(b)));
+		return jfail(j, "mdev_type \"%s\" is not a type id",
+			     vfk_shown(d->type, b, sizeof(b)));
 	return r;
 }
 
@@ -166,7 +141,8 @@ static int def_start(struct jin *j, struct mdev_def *d)
 	if (r < 0)
 		return r;
 	if (!streq(v, "auto") && !streq(v, "manual"))
-		return jfail(j, "start is \"%s\", not \"auto\" or \"manual\"", shown(v, b, sizeof(b)));
+		return jfail(j, "start is \"%s\", not \"auto\" or \"manual\"",
+			     vfk_shown(v, b, sizeof(b)));
 	d->autostart = streq(v, "auto");
 	return 0;
 }
@@ -232,7 +208,7 @@ static int def_attr(struct jin *j, struct mdev_def *d)
 		return r;
 	if (!attr_name_ok(name))
 		return jfail(j, "attrs[%zu]: \"%s\" is not an attribute an mdev's definition may set",
-			     i, shown(name, b, sizeof(b)));
+			     i, vfk_shown(name, b, sizeof(b)));
 	if (!jtake(j, ':'))
 		return jfail(j, "attrs[%zu]: expected ':' after \"%s\"", i, name);
 	snprintf(what, sizeof(what), "attrs[%zu] %s", i, name);
@@ -282,10 +258,11 @@ static int def_member(struct jin *j, struct mdev_def *d, unsigned int seen[3])
 	for (k = 0; k < ARRAY_SIZE(keys) && !streq(key, keys[k]); k++)
 		;
 	if (k == ARRAY_SIZE(keys))
-		return jfail(j, "unknown key \"%s\" (mdev_type, start, attrs)", shown(key, b, sizeof(b)));
+		return jfail(j, "unknown key \"%s\" (mdev_type, start, attrs)",
+			     vfk_shown(key, b, sizeof(b)));
 	if (seen[k])
 		return jfail(j, "%s given twice (first on line %u)", key, seen[k]);
-	seen[k] = j->line;
+	seen[k] = j->at.line;
 	if (!jtake(j, ':'))
 		return jfail(j, "expected ':' after \"%s\"", key);
 	return k == 0 ? def_type(j, d) : k == 1 ? def_start(j, d) : def_attrs(j, d);
@@ -294,7 +271,7 @@ static int def_member(struct jin *j, struct mdev_def *d, unsigned int seen[3])
 /*
  * Parse a definition: {"mdev_type": ID, "start": "auto"|"manual",
  * "attrs": [{NAME: VALUE}, ...]} (attrs optional, as mdevctl has it).
- * 0, -EBADMSG with "PATH:LINE: what" in @j->err, or -ENOMEM.
+ * 0, -EBADMSG with "PATH:LINE: what" in @j->at.err, or -ENOMEM.
  */
 static int def_parse(struct jin *j, struct mdev_def *d)
 {
@@ -331,7 +308,7 @@ int mdev_def_load(struct vfk_ctx *ctx, int dfd, const char *name, const char *pa
 		  struct mdev_def *d, char *err, size_t errsize)
 {
 	_cleanup_free_ char *text = NULL;
-	struct jin j = { .line = 1, .path = path, .err = err, .errsize = errsize };
+	struct jin j = { .at = { .path = path, .line = 1, .err = err, .errsize = errsize } };
 	const char *why;
 	size_t n = 0;
 	int r;

@@ -165,14 +165,9 @@ int vfk_mdev_define(struct vfk_ctx *ctx, const char *id, const char *parent, con
 		    unsigned int flags, char *id_out, char *errbuf, size_t errsize)
 {
 	struct op_hook save;
-	int r;
 
-	if (errbuf && errsize)
-		errbuf[0] = '\0';
-	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
-	r = define_on(ctx, id, parent, type, flags, id_out, errbuf, errsize);
-	op_end(ctx, &save);
-	return r;
+	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, errbuf, errsize, &save);
+	return op_end(ctx, &save, define_on(ctx, id, parent, type, flags, id_out, errbuf, errsize));
 }
 
 /* Every file of @id goes, refused ones too: removing a damaged definition is how it is fixed. */
@@ -215,12 +210,7 @@ int vfk_mdev_undefine(struct vfk_ctx *ctx, const char *id, unsigned int flags, c
 		      size_t errsize)
 {
 	struct op_hook save;
-	int r;
 
-	if (errbuf && errsize)
-		errbuf[0] = '\0';
-	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
-	r = undefine_on(ctx, id, errbuf, errsize);
-	op_end(ctx, &save);
-	return r;
+	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, errbuf, errsize, &save);
+	return op_end(ctx, &save, undefine_on(ctx, id, errbuf, errsize));
 }

@@ -142,7 +142,7 @@ static int defs_read_file(struct vfk_ctx *ctx, int dfd, enum vfk_mdev_kind kind,
 static int defs_read_dir(struct vfk_ctx *ctx, int dfd, enum vfk_mdev_kind kind, const char *parent,
 			 struct mdev_defs *s)
 {
-	_cleanup_closedir_ DIR *d = mdev_dir_at(ctx, dfd, "");
+	_cleanup_closedir_ DIR *d = vfk_opendir_in(ctx, dfd, "");
 	struct dirent *e;
 	int r;
 
@@ -200,7 +200,7 @@ int mdev_defs_load(struct vfk_ctx *ctx, struct mdev_defs *s)
 {
 	_cleanup_close_ int mfd = vfk_root_open_dir(ctx, VFK_ROOT_MDEVCTL, "");
 	_cleanup_close_ int vfd = vfk_root_open_dir(ctx, VFK_ROOT_ETC, VGPU_DIR);
-	_cleanup_closedir_ DIR *d = mdev_dir_at(ctx, mfd, "");
+	_cleanup_closedir_ DIR *d = vfk_opendir_in(ctx, mfd, "");
 	struct dirent *e;
 	int r = 0;
 

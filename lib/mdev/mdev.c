@@ -81,8 +81,10 @@ int mdev_add_parent(struct vfk_mdevs *m, struct vfk_mdev_parent *p)
 {
 	struct vfk_mdev_parent **n = realloc(m->parents, (m->nparents + 1) * sizeof(*n));
 
-	if (!n)
+	if (!n) {
+		mdev_parent_free(p);
 		return -ENOMEM;
+	}
 	m->parents = n;
 	m->parents[m->nparents++] = p;
 	return 0;

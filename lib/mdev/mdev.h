@@ -8,15 +8,17 @@
 #define VFK_MDEV_H
 #include "core/internal.h"
 
-/* Operations that may write: a dry run swaps in a hook that narrates each
- * write through the progress function and skips it; end restores the hook. */
+/* Operations that may write: begin empties the caller's error buffer, and in
+ * a dry run swaps in a hook that narrates each write through the progress
+ * function and skips it; end restores the hook and returns @r, the
+ * operation's result. */
 struct op_hook {
 	vfk_write_hook hook;
 	void *data;
 	bool dry;
 };
-void op_begin(struct vfk_ctx *ctx, bool dry, struct op_hook *save);
-void op_end(struct vfk_ctx *ctx, const struct op_hook *save);
+void op_begin(struct vfk_ctx *ctx, bool dry, char *errbuf, size_t errsize, struct op_hook *save);
+int op_end(struct vfk_ctx *ctx, const struct op_hook *save, int r);
 
 /* One line into @buf (may be NULL); returns -@err and sets errno. */
 int op_error(char *buf, size_t size, int err, const char *fmt, ...)
@@ -137,9 +139,12 @@ int mdev_read_uint(struct vfk_ctx *ctx, int dfd, const char *rel, unsigned int *
 int mdev_link_group(int dfd, const char *rel);
 /* The name of the driver the link @rel below @dfd names, "" when unbound. */
 void mdev_read_driver(int dfd, const char *rel, char *drv, size_t size);
-/* A directory stream over @rel below @dfd ("" = @dfd itself), leaving @dfd
- * open for *at() calls. NULL when absent, unreadable or outside the sysroot. */
-DIR *mdev_dir_at(struct vfk_ctx *ctx, int dfd, const char *rel);
+/* Each entry of the directory @rel below sys (dot entries aside), to @fn
+ * with the directory's fd for *at() calls. The first error @fn returns ends
+ * the scan and is returned; a positive return ends it as done (0). An
+ * absent or unreadable directory has no entries. */
+int mdev_scan_sys(struct vfk_mdevs *m, const char *rel,
+		  int (*fn)(struct vfk_mdevs *m, int dfd, const char *name));
 
 /* ---- parent.c: parents and their types */
 
@@ -169,6 +174,7 @@ int mdev_full_error(const struct vfk_mdev_parent *p, const struct vfk_mdev_type 
 
 /* ---- mdev.c: the snapshot */
 
+/* @m takes @p; when it cannot (ENOMEM), @p is freed. */
 int mdev_add_parent(struct vfk_mdevs *m, struct vfk_mdev_parent *p);
 struct vfk_mdev_instance *mdev_add_instance(struct vfk_mdevs *m, const char *id,
 					    enum vfk_mdev_kind kind, const char *parent,

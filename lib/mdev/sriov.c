@@ -309,15 +309,10 @@ int vfk_sriov_set_numvfs(struct vfk_ctx *ctx, const char *pf, unsigned int numvf
 	struct vfk_pci_addr a;
 	struct op_hook save;
 	char addr[16];
-	int r;
 
-	if (errbuf && errsize)
-		errbuf[0] = '\0';
 	if (!pf || vfk_pci_addr_parse(pf, &a) < 0)
 		return op_error(errbuf, errsize, EINVAL, "'%s' is not a PCI address", pf ? pf : "");
 	vfk_pci_addr_format(&a, addr, sizeof(addr));
-	op_begin(ctx, flags & VFK_SRIOV_DRY_RUN, &save);
-	r = set_numvfs(ctx, addr, numvfs, flags, errbuf, errsize);
-	op_end(ctx, &save);
-	return r;
+	op_begin(ctx, flags & VFK_SRIOV_DRY_RUN, errbuf, errsize, &save);
+	return op_end(ctx, &save, set_numvfs(ctx, addr, numvfs, flags, errbuf, errsize));
 }

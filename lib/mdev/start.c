@@ -193,13 +193,11 @@ int vfk_mdev_start(struct vfk_ctx *ctx, const char *id, unsigned int flags, char
 	struct op_hook save;
 	int r;
 
-	if (errbuf && errsize)
-		errbuf[0] = '\0';
 	if (!id)
 		return op_error(errbuf, errsize, EINVAL, "start needs an instance id");
-	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
-	r = start_on(ctx, id, NULL, flags & VFK_MDEV_DRY_RUN, errbuf, errsize);
-	op_end(ctx, &save);
+	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, errbuf, errsize, &save);
+	r = op_end(ctx, &save,
+		   start_on(ctx, id, NULL, flags & VFK_MDEV_DRY_RUN, errbuf, errsize));
 	return r < 0 ? r : 0;
 }
 
@@ -207,13 +205,9 @@ int vfk_mdev_start_defined(struct vfk_ctx *ctx, const char *parent, unsigned int
 			   char *errbuf, size_t errsize)
 {
 	struct op_hook save;
-	int r;
 
-	if (errbuf && errsize)
-		errbuf[0] = '\0';
-	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, &save);
-	r = start_on(ctx, NULL, parent, flags & VFK_MDEV_DRY_RUN, errbuf, errsize);
-	op_end(ctx, &save);
-	return r;
+	op_begin(ctx, flags & VFK_MDEV_DRY_RUN, errbuf, errsize, &save);
+	return op_end(ctx, &save,
+		      start_on(ctx, NULL, parent, flags & VFK_MDEV_DRY_RUN, errbuf, errsize));
 }
 

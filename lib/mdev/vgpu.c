@@ -192,7 +192,7 @@ int mdev_load_vf_parent(struct vfk_ctx *ctx, const char *pf, const char *only_vf
 	p = mdev_parent_new(pf, VFK_MDEV_NVIDIA_VF, *drv ? drv : NULL);
 	if (!p)
 		return neg_errno(ENOMEM);
-	d = mdev_dir_at(ctx, devfd, "");
+	d = vfk_opendir_in(ctx, devfd, "");
 	while (d && (e = readdir(d))) {
 		char addr[16];
 		if (!mdev_pci_norm(e->d_name, addr) || !streq(addr, e->d_name) ||
@@ -262,33 +262,31 @@ static int add_vf_instances(struct vfk_mdevs *m, const struct vfk_mdev_parent *p
 	return 0;
 }
 
-int mdev_scan_vf_parents(struct vfk_mdevs *m)
+/* A VF below bus/pci/devices brings its PF in as a parent, once. A PF
+ * without such VFs after all (-ENODEV) ends the scan, not in error (1). */
+static int scan_vf(struct vfk_mdevs *m, int devfd, const char *name)
 {
-	_cleanup_close_ int devfd = vfk_root_open_dir(m->ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
-	_cleanup_closedir_ DIR *d = mdev_dir_at(m->ctx, devfd, "");
-	struct dirent *e;
+	struct vfk_mdev_parent *p;
+	char pf[32], addr[16];
 	int r;
 
-	while (d && (e = readdir(d))) {
-		struct vfk_mdev_parent *p;
-		char pf[32], addr[16];
-		if (!mdev_pci_norm(e->d_name, addr) || !streq(addr, e->d_name) ||
-		    !vgpu_vf_present(m->ctx, addr, NULL))
-			continue;
-		physfn_of(devfd, addr, pf, sizeof(pf));
-		if (mdev_parent_by_name(m, pf))
-			continue;
-		r = mdev_load_vf_parent(m->ctx, pf, NULL, &p);
-		if (r < 0)
-			return r == -ENODEV ? 0 : r;
-		if ((r = mdev_add_parent(m, p)) < 0) {
-			mdev_parent_free(p);
-			return r;
-		}
-		if ((r = add_vf_instances(m, p)) < 0)
-			return r;
-	}
-	return 0;
+	if (!mdev_pci_norm(name, addr) || !streq(addr, name) ||
+	    !vgpu_vf_present(m->ctx, addr, NULL))
+		return 0;
+	physfn_of(devfd, addr, pf, sizeof(pf));
+	if (mdev_parent_by_name(m, pf))
+		return 0;
+	r = mdev_load_vf_parent(m->ctx, pf, NULL, &p);
+	if (r < 0)
+		return r == -ENODEV ? 1 : r;
+	if ((r = mdev_add_parent(m, p)) < 0)
+		return r;
+	return add_vf_instances(m, p);
+}
+
+int mdev_scan_vf_parents(struct vfk_mdevs *m)
+{
+	return mdev_scan_sys(m, VFK_SYS_PCI_DEVICES, scan_vf);
 }
 
 static bool vf_can_take(const struct vgpu_vf *vf, unsigned int type)

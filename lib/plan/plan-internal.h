@@ -3,7 +3,7 @@
  * What the parts of the plan share, private to lib/plan/: the steps that
  * each fill one part of struct vfk_plan (vfk_plan_new() in plan.c runs them
  * in order, and the order is the order of the plan's notes), and the few
- * host lookups more than one part needs.
+ * host lookups more than one part needs (plan-host.c).
  */
 #ifndef VFK_PLAN_INTERNAL_H
 #define VFK_PLAN_INTERNAL_H
@@ -23,11 +23,15 @@ static inline uint64_t plan_fnv1a(const char *s, uint64_t h)
 	return h;
 }
 
-/* plan.c */
+/* plan-host.c: what the steps share; plan.c runs the steps */
+/* One line into @errbuf (may be NULL). */
 void plan_set_error(char *errbuf, size_t errsize, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A file below the sysroot, by its host path ("/usr/share/OVMF/..."). */
 bool plan_host_file_exists(struct vfk_ctx *ctx, const char *path, struct stat *st);
+/* Sorted names in a directory below @dirfd (no dot entries); 0 or -errno. */
 int plan_list_dir(struct vfk_ctx *ctx, int dirfd, const char *rel, struct strv *out);
+/* Forget the mdev the plan had chosen. */
 void plan_drop_mdev(struct vfk_plan *pl);
 
 /* plan-gpu.c: the GPU mode, and the ROM of a passed-through GPU */

@@ -16,7 +16,7 @@
  *    device, Looking Glass shared memory, evdev input, audio, disks, NICs.
  * emit-xml.c and emit-qemu.c turn the same plan into libvirt XML and argv.
  * This file holds the plan object: it runs the steps that fill it, frees it,
- * and answers for it.
+ * and answers for it; the host lookups the steps share are in plan-host.c.
  *
  * Layer plan/: owns profiles (profile.c, with profile-values.c and
  * profile-ini.c), vCPU pinning (pin.c) and the plan that resolves a profile
@@ -24,73 +24,9 @@
  * inventory/ and core/ (lib/README.md).
  */
 #include <ctype.h>
-#include <dirent.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <sys/stat.h>
 
 #include "plan/plan-internal.h"
-
-/* ------------------------------------------------------------ what the parts share */
-
-void plan_set_error(char *errbuf, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errbuf || !errsize)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errsize, fmt, ap);
-	va_end(ap);
-}
-
-/* A file below the sysroot, by its host path. */
-bool plan_host_file_exists(struct vfk_ctx *ctx, const char *path, struct stat *st)
-{
-	_cleanup_close_ int top = vfk_root_open_dir(ctx, VFK_ROOT_TOP, NULL);
-	struct stat tmp;
-
-	if (top < 0 || !path || path[0] != '/' || strstr(path, "/../"))
-		return false;
-	return fstatat(top, path[1] ? path + 1 : ".", st ? st : &tmp, 0) == 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted names in a directory (no dot entries). */
-int plan_list_dir(struct vfk_ctx *ctx, int dirfd, const char *rel, struct strv *out)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-	int fd;
-
-	fd = vfk_open_dir_in(ctx, dirfd, rel);
-	if (fd < 0)
-		return neg_errno(errno);
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return neg_errno(errno);
-	}
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && strv_add(out, de->d_name) < 0)
-			return neg_errno(ENOMEM);
-	qsort_safe(out->v, out->n, sizeof(*out->v), cmp_str);
-	return 0;
-}
-
-void plan_drop_mdev(struct vfk_plan *pl)
-{
-	free(pl->mdev.parent);
-	free(pl->mdev.type);
-	free(pl->mdev.type_name);
-	free(pl->mdev.uuid);
-	free(pl->mdev.vf);
-	memset(&pl->mdev, 0, sizeof(pl->mdev));
-}
 
 /* ------------------------------------------------------------ the plan */
 

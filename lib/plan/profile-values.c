@@ -296,14 +296,7 @@ static int check_ifname(const char *v, char **why)
 
 bool profile_is_vendor_device(const char *s)
 {
-	size_t i;
-
-	if (strlen(s) != 9 || s[4] != ':')
-		return false;
-	for (i = 0; i < 9; i++)
-		if (i != 4 && !isxdigit((unsigned char)s[i]))
-			return false;
-	return true;
+	return vfk_pci_id_valid(s);
 }
 
 /*

@@ -50,6 +50,7 @@ cleanup() {
 		for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
 		kill -KILL "$pid" 2>/dev/null
 	done
+	[ "$HOOK_OURS" = 1 ] && rm -f "$HOOK"
 	rm -rf "$WORK"
 }
 DAEMONS=()
@@ -61,6 +62,13 @@ chmod 644 "$WORK/vmlinuz" "$WORK/guest.cpio.gz"
 # daemons this run starts are ended by their pid when it ends (libvirtd first)
 if ! pgrep -x virtlogd >/dev/null; then
 	virtlogd -d -p "$WORK/virtlogd.pid" && DAEMONS=("$WORK/virtlogd.pid" "${DAEMONS[@]}")
+fi
+# vfiokit's libvirt hook, calling this build's vfio-vm: libvirtd loads hooks
+# only when it starts, so only a libvirtd this run starts has it
+HOOK=/etc/libvirt/hooks/qemu.d/vfiokit HOOK_OURS=0
+if ! pgrep -x libvirtd >/dev/null && [ ! -e "$HOOK" ]; then
+	mkdir -p "${HOOK%/*}"
+	sed "s|@BINDIR@|$BIN|g" "$TOP/libvirt/qemu-hook" > "$HOOK" && chmod 755 "$HOOK" && HOOK_OURS=1
 fi
 if ! pgrep -x libvirtd >/dev/null; then
 	libvirtd -d --listen -f "$HERE/libvirtd-test.conf" -p "$WORK/libvirtd.pid" || { fail "starting libvirtd"; finish; }
@@ -110,7 +118,7 @@ wait_console() {	# log pattern -> 0 when seen within TMO
 domstate() { virsh -c "${2:-qemu:///system}" domstate "$1" 2>/dev/null | head -n 1; }
 VM=$BIN/vfio-vm
 # a run that was killed halfway leaves records behind: end those VMs first
-for n in lv tr rm qm wt lw bad; do "$VM" down "vfk-launch-$n" --timeout 1 -q >/dev/null 2>&1; done
+for n in lv tr rm qm wt lw bad qw qk qn qd hp hd hr; do "$VM" down "vfk-launch-$n" --timeout 1 -q >/dev/null 2>&1; done
 
 # ---- libvirt, local --------------------------------------------------------
 prof=$(profile vfk-launch-lv 1)
@@ -266,6 +274,105 @@ if timeout $((TMO + 30)) "$VM" up "$prof" --console-log "$log" --wait -q; then
 		|| fail "libvirt --wait left the domain or record"
 else
 	fail "up --wait (libvirt) failed or hung"
+fi
+
+# ---- the host restored however the VM ends (no terminal kept open) ----------
+gone_within() {	# NAME SECONDS -> 0 when the VM's record is gone in time
+	local t
+	for ((t = 0; t < $2 * 5; t++)); do
+		[ -e "/run/vfiokit/vms/$1" ] || return 0
+		sleep 0.2
+	done
+	return 1
+}
+# live watchers (an exited one stays a zombie until whatever adopted it reaps it)
+watchers() { ps -eo stat=,pid=,comm= | awk '$3 == "vfk-watch" && $1 !~ /^Z/ {printf "%s ", $2}'; }
+
+# QEMU: a watcher process restores the host when QEMU ends
+prof=$(profile vfk-launch-qw 0)
+if "$VM" up "$prof" --backend qemu --console-log "$WORK/qw.log" -q; then
+	"$VM" status vfk-launch-qw | grep -q "restored by the watcher (pid [0-9]*)" \
+		&& pass "up --backend qemu arms a watcher; status names it" \
+		|| fail "status of a watched VM: $("$VM" status vfk-launch-qw 2>&1 | tr '\n' '|')"
+	gone_within vfk-launch-qw $((TMO + 10)) && grep -q "saw GPU" "$WORK/qw.log" && [ -z "$(watchers)" ] \
+		&& pass "the guest powered itself off: its watcher cleaned up and ended, no terminal kept open" \
+		|| fail "after the guest's poweroff: record $(ls /run/vfiokit/vms/vfk-launch-qw 2>&1), watchers '$(watchers)'"
+else
+	fail "up --backend qemu (watched) failed"
+fi
+prof=$(profile vfk-launch-qk 1)
+if "$VM" up "$prof" --backend qemu -q; then
+	pid=$(sed -n 's/^pid=//p' /run/vfiokit/vms/vfk-launch-qk)
+	kill -KILL "$pid"
+	gone_within vfk-launch-qk 10 && [ -z "$(watchers)" ] \
+		&& pass "kill -9 of QEMU: the watcher restored the host within 10 s" \
+		|| fail "kill -9 of QEMU $pid: record still there or watcher left ('$(watchers)')"
+else
+	fail "up --backend qemu (for kill -9) failed"
+fi
+prof=$(profile vfk-launch-qn 1)
+if "$VM" up "$prof" --backend qemu -q; then
+	w=$(sed -n 's/^watcher=//p' /run/vfiokit/vms/vfk-launch-qn)
+	kill -KILL "$w"
+	sleep 0.3
+	"$VM" status vfk-launch-qn | grep -q "nothing restores the host until vfio-vm down vfk-launch-qn" \
+		&& pass "a killed watcher: status says nothing restores the host" \
+		|| fail "status after the watcher was killed: $("$VM" status vfk-launch-qn 2>&1 | tr '\n' '|')"
+	"$VM" down vfk-launch-qn --timeout 2 -q && [ ! -e /run/vfiokit/vms/vfk-launch-qn ] \
+		&& pass "down still restores a VM whose watcher is gone" || fail "down after the watcher was killed"
+else
+	fail "up --backend qemu (for the killed watcher) failed"
+fi
+prof=$(profile vfk-launch-qd 1)
+if "$VM" up "$prof" --backend qemu -q; then
+	"$VM" down vfk-launch-qd --timeout 2 -q && [ ! -e /run/vfiokit/vms/vfk-launch-qd ] && [ -z "$(watchers)" ] \
+		&& pass "down ends the watcher first and cleans up alone" \
+		|| fail "down of a watched VM: watchers '$(watchers)'"
+else
+	fail "up --backend qemu (for down) failed"
+fi
+
+# libvirt: its release hook calls vfio-vm release, whatever stopped the domain
+if [ "$HOOK_OURS" = 1 ]; then
+	prof=$(profile vfk-launch-hp 0)
+	if "$VM" up "$prof" --console-log "$WORK/hp.log" -q; then
+		"$VM" status vfk-launch-hp | grep -q "restored by the libvirt hook /etc/libvirt/hooks/qemu.d/vfiokit" \
+			&& pass "up (libvirt) with the hook installed: status says the hook restores the host" \
+			|| fail "status of a hooked VM: $("$VM" status vfk-launch-hp 2>&1 | tr '\n' '|')"
+		gone_within vfk-launch-hp $((TMO + 10)) && grep -q "saw GPU" "$WORK/hp.log" \
+			&& pass "libvirt: the guest powered itself off and the release hook cleaned up" \
+			|| fail "libvirt poweroff: record still there"
+	else
+		fail "up (libvirt, hooked) failed"
+	fi
+	prof=$(profile vfk-launch-hd 1)
+	if "$VM" up "$prof" -q; then
+		virsh -c qemu:///system destroy vfk-launch-hd >/dev/null 2>&1
+		gone_within vfk-launch-hd 10 && pass "virsh destroy: the release hook cleaned up within 10 s" \
+			|| fail "virsh destroy: record still there"
+		virsh -c qemu:///system undefine vfk-launch-hd >/dev/null 2>&1
+	else
+		fail "up (libvirt, for destroy) failed"
+	fi
+	prof=$(profile vfk-launch-hr 1)
+	if [ "${STARTED_LIBVIRTD:-0}" = 1 ] && "$VM" up "$prof" -q; then
+		pid=$(cat "$WORK/libvirtd.pid")
+		kill -TERM "$pid"
+		for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+		libvirtd -d --listen -f "$HERE/libvirtd-test.conf" -p "$WORK/libvirtd.pid"
+		for _ in $(seq 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
+		[ "$(domstate vfk-launch-hr)" = running ] && [ -e /run/vfiokit/vms/vfk-launch-hr ] \
+			&& pass "libvirtd restarted while the VM runs: VM and record kept" \
+			|| fail "after the libvirtd restart: state '$(domstate vfk-launch-hr)'"
+		virsh -c qemu:///system destroy vfk-launch-hr >/dev/null 2>&1
+		gone_within vfk-launch-hr 10 && pass "after the libvirtd restart the release hook still cleans up" \
+			|| fail "after the libvirtd restart: record still there after destroy"
+		virsh -c qemu:///system undefine vfk-launch-hr >/dev/null 2>&1
+	else
+		skip "libvirtd restart: this run did not start libvirtd"
+	fi
+else
+	skip "the libvirt hook: libvirtd was already running or $HOOK exists (libvirtd loads hooks when it starts)"
 fi
 
 # ---- failures are undone -----------------------------------------------------

@@ -81,7 +81,8 @@ vm_build_initramfs() {
 }
 
 # The inner VM's initramfs (scenario passthrough-launch): busybox, lists the PCI
-# devices it was given as "L3 pci <vendor>:<device> class <class> <bdf>", powers off.
+# devices it was given as "L3 pci <vendor>:<device> class <class> <bdf>", powers off —
+# or, with vfk_hold=1 on its command line, stays up until stopped from outside.
 vm_build_l3_initramfs() {
 	local out=$ART/l3-initramfs.cpio.gz stage a
 	local init='#!/bin/sh
@@ -91,6 +92,7 @@ for d in /sys/bus/pci/devices/*; do
 	echo "L3 pci $(cat $d/vendor):$(cat $d/device) class $(cat $d/class) $(basename $d)"
 done
 echo "L3 done after $(cut -d" " -f1 /proc/uptime)s"
+case " $(cat /proc/cmdline) " in *" vfk_hold=1 "*) while :; do sleep 60; done ;; esac
 poweroff -f
 '
 	vm_stale "$out" "$init $(sha1sum "$(command -v busybox)")" || return 0
@@ -98,7 +100,7 @@ poweroff -f
 	rm -rf "$stage"
 	mkdir -p "$stage"/{bin,proc,sys,dev}
 	cp "$(command -v busybox)" "$stage/bin/busybox"
-	for a in sh mount cat echo basename cut poweroff; do ln -sf busybox "$stage/bin/$a"; done
+	for a in sh mount cat echo basename cut poweroff sleep; do ln -sf busybox "$stage/bin/$a"; done
 	printf '%s' "$init" > "$stage/init"
 	chmod 755 "$stage/init"
 	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"

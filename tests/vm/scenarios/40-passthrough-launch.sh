@@ -3,9 +3,10 @@
 # Scenario 4: a real passthrough launch. Inside the guest, KVM runs nested (TCG's
 # -cpu max emulates AMD SVM, kvm_amd loads); `vfio-vm up` binds the GPU-like card to
 # vfio-pci and hands it to an inner VM (QEMU backend, KVM), whose kernel must list it;
-# the host is restored when the inner VM powers off (--wait) or on `vfio-vm down`.
-SCEN_DESC="passthrough launch: vfio-vm up gives the GPU to a nested-KVM inner VM, down restores it"
-SCEN_TIMEOUT=360
+# the host is restored when the inner VM powers off (--wait, or the watcher `up` leaves
+# behind with no terminal kept open), when its QEMU is killed, and on `vfio-vm down`.
+SCEN_DESC="passthrough launch: vfio-vm up gives the GPU to a nested-KVM inner VM; the host is restored however it ends"
+SCEN_TIMEOUT=600
 SCEN_MEM=1G
 
 scen_qemu() {
@@ -13,6 +14,8 @@ scen_qemu() {
 	q_root_port rp1 0x2
 	q_gpu gpu0 rp1
 }
+
+HOLD="vm.cmdline=console=ttyS0 panic=-1 vfk_hold=1"	# the inner VM stays up
 
 # vfio-vm up with the demo profile, the card picked by address (two 1234:1111 exist)
 vm_up() { # OUT CONSOLE-LOG GPU [extra options...]
@@ -75,6 +78,11 @@ guest_main() {
 	expect "vfio-vm plan of the demo profile exit status" "$?" 0
 	check "plan chooses passthrough of $GPU" grep -q "GPU mode: passthrough" /tmp/plan.out
 	check "plan runs the inner VM on KVM (nested)" grep -q "KVM" /tmp/plan.out
+	# QEMU's VGA has no PCIe capability, yet sits straight below a PCIe root port:
+	# an emulated card, not a BMC's display behind a PCIe-to-PCI bridge
+	run_tool /tmp/ls.out vfio-ls --device "$GPU"
+	check "vfio-ls calls the card discrete (its own link from a root port)" \
+		grep -q "discrete: its own PCIe link from" /tmp/ls.out
 
 	# 1. up --wait: the inner VM lists its devices and powers off; vfio-vm restores the host
 	t0=$(ts)
@@ -91,7 +99,7 @@ guest_main() {
 	check "no VM record left after --wait" test ! -e /run/vfiokit/vms/demo
 
 	# 2. up, status while it runs, then down
-	vm_up /tmp/up2.out /tmp/l3b.log "$GPU"
+	vm_up /tmp/up2.out /tmp/l3b.log "$GPU" --set "$HOLD"
 	expect "vfio-vm up (no wait) exit status" "$?" 0
 	run_tool /tmp/status.out vfio-vm status demo --json
 	check "status --json lists the GPU's functions as held by demo" \
@@ -102,4 +110,43 @@ guest_main() {
 	expect "vfio-vm down exit status" "$?" 0
 	restored_checks "after vfio-vm down" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
 	check "no VM record left after down" test ! -e /run/vfiokit/vms/demo
+	by_itself
+}
+
+# Until the VM record is gone (the host restored), at most $1 seconds.
+record_gone() {
+	local t
+	for ((t = 0; t < $1 * 5; t++)); do
+		[ -e /run/vfiokit/vms/demo ] || return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# The host comes back with nothing kept open: the inner VM powers itself off, or
+# its QEMU is killed; the watcher `up` left behind restores it.
+by_itself() {
+	local t0 pid
+	vm_up /tmp/up3.out /tmp/l3c.log "$GPU"
+	expect "vfio-vm up (watched, no terminal kept) exit status" "$?" 0
+	check "no vfio-vm process stays behind up" test -z "$(pgrep -x vfio-vm)"
+	run_tool /tmp/status3.out vfio-vm status demo
+	check "status says the watcher restores the host" grep -q "restored by the watcher" /tmp/status3.out
+	for ((t = 0; t < 600; t++)); do grep -q "L3 done" /tmp/l3c.log && break; sleep 0.2; done
+	check "the inner VM listed its devices and powered itself off" grep -q "L3 done" /tmp/l3c.log
+	t0=$(ts)
+	record_gone 10
+	check "host restored within 10 s of the inner VM's last line ($(since "$t0") s)" \
+		test ! -e /run/vfiokit/vms/demo
+	restored_checks "after the inner VM powered itself off" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
+	check "no watcher left" test -z "$(ps -eo stat=,comm= | awk '$2 == "vfk-watch" && $1 !~ /^Z/')"
+
+	vm_up /tmp/up4.out /tmp/l3d.log "$GPU" --set "$HOLD"
+	expect "vfio-vm up (for kill -9) exit status" "$?" 0
+	expect "while the VM runs, $GPU is on" "$(drv "$GPU")" vfio-pci
+	pid=$(sed -n 's/^pid=//p' /run/vfiokit/vms/demo)
+	kill -KILL "$pid"
+	record_gone 10
+	check "kill -9 of the inner QEMU: host restored within 10 s" test ! -e /run/vfiokit/vms/demo
+	restored_checks "after kill -9 of QEMU" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
 }
