@@ -180,7 +180,10 @@ demo:
 	@scripts/demo.sh
 
 bench:
-	@scripts/deps.sh bench && $(MAKE) all && bench/run.sh && BIN=$(BUILD)/bin bench/bind-scale.sh && bench/vm-gen.sh && bench/launch.sh
+	@scripts/deps.sh bench && $(MAKE) all && { rc=0; \
+		bench/run.sh || rc=1; BIN=$(BUILD)/bin bench/bind-scale.sh || rc=1; \
+		bench/vm-gen.sh || rc=1; bench/launch.sh || rc=1; \
+		[ $$rc = 0 ] || echo "bench: a figure missed its target (above)"; exit $$rc; }
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \

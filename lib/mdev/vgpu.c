@@ -263,7 +263,8 @@ static int add_vf_instances(struct vfk_mdevs *m, const struct vfk_mdev_parent *p
 }
 
 /* A VF below bus/pci/devices brings its PF in as a parent, once. A PF
- * without such VFs after all (-ENODEV) ends the scan, not in error (1). */
+ * that yields no parent after all (-ENODEV) is skipped: the other PFs of
+ * the host are still looked at. */
 static int scan_vf(struct vfk_mdevs *m, int devfd, const char *name)
 {
 	struct vfk_mdev_parent *p;
@@ -278,7 +279,7 @@ static int scan_vf(struct vfk_mdevs *m, int devfd, const char *name)
 		return 0;
 	r = mdev_load_vf_parent(m->ctx, pf, NULL, &p);
 	if (r < 0)
-		return r == -ENODEV ? 1 : r;
+		return r == -ENODEV ? 0 : r;
 	if ((r = mdev_add_parent(m, p)) < 0)
 		return r;
 	return add_vf_instances(m, p);
