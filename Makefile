@@ -21,10 +21,12 @@ BUILD ?= build
 CC    ?= cc
 PKG_CONFIG ?= pkg-config
 
-# libvirt's headers only: the launch layer loads libvirt.so.0 when a command
-# first talks to libvirt (lib/launch/libvirt-dl.c), so plan and gen start fast.
-DEPS_PC := libpci libudev json-c libkmod inih uuid libxml-2.0
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) libvirt 2>/dev/null)
+# libvirt's and libkmod's headers only: the library loads libvirt.so.0 when a
+# command first talks to libvirt (lib/launch/libvirt-dl.c) and libkmod.so.2
+# when a module is first looked up (lib/core/kmod-dl.c), so that plan, gen
+# and status do not map them and all they pull in at every start.
+DEPS_PC := libpci libudev json-c inih uuid libxml-2.0
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) libkmod libvirt 2>/dev/null)
 DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null) -ldl -lpthread
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \

@@ -15,7 +15,7 @@
  * (lib/README.md).
  */
 #include <fcntl.h>
-#include <libkmod.h>
+#include "core/kmod-dl.h"
 #include <libudev.h>
 #include <poll.h>
 #include <stdio.h>
@@ -183,8 +183,10 @@ static bool driver_present(struct vfk_ctx *ctx, const char *driver)
 /* vfio-pci must be there before any device is asked to use it. */
 static int ensure_vfio_pci(struct vfk_bind *b)
 {
+	const struct kmod_api *km;
 	struct kmod_ctx *kctx;
 	struct kmod_module *mod = NULL;
+	char why[512];
 	int r;
 
 	if (driver_present(b->ctx, VFIO_DRIVER))
@@ -200,14 +202,19 @@ static int ensure_vfio_pci(struct vfk_bind *b)
 		return neg_errno(ENODEV);
 	}
 	vfk_progress(b->ctx, "loading kernel module vfio-pci");
-	kctx = kmod_new(NULL, NULL);
+	km = kmod_api(why, sizeof(why));
+	if (!km) {
+		snprintf(b->error, sizeof(b->error), "cannot load kernel module vfio-pci: %s", why);
+		return neg_errno(ELIBACC);
+	}
+	kctx = km->kmod_new(NULL, NULL);
 	if (!kctx)
 		return neg_errno(ENOMEM);
-	r = kmod_module_new_from_name(kctx, "vfio-pci", &mod);
+	r = km->kmod_module_new_from_name(kctx, "vfio-pci", &mod);
 	if (r == 0)
-		r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
-	kmod_module_unref(mod);
-	kmod_unref(kctx);
+		r = km->kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
+	km->kmod_module_unref(mod);
+	km->kmod_unref(kctx);
 	if (r < 0 || !driver_present(b->ctx, VFIO_DRIVER)) {
 		snprintf(b->error, sizeof(b->error), "cannot load kernel module vfio-pci: %s",
 			 strerror(r < 0 ? -r : ENOENT));

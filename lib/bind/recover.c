@@ -16,7 +16,7 @@
  * not copied: nothing is lost) and a fresh journal holds only the devices
  * that could not be given back; none left, no journal.
  */
-#include <libkmod.h>
+#include "core/kmod-dl.h"
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -125,41 +125,42 @@ static void kmod_log_dbg(void *data, int priority _unused_, const char *file, in
  */
 static void load_modules(struct recovery *rv, const char *addr)
 {
+	const struct kmod_api *km = kmod_api(NULL, 0);
 	struct kmod_ctx *kctx;
 	struct kmod_list *list = NULL, *it;
 	char rel[64], alias[256];
 
 	snprintf(rel, sizeof(rel), "%s/modalias", addr);
-	if (vfk_read_in(rv->ctx, rv->devfd, rel, alias, sizeof(alias)) <= 0)
+	if (!km || vfk_read_in(rv->ctx, rv->devfd, rel, alias, sizeof(alias)) <= 0)
 		return;
-	kctx = kmod_new(NULL, NULL);
+	kctx = km->kmod_new(NULL, NULL);
 	if (!kctx)
 		return;
-	kmod_set_log_fn(kctx, kmod_log_dbg, rv->ctx);
-	if (kmod_module_new_from_lookup(kctx, alias, &list) < 0)
+	km->kmod_set_log_fn(kctx, kmod_log_dbg, rv->ctx);
+	if (km->kmod_module_new_from_lookup(kctx, alias, &list) < 0)
 		list = NULL;
-	kmod_list_foreach(it, list) {
-		struct kmod_module *mod = kmod_module_get_module(it);
-		const char *name = kmod_module_get_name(mod);
-		int state = kmod_module_get_initstate(mod), r;
+	KMOD_FOREACH(km, it, list) {
+		struct kmod_module *mod = km->kmod_module_get_module(it);
+		const char *name = km->kmod_module_get_name(mod);
+		int state = km->kmod_module_get_initstate(mod), r;
 
 		if (strstr(name, "vfio") || state == KMOD_MODULE_LIVE ||
 		    state == KMOD_MODULE_BUILTIN || state == KMOD_MODULE_COMING) {
-			kmod_module_unref(mod);
+			km->kmod_module_unref(mod);
 			continue;
 		}
 		vfk_progress(rv->ctx, "%sloading kernel module %s for %s", rv->dry ? "would be " : "",
 			     name, addr);
 		if (!rv->dry) {
-			r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL,
-							    NULL, NULL);
+			r = km->kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL,
+								NULL, NULL, NULL);
 			if (r < 0)
 				warn(rv->ctx, "%s: loading %s failed: %s", addr, name, strerror(-r));
 		}
-		kmod_module_unref(mod);
+		km->kmod_module_unref(mod);
 	}
-	kmod_module_unref_list(list);
-	kmod_unref(kctx);
+	km->kmod_module_unref_list(list);
+	km->kmod_unref(kctx);
 }
 
 /* The device is off vfio-pci and driverless: the kernel picks its driver. */

@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include <libkmod.h>
+#include "core/kmod-dl.h"
 
 #include "check/check.h"
 
@@ -123,7 +123,8 @@ static int open_module_tree(struct probe *p, const char *release, char *rel, siz
 /* libkmod on the tree at @rel, configured from the sysroot's modprobe.d
  * directories, not the running host's. *@out is NULL when libkmod cannot
  * start: the text indexes answer then. 0 or -ENOMEM. */
-static int kmod_open(struct probe *p, const char *rel, struct kmod_ctx **out)
+static int kmod_open(struct probe *p, const struct kmod_api *km, const char *rel,
+		     struct kmod_ctx **out)
 {
 	static const char *const conf_dirs[] = {
 		"etc/modprobe.d", "run/modprobe.d", "usr/lib/modprobe.d", "lib/modprobe.d",
@@ -134,13 +135,15 @@ static int kmod_open(struct probe *p, const char *rel, struct kmod_ctx **out)
 	size_t i;
 
 	*out = NULL;
+	if (!km)
+		return 0;
 	for (i = 0; i < ARRAY_SIZE(conf_dirs); i++) {
 		cfg[i] = vfk_root_path(p->ctx, VFK_ROOT_TOP, conf_dirs[i]);
 		if (!cfg[i])
 			ok = false;
 	}
 	if (ok)
-		*out = kmod_new(dirname, (const char *const *)cfg);
+		*out = km->kmod_new(dirname, (const char *const *)cfg);
 	for (i = 0; i < ARRAY_SIZE(conf_dirs); i++)
 		free(cfg[i]);
 	if (!ok) {
@@ -148,27 +151,28 @@ static int kmod_open(struct probe *p, const char *rel, struct kmod_ctx **out)
 		return -ENOMEM;
 	}
 	if (*out) {
-		kmod_set_log_fn(*out, kmod_log_forward, p->ctx);
-		kmod_set_log_priority(*out, p->ctx->log_priority >= LOG_DEBUG ? LOG_DEBUG : LOG_ERR);
+		km->kmod_set_log_fn(*out, kmod_log_forward, p->ctx);
+		km->kmod_set_log_priority(*out, p->ctx->log_priority >= LOG_DEBUG ? LOG_DEBUG : LOG_ERR);
 	}
 	return 0;
 }
 
 /* What libkmod knows of @name: MOD_MISSING when it knows nothing. */
-static enum mod_avail kmod_avail(struct kmod_ctx *kctx, const char *name)
+static enum mod_avail kmod_avail(const struct kmod_api *km, struct kmod_ctx *kctx,
+				 const char *name)
 {
 	struct kmod_list *list = NULL, *it;
 	bool file = false;
 
-	if (!kctx || kmod_module_new_from_lookup(kctx, name, &list) < 0 || !list)
+	if (!kctx || km->kmod_module_new_from_lookup(kctx, name, &list) < 0 || !list)
 		return MOD_MISSING;
-	kmod_list_foreach(it, list) {
-		struct kmod_module *mod = kmod_module_get_module(it);
-		if (kmod_module_get_path(mod))
+	KMOD_FOREACH(km, it, list) {
+		struct kmod_module *mod = km->kmod_module_get_module(it);
+		if (km->kmod_module_get_path(mod))
 			file = true;
-		kmod_module_unref(mod);
+		km->kmod_module_unref(mod);
 	}
-	kmod_module_unref_list(list);
+	km->kmod_module_unref_list(list);
 	return file ? MOD_FILE : MOD_BUILTIN;
 }
 
@@ -185,6 +189,7 @@ static void modules_available(struct probe *p, int procfd, int topfd, enum mod_a
 			      char *release, size_t rsize, bool *have_tree)
 {
 	_cleanup_close_ int mdirfd = -1;
+	const struct kmod_api *km = kmod_api(NULL, 0);	/* NULL: the text indexes answer */
 	struct kmod_ctx *kctx = NULL;
 	char rel[300];
 	size_t i;
@@ -196,10 +201,10 @@ static void modules_available(struct probe *p, int procfd, int topfd, enum mod_a
 	if (mdirfd < 0)
 		return;
 	*have_tree = true;
-	if (kmod_open(p, rel, &kctx) < 0)
+	if (kmod_open(p, km, rel, &kctx) < 0)
 		return;
 	for (i = 0; i < N_VFIO_MODULES; i++) {
-		avail[i] = kmod_avail(kctx, vfio_modules[i]);
+		avail[i] = kmod_avail(km, kctx, vfio_modules[i]);
 		if (avail[i] != MOD_MISSING) {
 			dbg(p->ctx, "libkmod: %s %s", vfio_modules[i],
 			    avail[i] == MOD_FILE ? "module file" : "built-in");
@@ -209,7 +214,7 @@ static void modules_available(struct probe *p, int procfd, int topfd, enum mod_a
 		dbg(p->ctx, "text indexes: %s avail=%d", vfio_modules[i], avail[i]);
 	}
 	if (kctx)
-		kmod_unref(kctx);
+		km->kmod_unref(kctx);
 }
 
 /* Does the kernel command line keep @name from loading? Returns the word. */

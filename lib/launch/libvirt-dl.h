@@ -8,11 +8,12 @@
 #ifndef VFK_LIBVIRT_DL_H
 #define VFK_LIBVIRT_DL_H
 
-#include <stddef.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-#define LV_FN(name) __typeof__(name) *name
+#include "core/dl.h"
+
+#define LV_FN(name) DL_FN(name)
 struct libvirt_api {
 	LV_FN(virConnectOpenAuth);
 	LV_FN(virConnectClose);
