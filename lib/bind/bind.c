@@ -9,24 +9,22 @@
  * first write, so a failure, a timeout or a kill -9 can always be undone.
  *
  * Layer bind/: owns moving devices to vfio-pci and back: the transaction
- * (bind.c), the journal and the lock (journal.c), host guards (guards.c),
+ * (bind.c), putting devices back (restore.c), the sysfs steps both take
+ * (common.c), the journal and the lock (journal.c), host guards (guards.c),
  * console release (console.c), boot-time persistence (persist.c), recovery
  * from a damaged journal (recover.c). May call inventory/ and core/
  * (lib/README.md).
  */
-#include <fcntl.h>
-#include "core/kmod-dl.h"
-#include <libudev.h>
 #include <poll.h>
 #include <stdio.h>
 #include <time.h>
 
+#include "core/kmod-dl.h"
+#include "bind/bind-internal.h"
 #include "bind/console.h"
 #include "bind/guards.h"
 #include "bind/journal.h"
 
-#define VFIO_DRIVER "vfio-pci"
-#define PROBE_SETTLE_MS 1000
 
 struct bind_item {
 	struct vfk_device *dev;
@@ -60,103 +58,6 @@ struct vfk_bind {
 
 /* ------------------------------------------------------------ helpers */
 
-/* The driver @addr is on ("" for none), below @devfd (bus/pci/devices). */
-static void driver_at(int devfd, const char *addr, char *buf, size_t size)
-{
-	char rel[64];
-
-	buf[0] = '\0';
-	snprintf(rel, sizeof(rel), "%s/driver", addr);
-	if (devfd < 0 || vfk_readlink_base_at(devfd, rel, buf, size) < 0)
-		buf[0] = '\0';
-}
-
-int current_driver(struct vfk_ctx *ctx, const char *addr, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
-
-	driver_at(fd, addr, buf, size);
-	return fd < 0 ? fd : 0;
-}
-
-void read_override(struct vfk_ctx *ctx, int devfd, const char *addr, char *buf, size_t size)
-{
-	char rel[64];
-
-	buf[0] = '\0';
-	/* by its path in the sysroot (one openat2 per device, no check per file);
-	 * @devfd < 0: bus/pci/devices is unreadable, so nothing below it is read */
-	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", addr);
-	if (devfd < 0 || vfk_root_read(ctx, VFK_ROOT_SYS, rel, buf, size) < 0 ||
-	    streq(buf, "(null)") || !journal_value_ok(buf))
-		buf[0] = '\0';
-}
-
-/* Kernel uevents for PCI, so a wait ends when the driver changes instead of
- * on the next poll. Only on the live host: a fixture tree has no kernel. */
-struct waiter {
-	struct udev *udev;
-	struct udev_monitor *mon;
-};
-
-static void waiter_open(struct vfk_ctx *ctx, struct waiter *w)
-{
-	memset(w, 0, sizeof(*w));
-	if (!vfk_ctx_is_live(ctx))
-		return;
-	w->udev = udev_new();
-	if (!w->udev)
-		return;
-	w->mon = udev_monitor_new_from_netlink(w->udev, "kernel");
-	if (w->mon && (udev_monitor_filter_add_match_subsystem_devtype(w->mon, "pci", NULL) < 0 ||
-		       udev_monitor_enable_receiving(w->mon) < 0)) {
-		udev_monitor_unref(w->mon);
-		w->mon = NULL;
-	}
-	dbg(ctx, "uevent monitor %s", w->mon ? "on" : "unavailable, polling");
-}
-
-static void waiter_close(struct waiter *w)
-{
-	if (w->mon)
-		udev_monitor_unref(w->mon);
-	if (w->udev)
-		udev_unref(w->udev);
-}
-
-static void waiter_sleep(struct waiter *w, long long remaining)
-{
-	int ms = remaining > 50 ? 50 : (int)remaining;
-
-	if (w->mon) {
-		struct pollfd p = { .fd = udev_monitor_get_fd(w->mon), .events = POLLIN };
-		if (poll(&p, 1, ms) > 0) {
-			struct udev_device *d;
-			while ((d = udev_monitor_receive_device(w->mon)))
-				udev_device_unref(d);
-		}
-	} else {
-		poll(NULL, 0, ms < 10 ? ms : 10);
-	}
-}
-
-/* Wait until @addr is bound to @want ("" = bound to nothing). */
-static int wait_driver(struct vfk_ctx *ctx, struct waiter *w, const char *addr, const char *want,
-		       unsigned int ms)
-{
-	long long deadline = now_ms() + ms;
-	char cur[64];
-
-	for (;;) {
-		current_driver(ctx, addr, cur, sizeof(cur));
-		if (streq(cur, want))
-			return 0;
-		if (now_ms() >= deadline)
-			return neg_errno(ETIMEDOUT);
-		waiter_sleep(w, deadline - now_ms());
-	}
-}
-
 static int wait_vfio_node(struct vfk_ctx *ctx, int group, unsigned int ms)
 {
 	long long deadline = now_ms() + ms;
@@ -189,7 +90,7 @@ static int ensure_vfio_pci(struct vfk_bind *b)
 	char why[512];
 	int r;
 
-	if (driver_present(b->ctx, VFIO_DRIVER))
+	if (driver_present(b->ctx, VFIO_PCI_DRIVER))
 		return 0;
 	if (b->flags & VFK_BIND_DRY_RUN) {
 		vfk_progress(b->ctx, "would load kernel module vfio-pci");
@@ -198,7 +99,7 @@ static int ensure_vfio_pci(struct vfk_bind *b)
 	if (!vfk_ctx_is_live(b->ctx)) {
 		snprintf(b->error, sizeof(b->error),
 			 "the vfio-pci driver is not loaded in the host tree (no %s/%s)",
-			 VFK_SYS_PCI_DRIVERS, VFIO_DRIVER);
+			 VFK_SYS_PCI_DRIVERS, VFIO_PCI_DRIVER);
 		return neg_errno(ENODEV);
 	}
 	vfk_progress(b->ctx, "loading kernel module vfio-pci");
@@ -215,83 +116,12 @@ static int ensure_vfio_pci(struct vfk_bind *b)
 		r = km->kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
 	km->kmod_module_unref(mod);
 	km->kmod_unref(kctx);
-	if (r < 0 || !driver_present(b->ctx, VFIO_DRIVER)) {
+	if (r < 0 || !driver_present(b->ctx, VFIO_PCI_DRIVER)) {
 		snprintf(b->error, sizeof(b->error), "cannot load kernel module vfio-pci: %s",
 			 strerror(r < 0 ? -r : ENOENT));
 		return neg_errno(r < 0 ? r : -ENOENT);
 	}
 	return 0;
-}
-
-/* --------------------------------------------------------- restoring */
-
-/*
- * Put one device back: clear or restore the override, leave the driver it is
- * on now, and let the kernel probe it again; if the native driver does not
- * come back on its own, bind it explicitly.
- */
-static int restore_device(struct vfk_ctx *ctx, struct waiter *w, const char *addr,
-			  const char *orig_driver, const char *orig_override, unsigned int ms,
-			  bool dry_run, char *err, size_t errsize)
-{
-	char cur[64], rel[128];
-	long long deadline;
-	int r;
-
-	current_driver(ctx, addr, cur, sizeof(cur));
-	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", addr);
-	/* a lone newline clears driver_override */
-	r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, *orig_override ? orig_override : "\n");
-	if (r < 0) {
-		snprintf(err, errsize, "%s: writing driver_override failed: %s", addr, strerror(-r));
-		return r;
-	}
-	if (*cur && !streq(cur, orig_driver)) {
-		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/unbind", cur);
-		r = vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, addr, ms);
-		if (r < 0) {
-			snprintf(err, errsize, "%s: unbinding from %s failed: %s", addr, cur,
-				 strerror(-r));
-			return r;
-		}
-	}
-	if (!*orig_driver || streq(cur, orig_driver))
-		return 0;
-	if (dry_run)
-		return vfk_host_write(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_BUS "/drivers_probe", addr) < 0
-			       ? neg_errno(EIO) : 0;
-	/* PCI drivers mostly probe within the write; a device still driverless
-	 * a moment later had a failed probe, and waiting longer will not help */
-	r = vfk_host_write(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_BUS "/drivers_probe", addr);
-	if (r >= 0 && wait_driver(ctx, w, addr, orig_driver, ms < PROBE_SETTLE_MS ? ms : PROBE_SETTLE_MS) == 0)
-		return 0;
-	/* another driver may have won the probe, or none matched: be explicit */
-	current_driver(ctx, addr, cur, sizeof(cur));
-	if (*cur && !streq(cur, orig_driver)) {
-		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/unbind", cur);
-		vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, addr, ms);
-	}
-	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/bind", orig_driver);
-	/* a VFIO user that just exited may not have let go of the BARs yet:
-	 * the native driver's probe says EBUSY for a moment */
-	deadline = now_ms() + ms;
-	while ((r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, addr)) == -EBUSY) {
-		/* or a late asynchronous probe got there first */
-		current_driver(ctx, addr, cur, sizeof(cur));
-		if (streq(cur, orig_driver)) {
-			r = 0;
-			break;
-		}
-		if (now_ms() >= deadline)
-			break;
-		usleep(100 * 1000);
-	}
-	if (r >= 0)
-		r = wait_driver(ctx, w, addr, orig_driver, ms);
-	if (r < 0)
-		snprintf(err, errsize, "%s: could not return to driver %s: %s", addr, orig_driver,
-			 strerror(-r));
-	return r;
 }
 
 /* --------------------------------------------------------- transaction */
@@ -598,14 +428,14 @@ static int bind_one(struct vfk_bind *b, struct waiter *w, struct bind_item *it)
 	if (dry)
 		snprintf(cur, sizeof(cur), "%s", it->orig_driver);
 	else
-		driver_at(devices_fd(b), addr, cur, sizeof(cur));
+		bind_driver_at(devices_fd(b), addr, cur, sizeof(cur));
 	vfk_progress(ctx, "binding %s (%s) to vfio-pci", addr, *cur ? cur : "no driver");
 	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", addr);
 	it->touched = true;
-	r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, VFIO_DRIVER);
+	r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, VFIO_PCI_DRIVER);
 	if (r < 0)
 		return fail(b, -r, "%s: writing driver_override failed: %s", addr, strerror(-r));
-	if (streq(cur, VFIO_DRIVER))
+	if (streq(cur, VFIO_PCI_DRIVER))
 		return 0;
 	if (*cur) {
 		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/unbind", cur);
@@ -624,7 +454,7 @@ static int bind_one(struct vfk_bind *b, struct waiter *w, struct bind_item *it)
 		return fail(b, -r, "%s: drivers_probe failed: %s", addr, strerror(-r));
 	if (dry)
 		return 0;
-	r = wait_driver(ctx, w, addr, VFIO_DRIVER, b->timeout_ms);
+	r = bind_wait_driver(ctx, w, addr, VFIO_PCI_DRIVER, b->timeout_ms);
 	if (r < 0) {
 		current_driver(ctx, addr, cur, sizeof(cur));
 		return fail(b, ETIMEDOUT, "%s: not on vfio-pci after %u ms (driver: %s)", addr,
@@ -688,63 +518,6 @@ static void drop_untouched(struct vfk_bind *b, struct vfk_journal *j)
 	}
 	if (drop)
 		journal_remove_marked(j, drop);
-}
-
-int dry_hook(void *data, const char *path, const char *value)
-{
-	struct vfk_ctx *ctx = data;
-
-	/* the saved hook was stashed by commit: show it the write, then skip */
-	if (ctx->progress_fn) {
-		char msg[700];
-		const char *nl = strchr(value, '\n');
-		if (nl && nl[1])	/* a whole state file, not a sysfs value */
-			snprintf(msg, sizeof(msg), "%s <- (file, %zu bytes)", path, strlen(value));
-		else
-			snprintf(msg, sizeof(msg), "%s <- %s", path, streq(value, "\n") ? "\\n" : value);
-		ctx->progress_fn(ctx->progress_data, msg);
-	}
-	return 1;
-}
-
-/* What commit and restore hold while they change the host: in a dry run the
- * dry hook in place of the caller's write hook, else the vfiokit lock; and
- * the uevent waiter. */
-struct session {
-	struct vfk_ctx *ctx;
-	vfk_write_hook saved_hook;
-	void *saved_data;
-	struct waiter w;
-	int lockfd;
-	long holder;		/* the lock's holder when it could not be taken */
-};
-
-/* -errno (the lock not taken, its holder in @s->holder) or 0; either way
- * session_end() undoes it. */
-static int session_begin(struct session *s, struct vfk_ctx *ctx, bool dry, unsigned int timeout_ms)
-{
-	memset(s, 0, sizeof(*s));
-	s->ctx = ctx;
-	s->saved_hook = ctx->write_hook;
-	s->saved_data = ctx->write_data;
-	s->lockfd = -1;
-	if (dry)
-		vfk_ctx_set_write_hook(ctx, dry_hook, ctx);
-	waiter_open(ctx, &s->w);
-	if (!dry) {
-		s->lockfd = vfk_lock_take(ctx, timeout_ms, &s->holder);
-		if (s->lockfd < 0)
-			return s->lockfd;
-	}
-	return 0;
-}
-
-static void session_end(struct session *s)
-{
-	waiter_close(&s->w);
-	if (s->lockfd >= 0)
-		close(s->lockfd);
-	vfk_ctx_set_write_hook(s->ctx, s->saved_hook, s->saved_data);
 }
 
 /* The journal read again under the lock: another vfiokit may have taken one
@@ -832,8 +605,8 @@ static void roll_back(struct vfk_bind *b, struct waiter *w, struct vfk_journal *
 		char err[300];
 		if (!it->touched)
 			continue;
-		if (restore_device(ctx, w, it->dev->address, it->orig_driver, it->orig_override,
-				   b->timeout_ms, b->flags & VFK_BIND_DRY_RUN, err, sizeof(err)) < 0)
+		if (bind_restore_device(ctx, w, it->dev->address, it->orig_driver, it->orig_override,
+					b->timeout_ms, b->flags & VFK_BIND_DRY_RUN, err, sizeof(err)) < 0)
 			warn(ctx, "rollback: %s", err);
 		else
 			it->touched = false;
@@ -852,7 +625,7 @@ int vfk_bind_commit(struct vfk_bind *b)
 
 	if (!b->prepared && (r = vfk_bind_prepare(b)) < 0)
 		return r;
-	r = session_begin(&s, ctx, b->flags & VFK_BIND_DRY_RUN, b->timeout_ms);
+	r = bind_session_begin(&s, ctx, b->flags & VFK_BIND_DRY_RUN, b->timeout_ms);
 	if (r < 0) {
 		r = fail(b, -r, r == -EWOULDBLOCK
 				      ? "another vfiokit operation is running (pid %ld)"
@@ -889,133 +662,6 @@ int vfk_bind_commit(struct vfk_bind *b)
 	vfk_progress(ctx, "%zu device%s on vfio-pci", b->nitems, b->nitems == 1 ? "" : "s");
 out:
 	vfk_journal_free(j);
-	session_end(&s);
+	bind_session_end(&s);
 	return r < 0 ? neg_errno(r) : 0;
-}
-
-/* ------------------------------------------------------------- restore */
-
-/* Set @sel[i] for the journal entries @addresses name (all when NULL): one
- * lookup per address, not a scan of the addresses per entry. */
-static int select_entries(struct vfk_journal *j, const char *const *addresses, size_t n,
-			  bool *sel, char *errbuf, size_t errsize)
-{
-	size_t i;
-
-	for (i = 0; !addresses && i < j->n; i++)
-		sel[i] = true;
-	for (i = 0; addresses && i < n; i++) {
-		const struct vfk_journal_entry *e;
-		struct vfk_pci_addr a;
-		char norm[16];
-		vfk_pci_addr_parse(addresses[i], &a);	/* checked by the caller */
-		e = journal_find(j, vfk_pci_addr_format(&a, norm, sizeof(norm)));
-		if (!e) {
-			snprintf(errbuf, errsize, "%s is not held by vfiokit (not in the journal)", norm);
-			return neg_errno(ENOENT);
-		}
-		sel[e - j->e] = true;
-	}
-	return 0;
-}
-
-int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, unsigned int flags,
-		char *errbuf, size_t errsize)
-{
-	bool dry = flags & VFK_BIND_DRY_RUN;
-	struct vfk_journal *j = NULL;
-	_cleanup_free_ bool *drop = NULL;
-	struct session s;
-	int r, first = 0;
-	size_t i;
-
-	errbuf[0] = '\0';
-	for (i = 0; addresses && i < n; i++) {
-		struct vfk_pci_addr a;
-		if (vfk_pci_addr_parse(addresses[i], &a) < 0) {
-			snprintf(errbuf, errsize, "'%s' is not a PCI address", addresses[i]);
-			return neg_errno(EINVAL);
-		}
-	}
-	first = session_begin(&s, ctx, dry, ctx->timeout_ms);
-	if (first < 0) {
-		snprintf(errbuf, errsize, "another vfiokit operation is running (pid %ld)",
-			 s.holder);
-		goto out;
-	}
-	r = vfk_journal_load(ctx, &j);
-	if (r < 0) {
-		snprintf(errbuf, errsize, "cannot read the binding journal: %s", journal_why(ctx, r));
-		first = r;
-		goto out;
-	}
-	drop = calloc(j->n ? j->n : 1, sizeof(*drop));
-	if (!drop) {
-		first = neg_errno(ENOMEM);
-		goto out;
-	}
-	first = select_entries(j, addresses, n, drop, errbuf, errsize);
-	if (first < 0)
-		goto out;
-	/* newest first; drop[i] turns from "asked for" into "put back" */
-	for (i = j->n; i-- > 0;) {
-		const struct vfk_journal_entry *e = &j->e[i];
-		char err[300];
-		if (!drop[i])
-			continue;
-		vfk_progress(ctx, "restoring %s to %s", e->address, *e->driver ? e->driver : "no driver");
-		r = restore_device(ctx, &s.w, e->address, e->driver, e->override, ctx->timeout_ms,
-				   dry, err, sizeof(err));
-		drop[i] = r >= 0;
-		if (r < 0 && !first) {
-			first = r;
-			snprintf(errbuf, errsize, "%s", err);
-		}
-	}
-	journal_remove_marked(j, drop);
-	r = journal_save(ctx, j);
-	if (r < 0 && !first) {
-		first = r;
-		snprintf(errbuf, errsize, "cannot update the binding journal: %s", strerror(-r));
-	}
-	/* consoles come back once no device vfiokit holds might still need them gone */
-	if (j->n == 0) {
-		r = console_reattach(ctx);
-		if (r < 0 && !first) {
-			first = r;
-			snprintf(errbuf, errsize, "re-attaching the host console failed: %s", strerror(-r));
-		}
-	}
-out:
-	vfk_journal_free(j);
-	session_end(&s);
-	return first < 0 ? neg_errno(first) : 0;
-}
-
-int vfk_restore_owner(struct vfk_ctx *ctx, const char *owner, unsigned int flags, char *errbuf,
-		      size_t errsize)
-{
-	struct vfk_journal *j = NULL;
-	const char **addrs;
-	size_t i, n = 0;
-	int r;
-
-	errbuf[0] = '\0';
-	r = vfk_journal_load(ctx, &j);
-	if (r < 0) {
-		snprintf(errbuf, errsize, "cannot read the binding journal: %s", journal_why(ctx, r));
-		return r;
-	}
-	addrs = calloc(j->n + 1, sizeof(*addrs));
-	if (!addrs) {
-		vfk_journal_free(j);
-		return neg_errno(ENOMEM);
-	}
-	for (i = 0; i < j->n; i++)
-		if (streq(j->e[i].owner, owner))
-			addrs[n++] = j->e[i].address;
-	r = n ? vfk_restore(ctx, addrs, n, flags, errbuf, errsize) : 0;
-	free(addrs);
-	vfk_journal_free(j);
-	return r;
 }

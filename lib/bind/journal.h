@@ -61,15 +61,4 @@ bool journal_value_ok(const char *s);
  * (close to release) or -EWOULDBLOCK with the holder's pid in *@holder. */
 int vfk_lock_take(struct vfk_ctx *ctx, unsigned int ms, long *holder);
 
-/*
- * bind.c helpers that recover.c reuses. Declared here because this is the
- * internal header both already include (there is no bind/bind.h).
- */
-/* The driver @addr is on ("" for none); -errno when bus/pci/devices is unreadable. */
-int current_driver(struct vfk_ctx *ctx, const char *addr, char *buf, size_t size);
-/* driver_override of @addr, "" when unset or not a name; @devfd is
- * bus/pci/devices (< 0: unreadable, nothing is read). */
-void read_override(struct vfk_ctx *ctx, int devfd, const char *addr, char *buf, size_t size);
-/* The dry-run write hook: shows each write through the progress function, skips it. */
-int dry_hook(void *data, const char *path, const char *value);
 #endif

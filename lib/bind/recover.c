@@ -16,16 +16,14 @@
  * not copied: nothing is lost) and a fresh journal holds only the devices
  * that could not be given back; none left, no journal.
  */
-#include "core/kmod-dl.h"
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "core/kmod-dl.h"
+#include "bind/bind-internal.h"
 #include "bind/console.h"
 #include "bind/journal.h"
-
-/* lib/bind/bind.c's bound on the moment a probe gets to settle after the drivers_probe write. */
-#define PROBE_SETTLE_MS 1000
 
 struct recovery {
 	struct vfk_ctx *ctx;

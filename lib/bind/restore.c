@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Devices vfiokit holds handed back to the drivers the journal recorded:
+ * vfk_restore() by address, vfk_restore_owner() by owner, and the one device
+ * put back that a failed commit's rollback uses as well.
+ */
+#include <stdio.h>
+
+#include "bind/bind-internal.h"
+#include "bind/console.h"
+#include "bind/journal.h"
+
+
+/*
+ * Put one device back: clear or restore the override, leave the driver it is
+ * on now, and let the kernel probe it again; if the native driver does not
+ * come back on its own, bind it explicitly.
+ */
+int bind_restore_device(struct vfk_ctx *ctx, struct waiter *w, const char *addr,
+			const char *orig_driver, const char *orig_override, unsigned int ms,
+			bool dry_run, char *err, size_t errsize)
+{
+	char cur[64], rel[128];
+	long long deadline;
+	int r;
+
+	current_driver(ctx, addr, cur, sizeof(cur));
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", addr);
+	/* a lone newline clears driver_override */
+	r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, *orig_override ? orig_override : "\n");
+	if (r < 0) {
+		snprintf(err, errsize, "%s: writing driver_override failed: %s", addr, strerror(-r));
+		return r;
+	}
+	if (*cur && !streq(cur, orig_driver)) {
+		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/unbind", cur);
+		r = vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, addr, ms);
+		if (r < 0) {
+			snprintf(err, errsize, "%s: unbinding from %s failed: %s", addr, cur,
+				 strerror(-r));
+			return r;
+		}
+	}
+	if (!*orig_driver || streq(cur, orig_driver))
+		return 0;
+	if (dry_run)
+		return vfk_host_write(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_BUS "/drivers_probe", addr) < 0
+			       ? neg_errno(EIO) : 0;
+	/* PCI drivers mostly probe within the write; a device still driverless
+	 * a moment later had a failed probe, and waiting longer will not help */
+	r = vfk_host_write(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_BUS "/drivers_probe", addr);
+	if (r >= 0 && bind_wait_driver(ctx, w, addr, orig_driver, ms < PROBE_SETTLE_MS ? ms : PROBE_SETTLE_MS) == 0)
+		return 0;
+	/* another driver may have won the probe, or none matched: be explicit */
+	current_driver(ctx, addr, cur, sizeof(cur));
+	if (*cur && !streq(cur, orig_driver)) {
+		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/unbind", cur);
+		vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, addr, ms);
+	}
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/bind", orig_driver);
+	/* a VFIO user that just exited may not have let go of the BARs yet:
+	 * the native driver's probe says EBUSY for a moment */
+	deadline = now_ms() + ms;
+	while ((r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, addr)) == -EBUSY) {
+		/* or a late asynchronous probe got there first */
+		current_driver(ctx, addr, cur, sizeof(cur));
+		if (streq(cur, orig_driver)) {
+			r = 0;
+			break;
+		}
+		if (now_ms() >= deadline)
+			break;
+		usleep(100 * 1000);
+	}
+	if (r >= 0)
+		r = bind_wait_driver(ctx, w, addr, orig_driver, ms);
+	if (r < 0)
+		snprintf(err, errsize, "%s: could not return to driver %s: %s", addr, orig_driver,
+			 strerror(-r));
+	return r;
+}
+
+/* ------------------------------------------------------------- restore */
+
+/* Set @sel[i] for the journal entries @addresses name (all when NULL): one
+ * lookup per address, not a scan of the addresses per entry. */
+static int select_entries(struct vfk_journal *j, const char *const *addresses, size_t n,
+			  bool *sel, char *errbuf, size_t errsize)
+{
+	size_t i;
+
+	for (i = 0; !addresses && i < j->n; i++)
+		sel[i] = true;
+	for (i = 0; addresses && i < n; i++) {
+		const struct vfk_journal_entry *e;
+		struct vfk_pci_addr a;
+		char norm[16];
+		vfk_pci_addr_parse(addresses[i], &a);	/* checked by the caller */
+		e = journal_find(j, vfk_pci_addr_format(&a, norm, sizeof(norm)));
+		if (!e) {
+			snprintf(errbuf, errsize, "%s is not held by vfiokit (not in the journal)", norm);
+			return neg_errno(ENOENT);
+		}
+		sel[e - j->e] = true;
+	}
+	return 0;
+}
+
+int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, unsigned int flags,
+		char *errbuf, size_t errsize)
+{
+	bool dry = flags & VFK_BIND_DRY_RUN;
+	struct vfk_journal *j = NULL;
+	_cleanup_free_ bool *drop = NULL;
+	struct session s;
+	int r, first = 0;
+	size_t i;
+
+	errbuf[0] = '\0';
+	for (i = 0; addresses && i < n; i++) {
+		struct vfk_pci_addr a;
+		if (vfk_pci_addr_parse(addresses[i], &a) < 0) {
+			snprintf(errbuf, errsize, "'%s' is not a PCI address", addresses[i]);
+			return neg_errno(EINVAL);
+		}
+	}
+	first = bind_session_begin(&s, ctx, dry, ctx->timeout_ms);
+	if (first < 0) {
+		snprintf(errbuf, errsize, "another vfiokit operation is running (pid %ld)",
+			 s.holder);
+		goto out;
+	}
+	r = vfk_journal_load(ctx, &j);
+	if (r < 0) {
+		snprintf(errbuf, errsize, "cannot read the binding journal: %s", journal_why(ctx, r));
+		first = r;
+		goto out;
+	}
+	drop = calloc(j->n ? j->n : 1, sizeof(*drop));
+	if (!drop) {
+		first = neg_errno(ENOMEM);
+		goto out;
+	}
+	first = select_entries(j, addresses, n, drop, errbuf, errsize);
+	if (first < 0)
+		goto out;
+	/* newest first; drop[i] turns from "asked for" into "put back" */
+	for (i = j->n; i-- > 0;) {
+		const struct vfk_journal_entry *e = &j->e[i];
+		char err[300];
+		if (!drop[i])
+			continue;
+		vfk_progress(ctx, "restoring %s to %s", e->address, *e->driver ? e->driver : "no driver");
+		r = bind_restore_device(ctx, &s.w, e->address, e->driver, e->override, ctx->timeout_ms,
+					dry, err, sizeof(err));
+		drop[i] = r >= 0;
+		if (r < 0 && !first) {
+			first = r;
+			snprintf(errbuf, errsize, "%s", err);
+		}
+	}
+	journal_remove_marked(j, drop);
+	r = journal_save(ctx, j);
+	if (r < 0 && !first) {
+		first = r;
+		snprintf(errbuf, errsize, "cannot update the binding journal: %s", strerror(-r));
+	}
+	/* consoles come back once no device vfiokit holds might still need them gone */
+	if (j->n == 0) {
+		r = console_reattach(ctx);
+		if (r < 0 && !first) {
+			first = r;
+			snprintf(errbuf, errsize, "re-attaching the host console failed: %s", strerror(-r));
+		}
+	}
+out:
+	vfk_journal_free(j);
+	bind_session_end(&s);
+	return first < 0 ? neg_errno(first) : 0;
+}
+
+int vfk_restore_owner(struct vfk_ctx *ctx, const char *owner, unsigned int flags, char *errbuf,
+		      size_t errsize)
+{
+	struct vfk_journal *j = NULL;
+	const char **addrs;
+	size_t i, n = 0;
+	int r;
+
+	errbuf[0] = '\0';
+	r = vfk_journal_load(ctx, &j);
+	if (r < 0) {
+		snprintf(errbuf, errsize, "cannot read the binding journal: %s", journal_why(ctx, r));
+		return r;
+	}
+	addrs = calloc(j->n + 1, sizeof(*addrs));
+	if (!addrs) {
+		vfk_journal_free(j);
+		return neg_errno(ENOMEM);
+	}
+	for (i = 0; i < j->n; i++)
+		if (streq(j->e[i].owner, owner))
+			addrs[n++] = j->e[i].address;
+	r = n ? vfk_restore(ctx, addrs, n, flags, errbuf, errsize) : 0;
+	free(addrs);
+	vfk_journal_free(j);
+	return r;
+}
