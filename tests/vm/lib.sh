@@ -140,6 +140,7 @@ for f in /sys/class/graphics/fb[0-9]*; do
 done
 dmesg | grep -E "bochs-drm|mdpy|\\[drm\\]" | head -n 8 | sed "s/^/L3 dmesg: /"
 echo "L3 done after $(cut -d" " -f1 /proc/uptime)s"
+case " $(cat /proc/cmdline) " in *" vfk_hold=1 "*) while :; do sleep 60; done ;; esac
 poweroff -f
 '
 	mods=$("$KMOD/modprobe" -d "$KROOT" -S "$KV" --show-depends bochs | sed -n 's/^insmod \([^ ]*\.ko[^ ]*\) *$/\1/p')

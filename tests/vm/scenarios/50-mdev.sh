@@ -134,7 +134,9 @@ vm_up_down() { # PARENT TYPE
 	expect "vfio-vm plan with [gpu] device = $p (a parent that is no PCI device): parent and type" \
 		"$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["mdev"]; print(m["parent"], m["type"])' /tmp/plan2.json 2>/dev/null)" "$p $t"
 	before=$(avail "$p" "$t")
-	run_tool /tmp/up2.out vfio-vm up /tmp/mdev-vm.ini --backend qemu --console-log /tmp/l3b.log
+	# the inner VM stays up (vfk_hold=1): else its watcher, not down, ends it
+	run_tool /tmp/up2.out vfio-vm up /tmp/mdev-vm.ini --backend qemu --console-log /tmp/l3b.log \
+		--set "vm.cmdline=console=ttyS0 panic=-1 quiet vfk_hold=1"
 	expect "vfio-vm up (mode mdev, $t, no wait) exit status" "$?" 0
 	run_tool /tmp/st.json vfio-vm status "$VMNAME" --json
 	expect "vfio-vm status $VMNAME --json exit status" "$?" 0
