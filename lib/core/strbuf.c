@@ -97,28 +97,20 @@ void sbuf_add(struct sbuf *b, const char *str)
 	sbuf_addn(b, str, strlen(str));
 }
 
-/* Formatted in place: emitters append thousands of short pieces, and a
- * temporary string for each would cost an allocation each. */
+/* Formatted into a string of its own first: an argument may point into @b
+ * itself, which formatting in place would read while writing over it. */
 void sbuf_addf(struct sbuf *b, const char *fmt, ...)
 {
+	_cleanup_free_ char *str = NULL;
 	va_list ap;
-	size_t room;
-	int n;
 
-	while (!b->failed) {
-		room = b->cap - b->len;
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = true;
-		} else if (b->s && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		} else {
-			sbuf_grow(b, (size_t)n);
-		}
-	}
+	va_start(ap, fmt);
+	str = vstrdupf(fmt, ap);
+	va_end(ap);
+	if (str)
+		sbuf_add(b, str);
+	else
+		b->failed = true;
 }
 
 char *sbuf_take(struct sbuf *b)
