@@ -8,6 +8,7 @@
 #ifndef VFK_DL_H
 #define VFK_DL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A pointer of @name's own type, for a table of a library's functions. */
@@ -27,5 +28,18 @@ struct dl_symbol {
  */
 int dl_load_table(const char *soname, const char *package, const struct dl_symbol *syms,
 		  size_t nsyms, void *table, char *err, size_t errsize);
+
+/* A library loaded on first use, once per process (dl_lazy_get()). */
+struct dl_lazy {
+	const char *soname, *package;
+	const struct dl_symbol *syms;
+	size_t nsyms;
+	void *table;
+	bool tried, loaded;
+	char error[512];
+};
+
+/* @l's table once loaded (thread-safe); NULL with the reason in @err. */
+const void *dl_lazy_get(struct dl_lazy *l, char *err, size_t errsize);
 
 #endif

@@ -1,15 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libkmod loaded on first use: see kmod-dl.h. */
-#include <pthread.h>
 #include <stdio.h>
 
 #include "core/internal.h"
 #include "core/kmod-dl.h"
 
 static struct kmod_api api;
-static char load_error[512];
-static bool loaded;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 #define SYM(name) DL_SYM(struct kmod_api, name)
 static const struct dl_symbol symbols[] = {
@@ -21,18 +17,11 @@ static const struct dl_symbol symbols[] = {
 };
 #undef SYM
 
-static void load(void)
-{
-	loaded = dl_load_table("libkmod.so.2", "libkmod2", symbols, ARRAY_SIZE(symbols), &api,
-			       load_error, sizeof(load_error)) == 0;
-}
+static struct dl_lazy lib = {
+	"libkmod.so.2", "libkmod2", symbols, ARRAY_SIZE(symbols), &api, false, false, "",
+};
 
 const struct kmod_api *kmod_api(char *errbuf, size_t errsize)
 {
-	pthread_once(&once, load);
-	if (loaded)
-		return &api;
-	if (errbuf && errsize)
-		snprintf(errbuf, errsize, "%s", load_error);
-	return NULL;
+	return dl_lazy_get(&lib, errbuf, errsize);
 }

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libvirt's client library loaded on first use: see libvirt-dl.h. */
-#include <pthread.h>
 #include <stdio.h>
 
 #include "core/internal.h"
@@ -8,9 +7,6 @@
 #include "launch/libvirt-dl.h"
 
 static struct libvirt_api api;
-static char load_error[512];
-static bool loaded;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 #define SYM(name) DL_SYM(struct libvirt_api, name)
 static const struct dl_symbol symbols[] = {
@@ -24,18 +20,11 @@ static const struct dl_symbol symbols[] = {
 };
 #undef SYM
 
-static void load(void)
-{
-	loaded = dl_load_table("libvirt.so.0", "libvirt0", symbols, ARRAY_SIZE(symbols), &api,
-			       load_error, sizeof(load_error)) == 0;
-}
+static struct dl_lazy lib = {
+	"libvirt.so.0", "libvirt0", symbols, ARRAY_SIZE(symbols), &api, false, false, "",
+};
 
 const struct libvirt_api *libvirt_api(char *errbuf, size_t errsize)
 {
-	pthread_once(&once, load);
-	if (loaded)
-		return &api;
-	if (errbuf && errsize)
-		snprintf(errbuf, errsize, "%s", load_error);
-	return NULL;
+	return dl_lazy_get(&lib, errbuf, errsize);
 }

@@ -255,18 +255,22 @@ static void note_intel_igd(struct vfk_plan *pl, const char *addr)
 			  "you need the firmware screens");
 }
 
+#define VFCT_DIR "firmware/acpi/tables"	/* under sys: the VBIOS copy of the firmware */
+
 static void note_amd_apu(struct vfk_plan *pl, const char *addr)
 {
-	struct stat st;
+	_cleanup_close_ int dfd = -1;
+	_cleanup_free_ char *vfct = NULL;
 
 	if (pl->prof->rom)
 		return;
+	dfd = vfk_root_open_dir(pl->ctx, VFK_ROOT_SYS, VFCT_DIR);
+	if (dfd >= 0 && vfk_exists_at(dfd, "VFCT"))
+		vfct = vfk_root_host_path(VFK_ROOT_SYS, VFCT_DIR "/VFCT");
 	strv_addf(&pl->notes, "warning: %s is AMD APU graphics, which do not come up in a guest "
-		  "without their VBIOS; set [gpu] rom = FILE%s", addr,
-		  plan_host_file_exists(pl->ctx, "/sys/firmware/acpi/tables/VFCT", &st)
-		  ? " (the firmware's copy is in the ACPI VFCT table, "
-		    "/sys/firmware/acpi/tables/VFCT: extract the image from it)"
-		  : "");
+		  "without their VBIOS; set [gpu] rom = FILE%s%s%s", addr,
+		  vfct ? " (the firmware's copy is in the ACPI VFCT table, " : "",
+		  vfct ? vfct : "", vfct ? ": extract the image from it)" : "");
 }
 
 static const struct vfk_device *integrated_peer(const struct vfk_plan *pl,
