@@ -207,13 +207,19 @@ install: all
 	sed 's|@BINDIR@|$(BINDIR)|g' libvirt/qemu-hook > $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/vfiokit
 	chmod 755 $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/vfiokit
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/vfio-vm@.service > $(DESTDIR)$(SYSTEMDUNITDIR)/vfio-vm@.service
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/vfiokit-restore.service > \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/vfiokit-restore.service
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)/multi-user.target.wants
+	ln -sf ../vfiokit-restore.service $(DESTDIR)$(SYSTEMDUNITDIR)/multi-user.target.wants/
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libvfiokit.* \
 		$(DESTDIR)$(INCDIR)/vfiokit.h $(DESTDIR)$(PKGCONFIGDIR)/vfiokit.pc \
 		$(DESTDIR)$(UDEVDIR)/rules.d/60-vfiokit.rules $(DESTDIR)$(UDEVDIR)/rules.d/61-vfiokit-mdev.rules \
 		$(DESTDIR)$(SYSCONFDIR)/modprobe.d/vfiokit.conf \
-		$(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/vfiokit $(DESTDIR)$(SYSTEMDUNITDIR)/vfio-vm@.service
+		$(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/vfiokit $(DESTDIR)$(SYSTEMDUNITDIR)/vfio-vm@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/vfiokit-restore.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/multi-user.target.wants/vfiokit-restore.service
 	for m in $(MAN_OUT); do n=$${m##*/}; s=$${n##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$n; done
 
 clean:

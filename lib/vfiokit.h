@@ -864,6 +864,16 @@ VFK_API int vfk_vm_wait(struct vfk_ctx *ctx, const char *name, char *errbuf, siz
  * start @name on libvirt (nothing to do).
  */
 VFK_API int vfk_vm_release(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errsize);
+/*
+ * At boot (vfiokit-restore.service), or whenever a watcher was killed with
+ * its VM: for every VM vfiokit started whose VM is gone — its QEMU no longer
+ * runs (an id reused by another program does not count) and no watcher is
+ * restoring it — clean up as vfk_vm_release() does. VMs still running, and
+ * those on a remote libvirt, are left alone. Never calls libvirt (it runs
+ * before libvirtd starts). Returns how many VMs were released, or the first
+ * error (the others are still tried).
+ */
+VFK_API int vfk_vm_release_stale(struct vfk_ctx *ctx, char *errbuf, size_t errsize);
 /* Where the libvirt hook that calls vfio-vm release is installed (below the
  * sysroot): "/etc/libvirt/hooks/qemu.d/vfiokit". */
 #define VFK_LIBVIRT_HOOK "etc/libvirt/hooks/qemu.d/vfiokit"

@@ -1037,7 +1037,7 @@ TEST(journal_of_20k_devices_loads_and_restores_whole, "a journal of 20,000 devic
 
 /* A VM record as vfio-vm up writes it, for the VM "test" that bind_gpu()'s
  * devices belong to. */
-static bool write_record(struct env *e, const char *backend)
+static bool write_record_at(struct env *e, const char *backend, const char *uri, int pid)
 {
 	char p[4096];
 	FILE *f;
@@ -1048,9 +1048,31 @@ static bool write_record(struct env *e, const char *backend)
 	f = fopen(p, "w");
 	if (!f)
 		return false;
-	fprintf(f, "# vfiokit VM record v1\nbackend=%s\nuri=qemu:///system\npid=0\nswtpm=0\n"
-		"defined=1\nmdev=\nsince=1\nwatcher=0\narmed=\n", backend);
+	fprintf(f, "# vfiokit VM record v1\nbackend=%s\nuri=%s\npid=%d\nswtpm=0\n"
+		"defined=1\nmdev=\nsince=1\nwatcher=0\narmed=\n", backend, uri, pid);
 	return fclose(f) == 0;
+}
+
+static bool write_record(struct env *e, const char *backend)
+{
+	return write_record_at(e, backend, "qemu:///system", 0);
+}
+
+/* This test process, as the fixture's /proc shows it: a program named @comm. */
+static int fake_process(struct env *e, const char *comm)
+{
+	char rel[64], text[128];
+	int pid = (int)getpid();
+
+	snprintf(rel, sizeof(rel), "proc/%d", pid);
+	mkdirs(e, rel);
+	snprintf(rel, sizeof(rel), "proc/%d/comm", pid);
+	snprintf(text, sizeof(text), "%s\n", comm);
+	write_file(e, rel, text);
+	snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
+	snprintf(text, sizeof(text), "%d (%s) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0\n", pid, comm);
+	write_file(e, rel, text);
+	return pid;
 }
 
 TEST(vm_release_restores_what_vfiokit_started_on_libvirt_only, "libvirt's release hook "
@@ -1077,5 +1099,48 @@ TEST(vm_release_restores_what_vfiokit_started_on_libvirt_only, "libvirt's releas
 	CHECK(!exists(&e, "run/vfiokit/vms/test"));
 	/* the hook runs again for the same domain: nothing left to do */
 	CHECK_INT(vfk_vm_release(e.ctx, "test", err, sizeof(err)), 0);
+	env_close(&e);
+}
+
+TEST(vm_release_stale_restores_gone_vms_and_leaves_running_ones, "at boot (vfio-vm release "
+     "--stale): a VM whose QEMU runs, or whose libvirt QEMU runs, or that runs on a remote "
+     "libvirt keeps its devices; once its process id names another program (reused after a "
+     "soft-reboot) or libvirt's pid file is gone, its devices go back and its record goes")
+{
+	struct env e;
+	char err[256] = "";
+	int pid;
+
+	REQUIRE(env_open(&e, "desktop-dgpu-igpu"));
+	REQUIRE(bind_gpu(&e, "0000:01:00.0", 0, NULL, 0) == 0);
+	pid = fake_process(&e, "qemu-system-x86");
+	REQUIRE(write_record_at(&e, "qemu", "", pid));
+	CHECK_INT(vfk_vm_release_stale(e.ctx, err, sizeof(err)), 0);
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "vfio-pci");
+	CHECK(exists(&e, "run/vfiokit/vms/test"));
+	fake_process(&e, "bash");	/* the id now names another program */
+	CHECK_INT(vfk_vm_release_stale(e.ctx, err, sizeof(err)), 1);
+	CHECK_STREQ(err, "");
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "nvidia");
+	CHECK_STREQ(drv(&e, "0000:01:00.1"), "snd_hda_intel");
+	CHECK(!exists(&e, "run/vfiokit/vms/test"));
+
+	REQUIRE(bind_gpu(&e, "0000:01:00.0", 0, NULL, 0) == 0);
+	REQUIRE(write_record_at(&e, "libvirt", "qemu+ssh://other/system", 0));
+	CHECK_INT(vfk_vm_release_stale(e.ctx, err, sizeof(err)), 0);
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "vfio-pci");
+	REQUIRE(write_record_at(&e, "libvirt", "qemu:///system", 0));
+	fake_process(&e, "qemu-system-x86");
+	mkdirs(&e, "run/libvirt/qemu");
+	snprintf(err, sizeof(err), "%d\n", pid);
+	write_file(&e, "run/libvirt/qemu/test.pid", err);
+	CHECK_INT(vfk_vm_release_stale(e.ctx, err, sizeof(err)), 0);
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "vfio-pci");
+	write_file(&e, "run/libvirt/qemu/test.pid", "");
+	CHECK_INT(vfk_vm_release_stale(e.ctx, err, sizeof(err)), 1);
+	CHECK_STREQ(drv(&e, "0000:01:00.0"), "nvidia");
+	CHECK_INT(journal_entries(&e), 0);
+	CHECK(!exists(&e, "run/vfiokit/vms/test"));
+	CHECK_INT(vfk_vm_release_stale(e.ctx, err, sizeof(err)), 0);	/* nothing left */
 	env_close(&e);
 }

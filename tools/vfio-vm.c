@@ -35,6 +35,7 @@ struct vm_opts {
 	size_t nsets;
 	struct vfk_vm_options vm;	/* up/down */
 	bool wait;		/* up --wait */
+	bool stale;		/* release --stale */
 };
 
 struct subcommand {
@@ -65,7 +66,8 @@ static const struct subcommand subcommands[] = {
 	  cmd_status },
 	{ "wait", "NAME|PROFILE", "wait until the VM stops by itself, then restore the host",
 	  cmd_wait },
-	{ "release", "NAME", "libvirt's hook: the VM has stopped, restore the host (no libvirt call)",
+	{ "release", "NAME|--stale", "libvirt's hook: the VM has stopped, restore the host (no libvirt call);\n"
+	  "        --stale: at boot, every VM that is gone with the host not restored",
 	  cmd_release },
 };
 
@@ -93,6 +95,7 @@ static void usage(int status)
 		"      --single-gpu    up: allow the host's only/console GPU (consoles released)\n"
 		"      --force         up: override vfio-bind's host guards\n"
 		"      --timeout S     down: seconds of ACPI shutdown before forcing (default 60)\n"
+		"      --stale         release: every VM whose process is gone and nothing restores\n"
 		COMMON_HELP
 		"\nExit status: 0 done, 1 the profile cannot be met on this host (no such GPU,\n"
 		"ambiguous selector, mode not possible, binding refused, no such VM), 2 usage\n"
@@ -106,7 +109,7 @@ static void usage(int status)
 static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kind kind)
 {
 	enum { OPT_FORMAT = 0x100, OPT_SET, OPT_BACKEND, OPT_TRANSIENT, OPT_WAIT, OPT_LOG,
-	       OPT_SINGLE, OPT_FORCE, OPT_TIMEOUT };
+	       OPT_SINGLE, OPT_FORCE, OPT_TIMEOUT, OPT_STALE };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "output", required_argument, NULL, 'o' },
@@ -119,6 +122,7 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 		{ "single-gpu", no_argument, NULL, OPT_SINGLE },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "stale", no_argument, NULL, OPT_STALE },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -197,15 +201,22 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 				die(EXIT_USAGE, "--timeout: '%s' is not a number of seconds", optarg);
 			o->vm.shutdown_timeout = (unsigned int)v;
 			break;
+		case OPT_STALE:
+			if (kind != CMD_RELEASE)
+				die(EXIT_USAGE, "--stale is an option of 'release'");
+			o->stale = true;
+			break;
 		default:
 			usage_hint();
 		}
 	}
 	if (o->vm.transient && o->vm.backend == VFK_BACKEND_QEMU)
 		die(EXIT_USAGE, "--transient is for the libvirt backend");
+	if (o->stale && optind < argc)
+		die(EXIT_USAGE, "release --stale takes no VM name: it looks at every VM");
 	if (optind < argc)
 		o->profile = argv[optind++];
-	else if (kind != CMD_STATUS)
+	else if (kind != CMD_STATUS && !o->stale)
 		die(EXIT_USAGE, "%s needs a %s", cmd, kind <= CMD_UP ? "PROFILE" : "VM NAME or PROFILE");
 	if (optind < argc)
 		die(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
@@ -536,6 +547,26 @@ static int cmd_up(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* release --stale: at boot (vfiokit-restore.service), every VM that is gone
+ * with nothing left to restore the host after it. */
+static int release_stale(struct vm_opts *o)
+{
+	struct vfk_ctx *ctx;
+	char err[1024];
+	int r;
+
+	require_root(o, "release --stale");
+	ctx = common_ctx_new(&o->c);
+	vfk_ctx_set_progress_fn(ctx, progress, o);
+	r = vfk_vm_release_stale(ctx, err, sizeof(err));
+	vfk_ctx_unref(ctx);
+	if (r < 0)
+		die(exit_for(r), "%s", err[0] ? err : strerror(-r));
+	snprintf(err, sizeof(err), "host restored for %d VM%s that had gone", r, r == 1 ? "" : "s");
+	progress(o, r ? err : "no VM had gone unrestored");
+	return EXIT_OK;
+}
+
 /* down, wait and release all end with the host restored; down stops the
  * guest first, wait lets it stop, release runs after libvirt stopped it. */
 static int stop_vm(int argc, char **argv, enum cmd_kind cmd)
@@ -548,6 +579,8 @@ static int stop_vm(int argc, char **argv, enum cmd_kind cmd)
 	int r;
 
 	parse_options(argc, argv, &o, cmd);
+	if (o.stale)
+		return release_stale(&o);
 	/* libvirt's hook runs for every domain: a name no VM of vfiokit can
 	 * have is not ours, and never read as a profile */
 	if (cmd == CMD_RELEASE && !vfk_vm_name_valid(o.profile))

@@ -808,52 +808,30 @@ static void record_state(struct vfk_ctx *ctx, struct vfk_vm_record *r)
 
 int vfk_vm_list(struct vfk_ctx *ctx, const char *name, struct vfk_vm_record **out)
 {
-	_cleanup_closedir_ DIR *d = NULL;
-	struct vfk_vm_record *recs = NULL;
-	struct dirent *e;
-	size_t n = 0;
-	int fd;
+	struct strv names = { 0 };
+	struct vfk_vm_record *recs;
+	size_t i, n = 0;
+	int r;
 
 	*out = NULL;
-	if (name) {
-		recs = calloc(1, sizeof(*recs));
-		if (!recs)
-			return -ENOMEM;
-		if (record_load(ctx, name, recs) < 0) {
-			free(recs);
-			return -ENOENT;
-		}
-		record_state(ctx, recs);
-		*out = recs;
-		return 1;
+	r = name ? strv_add(&names, name) : record_names(ctx, &names);
+	if (r < 0 || names.n == 0) {
+		strv_free(&names);
+		return r < 0 ? r : 0;
 	}
-	fd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR);
-	if (fd < 0)
-		return 0;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((e = readdir(d))) {
-		struct vfk_vm_record *nr;
-		size_t len = strlen(e->d_name);
-		/* records only: not NAME.qmp, NAME.log or temporaries */
-		if (!vfk_vm_name_valid(e->d_name) ||
-		    (len > 4 && (streq(e->d_name + len - 4, ".qmp") ||
-				 streq(e->d_name + len - 4, ".log") ||
-				 streq(e->d_name + len - 4, ".tmp"))))
-			continue;
-		nr = realloc(recs, (n + 1) * sizeof(*recs));
-		if (!nr) {
-			free(recs);
-			return -ENOMEM;
-		}
-		recs = nr;
-		if (record_load(ctx, e->d_name, &recs[n]) < 0)
+	recs = calloc(names.n, sizeof(*recs));
+	for (i = 0; recs && i < names.n; i++) {
+		if (record_load(ctx, names.v[i], &recs[n]) < 0)
 			continue;
 		record_state(ctx, &recs[n]);
 		n++;
+	}
+	strv_free(&names);
+	if (!recs)
+		return -ENOMEM;
+	if (name && n == 0) {
+		free(recs);
+		return -ENOENT;
 	}
 	*out = recs;
 	return (int)n;

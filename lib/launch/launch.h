@@ -16,6 +16,8 @@
 int record_save(struct vfk_ctx *ctx, const struct vfk_vm_record *r);
 int record_load(struct vfk_ctx *ctx, const char *name, struct vfk_vm_record *r);
 void record_drop(struct vfk_ctx *ctx, const char *name);
+/* The names of the records there are (added to @names); their number. */
+int record_names(struct vfk_ctx *ctx, struct strv *names);
 
 /* launch.c: what down does once the VM is stopped: the TPM stopped, the
  * mdev removed, the devices restored, the record dropped. */

@@ -5,8 +5,10 @@
  * release hook know what to undo; gone once the host is restored. "key=value"
  * lines; a key this version does not know is skipped.
  */
+#include <dirent.h>
 #include <stdio.h>
 
+#include "core/strbuf.h"
 #include "launch/launch.h"
 
 int record_save(struct vfk_ctx *ctx, const struct vfk_vm_record *r)
@@ -70,4 +72,25 @@ void record_drop(struct vfk_ctx *ctx, const char *name)
 
 	snprintf(rel, sizeof(rel), VMS_DIR "/%s", name);
 	vfk_host_remove_file(ctx, VFK_ROOT_RUN, rel);
+}
+
+int record_names(struct vfk_ctx *ctx, struct strv *names)
+{
+	_cleanup_closedir_ DIR *d = vfk_fdopendir(vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR));
+	struct dirent *e;
+
+	if (!d)
+		return 0;	/* no VM was ever started here */
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		/* records only: not NAME.qmp, NAME.log or temporaries */
+		if (!vfk_vm_name_valid(e->d_name) ||
+		    (len > 4 && (streq(e->d_name + len - 4, ".qmp") ||
+				 streq(e->d_name + len - 4, ".log") ||
+				 streq(e->d_name + len - 4, ".tmp"))))
+			continue;
+		if (strv_add(names, e->d_name) < 0)
+			return -ENOMEM;
+	}
+	return (int)names->n;
 }

@@ -149,4 +149,50 @@ by_itself() {
 	record_gone 10
 	check "kill -9 of the inner QEMU: host restored within 10 s" test ! -e /run/vfiokit/vms/demo
 	restored_checks "after kill -9 of QEMU" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
+	soft_reboot
+}
+
+# Until process $2 has ended (a zombie counts as ended), at most $1 seconds.
+ended_within() {
+	local t
+	for ((t = 0; t < $1 * 5; t++)); do
+		[ "$(awk '{print $3}' "/proc/$2/stat" 2>/dev/null)" = "" ] && return 0
+		[ "$(awk '{print $3}' "/proc/$2/stat" 2>/dev/null)" = Z ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# systemd's soft-reboot: every process ends, QEMU and its watcher at once, while
+# the kernel (the card on vfio-pci) and /run (journal, record) stay. The shipped
+# boot unit's command, run as systemd would run it, gives the card back.
+soft_reboot() {
+	local unit=$VFK_REPO/systemd/vfiokit-restore.service qemu watcher line rc
+	local -a cmd
+	vm_up /tmp/up5.out /tmp/l3e.log "$GPU" --set "$HOLD"
+	expect "vfio-vm up (for the soft-reboot) exit status" "$?" 0
+	qemu=$(sed -n 's/^pid=//p' /run/vfiokit/vms/demo)
+	watcher=$(sed -n 's/^watcher=//p' /run/vfiokit/vms/demo)
+	kill -KILL "$watcher" "$qemu"
+	ended_within 10 "$qemu" && ended_within 10 "$watcher"
+	check "soft-reboot: QEMU and its watcher ended" test $? = 0
+	sleep 1
+	check "soft-reboot: nothing restored the host (record left)" test -e /run/vfiokit/vms/demo
+	expect "soft-reboot: with nobody left, $GPU stays on" "$(drv "$GPU")" vfio-pci
+	run_tool /tmp/status5.out vfio-vm status demo
+	check "status says nothing restores the host now" grep -q "nothing restores the host" /tmp/status5.out
+	# the unit's condition holds, then its ExecStart= line, @BINDIR@ as installed
+	check "boot unit's ConditionDirectoryNotEmpty=/run/vfiokit/vms holds" \
+		test -n "$(ls -A /run/vfiokit/vms)"
+	line=$(sed -n 's/^ExecStart=//p' "$unit" | sed "s|@BINDIR@|$VFK_BIN|g")
+	read -ra cmd <<< "$line"
+	"${cmd[@]}" > /tmp/boot.out 2>&1
+	rc=$?
+	sed 's/^/  vfiokit-restore.service: /' /tmp/boot.out
+	expect "boot unit (vfio-vm release --stale) exit status" "$rc" 0
+	check "boot unit says it restored the VM that had gone" grep -q "restored for 1 VM" /tmp/boot.out
+	restored_checks "after the soft-reboot's boot unit" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
+	check "no VM record left after the boot unit" test ! -e /run/vfiokit/vms/demo
+	"${cmd[@]}" > /tmp/boot2.out 2>&1
+	expect "boot unit run again: nothing to do, exit status" "$?" 0
 }
