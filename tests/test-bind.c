@@ -443,7 +443,8 @@ TEST(default_route_nic_is_guarded, "the NIC behind the default route's interface
 }
 
 TEST(only_gpu_is_refused_without_single_gpu, "the host's only GPU is refused; --single-gpu "
-     "releases consoles and the EFI framebuffer, restore re-attaches them")
+     "releases consoles and the EFI framebuffer, recorded (GPU first) before each step, and "
+     "restore re-attaches them in reverse order: framebuffer, then consoles")
 {
 	struct env e;
 	char err[512];
@@ -474,15 +475,27 @@ TEST(only_gpu_is_refused_without_single_gpu, "the host's only GPU is refused; --
 		CHECK(efifb);
 	}
 	CHECK_STREQ(drv(&e, gpu), "vfio-pci");
+	{
+		char p[4096], first[64] = "";
+		FILE *f;
+		snprintf(p, sizeof(p), "%s/run/vfiokit/consoles", e.root);
+		f = fopen(p, "r");
+		CHECK(f && fgets(first, sizeof(first), f));
+		if (f)
+			fclose(f);
+		CHECK(!strncmp(first, "gpu ", 4) && strstr(first, gpu));
+	}
 	e.k.nlog = 0;
 	CHECK_INT(vfk_restore(e.ctx, NULL, 0, 0, err, sizeof(err)), 0);
 	{
-		bool rebound = false;
-		int i;
-		for (i = 0; i < e.k.nlog; i++)
+		int i, vt = -1, fb = -1;
+		for (i = 0; i < e.k.nlog; i++) {
 			if (strstr(e.k.log[i], "vtconsole/vtcon1/bind <- 1"))
-				rebound = true;
-		CHECK(rebound);
+				vt = i;
+			if (strstr(e.k.log[i], "efi-framebuffer/bind <- efi-framebuffer.0"))
+				fb = i;
+		}
+		CHECK(vt >= 0 && fb >= 0 && fb < vt);
 	}
 	env_close(&e);
 }

@@ -463,19 +463,20 @@ static int bind_one(struct vfk_bind *b, struct waiter *w, struct bind_item *it)
 	return 0;
 }
 
-/* --single-gpu with the console GPU among the devices: consoles must let go. */
-static bool needs_console_release(const struct vfk_bind *b)
+/* --single-gpu with the console GPU among the devices: consoles must let go.
+ * That GPU's address, NULL when none is. */
+static const char *console_gpu(const struct vfk_bind *b)
 {
 	size_t i;
 
 	if (!(b->flags & VFK_BIND_SINGLE_GPU))
-		return false;
+		return NULL;
 	for (i = 0; i < b->nitems; i++) {
 		const struct vfk_gpu *g = host_gpu_of(b->host, b->items[i].dev);
 		if (g && (g->console_in_use || g->only_gpu))
-			return true;
+			return b->items[i].dev->address;
 	}
-	return false;
+	return NULL;
 }
 
 /* Each group's /dev/vfio node, once per group: prepare adds a group's
@@ -560,10 +561,11 @@ static int bind_items(struct vfk_bind *b, struct waiter *w, struct vfk_journal *
 	size_t i;
 	int r;
 
-	if (needs_console_release(b)) {
-		r = console_release(b->ctx);
+	if (console_gpu(b)) {
+		char err[512];
+		r = console_release(b->ctx, console_gpu(b), err, sizeof(err));
 		if (r < 0) {
-			fail(b, -r, "releasing the host console failed: %s", strerror(-r));
+			fail(b, -r, "releasing the host console failed: %s", err);
 			console_reattach(b->ctx);
 			return r;
 		}
@@ -611,7 +613,7 @@ static void roll_back(struct vfk_bind *b, struct waiter *w, struct vfk_journal *
 		else
 			it->touched = false;
 	}
-	if (needs_console_release(b))
+	if (console_gpu(b))
 		console_reattach(ctx);
 	unjournal_restored(b, j);
 }

@@ -134,6 +134,10 @@ struct vfk_ctx {
 /* Write @value to the file @rel below @root (e.g. "bus/pci/devices/ADDR/
  * driver_override"). Returns 0, 1 when the hook skipped it, or -errno. */
 int vfk_host_write(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, const char *value);
+/* A change made through another program's API rather than a file (systemd
+ * stopping a unit): the write hook sees it as "@what <- @value", so a dry run
+ * shows it and a test can fail it. 0 to go on, 1 skipped, or -errno. */
+int vfk_host_action(struct vfk_ctx *ctx, const char *what, const char *value);
 /* The same, done by a child process so a write that blocks in the kernel
  * (unbind of a busy device) costs -ETIMEDOUT after @ms, not a hung tool. */
 int vfk_host_write_timeout(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,

@@ -30,6 +30,11 @@ static int call_hook(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, c
 	return r;
 }
 
+int vfk_host_action(struct vfk_ctx *ctx, const char *what, const char *value)
+{
+	return ctx->write_hook ? ctx->write_hook(ctx->write_data, what, value) : 0;
+}
+
 /* Split "a/b/c" into an fd for "a/b" and the name "c". */
 static int open_parent(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, const char **name)
 {
