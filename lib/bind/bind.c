@@ -323,6 +323,22 @@ static int add_groups(struct vfk_bind *b)
 	return 0;
 }
 
+/* --single-gpu with the console GPU among the devices: consoles must let go.
+ * That GPU's address, NULL when none is. */
+static const char *console_gpu(const struct vfk_bind *b)
+{
+	size_t i;
+
+	if (!(b->flags & VFK_BIND_SINGLE_GPU))
+		return NULL;
+	for (i = 0; i < b->nitems; i++) {
+		const struct vfk_gpu *g = host_gpu_of(b->host, b->items[i].dev);
+		if (g && (g->console_in_use || g->only_gpu))
+			return b->items[i].dev->address;
+	}
+	return NULL;
+}
+
 /* Refusals for one device (held already, guards, the host's GPU), its
  * warnings, and what it is on now, for the journal. */
 static int check_item(struct vfk_bind *b, struct vfk_journal *j, struct bind_item *it)
@@ -356,10 +372,13 @@ static int check_item(struct vfk_bind *b, struct vfk_journal *j, struct bind_ite
 	if (guard_conflicts(b->host, d, buf, sizeof(buf)) && (r = add_warning(b, buf)) < 0)
 		return neg_errno(r);
 	if (guard_holders(b->host, d, buf + 300, sizeof(buf) - 300) > 0) {
-		char msg[500];
-		snprintf(msg, sizeof(msg),
-			 "%s is held open by %s: unbinding waits for them (stop them first)",
-			 d->address, buf + 300);
+		char msg[640];
+		const char *cg = console_gpu(b);
+		snprintf(msg, sizeof(msg), "%s is held open by %s: %s", d->address, buf + 300,
+			 cg && streq(cg, d->address)
+			 ? "the display manager is stopped first; anything else must let go, "
+			   "or unbinding waits for it"
+			 : "unbinding waits for them (stop them first)");
 		if ((r = add_warning(b, msg)) < 0)
 			return neg_errno(r);
 	}
@@ -461,22 +480,6 @@ static int bind_one(struct vfk_bind *b, struct waiter *w, struct bind_item *it)
 			    b->timeout_ms, *cur ? cur : "none");
 	}
 	return 0;
-}
-
-/* --single-gpu with the console GPU among the devices: consoles must let go.
- * That GPU's address, NULL when none is. */
-static const char *console_gpu(const struct vfk_bind *b)
-{
-	size_t i;
-
-	if (!(b->flags & VFK_BIND_SINGLE_GPU))
-		return NULL;
-	for (i = 0; i < b->nitems; i++) {
-		const struct vfk_gpu *g = host_gpu_of(b->host, b->items[i].dev);
-		if (g && (g->console_in_use || g->only_gpu))
-			return b->items[i].dev->address;
-	}
-	return NULL;
 }
 
 /* Each group's /dev/vfio node, once per group: prepare adds a group's
