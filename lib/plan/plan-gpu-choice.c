@@ -197,10 +197,13 @@ static int add_candidate(struct vfk_plan *pl, struct vfk_gpu *g, struct vfk_gpu 
 int plan_rank_gpus(struct vfk_plan *pl, struct vfk_gpu *named)
 {
 	size_t i, n = vfk_host_gpu_count(pl->host);
+	bool kept;
 
 	pl->cands = calloc(n ? n : 1, sizeof(*pl->cands));
 	if (!pl->cands)
 		return neg_errno(ENOMEM);
+	/* the kernel command line and modprobe.d, read once for all GPUs */
+	kept = !pl->host->guard_facts && guard_facts_keep(pl->host) == 0;
 	for (i = 0; i < n; i++) {
 		struct vfk_gpu *g = vfk_host_gpu(pl->host, i);
 
@@ -208,6 +211,8 @@ int plan_rank_gpus(struct vfk_plan *pl, struct vfk_gpu *named)
 			continue;	/* SR-IOV VFs only when named */
 		add_candidate(pl, g, named);
 	}
+	if (kept)
+		guard_facts_drop(pl->host);
 	sort_candidates(pl->cands, pl->ncands);
 	explain_ranking(pl, named);
 	return 0;
