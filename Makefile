@@ -21,13 +21,17 @@ BUILD ?= build
 CC    ?= cc
 PKG_CONFIG ?= pkg-config
 
-# libvirt's and libkmod's headers only: the library loads libvirt.so.0 when a
-# command first talks to libvirt (lib/launch/libvirt-dl.c) and libkmod.so.2
-# when a module is first looked up (lib/core/kmod-dl.c), so that plan, gen
-# and status do not map them and all they pull in at every start.
-DEPS_PC := libpci libudev json-c inih uuid libxml-2.0
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) libkmod libvirt 2>/dev/null)
+# libvirt's, libkmod's and libxml2's headers only: the library loads
+# libvirt.so.0 when a command first talks to libvirt (lib/launch/libvirt-dl.c),
+# libkmod.so.2 when a module is first looked up (lib/core/kmod-dl.c) and
+# libxml2.so.2 when XML is first read (lib/core/xml-dl.c; vfiokit writes XML
+# itself), so that plan, gen and status do not map them and all they pull in
+# at every start.
+DEPS_PC := libpci libudev json-c inih uuid
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) libkmod libvirt libxml-2.0 2>/dev/null)
 DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null) -ldl -lpthread
+# The unit suite and the fuzz targets read the XML back with libxml2 themselves.
+XML_LIBS    := $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	-Wvla -Wwrite-strings -Wundef -Wno-unused-parameter
@@ -100,11 +104,14 @@ $(BUILD)/bin/%: $(BUILD)/tools/%.o $(COMMON_OBJ) $(LIB_A)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DEPS_LIBS)
 
-# Tests link the shared library: they exercise the exported ABI.
-$(BUILD)/tests/run-tests: $(TEST_OBJ) $(LIB_SO)
+# Tests link the shared library: they exercise the exported ABI. The few
+# internal units a test drives directly are linked in as well: the XML writer
+# (fed bytes no profile lets through) and the libxml2 loader that reads it back.
+TEST_INTERNAL := $(addprefix $(BUILD)/lib/,emit/xml-tree.o core/strbuf.o core/xml-dl.o core/dl.o)
+$(BUILD)/tests/run-tests: $(TEST_OBJ) $(TEST_INTERNAL) $(LIB_SO)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) -L$(BUILD)/lib -lvfiokit \
-		-Wl,-rpath,'$$ORIGIN/../lib' $(DEPS_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_INTERNAL) -L$(BUILD)/lib -lvfiokit \
+		-Wl,-rpath,'$$ORIGIN/../lib' $(DEPS_LIBS) $(XML_LIBS)
 
 $(BUILD)/vfiokit.pc: lib/vfiokit.pc.in Makefile
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|;s|@LIBDIR@|$(LIBDIR)|;s|@INCDIR@|$(INCDIR)|;s|@VERSION@|$(VERSION)|' $< > $@
@@ -163,7 +170,7 @@ $(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
 $(FUZZ_BUILD)/fuzz-%: fuzz/fuzz-%.c fuzz/fuzz.h $(FUZZ_LIB)
 	$(if $(Q),@echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ifuzz -MMD -MP -o $@ $< $(FUZZ_LIB) $(DEPS_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ifuzz -MMD -MP -o $@ $< $(FUZZ_LIB) $(DEPS_LIBS) $(XML_LIBS)
 
 $(FUZZ_BUILD)/seeds/.stamp: fuzz/mkseeds.py tests/mkhost.py fuzz/tiny.host $(wildcard configs/*.ini) \
 		$(wildcard tests/fixtures/hosts/*.host)

@@ -214,6 +214,62 @@ VFK_API bool vfk_gpu_is_integrated(const struct vfk_gpu *gpu);
  * "discrete: its own PCIe link from 0000:00:01.0". Never NULL. */
 VFK_API const char *vfk_gpu_get_placement(const struct vfk_gpu *gpu);
 
+/* What a GPU is for: a display GPU (VGA 0300, display controller 0380), or a
+ * 3D controller (0302, no display outputs): a laptop's muxless dGPU when the
+ * host is a laptop (vfk_host_is_laptop), else a compute GPU (datacenter). */
+enum vfk_gpu_role {
+	VFK_GPU_ROLE_DISPLAY = 0,
+	VFK_GPU_ROLE_LAPTOP_DGPU,
+	VFK_GPU_ROLE_COMPUTE,
+};
+VFK_API enum vfk_gpu_role vfk_gpu_get_role(const struct vfk_gpu *gpu);
+/* "display", "laptop-dgpu", "compute". */
+VFK_API const char *vfk_gpu_role_to_string(enum vfk_gpu_role role);
+/* The DMI chassis type is a portable one (8 9 10 14 31 32), or, where DMI
+ * does not say, a power supply of type Battery exists. Read on first use. */
+VFK_API bool vfk_host_is_laptop(const struct vfk_host *host);
+/* The upstream port of the PCIe switch the GPU sits behind, or its root
+ * port (a switch on the card itself looked through); NULL on the root bus. */
+VFK_API struct vfk_device *vfk_gpu_get_upstream(const struct vfk_gpu *gpu);
+
+/*
+ * The verdict on giving the GPU to a VM: isolated (its group is its own);
+ * together (its group holds only other GPUs, their functions and bridges: they
+ * can go to one VM together, vfk_gpu_together()); not isolated (other
+ * endpoints share the group: the blockers); no group (IOMMU off).
+ */
+enum vfk_gpu_verdict {
+	VFK_GPU_ISOLATED = 0,
+	VFK_GPU_TOGETHER,
+	VFK_GPU_SHARED,
+	VFK_GPU_NO_GROUP,
+};
+VFK_API enum vfk_gpu_verdict vfk_gpu_get_verdict(const struct vfk_gpu *gpu);
+/* "isolated", "together", "not-isolated", "no-group". */
+VFK_API const char *vfk_gpu_verdict_to_string(enum vfk_gpu_verdict v);
+/* The other GPUs of a "together" group, in address order (none otherwise). */
+VFK_API size_t vfk_gpu_together_count(const struct vfk_gpu *gpu);
+VFK_API struct vfk_gpu *vfk_gpu_together(const struct vfk_gpu *gpu, size_t i);
+/* The host driver that must release the GPU before a VM can have it (any
+ * driver but vfio-pci and pci-stub), or NULL. */
+VFK_API const char *vfk_gpu_get_host_driver(const struct vfk_gpu *gpu);
+/* Processes holding the GPU's device nodes (nvidia*, dri/cardN, renderDN):
+ * the driver cannot let go before they do. /proc is read once per host, on
+ * first use; another user's processes are not visible without root. Names
+ * belong to the host. */
+VFK_API size_t vfk_gpu_holder_count(const struct vfk_gpu *gpu);
+VFK_API int vfk_gpu_holder_pid(const struct vfk_gpu *gpu, size_t i);
+VFK_API const char *vfk_gpu_holder_name(const struct vfk_gpu *gpu, size_t i);
+
+/* ----------------------------------------------------------------- fabric */
+
+/* Devices of a GPU complex that are not GPUs but carry the GPUs' links to
+ * each other: NVSwitches (NVIDIA, class 0680). In address order. */
+VFK_API size_t vfk_host_fabric_count(const struct vfk_host *host);
+VFK_API struct vfk_device *vfk_host_fabric_device(const struct vfk_host *host, size_t i);
+/* "NVSwitch" for a fabric device, NULL for any other. */
+VFK_API const char *vfk_device_get_fabric_role(const struct vfk_device *dev);
+
 
 /* ---------------------------------------------------------------- binding */
 
@@ -804,8 +860,9 @@ VFK_API const char *vfk_plan_note(const struct vfk_plan *plan, size_t i);
 /*
  * Output. Each fills *@out with a malloc'ed string (free() it) or argv.
  *  - JSON: the plan, schema in vfio-vm(1).
- *  - libvirt domain XML, written with libxml2 (every value escaped by it);
- *    hostdevs are managed='no': vfiokit binds them itself.
+ *  - libvirt domain XML, every value escaped; hostdevs are managed='no':
+ *    vfiokit binds them itself. -EINVAL for a value holding a control
+ *    character XML cannot carry (profiles refuse those when read).
  *  - QEMU: the same VM as an argv array (NULL-terminated; free with
  *    vfk_argv_free()), never a shell string.
  * Output is deterministic for a given host and profile. 0 or -ENOMEM.

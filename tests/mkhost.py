@@ -378,6 +378,9 @@ class Host:
         self.mdev_types = []    # (parent, id, kv, where)
         self.mdevs = []         # (uuid, kv, where)
         self.mdevctl = []       # (parent, uuid, kv, where)
+        self.dmi = {}           # chassis=, vendor=, product=
+        self.batteries = []     # power_supply names of type Battery
+        self.processes = []     # (pid, kv, where)
 
     # ------------------------------------------------------- parsing
     def parse_file(self, path, depth=0):
@@ -519,6 +522,17 @@ class Host:
                 raise FixtureError("%s: mdevctl PARENT UUID type=ID [start=auto|manual]" % where)
             self.mdevctl.append((words[1], words[2].lower(),
                                  self.kv(words[3:], where, MDEVCTL_KEYS), where))
+        elif kw == "dmi":
+            self.dmi.update(self.kv(words[1:], where, {"chassis", "vendor", "product"}))
+        elif kw == "battery":
+            if len(words) != 2:
+                raise FixtureError("%s: battery takes a power_supply name (BAT0)" % where)
+            self.batteries.append(words[1])
+        elif kw == "process":
+            if len(words) < 2 or not words[1].isdigit():
+                raise FixtureError("%s: process PID comm=NAME [fds=/dev/a,/dev/b]" % where)
+            self.processes.append((int(words[1]), self.kv(words[2:], where, {"comm", "fds"}),
+                                   where))
         else:
             raise FixtureError("%s: unknown line '%s'" % (where, kw))
 
@@ -813,6 +827,34 @@ class Host:
         self.write_proc(t)
         self.write_display(t)
         self.write_misc(t)
+        self.write_platform(t)
+
+    def write_platform(self, t):
+        """DMI identity, batteries and processes with open device nodes."""
+        if self.dmi:
+            d = "sys/devices/virtual/dmi/id"
+            for key, name in (("chassis", "chassis_type"), ("vendor", "sys_vendor"),
+                              ("product", "product_name")):
+                if key in self.dmi:
+                    t.attr("%s/%s" % (d, name), self.dmi[key])
+            t.symlink("sys/class/dmi/id", d)
+        for bat in self.batteries:
+            d = "sys/devices/LNXSYSTM:00/LNXSYBUS:00/PNP0C0A:00/power_supply/" + bat
+            t.attr(d + "/type", "Battery")
+            t.attr(d + "/status", "Discharging")
+            t.symlink("sys/class/power_supply/" + bat, d)
+        for pid, kv, where in self.processes:
+            comm = kv.get("comm", "proc%d" % pid)
+            t.attr("proc/%d/comm" % pid, comm)
+            t.attr("proc/%d/stat" % pid, "%d (%s) S 1 %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0"
+                   % (pid, comm, pid, pid))
+            t.mkdir("proc/%d/fd" % pid)
+            # fd links name the node as the process sees it: absolute, never
+            # followed (readlink only), as /proc shows them
+            for i, node in enumerate([f for f in kv.get("fds", "").split(",") if f]):
+                if not node.startswith("/dev/"):
+                    raise FixtureError("%s: fds are /dev/ paths, got '%s'" % (where, node))
+                os.symlink(node, t.p("proc/%d/fd/%d" % (pid, i + 3)))
 
     def write_pci(self, t):
         t.mkdir("sys/bus/pci/devices")

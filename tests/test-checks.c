@@ -122,7 +122,7 @@ static const char *detail_of(const struct vfk_checks *checks, const char *id)
 
 static const char *const all_ids[] = {
 	"cpu-virt", "kvm", "iommu", "cmdline", "irq-remap",
-	"vfio-modules", "hugepages", "ovmf", "libvirt",
+	"vfio-modules", "hugepages", "ovmf", "libvirt", "gpu-fabric",
 };
 
 /* ------------------------------------------------------------ the library */
@@ -153,7 +153,7 @@ TEST(checks_ready_host_passes_every_check, "the 'ready' fixture: all checks PASS
 	free(root);
 }
 
-TEST(checks_ids_are_stable_and_in_order, "the nine check ids in their documented order; get() past the end is NULL")
+TEST(checks_ids_are_stable_and_in_order, "the ten check ids in their documented order; get() past the end is NULL")
 {
 	char *root = fixture_host("ready");
 	struct vfk_checks *checks;

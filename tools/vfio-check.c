@@ -16,8 +16,9 @@ static void usage(int status)
 		"Usage: %s [OPTIONS]\n"
 		"Check whether this host is ready for VFIO PCI/GPU passthrough: CPU\n"
 		"virtualization, KVM, IOMMU, kernel command line, interrupt remapping,\n"
-		"VFIO modules, huge pages, OVMF and libvirt. Every check that does not\n"
-		"pass comes with the exact fix.\n\n"
+		"VFIO modules, huge pages, OVMF, libvirt and the GPU fabric (NVSwitches:\n"
+		"which passthrough model applies). Every check that does not pass comes\n"
+		"with the exact fix.\n\n"
 		"Options:\n"
 		"      --json          machine-readable output (schema in vfio-check(1))\n"
 		COMMON_HELP

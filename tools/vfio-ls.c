@@ -11,6 +11,7 @@
 struct ls_opts {
 	struct common_opts c;
 	bool gpus_only;
+	bool brief;		/* one line per GPU */
 	long group;		/* -1: all */
 	const char *device;	/* NULL: all */
 };
@@ -25,7 +26,10 @@ static void usage(int status)
 		"whether each GPU is integrated or discrete and can be passed through\n"
 		"to a VM cleanly.\n\n"
 		"Options:\n"
-		"      --gpus          only GPUs and the groups they are in\n"
+		"      --gpus          only GPUs, fabric devices (NVSwitches) and their groups,\n"
+		"                      then a summary line\n"
+		"      --brief         one line per GPU (address, model, group, NUMA node,\n"
+		"                      upstream port, driver, verdict) and the summary\n"
 		"      --group N       only IOMMU group N\n"
 		"      --device ADDR   only the group of device ADDR ([DDDD:]BB:DD.F)\n"
 		"      --json          machine-readable output (schema in vfio-ls(1))\n"
@@ -85,12 +89,18 @@ static bool gpu_selected(const struct ls_opts *o, const struct vfk_gpu *g,
 	return true;
 }
 
+/* Shown by --gpus: a GPU's function or a fabric device (NVSwitch). */
+static bool gpu_complex(const struct vfk_host *h, const struct vfk_device *d)
+{
+	return gpu_of(h, d) || vfk_device_get_fabric_role(d);
+}
+
 static bool group_has_gpu(const struct vfk_host *h, const struct vfk_group *grp)
 {
 	size_t i;
 
 	for (i = 0; i < vfk_group_device_count(grp); i++)
-		if (gpu_of(h, vfk_group_device(grp, i)))
+		if (gpu_complex(h, vfk_group_device(grp, i)))
 			return true;
 	return false;
 }
@@ -123,6 +133,8 @@ static void print_device_line(const struct vfk_host *h, const struct vfk_device 
 		printf(" <GPU>");
 	else if (gpu_of(h, d))
 		printf(" <GPU function>");
+	if (vfk_device_get_fabric_role(d))
+		printf(" <%s: GPU fabric>", vfk_device_get_fabric_role(d));
 	if (vfk_device_is_boot_vga(d))
 		printf(" <boot VGA>");
 	if (vfk_device_is_bridge(d))
@@ -159,37 +171,73 @@ static void print_device_line(const struct vfk_host *h, const struct vfk_device 
 	}
 }
 
-static void print_gpu(const struct vfk_gpu *g)
+static const char *role_text(const struct vfk_gpu *g)
 {
-	const struct vfk_device *d = vfk_gpu_get_device(g);
+	switch (vfk_gpu_get_role(g)) {
+	case VFK_GPU_ROLE_LAPTOP_DGPU:
+		return "3D controller (no display outputs: a laptop's dGPU)";
+	case VFK_GPU_ROLE_COMPUTE:
+		return "3D controller (no display outputs: a compute GPU, datacenter accelerator)";
+	case VFK_GPU_ROLE_DISPLAY:
+		break;
+	}
+	return NULL;
+}
+
+/* "nvidia-persistenced(2211), nv-fabricmanager(2304)" into @buf. */
+static const char *holders_text(const struct vfk_gpu *g, char *buf, size_t size)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < vfk_gpu_holder_count(g) && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s(%d)", i ? ", " : "",
+					vfk_gpu_holder_name(g, i), vfk_gpu_holder_pid(g, i));
+	return buf;
+}
+
+/* The host's driver has the GPU: what must let go before a VM can have it. */
+static void print_release(const struct vfk_gpu *g)
+{
+	const char *drv = vfk_gpu_get_host_driver(g);
+	char buf[1024];
+
+	if (!drv || vfk_gpu_console_in_use(g))	/* the console's: --single-gpu, said above */
+		return;
+	printf("    on the host's driver %s: it must release the GPU before a VM can have it\n", drv);
+	if (vfk_gpu_holder_count(g)) {
+		printf("      held open by %s: stop them first, then vfio-bind moves it to vfio-pci\n",
+		       holders_text(g, buf, sizeof(buf)));
+		return;
+	}
+	printf("      no process seen holding its device nodes: vfio-bind moves it to vfio-pci\n");
+	if (!strncmp(drv, "nvidia", 6))	/* not seen: another user's, unless root */
+		printf("      (NVIDIA's daemons hold /dev/nvidia*: nvidia-persistenced, nv-fabricmanager,\n"
+		       "      DCGM's nv-hostengine; only root sees them all)\n");
+}
+
+static void print_verdict(const struct vfk_gpu *g)
+{
 	char name[600];
 	size_t i;
 
-	printf("  %s %s", vfk_device_get_address(d), full_name(d, name, sizeof(name)));
-	if (vfk_device_get_iommu_group(d) >= 0)
-		printf(" — IOMMU group %d", vfk_device_get_iommu_group(d));
-	if (vfk_device_get_class(d) >> 8 == 0x0302)
-		printf(" — 3D controller (no display outputs: typical laptop dGPU)");
-	putchar('\n');
-	printf("    functions:");
-	for (i = 0; i < vfk_gpu_function_count(g); i++) {
-		const struct vfk_device *f = vfk_gpu_function(g, i);
-		printf(" %s (%s)", vfk_device_get_address(f), vfk_device_get_class_name(f));
-	}
-	putchar('\n');
-	printf("    %s\n", vfk_gpu_get_placement(g));
-	if (vfk_gpu_is_boot_vga(g))
-		printf("    boot VGA%s\n", vfk_gpu_console_in_use(g)
-					    ? ": the host console uses it (release it with vfio-bind --single-gpu)"
-					    : "");
-	if (vfk_gpu_is_only_gpu(g))
-		printf("    the host's only GPU: passing it through leaves the host headless\n");
-	if (vfk_gpu_is_isolated(g)) {
+	switch (vfk_gpu_get_verdict(g)) {
+	case VFK_GPU_ISOLATED:
 		printf("    verdict: isolated — can be passed through cleanly with its %zu function%s\n",
 		       vfk_gpu_function_count(g), vfk_gpu_function_count(g) == 1 ? "" : "s");
-	} else if (vfk_gpu_blocker_count(g) == 0) {
+		break;
+	case VFK_GPU_TOGETHER:
+		printf("    verdict: can go together with");
+		for (i = 0; i < vfk_gpu_together_count(g); i++)
+			printf("%s %s", i ? "," : "",
+			       vfk_device_get_address(vfk_gpu_get_device(vfk_gpu_together(g, i))));
+		printf(" — its group holds only GPUs (%s): they go to one VM\n",
+		       vfk_gpu_get_reason(g));
+		break;
+	case VFK_GPU_NO_GROUP:
 		printf("    verdict: cannot be passed through — %s\n", vfk_gpu_get_reason(g));
-	} else {
+		break;
+	case VFK_GPU_SHARED:
 		printf("    verdict: NOT isolated — %s; blockers:\n", vfk_gpu_get_reason(g));
 		for (i = 0; i < vfk_gpu_blocker_count(g); i++) {
 			const struct vfk_device *b = vfk_gpu_blocker(g, i);
@@ -198,7 +246,287 @@ static void print_gpu(const struct vfk_gpu *g)
 			       full_name(b, name, sizeof(name)),
 			       vfk_device_get_driver(b) ? vfk_device_get_driver(b) : "no driver");
 		}
+		break;
 	}
+}
+
+static void print_gpu(const struct vfk_gpu *g)
+{
+	const struct vfk_device *d = vfk_gpu_get_device(g), *up = vfk_gpu_get_upstream(g);
+	char name[600];
+	size_t i;
+
+	printf("  %s %s", vfk_device_get_address(d), full_name(d, name, sizeof(name)));
+	if (vfk_device_get_iommu_group(d) >= 0)
+		printf(" — IOMMU group %d", vfk_device_get_iommu_group(d));
+	if (role_text(g))
+		printf(" — %s", role_text(g));
+	putchar('\n');
+	printf("    functions:");
+	for (i = 0; i < vfk_gpu_function_count(g); i++) {
+		const struct vfk_device *f = vfk_gpu_function(g, i);
+		printf(" %s (%s)", vfk_device_get_address(f), vfk_device_get_class_name(f));
+	}
+	putchar('\n');
+	printf("    %s\n", vfk_gpu_get_placement(g));
+	printf("    driver %s", vfk_device_get_driver(d) ? vfk_device_get_driver(d) : "none");
+	if (vfk_device_get_numa_node(d) >= 0)
+		printf(", NUMA node %d", vfk_device_get_numa_node(d));
+	if (up)
+		printf(", upstream port %s", vfk_device_get_address(up));
+	putchar('\n');
+	if (vfk_gpu_is_boot_vga(g))
+		printf("    boot VGA%s\n", vfk_gpu_console_in_use(g)
+					    ? ": the host console uses it (release it with vfio-bind --single-gpu)"
+					    : "");
+	if (vfk_gpu_is_only_gpu(g))
+		printf("    the host's only GPU: passing it through leaves the host headless\n");
+	print_verdict(g);
+	print_release(g);
+}
+
+static bool fabric_selected(const struct ls_opts *o, const struct vfk_device *d,
+			    const struct vfk_device *only)
+{
+	int grp = vfk_device_get_iommu_group(d);
+
+	if (o->group >= 0)
+		return grp == o->group;
+	if (only)
+		return grp < 0 || vfk_device_get_iommu_group(only) < 0
+		       ? d == only : grp == vfk_device_get_iommu_group(only);
+	return true;
+}
+
+/* Fabric devices (NVSwitches) with their groups and drivers. */
+static void print_fabric(const struct ls_opts *o, const struct vfk_host *h,
+			 const struct vfk_device *only)
+{
+	size_t i;
+	bool any = false;
+
+	for (i = 0; i < vfk_host_fabric_count(h); i++) {
+		const struct vfk_device *d = vfk_host_fabric_device(h, i);
+		int grp = vfk_device_get_iommu_group(d);
+		if (!fabric_selected(o, d, only))
+			continue;
+		if (!any)
+			printf("\nGPU fabric (NVLink between the GPUs runs through it; vfio-check says "
+			       "what passthrough needs):\n");
+		any = true;
+		printf("  %s %s", vfk_device_get_address(d), vfk_device_get_fabric_role(d));
+		if (grp >= 0)
+			printf(" — IOMMU group %d", grp);
+		printf(" — driver %s", vfk_device_get_driver(d) ? vfk_device_get_driver(d) : "none");
+		if (vfk_device_get_numa_node(d) >= 0)
+			printf(", NUMA node %d", vfk_device_get_numa_node(d));
+		putchar('\n');
+	}
+}
+
+/* ------------------------------------------------------------- summary */
+
+struct tally {
+	const char *name;
+	size_t n;
+};
+
+static void tally_add(struct tally *t, size_t max, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < max && t[i].name; i++)
+		if (!strcmp(t[i].name, name))
+			break;
+	if (i == max)
+		return;		/* more distinct names than a line holds */
+	t[i].name = name;
+	t[i].n++;
+}
+
+/* A GPU of a "together" set counts the set once: when it has the lowest address. */
+static bool set_leader(const struct vfk_gpu *g)
+{
+	size_t i;
+
+	for (i = 0; i < vfk_gpu_together_count(g); i++)
+		if (strcmp(vfk_device_get_address(vfk_gpu_get_device(vfk_gpu_together(g, i))),
+			   vfk_device_get_address(vfk_gpu_get_device(g))) < 0)
+			return false;
+	return true;
+}
+
+static void print_sets(size_t *sets, size_t max)
+{
+	size_t k;
+
+	for (k = 2; k < max; k++) {
+		if (!sets[k])
+			continue;
+		if (k == 2)
+			printf(", %zu pair%s", sets[k], sets[k] == 1 ? "" : "s");
+		else
+			printf(", %zu set%s of %zu", sets[k], sets[k] == 1 ? "" : "s", k);
+		printf(" in %s", sets[k] == 1 ? "a shared group" : "shared groups");
+	}
+}
+
+/* "8 GPUs: 4 alone, 2 pairs in shared groups; 4 NVSwitches; 8 on nvidia" */
+static void print_summary(const struct vfk_host *h)
+{
+	struct tally drivers[8] = { { 0 } }, roles[4] = { { 0 } };
+	size_t sets[17] = { 0 }, alone = 0, shared = 0, nogroup = 0, i;
+
+	for (i = 0; i < vfk_host_gpu_count(h); i++) {
+		const struct vfk_gpu *g = vfk_host_gpu(h, i);
+		const char *drv = vfk_device_get_driver(vfk_gpu_get_device(g));
+		size_t n = vfk_gpu_together_count(g) + 1;
+		switch (vfk_gpu_get_verdict(g)) {
+		case VFK_GPU_ISOLATED:
+			alone++;
+			break;
+		case VFK_GPU_TOGETHER:
+			if (n >= ARRAY_SIZE(sets))
+				shared++;	/* a set too big to name apart */
+			else if (set_leader(g))
+				sets[n]++;
+			break;
+		case VFK_GPU_SHARED:
+			shared++;
+			break;
+		case VFK_GPU_NO_GROUP:
+			nogroup++;
+			break;
+		}
+		tally_add(drivers, ARRAY_SIZE(drivers), drv ? drv : "no driver");
+	}
+	for (i = 0; i < vfk_host_fabric_count(h); i++)
+		tally_add(roles, ARRAY_SIZE(roles),
+			  vfk_device_get_fabric_role(vfk_host_fabric_device(h, i)));
+	printf("\n%zu GPU%s: %zu alone", vfk_host_gpu_count(h), vfk_host_gpu_count(h) == 1 ? "" : "s",
+	       alone);
+	print_sets(sets, ARRAY_SIZE(sets));
+	if (shared)
+		printf(", %zu not isolated", shared);
+	if (nogroup)
+		printf(", %zu without an IOMMU group", nogroup);
+	for (i = 0; i < ARRAY_SIZE(roles) && roles[i].name; i++)
+		printf("%s %zu %s%s", i ? "," : ";", roles[i].n, roles[i].name,
+		       roles[i].n == 1 ? "" : "es");
+	for (i = 0; i < ARRAY_SIZE(drivers) && drivers[i].name; i++)
+		printf("%s %zu on %s", i ? "," : ";", drivers[i].n, drivers[i].name);
+	putchar('\n');
+}
+
+/* --------------------------------------------------------------- brief */
+
+/* "18:00.0" where every address is in domain 0, as lspci shortens them. */
+static const char *short_addr(const struct vfk_device *d)
+{
+	const char *a = vfk_device_get_address(d);
+
+	return vfk_device_get_addr(d)->domain == 0 ? a + 5 : a;
+}
+
+/* The model as pci.ids names it inside brackets ("H100 SXM5 80GB"), else whole. */
+static const char *model_of(const struct vfk_device *d, char *buf, size_t size)
+{
+	const char *n = vfk_device_get_device_name(d), *lb = strrchr(n, '['), *rb;
+
+	if (lb && (rb = strchr(lb, ']')) && rb > lb + 1)
+		snprintf(buf, size, "%.*s", (int)(rb - lb - 1), lb + 1);
+	else
+		snprintf(buf, size, "%s", n);
+	return buf;
+}
+
+static const char *brief_verdict(const struct vfk_gpu *g, char *buf, size_t size)
+{
+	switch (vfk_gpu_get_verdict(g)) {
+	case VFK_GPU_ISOLATED:
+		return "isolated";
+	case VFK_GPU_TOGETHER:
+		if (vfk_gpu_together_count(g) == 1)
+			snprintf(buf, size, "with %s",
+				 short_addr(vfk_gpu_get_device(vfk_gpu_together(g, 0))));
+		else
+			snprintf(buf, size, "with %zu others", vfk_gpu_together_count(g));
+		return buf;
+	case VFK_GPU_SHARED:
+		return "NOT isolated";
+	case VFK_GPU_NO_GROUP:
+		break;
+	}
+	return "no group";
+}
+
+/* GPUs the host's processes hold, one line per set of holders (NVIDIA's
+ * daemons hold every GPU on nvidia: one line for eight). */
+static void print_brief_holders(const struct ls_opts *o, const struct vfk_host *h,
+				const struct vfk_device *only)
+{
+	char text[1024], other[1024];
+	size_t i, k;
+
+	for (i = 0; i < vfk_host_gpu_count(h); i++) {
+		const struct vfk_gpu *g = vfk_host_gpu(h, i);
+		bool seen = false;
+		if (!gpu_selected(o, g, only) || !vfk_gpu_get_host_driver(g) ||
+		    !vfk_gpu_holder_count(g))
+			continue;
+		holders_text(g, text, sizeof(text));
+		for (k = 0; k < i && !seen; k++)
+			seen = gpu_selected(o, vfk_host_gpu(h, k), only) &&
+			       vfk_gpu_holder_count(vfk_host_gpu(h, k)) &&
+			       !strcmp(holders_text(vfk_host_gpu(h, k), other, sizeof(other)), text);
+		if (seen)
+			continue;
+		printf("\nheld open by %s (stop them before vfio-bind):\n ", text);
+		for (k = i; k < vfk_host_gpu_count(h); k++)
+			if (gpu_selected(o, vfk_host_gpu(h, k), only) &&
+			    vfk_gpu_holder_count(vfk_host_gpu(h, k)) &&
+			    !strcmp(holders_text(vfk_host_gpu(h, k), other, sizeof(other)), text))
+				printf(" %s", short_addr(vfk_gpu_get_device(vfk_host_gpu(h, k))));
+		putchar('\n');
+	}
+}
+
+static void brief_row(const struct vfk_device *d, const char *model, const char *upstream,
+		      const char *verdict)
+{
+	const char *drv = vfk_device_get_driver(d);
+	char grp[16], node[16];
+
+	snprintf(grp, sizeof(grp), "%d", vfk_device_get_iommu_group(d));
+	snprintf(node, sizeof(node), "%d", vfk_device_get_numa_node(d));
+	printf("%-12s %-18.18s %5s %4s %-12s %-9.9s %s\n", short_addr(d), model,
+	       vfk_device_get_iommu_group(d) >= 0 ? grp : "-",
+	       vfk_device_get_numa_node(d) >= 0 ? node : "-", upstream, drv ? drv : "-", verdict);
+}
+
+/* One line per GPU, 80 columns: for eight GPUs on one screen. */
+static void print_brief(const struct ls_opts *o, const struct vfk_host *h,
+			const struct vfk_device *only)
+{
+	char model[64], verdict[64];
+	size_t i;
+
+	printf("%-12s %-18s %5s %4s %-12s %-9s %s\n", "GPU", "MODEL", "GROUP", "NODE", "UPSTREAM",
+	       "DRIVER", "VERDICT");
+	for (i = 0; i < vfk_host_gpu_count(h); i++) {
+		const struct vfk_gpu *g = vfk_host_gpu(h, i);
+		const struct vfk_device *d = vfk_gpu_get_device(g), *up = vfk_gpu_get_upstream(g);
+		if (gpu_selected(o, g, only))
+			brief_row(d, model_of(d, model, sizeof(model)), up ? short_addr(up) : "-",
+				  brief_verdict(g, verdict, sizeof(verdict)));
+	}
+	for (i = 0; i < vfk_host_fabric_count(h); i++) {
+		const struct vfk_device *d = vfk_host_fabric_device(h, i);
+		if (fabric_selected(o, d, only))
+			brief_row(d, vfk_device_get_fabric_role(d), "-", "GPU fabric");
+	}
+	print_brief_holders(o, h, only);
+	print_summary(h);
 }
 
 static void print_human(const struct ls_opts *o, const struct vfk_host *h,
@@ -223,7 +551,7 @@ static void print_human(const struct ls_opts *o, const struct vfk_host *h,
 		       "passed through yet. Run vfio-check for the fix.\n\nDevices:\n");
 		for (i = 0; i < vfk_host_device_count(h); i++) {
 			const struct vfk_device *d = vfk_host_device(h, i);
-			if ((only && d != only) || (o->gpus_only && !gpu_of(h, d)))
+			if ((only && d != only) || (o->gpus_only && !gpu_complex(h, d)))
 				continue;
 			print_device_line(h, d, o->c.verbose);
 		}
@@ -239,6 +567,9 @@ static void print_human(const struct ls_opts *o, const struct vfk_host *h,
 	}
 	if (!any && (o->gpus_only || (!only && o->group < 0)))
 		printf("\nGPUs: none found (no PCI class 0300, 0302 or 0380 device)\n");
+	print_fabric(o, h, only);
+	if (any && !only && o->group < 0)
+		print_summary(h);
 }
 
 /* ------------------------------------------------------------- JSON view */
@@ -289,9 +620,10 @@ static json_object *device_json(const struct vfk_device *d, int verbose)
 
 static json_object *gpu_json(const struct vfk_gpu *g)
 {
-	const struct vfk_device *d = vfk_gpu_get_device(g);
+	const struct vfk_device *d = vfk_gpu_get_device(g), *up = vfk_gpu_get_upstream(g);
 	json_object *o = json_object_new_object(), *fa = json_object_new_array(),
-		    *ba = json_object_new_array();
+		    *ba = json_object_new_array(), *ta = json_object_new_array(),
+		    *ha = json_object_new_array();
 	char buf[600];
 	size_t i;
 
@@ -315,6 +647,39 @@ static json_object *gpu_json(const struct vfk_gpu *g)
 	json_object_object_add(o, "vf", json_object_new_boolean(vfk_device_is_vf(d)));
 	json_object_object_add(o, "integrated", json_object_new_boolean(vfk_gpu_is_integrated(g)));
 	json_object_object_add(o, "placement", json_object_new_string(vfk_gpu_get_placement(g)));
+	json_object_object_add(o, "role", json_object_new_string(vfk_gpu_role_to_string(vfk_gpu_get_role(g))));
+	json_object_object_add(o, "driver", json_str_or_null(vfk_device_get_driver(d)));
+	json_object_object_add(o, "numa_node", json_object_new_int(vfk_device_get_numa_node(d)));
+	json_object_object_add(o, "upstream", up ? json_object_new_string(vfk_device_get_address(up)) : NULL);
+	json_object_object_add(o, "verdict", json_object_new_string(vfk_gpu_verdict_to_string(vfk_gpu_get_verdict(g))));
+	for (i = 0; i < vfk_gpu_together_count(g); i++)
+		json_object_array_add(ta, json_object_new_string(
+			vfk_device_get_address(vfk_gpu_get_device(vfk_gpu_together(g, i)))));
+	json_object_object_add(o, "together", ta);
+	json_object_object_add(o, "host_driver", json_str_or_null(vfk_gpu_get_host_driver(g)));
+	for (i = 0; i < vfk_gpu_holder_count(g); i++) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "pid", json_object_new_int(vfk_gpu_holder_pid(g, i)));
+		json_object_object_add(p, "comm", json_object_new_string(vfk_gpu_holder_name(g, i)));
+		json_object_array_add(ha, p);
+	}
+	json_object_object_add(o, "holders", ha);
+	return o;
+}
+
+static json_object *fabric_json(const struct vfk_device *d)
+{
+	json_object *o = json_object_new_object();
+	char buf[600];
+
+	json_object_object_add(o, "address", json_object_new_string(vfk_device_get_address(d)));
+	json_object_object_add(o, "role", json_object_new_string(vfk_device_get_fabric_role(d)));
+	json_object_object_add(o, "group", vfk_device_get_iommu_group(d) >= 0
+						   ? json_object_new_int(vfk_device_get_iommu_group(d))
+						   : NULL);
+	json_object_object_add(o, "name", json_object_new_string(full_name(d, buf, sizeof(buf))));
+	json_object_object_add(o, "driver", json_str_or_null(vfk_device_get_driver(d)));
+	json_object_object_add(o, "numa_node", json_object_new_int(vfk_device_get_numa_node(d)));
 	return o;
 }
 
@@ -354,7 +719,7 @@ static void print_json(const struct ls_opts *o, const struct vfk_host *h,
 	for (i = 0; i < vfk_host_device_count(h); i++) {
 		const struct vfk_device *d = vfk_host_device(h, i);
 		if (vfk_device_get_iommu_group(d) >= 0 || (only && d != only) ||
-		    (o->group >= 0) || (o->gpus_only && !gpu_of(h, d)))
+		    (o->group >= 0) || (o->gpus_only && !gpu_complex(h, d)))
 			continue;
 		emit(device_json(d, o->c.verbose), &first);
 	}
@@ -365,14 +730,20 @@ static void print_json(const struct ls_opts *o, const struct vfk_host *h,
 		if (gpu_selected(o, g, only))
 			emit(gpu_json(g), &first);
 	}
+	printf("],\"fabric\":[");
+	first = true;
+	for (i = 0; i < vfk_host_fabric_count(h); i++)
+		if (fabric_selected(o, vfk_host_fabric_device(h, i), only))
+			emit(fabric_json(vfk_host_fabric_device(h, i)), &first);
 	printf("]}\n");
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_GPUS = 0x100, OPT_GROUP, OPT_DEVICE };
+	enum { OPT_GPUS = 0x100, OPT_BRIEF, OPT_GROUP, OPT_DEVICE };
 	static const struct option longopts[] = {
 		{ "gpus", no_argument, NULL, OPT_GPUS },
+		{ "brief", no_argument, NULL, OPT_BRIEF },
 		{ "group", required_argument, NULL, OPT_GROUP },
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		COMMON_LONGOPTS,
@@ -391,6 +762,9 @@ int main(int argc, char **argv)
 		switch (c) {
 		case OPT_GPUS:
 			o.gpus_only = true;
+			break;
+		case OPT_BRIEF:
+			o.brief = o.gpus_only = true;
 			break;
 		case OPT_GROUP:
 			errno = 0;
@@ -425,6 +799,8 @@ int main(int argc, char **argv)
 	}
 	if (o.c.json)
 		print_json(&o, host, only);
+	else if (o.brief)
+		print_brief(&o, host, only);
 	else
 		print_human(&o, host, only);
 	if (fflush(stdout) != 0 || ferror(stdout))

@@ -461,6 +461,7 @@ static int bind_one(struct vfk_bind *b, struct waiter *w, struct bind_item *it)
 		r = vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, addr, b->timeout_ms);
 		if (r == -ETIMEDOUT) {
 			char holders[300];
+			holders_free(b->host);	/* who holds it now, not at prepare */
 			guard_holders(b->host, it->dev, holders, sizeof(holders));
 			return fail(b, ETIMEDOUT, "%s: unbinding from %s did not finish in %u ms%s%s",
 				    addr, cur, b->timeout_ms, *holders ? "; held by " : "", holders);

@@ -412,97 +412,9 @@ const char *guard_host_needs(struct vfk_host *host, const struct vfk_device *dev
 	return why;
 }
 
-/* @rel below the running system's /dev, into a 300-byte buffer. */
-static void host_dev_name(char *buf, const char *rel)
-{
-	_cleanup_free_ char *p = vfk_root_host_path(VFK_ROOT_DEV, rel);
-
-	snprintf(buf, 300, "%s", p ? p : "");
-}
-
-/* Device node names the device's driver exposes: dri/cardN, dri/renderDN, nvidia*. */
-static size_t device_nodes(struct vfk_host *host, const struct vfk_device *dev, char nodes[][300],
-			   size_t max)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *e;
-	char rel[64];
-	size_t n = 0;
-	int fd;
-
-	/* as a process's fd links name them: the running system's /dev */
-	if (dev->driver && (streq(dev->driver, "nvidia") || startswith(dev->driver, "nvidia"))) {
-		host_dev_name(nodes[n++], "nvidiactl");
-		if (n < max)
-			host_dev_name(nodes[n++], "nvidia");	/* prefix: nvidia0.. */
-	}
-	/* one lookup: most devices have no drm directory */
-	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/drm", dev->address);
-	fd = vfk_root_open_dir(host->ctx, VFK_ROOT_SYS, rel);
-	if (!(d = vfk_fdopendir(fd)))
-		return n;
-	while ((e = readdir(d)) && n < max)
-		if ((startswith(e->d_name, "card") || startswith(e->d_name, "renderD")) &&
-		    name_ok(e->d_name))
-		{
-			char node[280];
-			snprintf(node, sizeof(node), "dri/%s", e->d_name);
-			host_dev_name(nodes[n++], node);
-		}
-	return n;
-}
-
 int guard_holders(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size)
 {
-	char nodes[16][300], nvidia[300];
-	size_t nn, i;
-	_cleanup_close_ int procfd = -1;
-	_cleanup_closedir_ DIR *pd = NULL;
-	struct dirent *pe;
-	int count = 0;
-
-	buf[0] = '\0';
-	nn = device_nodes(host, dev, nodes, ARRAY_SIZE(nodes));
-	if (nn == 0)
-		return 0;
-	host_dev_name(nvidia, "nvidia");
-	procfd = vfk_root_open_dir(host->ctx, VFK_ROOT_PROC, "");
-	if (procfd < 0)
-		return 0;
-	pd = fdopendir(dup(procfd));
-	if (!pd)
-		return 0;
-	while ((pe = readdir(pd))) {
-		char fdrel[300], target[PATH_MAX], comm[64];
-		_cleanup_closedir_ DIR *fdd = NULL;
-		struct dirent *fe;
-		bool holds = false;
-		int fdfd;
-		if (!isdigit((unsigned char)pe->d_name[0]))
-			continue;
-		snprintf(fdrel, sizeof(fdrel), "%s/fd", pe->d_name);
-		fdfd = vfk_open_dir_in(host->ctx, procfd, fdrel);
-		if (!(fdd = vfk_fdopendir(fdfd)))
-			continue;
-		while (!holds && (fe = readdir(fdd))) {
-			if (fe->d_name[0] == '.' ||
-			    vfk_readlink_at(dirfd(fdd), fe->d_name, target, sizeof(target)) < 0)
-				continue;
-			for (i = 0; i < nn && !holds; i++)
-				holds = streq(nodes[i], nvidia) ? startswith(target, nvidia)
-								: streq(target, nodes[i]);
-		}
-		if (!holds)
-			continue;
-		snprintf(fdrel, sizeof(fdrel), "%s/comm", pe->d_name);
-		if (vfk_read_in(host->ctx, procfd, fdrel, comm, sizeof(comm)) <= 0)
-			snprintf(comm, sizeof(comm), "?");
-		if (strlen(buf) + strlen(comm) + strlen(pe->d_name) + 6 < size)
-			snprintf(buf + strlen(buf), size - strlen(buf), "%s%s(%s)", count ? ", " : "",
-				 comm, pe->d_name);
-		count++;
-	}
-	return count;
+	return device_holders(host, dev, buf, size);
 }
 
 static bool looks_like_uuid(const char *s)

@@ -115,5 +115,6 @@ void check_vfio_modules(struct probe *p, struct check_impl *c, int procfd, int s
 void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, int procfd);
 void check_ovmf(struct probe *p, struct check_impl *c, int topfd);
 void check_libvirt(struct probe *p, struct check_impl *c, int topfd);
+void check_gpu_fabric(struct probe *p, struct check_impl *c);
 
 #endif

@@ -14,7 +14,8 @@
  *
  * The checks live one area to a file: cpu.c (cpu-virt, kvm), iommu.c
  * (iommu, cmdline, irq-remap), modules.c (vfio-modules), memory.c
- * (hugepages), firmware.c (ovmf), libvirt.c (libvirt). They share the kernel
+ * (hugepages), firmware.c (ovmf), libvirt.c (libvirt), fabric.c (gpu-fabric:
+ * NVSwitches and NVIDIA's passthrough models). They share the kernel
  * command line (cmdline.c), its boot loader edits (bootfix.c), text building
  * (text.c) and reads below the sysroot (files.c), declared in check.h. This
  * file holds the table of checks, their results and the public calls.
@@ -36,6 +37,7 @@ enum check_index {
 	CHK_HUGEPAGES,
 	CHK_OVMF,
 	CHK_LIBVIRT,
+	CHK_GPU_FABRIC,
 	_CHK_MAX,
 };
 
@@ -52,6 +54,7 @@ static const struct {
 	[CHK_HUGEPAGES] = { "hugepages", "Huge pages reserved for guest memory" },
 	[CHK_OVMF] = { "ovmf", "OVMF (UEFI firmware for guests)" },
 	[CHK_LIBVIRT] = { "libvirt", "libvirt daemon reachable" },
+	[CHK_GPU_FABRIC] = { "gpu-fabric", "GPU fabric (NVSwitch) passthrough model" },
 };
 
 struct vfk_checks {
@@ -122,6 +125,7 @@ static void run_all(struct probe *p, struct vfk_checks *checks, const struct roo
 	check_hugepages(p, &checks->c[CHK_HUGEPAGES], r->sys, r->proc);
 	check_ovmf(p, &checks->c[CHK_OVMF], r->top);
 	check_libvirt(p, &checks->c[CHK_LIBVIRT], r->top);
+	check_gpu_fabric(p, &checks->c[CHK_GPU_FABRIC]);
 }
 
 int vfk_checks_run(struct vfk_ctx *ctx, struct vfk_checks **out)

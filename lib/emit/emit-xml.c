@@ -1,49 +1,49 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A plan as libvirt domain XML, built as a libxml2 tree: every name, path and
- * value goes in through xmlNewTextChild()/xmlNewProp(), so libxml2 escapes it;
- * no XML is pasted together from strings. Hostdevs are managed='no' because
- * vfiokit binds the devices itself (journal, rollback, single-GPU handling).
+ * A plan as libvirt domain XML, built as an element tree (xml-tree.c): every
+ * name, path and value goes in as a node's text or an attribute's value and
+ * is escaped by the writer; no XML is pasted together from strings. Hostdevs
+ * are managed='no' because vfiokit binds the devices itself (journal,
+ * rollback, single-GPU handling).
  */
-#include <libxml/tree.h>
-#include <libxml/xmlsave.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "emit/emit.h"
+#include "emit/xml-tree.h"
 
-#define VFK_XMLNS "https://vfiokit.org/xmlns/vm/1"
 
 struct xw {
 	bool oom;
 };
 
-static const xmlChar *X(const char *s) { return (const xmlChar *)s; }
-
-/* A child element, with text content when @text is not NULL. */
-static xmlNodePtr el(struct xw *w, xmlNodePtr parent, const char *name, const char *text)
+/* A child element @prefix:@name, with text content when @text is not NULL. */
+static struct xml_node *elns(struct xw *w, struct xml_node *parent, const char *prefix,
+			     const char *name, const char *text)
 {
-	xmlNodePtr n;
+	struct xml_node *n = parent ? xml_add_child(parent, prefix, name, text) : NULL;
 
-	if (!parent) {
-		w->oom = true;
-		return NULL;
-	}
-	n = xmlNewTextChild(parent, NULL, X(name), text ? X(text) : NULL);
 	if (!n)
 		w->oom = true;
 	return n;
 }
 
-static void attr(struct xw *w, xmlNodePtr n, const char *name, const char *value)
+/* A child element, with text content when @text is not NULL. */
+static struct xml_node *el(struct xw *w, struct xml_node *parent, const char *name,
+			   const char *text)
 {
-	if (!n || !xmlNewProp(n, X(name), X(value)))
+	return elns(w, parent, NULL, name, text);
+}
+
+static void attr(struct xw *w, struct xml_node *n, const char *name, const char *value)
+{
+	if (!n || xml_set_attr(n, name, value) < 0)
 		w->oom = true;
 }
 
-static void attrf(struct xw *w, xmlNodePtr n, const char *name, const char *f, ...)
+static void attrf(struct xw *w, struct xml_node *n, const char *name, const char *f, ...)
 	__attribute__((format(printf, 4, 5)));
-static void attrf(struct xw *w, xmlNodePtr n, const char *name, const char *f, ...)
+static void attrf(struct xw *w, struct xml_node *n, const char *name, const char *f, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -55,9 +55,9 @@ static void attrf(struct xw *w, xmlNodePtr n, const char *name, const char *f, .
 }
 
 /* An empty element with attributes: ela(w, parent, "timer", "name", "rtc", ..., NULL). */
-static xmlNodePtr ela(struct xw *w, xmlNodePtr parent, const char *name, ...)
+static struct xml_node *ela(struct xw *w, struct xml_node *parent, const char *name, ...)
 {
-	xmlNodePtr n = el(w, parent, name, NULL);
+	struct xml_node *n = el(w, parent, name, NULL);
 	const char *k, *v;
 	va_list ap;
 
@@ -69,7 +69,8 @@ static xmlNodePtr ela(struct xw *w, xmlNodePtr parent, const char *name, ...)
 }
 
 /* A number as element text. */
-static xmlNodePtr elu(struct xw *w, xmlNodePtr parent, const char *name, unsigned long long v)
+static struct xml_node *elu(struct xw *w, struct xml_node *parent, const char *name,
+			    unsigned long long v)
 {
 	char buf[32];
 
@@ -78,18 +79,18 @@ static xmlNodePtr elu(struct xw *w, xmlNodePtr parent, const char *name, unsigne
 }
 
 /* <name state='on'/> */
-static xmlNodePtr on(struct xw *w, xmlNodePtr parent, const char *name)
+static struct xml_node *on(struct xw *w, struct xml_node *parent, const char *name)
 {
-	xmlNodePtr n = el(w, parent, name, NULL);
+	struct xml_node *n = el(w, parent, name, NULL);
 
 	attr(w, n, "state", "on");
 	return n;
 }
 
-static void pci_address(struct xw *w, xmlNodePtr parent, const struct vfk_pci_addr *a,
+static void pci_address(struct xw *w, struct xml_node *parent, const struct vfk_pci_addr *a,
 			bool with_type, bool multifunction)
 {
-	xmlNodePtr n = el(w, parent, "address", NULL);
+	struct xml_node *n = el(w, parent, "address", NULL);
 
 	if (with_type)
 		attr(w, n, "type", "pci");
@@ -103,9 +104,31 @@ static void pci_address(struct xw *w, xmlNodePtr parent, const struct vfk_pci_ad
 
 /* ------------------------------------------------------------ sections */
 
-static void emit_cputune(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl)
+static void emit_memory_backing(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
 {
-	xmlNodePtr tune, n;
+	struct xml_node *n;
+
+	if (!pl->hugepage_kib)
+		return;
+	n = el(w, el(w, el(w, dom, "memoryBacking", NULL), "hugepages", NULL), "page", NULL);
+	attrf(w, n, "size", "%lu", pl->hugepage_kib);
+	attr(w, n, "unit", "KiB");
+}
+
+static void emit_numatune(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
+{
+	struct xml_node *n;
+
+	if (pl->memory_node < 0)
+		return;
+	n = el(w, el(w, dom, "numatune", NULL), "memory", NULL);
+	attr(w, n, "mode", "strict");
+	attrf(w, n, "nodeset", "%d", pl->memory_node);
+}
+
+static void emit_cputune(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
+{
+	struct xml_node *tune, *n;
 	unsigned int i;
 
 	if (!pl->pin.pinned)
@@ -127,10 +150,10 @@ static void emit_cputune(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl
 	}
 }
 
-static void emit_os(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl)
+static void emit_os(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
 {
 	const struct vfk_profile *p = pl->prof;
-	xmlNodePtr os = el(w, dom, "os", NULL), n;
+	struct xml_node *os = el(w, dom, "os", NULL), *n;
 
 	n = el(w, os, "type", "hvm");
 	attr(w, n, "arch", "x86_64");
@@ -152,9 +175,9 @@ static void emit_os(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl)
 	}
 }
 
-static void emit_features(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl)
+static void emit_features(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
 {
-	xmlNodePtr f = el(w, dom, "features", NULL), hv, n;
+	struct xml_node *f = el(w, dom, "features", NULL), *hv, *n;
 
 	el(w, f, "acpi", NULL);
 	el(w, f, "apic", NULL);
@@ -187,9 +210,9 @@ static void emit_features(struct xw *w, xmlNodePtr dom, const struct vfk_plan *p
 		on(w, f, "smm");
 }
 
-static void emit_cpu(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl)
+static void emit_cpu(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
 {
-	xmlNodePtr cpu = el(w, dom, "cpu", NULL), n;
+	struct xml_node *cpu = el(w, dom, "cpu", NULL), *n;
 
 	switch (pl->cpu_model) {
 	case CPU_HOST:
@@ -219,9 +242,9 @@ static void emit_cpu(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl)
 		ela(w, cpu, "feature", "policy", "require", "name", "topoext", NULL);
 }
 
-static void emit_clock(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl)
+static void emit_clock(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
 {
-	xmlNodePtr c = ela(w, dom, "clock", "offset",
+	struct xml_node *c = ela(w, dom, "clock", "offset",
 			   pl->prof->os == OS_WINDOWS ? "localtime" : "utc", NULL);
 
 	ela(w, c, "timer", "name", "rtc", "tickpolicy", "catchup", NULL);
@@ -231,14 +254,14 @@ static void emit_clock(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl)
 		ela(w, c, "timer", "name", "hypervclock", "present", "yes", NULL);
 }
 
-static void emit_disks(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
+static void emit_disks(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
 	size_t i;
 
 	for (i = 0; i < pl->ndisks; i++) {
 		const struct plan_disk *d = &pl->disks[i];
 		const struct prof_disk *s = d->src;
-		xmlNodePtr disk = el(w, devs, "disk", NULL), n;
+		struct xml_node *disk = el(w, devs, "disk", NULL), *n;
 		bool direct = s->cache == CACHE_NONE || s->cache == CACHE_DIRECTSYNC;
 
 		attr(w, disk, "type", d->block ? "block" : "file");
@@ -267,7 +290,7 @@ static void emit_disks(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
 	}
 }
 
-static void emit_controllers(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
+static void emit_controllers(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
 	ela(w, devs, "controller", "type", "pci", "index", "0", "model", "pcie-root", NULL);
 	if (pl->gpu && !pl->igd)	/* the GPU's own root port: bus 1 */
@@ -279,14 +302,14 @@ static void emit_controllers(struct xw *w, xmlNodePtr devs, const struct vfk_pla
 		ela(w, devs, "controller", "type", "scsi", "index", "0", "model", "virtio-scsi", NULL);
 }
 
-static void emit_nets(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
+static void emit_nets(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
 	static const char *const types[] = { "user", "bridge", "network" };
 	size_t i;
 
 	for (i = 0; i < pl->nnets; i++) {
 		const struct plan_net *d = &pl->nets[i];
-		xmlNodePtr iface = el(w, devs, "interface", NULL), n;
+		struct xml_node *iface = el(w, devs, "interface", NULL), *n;
 
 		attr(w, iface, "type", types[d->src->type]);
 		n = el(w, iface, "mac", NULL);
@@ -303,10 +326,10 @@ static void emit_nets(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
 	}
 }
 
-static void emit_serial(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
+static void emit_serial(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
 	const char *type = pl->serial == SERIAL_STDIO ? "stdio" : "pty";
-	xmlNodePtr n, t;
+	struct xml_node *n, *t;
 
 	if (pl->serial == SERIAL_NO)
 		return;
@@ -321,10 +344,10 @@ static void emit_serial(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl
 	attr(w, t, "port", "0");
 }
 
-static void emit_input(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
+static void emit_input(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
 	const struct vfk_profile *p = pl->prof;
-	xmlNodePtr n, s;
+	struct xml_node *n, *s;
 
 	if (pl->tablet)
 		ela(w, devs, "input", "type", "tablet", "bus", "usb", NULL);
@@ -346,10 +369,10 @@ static void emit_input(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
 }
 
 /* A <graphics type=@type> that listens on the profile's address, port chosen by libvirt. */
-static xmlNodePtr graphics_on_address(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl,
-				      const char *type)
+static struct xml_node *graphics_on_address(struct xw *w, struct xml_node *devs,
+					    const struct vfk_plan *pl, const char *type)
 {
-	xmlNodePtr g = el(w, devs, "graphics", NULL), n;
+	struct xml_node *g = el(w, devs, "graphics", NULL), *n;
 
 	attr(w, g, "type", type);
 	attr(w, g, "autoport", "yes");
@@ -359,9 +382,9 @@ static xmlNodePtr graphics_on_address(struct xw *w, xmlNodePtr devs, const struc
 	return g;
 }
 
-static void emit_graphics(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
+static void emit_graphics(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
-	xmlNodePtr g, n;
+	struct xml_node *g, *n;
 
 	switch (pl->display) {
 	case DISP_SPICE:
@@ -399,10 +422,10 @@ static void emit_graphics(struct xw *w, xmlNodePtr devs, const struct vfk_plan *
 	}
 }
 
-static void emit_audio(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
+static void emit_audio(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
 	const struct vfk_profile *p = pl->prof;
-	xmlNodePtr n, a;
+	struct xml_node *n, *a;
 
 	if (p->audio == AUDIO_NONE)
 		return;
@@ -415,9 +438,9 @@ static void emit_audio(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
 	attr(w, a, "type", prof_audio_names[p->audio]);
 }
 
-static void emit_video(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
+static void emit_video(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
-	xmlNodePtr v = el(w, devs, "video", NULL), m, a;
+	struct xml_node *v = el(w, devs, "video", NULL), *m, *a;
 
 	m = el(w, v, "model", NULL);
 	switch (pl->video) {
@@ -443,9 +466,9 @@ static void emit_video(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
 	}
 }
 
-static void emit_hostdevs(struct xw *w, xmlNodePtr devs, const struct vfk_plan *pl)
+static void emit_hostdevs(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
-	xmlNodePtr h, s, n;
+	struct xml_node *h, *s, *n;
 	size_t i, nf;
 
 	if (pl->gpu) {
@@ -497,58 +520,69 @@ static void emit_hostdevs(struct xw *w, xmlNodePtr devs, const struct vfk_plan *
 	}
 }
 
-static void emit_devices(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl)
+static void emit_emulator(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
-	xmlNodePtr devs = el(w, dom, "devices", NULL), n;
-
 	el(w, devs, "emulator", pl->emulator);
-	emit_disks(w, devs, pl);
-	emit_controllers(w, devs, pl);
-	emit_nets(w, devs, pl);
-	emit_serial(w, devs, pl);
-	emit_input(w, devs, pl);
-	emit_graphics(w, devs, pl);
-	emit_audio(w, devs, pl);
-	emit_video(w, devs, pl);
-	emit_hostdevs(w, devs, pl);
-	if (pl->tpm) {
-		xmlNodePtr b;
+}
 
-		n = el(w, devs, "tpm", NULL);
-		attr(w, n, "model", "tpm-crb");
-		b = el(w, n, "backend", NULL);
-		attr(w, b, "type", "emulator");
-		attr(w, b, "version", "2.0");
-	}
-	if (pl->lg_mib) {
-		xmlNodePtr m;
+static void emit_tpm(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
+{
+	if (pl->tpm)
+		ela(w, ela(w, devs, "tpm", "model", "tpm-crb", NULL), "backend", "type", "emulator",
+		    "version", "2.0", NULL);
+}
 
-		n = el(w, devs, "shmem", NULL);
-		attr(w, n, "name", "looking-glass");
-		m = el(w, n, "model", NULL);
-		attr(w, m, "type", "ivshmem-plain");
-		m = elu(w, n, "size", pl->lg_mib);
-		attr(w, m, "unit", "M");
-	}
-	n = el(w, devs, "memballoon", NULL);
+static void emit_shmem(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
+{
+	struct xml_node *n;
+
+	if (!pl->lg_mib)
+		return;
+	n = ela(w, devs, "shmem", "name", "looking-glass", NULL);
+	ela(w, n, "model", "type", "ivshmem-plain", NULL);
+	attr(w, elu(w, n, "size", pl->lg_mib), "unit", "M");
+}
+
+static void emit_memballoon(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
+{
+	struct xml_node *n = el(w, devs, "memballoon", NULL);
+
 	/* a balloon cannot take back memory VFIO has pinned */
 	attr(w, n, "model", pl->mode == VFK_GPU_MODE_PASSTHROUGH ? "none" : "virtio");
 }
 
-static void emit_metadata(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl)
-{
-	xmlNodePtr md = el(w, dom, "metadata", NULL), n;
-	xmlNsPtr ns;
+/* One part of the domain, written as children of @parent. */
+typedef void (*section_fn)(struct xw *w, struct xml_node *parent, const struct vfk_plan *pl);
 
-	n = el(w, md, "vm", NULL);
-	if (!n)
-		return;
-	ns = xmlNewNs(n, X(VFK_XMLNS), X("vfiokit"));
-	if (!ns) {
+static void emit_sections(struct xw *w, struct xml_node *parent, const struct vfk_plan *pl,
+			  const section_fn *sections, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sections[i](w, parent, pl);
+}
+
+static void emit_devices(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
+{
+	static const section_fn sections[] = {	/* in libvirt's order */
+		emit_emulator, emit_disks, emit_controllers, emit_nets, emit_serial, emit_input,
+		emit_graphics, emit_audio, emit_video, emit_hostdevs, emit_tpm, emit_shmem,
+		emit_memballoon,
+	};
+
+	emit_sections(w, el(w, dom, "devices", NULL), pl, sections, ARRAY_SIZE(sections));
+}
+
+static void emit_metadata(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
+{
+	struct xml_node *md = el(w, dom, "metadata", NULL);
+	struct xml_node *n = elns(w, md, "vfiokit", "vm", NULL);
+
+	if (!n || xml_declare_ns(n, "vfiokit", VFK_XMLNS) < 0) {
 		w->oom = true;
 		return;
 	}
-	xmlSetNs(n, ns);
 	attr(w, n, "profile", pl->prof->path);
 	attr(w, n, "mode", vfk_gpu_mode_to_string(pl->mode));
 	if (pl->gpu)
@@ -565,107 +599,74 @@ static void emit_metadata(struct xw *w, xmlNodePtr dom, const struct vfk_plan *p
  * Intel GVT-d: x-igd-opregion=on has no libvirt element; a qemu:override
  * sets it on the hostdev's frontend (libvirt 8.2 and later).
  */
-static void emit_igd_override(struct xw *w, xmlNodePtr dom, const struct vfk_plan *pl)
+static void emit_igd_override(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
 {
-	xmlNsPtr ns;
-	xmlNodePtr o, d, f, p;
+	struct xml_node *d, *p;
 
 	if (!pl->igd)
 		return;
-	ns = xmlNewNs(dom, X(QEMU_XMLNS), X("qemu"));
-	o = ns ? xmlNewChild(dom, ns, X("override"), NULL) : NULL;
-	d = o ? xmlNewChild(o, ns, X("device"), NULL) : NULL;
-	f = d ? xmlNewChild(d, ns, X("frontend"), NULL) : NULL;
-	p = f ? xmlNewChild(f, ns, X("property"), NULL) : NULL;
-	if (!p) {
+	if (xml_declare_ns(dom, "qemu", QEMU_XMLNS) < 0) {
 		w->oom = true;
 		return;
 	}
+	d = elns(w, elns(w, dom, "qemu", "override", NULL), "qemu", "device", NULL);
+	p = elns(w, elns(w, d, "qemu", "frontend", NULL), "qemu", "property", NULL);
 	attr(w, d, "alias", "ua-igd");
 	attr(w, p, "name", "x-igd-opregion");
 	attr(w, p, "type", "bool");
 	attr(w, p, "value", "true");
 }
 
+static void emit_identity(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
+{
+	el(w, dom, "name", pl->prof->name);
+	if (pl->prof->description)
+		el(w, dom, "description", pl->prof->description);
+}
+
+static void emit_memory(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
+{
+	attr(w, elu(w, dom, "memory", pl->memory_mib), "unit", "MiB");
+	attr(w, elu(w, dom, "currentMemory", pl->memory_mib), "unit", "MiB");
+}
+
+static void emit_vcpus(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
+{
+	attr(w, elu(w, dom, "vcpu", pl->pin.nvcpus), "placement", "static");
+	if (pl->iothreads)
+		elu(w, dom, "iothreads", pl->iothreads);
+}
+
+static void emit_lifecycle(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
+{
+	struct xml_node *n;
+
+	el(w, dom, "on_poweroff", "destroy");
+	el(w, dom, "on_reboot", "restart");
+	el(w, dom, "on_crash", "destroy");
+	n = el(w, dom, "pm", NULL);
+	attr(w, el(w, n, "suspend-to-mem", NULL), "enabled", "no");
+	attr(w, el(w, n, "suspend-to-disk", NULL), "enabled", "no");
+}
+
 int plan_emit_xml(const struct vfk_plan *pl, char **out)
 {
-	const struct vfk_profile *p = pl->prof;
+	static const section_fn sections[] = {	/* in libvirt's order */
+		emit_identity, emit_metadata, emit_memory, emit_memory_backing, emit_vcpus,
+		emit_cputune, emit_numatune, emit_os, emit_features, emit_cpu, emit_clock,
+		emit_lifecycle, emit_devices, emit_igd_override,
+	};
 	struct xw w = { 0 };
-	xmlDocPtr doc;
-	xmlNodePtr dom, n;
-	xmlBufferPtr buf;
-	xmlSaveCtxtPtr save;
-	int r = 0;
+	struct xml_node *dom = xml_new_root("domain");
+	int r;
 
 	*out = NULL;
-	doc = xmlNewDoc(X("1.0"));
-	dom = doc ? xmlNewNode(NULL, X("domain")) : NULL;
-	if (!dom) {
-		xmlFreeDoc(doc);
+	if (!dom)
 		return neg_errno(ENOMEM);
-	}
-	xmlDocSetRootElement(doc, dom);
 	attr(&w, dom, "type", pl->kvm ? "kvm" : "qemu");
-	el(&w, dom, "name", p->name);
-	if (p->description)
-		el(&w, dom, "description", p->description);
-	emit_metadata(&w, dom, pl);
-	n = elu(&w, dom, "memory", pl->memory_mib);
-	attr(&w, n, "unit", "MiB");
-	n = elu(&w, dom, "currentMemory", pl->memory_mib);
-	attr(&w, n, "unit", "MiB");
-	if (pl->hugepage_kib) {
-		xmlNodePtr mb = el(&w, dom, "memoryBacking", NULL), hp;
-
-		hp = el(&w, mb, "hugepages", NULL);
-		n = el(&w, hp, "page", NULL);
-		attrf(&w, n, "size", "%lu", pl->hugepage_kib);
-		attr(&w, n, "unit", "KiB");
-	}
-	n = elu(&w, dom, "vcpu", pl->pin.nvcpus);
-	attr(&w, n, "placement", "static");
-	if (pl->iothreads)
-		elu(&w, dom, "iothreads", pl->iothreads);
-	emit_cputune(&w, dom, pl);
-	if (pl->memory_node >= 0) {
-		xmlNodePtr nt = el(&w, dom, "numatune", NULL);
-
-		n = el(&w, nt, "memory", NULL);
-		attr(&w, n, "mode", "strict");
-		attrf(&w, n, "nodeset", "%d", pl->memory_node);
-	}
-	emit_os(&w, dom, pl);
-	emit_features(&w, dom, pl);
-	emit_cpu(&w, dom, pl);
-	emit_clock(&w, dom, pl);
-	el(&w, dom, "on_poweroff", "destroy");
-	el(&w, dom, "on_reboot", "restart");
-	el(&w, dom, "on_crash", "destroy");
-	n = el(&w, dom, "pm", NULL);
-	attr(&w, el(&w, n, "suspend-to-mem", NULL), "enabled", "no");
-	attr(&w, el(&w, n, "suspend-to-disk", NULL), "enabled", "no");
-	emit_devices(&w, dom, pl);
-	emit_igd_override(&w, dom, pl);
-
-	buf = w.oom ? NULL : xmlBufferCreate();
-	save = buf ? xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL) : NULL;
-	if (!save || xmlSaveDoc(save, doc) < 0) {
-		r = neg_errno(ENOMEM);
-	}
-	if (save)
-		xmlSaveClose(save);
-	if (r == 0) {
-		const char *text = (const char *)xmlBufferContent(buf);
-		size_t len = (size_t)xmlBufferLength(buf);
-
-		/* a text file ends with a newline */
-		*out = strdupf("%.*s%s", (int)len, text, len && text[len - 1] == '\n' ? "" : "\n");
-		if (!*out)
-			r = neg_errno(ENOMEM);
-	}
-	if (buf)
-		xmlBufferFree(buf);
-	xmlFreeDoc(doc);
+	emit_sections(&w, dom, pl, sections, ARRAY_SIZE(sections));
+	r = w.oom ? neg_errno(ENOMEM) : xml_format(dom, out);
+	xml_free(dom);
 	return r;
 }
 

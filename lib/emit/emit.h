@@ -11,6 +11,10 @@
 
 #include "plan/plan.h"
 
+/* The namespace of the <metadata> element every domain vfiokit writes carries:
+ * how a domain is known to be vfiokit's. */
+#define VFK_XMLNS "https://vfiokit.org/xmlns/vm/1"
+
 /* Render into a NUL-terminated malloc'ed string / NULL-terminated argv. */
 int plan_emit_xml(const struct vfk_plan *plan, char **out);
 int plan_emit_qemu(const struct vfk_plan *plan, char ***argv);

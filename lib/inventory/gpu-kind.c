@@ -18,6 +18,7 @@
 #define PCI_VENDOR_AMD_ATI	0x1002
 #define PCIE_TYPE_PCI_BRIDGE	0x7	/* PCIe to conventional PCI */
 #define PCIE_TYPE_RCIEP		0x9
+#define PCIE_TYPE_DOWNSTREAM	0x6
 
 /* AMD APU graphics (vendor 1002), Carrizo to Strix Halo. */
 static const uint16_t amd_apu_ids[] = {
@@ -95,4 +96,51 @@ const char *vfk_gpu_get_placement(const struct vfk_gpu *gpu)
 {
 	gpu_classify(gpu);
 	return gpu->placement;
+}
+
+/*
+ * What the GPU is for. A 3D controller (class 0302) has no display outputs:
+ * in a laptop it is the muxless dGPU beside the iGPU that drives the panel;
+ * anywhere else it is a compute GPU (a datacenter accelerator: H100, L4, T4).
+ */
+enum vfk_gpu_role vfk_gpu_get_role(const struct vfk_gpu *gpu)
+{
+	if (gpu->dev->class >> 8 != 0x0302)
+		return VFK_GPU_ROLE_DISPLAY;
+	return vfk_host_is_laptop(gpu->dev->host) ? VFK_GPU_ROLE_LAPTOP_DGPU : VFK_GPU_ROLE_COMPUTE;
+}
+
+const char *vfk_gpu_role_to_string(enum vfk_gpu_role role)
+{
+	switch (role) {
+	case VFK_GPU_ROLE_DISPLAY:
+		return "display";
+	case VFK_GPU_ROLE_LAPTOP_DGPU:
+		return "laptop-dgpu";
+	case VFK_GPU_ROLE_COMPUTE:
+		return "compute";
+	}
+	return "unknown";
+}
+
+/*
+ * The port a GPU shares with its neighbours: the upstream port of the PCIe
+ * switch it sits behind (GPUs of one switch share its bandwidth to the CPU
+ * and, without ACS, their group), or the root port it hangs from. A switch
+ * of the GPU's own vendor is part of the card (RX 6800's 1478/1479) and is
+ * looked through. When config space cannot say what a port is, the nearest
+ * bridge is all that is known.
+ */
+struct vfk_device *vfk_gpu_get_upstream(const struct vfk_gpu *gpu)
+{
+	struct vfk_device *d = gpu->dev, *up;
+
+	for (up = d->parent; up; up = up->parent) {
+		if (up->vendor_id == d->vendor_id && up->parent)
+			continue;
+		device_read_caps(up);
+		if (up->pcie_type != PCIE_TYPE_DOWNSTREAM)
+			return up;
+	}
+	return d->parent;
 }

@@ -189,6 +189,46 @@ static bool console_in_use(struct vfk_host *host, const struct vfk_device *dev)
 	return false;
 }
 
+/* The GPU one of whose functions @d is, or NULL. */
+static struct vfk_gpu *gpu_owning(struct vfk_host *host, const struct vfk_device *d)
+{
+	size_t i;
+
+	for (i = 0; i < host->ngpus; i++)
+		if (same_slot(host->gpus[i].dev, d) &&
+		    in_list(host->gpus[i].functions, host->gpus[i].nfunctions, d))
+			return &host->gpus[i];
+	return NULL;
+}
+
+/*
+ * A group that holds nothing but GPUs (their functions, and bridges) is
+ * shared, but not with anything the host needs: its GPUs can go to one VM
+ * together. Any other endpoint among the blockers, and it is just shared.
+ */
+static int find_together(struct vfk_host *host, struct vfk_gpu *gpu)
+{
+	size_t i, k;
+
+	if (!gpu->nblockers)
+		return 0;
+	gpu->together = calloc(gpu->nblockers, sizeof(*gpu->together));
+	if (!gpu->together)
+		return -ENOMEM;
+	for (i = 0; i < gpu->nblockers; i++) {
+		struct vfk_gpu *other = gpu_owning(host, gpu->blockers[i]);
+		if (!other || other == gpu || other->dev->is_vf) {
+			gpu->ntogether = 0;
+			return 0;
+		}
+		for (k = 0; k < gpu->ntogether && gpu->together[k] != other; k++)
+			;
+		if (k == gpu->ntogether)
+			gpu->together[gpu->ntogether++] = other;
+	}
+	return 0;
+}
+
 int gpus_build(struct vfk_host *host)
 {
 	size_t i, n = 0, physical = 0;
@@ -229,6 +269,10 @@ int gpus_build(struct vfk_host *host)
 		if (d->boot_vga)
 			gpu->console_in_use = console_in_use(host, d);
 	}
+	/* every GPU's functions are known only now */
+	for (i = 0; i < host->ngpus; i++)
+		if ((r = find_together(host, &host->gpus[i])) < 0)
+			return r;
 	return 0;
 }
 
@@ -256,6 +300,8 @@ void gpus_free(struct vfk_host *host)
 	for (i = 0; i < host->ngpus; i++) {
 		free(host->gpus[i].functions);
 		free(host->gpus[i].blockers);
+		free(host->gpus[i].together);
+		free(host->gpus[i].holders);
 	}
 	free(host->gpus);
 }
@@ -271,6 +317,47 @@ bool vfk_gpu_is_only_gpu(const struct vfk_gpu *gpu) { return gpu->only_gpu; }
 bool vfk_gpu_is_isolated(const struct vfk_gpu *gpu)
 {
 	return gpu->reason == NULL;
+}
+
+size_t vfk_gpu_together_count(const struct vfk_gpu *gpu) { return gpu->ntogether; }
+
+struct vfk_gpu *vfk_gpu_together(const struct vfk_gpu *gpu, size_t i)
+{
+	return i < gpu->ntogether ? gpu->together[i] : NULL;
+}
+
+enum vfk_gpu_verdict vfk_gpu_get_verdict(const struct vfk_gpu *gpu)
+{
+	if (!gpu->reason)
+		return VFK_GPU_ISOLATED;
+	if (gpu->ntogether)
+		return VFK_GPU_TOGETHER;
+	return gpu->nblockers ? VFK_GPU_SHARED : VFK_GPU_NO_GROUP;
+}
+
+const char *vfk_gpu_verdict_to_string(enum vfk_gpu_verdict v)
+{
+	switch (v) {
+	case VFK_GPU_ISOLATED:
+		return "isolated";
+	case VFK_GPU_TOGETHER:
+		return "together";
+	case VFK_GPU_SHARED:
+		return "not-isolated";
+	case VFK_GPU_NO_GROUP:
+		return "no-group";
+	}
+	return "unknown";
+}
+
+const char *vfk_gpu_get_host_driver(const struct vfk_gpu *gpu)
+{
+	const char *drv = gpu->dev->driver;
+
+	/* vfio-pci and pci-stub hold a device for a VM: nothing to release */
+	if (!drv || streq(drv, "vfio-pci") || streq(drv, "pci-stub"))
+		return NULL;
+	return drv;
 }
 
 struct vfk_device *vfk_gpu_function(const struct vfk_gpu *gpu, size_t i)

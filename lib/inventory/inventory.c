@@ -307,10 +307,12 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 	if (r < 0)
 		goto fail;
 	r = gpus_build(host);
+	if (r >= 0)
+		r = fabric_build(host);
 	if (r < 0)
 		goto fail;
-	dbg(ctx, "scanned %zu devices, %zu groups, %zu GPUs", host->ndevices, host->ngroups,
-	    host->ngpus);
+	dbg(ctx, "scanned %zu devices, %zu groups, %zu GPUs, %zu fabric devices", host->ndevices,
+	    host->ngroups, host->ngpus, host->nfabric);
 	*out = host;
 	return 0;
 fail:
@@ -346,6 +348,8 @@ struct vfk_host *vfk_host_unref(struct vfk_host *host)
 	if (!host || --host->refcount > 0)
 		return NULL;
 	gpus_free(host);
+	free(host->fabric);
+	holders_free(host);
 	vfk_topo_free(host->topo);
 	for (i = 0; i < host->ndevices; i++)
 		device_details_free(host->devices[i].details);

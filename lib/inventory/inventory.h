@@ -56,6 +56,22 @@ struct vfk_gpu {
 	const struct vfk_device *soc_function;
 	const char *placement;	/* gpu-kind.c, on first use; interned or static */
 	bool integrated;
+	/* the other GPUs its group holds, when it holds nothing else (all
+	 * blockers are their functions): they can go to a VM together */
+	size_t ntogether;
+	struct vfk_gpu **together;
+	/* holders.c, on first use: processes holding its device nodes */
+	bool holders_known;
+	size_t nholders;
+	const struct proc_holder **holders;
+};
+
+/* holders.c: a process that holds GPU device nodes open */
+struct proc_holder {
+	int pid;
+	const char *comm;	/* interned */
+	size_t ntargets;
+	const char **targets;	/* interned: "/dev/nvidia0", "/dev/dri/card1" */
 };
 
 struct name_cache;
@@ -76,6 +92,12 @@ struct vfk_host {
 	struct guard_facts *guard_facts;	/* guards.c, while a bind checks its devices */
 	struct vfk_topo *topo;		/* CPU topology, read on first use (host_topo) */
 	int topo_err;			/* 0 until read; then 1, or the read's -errno */
+	int portable;			/* chassis.c: 0 until read, 1 no, 2 a laptop */
+	size_t nfabric;			/* fabric.c: NVSwitches and the like */
+	struct vfk_device **fabric;
+	bool procs_known;		/* holders.c: /proc read once, on first use */
+	size_t nprocs;
+	struct proc_holder *procs;
 };
 
 /* names.c: vendor, device and class names of @dev, looked up on first use
@@ -97,6 +119,18 @@ int pci_addr_cmp(const struct vfk_pci_addr *a, const struct vfk_pci_addr *b);
 int device_open_dir(const struct vfk_device *dev);
 /* Fill acs and pcie_type from config space, once. */
 void device_read_caps(struct vfk_device *dev);
+
+/* fabric.c: the devices of a GPU complex that are not GPUs (the scan's
+ * step after gpus_build). 0 or -ENOMEM. */
+int fabric_build(struct vfk_host *host);
+/* What the fabric device is ("NVSwitch"), or NULL when @dev is none. */
+const char *fabric_role(const struct vfk_device *dev);
+
+/* holders.c: processes holding the device nodes the driver of @dev exposes
+ * (dri/cardN, dri/renderDN, nvidia*), "Xorg(1234), nvidia-persistenced(88)"
+ * into @buf; returns their count. /proc is read once per host snapshot. */
+int device_holders(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size);
+void holders_free(struct vfk_host *host);
 
 /* gpu.c */
 int gpus_build(struct vfk_host *host);

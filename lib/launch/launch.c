@@ -13,8 +13,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +21,7 @@
 #include <time.h>
 
 #include "launch/qmp.h"
+#include "core/xml-dl.h"
 #include "emit/emit.h"
 #include "launch/launch.h"
 #include "launch/libvirt-dl.h"
@@ -89,47 +88,94 @@ static virConnectPtr libvirt_open(const char *uri, char *errbuf, size_t errsize)
 	return c;
 }
 
-/* The console goes to a file too: <log file='...'/> on the first serial. */
-static char *xml_with_console_log(const char *xml, const char *log)
+/* <log file='@log'/> on the first serial of @doc's devices (a pty serial if none). */
+static void console_log_add(const struct xml_api *x, xmlDocPtr doc, const char *log)
 {
-	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET);
-	xmlNodePtr root, devs = NULL, serial = NULL, n;
+	xmlNodePtr root = x->xmlDocGetRootElement(doc), devs = NULL, serial = NULL, n;
+
+	for (n = root ? root->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && x->xmlStrEqual(n->name, BAD_CAST "devices"))
+			devs = n;
+	if (!devs && root)
+		devs = x->xmlNewChild(root, NULL, BAD_CAST "devices", NULL);
+	for (n = devs ? devs->children : NULL; n && !serial; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && x->xmlStrEqual(n->name, BAD_CAST "serial"))
+			serial = n;
+	if (!serial && devs) {
+		serial = x->xmlNewChild(devs, NULL, BAD_CAST "serial", NULL);
+		x->xmlNewProp(serial, BAD_CAST "type", BAD_CAST "pty");
+		n = x->xmlNewChild(serial, NULL, BAD_CAST "target", NULL);
+		x->xmlNewProp(n, BAD_CAST "port", BAD_CAST "0");
+	} else if (serial) {
+		/* stdio has no place to log to in a daemon: make it a pty */
+		xmlChar *type = x->xmlGetProp(serial, BAD_CAST "type");
+		if (type && x->xmlStrEqual(type, BAD_CAST "stdio"))
+			x->xmlSetProp(serial, BAD_CAST "type", BAD_CAST "pty");
+		(*x->xmlFree)(type);
+	}
+	n = x->xmlNewChild(serial, NULL, BAD_CAST "log", NULL);
+	x->xmlNewProp(n, BAD_CAST "file", BAD_CAST log);
+	x->xmlNewProp(n, BAD_CAST "append", BAD_CAST "off");
+}
+
+/*
+ * The console goes to a file too: *@xml read back with libxml2, which is
+ * loaded here (the only XML vfiokit reads), and replaced by the edited text.
+ */
+static int xml_with_console_log(char **xml, const char *log, char *errbuf, size_t errsize)
+{
+	char why[512];
+	const struct xml_api *x = xml_api(why, sizeof(why));
+	xmlDocPtr doc;
 	xmlChar *out = NULL;
 	char *res = NULL;
 	int len = 0;
 
-	if (!doc)
-		return NULL;
-	root = xmlDocGetRootElement(doc);
-	for (n = root ? root->children : NULL; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "devices"))
-			devs = n;
-	if (!devs)
-		devs = xmlNewChild(root, NULL, BAD_CAST "devices", NULL);
-	for (n = devs->children; n && !serial; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "serial"))
-			serial = n;
-	if (!serial) {
-		serial = xmlNewChild(devs, NULL, BAD_CAST "serial", NULL);
-		xmlNewProp(serial, BAD_CAST "type", BAD_CAST "pty");
-		n = xmlNewChild(serial, NULL, BAD_CAST "target", NULL);
-		xmlNewProp(n, BAD_CAST "port", BAD_CAST "0");
-	} else {
-		/* stdio has no place to log to in a daemon: make it a pty */
-		xmlChar *type = xmlGetProp(serial, BAD_CAST "type");
-		if (type && xmlStrEqual(type, BAD_CAST "stdio"))
-			xmlSetProp(serial, BAD_CAST "type", BAD_CAST "pty");
-		xmlFree(type);
+	if (!x)
+		return fail(errbuf, errsize, ELIBACC, "%s", why);
+	doc = x->xmlReadMemory(*xml, (int)strlen(*xml), "domain.xml", NULL,
+			       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc) {
+		console_log_add(x, doc, log);
+		x->xmlDocDumpFormatMemory(doc, &out, &len, 1);
+		x->xmlFreeDoc(doc);
 	}
-	n = xmlNewChild(serial, NULL, BAD_CAST "log", NULL);
-	xmlNewProp(n, BAD_CAST "file", BAD_CAST log);
-	xmlNewProp(n, BAD_CAST "append", BAD_CAST "off");
-	xmlDocDumpFormatMemory(doc, &out, &len, 1);
 	if (out)
 		res = strdup((const char *)out);
-	xmlFree(out);
-	xmlFreeDoc(doc);
-	return res;
+	(*x->xmlFree)(out);
+	if (!res)
+		return fail(errbuf, errsize, ENOMEM, "adding the console log to the domain XML failed");
+	free(*xml);
+	*xml = res;
+	return 0;
+}
+
+/*
+ * A shut-off domain named @name that vfiokit defined is what a VM leaves
+ * behind when it stopped by itself and libvirt's release hook restored the
+ * host: the hook must not call libvirt, so nothing undefined it, and libvirt
+ * refuses to define a domain of the same name with another UUID. Undefine it
+ * as down would have. A running domain, or one without vfiokit's metadata, is
+ * not ours: left for libvirt to refuse.
+ */
+static void libvirt_drop_leftover(struct vfk_ctx *ctx, virConnectPtr c, const char *name)
+{
+	virDomainPtr dom = lv->virDomainLookupByName(c, name);
+	char *md = NULL;
+
+	if (!dom)
+		return;
+	if (lv->virDomainIsActive(dom) == 0)
+		md = lv->virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VFK_XMLNS,
+					      VIR_DOMAIN_AFFECT_CONFIG);
+	if (md) {
+		vfk_progress(ctx, "undefining the shut-off domain %s an earlier up left", name);
+		if (lv->virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM |
+							 VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0)
+			lv->virDomainUndefine(dom);
+		free(md);
+	}
+	lv->virDomainFree(dom);
 }
 
 static int libvirt_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
@@ -143,16 +189,12 @@ static int libvirt_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 	r = vfk_plan_to_libvirt_xml(plan, &xml);
 	if (r < 0)
 		return fail(errbuf, errsize, -r, "generating the domain XML failed");
-	if (o->console_log) {
-		char *x = xml_with_console_log(xml, o->console_log);
-		if (!x)
-			return fail(errbuf, errsize, ENOMEM, "adding the console log to the domain XML failed");
-		free(xml);
-		xml = x;
-	}
+	if (o->console_log && (r = xml_with_console_log(&xml, o->console_log, errbuf, errsize)) < 0)
+		return r;
 	c = libvirt_open(rec->uri, errbuf, errsize);
 	if (!c)
 		return -ECONNREFUSED;
+	libvirt_drop_leftover(plan->ctx, c, rec->name);
 	if (o->transient) {
 		dom = lv->virDomainCreateXML(c, xml, 0);
 		rec->defined = false;

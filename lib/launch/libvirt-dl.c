@@ -12,9 +12,10 @@ static struct libvirt_api api;
 static const struct dl_symbol symbols[] = {
 	SYM(virConnectOpenAuth), SYM(virConnectClose), SYM(virConnectDomainEventRegisterAny),
 	SYM(virConnectDomainEventDeregisterAny), SYM(virDomainCreate), SYM(virDomainCreateXML),
-	SYM(virDomainDefineXML), SYM(virDomainDestroy), SYM(virDomainFree), SYM(virDomainGetName),
-	SYM(virDomainIsActive), SYM(virDomainLookupByName), SYM(virDomainShutdown),
-	SYM(virDomainUndefine), SYM(virDomainUndefineFlags), SYM(virEventRegisterDefaultImpl),
+	SYM(virDomainDefineXML), SYM(virDomainDestroy), SYM(virDomainFree),
+	SYM(virDomainGetMetadata), SYM(virDomainGetName), SYM(virDomainIsActive),
+	SYM(virDomainLookupByName), SYM(virDomainShutdown), SYM(virDomainUndefine),
+	SYM(virDomainUndefineFlags), SYM(virEventRegisterDefaultImpl),
 	SYM(virEventRunDefaultImpl), SYM(virGetLastErrorMessage), SYM(virSetErrorFunc),
 	SYM(virConnectAuthPtrDefault),
 };

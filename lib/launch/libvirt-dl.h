@@ -24,6 +24,7 @@ struct libvirt_api {
 	LV_FN(virDomainDefineXML);
 	LV_FN(virDomainDestroy);
 	LV_FN(virDomainFree);
+	LV_FN(virDomainGetMetadata);
 	LV_FN(virDomainGetName);
 	LV_FN(virDomainIsActive);
 	LV_FN(virDomainLookupByName);

@@ -14,8 +14,8 @@
 
 /*
  * Text every consumer carries as is, or the reason it is not: UTF-8 in
- * shortest form without surrogates or anything above U+10FFFF (libxml2 writes
- * such bytes through and no XML parser reads them back), without control
+ * shortest form without surrogates or anything above U+10FFFF (the XML writer
+ * passes such bytes through and no XML parser reads them back), without control
  * characters (C0, DEL, and C1, which XML 1.0 discourages and some terminals
  * obey: U+009B is CSI), and without Unicode noncharacters: U+FFFE and U+FFFF
  * are no XML Char (xmllint refuses the document), and XML 1.0 section 2.2
