@@ -752,3 +752,25 @@ TEST(plan_tool_exit_codes, "vfio-vm plan exits 1 when the host cannot meet the p
 	free(ini);
 	free(root);
 }
+
+TEST(plan_names_what_holds_a_server_gpu_and_calls_it_compute, "an H200 named on the HGX host: "
+     "the plan calls it a compute GPU (not a laptop's dGPU) and names the processes holding "
+     "it on nvidia (nvidia-persistenced, nv-fabricmanager, nv-hostengine) as what must stop "
+     "before up")
+{
+	struct vmenv e;
+	const char *n;
+
+	REQUIRE(vm_plan(&e, "hgx-h200", "[vm]\nname = t\n[gpu]\nmode = passthrough\n"
+			"device = 18:00.0\n") == 0);
+	CHECK(vm_note(&e, "0000:18:00.0 is a compute GPU") != NULL);
+	CHECK(vm_note(&e, "laptop") == NULL);
+	n = vm_note(&e, "held open by");
+	REQUIRE(n != NULL);
+	CHECK_CONTAINS(n, "on the host's nvidia driver");
+	CHECK_CONTAINS(n, "nvidia-persistenced(2211)");
+	CHECK_CONTAINS(n, "nv-fabricmanager(2304)");
+	CHECK_CONTAINS(n, "nv-hostengine(2417)");
+	CHECK(vm_note(&e, "hands its functions") == NULL);	/* said once, with the holders */
+	vm_close(&e);
+}

@@ -289,6 +289,28 @@ static const struct vfk_device *integrated_peer(const struct vfk_plan *pl,
 	return NULL;
 }
 
+/* A GPU on a host driver: what must let go of it before up can take it. */
+static void note_host_driver(struct vfk_plan *pl, const char *addr)
+{
+	const char *drv = vfk_gpu_get_host_driver(pl->gpu);
+	size_t i, n = vfk_gpu_holder_count(pl->gpu);
+	struct sbuf who = { 0 };
+
+	if (!drv)
+		return;
+	for (i = 0; i < n; i++)
+		sbuf_addf(&who, "%s%s(%d)", i ? ", " : "", vfk_gpu_holder_name(pl->gpu, i),
+			  vfk_gpu_holder_pid(pl->gpu, i));
+	if (n && who.s)
+		strv_addf(&pl->notes, "%s is on the host's %s driver and held open by %s: stop "
+			  "them before vfio-vm up, whose unbind from %s waits for them", addr, drv,
+			  who.s, drv);
+	else
+		strv_addf(&pl->notes, "%s is on %s now; vfiokit hands its functions to vfio-pci "
+			  "when the VM starts", addr, drv);
+	sbuf_free(&who);
+}
+
 void plan_note_gpu_kind(struct vfk_plan *pl)
 {
 	const struct vfk_device *d = vfk_gpu_get_device(pl->gpu), *igpu;
@@ -304,16 +326,16 @@ void plan_note_gpu_kind(struct vfk_plan *pl)
 				  "what it draws, without 3D acceleration", addr,
 				  vfk_gpu_get_placement(pl->gpu));
 	}
-	if (vfk_device_get_class(d) >> 8 != 0x0302)
-		return;
-	igpu = integrated_peer(pl, pl->gpu);
-	if (igpu)
+	if (vfk_gpu_get_role(pl->gpu) == VFK_GPU_ROLE_LAPTOP_DGPU) {
+		igpu = integrated_peer(pl, pl->gpu);
 		strv_addf(&pl->notes, "%s is a 3D controller without display outputs: on this "
 			  "laptop (a muxless design) its frames reach the screen through the "
-			  "integrated GPU %s, which stays with the host; see the guest with Looking "
+			  "integrated GPU%s%s, which stays with the host; see the guest with Looking "
 			  "Glass ([looking-glass]) or a remote display (Sunshine/Moonlight, RDP)",
-			  addr, vfk_device_get_address(igpu));
-	else
-		strv_addf(&pl->notes, "%s is a 3D controller without display outputs: see the "
-			  "guest through Looking Glass or a remote display", addr);
+			  addr, igpu ? " " : "", igpu ? vfk_device_get_address(igpu) : "");
+	} else if (vfk_gpu_get_role(pl->gpu) == VFK_GPU_ROLE_COMPUTE) {
+		strv_addf(&pl->notes, "%s is a compute GPU without display outputs: the guest's "
+			  "screen, if it needs one, is emulated or remote", addr);
+	}
+	note_host_driver(pl, addr);
 }

@@ -564,12 +564,7 @@ static void note_chosen(struct vfk_plan *pl, int chosen)
 				  "releases it (vfio-bind --single-gpu) and leaves the host without "
 				  "a display until the VM stops", addr,
 				  vfk_gpu_is_only_gpu(g) ? "the host's only GPU" : "the host console's GPU");
-		plan_note_gpu_kind(pl);
-		if (vfk_device_get_driver(vfk_gpu_get_device(g)) &&
-		    !streq(vfk_device_get_driver(vfk_gpu_get_device(g)), "vfio-pci"))
-			strv_addf(&pl->notes, "%s is on %s now; vfiokit hands its functions to "
-				  "vfio-pci when the VM starts", addr,
-				  vfk_device_get_driver(vfk_gpu_get_device(g)));
+		plan_note_gpu_kind(pl);	/* also what holds it on its host driver */
 	}
 	if (chosen == VFK_GPU_MODE_MDEV && pl->mdev.vf)
 		strv_addf(&pl->notes, "vGPU of type %s on VF %s of %s is set up when the VM starts",
