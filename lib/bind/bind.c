@@ -562,12 +562,13 @@ static int journal_items(struct vfk_bind *b, struct vfk_journal *j)
  * b->error says why and the caller rolls back. */
 static int bind_items(struct vfk_bind *b, struct waiter *w, struct vfk_journal *j)
 {
+	const char *gpu;
 	size_t i;
 	int r;
 
-	if (console_gpu(b)) {
+	if ((gpu = console_gpu(b))) {
 		char err[512];
-		r = console_release(b->ctx, console_gpu(b), err, sizeof(err));
+		r = console_release(b->ctx, gpu, err, sizeof(err));
 		if (r < 0) {
 			fail(b, -r, "releasing the host console failed: %s", err);
 			console_reattach(b->ctx);

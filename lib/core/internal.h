@@ -105,6 +105,10 @@ int vfk_readlink_at(int dirfd, const char *name, char *buf, size_t size);
  * a short write is -EIO. Returns 0 or a negative errno. */
 int vfk_write_at(int dirfd, const char *name, const char *value);
 bool vfk_exists_at(int dirfd, const char *name);
+/* A stream socket connected to the UNIX socket @name below @dirfd (a system
+ * bus), checked as vfk_open_file_in() checks files: inside the sysroot, not a
+ * symlink, a socket (-ENOTSOCK otherwise). The connected fd or -errno. */
+int vfk_connect_unix_in(struct vfk_ctx *ctx, int dirfd, const char *name);
 /* /dev/null of the running system (for processes vfiokit starts). */
 int vfk_open_null(int flags);
 /* Atomically replace a regular file: temp file in the same dir, fsync,

@@ -9,7 +9,9 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 
 #include "core/internal.h"
@@ -813,6 +815,38 @@ int vfk_root_mkdirs(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, mo
 		if (!rel[off + len])
 			return 0;
 	}
+}
+
+int vfk_connect_unix_in(struct vfk_ctx *ctx, int dirfd, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int node = -1;
+	struct stat st;
+	int fd, r;
+
+	if (!name || !*name || strchr(name, '/'))
+		return neg_errno(EINVAL);
+	node = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (node < 0)
+		return neg_errno(errno);
+	if (fstat(node, &st) < 0)
+		return neg_errno(errno);
+	if (!S_ISSOCK(st.st_mode))
+		return neg_errno(ENOTSOCK);
+	r = check_inside(ctx, node);
+	if (r < 0)
+		return r;
+	/* connect(2) takes a path: the node's own link, so nothing is looked up again */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", node);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return neg_errno(errno);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = neg_errno(errno);
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 int vfk_open_null(int flags)

@@ -1,17 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * systemd units through sd-bus: see units.h. The bus socket is reached
- * through the path layer (opened O_PATH inside the sysroot, checked to be a
- * socket, connected through its /proc/self/fd link), so a sysroot's bus is
- * the one spoken to and nothing outside the sysroot is. Every call and every
+ * systemd units through sd-bus: see units.h. The bus socket is connected
+ * through the path layer (vfk_connect_unix_in), so a sysroot's bus is the
+ * one spoken to and nothing outside the sysroot is. Every call and every
  * wait is bounded.
  */
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 #include "core/sdbus-dl.h"
 #include "core/units.h"
@@ -31,26 +26,12 @@ struct units {
 static int bus_socket(struct vfk_ctx *ctx)
 {
 	_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_TOP, "run/dbus");
-	_cleanup_close_ int node = -1;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
 	int fd;
 
 	if (dfd < 0)
 		return -ENOENT;
-	node = openat(dfd, "system_bus_socket", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (node < 0 || fstat(node, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return -ENOENT;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", node);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	return fd;
+	fd = vfk_connect_unix_in(ctx, dfd, "system_bus_socket");
+	return fd == -ENOTSOCK || fd == -ELOOP ? -ENOENT : fd;
 }
 
 int units_open(struct vfk_ctx *ctx, struct units **out, char *err, size_t errsize)
