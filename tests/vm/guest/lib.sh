@@ -78,10 +78,14 @@ coldplug() {
 # ---- the tools under test ----
 tool() { [ -x "$VFK_BIN/$1" ] && echo "$VFK_BIN/$1"; }
 # run_tool OUT-FILE TOOL ARGS... -> tool's status; stdout in OUT-FILE, stderr in OUT-FILE.err
+# Every tool run is bounded (VFK_TOOL_TIMEOUT, 300 s): a wait that never ends
+# (an inner VM that hangs under `up --wait`) is a failure with a name, not the
+# whole guest's timeout.
 run_tool() {
 	local out=$1 t=$2; shift 2
-	"$VFK_BIN/$t" "$@" > "$out" 2> "$out.err"
+	timeout -k 10 "${VFK_TOOL_TIMEOUT:-300}" "$VFK_BIN/$t" "$@" > "$out" 2> "$out.err"
 	local rc=$?
+	[ $rc = 124 ] && echo "$t $*: still running after ${VFK_TOOL_TIMEOUT:-300} s, stopped" >> "$out.err"
 	[ -s "$out.err" ] && sed "s/^/  $t stderr: /" "$out.err" | head -n 20
 	return $rc
 }
