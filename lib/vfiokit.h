@@ -810,6 +810,25 @@ VFK_API struct vfk_gpu *vfk_plan_get_gpu(const struct vfk_plan *plan);
 VFK_API const char *vfk_plan_get_gpu_guest_address(const struct vfk_plan *plan, size_t i,
 						   char *buf, size_t size);
 /*
+ * Every GPU passed through ([gpu] count, a [gpu] device list; one
+ * otherwise), in host address order, the first being vfk_plan_get_gpu();
+ * 0 in other modes. Each goes on a guest root port of its own.
+ */
+VFK_API size_t vfk_plan_gpu_count(const struct vfk_plan *plan);
+VFK_API struct vfk_gpu *vfk_plan_gpu(const struct vfk_plan *plan, size_t i);
+/* Where function @fn of GPU @i sits in the guest, as above. */
+VFK_API const char *vfk_plan_gpu_function_guest_address(const struct vfk_plan *plan, size_t i,
+							size_t fn, char *buf, size_t size);
+/* GPU @i's GPUDirect peer-to-peer clique (NVIDIA GPUs under one PCIe switch,
+ * QEMU's x-nv-gpudirect-clique), or -1. */
+VFK_API int vfk_plan_gpu_clique(const struct vfk_plan *plan, size_t i);
+/* The NVSwitches given with the GPUs ([gpu] fabric = yes). */
+VFK_API size_t vfk_plan_fabric_count(const struct vfk_plan *plan);
+VFK_API struct vfk_device *vfk_plan_fabric_device(const struct vfk_plan *plan, size_t i);
+/* Add every device the plan passes through (each GPU's functions, the
+ * NVSwitches) to @b, so that one commit binds them all or none. */
+VFK_API int vfk_plan_add_to_bind(const struct vfk_plan *plan, struct vfk_bind *b);
+/*
  * Every GPU the plan considered for passthrough, ranked: the chosen one
  * first (when passthrough is the mode), then those that could be given away
  * in order, then those that cannot. Each has its reasons: the facts that

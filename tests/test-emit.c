@@ -119,6 +119,7 @@ static const struct shipped shipped[] = {
 	{ "configs/render-vgpu.ini", "intel-gvtg" },
 	{ "configs/desktop-virtio.ini", "single-gpu" },
 	{ "configs/demo.ini", "testbed-l2" },
+	{ "configs/gpu-server.ini", "hgx-h100" },
 };
 
 static int plan_file(struct vmenv *e, const char *config, const char *host)

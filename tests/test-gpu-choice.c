@@ -285,8 +285,8 @@ TEST(gpu_named_intel_igpu_gets_gvt_d_options, "an Intel iGPU named in [gpu] devi
 	REQUIRE(xml);
 	CHECK_CONTAINS(xml, "xmlns:qemu=\"http://libvirt.org/schemas/domain/qemu/1.0\"");
 	CHECK_CONTAINS(xml, "<address type=\"pci\" domain=\"0x0000\" bus=\"0x00\" slot=\"0x02\" function=\"0x0\"/>");
-	CHECK_CONTAINS(xml, "<alias name=\"ua-igd\"/>");
-	CHECK_CONTAINS(xml, "<qemu:device alias=\"ua-igd\">");
+	CHECK_CONTAINS(xml, "<alias name=\"ua-gpu0\"/>");
+	CHECK_CONTAINS(xml, "<qemu:device alias=\"ua-gpu0\">");
 	CHECK_CONTAINS(xml, "<qemu:property name=\"x-igd-opregion\" type=\"bool\" value=\"true\"/>");
 	free(xml);
 	vm_close(&e);

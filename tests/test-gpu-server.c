@@ -267,7 +267,8 @@ static const struct vfk_check *check_of(const struct vfk_checks *checks, const c
 
 TEST(gpu_server_check_names_the_fabric_model, "vfio-check's gpu-fabric: on the H200 run bare "
      "metal it names the model now and each model's needs (Fabric Manager in the guest, a "
-     "service VM, error 802) and that the profile key is coming; on a desktop it passes")
+     "service VM, error 802) and the profile keys that choose full passthrough; on a "
+     "desktop it passes")
 {
 	struct fx f;
 	struct vfk_checks *checks = NULL;
@@ -284,8 +285,8 @@ TEST(gpu_server_check_names_the_fabric_model, "vfio-check's gpu-fabric: on the H
 	CHECK_CONTAINS(c->fix, "Fabric Manager (nvidia-fabricmanager) runs in the guest");
 	CHECK_CONTAINS(c->fix, "service VM running Fabric Manager");
 	CHECK_CONTAINS(c->fix, "error 802");
-	CHECK_CONTAINS(c->fix, "[gpu] fabric");
-	CHECK_CONTAINS(c->fix, "is coming");
+	CHECK_CONTAINS(c->fix, "[gpu] count = 8 with [gpu] fabric = yes is the full passthrough "
+			       "model");
 	vfk_checks_free(checks);
 	fx_close(&f);
 

@@ -38,7 +38,8 @@ TEST(profile_shipped_configs_load, "every profile in configs/ loads without erro
 {
 	static const char *const files[] = { "configs/gaming-passthrough.ini",
 					     "configs/render-vgpu.ini",
-					     "configs/desktop-virtio.ini", "configs/demo.ini" };
+					     "configs/desktop-virtio.ini", "configs/demo.ini",
+					     "configs/gpu-server.ini" };
 	size_t i;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

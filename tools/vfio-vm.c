@@ -303,9 +303,28 @@ static void print_candidates(const struct vfk_plan *plan)
 	}
 }
 
+static void print_gpu(const struct vfk_plan *plan, size_t i)
+{
+	const struct vfk_gpu *gpu = vfk_plan_gpu(plan, i);
+	const struct vfk_device *g = vfk_gpu_get_device(gpu);
+	size_t k;
+
+	printf("  GPU %s: %s %s", vfk_device_get_address(g), vfk_device_get_vendor_name(g),
+	       vfk_device_get_device_name(g));
+	if (vfk_plan_gpu_clique(plan, i) >= 0)
+		printf(" (peer-to-peer clique %d)", vfk_plan_gpu_clique(plan, i));
+	printf("\n    in the guest:");
+	for (k = 0; k < vfk_gpu_function_count(gpu); k++) {
+		char guest[32];
+
+		printf(" %s -> %s", vfk_device_get_address(vfk_gpu_function(gpu, k)),
+		       vfk_plan_gpu_function_guest_address(plan, i, k, guest, sizeof(guest)));
+	}
+	putchar('\n');
+}
+
 static void print_plan(const struct vfk_plan *plan, const struct vfk_profile *prof)
 {
-	struct vfk_gpu *gpu = vfk_plan_get_gpu(plan);
 	unsigned int s, d, c, t, i, n = vfk_plan_get_vcpus(plan);
 	enum vfk_gpu_mode m;
 	size_t k;
@@ -317,19 +336,13 @@ static void print_plan(const struct vfk_plan *plan, const struct vfk_profile *pr
 		if (vfk_plan_get_rejection(plan, m))
 			printf("  not %s: %s\n", vfk_gpu_mode_to_string(m),
 			       vfk_plan_get_rejection(plan, m));
-	if (gpu) {
-		const struct vfk_device *g = vfk_gpu_get_device(gpu);
+	for (i = 0; i < vfk_plan_gpu_count(plan); i++)
+		print_gpu(plan, i);
+	for (i = 0; i < vfk_plan_fabric_count(plan); i++) {
+		const struct vfk_device *f = vfk_plan_fabric_device(plan, i);
 
-		printf("  GPU %s: %s %s\n", vfk_device_get_address(g), vfk_device_get_vendor_name(g),
-		       vfk_device_get_device_name(g));
-		printf("  in the guest:");
-		for (k = 0; k < vfk_gpu_function_count(gpu); k++) {
-			char guest[32];
-
-			printf(" %s -> %s", vfk_device_get_address(vfk_gpu_function(gpu, k)),
-			       vfk_plan_get_gpu_guest_address(plan, k, guest, sizeof(guest)));
-		}
-		putchar('\n');
+		printf("  NVSwitch %s: %s %s\n", vfk_device_get_address(f),
+		       vfk_device_get_vendor_name(f), vfk_device_get_device_name(f));
 	}
 	print_candidates(plan);
 	if (vfk_plan_get_mdev_uuid(plan))

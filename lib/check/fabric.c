@@ -8,7 +8,7 @@
  * tenant VMs), or GPUs without NVLink. A guest that has NVSwitch GPUs and
  * no fabric set up fails in CUDA with error 802 ("system not yet
  * initialized"). The check says which model the drivers show now and what
- * each needs; choosing one per VM is the profile's job ([gpu] fabric, to come).
+ * each needs; choosing one per VM is the profile's job ([gpu] fabric).
  */
 #include <stdio.h>
 
@@ -90,7 +90,9 @@ static char *fabric_fix(struct probe *p, const struct fabric_state *s)
 	if (s->nhost_fabric)
 		sbuf_add(&b, "Either way stop the host's Fabric Manager first (systemctl stop "
 			 "nvidia-fabricmanager) and let vfio-bind take the devices from nvidia.\n");
-	sbuf_add(&b, "The VM profile key [gpu] fabric, to choose the model per VM, is coming.");
+	sbuf_addf(&b, "In a VM profile, [gpu] count = %zu with [gpu] fabric = yes is the full "
+		  "passthrough model: vfio-vm up binds every GPU and NVSwitch in one transaction.",
+		  s->ngpus);
 	return check_sbuf_take(p, &b);
 }
 

@@ -23,6 +23,13 @@ static inline bool cpuset_has(const struct cpuset *s, int c)
 {
 	return c >= 0 && c < VFK_MAX_CPUS && (s->bits[c / 64] >> (c % 64)) & 1;
 }
+static inline void cpuset_or(struct cpuset *to, const struct cpuset *from)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(to->bits); i++)
+		to->bits[i] |= from->bits[i];
+}
 unsigned int cpuset_count(const struct cpuset *s);
 /* "0-3,8,10-11" -> set. 0 or -EINVAL (also for CPUs >= VFK_MAX_CPUS). */
 int cpuset_parse(const char *list, struct cpuset *out);

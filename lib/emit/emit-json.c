@@ -10,36 +10,67 @@ static json_object *jstr(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-static json_object *gpu_json(const struct vfk_plan *pl)
+/* GPU @g passed through: where it is, where its functions go in the guest. */
+static json_object *gpu_json(const struct vfk_plan *pl, size_t g)
 {
-	const struct vfk_device *d;
-	json_object *o, *fa;
+	const struct vfk_gpu *gpu = pl->gpus[g];
+	const struct vfk_device *d = vfk_gpu_get_device(gpu);
+	json_object *o = json_object_new_object(), *fa = json_object_new_array();
 	char name[600];
 	size_t i;
 
-	if (!pl->gpu)
-		return NULL;
-	d = vfk_gpu_get_device(pl->gpu);
-	o = json_object_new_object();
-	fa = json_object_new_array();
 	json_object_object_add(o, "address", json_object_new_string(vfk_device_get_address(d)));
 	snprintf(name, sizeof(name), "%s %s", vfk_device_get_vendor_name(d),
 		 vfk_device_get_device_name(d));
 	json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "group", json_object_new_int(vfk_device_get_iommu_group(d)));
-	for (i = 0; i < vfk_gpu_function_count(pl->gpu); i++) {
-		const struct vfk_device *f = vfk_gpu_function(pl->gpu, i);
+	json_object_object_add(o, "numa_node", json_object_new_int(vfk_device_get_numa_node(d)));
+	json_object_object_add(o, "clique", pl->clique[g] >= 0 ? json_object_new_int(pl->clique[g])
+							     : NULL);
+	for (i = 0; i < vfk_gpu_function_count(gpu); i++) {
+		const struct vfk_device *f = vfk_gpu_function(gpu, i);
 		json_object *fo = json_object_new_object();
 		char guest[40];
 
 		json_object_object_add(fo, "host", json_object_new_string(vfk_device_get_address(f)));
-		json_object_object_add(fo, "guest", jstr(vfk_plan_get_gpu_guest_address(pl, i, guest,
-										   sizeof(guest))));
+		json_object_object_add(fo, "guest", jstr(vfk_plan_gpu_function_guest_address(
+			pl, g, i, guest, sizeof(guest))));
 		json_object_array_add(fa, fo);
 	}
 	json_object_object_add(o, "functions", fa);
-	json_object_object_add(o, "rom", jstr(pl->rom));
+	json_object_object_add(o, "rom", jstr(g == 0 ? pl->rom : NULL));
 	return o;
+}
+
+static json_object *gpus_json(const struct vfk_plan *pl)
+{
+	json_object *a = json_object_new_array();
+	size_t g;
+
+	for (g = 0; a && g < pl->ngpus; g++)
+		json_object_array_add(a, gpu_json(pl, g));
+	return a;
+}
+
+/* The NVSwitches given with the GPUs ([gpu] fabric). */
+static json_object *fabric_json(const struct vfk_plan *pl)
+{
+	json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; a && i < pl->nfabric; i++) {
+		json_object *o = json_object_new_object();
+		char guest[16];
+
+		json_object_object_add(o, "address",
+				       json_object_new_string(vfk_device_get_address(pl->fabric[i])));
+		json_object_object_add(o, "group",
+				       json_object_new_int(vfk_device_get_iommu_group(pl->fabric[i])));
+		snprintf(guest, sizeof(guest), "0000:%02x:00.0", plan_fabric_bus(pl, i) & 0xff);
+		json_object_object_add(o, "guest", json_object_new_string(guest));
+		json_object_array_add(a, o);
+	}
+	return a;
 }
 
 /* The ranking of plan-gpu-choice.c: address, chosen, reasons. */
@@ -114,7 +145,9 @@ int plan_emit_json(const struct vfk_plan *pl, char **out)
 			json_object_object_add(rej, vfk_gpu_mode_to_string(i),
 					       json_object_new_string(pl->rejected[i]));
 	json_object_object_add(o, "rejected", rej);
-	json_object_object_add(o, "gpu", gpu_json(pl));
+	json_object_object_add(o, "gpu", pl->ngpus ? gpu_json(pl, 0) : NULL);
+	json_object_object_add(o, "gpus", gpus_json(pl));
+	json_object_object_add(o, "fabric", fabric_json(pl));
 	json_object_object_add(o, "candidates", candidates_json(pl));
 	if (pl->mdev.uuid) {
 		x = json_object_new_object();

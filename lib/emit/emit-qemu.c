@@ -222,34 +222,56 @@ static void emit_firmware(struct qw *q, const struct vfk_plan *pl)
 	}
 }
 
+/* Every function of GPU @g on its own root port (or 00:02 for GVT-d). */
+static void emit_one_gpu(struct qw *q, const struct vfk_plan *pl, size_t g)
+{
+	const struct vfk_gpu *gpu = pl->gpus[g];
+	size_t i, nf = vfk_gpu_function_count(gpu);
+	bool igd = pl->igd && g == 0;
+	unsigned int rp = igd ? 0 : root_port(q);
+	struct sbuf b = { 0 };
+
+	for (i = 0; i < nf; i++) {
+		opt_raw(&b, "vfio-pci");
+		opt(&b, "host", vfk_device_get_address(vfk_gpu_function(gpu, i)));
+		if (g == 0)	/* the ids one-GPU VMs always had */
+			optf(&b, "id", "hostdev%zu", i);
+		else
+			optf(&b, "id", "hostdev%zu-%zu", g, i);
+		if (igd) {	/* where Intel's drivers look for it */
+			opt(&b, "bus", "pcie.0");
+			optf(&b, "addr", "0x2.%zx", i);
+			if (i == 0)
+				opt(&b, "x-igd-opregion", "on");
+		} else {
+			optf(&b, "bus", "rp%u", rp);
+			optf(&b, "addr", "0x0.%zx", i);
+		}
+		if (i == 0 && nf > 1)
+			opt(&b, "multifunction", "on");
+		if (i == 0 && pl->clique[g] >= 0)
+			optf(&b, "x-nv-gpudirect-clique", "%d", pl->clique[g]);
+		if (g == 0 && i == 0 && pl->rom)
+			opt(&b, "romfile", pl->rom);
+		flag_opts(q, "-device", &b);
+	}
+}
+
 static void emit_gpu(struct qw *q, const struct vfk_plan *pl)
 {
 	struct sbuf b = { 0 };
 	unsigned int rp;
-	size_t i, nf;
+	size_t g;
 
-	if (pl->gpu) {
-		rp = pl->igd ? 0 : root_port(q);
-		nf = vfk_gpu_function_count(pl->gpu);
-		for (i = 0; i < nf; i++) {
-			opt_raw(&b, "vfio-pci");
-			opt(&b, "host", vfk_device_get_address(vfk_gpu_function(pl->gpu, i)));
-			optf(&b, "id", "hostdev%zu", i);
-			if (pl->igd) {	/* where Intel's drivers look for it */
-				opt(&b, "bus", "pcie.0");
-				optf(&b, "addr", "0x2.%zx", i);
-				if (i == 0)
-					opt(&b, "x-igd-opregion", "on");
-			} else {
-				optf(&b, "bus", "rp%u", rp);
-				optf(&b, "addr", "0x0.%zx", i);
-			}
-			if (i == 0 && nf > 1)
-				opt(&b, "multifunction", "on");
-			if (i == 0 && pl->rom)
-				opt(&b, "romfile", pl->rom);
-			flag_opts(q, "-device", &b);
-		}
+	for (g = 0; g < pl->ngpus; g++)
+		emit_one_gpu(q, pl, g);
+	for (g = 0; g < pl->nfabric; g++) {
+		rp = root_port(q);
+		opt_raw(&b, "vfio-pci");
+		opt(&b, "host", vfk_device_get_address(pl->fabric[g]));
+		optf(&b, "id", "fabric%zu", g);
+		optf(&b, "bus", "rp%u", rp);
+		flag_opts(q, "-device", &b);
 	}
 	if (pl->mdev.vf) {
 		rp = root_port(q);

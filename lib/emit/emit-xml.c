@@ -292,10 +292,17 @@ static void emit_disks(struct xw *w, struct xml_node *devs, const struct vfk_pla
 
 static void emit_controllers(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
+	unsigned int k;
+
 	ela(w, devs, "controller", "type", "pci", "index", "0", "model", "pcie-root", NULL);
-	if (pl->gpu && !pl->igd)	/* the GPU's own root port: bus 1 */
-		ela(w, devs, "controller", "type", "pci", "index", "1", "model", "pcie-root-port",
-		    NULL);
+	/* a root port for each GPU and NVSwitch given: buses 1, 2, ... */
+	for (k = 1; k <= plan_root_ports(pl); k++) {
+		char index[16];
+
+		snprintf(index, sizeof(index), "%u", k);
+		ela(w, devs, "controller", "type", "pci", "index", index, "model",
+		    "pcie-root-port", NULL);
+	}
 	ela(w, devs, "controller", "type", "usb", "index", "0", "model", "qemu-xhci", "ports", "15",
 	    NULL);
 	if (pl->scsi)
@@ -466,33 +473,48 @@ static void emit_video(struct xw *w, struct xml_node *devs, const struct vfk_pla
 	}
 }
 
+/* A PCI hostdev of the host's device at @src, managed by vfiokit. */
+static struct xml_node *hostdev(struct xw *w, struct xml_node *devs, const struct vfk_pci_addr *src)
+{
+	struct xml_node *h = el(w, devs, "hostdev", NULL);
+
+	attr(w, h, "mode", "subsystem");
+	attr(w, h, "type", "pci");
+	attr(w, h, "managed", "no");
+	pci_address(w, el(w, h, "source", NULL), src, false, false);
+	return h;
+}
+
 static void emit_hostdevs(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
 	struct xml_node *h, *s, *n;
-	size_t i, nf;
+	size_t g, i, nf;
 
-	if (pl->gpu) {
-		/* every function on the GPU's root port (bus 1), slot 0: one
+	for (g = 0; g < pl->ngpus; g++) {
+		/* every function on the GPU's root port, slot 0: one
 		 * multifunction device; Intel's iGPU at 00:02.0 as on the host */
-		nf = vfk_gpu_function_count(pl->gpu);
-		for (i = 0; i < nf; i++) {
-			const struct vfk_device *d = vfk_gpu_function(pl->gpu, i);
-			struct vfk_pci_addr guest = { 0, pl->igd ? 0 : 1, pl->igd ? 2 : 0, (uint8_t)i };
+		const struct vfk_gpu *gpu = pl->gpus[g];
 
-			h = el(w, devs, "hostdev", NULL);
-			attr(w, h, "mode", "subsystem");
-			attr(w, h, "type", "pci");
-			attr(w, h, "managed", "no");
-			s = el(w, h, "source", NULL);
-			pci_address(w, s, vfk_device_get_addr(d), false, false);
-			if (i == 0 && pl->rom) {
+		nf = vfk_gpu_function_count(gpu);
+		for (i = 0; i < nf; i++) {
+			struct vfk_pci_addr guest;
+
+			plan_gpu_guest_addr(pl, g, i, &guest);
+			h = hostdev(w, devs, vfk_device_get_addr(vfk_gpu_function(gpu, i)));
+			if (g == 0 && i == 0 && pl->rom) {
 				n = el(w, h, "rom", NULL);
 				attr(w, n, "file", pl->rom);
 			}
 			pci_address(w, h, &guest, true, i == 0 && nf > 1);
-			if (i == 0 && pl->igd)	/* the alias qemu:override names */
-				attr(w, el(w, h, "alias", NULL), "name", "ua-igd");
+			if (i == 0 && ((g == 0 && pl->igd) || pl->clique[g] >= 0))	/* qemu:override's */
+				attrf(w, el(w, h, "alias", NULL), "name", "ua-gpu%zu", g);
 		}
+	}
+	for (g = 0; g < pl->nfabric; g++) {
+		struct vfk_pci_addr guest = { 0, (uint8_t)plan_fabric_bus(pl, g), 0, 0 };
+
+		h = hostdev(w, devs, vfk_device_get_addr(pl->fabric[g]));
+		pci_address(w, h, &guest, true, false);
 	}
 	if (pl->mdev.vf) {
 		/* NVIDIA vGPU 17+: the vGPU is a VF, left on NVIDIA's VFIO driver */
@@ -502,12 +524,7 @@ static void emit_hostdevs(struct xw *w, struct xml_node *devs, const struct vfk_
 			w->oom = true;
 			return;
 		}
-		h = el(w, devs, "hostdev", NULL);
-		attr(w, h, "mode", "subsystem");
-		attr(w, h, "type", "pci");
-		attr(w, h, "managed", "no");
-		s = el(w, h, "source", NULL);
-		pci_address(w, s, &a, false, false);
+		hostdev(w, devs, &a);
 	} else if (pl->mdev.uuid) {
 		h = el(w, devs, "hostdev", NULL);
 		attr(w, h, "mode", "subsystem");
@@ -595,26 +612,48 @@ static void emit_metadata(struct xw *w, struct xml_node *dom, const struct vfk_p
 
 #define QEMU_XMLNS "http://libvirt.org/schemas/domain/qemu/1.0"
 
-/*
- * Intel GVT-d: x-igd-opregion=on has no libvirt element; a qemu:override
- * sets it on the hostdev's frontend (libvirt 8.2 and later).
- */
-static void emit_igd_override(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
+static void override_prop(struct xw *w, struct xml_node *ovr, size_t gpu, const char *name,
+			  const char *type, const char *value)
 {
-	struct xml_node *d, *p;
+	struct xml_node *d = elns(w, ovr, "qemu", "device", NULL);
+	struct xml_node *p = elns(w, elns(w, d, "qemu", "frontend", NULL), "qemu", "property", NULL);
 
-	if (!pl->igd)
-		return;
-	if (xml_declare_ns(dom, "qemu", QEMU_XMLNS) < 0) {
-		w->oom = true;
-		return;
+	attrf(w, d, "alias", "ua-gpu%zu", gpu);
+	attr(w, p, "name", name);
+	attr(w, p, "type", type);
+	attr(w, p, "value", value);
+}
+
+/*
+ * QEMU properties libvirt has no element for, set on the hostdev's frontend
+ * by a qemu:override (libvirt 8.2 and later): Intel GVT-d's
+ * x-igd-opregion=on, and the GPUDirect peer-to-peer clique of NVIDIA GPUs
+ * under one switch (x-nv-gpudirect-clique).
+ */
+static void emit_overrides(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
+{
+	struct xml_node *ovr = NULL;
+	size_t g;
+
+	for (g = 0; g < pl->ngpus; g++) {
+		char clique[16];
+
+		if (!(g == 0 && pl->igd) && pl->clique[g] < 0)
+			continue;
+		if (!ovr) {
+			if (xml_declare_ns(dom, "qemu", QEMU_XMLNS) < 0) {
+				w->oom = true;
+				return;
+			}
+			ovr = elns(w, dom, "qemu", "override", NULL);
+		}
+		if (g == 0 && pl->igd)
+			override_prop(w, ovr, g, "x-igd-opregion", "bool", "true");
+		if (pl->clique[g] >= 0) {
+			snprintf(clique, sizeof(clique), "%d", pl->clique[g]);
+			override_prop(w, ovr, g, "x-nv-gpudirect-clique", "unsigned", clique);
+		}
 	}
-	d = elns(w, elns(w, dom, "qemu", "override", NULL), "qemu", "device", NULL);
-	p = elns(w, elns(w, d, "qemu", "frontend", NULL), "qemu", "property", NULL);
-	attr(w, d, "alias", "ua-igd");
-	attr(w, p, "name", "x-igd-opregion");
-	attr(w, p, "type", "bool");
-	attr(w, p, "value", "true");
 }
 
 static void emit_identity(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
@@ -654,7 +693,7 @@ int plan_emit_xml(const struct vfk_plan *pl, char **out)
 	static const section_fn sections[] = {	/* in libvirt's order */
 		emit_identity, emit_metadata, emit_memory, emit_memory_backing, emit_vcpus,
 		emit_cputune, emit_numatune, emit_os, emit_features, emit_cpu, emit_clock,
-		emit_lifecycle, emit_devices, emit_igd_override,
+		emit_lifecycle, emit_devices, emit_overrides,
 	};
 	struct xw w = { 0 };
 	struct xml_node *dom = xml_new_root("domain");

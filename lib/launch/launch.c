@@ -679,8 +679,10 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 		struct vfk_bind *b;
 		r = vfk_bind_new(plan->host, name, o->bind_flags, &b);
 		if (r == 0) {
-			vfk_bind_add_gpu(b, gpu);
-			r = vfk_bind_commit(b);
+			/* every GPU and NVSwitch in one transaction: all or none */
+			r = vfk_plan_add_to_bind(plan, b);
+			if (r == 0)
+				r = vfk_bind_commit(b);
 			if (r < 0)
 				fail(errbuf, errsize, -r, "%s", vfk_bind_get_error(b) ? vfk_bind_get_error(b) : strerror(-r));
 			vfk_bind_free(b);

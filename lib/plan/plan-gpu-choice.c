@@ -32,6 +32,22 @@ static char *group_text(const struct vfk_gpu *g)
 	return sbuf_take(&b);
 }
 
+/* What keeps @g from a VM because of the host's use of it; NULL when named. */
+static char *host_use_obstacle(const struct vfk_gpu *g, bool named)
+{
+	const struct vfk_device *d = vfk_gpu_get_device(g);
+
+	if (named)
+		return NULL;
+	if (vfk_gpu_is_only_gpu(g))
+		return strdupf("%s is the host's only GPU", vfk_device_get_address(d));
+	if (vfk_gpu_console_in_use(g))
+		return strdupf("%s drives the host console", vfk_device_get_address(d));
+	if (vfk_gpu_is_boot_vga(g))
+		return strdupf("%s is the boot display of the host", vfk_device_get_address(d));
+	return NULL;
+}
+
 char *plan_gpu_obstacle(const struct vfk_gpu *g, bool named)
 {
 	const struct vfk_device *d = vfk_gpu_get_device(g);
@@ -44,15 +60,14 @@ char *plan_gpu_obstacle(const struct vfk_gpu *g, bool named)
 				   vfk_gpu_get_reason(g) ? vfk_gpu_get_reason(g) : "unknown reason");
 		return group_text(g);
 	}
-	if (named)
-		return NULL;
-	if (vfk_gpu_is_only_gpu(g))
-		return strdupf("%s is the host's only GPU", vfk_device_get_address(d));
-	if (vfk_gpu_console_in_use(g))
-		return strdupf("%s drives the host console", vfk_device_get_address(d));
-	if (vfk_gpu_is_boot_vga(g))
-		return strdupf("%s is the boot display of the host", vfk_device_get_address(d));
-	return NULL;
+	return host_use_obstacle(g, named);
+}
+
+char *plan_gpu_set_obstacle(const struct vfk_gpu *g, bool named)
+{
+	if (vfk_gpu_get_verdict(g) != VFK_GPU_TOGETHER)
+		return plan_gpu_obstacle(g, named);
+	return host_use_obstacle(g, named);
 }
 
 /* Why the host already gives @g to vfio-pci, in @buf; false when it does not. */
@@ -163,22 +178,32 @@ static void explain_ranking(struct vfk_plan *pl, struct vfk_gpu *named)
 	}
 }
 
-static int add_candidate(struct vfk_plan *pl, struct vfk_gpu *g, struct vfk_gpu *named)
+static bool in_list(const struct vfk_gpu *g, struct vfk_gpu *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == g)
+			return true;
+	return false;
+}
+
+static int add_candidate(struct vfk_plan *pl, struct vfk_gpu *g, const struct plan_named *nm)
 {
 	struct plan_candidate *c = &pl->cands[pl->ncands];
+	bool named = in_list(g, nm->gpus, nm->n);
 	char *obstacle;
 
 	memset(c, 0, sizeof(*c));
 	c->gpu = g;
 	c->index = pl->ncands++;
 	describe(pl, c);
-	if (named && g != named) {
+	if (nm->n && !named) {
 		c->eligible = false;
-		strv_addf(&c->reasons, "[gpu] device names %s",
-			  vfk_device_get_address(vfk_gpu_get_device(named)));
+		strv_addf(&c->reasons, "[gpu] device names %s", nm->text);
 		return 0;
 	}
-	obstacle = plan_gpu_obstacle(g, g == named);
+	obstacle = nm->sets ? plan_gpu_set_obstacle(g, named) : plan_gpu_obstacle(g, named);
 	c->eligible = !obstacle;
 	if (obstacle) {
 		/* "0000:00:02.0 drives the host console": the address is the line's */
@@ -189,12 +214,12 @@ static int add_candidate(struct vfk_plan *pl, struct vfk_gpu *g, struct vfk_gpu 
 				      ? obstacle : obstacle + len + 1);
 		free(obstacle);
 	}
-	if (g == named)
+	if (named)
 		strv_add(&c->reasons, "named by [gpu] device");
 	return 0;
 }
 
-int plan_rank_gpus(struct vfk_plan *pl, struct vfk_gpu *named)
+int plan_rank_gpus(struct vfk_plan *pl, const struct plan_named *nm)
 {
 	size_t i, n = vfk_host_gpu_count(pl->host);
 	bool kept;
@@ -207,14 +232,15 @@ int plan_rank_gpus(struct vfk_plan *pl, struct vfk_gpu *named)
 	for (i = 0; i < n; i++) {
 		struct vfk_gpu *g = vfk_host_gpu(pl->host, i);
 
-		if (vfk_device_is_vf(vfk_gpu_get_device(g)) && g != named)
+		if (vfk_device_is_vf(vfk_gpu_get_device(g)) && !in_list(g, nm->gpus, nm->n))
 			continue;	/* SR-IOV VFs only when named */
-		add_candidate(pl, g, named);
+		add_candidate(pl, g, nm);
 	}
 	if (kept)
 		guard_facts_drop(pl->host);
 	sort_candidates(pl->cands, pl->ncands);
-	explain_ranking(pl, named);
+	if (!nm->sets)		/* sets are explained where they are chosen */
+		explain_ranking(pl, nm->n ? nm->gpus[0] : NULL);
 	return 0;
 }
 
@@ -290,17 +316,18 @@ static const struct vfk_device *integrated_peer(const struct vfk_plan *pl,
 }
 
 /* A GPU on a host driver: what must let go of it before up can take it. */
-static void note_host_driver(struct vfk_plan *pl, const char *addr)
+static void note_host_driver(struct vfk_plan *pl, const struct vfk_gpu *g)
 {
-	const char *drv = vfk_gpu_get_host_driver(pl->gpu);
-	size_t i, n = vfk_gpu_holder_count(pl->gpu);
+	const char *addr = vfk_device_get_address(vfk_gpu_get_device(g));
+	const char *drv = vfk_gpu_get_host_driver(g);
+	size_t i, n = vfk_gpu_holder_count(g);
 	struct sbuf who = { 0 };
 
 	if (!drv)
 		return;
 	for (i = 0; i < n; i++)
-		sbuf_addf(&who, "%s%s(%d)", i ? ", " : "", vfk_gpu_holder_name(pl->gpu, i),
-			  vfk_gpu_holder_pid(pl->gpu, i));
+		sbuf_addf(&who, "%s%s(%d)", i ? ", " : "", vfk_gpu_holder_name(g, i),
+			  vfk_gpu_holder_pid(g, i));
 	if (n && who.s)
 		strv_addf(&pl->notes, "%s is on the host's %s driver and held open by %s: stop "
 			  "them before vfio-vm up, whose unbind from %s waits for them", addr, drv,
@@ -337,5 +364,8 @@ void plan_note_gpu_kind(struct vfk_plan *pl)
 		strv_addf(&pl->notes, "%s is a compute GPU without display outputs: the guest's "
 			  "screen, if it needs one, is emulated or remote", addr);
 	}
-	note_host_driver(pl, addr);
+	if (!pl->ngpus)
+		note_host_driver(pl, pl->gpu);
+	for (size_t i = 0; i < pl->ngpus; i++)
+		note_host_driver(pl, pl->gpus[i]);
 }

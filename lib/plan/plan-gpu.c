@@ -49,7 +49,7 @@ static char *dev_name(const struct vfk_device *d)
 
 /* ------------------------------------------------------------ GPU selection */
 
-static bool gpu_has_function(const struct vfk_gpu *g, const struct vfk_device *d)
+bool plan_gpu_has_function(const struct vfk_gpu *g, const struct vfk_device *d)
 {
 	size_t i;
 
@@ -96,8 +96,8 @@ static void list_gpus(const struct vfk_host *h, struct sbuf *b, const char *sel)
  * Resolve the [gpu] device selector: a PCI address (of the GPU or one of its
  * functions), vendor:device ids, or a fragment of the name.
  */
-static int select_gpu(const struct vfk_host *h, const char *sel, struct vfk_gpu **out,
-		      char *errbuf, size_t errsize)
+int plan_select_gpu(const struct vfk_host *h, const char *sel, struct vfk_gpu **out,
+		    char *errbuf, size_t errsize)
 {
 	struct vfk_pci_addr a;
 	struct vfk_gpu *found = NULL;
@@ -118,7 +118,7 @@ static int select_gpu(const struct vfk_host *h, const char *sel, struct vfk_gpu 
 				return 0;
 			}
 		for (i = 0; i < vfk_host_gpu_count(h); i++)
-			if (gpu_has_function(vfk_host_gpu(h, i), d)) {
+			if (plan_gpu_has_function(vfk_host_gpu(h, i), d)) {
 				*out = vfk_host_gpu(h, i);
 				return 0;
 			}
@@ -197,8 +197,16 @@ static void eval_passthrough(struct vfk_plan *pl, struct vfk_gpu *sel, struct mo
 		ev->why = strdup("the host has no GPU");
 		return;
 	}
-	if (plan_rank_gpus(pl, sel) < 0)
-		return;		/* no memory: no reason either, vfk_plan_new fails */
+	if (pl->several) {
+		ev->ok = plan_choose_gpus(pl, &ev->why) == 0;
+		return;
+	}
+	{
+		const struct plan_named nm = { &sel, sel ? 1 : 0, pl->prof->device, false };
+
+		if (plan_rank_gpus(pl, &nm) < 0)
+			return;	/* no memory: no reason either, vfk_plan_new fails */
+	}
 	pl->gpu = plan_ranked_first(pl);
 	if (sel && !pl->gpu) {
 		ev->why = plan_gpu_obstacle(sel, true);
@@ -375,7 +383,7 @@ static char *find_render_node(struct vfk_plan *pl)
 			continue;
 		snprintf(rel, sizeof(rel), "%s/device", names.v[i]);
 		if (pl->gpu && vfk_readlink_base_at(drm, rel, addr, sizeof(addr)) > 0 &&
-		    vfk_host_find_device(pl->host, addr, &d) == 0 && gpu_has_function(pl->gpu, d))
+		    vfk_host_find_device(pl->host, addr, &d) == 0 && plan_gpu_has_function(pl->gpu, d))
 			continue;	/* goes to the guest */
 		snprintf(rel, sizeof(rel), "dri/%s", names.v[i]);
 		if (vfk_exists_at(devfd, rel))
@@ -439,6 +447,30 @@ static bool is_mdev_parent(struct vfk_plan *pl, const char *name)
  * The GPU and the mdev parent the [gpu] device selector names, if any. A
  * selector that is no PCI GPU may still name an mdev parent.
  */
+/* One GPU of a group that holds others: the group goes whole, say how. */
+static int together_error(const struct vfk_gpu *g, char *errbuf, size_t errsize)
+{
+	const struct vfk_device *d = vfk_gpu_get_device(g);
+	struct sbuf others = { 0 }, all = { 0 };
+	size_t i;
+
+	sbuf_add(&all, vfk_device_get_address(d));
+	for (i = 0; i < vfk_gpu_together_count(g); i++) {
+		const char *o = vfk_device_get_address(vfk_gpu_get_device(vfk_gpu_together(g, i)));
+
+		sbuf_addf(&others, "%s%s", i ? ", " : "", o);
+		sbuf_addf(&all, ", %s", o);
+	}
+	plan_set_error(errbuf, errsize, "[gpu] device = %s shares IOMMU group %d with the GPU%s %s: "
+		       "a group goes to one VM whole; [gpu] device = %s gives them together",
+		       vfk_device_get_address(d), vfk_device_get_iommu_group(d),
+		       vfk_gpu_together_count(g) == 1 ? "" : "s", others.s ? others.s : "?",
+		       all.s ? all.s : "?");
+	sbuf_free(&others);
+	sbuf_free(&all);
+	return neg_errno(EINVAL);
+}
+
 static int resolve_selector(struct vfk_plan *pl, struct vfk_gpu **sel, const char **parent,
 			    char *errbuf, size_t errsize)
 {
@@ -447,7 +479,7 @@ static int resolve_selector(struct vfk_plan *pl, struct vfk_gpu **sel, const cha
 
 	*sel = NULL;
 	*parent = NULL;
-	if (!p->device)
+	if (!p->device && !pl->several)
 		return 0;
 	if (want == VFK_GPU_MODE_VIRTIO || want == VFK_GPU_MODE_EMULATED ||
 	    want == VFK_GPU_MODE_NONE) {
@@ -455,7 +487,16 @@ static int resolve_selector(struct vfk_plan *pl, struct vfk_gpu **sel, const cha
 			  "GPU", p->device, vfk_gpu_mode_to_string(want));
 		return 0;
 	}
-	r = select_gpu(pl->host, p->device, sel, errbuf, errsize);
+	if (pl->several) {
+		if (want == VFK_GPU_MODE_MDEV) {
+			plan_set_error(errbuf, errsize, "[gpu] %s asks for several GPUs: only "
+				       "mode = passthrough gives a VM more than one",
+				       p->gpu_count > 1 ? "count" : "device");
+			return neg_errno(EINVAL);
+		}
+		return plan_resolve_gpus(pl, errbuf, errsize);
+	}
+	r = plan_select_gpu(pl->host, p->device, sel, errbuf, errsize);
 	if (r == -ENODEV && want == VFK_GPU_MODE_MDEV && is_mdev_parent(pl, p->device)) {
 		/* a parent that is no PCI GPU: GVT-g's i915 is one, the
 		 * kernel's sample drivers (mbochs, mdpy, mtty) are not */
@@ -466,6 +507,8 @@ static int resolve_selector(struct vfk_plan *pl, struct vfk_gpu **sel, const cha
 	}
 	if (r < 0)
 		return r;
+	if (want != VFK_GPU_MODE_MDEV && vfk_gpu_get_verdict(*sel) == VFK_GPU_TOGETHER)
+		return together_error(*sel, errbuf, errsize);
 	*parent = vfk_device_get_address(vfk_gpu_get_device(*sel));
 	return 0;
 }
@@ -497,6 +540,12 @@ static int pick_mode(struct vfk_plan *pl, const struct mode_eval *ev, char *errb
 	int want = pl->prof->mode, chosen = -1;
 	size_t i;
 
+	if (want == VFK_GPU_MODE_AUTO && pl->several && !ev[VFK_GPU_MODE_PASSTHROUGH].ok) {
+		/* a VM asked to have several GPUs never falls back to an emulated one */
+		plan_set_error(errbuf, errsize, "%s", ev[VFK_GPU_MODE_PASSTHROUGH].why
+			       ? ev[VFK_GPU_MODE_PASSTHROUGH].why : "several GPUs cannot be given");
+		return neg_errno(ENODEV);
+	}
 	if (want == VFK_GPU_MODE_AUTO) {
 		for (i = 0; i < ARRAY_SIZE(auto_order) && chosen < 0; i++)
 			if (ev[auto_order[i]].ok)
@@ -541,6 +590,7 @@ static void drop_unchosen(struct vfk_plan *pl, int chosen)
 {
 	if (chosen != VFK_GPU_MODE_PASSTHROUGH) {
 		pl->gpu = NULL;
+		plan_gpus_free(pl);
 		plan_candidates_unchoose(pl);
 	}
 	if (chosen != VFK_GPU_MODE_MDEV)
@@ -582,6 +632,7 @@ int plan_choose_mode(struct vfk_plan *pl, char *errbuf, size_t errsize)
 	int chosen;
 	size_t i;
 
+	pl->several = plan_wants_several(pl);
 	chosen = resolve_selector(pl, &sel, &parent, errbuf, errsize);
 	if (chosen < 0)
 		return chosen;
@@ -592,6 +643,12 @@ int plan_choose_mode(struct vfk_plan *pl, char *errbuf, size_t errsize)
 		explain_rejections(pl, ev, chosen);
 		drop_unchosen(pl, chosen);
 		note_chosen(pl, chosen);
+		if (chosen == VFK_GPU_MODE_PASSTHROUGH) {
+			int r = plan_gpus_finish(pl, errbuf, errsize);
+
+			if (r < 0)
+				chosen = r;
+		}
 	}
 	for (i = 0; i < VFK_GPU_MODE_COUNT; i++)
 		free(ev[i].why);

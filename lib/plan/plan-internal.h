@@ -36,12 +36,37 @@ void plan_drop_mdev(struct vfk_plan *pl);
 
 /* plan-gpu.c: the GPU mode, and the ROM of a passed-through GPU */
 int plan_choose_mode(struct vfk_plan *pl, char *errbuf, size_t errsize);
+/* @d is one of @g's functions. */
+bool plan_gpu_has_function(const struct vfk_gpu *g, const struct vfk_device *d);
+/* One [gpu] device selector (an address, ids or a name fragment) to a GPU. */
+int plan_select_gpu(const struct vfk_host *h, const char *sel, struct vfk_gpu **out,
+		    char *errbuf, size_t errsize);
+
+/* plan-gpu-set.c: several GPUs for one VM ([gpu] count, a [gpu] device list) */
+bool plan_wants_several(const struct vfk_plan *pl);
+/* The GPUs a [gpu] device list names; a selector that matches no GPU, or
+ * one GPU twice, is an error in @errbuf. */
+int plan_resolve_gpus(struct vfk_plan *pl, char *errbuf, size_t errsize);
+/* Choose them: 0, or -ENODEV with *@why saying why they cannot be given. */
+int plan_choose_gpus(struct vfk_plan *pl, char **why);
+/* The single GPU chosen as a set of one; the NVSwitches ([gpu] fabric). */
+int plan_gpus_finish(struct vfk_plan *pl, char *errbuf, size_t errsize);
+void plan_gpus_free(struct vfk_plan *pl);
 int plan_rom(struct vfk_plan *pl);
 
 /* plan-gpu-choice.c: every GPU ranked for passthrough, with its reasons */
 /* Why @g cannot be given away (named: only what no naming overcomes), or NULL. */
 char *plan_gpu_obstacle(const struct vfk_gpu *g, bool named);
-int plan_rank_gpus(struct vfk_plan *pl, struct vfk_gpu *named);
+/* The same for a GPU that goes with the rest of its group ("together"). */
+char *plan_gpu_set_obstacle(const struct vfk_gpu *g, bool named);
+/* The GPUs [gpu] device names; sets: several GPUs are asked for. */
+struct plan_named {
+	struct vfk_gpu *const *gpus;
+	size_t n;
+	const char *text;	/* the profile's list, for reasons */
+	bool sets;
+};
+int plan_rank_gpus(struct vfk_plan *pl, const struct plan_named *named);
 /* The chosen candidate's GPU, or NULL when none can be given away. */
 struct vfk_gpu *plan_ranked_first(const struct vfk_plan *pl);
 void plan_candidates_unchoose(struct vfk_plan *pl);

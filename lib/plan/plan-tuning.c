@@ -56,6 +56,33 @@ static void place_memory(struct vfk_plan *pl, const struct vfk_device *gdev)
 			  ? " (the GPU's node)" : "");
 }
 
+/*
+ * Several GPUs: the CPUs local to any of them (their NUMA nodes). True when
+ * they all share one node; memory follows the vCPUs either way.
+ */
+static bool gpus_local(struct vfk_plan *pl, struct cpuset *local)
+{
+	int node = vfk_device_get_numa_node(vfk_gpu_get_device(pl->gpus[0]));
+	bool one = true;
+	size_t i;
+
+	cpuset_zero(local);
+	for (i = 0; i < pl->ngpus; i++) {
+		const struct vfk_device *d = vfk_gpu_get_device(pl->gpus[i]);
+		struct cpuset s;
+
+		if (vfk_device_get_local_cpulist(d) &&
+		    cpuset_parse(vfk_device_get_local_cpulist(d), &s) == 0)
+			cpuset_or(local, &s);
+		one = one && vfk_device_get_numa_node(d) == node;
+	}
+	if (!one)
+		strv_addf(&pl->notes, "the %zu GPUs are on more than one NUMA node: vCPUs go to "
+			  "CPUs local to any of them, and memory follows the vCPUs",
+			  pl->ngpus);
+	return one;
+}
+
 int plan_cpu(struct vfk_plan *pl)
 {
 	const struct vfk_profile *p = pl->prof;
@@ -69,12 +96,16 @@ int plan_cpu(struct vfk_plan *pl)
 	r = host_topo(pl->host, &pl->topo);
 	if (r < 0 && r != -ENOENT)
 		return r;
-	if (pl->gpu)
+	if (pl->ngpus > 1)
+		gdev = gpus_local(pl, &local) ? vfk_gpu_get_device(pl->gpu) : NULL;
+	else if (pl->gpu)
 		gdev = vfk_gpu_get_device(pl->gpu);
 	else if (pl->mdev.parent && vfk_host_find_device(pl->host, pl->mdev.parent, &mdev_parent) == 0)
 		gdev = mdev_parent;
-	if (gdev && vfk_device_get_local_cpulist(gdev) &&
-	    cpuset_parse(vfk_device_get_local_cpulist(gdev), &local) == 0)
+	if (pl->ngpus > 1)
+		req.local = cpuset_count(&local) ? &local : NULL;
+	else if (gdev && vfk_device_get_local_cpulist(gdev) &&
+		 cpuset_parse(vfk_device_get_local_cpulist(gdev), &local) == 0)
 		req.local = &local;
 	r = topo_pin(pl->topo, &req, &pl->pin, &pl->notes);
 	if (r < 0)

@@ -7,13 +7,14 @@
  *    selector names), mdev (a parent with a free instance of an acceptable
  *    type), virtio-gpu (virgl when the host has a render node), emulated
  *    (QXL). Every mode is evaluated, so the plan says why each other one was
- *    not chosen.
+ *    not chosen. [gpu] count or a [gpu] device list asks for several GPUs
+ *    (plan-gpu-set.c): whole IOMMU groups, one switch or NUMA node first.
  *  - Tuning from the host (plan-tuning.c): vCPU pinning (pin.c), memory on
  *    the vCPUs' NUMA node, huge pages when enough are free, Hyper-V
  *    enlightenments for Windows, KVM or TCG; OVMF from QEMU's firmware
  *    descriptors (plan-firmware.c).
- *  - Devices (plan-devices.c): the GPU's functions as one multifunction
- *    device, Looking Glass shared memory, evdev input, audio, disks, NICs.
+ *  - Devices (plan-devices.c): each GPU's functions as one multifunction
+ *    device on a root port of its own, Looking Glass shared memory, evdev input, audio, disks, NICs.
  * emit-xml.c and emit-qemu.c turn the same plan into libvirt XML and argv.
  * This file holds the plan object: it runs the steps that fill it, frees it,
  * and answers for it; the host lookups the steps share are in plan-host.c.
@@ -58,6 +59,7 @@ void vfk_plan_free(struct vfk_plan *pl)
 		free(pl->rejected[i]);
 	free(pl->rom);
 	plan_candidates_free(pl);
+	plan_gpus_free(pl);
 	plan_drop_mdev(pl);
 	free(pl->render_node);
 	topo_pinning_free(&pl->pin);
@@ -144,16 +146,75 @@ const char *vfk_plan_get_rejection(const struct vfk_plan *pl, enum vfk_gpu_mode 
 struct vfk_gpu *vfk_plan_get_gpu(const struct vfk_plan *pl) { return pl ? pl->gpu : NULL; }
 size_t vfk_plan_candidate_count(const struct vfk_plan *pl) { return pl ? pl->ncands : 0; }
 
+void plan_gpu_guest_addr(const struct vfk_plan *pl, size_t g, size_t fn, struct vfk_pci_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->fn = (uint8_t)fn;
+	if (pl->igd && g == 0)
+		out->dev = 2;
+	else
+		out->bus = (uint8_t)(g + !pl->igd);
+}
+
+unsigned int plan_fabric_bus(const struct vfk_plan *pl, size_t i)
+{
+	return (unsigned int)(pl->ngpus + i + !pl->igd);
+}
+
+unsigned int plan_root_ports(const struct vfk_plan *pl)
+{
+	return (unsigned int)(pl->ngpus + pl->nfabric - (pl->igd && pl->ngpus));
+}
+
+int vfk_plan_add_to_bind(const struct vfk_plan *pl, struct vfk_bind *b)
+{
+	size_t i;
+	int r = 0;
+
+	if (!pl || !b)
+		return neg_errno(EINVAL);
+	for (i = 0; i < pl->ngpus && r == 0; i++)
+		r = vfk_bind_add_gpu(b, pl->gpus[i]);
+	for (i = 0; i < pl->nfabric && r == 0; i++)
+		r = vfk_bind_add_device(b, pl->fabric[i]);
+	return r;
+}
+
+size_t vfk_plan_gpu_count(const struct vfk_plan *pl) { return pl ? pl->ngpus : 0; }
+
+struct vfk_gpu *vfk_plan_gpu(const struct vfk_plan *pl, size_t i)
+{
+	return pl && i < pl->ngpus ? pl->gpus[i] : NULL;
+}
+
+int vfk_plan_gpu_clique(const struct vfk_plan *pl, size_t i)
+{
+	return pl && i < pl->ngpus ? pl->clique[i] : -1;
+}
+
+size_t vfk_plan_fabric_count(const struct vfk_plan *pl) { return pl ? pl->nfabric : 0; }
+
+struct vfk_device *vfk_plan_fabric_device(const struct vfk_plan *pl, size_t i)
+{
+	return pl && i < pl->nfabric ? pl->fabric[i] : NULL;
+}
+
+const char *vfk_plan_gpu_function_guest_address(const struct vfk_plan *pl, size_t g, size_t fn,
+						char *buf, size_t size)
+{
+	struct vfk_pci_addr a;
+
+	if (!pl || g >= pl->ngpus || fn >= vfk_gpu_function_count(pl->gpus[g]) || !buf || size < 13)
+		return NULL;
+	plan_gpu_guest_addr(pl, g, fn, &a);
+	snprintf(buf, size, "%04x:%02x:%02x.%x", a.domain, a.bus, a.dev, a.fn);
+	return buf;
+}
+
 const char *vfk_plan_get_gpu_guest_address(const struct vfk_plan *pl, size_t i, char *buf,
 					   size_t size)
 {
-	if (!pl || !pl->gpu || i >= vfk_gpu_function_count(pl->gpu) || !buf || size < 13)
-		return NULL;
-	if (pl->igd)
-		snprintf(buf, size, "0000:00:02.%zx", i);
-	else
-		snprintf(buf, size, "0000:01:00.%zx", i);
-	return buf;
+	return vfk_plan_gpu_function_guest_address(pl, 0, i, buf, size);
 }
 
 struct vfk_gpu *vfk_plan_candidate_gpu(const struct vfk_plan *pl, size_t i)

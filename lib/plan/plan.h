@@ -45,8 +45,16 @@ struct vfk_plan {
 	char *mode_reason;
 	char *rejected[8];		/* per mode, NULL for the chosen one */
 
-	struct vfk_gpu *gpu;		/* passthrough */
-	struct plan_candidate *cands;	/* ranked: the chosen one first */
+	struct vfk_gpu *gpu;		/* passthrough: the first of gpus[] */
+	struct vfk_gpu **gpus;		/* every GPU given, in host address order */
+	int *clique;			/* per GPU: its peer-to-peer clique, -1: none */
+	size_t ngpus;
+	struct vfk_device **fabric;	/* [gpu] fabric: the NVSwitches given too */
+	size_t nfabric;
+	bool several;			/* [gpu] count or a [gpu] device list */
+	struct vfk_gpu **named;		/* what a [gpu] device list names */
+	size_t nnamed;
+	struct plan_candidate *cands;	/* ranked: the chosen ones first */
 	size_t ncands;
 	bool igd;			/* Intel GVT-d: guest 00:02.0, OpRegion */
 	char *rom;
@@ -94,5 +102,13 @@ struct vfk_plan {
 
 	struct strv notes;
 };
+
+/* The guest's PCI layout of what is passed through (plan.c): GPU @g's
+ * function @fn, each GPU on a root port of its own (buses 1, 2, ...; Intel
+ * GVT-d's iGPU at 00:02 instead), then each NVSwitch on its own. */
+void plan_gpu_guest_addr(const struct vfk_plan *pl, size_t g, size_t fn, struct vfk_pci_addr *out);
+unsigned int plan_fabric_bus(const struct vfk_plan *pl, size_t i);
+/* Root ports those need, numbered 1..N. */
+unsigned int plan_root_ports(const struct vfk_plan *pl);
 
 #endif

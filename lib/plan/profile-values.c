@@ -299,15 +299,26 @@ bool profile_is_vendor_device(const char *s)
 	return vfk_pci_id_valid(s);
 }
 
+size_t profile_selector_count(const char *device)
+{
+	size_t n = 1;
+
+	for (; *device; device++)
+		n += *device == ',';
+	return n;
+}
+
 /*
  * Hex digits, ':' and '.' with a ':' in them mean a PCI address or
  * vendor:device ids, never a part of a GPU's name: such a selector that
  * vfk_pci_addr_parse() refuses is a typo ("01:00", "0000:01:20.0").
  */
-static int check_selector(const char *v, char **why)
+static int check_one_selector(const char *v, char **why)
 {
 	struct vfk_pci_addr a;
 
+	if (!*v)
+		return bad(why, "an empty GPU in the list");
 	if (strlen(v) > 100)
 		return bad(why, "longer than 100 characters");
 	if (!strchr(v, ':') || strspn(v, "0123456789abcdefABCDEF:.") != strlen(v))
@@ -316,6 +327,43 @@ static int check_selector(const char *v, char **why)
 		return 0;
 	return bad(why, "'%s' is neither a PCI address (0000:01:00.0, 01:00.1) nor "
 		   "vendor:device ids (10de:2684)", v);
+}
+
+/* One GPU or several, comma-separated; stored as "a,b" without the blanks. */
+static int check_selector(const char *v, char **out, char **why)
+{
+	struct sbuf b = { 0 };
+	const char *p = v;
+	size_t n = 0;
+
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		_cleanup_free_ char *item = NULL;
+		int r;
+
+		while (len && isspace((unsigned char)*p))
+			p++, len--;
+		while (len && isspace((unsigned char)p[len - 1]))
+			len--;
+		item = strndup(p, len);
+		if (!item)
+			r = neg_errno(ENOMEM);
+		else if (++n > PROF_MAX_GPUS)
+			r = bad(why, "more than %d GPUs", PROF_MAX_GPUS);
+		else
+			r = check_one_selector(item, why);
+		if (r < 0) {
+			sbuf_free(&b);
+			return r;
+		}
+		sbuf_addf(&b, "%s%s", n > 1 ? "," : "", item);
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	*out = sbuf_take(&b);
+	return *out ? 0 : neg_errno(ENOMEM);
 }
 
 static int set_enum(const struct keydef *k, int *slot, const char *v, char **why)
@@ -347,7 +395,7 @@ static int set_text(const struct vfk_profile *p, const struct keydef *k, char **
 			return bad(why, "longer than 100 characters");
 		break;
 	case K_SELECTOR:
-		r = check_selector(v, why);
+		r = check_selector(v, &copy, why);
 		break;
 	case K_PATH:
 		r = check_path(p, v, &copy, why);

@@ -96,6 +96,8 @@ static const struct keydef keys[] = {
 
 	{ S_GPU, "mode", K_ENUM, P(mode), mode_names, 0, 0 },
 	{ S_GPU, "device", K_SELECTOR, P(device), NULL, 0, 0 },
+	{ S_GPU, "count", K_UINT, P(gpu_count), NULL, 1, PROF_MAX_GPUS },
+	{ S_GPU, "fabric", K_BOOL, P(fabric), NULL, 0, 0 },
 	{ S_GPU, "mdev-type", K_NAME, P(mdev_type), NULL, 0, 0 },
 	{ S_GPU, "rom", K_PATH, P(rom), NULL, 0, 0 },
 	{ S_GPU, "virgl", K_TRI, P(virgl), NULL, 0, 0 },
@@ -449,6 +451,16 @@ static int profile_check(struct vfk_profile *p, int *line, char **why)
 		FAIL("vm", "cmdline", "needs kernel (direct kernel boot)");
 	if (p->rom && !mode_in(p->mode, M(AUTO) | M(PASSTHROUGH)))
 		FAIL("gpu", "rom", "only for mode = passthrough (mode is %s)", mode_names[p->mode]);
+	if (p->gpu_count && !mode_in(p->mode, M(AUTO) | M(PASSTHROUGH)))
+		FAIL("gpu", "count", "only for mode = passthrough or auto (mode is %s)",
+		     mode_names[p->mode]);
+	if (p->fabric && !mode_in(p->mode, M(AUTO) | M(PASSTHROUGH)))
+		FAIL("gpu", "fabric", "only for mode = passthrough or auto (mode is %s)",
+		     mode_names[p->mode]);
+	if (p->gpu_count && p->device && profile_selector_count(p->device) != p->gpu_count)
+		FAIL("gpu", "count", "is %u, but device names %zu GPU%s", p->gpu_count,
+		     profile_selector_count(p->device),
+		     profile_selector_count(p->device) == 1 ? "" : "s");
 	if (p->mdev_type && !mode_in(p->mode, M(AUTO) | M(MDEV)))
 		FAIL("gpu", "mdev-type", "only for mode = mdev or auto (mode is %s)",
 		     mode_names[p->mode]);

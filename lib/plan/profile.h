@@ -72,8 +72,10 @@ struct vfk_profile {
 	int audio, sound;
 	/* [gpu] */
 	int mode;		/* enum vfk_gpu_mode */
-	char *device, *mdev_type, *rom;
-	int virgl;
+	char *device;		/* one selector or several, "a,b" */
+	char *mdev_type, *rom;
+	unsigned int gpu_count;	/* [gpu] count, 0: unset */
+	int virgl, fabric;
 
 	size_t ndisks, nnets;
 	struct prof_disk *disks;
@@ -84,9 +86,14 @@ struct vfk_profile {
 /* The line a key was set on, 0 when unset or set programmatically. */
 int profile_line(const struct vfk_profile *p, const char *section, const char *key);
 
+/* The most GPUs one VM takes: an 8-GPU board twice over. */
+#define PROF_MAX_GPUS 16
+
 /* "10de:2684": vendor:device ids, one form of the [gpu] device selector
  * (profile-values.c checks it, plan-gpu.c matches GPUs by it). */
 bool profile_is_vendor_device(const char *s);
+/* How many GPUs a stored [gpu] device ("a,b") names. */
+size_t profile_selector_count(const char *device);
 
 /* Names of enum values, for messages and emitters. */
 extern const char *const prof_os_names[];

@@ -266,7 +266,7 @@ vm_run_scenario_once() {
 	S_PASS=0 S_FAIL=0 S_SKIP=0 S_WALL=0
 
 	unset -f scen_qemu guest_main scen_prepare
-	SCEN_DESC='' SCEN_TIMEOUT='' SCEN_MEM=''
+	SCEN_DESC='' SCEN_TIMEOUT='' SCEN_MEM='' SCEN_SMP=''
 	QDEV=() VM_AUDIO=0 VM_NETN=0 SCEN_ENV=()
 	# shellcheck disable=SC1090
 	. "$file"
@@ -309,12 +309,15 @@ vm_run_scenario_once() {
 	} > "$envf"
 
 	local cmd=(qemu-system-x86_64
-		-accel tcg,tb-size=256 -machine q35 -cpu max -smp "${VFK_VM_SMP:-2}" -m "$mem"
+		-accel tcg,tb-size=256 -machine q35 -cpu max -smp "${VFK_VM_SMP:-${SCEN_SMP:-2}}" -m "$mem"
 		-nodefaults -nographic -monitor none -no-reboot
 		-serial stdio -serial "file:$res"
 		-device intel-iommu,intremap=on,caching-mode=on
 		"${QDEV[@]}"
-		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+		# the host's / over 9p, on pcie.0 by name: a scenario's pxb-pcie is a root
+		# bus too, and QEMU would put the device there, where it cannot go
+		-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
+		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,bus=pcie.0
 		-kernel "$KROOT/boot/vmlinuz-$KV" -initrd "$ART/initramfs.cpio.gz"
 		-append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 loglevel=4 no_timer_check vfk_env=$envf")
 	printf '%q ' "${cmd[@]}" > "$RUN/$name.qemu-cmd"

@@ -125,6 +125,19 @@ dmesg_since() { dmesg | tail -n +$((DMARK + 1)) | grep -v 'Unhandled WRMSR' | se
 
 # ---- JSON oracle (python3 from the host root) ----
 vfk_json() { python3 "$VFK_REPO/tests/vm/guest/vfk_json.py" "$@"; }
+# gpu_field LS-JSON GPU KEY...: the KEYs of GPU in vfio-ls --json's gpus[], space-
+# separated (a list comma-joined, a missing key "None")
+gpu_field() {
+	python3 -c '
+import json, sys
+try:
+    gpus = json.load(open(sys.argv[1]))["gpus"]
+except (OSError, ValueError, KeyError) as e:
+    sys.exit("no vfio-ls JSON (%s)" % e)
+g = {x["address"]: x for x in gpus}.get(sys.argv[2], {})
+print(" ".join(",".join(v) if isinstance(v, list) else str(v)
+               for v in (g.get(k) for k in sys.argv[3:])))' "$@" 2>&1
+}
 
 # relay CMD...: run a helper that prints PASS:/FAIL:/... lines and count its FAILs here;
 # a helper that crashes or proves nothing is a failure itself
