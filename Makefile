@@ -106,8 +106,10 @@ $(BUILD)/bin/%: $(BUILD)/tools/%.o $(COMMON_OBJ) $(LIB_A)
 
 # Tests link the shared library: they exercise the exported ABI. The few
 # internal units a test drives directly are linked in as well: the XML writer
-# (fed bytes no profile lets through) and the libxml2 loader that reads it back.
-TEST_INTERNAL := $(addprefix $(BUILD)/lib/,emit/xml-tree.o core/strbuf.o core/xml-dl.o core/dl.o)
+# (fed bytes no profile lets through), the libxml2 loader that reads it back, and
+# the diff of vfio-check --fix (applied back in a test).
+TEST_INTERNAL := $(addprefix $(BUILD)/lib/,emit/xml-tree.o core/strbuf.o core/xml-dl.o core/dl.o \
+		 fix/diff.o)
 $(BUILD)/tests/run-tests: $(TEST_OBJ) $(TEST_INTERNAL) $(LIB_SO)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_INTERNAL) -L$(BUILD)/lib -lvfiokit \

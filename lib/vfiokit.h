@@ -433,6 +433,44 @@ VFK_API const struct vfk_check *vfk_checks_get(const struct vfk_checks *checks, 
 VFK_API enum vfk_check_status vfk_checks_worst(const struct vfk_checks *checks);
 VFK_API const char *vfk_check_status_to_string(enum vfk_check_status s);
 
+/* ------------------------------------------------------ host preparation */
+
+/*
+ * What vfio-check --fix would change so that the checks pass: the kernel
+ * parameters the cmdline check asks for, written where this host's boot
+ * loader keeps them (GRUB's /etc/default/grub, /etc/kernel/cmdline and the
+ * loader entries of systemd-boot, Pop!_OS kernelstub's configuration), and
+ * for a GPU named by address (@gpu, NULL: none) its ids for vfio-pci
+ * (vfio-pci.ids=, modprobe.d options and softdeps) and vfio-pci in the
+ * initramfs (initramfs-tools, dracut, mkinitcpio); then the commands that
+ * apply them (update-grub, grub2-mkconfig, grubby, kernelstub,
+ * update-initramfs, dracut, mkinitcpio). Nothing is written. A host whose
+ * boot loader is unknown, or a value that needs a shell to edit, is an
+ * error in @errbuf (one line). Returns 0 or -errno.
+ */
+struct vfk_fix;
+VFK_API int vfk_fix_new(struct vfk_ctx *ctx, const struct vfk_checks *checks, const char *gpu,
+			struct vfk_fix **out, char *errbuf, size_t errsize);
+VFK_API void vfk_fix_free(struct vfk_fix *fix);
+/* "grub", "grub-bls", "systemd-boot", "kernelstub"; NULL when the command
+ * line needs nothing. */
+VFK_API const char *vfk_fix_get_loader(const struct vfk_fix *fix);
+/* "update-initramfs", "dracut", "mkinitcpio", or NULL. */
+VFK_API const char *vfk_fix_get_initramfs(const struct vfk_fix *fix);
+/* The files that change: host path (malloc'ed), the text now (NULL: the
+ * file is new) and after, and a unified diff of the two (malloc'ed). */
+VFK_API size_t vfk_fix_file_count(const struct vfk_fix *fix);
+VFK_API char *vfk_fix_file_path(const struct vfk_fix *fix, size_t i);
+VFK_API const char *vfk_fix_file_old(const struct vfk_fix *fix, size_t i);
+VFK_API const char *vfk_fix_file_new(const struct vfk_fix *fix, size_t i);
+VFK_API char *vfk_fix_file_diff(const struct vfk_fix *fix, size_t i);
+/* The commands that apply the files, in order: NULL-terminated argv. */
+VFK_API size_t vfk_fix_command_count(const struct vfk_fix *fix);
+VFK_API const char *const *vfk_fix_command(const struct vfk_fix *fix, size_t i);
+/* What the fix cannot do, in lines. */
+VFK_API size_t vfk_fix_note_count(const struct vfk_fix *fix);
+VFK_API const char *vfk_fix_note(const struct vfk_fix *fix, size_t i);
+
 /* ------------------------------------------------ mediated devices, SR-IOV */
 /* (vfio-mdev: owned by the vGPU/SR-IOV work; add declarations inside this section) */
 

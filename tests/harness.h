@@ -116,5 +116,8 @@ void tools_dir_set(const char *path);
 int run_tool(char **out, char **errout, const char *const argv[]);
 /* Read a whole file (malloc'ed) or NULL. */
 char *read_file(const char *path);
+/* Write @content to ROOT/REL (a fixture tree), creating parent directories
+ * and replacing what is there (read-only attributes too). */
+bool put_file(const char *root, const char *rel, const char *content);
 
 #endif

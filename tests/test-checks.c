@@ -22,26 +22,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Write @content to ROOT/REL, creating parent directories. */
-static bool put_file(const char *root, const char *rel, const char *content)
-{
-	char path[PATH_MAX], *slash;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		mkdir(path, 0755);
-		*slash = '/';
-	}
-	unlink(path);	/* fixture attributes may be read-only */
-	f = fopen(path, "w");
-	if (!f)
-		return false;
-	fputs(content, f);
-	return fclose(f) == 0;
-}
-
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;

@@ -42,7 +42,7 @@ static char *pathf(const char *root, const char *rel)
 	return p;
 }
 
-static void put_file(const char *root, const char *rel, const char *text, size_t len)
+static void put_bytes(const char *root, const char *rel, const char *text, size_t len)
 {
 	char *p = pathf(root, rel);
 	FILE *f = p ? fopen(p, "w") : NULL;
@@ -223,7 +223,7 @@ TEST(persist_damaged_files_are_refused_naming_file_and_line, "a cut id, a sectio
 			test_fail_(__FILE__, __LINE__, "fixture");
 			return;
 		}
-		put_file(e.root, CONF, t->text, len);
+		put_bytes(e.root, CONF, t->text, len);
 		snprintf(where, sizeof(where), "/" CONF ":%d: ", t->line);
 		persist_refused(&e, &writes, where, t->says, t->what);
 		now = slurp(e.root, CONF);
@@ -256,7 +256,7 @@ TEST(persist_fifo_directory_or_symlink_is_refused, "a FIFO (nothing blocks), a d
 	/* a good file, but beside the tree: vfiokit never makes a symlink there */
 	outside = pathf(e.root, "../outside-vfio-bind.conf");
 	REQUIRE(outside);
-	put_file(e.root, "../outside-vfio-bind.conf", good, strlen(good));
+	put_bytes(e.root, "../outside-vfio-bind.conf", good, strlen(good));
 	REQUIRE(symlink(outside, conf) == 0);
 	persist_refused(&e, &writes, "/" CONF ": ", "symbolic link", "symlink");
 	now = read_file(outside);
@@ -282,7 +282,7 @@ TEST(persist_accepts_what_people_and_vfiokit_write, "comments (# and ;, whole-li
 	size_t n;
 
 	REQUIRE(persist_open(&e, &writes));
-	put_file(e.root, CONF, text, strlen(text));
+	put_bytes(e.root, CONF, text, strlen(text));
 	REQUIRE(vfk_persist_list(e.ctx, &list, &n) == 0);
 	CHECK_INT(n, 2);
 	while (n--)
@@ -325,7 +325,7 @@ TEST(vfio_bind_damaged_persist_file_is_one_line_exit_3, "persisted, persist and 
 
 	REQUIRE(root);
 	mkdir_in(root, "etc/vfiokit");
-	put_file(root, CONF, text, strlen(text));
+	put_bytes(root, CONF, text, strlen(text));
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		char *out, *err, *now;
 		int st = bind_tool(root, &out, &err, cmds[i][0], cmds[i][1], NULL);
@@ -364,7 +364,7 @@ TEST(udev_hook_binds_nothing_from_a_refused_file, "udev-hook --rebind on a damag
 		else if (i > ntable)
 			CHECK(symlink("/etc/hostname", conf) == 0);
 		else
-			put_file(root, CONF, persist_table[i].text,
+			put_bytes(root, CONF, persist_table[i].text,
 				 persist_table[i].len ? persist_table[i].len
 						      : strlen(persist_table[i].text));
 		st = bind_tool(root, &out, &err, "udev-hook", "--rebind", GPU);
@@ -380,7 +380,7 @@ TEST(udev_hook_binds_nothing_from_a_refused_file, "udev-hook --rebind on a damag
 		free(after);
 	}
 	unlink(conf);
-	put_file(root, CONF, good, strlen(good));
+	put_bytes(root, CONF, good, strlen(good));
 	st = bind_tool(root, &out, &err, "udev-hook", GPU, NULL);
 	CHECK_INT(st, 0);
 	CHECK_CONTAINS(out, "VFIOKIT_PERSIST=1");
@@ -468,7 +468,7 @@ TEST(mdev_damaged_definitions_are_broken_with_file_and_line, "cut JSON, wrong ty
 			test_fail_(__FILE__, __LINE__, "fixture");
 			return;
 		}
-		put_file(e.root, DEFDIR BAD_UUID, t->text, t->len ? t->len : strlen(t->text));
+		put_bytes(e.root, DEFDIR BAD_UUID, t->text, t->len ? t->len : strlen(t->text));
 		if (vfk_mdevs_scan(e.ctx, &e.m) < 0) {
 			test_fail_(__FILE__, __LINE__, "%s: scan failed", t->what);
 			kenv_close(&e);
@@ -508,9 +508,9 @@ TEST(mdev_definitions_as_mdevctl_writes_them_parse, "mdevctl's own files parse: 
 	struct kenv e;
 
 	REQUIRE(mdev_open(&e));
-	put_file(e.root, DEFDIR NEW_UUID, ap, strlen(ap));
-	put_file(e.root, DEFDIR BAD_UUID, bare, strlen(bare));
-	put_file(e.root, DEFDIR "33333333-2222-4333-8444-555555555555", slash, strlen(slash));
+	put_bytes(e.root, DEFDIR NEW_UUID, ap, strlen(ap));
+	put_bytes(e.root, DEFDIR BAD_UUID, bare, strlen(bare));
+	put_bytes(e.root, DEFDIR "33333333-2222-4333-8444-555555555555", slash, strlen(slash));
 	REQUIRE(vfk_mdevs_scan(e.ctx, &e.m) == 0);
 	CHECK_INT(vfk_mdevs_broken_count(e.m), 0);
 	if (vfk_mdevs_broken_count(e.m))
@@ -531,7 +531,7 @@ TEST(mdev_definition_that_is_no_regular_file_is_broken, "a symlink to a good def
 
 	REQUIRE(mdev_open(&e));
 	outside = pathf(e.root, "../outside-def");
-	put_file(e.root, "../outside-def", good, strlen(good));
+	put_bytes(e.root, "../outside-def", good, strlen(good));
 	p = pathf(e.root, DEFDIR NEW_UUID);
 	REQUIRE(p && outside && symlink(outside, p) == 0);
 	free(p);
@@ -558,8 +558,8 @@ TEST(mdev_uuid_defined_on_two_parents_is_broken_on_both, "one UUID with a defini
 	struct kenv e;
 
 	REQUIRE(mdev_open(&e));
-	put_file(e.root, DEFDIR NEW_UUID, def, strlen(def));
-	put_file(e.root, "etc/mdevctl.d/0000:3b:00.0/" NEW_UUID, def, strlen(def));
+	put_bytes(e.root, DEFDIR NEW_UUID, def, strlen(def));
+	put_bytes(e.root, "etc/mdevctl.d/0000:3b:00.0/" NEW_UUID, def, strlen(def));
 	REQUIRE(vfk_mdevs_scan(e.ctx, &e.m) == 0);
 	REQUIRE(vfk_mdevs_broken_count(e.m) == 2);
 	CHECK_CONTAINS(vfk_mdevs_broken_error(e.m, 0), "is also defined on " IDLE_T4);
@@ -581,7 +581,7 @@ TEST(mdev_start_of_a_broken_definition_creates_nothing, "start of a definition w
 	for (i = 0; i < sizeof(mdev_table) / sizeof(mdev_table[0]); i++) {
 		const struct damaged *t = &mdev_table[i];
 		char where[128];
-		put_file(e.root, DEFDIR BAD_UUID, t->text, t->len ? t->len : strlen(t->text));
+		put_bytes(e.root, DEFDIR BAD_UUID, t->text, t->len ? t->len : strlen(t->text));
 		snprintf(where, sizeof(where), "/" DEFDIR BAD_UUID ":%d: ", t->line);
 		if (vfk_mdev_start(e.ctx, BAD_UUID, 0, e.err, sizeof(e.err)) != -EBADMSG ||
 		    !strstr(e.err, where))
@@ -612,7 +612,7 @@ static void start_rolls_back(bool missing)
 	REQUIRE(mdev_open(&e));
 	if (!missing)
 		vfk_ctx_set_write_hook(e.ctx, refusing_hook, &e.k);
-	put_file(e.root, DEFDIR NEW_UUID, def, strlen(def));
+	put_bytes(e.root, DEFDIR NEW_UUID, def, strlen(def));
 	avail_before = slurp(e.root, "sys/class/mdev_bus/" IDLE_T4
 			     "/mdev_supported_types/nvidia-231/available_instances");
 	CHECK_INT(vfk_mdev_start(e.ctx, NEW_UUID, 0, e.err, sizeof(e.err)),
@@ -654,9 +654,9 @@ TEST(mdev_start_defined_reports_each_broken_file_and_starts_the_good_ones, "at b
 
 	REQUIRE(mdev_open(&e));
 	REQUIRE(vfk_mdev_remove(e.ctx, T4_UUID, 0, e.err, sizeof(e.err)) == 0);
-	put_file(e.root, "etc/mdevctl.d/0000:3b:00.0/" NEW_UUID, mdev_table[CUT_JSON].text,
+	put_bytes(e.root, "etc/mdevctl.d/0000:3b:00.0/" NEW_UUID, mdev_table[CUT_JSON].text,
 		 strlen(mdev_table[CUT_JSON].text));
-	put_file(e.root, "etc/mdevctl.d/0000:3b:00.0/" BAD_UUID, mdev_table[ATTR_REMOVE].text,
+	put_bytes(e.root, "etc/mdevctl.d/0000:3b:00.0/" BAD_UUID, mdev_table[ATTR_REMOVE].text,
 		 strlen(mdev_table[ATTR_REMOVE].text));
 	CHECK_INT(vfk_mdev_start_defined(e.ctx, "3b:00.0", 0, e.err, sizeof(e.err)), -EBADMSG);
 	CHECK_INT(count_lines(e.err), 2);
@@ -677,7 +677,7 @@ TEST(mdev_undefine_takes_a_broken_definition_and_define_does_not_overwrite_it, "
 	struct kenv e;
 
 	REQUIRE(mdev_open(&e));
-	put_file(e.root, DEFDIR BAD_UUID, mdev_table[VALUE_NUMBER].text,
+	put_bytes(e.root, DEFDIR BAD_UUID, mdev_table[VALUE_NUMBER].text,
 		 strlen(mdev_table[VALUE_NUMBER].text));
 	CHECK_INT(vfk_mdev_define(e.ctx, BAD_UUID, IDLE_T4, "nvidia-231", 0, NULL, e.err,
 				  sizeof(e.err)), -EBADMSG);
@@ -708,7 +708,7 @@ TEST(vfio_mdev_list_shows_broken_definitions_and_exits_3, "list: a broken defini
 	json_object *j = NULL, *arr, *b, *v;
 
 	REQUIRE(root);
-	put_file(root, DEFDIR BAD_UUID, mdev_table[CUT_JSON].text, strlen(mdev_table[CUT_JSON].text));
+	put_bytes(root, DEFDIR BAD_UUID, mdev_table[CUT_JSON].text, strlen(mdev_table[CUT_JSON].text));
 	CHECK_INT(mdev_tool(root, &out, &err, "list", NULL), 3);
 	CHECK_CONTAINS(out, BAD_UUID "  " IDLE_T4);
 	CHECK_CONTAINS(out, "broken definition");
@@ -742,9 +742,9 @@ TEST(vfio_mdev_start_and_start_defined_on_broken_files_exit_3, "start of a broke
 				     "/mdev_supported_types/nvidia-231/create";
 
 	REQUIRE(root);
-	put_file(root, DEFDIR BAD_UUID, mdev_table[ATTR_REMOVE].text,
+	put_bytes(root, DEFDIR BAD_UUID, mdev_table[ATTR_REMOVE].text,
 		 strlen(mdev_table[ATTR_REMOVE].text));
-	put_file(root, DEFDIR NEW_UUID, mdev_table[TYPE_NUMBER].text,
+	put_bytes(root, DEFDIR NEW_UUID, mdev_table[TYPE_NUMBER].text,
 		 strlen(mdev_table[TYPE_NUMBER].text));
 	create_before = slurp(root, create);
 	CHECK_INT(mdev_tool(root, &out, &err, "start", BAD_UUID), 3);

@@ -21,6 +21,13 @@ static void usage(int status)
 		"with the exact fix.\n\n"
 		"Options:\n"
 		"      --json          machine-readable output (schema in vfio-check(1))\n"
+		"      --fix --dry-run show, as unified diffs and commands, what preparing the\n"
+		"                      host would change: the kernel parameters the checks ask\n"
+		"                      for, where this host's boot loader keeps them (GRUB,\n"
+		"                      systemd-boot, kernelstub); writes nothing (applying the\n"
+		"                      fix, journalled and revertible, comes next)\n"
+		"      --gpu ADDR      with --fix: the GPU at ADDR to vfio-pci at boot\n"
+		"                      (vfio-pci.ids=, modprobe.d softdeps, the initramfs)\n"
 		COMMON_HELP
 		"                      (-q: print only the checks that did not pass)\n"
 		"\nExit status: 0 ready (no check failed; warnings allowed), 1 not ready,\n"
@@ -122,25 +129,156 @@ static int print_json(const struct vfk_checks *checks)
 	return 0;
 }
 
+/* ------------------------------------------------------------ --fix */
+
+/* One command on one line, each word quoted for a shell as needed. */
+static void print_command(const char *const *argv)
+{
+	size_t k;
+
+	for (k = 0; argv[k]; k++) {
+		const char *one[] = { argv[k], NULL };
+		char *w = NULL;
+
+		if (vfk_argv_to_shell(one, &w) < 0)
+			die_errno(EXIT_FAILURE_OP, -ENOMEM, "quoting a command");
+		w[strcspn(w, "\n")] = '\0';
+		printf("%s%s", k ? " " : "  ", w);
+		free(w);
+	}
+	putchar('\n');
+}
+
+static void print_fix_plan(const struct vfk_fix *f)
+{
+	size_t i;
+
+	if (!vfk_fix_file_count(f) && !vfk_fix_command_count(f)) {
+		printf("Nothing to change: the boot configuration has what the checks ask for.\n");
+		return;
+	}
+	for (i = 0; i < vfk_fix_file_count(f); i++) {
+		char *d = vfk_fix_file_diff(f, i);
+
+		if (!d)
+			die_errno(EXIT_FAILURE_OP, -ENOMEM, "making a diff");
+		fputs(d, stdout);
+		free(d);
+	}
+	if (vfk_fix_command_count(f))
+		printf("\nthen run:\n");
+	for (i = 0; i < vfk_fix_command_count(f); i++)
+		print_command(vfk_fix_command(f, i));
+	for (i = 0; i < vfk_fix_note_count(f); i++)
+		printf("note: %s\n", vfk_fix_note(f, i));
+	printf("(dry run: nothing was written)\n");
+}
+
+static json_object *fix_json(const struct vfk_fix *f)
+{
+	json_object *o = json_object_new_object(), *files = json_object_new_array();
+	json_object *cmds = json_object_new_array(), *notes = json_object_new_array();
+	size_t i, k;
+
+	json_object_object_add(o, "loader", vfk_fix_get_loader(f) ?
+			       json_object_new_string(vfk_fix_get_loader(f)) : NULL);
+	json_object_object_add(o, "initramfs", vfk_fix_get_initramfs(f) ?
+			       json_object_new_string(vfk_fix_get_initramfs(f)) : NULL);
+	for (i = 0; i < vfk_fix_file_count(f); i++) {
+		json_object *fo = json_object_new_object();
+		char *path = vfk_fix_file_path(f, i), *diff = vfk_fix_file_diff(f, i);
+
+		json_object_object_add(fo, "path", path ? json_object_new_string(path) : NULL);
+		json_object_object_add(fo, "created", json_object_new_boolean(!vfk_fix_file_old(f, i)));
+		json_object_object_add(fo, "new", json_object_new_string(vfk_fix_file_new(f, i)));
+		json_object_object_add(fo, "diff", diff ? json_object_new_string(diff) : NULL);
+		json_object_array_add(files, fo);
+		free(path);
+		free(diff);
+	}
+	for (i = 0; i < vfk_fix_command_count(f); i++) {
+		json_object *a = json_object_new_array();
+
+		for (k = 0; vfk_fix_command(f, i)[k]; k++)
+			json_object_array_add(a, json_object_new_string(vfk_fix_command(f, i)[k]));
+		json_object_array_add(cmds, a);
+	}
+	for (i = 0; i < vfk_fix_note_count(f); i++)
+		json_object_array_add(notes, json_object_new_string(vfk_fix_note(f, i)));
+	json_object_object_add(o, "files", files);
+	json_object_object_add(o, "commands", cmds);
+	json_object_object_add(o, "notes", notes);
+	json_object_object_add(o, "applied", json_object_new_boolean(false));
+	return o;
+}
+
+static int dry_run(struct vfk_ctx *ctx, const struct vfk_checks *checks, const char *gpu,
+		   bool json)
+{
+	struct vfk_fix *f;
+	char err[1024];
+	int r = vfk_fix_new(ctx, checks, gpu, &f, err, sizeof(err));
+
+	if (r < 0)
+		die(r == -ENOMEM ? EXIT_FAILURE_OP : EXIT_NOT_SO, "--fix: %s", err);
+	if (json) {
+		json_object *o = fix_json(f);
+		const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							       JSON_C_TO_STRING_SPACED |
+							       JSON_C_TO_STRING_NOSLASHESCAPE);
+		r = s ? (puts(s), 0) : -ENOMEM;
+		json_object_put(o);
+	} else {
+		print_fix_plan(f);
+	}
+	vfk_fix_free(f);
+	return r;
+}
+
+enum { OPT_FIX = 0x2000, OPT_DRY_RUN, OPT_GPU };
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		COMMON_LONGOPTS,
+		{ "fix", no_argument, NULL, OPT_FIX },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "gpu", required_argument, NULL, OPT_GPU },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct common_opts o = { 0 };
 	struct vfk_ctx *ctx;
 	struct vfk_checks *checks;
-	int r;
+	const char *gpu = NULL;
+	bool fix = false, dry = false;
+	int r, c;
 	bool ready;
 
 	common_init(argc, argv);
-	if (common_getopt(argc, argv, COMMON_SHORTOPTS, longopts, &o, usage) != -1)
-		usage_hint();
+	while ((c = common_getopt(argc, argv, COMMON_SHORTOPTS, longopts, &o, usage)) != -1) {
+		switch (c) {
+		case OPT_FIX:
+			fix = true;
+			break;
+		case OPT_DRY_RUN:
+			dry = true;
+			break;
+		case OPT_GPU:
+			gpu = optarg;
+			break;
+		default:
+			usage_hint();
+		}
+	}
 	if (optind < argc) {
 		warnx_("unexpected argument '%s'", argv[optind]);
 		usage_hint();
 	}
+	if ((dry || gpu) && !fix)
+		die(EXIT_USAGE, "%s needs --fix", dry ? "--dry-run" : "--gpu");
+	if (fix && !dry)
+		die(EXIT_USAGE, "--fix writes nothing yet: --fix --dry-run shows what it would "
+		    "change (applying it, journalled and revertible, is not built yet)");
 
 	ctx = common_ctx_new(&o);
 	r = vfk_checks_run(ctx, &checks);
@@ -148,6 +286,14 @@ int main(int argc, char **argv)
 		die_errno(EXIT_FAILURE_OP, r, "running the host checks under '%s'",
 			  vfk_ctx_get_sysroot(ctx));
 	ready = vfk_checks_worst(checks) != VFK_CHECK_FAIL;
+	if (fix) {
+		r = dry_run(ctx, checks, gpu, o.json);
+		vfk_checks_free(checks);
+		vfk_ctx_unref(ctx);
+		if (r < 0 || fflush(stdout) != 0 || ferror(stdout))
+			die_errno(EXIT_FAILURE_OP, r < 0 ? r : -errno, "writing output");
+		return EXIT_OK;
+	}
 
 	if (o.json)
 		r = print_json(checks);

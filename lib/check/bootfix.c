@@ -25,9 +25,8 @@ static bool is_boot_word(const char *w, size_t n)
 	       (n > 7 && strncmp(w, "initrd=", 7) == 0);
 }
 
-/* Build "old words minus @drop plus @add" (no duplicates of @add words). */
-static void sb_edited_cmdline(struct sbuf *b, const char *old, const char *const *drop,
-			      const char *const *add, bool skip_boot_words)
+void check_cmdline_edit(struct sbuf *b, const char *old, const char *const *drop,
+			const char *const *add, bool skip_boot_words)
 {
 	const char *s = old ? old : "", *w;
 	bool first = true;
@@ -116,7 +115,7 @@ static void fix_grub(struct probe *p, struct sbuf *fix, int topfd, const char *c
 	if (grub) {
 		/* the exact new line, from the file's current value */
 		sbuf_addf(fix, "GRUB: in /etc/default/grub set\n  GRUB_CMDLINE_LINUX_DEFAULT=\"");
-		sb_edited_cmdline(fix, grub, drop, add, false);
+		check_cmdline_edit(fix, grub, drop, add, false);
 		sbuf_addf(fix, "\"\n");
 		if (drop[0])
 			sbuf_addf(fix, "  (and remove the same from GRUB_CMDLINE_LINUX if it is there)\n");
@@ -150,7 +149,7 @@ static void fix_systemd_boot(struct probe *p, struct sbuf *fix, int topfd, const
 	if (kcmd)
 		kcmd[strcspn(kcmd, "\n")] = '\0';
 	sbuf_addf(fix, "systemd-boot: write /etc/kernel/cmdline as\n  ");
-	sb_edited_cmdline(fix, kcmd ? kcmd : p->cmdline, drop, add, true);
+	check_cmdline_edit(fix, kcmd ? kcmd : p->cmdline, drop, add, true);
 	sbuf_addf(fix, "\n  then run: kernel-install add \"$(uname -r)\" \"/usr/lib/modules/$(uname -r)/vmlinuz\"\n");
 	sbuf_addf(fix, "  (or make the same change on the 'options' line of the boot entry in <ESP>/loader/entries/*.conf; 'bootctl list' shows which file)\n");
 }

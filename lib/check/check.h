@@ -45,6 +45,9 @@ struct check_impl {
 	struct vfk_check pub;	/* pub.detail/pub.fix point at the two below */
 	char *detail;
 	char *fix;
+	/* the cmdline check: parameters to add and drop, NULL-terminated
+	 * static strings (what vfio-check --fix writes for the boot loader) */
+	const char *add[8], *drop[8];
 };
 
 /* ---- text whose allocation failures land in probe.oom, and results (text.c) */
@@ -94,6 +97,14 @@ bool check_cmdline_has_word(const struct probe *p, const char *word);
 
 /* ---- boot loader edits of the command line (bootfix.c) */
 
+/* "old words minus @drop plus @add" (no duplicates of @add words) into @b;
+ * with @skip_boot_words without BOOT_IMAGE= and initrd= (loaders add them). */
+void check_cmdline_edit(struct sbuf *b, const char *old, const char *const *drop,
+			const char *const *add, bool skip_boot_words);
+/* The cmdline check's parameters to add and drop (NULL-terminated), from
+ * checks vfk_checks_run() filled. */
+void check_cmdline_wanted(const struct vfk_checks *checks, const char *const **add,
+			  const char *const **drop);
 /* Append to @fix the GRUB and systemd-boot edits that add @add and drop
  * @drop (both NULL-terminated), then "reboot". */
 void check_fix_cmdline_edit(struct probe *p, struct sbuf *fix, int topfd, const char *const *add,

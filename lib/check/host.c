@@ -162,6 +162,13 @@ int vfk_checks_run(struct vfk_ctx *ctx, struct vfk_checks **out)
 	return 0;
 }
 
+void check_cmdline_wanted(const struct vfk_checks *checks, const char *const **add,
+			  const char *const **drop)
+{
+	*add = checks->c[CHK_CMDLINE].add;
+	*drop = checks->c[CHK_CMDLINE].drop;
+}
+
 void vfk_checks_free(struct vfk_checks *checks)
 {
 	size_t i;

@@ -318,6 +318,8 @@ void check_cmdline(struct probe *p, struct check_impl *c, int topfd)
 	if (f.det.s && f.det.len >= 2)
 		f.det.s[f.det.len -= 2] = '\0';
 	check_fix_cmdline_edit(p, &fix, topfd, f.add, f.drop);
+	memcpy(c->add, f.add, sizeof(f.add));
+	memcpy(c->drop, f.drop, sizeof(f.drop));
 	check_set_result(c, f.st, check_sbuf_take(p, &f.det), check_sbuf_take(p, &fix));
 }
 

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The host-preparation object: the set of files a fix writes (each with
+ * what it holds now and what it will hold) and the commands to run after
+ * them, built from the checks' findings for this host's boot loader and
+ * initramfs tool. Nothing here writes: vfio-check --fix --dry-run shows the
+ * set as unified diffs.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "check/check.h"
+#include "fix/fix.h"
+
+#define FIX_MAX_FILE (256 * 1024)	/* config files, not images */
+
+bool fix_exists(struct vfk_fix *f, const char *path)
+{
+	_cleanup_close_ int top = vfk_root_open_dir(f->ctx, VFK_ROOT_TOP, NULL);
+
+	return top >= 0 && vfk_exists_at(top, path);
+}
+
+static struct fix_file *find(struct vfk_fix *f, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < f->nfiles; i++)
+		if (streq(f->files[i].path, path))
+			return &f->files[i];
+	return NULL;
+}
+
+static int read_now(struct vfk_fix *f, const char *path, char **text)
+{
+	_cleanup_close_ int top = vfk_root_open_dir(f->ctx, VFK_ROOT_TOP, NULL);
+	size_t len;
+	int r;
+
+	*text = NULL;
+	if (top < 0)
+		return top;
+	r = vfk_read_file_in(f->ctx, top, path, FIX_MAX_FILE, text, &len);
+	if (r == 0 && strlen(*text) != len) {	/* a NUL in a config file: not text */
+		free(*text);
+		*text = NULL;
+		return neg_errno(EINVAL);
+	}
+	return r;
+}
+
+int fix_text(struct vfk_fix *f, const char *path, char **text)
+{
+	struct fix_file *ff = find(f, path);
+
+	if (ff) {
+		*text = strdup(ff->new);
+		return *text ? 0 : neg_errno(ENOMEM);
+	}
+	return read_now(f, path, text);
+}
+
+int fix_set(struct vfk_fix *f, const char *path, const char *text)
+{
+	struct fix_file *ff = find(f, path);
+	char *old = NULL, *copy;
+	int r;
+
+	if (ff) {
+		if (!(copy = strdup(text)))
+			return neg_errno(ENOMEM);
+		free(ff->new);
+		ff->new = copy;
+		return 1;
+	}
+	r = read_now(f, path, &old);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (old && streq(old, text)) {
+		free(old);
+		return 0;
+	}
+	if (GROW_ARRAY(f->files, f->files_cap, f->nfiles + 1) < 0 ||
+	    !(f->files[f->nfiles].path = strdup(path)) ||
+	    !(f->files[f->nfiles].new = strdup(text))) {
+		if (f->nfiles < f->files_cap)
+			free(f->files[f->nfiles].path);
+		free(old);
+		return neg_errno(ENOMEM);
+	}
+	f->files[f->nfiles++].old = old;
+	return 1;
+}
+
+int fix_command(struct vfk_fix *f, const char *arg0, ...)
+{
+	const char *a;
+	char **argv;
+	size_t n = 1, i = 0;
+	va_list ap;
+
+	va_start(ap, arg0);
+	while (va_arg(ap, const char *))
+		n++;
+	va_end(ap);
+	if (GROW_ARRAY(f->cmds, f->cmds_cap, f->ncmds + 1) < 0 ||
+	    !(argv = calloc(n + 1, sizeof(*argv))))
+		return neg_errno(ENOMEM);
+	va_start(ap, arg0);
+	for (a = arg0; a; a = va_arg(ap, const char *))
+		if (!(argv[i++] = strdup(a)))
+			break;
+	va_end(ap);
+	f->cmds[f->ncmds++] = argv;
+	return i == n ? 0 : neg_errno(ENOMEM);
+}
+
+/* ------------------------------------------------------------ the GPU */
+
+/* --gpu ADDR: the ids of every function of its slot, and their drivers. */
+static int gpu_facts(struct vfk_fix *f, const char *addr, struct sbuf *ids, struct fix_gpu *g,
+		     struct vfk_host **hostp, char *errbuf, size_t errsize)
+{
+	struct vfk_device *d;
+	struct vfk_gpu *gpu = NULL;
+	size_t i, nd = 0;
+	int r;
+
+	r = vfk_host_scan(f->ctx, hostp);
+	if (r < 0) {
+		snprintf(errbuf, errsize, "cannot read the host's PCI devices: %s", strerror(-r));
+		return r;
+	}
+	if (vfk_host_find_device(*hostp, addr, &d) < 0) {
+		snprintf(errbuf, errsize, "--gpu %s: no such PCI device", addr);
+		return neg_errno(ENODEV);
+	}
+	for (i = 0; i < vfk_host_gpu_count(*hostp) && !gpu; i++)
+		if (vfk_gpu_get_device(vfk_host_gpu(*hostp, i)) == d)
+			gpu = vfk_host_gpu(*hostp, i);
+	if (!gpu) {
+		snprintf(errbuf, errsize, "--gpu %s: %s is not a GPU", addr,
+			 vfk_device_get_class_name(d));
+		return neg_errno(ENODEV);
+	}
+	for (i = 0; i < vfk_gpu_function_count(gpu); i++) {
+		const struct vfk_device *fn = vfk_gpu_function(gpu, i);
+		const char *drv = vfk_device_get_driver(fn);
+		char id[16];
+		size_t k;
+		bool seen = false;
+
+		snprintf(id, sizeof(id), "%04x:%04x", vfk_device_get_vendor_id(fn),
+			 vfk_device_get_device_id(fn));
+		if (!ids->s || !check_list_has(ids->s, id))
+			sbuf_addf(ids, "%s%s", ids->len ? "," : "", id);
+		if (!drv || streq(drv, "vfio-pci") || streq(drv, "pci-stub"))
+			continue;
+		for (k = 0; k < nd; k++)
+			seen |= streq(g->drivers[k], drv);
+		if (!seen && nd + 1 < ARRAY_SIZE(g->drivers))
+			g->drivers[nd++] = drv;
+	}
+	g->ids = ids->s;
+	return ids->s ? 0 : neg_errno(ENOMEM);
+}
+
+/* ------------------------------------------------------------ the API */
+
+void vfk_fix_free(struct vfk_fix *f)
+{
+	size_t i, k;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->nfiles; i++) {
+		free(f->files[i].path);
+		free(f->files[i].old);
+		free(f->files[i].new);
+	}
+	free(f->files);
+	for (i = 0; i < f->ncmds; i++) {
+		for (k = 0; f->cmds[i][k]; k++)
+			free(f->cmds[i][k]);
+		free(f->cmds[i]);
+	}
+	free(f->cmds);
+	strv_free(&f->notes);
+	vfk_ctx_unref(f->ctx);
+	free(f);
+}
+
+static int running_cmdline(struct vfk_ctx *ctx, char **out)
+{
+	_cleanup_close_ int proc = vfk_root_open_dir(ctx, VFK_ROOT_PROC, NULL);
+	int r;
+
+	*out = NULL;
+	if (proc < 0)
+		return proc;
+	r = vfk_read_file_in(ctx, proc, "cmdline", 8192, out, NULL);
+	if (r == 0)
+		(*out)[strcspn(*out, "\n")] = '\0';
+	return r;
+}
+
+int vfk_fix_new(struct vfk_ctx *ctx, const struct vfk_checks *checks, const char *gpu,
+		struct vfk_fix **out, char *errbuf, size_t errsize)
+{
+	const char *wanted_add[16] = { 0 }, *const *add, *const *drop;
+	_cleanup_free_ char *running = NULL, *idword = NULL;
+	struct vfk_host *host = NULL;
+	struct fix_gpu g = { 0 };
+	struct sbuf ids = { 0 };
+	struct vfk_fix *f;
+	size_t n = 0;
+	int r;
+
+	if (errbuf && errsize)
+		errbuf[0] = '\0';
+	if (!ctx || !checks || !out)
+		return neg_errno(EINVAL);
+	*out = NULL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return neg_errno(ENOMEM);
+	f->ctx = vfk_ctx_ref(ctx);
+	check_cmdline_wanted(checks, &add, &drop);
+	for (; add[n] && n + 2 < ARRAY_SIZE(wanted_add); n++)
+		wanted_add[n] = add[n];
+	r = running_cmdline(ctx, &running) == 0 || !vfk_ctx_is_live(ctx) ? 0 : neg_errno(EIO);
+	if (r == 0 && gpu)
+		r = gpu_facts(f, gpu, &ids, &g, &host, errbuf, errsize);
+	if (r == 0 && g.ids) {
+		idword = strdupf("vfio-pci.ids=%s", g.ids);
+		wanted_add[n++] = idword;
+	}
+	if (r == 0 && (wanted_add[0] || drop[0]))
+		r = fix_cmdline(f, running, wanted_add, drop, errbuf, errsize);
+	if (r == 0 && g.ids)
+		r = fix_early_vfio(f, &g);
+	sbuf_free(&ids);
+	vfk_host_unref(host);
+	if (r < 0) {
+		if (errbuf && errsize && !errbuf[0])
+			snprintf(errbuf, errsize, "%s", strerror(-r));
+		vfk_fix_free(f);
+		return r;
+	}
+	*out = f;
+	return 0;
+}
+
+const char *vfk_fix_get_loader(const struct vfk_fix *f) { return f ? f->loader : NULL; }
+const char *vfk_fix_get_initramfs(const struct vfk_fix *f) { return f ? f->initramfs : NULL; }
+size_t vfk_fix_file_count(const struct vfk_fix *f) { return f ? f->nfiles : 0; }
+size_t vfk_fix_command_count(const struct vfk_fix *f) { return f ? f->ncmds : 0; }
+size_t vfk_fix_note_count(const struct vfk_fix *f) { return f ? f->notes.n : 0; }
+
+const char *vfk_fix_note(const struct vfk_fix *f, size_t i)
+{
+	return f && i < f->notes.n ? f->notes.v[i] : NULL;
+}
+
+char *vfk_fix_file_path(const struct vfk_fix *f, size_t i)
+{
+	return f && i < f->nfiles ? strdupf("/%s", f->files[i].path) : NULL;
+}
+
+const char *vfk_fix_file_old(const struct vfk_fix *f, size_t i)
+{
+	return f && i < f->nfiles ? f->files[i].old : NULL;
+}
+
+const char *vfk_fix_file_new(const struct vfk_fix *f, size_t i)
+{
+	return f && i < f->nfiles ? f->files[i].new : NULL;
+}
+
+char *vfk_fix_file_diff(const struct vfk_fix *f, size_t i)
+{
+	_cleanup_free_ char *path = vfk_fix_file_path(f, i);
+
+	return path ? fix_diff(path, f->files[i].old, f->files[i].new) : NULL;
+}
+
+const char *const *vfk_fix_command(const struct vfk_fix *f, size_t i)
+{
+	return f && i < f->ncmds ? (const char *const *)f->cmds[i] : NULL;
+}

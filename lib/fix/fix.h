@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Host preparation as files and commands (vfio-check --fix): what the
+ * checks ask for, written for the boot loader and the initramfs tool this
+ * host has. fix.c holds the object and the file set, loader.c the kernel
+ * command line per boot loader, early.c vfio-pci before the native drivers
+ * (modprobe.d, the initramfs), diff.c the unified diffs --dry-run shows.
+ *
+ * Layer fix/: calls check/ (what is wanted), inventory/ (a GPU's ids and
+ * drivers) and core/ (lib/README.md).
+ */
+#ifndef VFK_FIX_H
+#define VFK_FIX_H
+
+#include "core/internal.h"
+#include "core/strbuf.h"
+
+/* A file the fix writes: its path below the sysroot ("etc/default/grub"),
+ * what it holds now (NULL: it does not exist) and what it will hold. */
+struct fix_file {
+	char *path;
+	char *old, *new;
+};
+
+struct vfk_fix {
+	struct vfk_ctx *ctx;
+	const char *loader;		/* "grub", "grub-bls", "systemd-boot", "kernelstub" */
+	const char *initramfs;		/* "update-initramfs", "dracut", "mkinitcpio", NULL */
+	struct fix_file *files;
+	size_t nfiles, files_cap;
+	char ***cmds;			/* each a NULL-terminated argv */
+	size_t ncmds, cmds_cap;
+	struct strv notes;
+};
+
+/* fix.c: the file set */
+/* What @path (below the sysroot) will hold: the pending new text, else the
+ * file's (malloc'ed in *@text); -ENOENT when it does not exist. */
+int fix_text(struct vfk_fix *f, const char *path, char **text);
+/* @path gets @text (copied); a file changed twice keeps its first old text.
+ * Returns 1 when the file is in the set now, 0 when @text is what it holds
+ * already (nothing to change), or -errno. */
+int fix_set(struct vfk_fix *f, const char *path, const char *text);
+/* A command to run after the files are written; NULL-terminated arguments. */
+int fix_command(struct vfk_fix *f, const char *arg0, ...) __attribute__((sentinel));
+bool fix_exists(struct vfk_fix *f, const char *path);
+
+/* loader.c: the kernel command line */
+int fix_cmdline(struct vfk_fix *f, const char *running, const char *const *add,
+		const char *const *drop, char *errbuf, size_t errsize);
+
+/* early.c: vfio-pci first for the GPU's functions */
+struct fix_gpu {
+	const char *ids;		/* "10de:2684,10de:22ba" */
+	const char *drivers[8];		/* native drivers to come after vfio-pci */
+};
+int fix_early_vfio(struct vfk_fix *f, const struct fix_gpu *g);
+
+/* diff.c */
+/* A unified diff of @old (NULL: /dev/null) against @new, labelled @path. */
+char *fix_diff(const char *path, const char *old, const char *new);
+
+#endif

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Host preparation as files and commands (issue 15, first part: the plan
+ * and its --dry-run). Fixture roots shaped like four distributions, on the
+ * same Intel desktop (RTX 4090 + its audio on nvidia/snd_hda_intel, a
+ * running command line with neither intel_iommu=on nor iommu=pt):
+ * Debian (GRUB, initramfs-tools), Fedora (grub2 with BLS entries, dracut),
+ * Arch (systemd-boot, mkinitcpio), Pop!_OS (kernelstub, initramfs-tools).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "vfiokit.h"
+
+#define RUNNING "BOOT_IMAGE=/boot/vmlinuz-6.1.0-18-amd64 root=UUID=6b1e ro quiet splash\n"
+#define IDS "10de:2684,10de:22ba"
+
+static void drop_file(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	unlink(path);
+}
+
+enum distro { DEBIAN, FEDORA, ARCH, POP };
+
+/* The desktop fixture made to look like @d's boot setup. */
+static char *distro_root(enum distro d)
+{
+	char *root = fixture_host("desktop-dgpu-igpu");
+
+	if (!root)
+		return NULL;
+	put_file(root, "proc/cmdline", RUNNING);
+	if (d != DEBIAN)
+		drop_file(root, "etc/default/grub");
+	switch (d) {
+	case DEBIAN:
+		put_file(root, "etc/default/grub", "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n"
+			 "GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n"
+			 "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\nGRUB_CMDLINE_LINUX=\"\"\n");
+		put_file(root, "usr/sbin/update-grub", "#!/bin/sh\n");
+		put_file(root, "usr/sbin/update-initramfs", "#!/bin/sh\n");
+		put_file(root, "etc/initramfs-tools/modules", "# List of modules\n# one per line\n");
+		break;
+	case FEDORA:
+		put_file(root, "etc/default/grub", "GRUB_TIMEOUT=5\nGRUB_DISTRIBUTOR=\"$(sed "
+			 "'s, release .*$,,g' /etc/system-release)\"\nGRUB_DEFAULT=saved\n"
+			 "GRUB_CMDLINE_LINUX=\"rhgb quiet\"\nGRUB_ENABLE_BLSCFG=true\n");
+		put_file(root, "usr/sbin/grub2-mkconfig", "#!/bin/sh\n");
+		put_file(root, "usr/bin/dracut", "#!/bin/sh\n");
+		put_file(root, "boot/loader/entries/abc-6.5.6-300.fc39.x86_64.conf",
+			 "title Fedora Linux\nversion 6.5.6-300.fc39.x86_64\n"
+			 "options root=UUID=6b1e ro rhgb quiet\n");
+		break;
+	case ARCH:
+		put_file(root, "boot/loader/entries/arch.conf", "title Arch Linux\nlinux /vmlinuz-linux\n"
+			 "initrd /initramfs-linux.img\noptions root=UUID=6b1e rw quiet\n");
+		put_file(root, "usr/bin/mkinitcpio", "#!/bin/sh\n");
+		put_file(root, "etc/mkinitcpio.conf", "# vim:set ft=sh\nMODULES=(btrfs)\n"
+			 "BINARIES=()\nHOOKS=(base udev autodetect modconf block filesystems fsck)\n");
+		break;
+	case POP:
+		put_file(root, "etc/kernelstub/configuration", "{\n  \"default\": {\n"
+			 "    \"kernel_options\": [\"quiet\", \"splash\"],\n    \"esp_path\": \"/boot/efi\"\n"
+			 "  },\n  \"user\": {\n    \"kernel_options\": [\"quiet\", \"splash\"],\n"
+			 "    \"esp_path\": \"/boot/efi\"\n  }\n}\n");
+		put_file(root, "usr/sbin/update-initramfs", "#!/bin/sh\n");
+		put_file(root, "etc/initramfs-tools/modules", "# List of modules\n");
+		break;
+	}
+	return root;
+}
+
+struct fixenv {
+	char *root;
+	struct vfk_ctx *ctx;
+	struct vfk_checks *checks;
+	struct vfk_fix *fix;
+	char err[1024];
+};
+
+static int plan_fix(struct fixenv *e, char *root, const char *gpu)
+{
+	memset(e, 0, sizeof(*e));
+	e->root = root;
+	if (!root || vfk_ctx_new(root, &e->ctx) < 0 || vfk_checks_run(e->ctx, &e->checks) < 0)
+		return -EIO;
+	return vfk_fix_new(e->ctx, e->checks, gpu, &e->fix, e->err, sizeof(e->err));
+}
+
+static void fix_close(struct fixenv *e)
+{
+	vfk_fix_free(e->fix);
+	vfk_checks_free(e->checks);
+	vfk_ctx_unref(e->ctx);
+	free(e->root);
+}
+
+/* What the fix writes to @path, or NULL when it leaves the file alone. */
+static const char *new_text(const struct fixenv *e, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < vfk_fix_file_count(e->fix); i++) {
+		char *p = vfk_fix_file_path(e->fix, i);
+		bool match = p && !strcmp(p, path);
+
+		free(p);
+		if (match)
+			return vfk_fix_file_new(e->fix, i);
+	}
+	return NULL;
+}
+
+/* The commands, "a b c; d e" (static buffer). */
+static const char *commands(const struct fixenv *e)
+{
+	static char buf[1024];
+	size_t i, k, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < vfk_fix_command_count(e->fix); i++)
+		for (k = 0; vfk_fix_command(e->fix, i)[k]; k++)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+						k ? " " : i ? "; " : "", vfk_fix_command(e->fix, i)[k]);
+	return buf;
+}
+
+static const char modprobe_conf[] =
+	"# written by vfio-check --fix (vfio-check --revert puts back what was here):\n"
+	"# vfio-pci takes these devices before their native drivers\n"
+	"options vfio-pci ids=" IDS "\n"
+	"softdep nvidia pre: vfio-pci\n"
+	"softdep snd_hda_intel pre: vfio-pci\n";
+
+TEST(fix_debian_grub_default_line_modprobe_and_initramfs_tools, "Debian: the GRUB default "
+     "line gains intel_iommu=on iommu=pt vfio-pci.ids=, the other lines stay byte for byte; "
+     "modprobe.d softdeps, initramfs-tools' modules; update-grub then update-initramfs")
+{
+	struct fixenv e;
+
+	REQUIRE(plan_fix(&e, distro_root(DEBIAN), "0000:01:00.0") == 0);
+	CHECK_STREQ(vfk_fix_get_loader(e.fix), "grub");
+	CHECK_STREQ(vfk_fix_get_initramfs(e.fix), "update-initramfs");
+	CHECK_STREQ(new_text(&e, "/etc/default/grub"), "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n"
+		    "GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n"
+		    "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash intel_iommu=on iommu=pt "
+		    "vfio-pci.ids=" IDS "\"\nGRUB_CMDLINE_LINUX=\"\"\n");
+	CHECK_STREQ(new_text(&e, "/etc/modprobe.d/vfiokit.conf"), modprobe_conf);
+	CHECK_STREQ(new_text(&e, "/etc/initramfs-tools/modules"),
+		    "# List of modules\n# one per line\nvfio_pci\nvfio\nvfio_iommu_type1\n");
+	CHECK_STREQ(commands(&e), "update-grub; update-initramfs -u -k all");
+	fix_close(&e);
+}
+
+TEST(fix_fedora_grub2_bls_grubby_and_dracut, "Fedora: GRUB_CMDLINE_LINUX (there is no "
+     "_DEFAULT) gains the parameters, a $(...) elsewhere in the file is left alone; grubby "
+     "edits the BLS entries, grub2-mkconfig, a dracut.conf.d file and dracut")
+{
+	struct fixenv e;
+
+	REQUIRE(plan_fix(&e, distro_root(FEDORA), "0000:01:00.0") == 0);
+	CHECK_STREQ(vfk_fix_get_loader(e.fix), "grub-bls");
+	CHECK_STREQ(vfk_fix_get_initramfs(e.fix), "dracut");
+	CHECK_CONTAINS(new_text(&e, "/etc/default/grub"),
+		       "GRUB_CMDLINE_LINUX=\"rhgb quiet intel_iommu=on iommu=pt vfio-pci.ids=" IDS
+		       "\"\nGRUB_ENABLE_BLSCFG=true\n");
+	CHECK_CONTAINS(new_text(&e, "/etc/default/grub"), "GRUB_DISTRIBUTOR=\"$(sed ");
+	CHECK_STREQ(new_text(&e, "/etc/dracut.conf.d/vfiokit.conf"),
+		    "# written by vfio-check --fix: vfio-pci in the initramfs, before the native "
+		    "drivers\nforce_drivers+=\" vfio_pci vfio vfio_iommu_type1 \"\n"
+		    "install_items+=\" /etc/modprobe.d/vfiokit.conf \"\n");
+	CHECK_STREQ(commands(&e), "grubby --update-kernel=ALL --args=intel_iommu=on iommu=pt "
+		    "vfio-pci.ids=" IDS "; grub2-mkconfig -o /boot/grub2/grub.cfg; "
+		    "dracut -f --regenerate-all");
+	fix_close(&e);
+}
+
+TEST(fix_arch_systemd_boot_entries_kernel_cmdline_mkinitcpio, "Arch: every loader entry's "
+     "options line and a new /etc/kernel/cmdline (from the running line, without "
+     "BOOT_IMAGE=); the vfio modules first in MODULES=(); mkinitcpio -P")
+{
+	struct fixenv e;
+
+	REQUIRE(plan_fix(&e, distro_root(ARCH), "0000:01:00.0") == 0);
+	CHECK_STREQ(vfk_fix_get_loader(e.fix), "systemd-boot");
+	CHECK_STREQ(new_text(&e, "/boot/loader/entries/arch.conf"), "title Arch Linux\n"
+		    "linux /vmlinuz-linux\ninitrd /initramfs-linux.img\noptions root=UUID=6b1e rw "
+		    "quiet intel_iommu=on iommu=pt vfio-pci.ids=" IDS "\n");
+	CHECK_STREQ(new_text(&e, "/etc/kernel/cmdline"), "root=UUID=6b1e ro quiet splash "
+		    "intel_iommu=on iommu=pt vfio-pci.ids=" IDS "\n");
+	CHECK_CONTAINS(new_text(&e, "/etc/mkinitcpio.conf"),
+		       "\nMODULES=(vfio_pci vfio vfio_iommu_type1 btrfs)\nBINARIES=()\n");
+	CHECK_STREQ(commands(&e), "mkinitcpio -P");
+	fix_close(&e);
+}
+
+TEST(fix_pop_kernelstub_user_options, "Pop!_OS: kernelstub's user kernel_options gain the "
+     "parameters (its defaults stay), then kernelstub; initramfs-tools as on Debian")
+{
+	struct fixenv e;
+	const char *t;
+
+	REQUIRE(plan_fix(&e, distro_root(POP), NULL) == 0);
+	CHECK_STREQ(vfk_fix_get_loader(e.fix), "kernelstub");
+	t = new_text(&e, "/etc/kernelstub/configuration");
+	REQUIRE(t);
+	CHECK_CONTAINS(t, "\"kernel_options\":[\n      \"quiet\",\n      \"splash\",\n      "
+			  "\"intel_iommu=on\",\n      \"iommu=pt\"\n    ]");
+	CHECK_CONTAINS(t, "\"default\":{\n    \"kernel_options\":[\n      \"quiet\",\n      "
+			  "\"splash\"\n    ]");
+	CHECK(new_text(&e, "/etc/modprobe.d/vfiokit.conf") == NULL);	/* no --gpu */
+	CHECK_STREQ(commands(&e), "kernelstub");
+	fix_close(&e);
+}
+
+TEST(fix_applied_and_rebooted_changes_nothing, "once the planned files are in place and the "
+     "running line has the parameters, a second plan changes no file and runs nothing; an "
+     "old vfio-pci.ids= keeps its ids and is not repeated")
+{
+	struct fixenv e;
+	char *root = distro_root(DEBIAN);
+	size_t i;
+
+	REQUIRE(plan_fix(&e, root ? strdup(root) : NULL, "0000:01:00.0") == 0);
+	for (i = 0; i < vfk_fix_file_count(e.fix); i++) {
+		char *p = vfk_fix_file_path(e.fix, i);
+
+		put_file(root, p + 1, vfk_fix_file_new(e.fix, i));
+		free(p);
+	}
+	fix_close(&e);
+	put_file(root, "proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz root=UUID=6b1e ro quiet splash "
+		 "intel_iommu=on iommu=pt vfio-pci.ids=" IDS "\n");
+	REQUIRE(plan_fix(&e, strdup(root), "0000:01:00.0") == 0);
+	CHECK_INT(vfk_fix_file_count(e.fix), 0);
+	CHECK_INT(vfk_fix_command_count(e.fix), 0);
+	fix_close(&e);
+
+	/* another card's ids in the file: merged into one vfio-pci.ids= */
+	put_file(root, "etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet vfio-pci.ids="
+		 "1002:73bf,10de:22ba splash\"\n");
+	REQUIRE(plan_fix(&e, root, "0000:01:00.0") == 0);
+	CHECK_STREQ(new_text(&e, "/etc/default/grub"), "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash "
+		    "vfio-pci.ids=1002:73bf,10de:22ba,10de:2684\"\n");
+	fix_close(&e);
+}
+
+TEST(fix_refuses_unknown_loader_shell_values_and_bad_gpu, "no boot loader it knows, a GRUB "
+     "line that needs a shell, a --gpu that is no GPU: one line each, naming the problem")
+{
+	struct fixenv e;
+	char *root = distro_root(ARCH);
+
+	drop_file(root, "boot/loader/entries/arch.conf");
+	CHECK_INT(plan_fix(&e, root, NULL), -ENOENT);
+	CHECK_CONTAINS(e.err, "no boot loader vfio-check --fix knows");
+	CHECK(!strchr(e.err, '\n'));
+	fix_close(&e);
+
+	root = distro_root(DEBIAN);
+	put_file(root, "etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet $EXTRA\"\n");
+	CHECK_INT(plan_fix(&e, root, NULL), -EINVAL);
+	CHECK_CONTAINS(e.err, "/etc/default/grub: GRUB_CMDLINE_LINUX_DEFAULT=\"quiet $EXTRA\" "
+			      "needs a shell to read");
+	CHECK_CONTAINS(e.err, "add 'intel_iommu=on iommu=pt' there by hand");
+	fix_close(&e);
+
+	CHECK_INT(plan_fix(&e, distro_root(DEBIAN), "0000:00:1f.3"), -ENODEV);
+	CHECK_CONTAINS(e.err, "--gpu 0000:00:1f.3: ");
+	CHECK_CONTAINS(e.err, "is not a GPU");
+	fix_close(&e);
+	CHECK_INT(plan_fix(&e, distro_root(DEBIAN), "0000:09:00.0"), -ENODEV);
+	CHECK_CONTAINS(e.err, "--gpu 0000:09:00.0: no such PCI device");
+	fix_close(&e);
+}
+
+TEST(fix_diffs_are_unified_diffs, "the diff of the GRUB file: labels, one hunk with three "
+     "lines of context, the old line then the new; a new file against /dev/null")
+{
+	struct fixenv e;
+	size_t i;
+	bool grub = false, created = false;
+
+	REQUIRE(plan_fix(&e, distro_root(DEBIAN), "0000:01:00.0") == 0);
+	for (i = 0; i < vfk_fix_file_count(e.fix); i++) {
+		char *p = vfk_fix_file_path(e.fix, i), *d = vfk_fix_file_diff(e.fix, i);
+
+		if (p && d && !strcmp(p, "/etc/default/grub")) {
+			grub = true;
+			CHECK_STREQ(d, "--- /etc/default/grub\n+++ /etc/default/grub\n@@ -1,5 +1,5 @@\n"
+				    " GRUB_DEFAULT=0\n GRUB_TIMEOUT=5\n GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null"
+				    " || echo Debian`\n-GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\n"
+				    "+GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash intel_iommu=on "
+				    "iommu=pt vfio-pci.ids=" IDS "\"\n GRUB_CMDLINE_LINUX=\"\"\n");
+		}
+		if (p && d && !strcmp(p, "/etc/modprobe.d/vfiokit.conf")) {
+			static const char want[] = "--- /dev/null\n+++ /etc/modprobe.d/vfiokit.conf\n"
+						   "@@ -0,0 +1,5 @@\n+# written by";
+
+			created = true;
+			CHECK(vfk_fix_file_old(e.fix, i) == NULL);
+			CHECK(!strncmp(d, want, strlen(want)));
+		}
+		free(p);
+		free(d);
+	}
+	CHECK(grub && created);
+	fix_close(&e);
+}
+
+TEST(vfio_check_fix_dry_run_tool, "vfio-check --fix --dry-run prints the diffs, the commands "
+     "and says nothing was written, and writes nothing; --json carries files and commands; "
+     "--fix alone and --gpu without --fix are usage errors")
+{
+	char *root = distro_root(DEBIAN), *out = NULL, *err = NULL, *before = NULL, *after = NULL;
+	char grub[PATH_MAX];
+	int st;
+
+	REQUIRE(root);
+	snprintf(grub, sizeof(grub), "%s/etc/default/grub", root);
+	before = read_file(grub);
+	{
+		const char *argv[] = { "vfio-check", "--sysroot", root, "--fix", "--dry-run", "--gpu",
+				       "01:00.0", NULL };
+		st = run_tool(&out, &err, argv);
+	}
+	CHECK_INT(st, 0);
+	CHECK_CONTAINS(out, "+GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash intel_iommu=on iommu=pt");
+	CHECK_CONTAINS(out, "then run:\n  update-grub\n  update-initramfs -u -k all\n");
+	CHECK_CONTAINS(out, "(dry run: nothing was written)");
+	after = read_file(grub);
+	CHECK(before && after && !strcmp(before, after));
+	free(out);
+	free(err);
+	{
+		const char *argv[] = { "vfio-check", "--sysroot", root, "--fix", "--dry-run", "--json",
+				       NULL };
+		st = run_tool(&out, &err, argv);
+	}
+	CHECK_INT(st, 0);
+	CHECK_CONTAINS(out, "\"loader\": \"grub\"");
+	CHECK_CONTAINS(out, "\"path\": \"/etc/default/grub\"");
+	CHECK_CONTAINS(out, "\"applied\": false");
+	free(out);
+	free(err);
+	{
+		const char *argv[] = { "vfio-check", "--sysroot", root, "--fix", NULL };
+		st = run_tool(&out, &err, argv);
+	}
+	CHECK_INT(st, 2);
+	CHECK_CONTAINS(err, "--fix --dry-run shows what it would change");
+	free(out);
+	free(err);
+	{
+		const char *argv[] = { "vfio-check", "--sysroot", root, "--gpu", "01:00.0", NULL };
+		st = run_tool(&out, &err, argv);
+	}
+	CHECK_INT(st, 2);
+	CHECK_CONTAINS(err, "--gpu needs --fix");
+	free(out);
+	free(err);
+	free(before);
+	free(after);
+	free(root);
+}
+
+/* ------------------------------------------------------------ the diff itself */
+
+/* Apply a unified diff (as fix_diff() writes it) to @old; malloc'ed, NULL when
+ * a context or removed line does not match. */
+static char *apply(const char *old, const char *diff)
+{
+	const char *d = strstr(diff, "\n+++ "), *o = old;
+	size_t oline = 1, cap = strlen(old) + strlen(diff) + 1, len = 0;
+	char *out = malloc(cap);
+
+	if (!out || !d)
+		return free(out), NULL;
+	d = strchr(d + 1, '\n') + 1;
+	while (*d) {
+		unsigned long a, an, c, cn;
+		const char *eol = strchr(d, '\n');
+		size_t n = eol ? (size_t)(eol - d) + 1 : strlen(d);
+
+		if (sscanf(d, "@@ -%lu,%lu +%lu,%lu @@", &a, &an, &c, &cn) == 4) {
+			unsigned long to = an ? a : a + 1;	/* first old line of the hunk */
+
+			for (; oline < to && *o; oline++) {	/* copy up to it */
+				size_t m = strcspn(o, "\n") + (o[strcspn(o, "\n")] == '\n');
+
+				memcpy(out + len, o, m), len += m, o += m;
+			}
+		} else if (*d == ' ' || *d == '-') {
+			if (strncmp(o, d + 1, n - 1))
+				return free(out), NULL;
+			if (*d == ' ')
+				memcpy(out + len, o, n - 1), len += n - 1;
+			o += n - 1, oline++;
+		} else if (*d == '+') {
+			memcpy(out + len, d + 1, n - 1), len += n - 1;
+		} else {
+			return free(out), NULL;
+		}
+		d += n;
+	}
+	memcpy(out + len, o, strlen(o) + 1);
+	return out;
+}
+
+char *fix_diff(const char *path, const char *old, const char *new);
+
+TEST(fix_diff_applies_back_exactly, "400 random edits of a 24-line file (lines removed, "
+     "added, changed, near and far apart): applying each diff to the old text gives the new "
+     "one, and equal texts give no hunk")
+{
+	unsigned int seed = 12345;
+	int t;
+
+	for (t = 0; t < 400; t++) {
+		char old[4096] = "", new[4096] = "", *d, *back;
+		int i;
+
+		for (i = 0; i < 24; i++) {
+			char line[32];
+			int r;
+
+			seed = seed * 1103515245u + 12345u;
+			r = (int)((seed >> 16) % 10);
+			snprintf(line, sizeof(line), "line %d\n", i);
+			if (r != 0)
+				strcat(old, line);
+			if (r == 1)
+				continue;			/* removed */
+			if (r == 2)
+				strcat(new, "changed\n");	/* changed */
+			else
+				strcat(new, line);
+			if (r == 3)
+				strcat(new, "added\n");		/* added */
+		}
+		d = fix_diff("/f", old, new);
+		REQUIRE(d);
+		back = apply(old, d);
+		if (!back || strcmp(back, new)) {
+			CHECK_STREQ(back ? back : "(does not apply)", new);
+			test_fail_(__FILE__, __LINE__, "diff:\n%s", d);
+			free(d);
+			free(back);
+			break;
+		}
+		CHECK((strcmp(old, new) == 0) == (strstr(d, "@@") == NULL));
+		free(d);
+		free(back);
+	}
+}
