@@ -444,7 +444,8 @@ VFK_API const char *vfk_check_status_to_string(enum vfk_check_status s);
  * (vfio-pci.ids=, modprobe.d options and softdeps) and vfio-pci in the
  * initramfs (initramfs-tools, dracut, mkinitcpio); then the commands that
  * apply them (update-grub, grub2-mkconfig, grubby, kernelstub,
- * update-initramfs, dracut, mkinitcpio). Nothing is written. A host whose
+ * update-initramfs, dracut, mkinitcpio). Nothing is written here
+ * (vfk_fix_apply() does). A host whose
  * boot loader is unknown, or a value that needs a shell to edit, is an
  * error in @errbuf (one line). Returns 0 or -errno.
  */
@@ -470,6 +471,24 @@ VFK_API const char *const *vfk_fix_command(const struct vfk_fix *fix, size_t i);
 /* What the fix cannot do, in lines. */
 VFK_API size_t vfk_fix_note_count(const struct vfk_fix *fix);
 VFK_API const char *vfk_fix_note(const struct vfk_fix *fix, size_t i);
+/*
+ * Write the files and run the commands (only on the running system: under a
+ * sysroot they are named through the progress callback, not run). Each file
+ * is first copied, before and after, to /var/lib/vfiokit/fix/ and recorded
+ * in its journal, then replaced by rename with its mode kept. With no file
+ * to change, nothing happens. On failure @errbuf says what and that
+ * vfk_fix_revert() puts back what was changed. 0 or -errno.
+ */
+VFK_API int vfk_fix_apply(struct vfk_fix *fix, char *errbuf, size_t errsize);
+/*
+ * Put back everything the journal records, byte for byte with each file's
+ * mode, remove the files a fix created, run the recorded commands again,
+ * then drop the journal. A file changed since the fix wrote it, or a copy
+ * that is not what was saved, refuses the whole revert before anything is
+ * touched. @dry_run: check and name the files through the progress
+ * callback only. -ENOENT when there is nothing to revert; 0 or -errno.
+ */
+VFK_API int vfk_fix_revert(struct vfk_ctx *ctx, bool dry_run, char *errbuf, size_t errsize);
 
 /* ------------------------------------------------ mediated devices, SR-IOV */
 /* (vfio-mdev: owned by the vGPU/SR-IOV work; add declarations inside this section) */

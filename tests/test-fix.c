@@ -8,6 +8,7 @@
  * Arch (systemd-boot, mkinitcpio), Pop!_OS (kernelstub, initramfs-tools).
  */
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,9 +318,10 @@ TEST(fix_diffs_are_unified_diffs, "the diff of the GRUB file: labels, one hunk w
 	fix_close(&e);
 }
 
-TEST(vfio_check_fix_dry_run_tool, "vfio-check --fix --dry-run prints the diffs, the commands "
-     "and says nothing was written, and writes nothing; --json carries files and commands; "
-     "--fix alone and --gpu without --fix are usage errors")
+TEST(vfio_check_fix_dry_run_fix_and_revert_tool, "vfio-check --fix --dry-run prints the "
+     "diffs and commands and writes nothing; --json carries them; --fix writes (commands "
+     "named, not run, under a sysroot) and --revert puts the file back; --fix with --revert "
+     "and --gpu without --fix are usage errors")
 {
 	char *root = distro_root(DEBIAN), *out = NULL, *err = NULL, *before = NULL, *after = NULL;
 	char grub[PATH_MAX];
@@ -339,6 +341,7 @@ TEST(vfio_check_fix_dry_run_tool, "vfio-check --fix --dry-run prints the diffs, 
 	CHECK_CONTAINS(out, "(dry run: nothing was written)");
 	after = read_file(grub);
 	CHECK(before && after && !strcmp(before, after));
+	free(after);
 	free(out);
 	free(err);
 	{
@@ -353,11 +356,42 @@ TEST(vfio_check_fix_dry_run_tool, "vfio-check --fix --dry-run prints the diffs, 
 	free(out);
 	free(err);
 	{
-		const char *argv[] = { "vfio-check", "--sysroot", root, "--fix", NULL };
+		const char *argv[] = { "vfio-check", "--sysroot", root, "--fix", "--revert", NULL };
 		st = run_tool(&out, &err, argv);
 	}
 	CHECK_INT(st, 2);
-	CHECK_CONTAINS(err, "--fix --dry-run shows what it would change");
+	CHECK_CONTAINS(err, "--fix and --revert exclude each other");
+	free(out);
+	free(err);
+	{
+		const char *argv[] = { "vfio-check", "--sysroot", root, "--fix", "--gpu", "01:00.0",
+				       NULL };
+		st = run_tool(&out, &err, argv);
+	}
+	CHECK_INT(st, 0);
+	CHECK_CONTAINS(out, "Done: 3 files changed");
+	CHECK_CONTAINS(err, ":: changed /etc/default/grub\n");
+	CHECK_CONTAINS(err, ":: not run: update-grub (the sysroot is not the running system");
+	free(out);
+	free(err);
+	{
+		const char *argv[] = { "vfio-check", "--sysroot", root, "--revert", NULL };
+		st = run_tool(&out, &err, argv);
+	}
+	CHECK_INT(st, 0);
+	CHECK_CONTAINS(out, "Reverted: every file is back as it was");
+	CHECK_CONTAINS(err, ":: put back /etc/default/grub\n");
+	free(out);
+	free(err);
+	after = read_file(grub);
+	CHECK(before && after && !strcmp(before, after));
+	free(after);
+	{
+		const char *argv[] = { "vfio-check", "--sysroot", root, "--revert", NULL };
+		st = run_tool(&out, &err, argv);
+	}
+	CHECK_INT(st, 0);
+	CHECK_CONTAINS(out, "Nothing to revert");
 	free(out);
 	free(err);
 	{
@@ -369,7 +403,6 @@ TEST(vfio_check_fix_dry_run_tool, "vfio-check --fix --dry-run prints the diffs, 
 	free(out);
 	free(err);
 	free(before);
-	free(after);
 	free(root);
 }
 
@@ -461,4 +494,193 @@ TEST(fix_diff_applies_back_exactly, "400 random edits of a 24-line file (lines r
 		free(d);
 		free(back);
 	}
+}
+
+/* ------------------------------------------------------------ apply and revert */
+
+
+/* nftw() takes no data pointer: the listing being built */
+static struct { char *s; size_t len, cap; } listing;
+
+static int list_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	char line[PATH_MAX + 64];
+	char *text = flag == FTW_F ? read_file(path) : NULL;
+	unsigned long long h = 1469598103934665603ULL;
+	size_t n;
+
+	(void)ftw;
+	for (const char *p = text; p && *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	n = (size_t)snprintf(line, sizeof(line), "%s %o %llx\n", path, st->st_mode & 07777, h);
+	free(text);
+	if (listing.len + n + 1 > listing.cap) {
+		listing.cap = (listing.len + n + 1) * 2;
+		listing.s = realloc(listing.s, listing.cap);
+	}
+	memcpy(listing.s + listing.len, line, n + 1);
+	listing.len += n;
+	return 0;
+}
+
+/* Every file and directory below ROOT/etc and ROOT/boot with mode and a hash
+ * of its bytes (malloc'ed): what a revert must give back. */
+static char *tree_listing(const char *root)
+{
+	static const char *const dirs[] = { "etc", "boot" };
+	char path[PATH_MAX];
+
+	listing.s = NULL;
+	listing.len = listing.cap = 0;
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+		nftw(path, list_one, 16, FTW_PHYS);
+	}
+	return listing.s ? listing.s : strdup("");
+}
+
+struct failer {
+	int writes, fail_at;
+};
+
+static int fail_nth(void *data, const char *path, const char *value)
+{
+	struct failer *fl = data;
+
+	(void)path;
+	(void)value;
+	return ++fl->writes == fl->fail_at ? -EIO : 0;
+}
+
+/* Plan and apply on @root (a hook that fails the @fail_at-th write, 0 none);
+ * the apply's result; the writes seen in *@writes. */
+static int apply_on(const char *root, int fail_at, int *writes, char *err, size_t errsize)
+{
+	struct fixenv e;
+	struct failer fl = { 0, fail_at };
+	int r = plan_fix(&e, strdup(root), "0000:01:00.0");
+
+	if (r == 0) {
+		vfk_ctx_set_write_hook(e.ctx, fail_nth, &fl);
+		r = vfk_fix_apply(e.fix, err, errsize);
+	} else {
+		snprintf(err, errsize, "%s", e.err);
+	}
+	if (writes)
+		*writes = fl.writes;
+	fix_close(&e);
+	return r;
+}
+
+static int revert_on(const char *root, bool dry, char *err, size_t errsize)
+{
+	struct vfk_ctx *ctx;
+	int r = vfk_ctx_new(root, &ctx);
+
+	if (r < 0)
+		return r;
+	r = vfk_fix_revert(ctx, dry, err, errsize);
+	vfk_ctx_unref(ctx);
+	return r;
+}
+
+TEST(fix_apply_then_revert_is_byte_identical_on_four_distros, "on Debian, Fedora, Arch and "
+     "Pop!_OS roots: --fix writes exactly the planned files (modes kept, a journal with "
+     "copies), a second --fix changes nothing, --revert gives back every file and mode byte "
+     "for byte, removes what it created and its journal")
+{
+	static const enum distro all[] = { DEBIAN, FEDORA, ARCH, POP };
+
+	for (size_t d = 0; d < 4; d++) {
+		char *root = distro_root(all[d]), err[1024], grubpath[PATH_MAX];
+		char *before, *fixed, *again, *after, *journal;
+		int writes = 0;
+
+		REQUIRE(root);
+		snprintf(grubpath, sizeof(grubpath), "%s/etc/default/grub", root);
+		chmod(grubpath, 0640);
+		before = tree_listing(root);
+		CHECK_INT(apply_on(root, 0, &writes, err, sizeof(err)), 0);
+		CHECK(writes > 2);
+		fixed = tree_listing(root);
+		CHECK(strcmp(before, fixed) != 0);
+		if (all[d] == DEBIAN || all[d] == FEDORA)
+			CHECK(strstr(fixed, "/etc/default/grub 640 ") != NULL);
+		snprintf(grubpath, sizeof(grubpath), "%s/var/lib/vfiokit/fix/journal", root);
+		journal = read_file(grubpath);
+		CHECK(journal && !strncmp(journal, "vfiokit-fix-journal 1\nfile 1 ", 29));
+		CHECK_INT(apply_on(root, 0, &writes, err, sizeof(err)), 0);
+		CHECK_INT(writes, 0);		/* nothing left to change */
+		again = tree_listing(root);
+		CHECK_STREQ(again, fixed);
+		CHECK_INT(revert_on(root, false, err, sizeof(err)), 0);
+		after = tree_listing(root);
+		CHECK_STREQ(after, before);
+		CHECK(access(grubpath, F_OK) < 0);
+		CHECK_INT(revert_on(root, false, err, sizeof(err)), -ENOENT);
+		free(before);
+		free(fixed);
+		free(again);
+		free(after);
+		free(journal);
+		free(root);
+	}
+}
+
+TEST(fix_failing_at_each_write_is_undone_by_revert, "Debian with --gpu: the apply fails at "
+     "its 1st, 2nd, ... last write (copies, journal, files) in turn; each time --revert "
+     "leaves every file as it was before the fix")
+{
+	char *root = distro_root(DEBIAN), err[1024];
+	char *before;
+	int writes = 0, k;
+
+	REQUIRE(root);
+	before = tree_listing(root);
+	CHECK_INT(apply_on(root, 0, &writes, err, sizeof(err)), 0);
+	CHECK_INT(revert_on(root, false, err, sizeof(err)), 0);
+	REQUIRE(writes >= 9);	/* 3 files: 2 copies + journal + the file, minus 1 new */
+	for (k = 1; k <= writes; k++) {
+		char *after;
+		int r = apply_on(root, k, NULL, err, sizeof(err));
+
+		CHECK_INT(r, -EIO);
+		CHECK_CONTAINS(err, "vfio-check --revert puts back what was changed");
+		r = revert_on(root, false, err, sizeof(err));
+		CHECK(r == 0 || r == -ENOENT);
+		after = tree_listing(root);
+		if (strcmp(after, before))
+			test_fail_(__FILE__, __LINE__, "after a failure at write %d and --revert "
+				   "the tree differs:\n%s\nwant:\n%s", k, after, before);
+		free(after);
+	}
+	free(before);
+	free(root);
+}
+
+TEST(fix_revert_refuses_a_file_changed_since_and_a_damaged_journal, "a GRUB file edited "
+     "after --fix: --revert refuses naming it and touches nothing; a journal line that does "
+     "not parse: refused naming the line")
+{
+	char *root = distro_root(DEBIAN), err[1024], path[PATH_MAX];
+	char *fixed, *after;
+
+	REQUIRE(root);
+	CHECK_INT(apply_on(root, 0, NULL, err, sizeof(err)), 0);
+	put_file(root, "etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=\"edited\"\n");
+	fixed = tree_listing(root);
+	CHECK_INT(revert_on(root, false, err, sizeof(err)), -EBUSY);
+	CHECK_CONTAINS(err, "/etc/default/grub was changed since vfio-check --fix wrote it: "
+			    "nothing reverted");
+	after = tree_listing(root);
+	CHECK_STREQ(after, fixed);
+	free(after);
+	free(fixed);
+
+	snprintf(path, sizeof(path), "%s/var/lib/vfiokit/fix/journal", root);
+	put_file(root, "var/lib/vfiokit/fix/journal", "vfiokit-fix-journal 1\nfile 1 "
+		 "etc/default/grub 0644 none\n");
+	CHECK_INT(revert_on(root, false, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "/var/lib/vfiokit/fix/journal line 2: not a journal line");
+	free(root);
 }

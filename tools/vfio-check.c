@@ -21,17 +21,20 @@ static void usage(int status)
 		"with the exact fix.\n\n"
 		"Options:\n"
 		"      --json          machine-readable output (schema in vfio-check(1))\n"
-		"      --fix --dry-run show, as unified diffs and commands, what preparing the\n"
-		"                      host would change: the kernel parameters the checks ask\n"
+		"      --fix           prepare the host: the kernel parameters the checks ask\n"
 		"                      for, where this host's boot loader keeps them (GRUB,\n"
-		"                      systemd-boot, kernelstub); writes nothing (applying the\n"
-		"                      fix, journalled and revertible, comes next)\n"
+		"                      systemd-boot, kernelstub), then the boot loader's and\n"
+		"                      initramfs' commands; every file journalled first\n"
 		"      --gpu ADDR      with --fix: the GPU at ADDR to vfio-pci at boot\n"
 		"                      (vfio-pci.ids=, modprobe.d softdeps, the initramfs)\n"
+		"      --revert        put back every file --fix changed, byte for byte\n"
+		"      --dry-run       with --fix: unified diffs and commands, nothing written;\n"
+		"                      with --revert: the files it would put back\n"
 		COMMON_HELP
 		"                      (-q: print only the checks that did not pass)\n"
 		"\nExit status: 0 ready (no check failed; warnings allowed), 1 not ready,\n"
-		"2 usage error, 3 the checks could not be run.\n",
+		"2 usage error, 3 the checks could not be run. With --fix or --revert:\n"
+		"0 done (or nothing to do), 1 it cannot be done or a step failed.\n",
 		program_name);
 	exit(status);
 }
@@ -174,7 +177,7 @@ static void print_fix_plan(const struct vfk_fix *f)
 	printf("(dry run: nothing was written)\n");
 }
 
-static json_object *fix_json(const struct vfk_fix *f)
+static json_object *fix_json(const struct vfk_fix *f, bool applied)
 {
 	json_object *o = json_object_new_object(), *files = json_object_new_array();
 	json_object *cmds = json_object_new_array(), *notes = json_object_new_array();
@@ -208,12 +211,18 @@ static json_object *fix_json(const struct vfk_fix *f)
 	json_object_object_add(o, "files", files);
 	json_object_object_add(o, "commands", cmds);
 	json_object_object_add(o, "notes", notes);
-	json_object_object_add(o, "applied", json_object_new_boolean(false));
+	json_object_object_add(o, "applied", json_object_new_boolean(applied));
 	return o;
 }
 
-static int dry_run(struct vfk_ctx *ctx, const struct vfk_checks *checks, const char *gpu,
-		   bool json)
+static void progress(void *data, const char *msg)
+{
+	common_progress(data, false, stderr, msg);
+}
+
+/* --fix: plan, then show (--dry-run) or apply. */
+static int fix_host(struct vfk_ctx *ctx, const struct vfk_checks *checks, const char *gpu,
+		    bool dry, const struct common_opts *o)
 {
 	struct vfk_fix *f;
 	char err[1024];
@@ -221,21 +230,54 @@ static int dry_run(struct vfk_ctx *ctx, const struct vfk_checks *checks, const c
 
 	if (r < 0)
 		die(r == -ENOMEM ? EXIT_FAILURE_OP : EXIT_NOT_SO, "--fix: %s", err);
-	if (json) {
-		json_object *o = fix_json(f);
-		const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+	if (!dry) {
+		vfk_ctx_set_progress_fn(ctx, progress, (void *)o);
+		r = vfk_fix_apply(f, err, sizeof(err));
+		if (r < 0) {
+			vfk_fix_free(f);
+			die(EXIT_NOT_SO, "--fix: %s", err);
+		}
+	}
+	if (o->json) {
+		json_object *j = fix_json(f, !dry);
+		const char *s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
 							       JSON_C_TO_STRING_SPACED |
 							       JSON_C_TO_STRING_NOSLASHESCAPE);
 		r = s ? (puts(s), 0) : -ENOMEM;
-		json_object_put(o);
-	} else {
+		json_object_put(j);
+	} else if (dry) {
 		print_fix_plan(f);
+	} else if (!vfk_fix_file_count(f)) {
+		printf("Nothing to change: the boot configuration has what the checks ask for.\n");
+	} else {
+		printf("Done: %zu file%s changed; reboot for the kernel parameters to apply.\n"
+		       "To undo: vfio-check --revert\n", vfk_fix_file_count(f),
+		       vfk_fix_file_count(f) == 1 ? "" : "s");
 	}
 	vfk_fix_free(f);
 	return r;
 }
 
-enum { OPT_FIX = 0x2000, OPT_DRY_RUN, OPT_GPU };
+/* --revert [--dry-run] */
+static int revert(struct vfk_ctx *ctx, bool dry, const struct common_opts *o)
+{
+	char err[1024];
+	int r;
+
+	vfk_ctx_set_progress_fn(ctx, progress, (void *)o);
+	r = vfk_fix_revert(ctx, dry, err, sizeof(err));
+	if (r == -ENOENT) {
+		printf("Nothing to revert: vfio-check --fix changed nothing (or it was reverted).\n");
+		return EXIT_OK;
+	}
+	if (r < 0)
+		die(r == -ENOMEM ? EXIT_FAILURE_OP : EXIT_NOT_SO, "--revert: %s", err);
+	printf(dry ? "(dry run: nothing was written)\n"
+		   : "Reverted: every file is back as it was; reboot for the kernel parameters.\n");
+	return EXIT_OK;
+}
+
+enum { OPT_FIX = 0x2000, OPT_DRY_RUN, OPT_GPU, OPT_REVERT };
 
 int main(int argc, char **argv)
 {
@@ -244,13 +286,14 @@ int main(int argc, char **argv)
 		{ "fix", no_argument, NULL, OPT_FIX },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "gpu", required_argument, NULL, OPT_GPU },
+		{ "revert", no_argument, NULL, OPT_REVERT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct common_opts o = { 0 };
 	struct vfk_ctx *ctx;
 	struct vfk_checks *checks;
 	const char *gpu = NULL;
-	bool fix = false, dry = false;
+	bool fix = false, dry = false, undo = false;
 	int r, c;
 	bool ready;
 
@@ -266,6 +309,9 @@ int main(int argc, char **argv)
 		case OPT_GPU:
 			gpu = optarg;
 			break;
+		case OPT_REVERT:
+			undo = true;
+			break;
 		default:
 			usage_hint();
 		}
@@ -274,11 +320,23 @@ int main(int argc, char **argv)
 		warnx_("unexpected argument '%s'", argv[optind]);
 		usage_hint();
 	}
-	if ((dry || gpu) && !fix)
-		die(EXIT_USAGE, "%s needs --fix", dry ? "--dry-run" : "--gpu");
-	if (fix && !dry)
-		die(EXIT_USAGE, "--fix writes nothing yet: --fix --dry-run shows what it would "
-		    "change (applying it, journalled and revertible, is not built yet)");
+	if (fix && undo)
+		die(EXIT_USAGE, "--fix and --revert exclude each other");
+	if (undo && o.json)
+		die(EXIT_USAGE, "--revert has no JSON output (--json is for the checks and --fix)");
+	if (gpu && !fix)
+		die(EXIT_USAGE, "--gpu needs --fix");
+	if (dry && !fix && !undo)
+		die(EXIT_USAGE, "--dry-run needs --fix or --revert");
+	if ((fix || undo) && !dry)
+		common_require_root(&o, false, fix ? "--fix" : "--revert",
+				    "changes the boot configuration");
+	if (undo) {
+		ctx = common_ctx_new(&o);
+		r = revert(ctx, dry, &o);
+		vfk_ctx_unref(ctx);
+		return r;
+	}
 
 	ctx = common_ctx_new(&o);
 	r = vfk_checks_run(ctx, &checks);
@@ -287,7 +345,7 @@ int main(int argc, char **argv)
 			  vfk_ctx_get_sysroot(ctx));
 	ready = vfk_checks_worst(checks) != VFK_CHECK_FAIL;
 	if (fix) {
-		r = dry_run(ctx, checks, gpu, o.json);
+		r = fix_host(ctx, checks, gpu, dry, &o);
 		vfk_checks_free(checks);
 		vfk_ctx_unref(ctx);
 		if (r < 0 || fflush(stdout) != 0 || ferror(stdout))

@@ -153,6 +153,14 @@ int vfk_host_write_file(struct vfk_ctx *ctx, enum vfk_root root, const char *nam
  * @dir (one level) when missing; the hook sees the full path of the file. */
 int vfk_host_write_file_in(struct vfk_ctx *ctx, enum vfk_root root, const char *dir,
 			   const char *name, const char *data, mode_t mode);
+/* Atomically replace the file @rel ("etc/default/grub") below @root with
+ * @len bytes, its parent directories created (0755) when missing; the hook
+ * sees the whole text. 0, 1 when the hook skipped it, or -errno. */
+int vfk_host_replace_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
+			  const char *data, size_t len, mode_t mode);
+/* Remove the empty directory @rel below @root (-ENOTEMPTY otherwise); the
+ * hook sees VFK_WRITE_REMOVE. 0, 1 when the hook skipped it, or -errno. */
+int vfk_host_remove_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
 /* Remove the state file @rel below @root; the hook sees @value VFK_WRITE_REMOVE.
  * Returns 0, 1 when the hook skipped it, or -errno (-ENOENT when absent). */
 int vfk_host_remove_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);

@@ -798,7 +798,9 @@ int vfk_root_mkdirs(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, mo
 
 	if (!rel || !*rel || !rel_is_safe(rel) || strlen(rel) >= sizeof(sub))
 		return neg_errno(EINVAL);
-	r = vfk_root_ensure(ctx, root);
+	/* vfiokit's own roots may be missing yet; the system's exist */
+	r = root == VFK_ROOT_RUN || root == VFK_ROOT_ETC || root == VFK_ROOT_MDEVCTL ||
+	    root == VFK_ROOT_STATE ? vfk_root_ensure(ctx, root) : 0;
 	if (r < 0)
 		return r;
 	for (off = 0;; off += len + 1) {

@@ -171,7 +171,38 @@ int vfk_host_write_file_in(struct vfk_ctx *ctx, enum vfk_root root, const char *
 	return vfk_write_file_atomic_at(dfd, name, data, strlen(data), mode);
 }
 
-int vfk_host_remove_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
+int vfk_host_replace_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
+			  const char *data, size_t len, mode_t mode)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *slash = strrchr(rel, '/'), *name;
+	int r;
+
+	r = call_hook(ctx, root, rel, data);
+	if (r != 0)
+		return r;
+	if (!slash && root != VFK_ROOT_TOP && root != VFK_ROOT_SYS && root != VFK_ROOT_PROC &&
+	    root != VFK_ROOT_DEV && (r = vfk_root_ensure(ctx, root)) < 0)
+		return r;	/* vfiokit's own directories may be missing yet */
+	if (slash) {
+		_cleanup_free_ char *dir = strndup(rel, (size_t)(slash - rel));
+
+		if (!dir)
+			return neg_errno(ENOMEM);
+		r = vfk_root_mkdirs(ctx, root, dir, 0755);
+		if (r < 0)
+			return r;
+	}
+	dfd = open_parent(ctx, root, rel, &name);
+	if (dfd < 0)
+		return dfd;
+	r = vfk_write_file_atomic_at(dfd, name, data, len, mode);
+	dbg(ctx, "replaced %s (%zu bytes): %d", rel, len, r);
+	return r;
+}
+
+/* unlinkat() of @rel below @root (@flags 0 or AT_REMOVEDIR), through the hook. */
+static int remove_at(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, int flags)
 {
 	_cleanup_close_ int dfd = -1;
 	const char *name;
@@ -180,8 +211,18 @@ int vfk_host_remove_file(struct vfk_ctx *ctx, enum vfk_root root, const char *re
 	r = begin_write(ctx, root, rel, VFK_WRITE_REMOVE, &dfd, &name);
 	if (r != 0)
 		return r;
-	if (unlinkat(dfd, name, 0) < 0)
+	if (unlinkat(dfd, name, flags) < 0)
 		return neg_errno(errno);
-	dbg(ctx, "removed %s", rel);
+	dbg(ctx, "removed %s%s", flags ? "directory " : "", rel);
 	return 0;
+}
+
+int vfk_host_remove_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
+{
+	return remove_at(ctx, root, rel, AT_REMOVEDIR);
+}
+
+int vfk_host_remove_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
+{
+	return remove_at(ctx, root, rel, 0);
 }

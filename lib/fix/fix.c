@@ -190,18 +190,15 @@ void vfk_fix_free(struct vfk_fix *f)
 	free(f);
 }
 
-static int running_cmdline(struct vfk_ctx *ctx, char **out)
+/* The running kernel's command line, or NULL when /proc does not say. */
+static char *running_cmdline(struct vfk_ctx *ctx)
 {
-	_cleanup_close_ int proc = vfk_root_open_dir(ctx, VFK_ROOT_PROC, NULL);
-	int r;
+	char buf[8192];
 
-	*out = NULL;
-	if (proc < 0)
-		return proc;
-	r = vfk_read_file_in(ctx, proc, "cmdline", 8192, out, NULL);
-	if (r == 0)
-		(*out)[strcspn(*out, "\n")] = '\0';
-	return r;
+	if (vfk_root_read(ctx, VFK_ROOT_PROC, "cmdline", buf, sizeof(buf)) < 0)
+		return NULL;
+	buf[strcspn(buf, "\n")] = '\0';
+	return strdup(buf);
 }
 
 int vfk_fix_new(struct vfk_ctx *ctx, const struct vfk_checks *checks, const char *gpu,
@@ -228,9 +225,8 @@ int vfk_fix_new(struct vfk_ctx *ctx, const struct vfk_checks *checks, const char
 	check_cmdline_wanted(checks, &add, &drop);
 	for (; add[n] && n + 2 < ARRAY_SIZE(wanted_add); n++)
 		wanted_add[n] = add[n];
-	r = running_cmdline(ctx, &running) == 0 || !vfk_ctx_is_live(ctx) ? 0 : neg_errno(EIO);
-	if (r == 0 && gpu)
-		r = gpu_facts(f, gpu, &ids, &g, &host, errbuf, errsize);
+	running = running_cmdline(ctx);
+	r = gpu ? gpu_facts(f, gpu, &ids, &g, &host, errbuf, errsize) : 0;
 	if (r == 0 && g.ids) {
 		idword = strdupf("vfio-pci.ids=%s", g.ids);
 		wanted_add[n++] = idword;

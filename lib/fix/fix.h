@@ -4,13 +4,18 @@
  * checks ask for, written for the boot loader and the initramfs tool this
  * host has. fix.c holds the object and the file set, loader.c the kernel
  * command line per boot loader, early.c vfio-pci before the native drivers
- * (modprobe.d, the initramfs), diff.c the unified diffs --dry-run shows.
+ * (modprobe.d, the initramfs), diff.c the unified diffs --dry-run shows;
+ * apply.c writes them with a journal (journal.c) and takes them back, and
+ * run.c runs the commands.
  *
- * Layer fix/: calls check/ (what is wanted), inventory/ (a GPU's ids and
- * drivers) and core/ (lib/README.md).
+ * Layer fix/: calls bind/ (the lock), check/ (what is wanted), inventory/
+ * (a GPU's ids and drivers) and core/ (lib/README.md).
  */
 #ifndef VFK_FIX_H
 #define VFK_FIX_H
+
+#include <stdint.h>
+#include <sys/stat.h>
 
 #include "core/internal.h"
 #include "core/strbuf.h"
@@ -55,6 +60,38 @@ struct fix_gpu {
 	const char *drivers[8];		/* native drivers to come after vfio-pci */
 };
 int fix_early_vfio(struct vfk_fix *f, const struct fix_gpu *g);
+
+/* run.c: @argv (searched in PATH) with stdin from /dev/null, its output
+ * kept; at most @ms. 0 when it exited 0; else -errno (-ETIMEDOUT) or the
+ * exit status as -ECANCELED, with what it said last in @why. */
+int fix_run(const char *const *argv, unsigned int ms, char *why, size_t whysize);
+
+/* journal.c: what --fix changed, below VFK_ROOT_STATE */
+#define FIX_DIR "fix"
+struct fix_jfile {
+	unsigned int n;			/* backups FIX_DIR/N.old, N.new */
+	char *path;			/* below the root, "etc/default/grub" */
+	mode_t mode;			/* of the file written */
+	bool had_old;			/* false: the fix created the file */
+	uint64_t oldsum, newsum;
+};
+struct fix_journal {
+	struct fix_jfile *files;
+	size_t nfiles, files_cap;
+	char ***runs;			/* commands run, NULL-terminated argv */
+	size_t nruns, runs_cap;
+	struct strv dirs;		/* directories the fix created, parents first */
+};
+uint64_t fix_sum(const char *data, size_t len);
+bool fix_path_ok(const char *path);
+/* 0, -ENOENT when there is none, or -EINVAL with the line in @err. */
+int fix_journal_load(struct vfk_ctx *ctx, struct fix_journal *j, char *err, size_t errsize);
+int fix_journal_save(struct vfk_ctx *ctx, const struct fix_journal *j);
+char *fix_journal_text(const struct fix_journal *j);
+int fix_journal_add_file(struct fix_journal *j, const struct fix_jfile *e);
+int fix_journal_add_run(struct fix_journal *j, const char *const *argv);
+int fix_journal_add_dir(struct fix_journal *j, const char *path);
+void fix_journal_free(struct fix_journal *j);
 
 /* diff.c */
 /* A unified diff of @old (NULL: /dev/null) against @new, labelled @path. */

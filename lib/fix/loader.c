@@ -339,7 +339,9 @@ static int fix_systemd_boot(struct vfk_fix *f, const char *running, const char *
 		return r;
 	if (kcmd)
 		kcmd[strcspn(kcmd, "\n")] = '\0';
-	edit_line(&b, kcmd ? kcmd : running ? running : "", drop, add, true);
+	else if (!running)
+		return neg_errno(ENODATA);	/* nothing to write it from: said by the caller */
+	edit_line(&b, kcmd ? kcmd : running, drop, add, true);
 	sbuf_add(&b, "\n");
 	r = b.s ? fix_set(f, "etc/kernel/cmdline", b.s) : neg_errno(ENOMEM);
 	sbuf_free(&b);
@@ -410,8 +412,12 @@ int fix_cmdline(struct vfk_fix *f, const char *running, const char *const *add,
 		return fix_grub(f, add, drop, errbuf, errsize);
 	for (i = 0; entry_dirs[i] && r == 0; i++)
 		r = sorted_entries(f, entry_dirs[i], &entries);
-	if (r == 0 && (entries.n || fix_exists(f, "etc/kernel/cmdline")))
+	if (r == 0 && (entries.n || fix_exists(f, "etc/kernel/cmdline"))) {
 		r = fix_systemd_boot(f, running, add, drop, &entries);
+		if (r == -ENODATA)
+			snprintf(errbuf, errsize, "/proc/cmdline cannot be read, and /etc/kernel/cmdline "
+				 "is written from it: nothing changed");
+	}
 	else if (r == 0) {
 		snprintf(errbuf, errsize, "no boot loader vfio-check --fix knows: none of "
 			 "/etc/kernelstub/configuration, /etc/default/grub, /etc/kernel/cmdline or "
