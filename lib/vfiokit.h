@@ -440,18 +440,30 @@ VFK_API const char *vfk_check_status_to_string(enum vfk_check_status s);
  * parameters the cmdline check asks for, written where this host's boot
  * loader keeps them (GRUB's /etc/default/grub, /etc/kernel/cmdline and the
  * loader entries of systemd-boot, Pop!_OS kernelstub's configuration), and
- * for a GPU named by address (@gpu, NULL: none) its ids for vfio-pci
+ * for a GPU named by address (@opts->gpu) its ids for vfio-pci
  * (vfio-pci.ids=, modprobe.d options and softdeps) and vfio-pci in the
- * initramfs (initramfs-tools, dracut, mkinitcpio); then the commands that
+ * initramfs (initramfs-tools, dracut, mkinitcpio), huge pages when asked;
+ * then the commands that
  * apply them (update-grub, grub2-mkconfig, grubby, kernelstub,
  * update-initramfs, dracut, mkinitcpio). Nothing is written here
  * (vfk_fix_apply() does). A host whose
- * boot loader is unknown, or a value that needs a shell to edit, is an
- * error in @errbuf (one line). Returns 0 or -errno.
+ * boot loader is unknown, a value that needs a shell to edit, an immutable
+ * or read-only root (OSTree), or unified kernel images under Secure Boot
+ * (their command line is signed) is an error in @errbuf (one line), with
+ * nothing changed. Returns 0 or -errno.
  */
 struct vfk_fix;
-VFK_API int vfk_fix_new(struct vfk_ctx *ctx, const struct vfk_checks *checks, const char *gpu,
-			struct vfk_fix **out, char *errbuf, size_t errsize);
+struct vfk_fix_options {
+	const char *gpu;		/* a GPU's address: to vfio-pci at boot; NULL: none */
+	/* huge pages to reserve at boot, in MiB (0: none): 2 MiB pages through
+	 * /etc/sysctl.d, or with @gigantic 1 GiB pages on the kernel command
+	 * line (a whole number of GiB) */
+	unsigned long long hugepages_mib;
+	bool gigantic;
+};
+VFK_API int vfk_fix_new(struct vfk_ctx *ctx, const struct vfk_checks *checks,
+			const struct vfk_fix_options *opts, struct vfk_fix **out, char *errbuf,
+			size_t errsize);
 VFK_API void vfk_fix_free(struct vfk_fix *fix);
 /* "grub", "grub-bls", "systemd-boot", "kernelstub"; NULL when the command
  * line needs nothing. */

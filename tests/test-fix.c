@@ -88,13 +88,20 @@ struct fixenv {
 	char err[1024];
 };
 
-static int plan_fix(struct fixenv *e, char *root, const char *gpu)
+static int plan_fix_opts(struct fixenv *e, char *root, const struct vfk_fix_options *o)
 {
 	memset(e, 0, sizeof(*e));
 	e->root = root;
 	if (!root || vfk_ctx_new(root, &e->ctx) < 0 || vfk_checks_run(e->ctx, &e->checks) < 0)
 		return -EIO;
-	return vfk_fix_new(e->ctx, e->checks, gpu, &e->fix, e->err, sizeof(e->err));
+	return vfk_fix_new(e->ctx, e->checks, o, &e->fix, e->err, sizeof(e->err));
+}
+
+static int plan_fix(struct fixenv *e, char *root, const char *gpu)
+{
+	const struct vfk_fix_options o = { .gpu = gpu };
+
+	return plan_fix_opts(e, root, &o);
 }
 
 static void fix_close(struct fixenv *e)
@@ -402,6 +409,17 @@ TEST(vfio_check_fix_dry_run_fix_and_revert_tool, "vfio-check --fix --dry-run pri
 	CHECK_CONTAINS(err, "--gpu needs --fix");
 	free(out);
 	free(err);
+	for (size_t k = 0; k < 3; k++) {
+		static const char *const bad[] = { "0", "16X", "16G:2M" };
+		const char *argv[] = { "vfio-check", "--sysroot", root, "--fix", "--dry-run",
+				       "--hugepages", bad[k], NULL };
+
+		st = run_tool(&out, &err, argv);
+		CHECK_INT(st, 2);
+		CHECK_CONTAINS(err, "want SIZE[:1G], SIZE as 16G or 8192M");
+		free(out);
+		free(err);
+	}
 	free(before);
 	free(root);
 }
@@ -683,4 +701,85 @@ TEST(fix_revert_refuses_a_file_changed_since_and_a_damaged_journal, "a GRUB file
 	CHECK_INT(revert_on(root, false, err, sizeof(err)), -EINVAL);
 	CHECK_CONTAINS(err, "/var/lib/vfiokit/fix/journal line 2: not a journal line");
 	free(root);
+}
+
+/* ------------------------------------------------------------ huge pages, refusals */
+
+TEST(fix_hugepages_in_sysctl_or_on_the_kernel_line, "--hugepages 16G: vm.nr_hugepages = "
+     "8192 in sysctl.d and sysctl -p; 16G:1G: default_hugepagesz=1G hugepagesz=1G "
+     "hugepages=16 on the GRUB line; 1536M:1G is not whole GiB and is refused")
+{
+	struct vfk_fix_options o = { .hugepages_mib = 16384 };
+	struct fixenv e;
+
+	REQUIRE(plan_fix_opts(&e, distro_root(DEBIAN), &o) == 0);
+	CHECK_STREQ(new_text(&e, "/etc/sysctl.d/80-vfiokit-hugepages.conf"),
+		    "# written by vfio-check --fix: huge pages for guest memory (16384 MiB)\n"
+		    "vm.nr_hugepages = 8192\n");
+	CHECK_STREQ(commands(&e), "sysctl -p /etc/sysctl.d/80-vfiokit-hugepages.conf; update-grub");
+	fix_close(&e);
+
+	o.gigantic = true;
+	REQUIRE(plan_fix_opts(&e, distro_root(DEBIAN), &o) == 0);
+	CHECK_CONTAINS(new_text(&e, "/etc/default/grub"), "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet "
+		       "splash intel_iommu=on iommu=pt default_hugepagesz=1G hugepagesz=1G "
+		       "hugepages=16\"");
+	CHECK(new_text(&e, "/etc/sysctl.d/80-vfiokit-hugepages.conf") == NULL);
+	fix_close(&e);
+
+	o.hugepages_mib = 1536;
+	CHECK_INT(plan_fix_opts(&e, distro_root(DEBIAN), &o), -EINVAL);
+	CHECK_CONTAINS(e.err, "1 GiB pages take a whole number of GiB (1536 MiB is not)");
+	fix_close(&e);
+}
+
+TEST(fix_refuses_ostree_and_signed_unified_kernel_images, "an OSTree root and unified kernel "
+     "images under Secure Boot are refused in one line naming why; UKIs without Secure "
+     "Boot get /etc/kernel/cmdline and a note")
+{
+	static const char sb_var[] = "sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-"
+				     "aa0d-e5fbdc9ab3b0";
+	struct fixenv e;
+	char *root = distro_root(DEBIAN);
+
+	REQUIRE(root);
+	put_file(root, "run/ostree-booted", "");
+	CHECK_INT(plan_fix(&e, root, NULL), -EROFS);
+	CHECK_CONTAINS(e.err, "OSTree deployment");
+	CHECK_CONTAINS(e.err, "rpm-ostree kargs");
+	CHECK(!strchr(e.err, '\n'));
+	fix_close(&e);
+
+	root = distro_root(ARCH);
+	REQUIRE(root);
+	put_file(root, "etc/kernel/install.conf", "layout=uki\n");
+	put_file(root, sb_var, "");	/* its directories; the bytes are written below */
+	{
+		char path[PATH_MAX];
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/%s", root, sb_var);
+		fp = fopen(path, "wb");
+		REQUIRE(fp);
+		fwrite("\x06\x00\x00\x00\x01", 1, 5, fp);
+		fclose(fp);
+	}
+	CHECK_INT(plan_fix(&e, strdup(root), NULL), -EPERM);
+	CHECK_CONTAINS(e.err, "Secure Boot is on and the kernels are unified kernel images");
+	fix_close(&e);
+	{
+		char path[PATH_MAX];
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/%s", root, sb_var);
+		fp = fopen(path, "wb");
+		REQUIRE(fp);
+		fwrite("\x06\x00\x00\x00\x00", 1, 5, fp);	/* Secure Boot off */
+		fclose(fp);
+	}
+	REQUIRE(plan_fix(&e, root, NULL) == 0);
+	CHECK(new_text(&e, "/etc/kernel/cmdline") != NULL);
+	CHECK(vfk_fix_note_count(e.fix) == 1 &&
+	      strstr(vfk_fix_note(e.fix, 0), "unified kernel images") != NULL);
+	fix_close(&e);
 }

@@ -27,6 +27,9 @@ static void usage(int status)
 		"                      initramfs' commands; every file journalled first\n"
 		"      --gpu ADDR      with --fix: the GPU at ADDR to vfio-pci at boot\n"
 		"                      (vfio-pci.ids=, modprobe.d softdeps, the initramfs)\n"
+		"      --hugepages SIZE[:1G]  with --fix: reserve SIZE (16G, 8192M) of huge\n"
+		"                      pages at boot: 2 MiB pages in /etc/sysctl.d, or with\n"
+		"                      :1G 1 GiB pages on the kernel command line\n"
 		"      --revert        put back every file --fix changed, byte for byte\n"
 		"      --dry-run       with --fix: unified diffs and commands, nothing written;\n"
 		"                      with --revert: the files it would put back\n"
@@ -220,13 +223,43 @@ static void progress(void *data, const char *msg)
 	common_progress(data, false, stderr, msg);
 }
 
+/* --hugepages SIZE[:1G]: SIZE a whole number of M or G (MiB, GiB). */
+static void parse_hugepages(const char *arg, struct vfk_fix_options *fo)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (errno || end == arg || !n || *arg == '-')
+		goto bad;
+	if (*end == 'G' || *end == 'g') {
+		n *= 1024;
+		end++;
+	} else if (*end == 'M' || *end == 'm') {
+		end++;
+	} else {
+		goto bad;
+	}
+	if (!strcmp(end, ":1G") || !strcmp(end, ":1g"))
+		fo->gigantic = true;
+	else if (*end)
+		goto bad;
+	if (n > 64ULL * 1024 * 1024)	/* 64 TiB */
+		goto bad;
+	fo->hugepages_mib = n;
+	return;
+bad:
+	die(EXIT_USAGE, "--hugepages '%s': want SIZE[:1G], SIZE as 16G or 8192M", arg);
+}
+
 /* --fix: plan, then show (--dry-run) or apply. */
-static int fix_host(struct vfk_ctx *ctx, const struct vfk_checks *checks, const char *gpu,
-		    bool dry, const struct common_opts *o)
+static int fix_host(struct vfk_ctx *ctx, const struct vfk_checks *checks,
+		    const struct vfk_fix_options *fo, bool dry, const struct common_opts *o)
 {
 	struct vfk_fix *f;
 	char err[1024];
-	int r = vfk_fix_new(ctx, checks, gpu, &f, err, sizeof(err));
+	int r = vfk_fix_new(ctx, checks, fo, &f, err, sizeof(err));
 
 	if (r < 0)
 		die(r == -ENOMEM ? EXIT_FAILURE_OP : EXIT_NOT_SO, "--fix: %s", err);
@@ -277,7 +310,7 @@ static int revert(struct vfk_ctx *ctx, bool dry, const struct common_opts *o)
 	return EXIT_OK;
 }
 
-enum { OPT_FIX = 0x2000, OPT_DRY_RUN, OPT_GPU, OPT_REVERT };
+enum { OPT_FIX = 0x2000, OPT_DRY_RUN, OPT_GPU, OPT_REVERT, OPT_HUGEPAGES };
 
 int main(int argc, char **argv)
 {
@@ -287,12 +320,13 @@ int main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "gpu", required_argument, NULL, OPT_GPU },
 		{ "revert", no_argument, NULL, OPT_REVERT },
+		{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct common_opts o = { 0 };
 	struct vfk_ctx *ctx;
 	struct vfk_checks *checks;
-	const char *gpu = NULL;
+	struct vfk_fix_options fo = { 0 };
 	bool fix = false, dry = false, undo = false;
 	int r, c;
 	bool ready;
@@ -307,7 +341,10 @@ int main(int argc, char **argv)
 			dry = true;
 			break;
 		case OPT_GPU:
-			gpu = optarg;
+			fo.gpu = optarg;
+			break;
+		case OPT_HUGEPAGES:
+			parse_hugepages(optarg, &fo);
 			break;
 		case OPT_REVERT:
 			undo = true;
@@ -324,8 +361,8 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "--fix and --revert exclude each other");
 	if (undo && o.json)
 		die(EXIT_USAGE, "--revert has no JSON output (--json is for the checks and --fix)");
-	if (gpu && !fix)
-		die(EXIT_USAGE, "--gpu needs --fix");
+	if ((fo.gpu || fo.hugepages_mib) && !fix)
+		die(EXIT_USAGE, "%s needs --fix", fo.gpu ? "--gpu" : "--hugepages");
 	if (dry && !fix && !undo)
 		die(EXIT_USAGE, "--dry-run needs --fix or --revert");
 	if ((fix || undo) && !dry)
@@ -345,7 +382,7 @@ int main(int argc, char **argv)
 			  vfk_ctx_get_sysroot(ctx));
 	ready = vfk_checks_worst(checks) != VFK_CHECK_FAIL;
 	if (fix) {
-		r = fix_host(ctx, checks, gpu, dry, &o);
+		r = fix_host(ctx, checks, &fo, dry, &o);
 		vfk_checks_free(checks);
 		vfk_ctx_unref(ctx);
 		if (r < 0 || fflush(stdout) != 0 || ferror(stdout))

@@ -201,11 +201,44 @@ static char *running_cmdline(struct vfk_ctx *ctx)
 	return strdup(buf);
 }
 
-int vfk_fix_new(struct vfk_ctx *ctx, const struct vfk_checks *checks, const char *gpu,
-		struct vfk_fix **out, char *errbuf, size_t errsize)
+/* 1 GiB pages on the command line (the only time they can be had reliably);
+ * 2 MiB pages in sysctl.d, applied now by sysctl too. */
+static int hugepages(struct vfk_fix *f, const struct vfk_fix_options *o, const char **add,
+		     size_t *n, char *words, size_t wsize, char *errbuf, size_t errsize)
 {
+	char text[256];
+	int r;
+
+	if (!o->hugepages_mib)
+		return 0;
+	if (o->gigantic) {
+		if (o->hugepages_mib % 1024) {
+			snprintf(errbuf, errsize, "--hugepages: 1 GiB pages take a whole number of GiB "
+				 "(%llu MiB is not)", o->hugepages_mib);
+			return neg_errno(EINVAL);
+		}
+		snprintf(words, wsize, "hugepages=%llu", o->hugepages_mib / 1024);
+		add[(*n)++] = "default_hugepagesz=1G";
+		add[(*n)++] = "hugepagesz=1G";
+		add[(*n)++] = words;
+		return 0;
+	}
+	snprintf(text, sizeof(text), "# written by vfio-check --fix: huge pages for guest memory "
+		 "(%llu MiB)\nvm.nr_hugepages = %llu\n", o->hugepages_mib, (o->hugepages_mib + 1) / 2);
+	r = fix_set(f, "etc/sysctl.d/80-vfiokit-hugepages.conf", text);
+	if (r > 0)
+		r = fix_command(f, "sysctl", "-p", "/etc/sysctl.d/80-vfiokit-hugepages.conf", NULL);
+	return r < 0 ? r : 0;
+}
+
+int vfk_fix_new(struct vfk_ctx *ctx, const struct vfk_checks *checks,
+		const struct vfk_fix_options *opts, struct vfk_fix **out, char *errbuf,
+		size_t errsize)
+{
+	const struct vfk_fix_options none = { 0 }, *o = opts ? opts : &none;
 	const char *wanted_add[16] = { 0 }, *const *add, *const *drop;
 	_cleanup_free_ char *running = NULL, *idword = NULL;
+	char hpwords[32];
 	struct vfk_host *host = NULL;
 	struct fix_gpu g = { 0 };
 	struct sbuf ids = { 0 };
@@ -223,14 +256,18 @@ int vfk_fix_new(struct vfk_ctx *ctx, const struct vfk_checks *checks, const char
 		return neg_errno(ENOMEM);
 	f->ctx = vfk_ctx_ref(ctx);
 	check_cmdline_wanted(checks, &add, &drop);
-	for (; add[n] && n + 2 < ARRAY_SIZE(wanted_add); n++)
+	for (; add[n] && n + 5 < ARRAY_SIZE(wanted_add); n++)
 		wanted_add[n] = add[n];
 	running = running_cmdline(ctx);
-	r = gpu ? gpu_facts(f, gpu, &ids, &g, &host, errbuf, errsize) : 0;
+	r = o->gpu ? gpu_facts(f, o->gpu, &ids, &g, &host, errbuf, errsize) : 0;
 	if (r == 0 && g.ids) {
 		idword = strdupf("vfio-pci.ids=%s", g.ids);
 		wanted_add[n++] = idword;
 	}
+	if (r == 0 && (wanted_add[0] || drop[0] || o->hugepages_mib))
+		r = fix_refuse_unsafe(f, errbuf, errsize);
+	if (r == 0)
+		r = hugepages(f, o, wanted_add, &n, hpwords, sizeof(hpwords), errbuf, errsize);
 	if (r == 0 && (wanted_add[0] || drop[0]))
 		r = fix_cmdline(f, running, wanted_add, drop, errbuf, errsize);
 	if (r == 0 && g.ids)

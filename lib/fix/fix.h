@@ -50,6 +50,10 @@ int fix_set(struct vfk_fix *f, const char *path, const char *text);
 int fix_command(struct vfk_fix *f, const char *arg0, ...) __attribute__((sentinel));
 bool fix_exists(struct vfk_fix *f, const char *path);
 
+/* guard.c: OSTree, a read-only /etc, UKIs under Secure Boot: one line in
+ * @errbuf and -EROFS/-EPERM; 0 when the host may be changed. */
+int fix_refuse_unsafe(struct vfk_fix *f, char *errbuf, size_t errsize);
+
 /* loader.c: the kernel command line */
 int fix_cmdline(struct vfk_fix *f, const char *running, const char *const *add,
 		const char *const *drop, char *errbuf, size_t errsize);
