@@ -783,3 +783,29 @@ TEST(fix_refuses_ostree_and_signed_unified_kernel_images, "an OSTree root and un
 	      strstr(vfk_fix_note(e.fix, 0), "unified kernel images") != NULL);
 	fix_close(&e);
 }
+
+TEST(fix_journal_keeps_what_revert_runs, "Fedora with --gpu and --hugepages 8G: the journal "
+     "keeps grubby's opposite edit (the added parameters removed), grub2-mkconfig and dracut "
+     "to run again, and nothing for sysctl (the pages stay until reboot)")
+{
+	const struct vfk_fix_options o = { .gpu = "0000:01:00.0", .hugepages_mib = 8192 };
+	char *root = distro_root(FEDORA), err[1024], path[PATH_MAX], *journal;
+	struct fixenv e;
+
+	REQUIRE(root);
+	REQUIRE(plan_fix_opts(&e, strdup(root), &o) == 0);
+	CHECK_INT(vfk_fix_apply(e.fix, err, sizeof(err)), 0);
+	fix_close(&e);
+	snprintf(path, sizeof(path), "%s/var/lib/vfiokit/fix/journal", root);
+	journal = read_file(path);
+	REQUIRE(journal);
+	CHECK_CONTAINS(journal, "\nrun grubby --update-kernel=ALL --remove-args=intel_iommu=on"
+			        "%20iommu=pt%20vfio-pci.ids=10de:2684,10de:22ba\n");
+	CHECK_CONTAINS(journal, "\nrun grub2-mkconfig -o /boot/grub2/grub.cfg\n");
+	CHECK_CONTAINS(journal, "\nrun dracut -f --regenerate-all\n");
+	CHECK(!strstr(journal, "run sysctl"));
+	CHECK_CONTAINS(journal, "etc/sysctl.d/80-vfiokit-hugepages.conf 0644 none ");
+	free(journal);
+	CHECK_INT(revert_on(root, false, err, sizeof(err)), 0);
+	free(root);
+}

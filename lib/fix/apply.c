@@ -162,8 +162,10 @@ int vfk_fix_apply(struct vfk_fix *f, char *errbuf, size_t errsize)
 			n = j.files[i].n + 1;
 	for (i = 0; r >= 0 && i < f->nfiles; i++)
 		r = apply_file(f, &j, &f->files[i], n++, errbuf, errsize);
+	/* the journal keeps what the revert runs */
 	for (i = 0; r >= 0 && i < f->ncmds; i++)
-		r = fix_journal_add_run(&j, (const char *const *)f->cmds[i]);
+		if (f->undo[i])
+			r = fix_journal_add_run(&j, (const char *const *)f->undo[i]);
 	if (r >= 0 && f->ncmds)
 		r = fix_journal_save(f->ctx, &j);
 	if (r >= 0)

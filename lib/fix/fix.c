@@ -92,27 +92,63 @@ int fix_set(struct vfk_fix *f, const char *path, const char *text)
 	return 1;
 }
 
+static char **argv_dup(const char *const *argv)
+{
+	size_t n = 0, i;
+	char **copy;
+
+	while (argv[n])
+		n++;
+	copy = calloc(n + 1, sizeof(*copy));
+	for (i = 0; copy && i < n; i++)
+		if (!(copy[i] = strdup(argv[i]))) {
+			while (i--)
+				free(copy[i]);
+			free(copy);
+			return NULL;
+		}
+	return copy;
+}
+
+static void argv_free(char **argv)
+{
+	size_t i;
+
+	for (i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+int fix_command_argv(struct vfk_fix *f, const char *const *argv, const char *const *undo)
+{
+	char **a, **u = NULL;
+
+	if (GROW_ARRAY(f->cmds, f->cmds_cap, f->ncmds + 1) < 0 ||
+	    GROW_ARRAY(f->undo, f->undo_cap, f->ncmds + 1) < 0)
+		return neg_errno(ENOMEM);
+	a = argv_dup(argv);
+	if (!a || (undo && !(u = argv_dup(undo)))) {
+		argv_free(a);
+		return neg_errno(ENOMEM);
+	}
+	f->undo[f->ncmds] = u;
+	f->cmds[f->ncmds++] = a;
+	return 0;
+}
+
 int fix_command(struct vfk_fix *f, const char *arg0, ...)
 {
-	const char *a;
-	char **argv;
-	size_t n = 1, i = 0;
+	const char *argv[16];
+	size_t n = 0;
 	va_list ap;
 
 	va_start(ap, arg0);
-	while (va_arg(ap, const char *))
+	for (argv[n++] = arg0; n < ARRAY_SIZE(argv) - 1 && (argv[n] = va_arg(ap, const char *));)
 		n++;
 	va_end(ap);
-	if (GROW_ARRAY(f->cmds, f->cmds_cap, f->ncmds + 1) < 0 ||
-	    !(argv = calloc(n + 1, sizeof(*argv))))
-		return neg_errno(ENOMEM);
-	va_start(ap, arg0);
-	for (a = arg0; a; a = va_arg(ap, const char *))
-		if (!(argv[i++] = strdup(a)))
-			break;
-	va_end(ap);
-	f->cmds[f->ncmds++] = argv;
-	return i == n ? 0 : neg_errno(ENOMEM);
+	argv[n] = NULL;
+	/* a command that makes boot files from the config runs again on revert */
+	return fix_command_argv(f, argv, argv);
 }
 
 /* ------------------------------------------------------------ the GPU */
@@ -169,7 +205,7 @@ static int gpu_facts(struct vfk_fix *f, const char *addr, struct sbuf *ids, stru
 
 void vfk_fix_free(struct vfk_fix *f)
 {
-	size_t i, k;
+	size_t i;
 
 	if (!f)
 		return;
@@ -180,11 +216,11 @@ void vfk_fix_free(struct vfk_fix *f)
 	}
 	free(f->files);
 	for (i = 0; i < f->ncmds; i++) {
-		for (k = 0; f->cmds[i][k]; k++)
-			free(f->cmds[i][k]);
-		free(f->cmds[i]);
+		argv_free(f->cmds[i]);
+		argv_free(f->undo[i]);
 	}
 	free(f->cmds);
+	free(f->undo);
 	strv_free(&f->notes);
 	vfk_ctx_unref(f->ctx);
 	free(f);
@@ -226,8 +262,13 @@ static int hugepages(struct vfk_fix *f, const struct vfk_fix_options *o, const c
 	snprintf(text, sizeof(text), "# written by vfio-check --fix: huge pages for guest memory "
 		 "(%llu MiB)\nvm.nr_hugepages = %llu\n", o->hugepages_mib, (o->hugepages_mib + 1) / 2);
 	r = fix_set(f, "etc/sysctl.d/80-vfiokit-hugepages.conf", text);
-	if (r > 0)
-		r = fix_command(f, "sysctl", "-p", "/etc/sysctl.d/80-vfiokit-hugepages.conf", NULL);
+	if (r > 0) {
+		/* nothing to run on revert: the pages reserved now stay until reboot */
+		static const char *const argv[] = { "sysctl", "-p",
+						    "/etc/sysctl.d/80-vfiokit-hugepages.conf", NULL };
+
+		r = fix_command_argv(f, argv, NULL);
+	}
 	return r < 0 ? r : 0;
 }
 

@@ -34,7 +34,8 @@ struct vfk_fix {
 	struct fix_file *files;
 	size_t nfiles, files_cap;
 	char ***cmds;			/* each a NULL-terminated argv */
-	size_t ncmds, cmds_cap;
+	char ***undo;			/* what --revert runs for it, or NULL */
+	size_t ncmds, cmds_cap, undo_cap;
 	struct strv notes;
 };
 
@@ -46,7 +47,10 @@ int fix_text(struct vfk_fix *f, const char *path, char **text);
  * Returns 1 when the file is in the set now, 0 when @text is what it holds
  * already (nothing to change), or -errno. */
 int fix_set(struct vfk_fix *f, const char *path, const char *text);
-/* A command to run after the files are written; NULL-terminated arguments. */
+/* A command to run after the files are written, and what --revert runs for
+ * it (NULL: nothing); fix_command() runs the same again (a command that
+ * makes boot files from the config files). NULL-terminated arguments. */
+int fix_command_argv(struct vfk_fix *f, const char *const *argv, const char *const *undo);
 int fix_command(struct vfk_fix *f, const char *arg0, ...) __attribute__((sentinel));
 bool fix_exists(struct vfk_fix *f, const char *path);
 

@@ -10,7 +10,8 @@
  *                               64 sum of its bytes, kept in N.old; NEW the
  *                               sum of what was written, kept in N.new
  *   dir PATH                    a directory the fix created (for a file)
- *   run WORD...                 a command run after the files, %-escaped
+ *   run WORD...                 a command --revert runs after putting the files
+ *                               back (the same, or its opposite), %-escaped
  *
  * The sums catch a backup that is not what was saved; whether a file is
  * still what the fix wrote is decided on its bytes, not its sum. A line

@@ -249,9 +249,15 @@ static int fix_grub(struct vfk_fix *f, const char *const *add, const char *const
 		_cleanup_free_ char *a1 = strdupf("--args=%s", args ? args : "");
 		_cleanup_free_ char *a2 = strdupf("--remove-args=%s", rm ? rm : "");
 
-		if (!a1 || !a2)
+		_cleanup_free_ char *u1 = strdupf("--args=%s", rm ? rm : "");
+		_cleanup_free_ char *u2 = strdupf("--remove-args=%s", args ? args : "");
+		/* grubby edits the entries themselves: the revert is the opposite edit */
+		const char *argv[] = { "grubby", "--update-kernel=ALL", a1, drop[0] ? a2 : NULL, NULL };
+		const char *undo[] = { "grubby", "--update-kernel=ALL", u2, drop[0] ? u1 : NULL, NULL };
+
+		if (!a1 || !a2 || !u1 || !u2)
 			return neg_errno(ENOMEM);
-		r = fix_command(f, "grubby", "--update-kernel=ALL", a1, drop[0] ? a2 : NULL, NULL);
+		r = fix_command_argv(f, argv, undo);
 		if (r < 0)
 			return r;
 	}
