@@ -4,6 +4,7 @@
  * documented exit status and nothing on stdout; the library returns errors
  * instead of exiting. */
 #include <errno.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "vfiokit.h"
 #include "harness.h"
+#include "vmtest.h"
 
 struct run {
 	char *out, *err;
@@ -493,4 +495,70 @@ TEST(vfio_vm_profile_value_consumers_cannot_carry_is_one_line_exit_2,
 		*strrchr(ini, '/') = '\0';
 		rmdir(ini);
 	}
+}
+
+/* ------------------------------------------------------------ --json */
+
+TEST(every_json_option_prints_json_or_is_refused, "every tool and command given --json "
+     "either prints one JSON value (parsed here) with exit 0, or refuses the option with "
+     "exit 2 and one line: vfio-bind status/persisted/bind --dry-run/restore --dry-run, "
+     "vfio-mdev types/list/sriov, vfio-vm plan/status, vfio-check, vfio-ls print it; the "
+     "commands that change the host, and gen, refuse it")
+{
+	char *root = fixture_host_shared("desktop-dgpu-igpu");
+	char *profile = write_temp("p.ini", "[vm]\nname = t\n[gpu]\nmode = passthrough\n");
+	const struct { const char *argv[10]; bool json; } cases[] = {
+		{ { "vfio-ls", "--json" }, true },
+		{ { "vfio-check", "--json" }, true },
+		{ { "vfio-check", "--fix", "--dry-run", "--json" }, true },
+		{ { "vfio-check", "--revert", "--json" }, false },
+		{ { "vfio-bind", "status", "--json" }, true },
+		{ { "vfio-bind", "persisted", "--json" }, true },
+		{ { "vfio-bind", "bind", "--dry-run", "--json", "--gpu", "01:00.0" }, true },
+		{ { "vfio-bind", "restore", "--dry-run", "--json", "--all" }, true },
+		{ { "vfio-bind", "bind", "--json", "--gpu", "01:00.0" }, false },
+		{ { "vfio-bind", "persist", "--json", "01:00.0" }, false },
+		{ { "vfio-bind", "unpersist", "--json", "01:00.0" }, false },
+		{ { "vfio-mdev", "types", "--json" }, true },
+		{ { "vfio-mdev", "list", "--json" }, true },
+		{ { "vfio-mdev", "sriov", "--json" }, true },
+		{ { "vfio-mdev", "create", "--json", "0000:01:00.0", "nvidia-1" }, false },
+		{ { "vfio-mdev", "sriov", "--json", "0000:01:00.0", "2" }, false },
+		{ { "vfio-vm", "plan", profile, "--json" }, true },
+		{ { "vfio-vm", "status", "--json" }, true },
+		{ { "vfio-vm", "gen", profile, "--format", "qemu", "--json" }, false },
+		{ { "vfio-vm", "up", profile, "--json" }, false },
+		{ { "vfio-vm", "down", "t", "--json" }, false },
+	};
+	size_t i;
+
+	REQUIRE(root && profile);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[14] = { 0 };
+		char *out = NULL, *err = NULL;
+		size_t k, n = 0;
+		int st;
+
+		for (k = 0; cases[i].argv[k]; k++)
+			argv[n++] = cases[i].argv[k];
+		argv[n++] = "--sysroot";
+		argv[n++] = root;
+		st = run_tool(&out, &err, argv);
+		if (cases[i].json) {
+			json_object *j = out ? json_tokener_parse(out) : NULL;
+
+			if (st != 0 || !j)
+				test_fail_(__FILE__, __LINE__, "%s %s: exit %d, %s; stderr: %s", argv[0],
+					   argv[1], st, j ? "JSON" : "not JSON", err ? err : "");
+			json_object_put(j);
+		} else {
+			if (st != 2 || !err || !strstr(err, "--json") || strchr(err, '\n') != strrchr(err, '\n'))
+				test_fail_(__FILE__, __LINE__, "%s %s: want exit 2 and one line on --json, "
+					   "got exit %d: %s", argv[0], argv[1], st, err ? err : "");
+		}
+		free(out);
+		free(err);
+	}
+	free(root);
+	free(profile);
 }

@@ -23,6 +23,7 @@ struct bind_opts {
 	size_t ngpus;
 	long groups[64];
 	size_t ngroups;
+	json_object *writes, *steps;	/* --dry-run --json: what the run would do */
 };
 
 static void usage(int status)
@@ -59,7 +60,8 @@ static void usage(int status)
 		"      --owner NAME      who holds the devices (shown by status)\n"
 		"      --all             restore: every device vfiokit holds\n"
 		"      --from-scan       restore: recover from a damaged journal (see above)\n"
-		"      --json            status: machine-readable\n"
+		"      --json            status, persisted, bind/restore --dry-run (the writes):\n"
+		"                        machine-readable; other commands refuse it\n"
 		COMMON_HELP
 		"\nExit status: 0 done, 1 refused (guard, shared group, not held), 2 usage error,\n"
 		"3 a step failed (everything done was rolled back), or vfio-bind.conf or the\n"
@@ -69,11 +71,64 @@ static void usage(int status)
 	exit(status);
 }
 
+/* A dry run with --json: each "PATH <- VALUE" a write, anything else a step. */
+static void json_progress(struct bind_opts *o, const char *msg)
+{
+	const char *arrow = strstr(msg, " <- ");
+	json_object *w;
+
+	if (!arrow) {
+		json_object_array_add(o->steps, json_object_new_string(msg));
+		return;
+	}
+	w = json_object_new_object();
+	json_object_object_add(w, "path", json_object_new_string_len(msg, (int)(arrow - msg)));
+	json_object_object_add(w, "value", json_object_new_string(arrow + 4));
+	json_object_array_add(o->writes, w);
+}
+
 static void progress(void *data, const char *msg)
 {
-	const struct bind_opts *o = data;
+	struct bind_opts *o = data;
 
-	common_progress(&o->c, o->flags & VFK_BIND_DRY_RUN, stdout, msg);
+	if (o->writes)
+		json_progress(o, msg);
+	else
+		common_progress(&o->c, o->flags & VFK_BIND_DRY_RUN, stdout, msg);
+}
+
+/* --json is honoured by status, persisted and a dry run of bind/restore;
+ * any other command refuses it rather than print text. */
+static void json_allowed(struct bind_opts *o, const char *cmd)
+{
+	bool dry = o->flags & VFK_BIND_DRY_RUN;
+
+	if (!o->c.json || !strcmp(cmd, "status") || !strcmp(cmd, "persisted"))
+		return;
+	if ((!strcmp(cmd, "bind") || !strcmp(cmd, "restore")) && dry) {
+		o->writes = json_object_new_array();
+		o->steps = json_object_new_array();
+		return;
+	}
+	die(EXIT_USAGE, "--json goes with status, persisted, and bind or restore with --dry-run "
+	    "(%s%s prints no JSON)", cmd, dry ? " --dry-run" : "");
+}
+
+/* The dry run's writes and steps as one object on stdout. */
+static void json_dry_run_print(struct bind_opts *o, const char *cmd)
+{
+	json_object *root = json_object_new_object();
+
+	if (!o->writes)
+		return;
+	json_object_object_add(root, "command", json_object_new_string(cmd));
+	json_object_object_add(root, "dry_run", json_object_new_boolean(true));
+	json_object_object_add(root, "writes", o->writes);
+	json_object_object_add(root, "steps", o->steps);
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	o->writes = o->steps = NULL;
 }
 
 static void require_root(const struct bind_opts *o, const char *what)
@@ -194,6 +249,7 @@ static int cmd_bind(struct bind_opts *o, char **args, int nargs)
 	vfk_bind_free(b);
 	vfk_host_unref(host);
 	vfk_ctx_unref(ctx);
+	json_dry_run_print(o, "bind");
 	return EXIT_OK;
 }
 
@@ -212,6 +268,7 @@ static int cmd_recover(struct bind_opts *o, char **args, int nargs)
 	if (r < 0)
 		die_result(EXIT_FAILURE_OP, r, err);
 	vfk_ctx_unref(ctx);
+	json_dry_run_print(o, "restore");
 	return EXIT_OK;
 }
 
@@ -241,6 +298,7 @@ static int cmd_restore(struct bind_opts *o, char **args, int nargs)
 	if (r < 0)
 		die_result(exit_for(r), r, err);
 	vfk_ctx_unref(ctx);
+	json_dry_run_print(o, "restore");
 	return EXIT_OK;
 }
 
@@ -378,8 +436,19 @@ static int cmd_persisted(struct bind_opts *o)
 	r = vfk_persist_list(ctx, &list, &n);
 	if (r < 0)
 		die_persist(ctx, r, "persisted");
+	if (o->c.json) {
+		json_object *root = json_object_new_object(), *arr = json_object_new_array();
+
+		for (i = 0; i < n; i++)
+			json_object_array_add(arr, json_object_new_string(list[i]));
+		json_object_object_add(root, "persisted", arr);
+		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_SPACED));
+		json_object_put(root);
+	}
 	for (i = 0; i < n; i++) {
-		puts(list[i]);
+		if (!o->c.json)
+			puts(list[i]);
 		free(list[i]);
 	}
 	free(list);
@@ -518,6 +587,7 @@ int main(int argc, char **argv)
 		}
 	}
 	cmd = common_command(&argc, &argv, COMMANDS);
+	json_allowed(&o, cmd);
 	if (o.from_scan && strcmp(cmd, "restore"))
 		die(EXIT_USAGE, "--from-scan goes with restore");
 	if (!strcmp(cmd, "bind"))

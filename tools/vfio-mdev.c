@@ -51,7 +51,8 @@ static void usage(int status)
 		"      --autoprobe       sriov: sriov_drivers_autoprobe=1 first, VFs get drivers again\n"
 		"      --force           sriov: drop VFs even if vfiokit holds them or they carry vGPUs\n"
 		"  -n, --dry-run         print every write as 'path <- value', change nothing\n"
-		"      --json            types, list, sriov: machine-readable (schema in vfio-mdev(1))\n"
+		"      --json            types, list, sriov [PF]: machine-readable (schema in\n"
+		"                        vfio-mdev(1)); the commands that change the host refuse it\n"
 		COMMON_HELP
 		"\nExit status: 0 done, 1 refused or not so (no such parent, type or instance, no\n"
 		"free instance, VF in use), 2 usage error, 3 an operation failed or a definition\n"
@@ -647,6 +648,12 @@ int main(int argc, char **argv)
 		}
 	}
 	cmd = common_command(&argc, &argv, COMMANDS);
+	/* --json is honoured by the listings; a command that changes the host
+	 * refuses it rather than print text */
+	if (o.c.json && strcmp(cmd, "types") && strcmp(cmd, "list") &&
+	    !(!strcmp(cmd, "sriov") && argc <= 1))
+		die(EXIT_USAGE, "--json goes with types, list and sriov [PF] (%s%s prints no JSON)",
+		    cmd, strcmp(cmd, "sriov") ? "" : " PF COUNT");
 	if (!strcmp(cmd, "types"))
 		return cmd_types(&o, argv, argc);
 	if (!strcmp(cmd, "list"))

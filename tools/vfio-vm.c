@@ -86,7 +86,8 @@ static void usage(int status)
 		"      --format FMT    gen: libvirt (domain XML) or qemu (shell-quoted argv)\n"
 		"  -o, --output FILE   gen: write to FILE (replaced atomically) instead of stdout\n"
 		"      --set S.K=V     override key K of section S of the profile (repeatable)\n"
-		"      --json          plan, status: machine-readable output (schema in vfio-vm(1))\n"
+		"      --json          plan, status: machine-readable output (schema in vfio-vm(1));\n"
+		"                      the other commands refuse it\n"
 		"      --backend B     up: libvirt (default) or qemu (QEMU directly, QMP socket)\n"
 		"  -c, --connect URI   up: libvirt URI, local or remote (default qemu:///system)\n"
 		"      --transient     up: libvirt domain created, not defined\n"
@@ -222,7 +223,10 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 		die(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
 	if (gen && !o->format)
 		die(EXIT_USAGE, "gen needs --format libvirt or --format qemu");
-	if (!gen && o->c.json && o->c.quiet)
+	if (o->c.json && kind != CMD_PLAN && kind != CMD_STATUS)
+		die(EXIT_USAGE, "--json goes with plan and status (%s prints no JSON%s)", cmd,
+		    gen ? ": gen writes XML or a command line" : "");
+	if (o->c.json && o->c.quiet)
 		o->c.quiet = false;
 }
 
