@@ -99,6 +99,9 @@ $(LIB_A): $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # Tools link the static archive: a build-tree binary runs without LD_LIBRARY_PATH.
+# the tools' objects are made by a pattern chain: kept, not deleted as
+# intermediates, so that `make -q all` says whether the build is current
+.SECONDARY: $(TOOL_BIN:$(BUILD)/bin/%=$(BUILD)/tools/%.o)
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(COMMON_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
