@@ -328,7 +328,7 @@ static int sorted_entries(struct vfk_fix *f, const char *dir, struct strv *out)
 			strv_addf(out, "%s/%s", dir, de->d_name);
 	}
 	closedir(d);
-	qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	qsort_safe(out->v, out->n, sizeof(*out->v), cmp_str);
 	return 0;
 }
 

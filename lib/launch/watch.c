@@ -64,13 +64,17 @@ static void detach(void)
 }
 
 static void __attribute__((noreturn)) watcher_main(struct vfk_ctx *ctx, const char *name,
-						   pid_t qemu, int pidfd)
+						   pid_t qemu, int pidfd, int ready)
 {
 	struct vfk_vm_record rec;
 	char err[512];
 	int i;
 
 	detach();
+	/* named now: the starter may return, and status will know this process */
+	if (write(ready, "1", 1) < 0)
+		_exit(0);
+	close(ready);
 	/* the starter names this process in the record; until then it is not
 	 * armed, and a starter that failed leaves it nothing to do */
 	for (i = 0; i < 500; i++) {
@@ -94,19 +98,41 @@ int watch_qemu(struct vfk_ctx *ctx, struct vfk_vm_record *rec, char *errbuf, siz
 	int pidfd = pidfd_of(rec->pid);
 	pid_t pid;
 
-	pid = fork();
+	int ready[2] = { -1, -1 };
+
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		pid = -1;
+	else
+		pid = fork();
 	if (pid < 0) {
 		int e = errno;
 
 		if (pidfd >= 0)
 			close(pidfd);
+		if (ready[0] >= 0) {
+			close(ready[0]);
+			close(ready[1]);
+		}
 		if (errbuf && errsize)
 			snprintf(errbuf, errsize, "cannot start the watcher of %s: %s", rec->name,
 				 strerror(e));
 		return neg_errno(e);
 	}
-	if (pid == 0)
-		watcher_main(ctx, rec->name, rec->pid, pidfd);
+	if (pid == 0) {
+		close(ready[0]);
+		watcher_main(ctx, rec->name, rec->pid, pidfd, ready[1]);
+	}
+	close(ready[1]);
+	{
+		/* until the child has its name (status tells a watcher by it): a
+		 * moment, bounded; a child that died first reads as end of file */
+		struct pollfd p = { .fd = ready[0], .events = POLLIN };
+		char c;
+
+		if (poll(&p, 1, 5000) <= 0 || read(ready[0], &c, 1) != 1)
+			dbg(ctx, "the watcher of %s did not say it was named", rec->name);
+		close(ready[0]);
+	}
 	if (pidfd >= 0)
 		close(pidfd);
 	rec->watcher_pid = pid;
