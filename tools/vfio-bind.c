@@ -117,10 +117,11 @@ static void json_allowed(struct bind_opts *o, const char *cmd)
 /* The dry run's writes and steps as one object on stdout. */
 static void json_dry_run_print(struct bind_opts *o, const char *cmd)
 {
-	json_object *root = json_object_new_object();
+	json_object *root;
 
 	if (!o->writes)
 		return;
+	root = json_object_new_object();
 	json_object_object_add(root, "command", json_object_new_string(cmd));
 	json_object_object_add(root, "dry_run", json_object_new_boolean(true));
 	json_object_object_add(root, "writes", o->writes);
