@@ -92,7 +92,7 @@ int fix_set(struct vfk_fix *f, const char *path, const char *text)
 	return 1;
 }
 
-static char **argv_dup(const char *const *argv)
+char **fix_argv_dup(const char *const *argv)
 {
 	size_t n = 0, i;
 	char **copy;
@@ -110,7 +110,7 @@ static char **argv_dup(const char *const *argv)
 	return copy;
 }
 
-static void argv_free(char **argv)
+void fix_argv_free(char **argv)
 {
 	size_t i;
 
@@ -126,9 +126,9 @@ int fix_command_argv(struct vfk_fix *f, const char *const *argv, const char *con
 	if (GROW_ARRAY(f->cmds, f->cmds_cap, f->ncmds + 1) < 0 ||
 	    GROW_ARRAY(f->undo, f->undo_cap, f->ncmds + 1) < 0)
 		return neg_errno(ENOMEM);
-	a = argv_dup(argv);
-	if (!a || (undo && !(u = argv_dup(undo)))) {
-		argv_free(a);
+	a = fix_argv_dup(argv);
+	if (!a || (undo && !(u = fix_argv_dup(undo)))) {
+		fix_argv_free(a);
 		return neg_errno(ENOMEM);
 	}
 	f->undo[f->ncmds] = u;
@@ -216,8 +216,8 @@ void vfk_fix_free(struct vfk_fix *f)
 	}
 	free(f->files);
 	for (i = 0; i < f->ncmds; i++) {
-		argv_free(f->cmds[i]);
-		argv_free(f->undo[i]);
+		fix_argv_free(f->cmds[i]);
+		fix_argv_free(f->undo[i]);
 	}
 	free(f->cmds);
 	free(f->undo);

@@ -51,6 +51,9 @@ int fix_set(struct vfk_fix *f, const char *path, const char *text);
  * it (NULL: nothing); fix_command() runs the same again (a command that
  * makes boot files from the config files). NULL-terminated arguments. */
 int fix_command_argv(struct vfk_fix *f, const char *const *argv, const char *const *undo);
+/* A NULL-terminated argv copied (NULL on ENOMEM), and freed. */
+char **fix_argv_dup(const char *const *argv);
+void fix_argv_free(char **argv);
 int fix_command(struct vfk_fix *f, const char *arg0, ...) __attribute__((sentinel));
 bool fix_exists(struct vfk_fix *f, const char *path);
 

@@ -95,16 +95,13 @@ bool fix_path_ok(const char *p)
 
 void fix_journal_free(struct fix_journal *j)
 {
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < j->nfiles; i++)
 		free(j->files[i].path);
 	free(j->files);
-	for (i = 0; i < j->nruns; i++) {
-		for (k = 0; j->runs[i][k]; k++)
-			free(j->runs[i][k]);
-		free(j->runs[i]);
-	}
+	for (i = 0; i < j->nruns; i++)
+		fix_argv_free(j->runs[i]);
 	free(j->runs);
 	strv_free(&j->dirs);
 	memset(j, 0, sizeof(*j));
@@ -120,25 +117,10 @@ static int add_run(struct fix_journal *j, char **argv)
 
 int fix_journal_add_run(struct fix_journal *j, const char *const *argv)
 {
-	size_t n = 0, i;
-	char **copy;
+	char **copy = fix_argv_dup(argv);
 
-	while (argv[n])
-		n++;
-	copy = calloc(n + 1, sizeof(*copy));
-	if (!copy)
-		return neg_errno(ENOMEM);
-	for (i = 0; i < n; i++)
-		if (!(copy[i] = strdup(argv[i]))) {
-			while (i--)
-				free(copy[i]);
-			free(copy);
-			return neg_errno(ENOMEM);
-		}
-	if (add_run(j, copy) < 0) {
-		for (i = 0; i < n; i++)
-			free(copy[i]);
-		free(copy);
+	if (!copy || add_run(j, copy) < 0) {
+		fix_argv_free(copy);
 		return neg_errno(ENOMEM);
 	}
 	return 0;

@@ -421,8 +421,8 @@ int fix_cmdline(struct vfk_fix *f, const char *running, const char *const *add,
 	if (r == 0 && (entries.n || fix_exists(f, "etc/kernel/cmdline"))) {
 		r = fix_systemd_boot(f, running, add, drop, &entries);
 		if (r == -ENODATA)
-			snprintf(errbuf, errsize, "/proc/cmdline cannot be read, and /etc/kernel/cmdline "
-				 "is written from it: nothing changed");
+			snprintf(errbuf, errsize, "the running kernel's command line cannot be read, "
+				 "and /etc/kernel/cmdline is written from it: nothing changed");
 	}
 	else if (r == 0) {
 		snprintf(errbuf, errsize, "no boot loader vfio-check --fix knows: none of "
