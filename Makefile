@@ -109,10 +109,11 @@ $(BUILD)/bin/%: $(BUILD)/tools/%.o $(COMMON_OBJ) $(LIB_A)
 
 # Tests link the shared library: they exercise the exported ABI. The few
 # internal units a test drives directly are linked in as well: the XML writer
-# (fed bytes no profile lets through), the libxml2 loader that reads it back, and
-# the diff of vfio-check --fix (applied back in a test).
+# (fed bytes no profile lets through), the libxml2 loader that reads it back,
+# the diff of vfio-check --fix (applied back in a test), and QEMU's memlock
+# limit (raised in a test's own process).
 TEST_INTERNAL := $(addprefix $(BUILD)/lib/,emit/xml-tree.o core/strbuf.o core/xml-dl.o core/dl.o \
-		 fix/diff.o)
+		 fix/diff.o launch/memlock.o)
 $(BUILD)/tests/run-tests: $(TEST_OBJ) $(TEST_INTERNAL) $(LIB_SO)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_INTERNAL) -L$(BUILD)/lib -lvfiokit \
@@ -196,7 +197,7 @@ demo:
 bench:
 	@scripts/deps.sh bench && $(MAKE) all && { rc=0; \
 		bench/run.sh || rc=1; BIN=$(BUILD)/bin bench/bind-scale.sh || rc=1; \
-		bench/vm-gen.sh || rc=1; bench/launch.sh || rc=1; \
+		bench/vm-gen.sh || rc=1; bench/launch.sh || rc=1; bench/prealloc.sh || rc=1; \
 		[ $$rc = 0 ] || echo "bench: a figure missed its target (above)"; exit $$rc; }
 
 install: all

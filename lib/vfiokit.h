@@ -854,8 +854,9 @@ VFK_API unsigned int vfk_looking_glass_size_mib(unsigned int width, unsigned int
  * huge pages, firmware, devices. The plan keeps a reference to @host; the
  * profile must outlive the plan. Returns 0 or:
  *   -ENODEV   the GPU selector matches no GPU, or the mode asked for is not
- *             possible on this host (why: @errbuf)
- *   -ENOTUNIQ the selector matches several GPUs (@errbuf lists them)
+ *             possible on this host, or a [hostdev] or [usb] device is not
+ *             there or cannot be given away (why: @errbuf)
+ *   -ENOTUNIQ the selector matches several GPUs or devices (@errbuf lists them)
  *   -EINVAL   a NULL argument
  *   -ENOMEM
  */
@@ -895,8 +896,51 @@ VFK_API int vfk_plan_gpu_clique(const struct vfk_plan *plan, size_t i);
 VFK_API size_t vfk_plan_fabric_count(const struct vfk_plan *plan);
 VFK_API struct vfk_device *vfk_plan_fabric_device(const struct vfk_plan *plan, size_t i);
 /* Add every device the plan passes through (each GPU's functions, the
- * NVSwitches) to @b, so that one commit binds them all or none. */
+ * NVSwitches, the [hostdev] devices and their groups) to @b, so that one
+ * commit binds them all or none. */
 VFK_API int vfk_plan_add_to_bind(const struct vfk_plan *plan, struct vfk_bind *b);
+
+/* ---- extra host devices ([hostdev] and [usb] sections, vfiokit.ini(5)) */
+/*
+ * The PCI devices of [hostdev] sections, in profile order, whatever the GPU
+ * mode. Each goes with every endpoint of its IOMMU group (bridges stay), in
+ * the bind transaction of the GPUs; each slot on a guest root port of its
+ * own, after the GPUs' and NVSwitches'. vfk_plan_new() refuses, with -ENODEV
+ * and the reason, a device the host needs (its root filesystem's controller,
+ * the NIC of its default route), a bridge, a GPU not given by [gpu], a device
+ * without an IOMMU group, and a group holding any of these; a section naming
+ * a device that goes already (a function of a GPU given, a member of another
+ * section's group) is left out with a note.
+ */
+VFK_API size_t vfk_plan_hostdev_count(const struct vfk_plan *plan);
+/* The device section @i names; NULL out of range. */
+VFK_API struct vfk_device *vfk_plan_hostdev(const struct vfk_plan *plan, size_t i);
+/* Its section: "hostdev" or "hostdev.NAME". */
+VFK_API const char *vfk_plan_hostdev_section(const struct vfk_plan *plan, size_t i);
+/* One line: its IOMMU group, what goes along, its driver now. */
+VFK_API const char *vfk_plan_hostdev_verdict(const struct vfk_plan *plan, size_t i);
+/* The endpoints that go (the device named among them), address order, and
+ * where each sits in the guest ("0000:03:00.0"). */
+VFK_API size_t vfk_plan_hostdev_function_count(const struct vfk_plan *plan, size_t i);
+VFK_API struct vfk_device *vfk_plan_hostdev_function(const struct vfk_plan *plan, size_t i,
+						     size_t k);
+VFK_API const char *vfk_plan_hostdev_function_guest_address(const struct vfk_plan *plan,
+							    size_t i, size_t k, char *buf,
+							    size_t size);
+/* A USB device of a [usb] section, as found on the host when planned. */
+struct vfk_usb_device_info {
+	uint16_t vendor_id, product_id;
+	unsigned int bus, address;	/* busnum and devnum (a new address when replugged) */
+	char port[32];			/* port path on the bus: "1.2" */
+	char name[128];			/* manufacturer and product as the device gives them, or "" */
+};
+VFK_API size_t vfk_plan_usb_count(const struct vfk_plan *plan);
+/* "usb" or "usb.NAME". */
+VFK_API const char *vfk_plan_usb_section(const struct vfk_plan *plan, size_t i);
+/* 0, or -EINVAL out of range. */
+VFK_API int vfk_plan_usb_device(const struct vfk_plan *plan, size_t i,
+				struct vfk_usb_device_info *out);
+/* ---- end extra host devices */
 /*
  * Every GPU the plan considered for passthrough, ranked: the chosen one
  * first (when passthrough is the mode), then those that could be given away
@@ -941,6 +985,28 @@ VFK_API unsigned int vfk_plan_get_ivshmem_mib(const struct vfk_plan *plan);
 /* Firmware code and variable-store template (host paths), NULL for BIOS. */
 VFK_API const char *vfk_plan_get_firmware_code(const struct vfk_plan *plan);
 VFK_API const char *vfk_plan_get_firmware_vars(const struct vfk_plan *plan);
+/*
+ * Large VMs: what the devices' BARs (sysfs resource), the guest's memory and
+ * the host CPU's physical address width make the plan set; each decision is
+ * also a note.
+ *   memlock_bytes          memory VFIO may lock: guest RAM + the BARs (at
+ *                          least RAM + 1 GiB); the QEMU backend raises QEMU's
+ *                          RLIMIT_MEMLOCK to it. 0 when nothing is passed
+ *                          through.
+ *   memtune_hard_limit_bytes  libvirt <memtune><hard_limit>, where libvirt's own
+ *                          figure (RAM + 1 GiB) is less; 0: none.
+ *   bar_bytes              the memory BARs of every function passed through.
+ *   pci_hole64_bytes       the guest's 64-bit PCI hole; 0: QEMU's default.
+ *   phys_bits              the guest's physical address bits; 0: the default.
+ *   prealloc_threads       threads that preallocate guest memory (huge
+ *                          pages); 0 when it is not preallocated.
+ */
+VFK_API unsigned long long vfk_plan_get_memlock_bytes(const struct vfk_plan *plan);
+VFK_API unsigned long long vfk_plan_get_memtune_hard_limit_bytes(const struct vfk_plan *plan);
+VFK_API unsigned long long vfk_plan_get_bar_bytes(const struct vfk_plan *plan);
+VFK_API unsigned long long vfk_plan_get_pci_hole64_bytes(const struct vfk_plan *plan);
+VFK_API unsigned int vfk_plan_get_phys_bits(const struct vfk_plan *plan);
+VFK_API unsigned int vfk_plan_get_prealloc_threads(const struct vfk_plan *plan);
 /* Decisions and warnings worth telling, one line each, in order. */
 VFK_API size_t vfk_plan_note_count(const struct vfk_plan *plan);
 VFK_API const char *vfk_plan_note(const struct vfk_plan *plan, size_t i);
@@ -982,6 +1048,14 @@ struct vfk_vm_options {
 	/* qemu: no watcher process; the caller waits itself (vfk_vm_wait()) and
 	 * nothing restores the host if it does not */
 	bool unwatched;
+	/* libvirt: replace the definition of an existing domain with the
+	 * profile's (up --redefine); without it an existing domain is started
+	 * as it is defined */
+	bool redefine;
+	/* down: also undefine the domain (libvirt, with its NVRAM and TPM) or
+	 * remove the UEFI variable store and TPM state (qemu); works on a VM
+	 * that is not up too */
+	bool undefine;
 };
 
 /*
@@ -1019,6 +1093,13 @@ VFK_API int vfk_vm_release(struct vfk_ctx *ctx, const char *name, char *errbuf, 
  * error (the others are still tried).
  */
 VFK_API int vfk_vm_release_stale(struct vfk_ctx *ctx, char *errbuf, size_t errsize);
+/*
+ * How the libvirt domain XML of @plan differs from the XML vfiokit defined
+ * the VM's domain from at its last define (kept below the sysroot in
+ * var/lib/vfiokit/domains/NAME.xml): 0 the same, 1 different with *@diff a
+ * unified diff (malloc'ed), -ENOENT when vfiokit has not defined it.
+ */
+VFK_API int vfk_vm_definition_diff(struct vfk_plan *plan, char **diff);
 /* Where the libvirt hook that calls vfio-vm release is installed (below the
  * sysroot): "/etc/libvirt/hooks/qemu.d/vfiokit". */
 #define VFK_LIBVIRT_HOOK "etc/libvirt/hooks/qemu.d/vfiokit"
@@ -1030,7 +1111,7 @@ struct vfk_vm_record {
 	char uri[256];
 	int pid;		/* qemu backend */
 	int swtpm_pid;		/* qemu backend: the VM's TPM, 0 when none */
-	bool defined;		/* libvirt: vfiokit defined the domain and undefines it */
+	bool defined;		/* libvirt: a persistent domain (kept after down) */
 	char mdev[64];		/* instance vfiokit created, or "" */
 	long long since;
 	char state[32];		/* "running", "shut off", "gone" ... as seen now */

@@ -114,12 +114,21 @@ DEV_KEYS = {
     "parent", "class", "id", "sub", "rev", "group", "driver", "override", "boot_vga",
     "numa", "cpus", "reset", "pcie", "link", "maxlink", "power", "acs", "vfs", "totalvfs",
     "physfn", "drm", "fb", "fbname", "config", "irq", "slot", "runtime",
-    "vgpu_types", "vgpu_current",
+    "vgpu_types", "vgpu_current", "bars",
 }
+# BAR kinds of `bars=` -> the flags the kernel prints in `resource`, and whether
+# the BAR takes two BAR registers (64-bit).
+BAR_KINDS = {
+    "mem32": (0x00040200, False), "pref32": (0x00042208, False),
+    "mem64": (0x00140204, True), "pref64": (0x0014220c, True), "io": (0x00040101, False),
+}
+SIZE_SUFFIX = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 # Keys of the mediated-device lines (mdevtype, mdev, mdevctl).
 MDEVTYPE_KEYS = {"name", "description", "available", "api"}
 MDEV_KEYS = {"parent", "type", "group", "driver"}
 MDEVCTL_KEYS = {"type", "start", "attrs"}
+# Keys of a `usb` line.
+USB_KEYS = {"controller", "id", "dev", "class", "manufacturer", "product"}
 
 
 # ------------------------------------------------------------------ helpers
@@ -259,6 +268,27 @@ class Tree:
         os.symlink(target, path)
 
 
+def parse_bars(s, where):
+    """bars=16M,32G:pref64,128:io -> [(size, kind) or None per BAR register]"""
+    regs = []
+    for item in [x for x in s.split(",") if x]:
+        size_s, _, kind = item.partition(":")
+        kind = kind or "mem32"
+        num, suf = size_s.rstrip("KMGT"), size_s[len(size_s.rstrip("KMGT")):]
+        if kind not in BAR_KINDS or not num.isdigit() or suf not in SIZE_SUFFIX:
+            raise FixtureError("%s: bars: '%s' is not SIZE[:mem32|pref32|mem64|pref64|io]"
+                               % (where, item))
+        size = int(num) * SIZE_SUFFIX[suf]
+        if size < 16 and kind != "io" or size & (size - 1):
+            raise FixtureError("%s: bars: %s is not a power of two of at least 16" % (where, item))
+        regs.append((size, kind))
+        if BAR_KINDS[kind][1]:
+            regs.append(None)   # the upper half of a 64-bit BAR
+    if len(regs) > 6:
+        raise FixtureError("%s: bars: more than 6 BAR registers" % where)
+    return regs
+
+
 # ------------------------------------------------------------------ model
 
 class Dev:
@@ -317,6 +347,7 @@ class Dev:
         self.config_size = int(o["config"]) if "config" in o else None
         if self.config_size is not None and self.config_size not in (64, 256, 4096):
             raise FixtureError("%s: config must be 64, 256 or 4096" % w)
+        self.bars = parse_bars(o.get("bars", ""), w)
         self.link = parse_link(o["link"], w) if "link" in o else None
         self.maxlink = parse_link(o["maxlink"], w) if "maxlink" in o else self.link
 
@@ -381,6 +412,10 @@ class Host:
         self.dmi = {}           # chassis=, vendor=, product=
         self.batteries = []     # power_supply names of type Battery
         self.processes = []     # (pid, kv, where)
+        self.usb = []           # (name, kv, where)
+        self.rootdisk = None    # (addr, majmin, where)
+        self.routes = []        # (iface, addr, where)
+        self.bar_next = {"m32": 0xe0000000, "m64": 0x6000000000, "io": 0x3000}
 
     # ------------------------------------------------------- parsing
     def parse_file(self, path, depth=0):
@@ -458,9 +493,13 @@ class Host:
         elif kw == "cpu":
             self.cpu.update(self.kv(words[1:], where,
                                     {"vendor", "model", "family", "modelnum", "flags",
-                                     "cores", "threads", "sockets", "mhz", "dies", "l3"}))
+                                     "cores", "threads", "sockets", "mhz", "dies", "l3",
+                                     "physbits"}))
             if self.cpu["vendor"] not in ("GenuineIntel", "AuthenticAMD"):
                 raise FixtureError("%s: cpu vendor must be GenuineIntel or AuthenticAMD" % where)
+            if not self.cpu.get("physbits", "39").isdigit() or \
+                    not 32 <= int(self.cpu.get("physbits", "39")) <= 64:
+                raise FixtureError("%s: cpu physbits must be a number from 32 to 64" % where)
         elif kw == "kvm":
             self.kvm = self.one_of(words, where, ("present", "absent", "pvm"))
         elif kw == "iommu":
@@ -533,6 +572,19 @@ class Host:
                 raise FixtureError("%s: process PID comm=NAME [fds=/dev/a,/dev/b]" % where)
             self.processes.append((int(words[1]), self.kv(words[2:], where, {"comm", "fds"}),
                                    where))
+        elif kw == "usb":
+            if len(words) < 2:
+                raise FixtureError("%s: usb NAME controller=ADDR id=VVVV:PPPP dev=N" % where)
+            self.usb.append((words[1], self.kv(words[2:], where, USB_KEYS), where))
+        elif kw == "rootdisk":
+            if len(words) < 2:
+                raise FixtureError("%s: rootdisk ADDR [majmin=259:2]" % where)
+            kv = self.kv(words[2:], where, {"majmin"})
+            self.rootdisk = (parse_addr(words[1], where), kv.get("majmin", "259:2"), where)
+        elif kw == "route":
+            if len(words) != 3:
+                raise FixtureError("%s: route IFACE ADDR" % where)
+            self.routes.append((words[1], parse_addr(words[2], where), where))
         else:
             raise FixtureError("%s: unknown line '%s'" % (where, kw))
 
@@ -693,6 +745,13 @@ class Host:
         else:
             w16(0x2c, d.svendor)
             w16(0x2e, d.sdevice)
+            for i, (start, _, flags) in enumerate(self.bar_layout(d)[:6]):
+                if flags & 0x100:       # I/O: bit 0 set
+                    w32(0x10 + 4 * i, start | 1)
+                elif flags:             # memory: type and prefetchable bits as the flags say
+                    w32(0x10 + 4 * i, start | (flags & 0xf))
+                    if flags & 0x4:
+                        w32(0x14 + 4 * i, start >> 32)
 
         # standard capabilities: PM -> MSI -> PCIe -> SSVID (bridges)
         caps = [0x40, 0x50]
@@ -828,6 +887,73 @@ class Host:
         self.write_display(t)
         self.write_misc(t)
         self.write_platform(t)
+        self.write_usb(t)
+        self.write_host_needs(t)
+
+    def dev_at(self, addr, where):
+        d = self.devs.get(addr)
+        if d is None:
+            raise FixtureError("%s: no device %s declared" % (where, fmt_addr(addr)))
+        return d
+
+    def write_usb(self, t):
+        """USB devices below their controllers, each a bus/usb/devices link; a
+        root hub usbN for every bus used that has none declared."""
+        declared = {name for name, _, _ in self.usb}
+        hubs = []
+        for name, kv, where in self.usb:
+            if "controller" not in kv:
+                raise FixtureError("%s: usb needs controller=ADDR" % where)
+            bus = name[3:] if name.startswith("usb") else name.split("-", 1)[0]
+            if not bus.isdigit():
+                raise FixtureError("%s: usb name '%s' is not usbN or BUS-PORT[.PORT]" % (where, name))
+            root = "usb" + bus
+            if root not in declared and root not in [h[0] for h in hubs]:
+                hubs.append((root, {"controller": kv["controller"], "id": "1d6b:0002",
+                                    "dev": "1", "class": "09", "product": "xHCI Host Controller",
+                                    "manufacturer": "Linux 6.1.0-18-amd64 xhci-hcd"}, where))
+        for name, kv, where in hubs + self.usb:
+            ctrl = self.dev_at(parse_addr(kv["controller"], where), where)
+            bus = name[3:] if name.startswith("usb") else name.split("-", 1)[0]
+            port = "0" if name.startswith("usb") else name.split("-", 1)[1]
+            vendor = parse_hexid(kv.get("id", "").split(":")[0], where)
+            product = parse_hexid(kv.get("id", ":").split(":")[1], where)
+            p = "%s/usb%s" % (ctrl.path, bus) + ("" if name.startswith("usb") else "/" + name)
+            t.attr(p + "/idVendor", "%04x" % vendor)
+            t.attr(p + "/idProduct", "%04x" % product)
+            t.attr(p + "/busnum", bus)
+            t.attr(p + "/devnum", kv.get("dev", "1"))
+            t.attr(p + "/devpath", port)
+            t.attr(p + "/bDeviceClass", kv.get("class", "00"))
+            for key in ("manufacturer", "product"):
+                if key in kv:
+                    t.attr(p + "/" + key, kv[key])
+            t.symlink("sys/bus/usb/devices/" + name, p)
+
+    def write_host_needs(self, t):
+        """What the host cannot lose: the root filesystem on an NVMe drive
+        (mountinfo, dev/block/MAJ:MIN down to the partition), the default
+        route's interfaces (proc/net/route, net/IFACE/device)."""
+        if self.rootdisk:
+            addr, majmin, where = self.rootdisk
+            d = self.dev_at(addr, where)
+            part = d.path + "/nvme/nvme0/nvme0n1/nvme0n1p2"
+            t.attr(part + "/dev", majmin)
+            t.symlink("sys/dev/block/" + majmin, part)
+            t.write("proc/self/mountinfo",
+                    "22 1 %s / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
+                    "23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n"
+                    % majmin, 0o444)
+        if self.routes:
+            route = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+            for iface, addr, where in self.routes:
+                d = self.dev_at(addr, where)
+                n = d.path + "/net/" + iface
+                t.attr(n + "/ifindex", str(2 + len(route.splitlines())))
+                t.symlink(n + "/device", d.path)
+                t.symlink("sys/class/net/" + iface, n)
+                route += "%s\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n" % iface
+            t.write("proc/net/route", route, 0o444)
 
     def write_platform(self, t):
         """DMI identity, batteries and processes with open device nodes."""
@@ -893,6 +1019,29 @@ class Host:
             for d in devs:
                 t.symlink(dd + "/" + d.name, d.path)
 
+    def bar_layout(self, d):
+        """(start, end, flags) per BAR register of `bars=`, placed one after
+        another (32-bit ones below 4 GiB, 64-bit ones from 384 GiB, I/O from
+        0x3000), each aligned to its size; (0, 0, 0) for none. Made once."""
+        if getattr(d, "layout", None) is None:
+            d.layout = []
+            for bar in d.bars:
+                if bar is None:
+                    d.layout.append((0, 0, 0))
+                    continue
+                size, kind = bar
+                flags, wide = BAR_KINDS[kind]
+                key = "io" if kind == "io" else "m64" if wide else "m32"
+                start = (self.bar_next[key] + size - 1) // size * size
+                self.bar_next[key] = start + size
+                d.layout.append((start, start + size - 1, flags))
+        return d.layout
+
+    def resource_lines(self, d, nres):
+        """`resource`: "start end flags" per line, the kernel's format."""
+        lines = self.bar_layout(d) + [(0, 0, 0)] * (nres - len(d.bars))
+        return "".join("0x%016x 0x%016x 0x%016x\n" % x for x in lines)
+
     def write_pci_bus(self, t, parent_path, dom, bus):
         name = "%04x:%02x" % (dom, bus)
         pb = parent_path + "/pci_bus/" + name
@@ -913,8 +1062,7 @@ class Host:
         t.attr(p + "/revision", "0x%02x" % d.rev)
         t.attr(p + "/irq", str(d.irq))
         nres = 17 if d.is_bridge else 13
-        t.write(p + "/resource",
-                "0x0000000000000000 0x0000000000000000 0x0000000000000000\n" * nres, 0o444)
+        t.write(p + "/resource", self.resource_lines(d, nres), 0o444)
         t.attr(p + "/enable", "1" if (d.driver or d.is_bridge) else "0", 0o644)
         t.attr(p + "/numa_node", str(d.numa), 0o644)
         cpus = self.cpus_of(d)
@@ -1306,8 +1454,8 @@ class Host:
                            "unrestricted_guest ple\n")
             out.append("bugs\t\t: spectre_v1 spectre_v2 spec_store_bypass\n"
                        "bogomips\t: 7200.00\nclflush size\t: 64\ncache_alignment\t: 64\n"
-                       "address sizes\t: 39 bits physical, 48 bits virtual\n"
-                       "power management:\n\n")
+                       "address sizes\t: %s bits physical, 48 bits virtual\n"
+                       "power management:\n\n" % self.cpu.get("physbits", "39"))
         t.write("proc/cpuinfo", "".join(out), 0o444)
         # meminfo + hugepages
         total_kb = self.mem_kb

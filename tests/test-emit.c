@@ -21,94 +21,6 @@
 #include "harness.h"
 #include "vmtest.h"
 
-/* ------------------------------------------------------------ helpers */
-
-/* Run argv (a real program, not a tool); 0..255 exit status, output in *@out. */
-static int run_prog(char **out, const char *const argv[])
-{
-	char *err = NULL;
-	int rc = run_tool(out, &err, argv);
-
-	if (rc != 0 && err && *err)
-		fprintf(stderr, "  %s: %s", argv[0], err);
-	free(err);
-	return rc;
-}
-
-/* virt-xml-validate (libvirt's own schema) on @xml; true when valid. */
-static bool xml_validates(const char *xml, const char *what)
-{
-	char *file, *out = NULL;
-	int rc;
-
-	if (access("/usr/bin/virt-xml-validate", X_OK) != 0) {
-		test_fail_(__FILE__, __LINE__, "/usr/bin/virt-xml-validate is missing (Debian package "
-			   "libvirt-clients, scripts/packages.list)");
-		return false;
-	}
-	file = write_temp("domain.xml", xml);
-	if (!file)
-		return false;
-	{
-		const char *argv[] = { "/usr/bin/virt-xml-validate", file, "domain", NULL };
-
-		rc = run_prog(&out, argv);
-	}
-	if (rc != 0)
-		test_fail_(__FILE__, __LINE__, "%s: virt-xml-validate failed (%d):\n%s\n%s", what, rc,
-			   out ? out : "", xml);
-	free(out);
-	unlink(file);
-	free(file);
-	return rc == 0;
-}
-
-/* XPath count of @expr in @doc. */
-static int xcount(xmlDocPtr doc, const char *expr)
-{
-	xmlXPathContextPtr c = xmlXPathNewContext(doc);
-	xmlXPathObjectPtr o = c ? xmlXPathEvalExpression((const xmlChar *)expr, c) : NULL;
-	int n = o && o->nodesetval ? o->nodesetval->nodeNr : -1;
-
-	xmlXPathFreeObject(o);
-	xmlXPathFreeContext(c);
-	return n;
-}
-
-/* String value of @expr (first node), malloc'ed, or NULL. */
-static char *xstr(xmlDocPtr doc, const char *expr)
-{
-	xmlXPathContextPtr c = xmlXPathNewContext(doc);
-	xmlXPathObjectPtr o = c ? xmlXPathEvalExpression((const xmlChar *)expr, c) : NULL;
-	char *s = NULL;
-
-	if (o && o->nodesetval && o->nodesetval->nodeNr > 0) {
-		xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
-
-		s = v ? strdup((const char *)v) : NULL;
-		xmlFree(v);
-	}
-	xmlXPathFreeObject(o);
-	xmlXPathFreeContext(c);
-	return s;
-}
-
-static xmlDocPtr xparse(const char *xml)
-{
-	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET);
-
-	if (!doc)
-		test_fail_(__FILE__, __LINE__, "libxml2 cannot parse the output:\n%s", xml);
-	return doc;
-}
-
-#define CHECK_XSTR(doc, expr, want)                                 \
-	do {                                                        \
-		char *_v = xstr(doc, expr);                         \
-		CHECK_STREQ(_v, want);                              \
-		free(_v);                                           \
-	} while (0)
-
 /* ------------------------------------------------------------ XML */
 
 struct shipped {
@@ -384,7 +296,7 @@ TEST(emit_qemu_numa_hugepages_backend, "NUMA binding and huge pages become a mem
 
 	REQUIRE(vm_plan(&e, "threadripper-numa", "[vm]\nmemory = 8G\nvcpus = 4\n") == 0);
 	argv = vm_argv(&e);
-	CHECK(argv_find(argv, "-object", "memory-backend-file,id=mem0,size=8192M,mem-path=/dev/hugepages1G,prealloc=on,host-nodes=1,policy=bind") >= 0);
+	CHECK(argv_find(argv, "-object", "memory-backend-file,id=mem0,size=8192M,mem-path=/dev/hugepages1G,prealloc=on,prealloc-threads=4,host-nodes=1,policy=bind") >= 0);
 	CHECK(argv_find(argv, "-machine", "memory-backend=mem0") >= 0);
 	vfk_argv_free(argv);
 	vm_close(&e);

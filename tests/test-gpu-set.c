@@ -315,28 +315,7 @@ TEST(gpu_set_plx_server_count_under_one_switch, "on the PLX 8-GPU server count =
  * the simulator; commit the plan's bind; the commit's result. */
 static int bind_two(struct ksim *k, int fail_at, struct vmenv *e)
 {
-	struct vfk_bind *b;
-	int r;
-
-	char *root = fixture_host("dual-a6000");
-
-	memset(e, 0, sizeof(*e));
-	r = root ? vm_plan_root(e, root, VM "count = 2\n") : -ENOMEM;
-	free(root);
-	if (r < 0)
-		return r;
-	ksim_init(k, e->root);
-	k->fail_at = fail_at;
-	vfk_ctx_set_write_hook(e->ctx, ksim_hook, k);
-	r = vfk_bind_new(e->host, "train", 0, &b);
-	if (r < 0)
-		return r;
-	vfk_bind_set_timeout(b, 300);
-	r = vfk_plan_add_to_bind(e->plan, b);
-	if (r == 0)
-		r = vfk_bind_commit(b);
-	vfk_bind_free(b);
-	return r;
+	return vm_plan_bind(e, k, "dual-a6000", VM "count = 2\n", "train", fail_at, NULL, 0);
 }
 
 TEST(gpu_set_binds_in_one_transaction_and_rolls_all_back, "both A6000s (four functions, two "

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "ksim.h"
 #include "vmtest.h"
 
 int vm_plan_root(struct vmenv *e, const char *root, const char *ini)
@@ -47,6 +50,34 @@ void vm_close(struct vmenv *e)
 	vfk_ctx_unref(e->ctx);
 	free(e->root);
 	memset(e, 0, sizeof(*e));
+}
+
+int vm_plan_bind(struct vmenv *e, struct ksim *k, const char *fixture, const char *ini,
+		 const char *owner, int fail_at, char *err, size_t size)
+{
+	struct vfk_bind *b;
+	char *root = fixture_host(fixture);
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	r = root ? vm_plan_root(e, root, ini) : -ENOMEM;
+	free(root);
+	if (r < 0)
+		return r;
+	ksim_init(k, e->root);
+	k->fail_at = fail_at;
+	vfk_ctx_set_write_hook(e->ctx, ksim_hook, k);
+	r = vfk_bind_new(e->host, owner, 0, &b);
+	if (r < 0)
+		return r;
+	vfk_bind_set_timeout(b, 300);
+	r = vfk_plan_add_to_bind(e->plan, b);
+	if (r == 0)
+		r = vfk_bind_commit(b);
+	if (err && size)
+		snprintf(err, size, "%s", vfk_bind_get_error(b) ? vfk_bind_get_error(b) : "");
+	vfk_bind_free(b);
+	return r;
 }
 
 const char *vm_note(const struct vmenv *e, const char *needle)
@@ -96,6 +127,81 @@ int argv_count(char *const *argv, const char *flag, const char *prefix)
 		    !strncmp(argv[i + 1], prefix, strlen(prefix)))
 			n++;
 	return n;
+}
+
+int run_prog(char **out, const char *const argv[])
+{
+	char *err = NULL;
+	int rc = run_tool(out, &err, argv);
+
+	if (rc != 0 && err && *err)
+		fprintf(stderr, "  %s: %s", argv[0], err);
+	free(err);
+	return rc;
+}
+
+bool xml_validates(const char *xml, const char *what)
+{
+	char *file, *out = NULL;
+	int rc;
+
+	if (access("/usr/bin/virt-xml-validate", X_OK) != 0) {
+		test_fail_(__FILE__, __LINE__, "/usr/bin/virt-xml-validate is missing (Debian package "
+			   "libvirt-clients, scripts/packages.list)");
+		return false;
+	}
+	file = write_temp("domain.xml", xml);
+	if (!file)
+		return false;
+	{
+		const char *argv[] = { "/usr/bin/virt-xml-validate", file, "domain", NULL };
+
+		rc = run_prog(&out, argv);
+	}
+	if (rc != 0)
+		test_fail_(__FILE__, __LINE__, "%s: virt-xml-validate failed (%d):\n%s\n%s", what, rc,
+			   out ? out : "", xml);
+	free(out);
+	unlink(file);
+	free(file);
+	return rc == 0;
+}
+
+int xcount(xmlDocPtr doc, const char *expr)
+{
+	xmlXPathContextPtr c = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr o = c ? xmlXPathEvalExpression((const xmlChar *)expr, c) : NULL;
+	int n = o && o->nodesetval ? o->nodesetval->nodeNr : -1;
+
+	xmlXPathFreeObject(o);
+	xmlXPathFreeContext(c);
+	return n;
+}
+
+char *xstr(xmlDocPtr doc, const char *expr)
+{
+	xmlXPathContextPtr c = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr o = c ? xmlXPathEvalExpression((const xmlChar *)expr, c) : NULL;
+	char *s = NULL;
+
+	if (o && o->nodesetval && o->nodesetval->nodeNr > 0) {
+		xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+
+		s = v ? strdup((const char *)v) : NULL;
+		xmlFree(v);
+	}
+	xmlXPathFreeObject(o);
+	xmlXPathFreeContext(c);
+	return s;
+}
+
+xmlDocPtr xparse(const char *xml)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET);
+
+	if (!doc)
+		test_fail_(__FILE__, __LINE__, "libxml2 cannot parse the output:\n%s", xml);
+	return doc;
 }
 
 char *write_temp(const char *name, const char *text)

@@ -3,7 +3,9 @@
 #ifndef VFK_TEST_VMTEST_H
 #define VFK_TEST_VMTEST_H
 
+#include <libxml/tree.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "vfiokit.h"
 
@@ -27,6 +29,15 @@ int vm_plan(struct vmenv *e, const char *fixture, const char *ini);
 int vm_plan_root(struct vmenv *e, const char *root, const char *ini);
 void vm_close(struct vmenv *e);
 
+/*
+ * Plan @ini on a private copy of @fixture whose kernel writes go to the
+ * simulator @k (failing its @fail_at-th write; 0: none), then commit the
+ * plan's bind for @owner. Returns the first failure or the commit's result;
+ * the bind's error line goes to @err (may be NULL). Release with vm_close().
+ */
+struct ksim;
+int vm_plan_bind(struct vmenv *e, struct ksim *k, const char *fixture, const char *ini,
+		 const char *owner, int fail_at, char *err, size_t size);
 /* A note of the plan containing @needle, or NULL. */
 const char *vm_note(const struct vmenv *e, const char *needle);
 /* Outputs of the plan (malloc'ed; NULL on failure, which fails the test). */
@@ -36,6 +47,25 @@ char **vm_argv(const struct vmenv *e);
 int argv_find(char *const *argv, const char *flag, const char *value);
 /* How many times @flag is followed by an argument starting with @prefix. */
 int argv_count(char *const *argv, const char *flag, const char *prefix);
+
+/* The libvirt XML of a plan read back with libxml2 (test-emit.c, test-hostdev.c). */
+/* Run argv (a real program, not a tool); 0..255 exit status, output in *@out. */
+int run_prog(char **out, const char *const argv[]);
+/* virt-xml-validate (libvirt's own schema) on @xml; true when valid, else the
+ * test fails naming @what. */
+bool xml_validates(const char *xml, const char *what);
+/* Parsed, or NULL after failing the test. */
+xmlDocPtr xparse(const char *xml);
+/* XPath count of @expr in @doc, -1 when it does not evaluate. */
+int xcount(xmlDocPtr doc, const char *expr);
+/* String value of @expr (first node), malloc'ed, or NULL. */
+char *xstr(xmlDocPtr doc, const char *expr);
+#define CHECK_XSTR(doc, expr, want)                                 \
+	do {                                                        \
+		char *_v = xstr(doc, expr);                         \
+		CHECK_STREQ(_v, want);                              \
+		free(_v);                                           \
+	} while (0)
 
 /* Write @text to a file in a fresh scratch directory; malloc'ed path. */
 char *write_temp(const char *name, const char *text);

@@ -58,10 +58,12 @@ static const struct subcommand subcommands[] = {
 	  cmd_plan },
 	{ "gen", "PROFILE --format libvirt|qemu [-o FILE]",
 	  "write the VM as libvirt domain XML or a QEMU command line", cmd_gen },
-	{ "up", "PROFILE [--backend libvirt|qemu] [--connect URI] [--wait]",
-	  "bind the devices, create the mdev, start the VM (all undone on failure)", cmd_up },
-	{ "down", "NAME|PROFILE [--timeout S]",
-	  "ACPI shutdown (forced after the timeout), restore drivers, remove mdevs", cmd_down },
+	{ "up", "PROFILE [--backend libvirt|qemu] [--connect URI] [--wait] [--redefine]",
+	  "bind the devices, create the mdev, start the VM (all undone on failure);\n"
+	  "        libvirt: defines the domain once, then starts it as defined", cmd_up },
+	{ "down", "NAME|PROFILE [--timeout S] [--undefine]",
+	  "ACPI shutdown (forced after the timeout), restore drivers, remove mdevs;\n"
+	  "        the domain and its NVRAM stay unless --undefine", cmd_down },
 	{ "status", "[NAME] [--json]", "the VMs vfiokit started, their state and devices",
 	  cmd_status },
 	{ "wait", "NAME|PROFILE", "wait until the VM stops by itself, then restore the host",
@@ -91,11 +93,16 @@ static void usage(int status)
 		"      --backend B     up: libvirt (default) or qemu (QEMU directly, QMP socket)\n"
 		"  -c, --connect URI   up: libvirt URI, local or remote (default qemu:///system)\n"
 		"      --transient     up: libvirt domain created, not defined\n"
+		"      --redefine      up: replace the existing domain's definition with the\n"
+		"                      profile's (edits made to it since are lost)\n"
 		"      --wait          up: stay until the guest stops, then restore the host\n"
 		"      --console-log F up: copy the guest's serial console to file F\n"
 		"      --single-gpu    up: allow the host's only/console GPU (consoles released)\n"
 		"      --force         up: override vfio-bind's host guards\n"
 		"      --timeout S     down: seconds of ACPI shutdown before forcing (default 60)\n"
+		"      --undefine      down: also undefine the domain with its NVRAM and TPM\n"
+		"                      (qemu backend: remove the VM's NVRAM and TPM state);\n"
+		"                      also for a VM that is not up (with --backend/--connect)\n"
 		"      --stale         release: every VM whose process is gone and nothing restores\n"
 		COMMON_HELP
 		"\nExit status: 0 done, 1 the profile cannot be met on this host (no such GPU,\n"
@@ -110,7 +117,7 @@ static void usage(int status)
 static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kind kind)
 {
 	enum { OPT_FORMAT = 0x100, OPT_SET, OPT_BACKEND, OPT_TRANSIENT, OPT_WAIT, OPT_LOG,
-	       OPT_SINGLE, OPT_FORCE, OPT_TIMEOUT, OPT_STALE };
+	       OPT_SINGLE, OPT_FORCE, OPT_TIMEOUT, OPT_STALE, OPT_REDEFINE, OPT_UNDEFINE };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "output", required_argument, NULL, 'o' },
@@ -124,6 +131,8 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "stale", no_argument, NULL, OPT_STALE },
+		{ "redefine", no_argument, NULL, OPT_REDEFINE },
+		{ "undefine", no_argument, NULL, OPT_UNDEFINE },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -161,8 +170,8 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 			o->sets[o->nsets++] = optarg;
 			break;
 		case OPT_BACKEND:
-			if (!up)
-				die(EXIT_USAGE, "--backend is an option of 'up'");
+			if (!up && kind != CMD_DOWN)
+				die(EXIT_USAGE, "--backend is an option of 'up' (and of down --undefine)");
 			if (!strcmp(optarg, "libvirt"))
 				o->vm.backend = VFK_BACKEND_LIBVIRT;
 			else if (!strcmp(optarg, "qemu"))
@@ -171,8 +180,8 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 				die(EXIT_USAGE, "--backend must be libvirt or qemu, not '%s'", optarg);
 			break;
 		case 'c':
-			if (!up)
-				die(EXIT_USAGE, "--connect is an option of 'up' (down finds the URI itself)");
+			if (!up && kind != CMD_DOWN)
+				die(EXIT_USAGE, "--connect is an option of 'up' (and of down --undefine)");
 			o->vm.uri = optarg;
 			break;
 		case OPT_TRANSIENT:
@@ -202,6 +211,16 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 				die(EXIT_USAGE, "--timeout: '%s' is not a number of seconds", optarg);
 			o->vm.shutdown_timeout = (unsigned int)v;
 			break;
+		case OPT_REDEFINE:
+			if (!up)
+				die(EXIT_USAGE, "--redefine is an option of 'up'");
+			o->vm.redefine = true;
+			break;
+		case OPT_UNDEFINE:
+			if (kind != CMD_DOWN)
+				die(EXIT_USAGE, "--undefine is an option of 'down'");
+			o->vm.undefine = true;
+			break;
 		case OPT_STALE:
 			if (kind != CMD_RELEASE)
 				die(EXIT_USAGE, "--stale is an option of 'release'");
@@ -213,6 +232,11 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 	}
 	if (o->vm.transient && o->vm.backend == VFK_BACKEND_QEMU)
 		die(EXIT_USAGE, "--transient is for the libvirt backend");
+	if (o->vm.transient && o->vm.redefine)
+		die(EXIT_USAGE, "--redefine replaces a definition; --transient defines none");
+	if (kind == CMD_DOWN && !o->vm.undefine && (o->vm.uri || o->vm.backend))
+		die(EXIT_USAGE, "down finds the backend and URI of a VM that is up itself; "
+		    "--backend and --connect go with down --undefine");
 	if (o->stale && optind < argc)
 		die(EXIT_USAGE, "release --stale takes no VM name: it looks at every VM");
 	if (optind < argc)
@@ -327,6 +351,39 @@ static void print_gpu(const struct vfk_plan *plan, size_t i)
 	putchar('\n');
 }
 
+/* The [hostdev] and [usb] devices: what goes with each, where in the guest. */
+static void print_extra_devices(const struct vfk_plan *plan)
+{
+	size_t i, k;
+
+	for (i = 0; i < vfk_plan_hostdev_count(plan); i++) {
+		const struct vfk_device *d = vfk_plan_hostdev(plan, i);
+
+		printf("  [%s] %s: %s %s\n    %s\n    in the guest:",
+		       vfk_plan_hostdev_section(plan, i), vfk_device_get_address(d),
+		       vfk_device_get_vendor_name(d), vfk_device_get_device_name(d),
+		       vfk_plan_hostdev_verdict(plan, i));
+		for (k = 0; k < vfk_plan_hostdev_function_count(plan, i); k++) {
+			char guest[32];
+
+			printf(" %s -> %s",
+			       vfk_device_get_address(vfk_plan_hostdev_function(plan, i, k)),
+			       vfk_plan_hostdev_function_guest_address(plan, i, k, guest,
+								       sizeof(guest)));
+		}
+		putchar('\n');
+	}
+	for (i = 0; i < vfk_plan_usb_count(plan); i++) {
+		struct vfk_usb_device_info u;
+
+		if (vfk_plan_usb_device(plan, i, &u) < 0)
+			continue;
+		printf("  [%s] USB %04x:%04x on bus %u port %s (address %u)%s%s\n",
+		       vfk_plan_usb_section(plan, i), u.vendor_id, u.product_id, u.bus, u.port,
+		       u.address, *u.name ? ": " : "", u.name);
+	}
+}
+
 static void print_plan(const struct vfk_plan *plan, const struct vfk_profile *prof)
 {
 	unsigned int s, d, c, t, i, n = vfk_plan_get_vcpus(plan);
@@ -349,6 +406,7 @@ static void print_plan(const struct vfk_plan *plan, const struct vfk_profile *pr
 		       vfk_device_get_vendor_name(f), vfk_device_get_device_name(f));
 	}
 	print_candidates(plan);
+	print_extra_devices(plan);
 	if (vfk_plan_get_mdev_uuid(plan))
 		printf("  mdev %s: type %s on %s\n", vfk_plan_get_mdev_uuid(plan),
 		       vfk_plan_get_mdev_type(plan), vfk_plan_get_mdev_parent(plan));
@@ -385,6 +443,49 @@ static void print_plan(const struct vfk_plan *plan, const struct vfk_profile *pr
 	}
 }
 
+/*
+ * How the plan compares with the one vfiokit last defined the VM's libvirt
+ * domain from: "none" (not defined), "same" or "changed" with *@diff.
+ */
+static const char *definition_state(struct vfk_plan *plan, char **diff)
+{
+	int r = vfk_vm_definition_diff(plan, diff);
+
+	return r == 0 ? "same" : r == 1 ? "changed" : "none";
+}
+
+static void print_definition(struct vfk_plan *plan)
+{
+	_cleanup_free_ char *diff = NULL;
+	const char *state = definition_state(plan, &diff), *name = vfk_plan_get_name(plan);
+
+	if (streq(state, "same"))
+		printf("\nDomain: %s is defined from this plan; up starts it as defined\n", name);
+	else if (streq(state, "changed"))
+		printf("\nDomain: %s was defined from another plan; up starts it as defined (edits "
+		       "made since are kept), up --redefine applies this one:\n%s", name, diff);
+}
+
+static void print_plan_json(struct vfk_plan *plan)
+{
+	_cleanup_free_ char *json = NULL, *diff = NULL;
+	json_object *root, *def;
+	int r = vfk_plan_to_json(plan, &json);
+
+	if (r < 0)
+		die_errno(EXIT_FAILURE_OP, r, "JSON output");
+	root = json_tokener_parse(json);
+	if (!root)
+		die(EXIT_FAILURE_OP, "JSON output: the plan's JSON does not parse");
+	def = json_object_new_object();
+	json_object_object_add(def, "state", json_object_new_string(definition_state(plan, &diff)));
+	json_object_object_add(def, "diff", diff ? json_object_new_string(diff) : NULL);
+	json_object_object_add(root, "definition", def);
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+						  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+}
+
 static int cmd_plan(int argc, char **argv)
 {
 	struct vm_opts o = { 0 };
@@ -393,15 +494,10 @@ static int cmd_plan(int argc, char **argv)
 	parse_options(argc, argv, &o, CMD_PLAN);
 	s.plan = make_plan(&o, &s.ctx, &s.host, &s.prof);
 	if (o.c.json) {
-		char *json;
-		int r = vfk_plan_to_json(s.plan, &json);
-
-		if (r < 0)
-			die_errno(EXIT_FAILURE_OP, r, "JSON output");
-		puts(json);
-		free(json);
+		print_plan_json(s.plan);
 	} else if (!o.c.quiet) {
 		print_plan(s.plan, s.prof);
+		print_definition(s.plan);
 	}
 	session_end(&s, &o);
 	return EXIT_OK;
@@ -508,7 +604,7 @@ static int exit_for(int r)
 {
 	switch (r) {
 	case -EBUSY: case -EPERM: case -EEXIST: case -EALREADY: case -ENOENT: case -ENODEV:
-	case -ENOSPC:
+	case -ENOSPC: case -EREMOTE:
 		return EXIT_NOT_SO;
 	case -EINVAL:
 		return EXIT_USAGE;
@@ -589,9 +685,11 @@ static int release_stale(struct vm_opts *o)
 static int stop_vm(int argc, char **argv, enum cmd_kind cmd)
 {
 	struct vm_opts o = { 0 };
+	struct vfk_vm_record *rec = NULL;
 	struct vfk_profile *prof;
 	struct vfk_ctx *ctx;
 	const char *name;
+	bool was_up = false;
 	char err[1024];
 	int r;
 
@@ -606,6 +704,9 @@ static int stop_vm(int argc, char **argv, enum cmd_kind cmd)
 	name = vm_name_of(&o, &prof);
 	ctx = common_ctx_new(&o.c);
 	vfk_ctx_set_progress_fn(ctx, progress, &o);
+	if (cmd == CMD_DOWN && vfk_vm_list(ctx, name, &rec) > 0)
+		was_up = true;
+	free(rec);
 	if (cmd == CMD_DOWN)
 		r = vfk_vm_down(ctx, name, &o.vm, err, sizeof(err));
 	else if (cmd == CMD_WAIT)
@@ -614,7 +715,9 @@ static int stop_vm(int argc, char **argv, enum cmd_kind cmd)
 		r = vfk_vm_release(ctx, name, err, sizeof(err));
 	if (r < 0)
 		die(exit_for(r), "%s", err[0] ? err : strerror(-r));
-	if (cmd == CMD_DOWN)
+	if (cmd == CMD_DOWN && !was_up)
+		progress(&o, "forgotten (it was not up)");
+	else if (cmd == CMD_DOWN)
 		progress(&o, "host restored");
 	vfk_profile_free(prof);
 	vfk_ctx_unref(ctx);

@@ -73,6 +73,66 @@ static json_object *fabric_json(const struct vfk_plan *pl)
 	return a;
 }
 
+/* The [hostdev] devices with their groups, as plan-hostdev.c resolved them. */
+static json_object *hostdevs_json(const struct vfk_plan *pl)
+{
+	json_object *a = json_object_new_array();
+	size_t i, k;
+
+	for (i = 0; a && i < pl->nhostdevs; i++) {
+		const struct plan_hostdev *h = &pl->hostdevs[i];
+		json_object *o = json_object_new_object(), *fa = json_object_new_array();
+		char ids[16];
+
+		json_object_object_add(o, "section", json_object_new_string(h->section));
+		json_object_object_add(o, "address", json_object_new_string(vfk_device_get_address(h->dev)));
+		snprintf(ids, sizeof(ids), "%04x:%04x", vfk_device_get_vendor_id(h->dev),
+			 vfk_device_get_device_id(h->dev));
+		json_object_object_add(o, "ids", json_object_new_string(ids));
+		json_object_object_add(o, "group", json_object_new_int(vfk_device_get_iommu_group(h->dev)));
+		json_object_object_add(o, "driver", jstr(vfk_device_get_driver(h->dev)));
+		json_object_object_add(o, "verdict", json_object_new_string(h->verdict));
+		json_object_object_add(o, "rom", jstr(h->src->rom));
+		for (k = 0; k < h->nfns; k++) {
+			json_object *fo = json_object_new_object();
+			char guest[16];
+
+			json_object_object_add(fo, "host", json_object_new_string(
+				vfk_device_get_address(h->fns[k])));
+			json_object_object_add(fo, "guest", json_object_new_string(
+				vfk_pci_addr_format(&h->guest[k], guest, sizeof(guest))));
+			json_object_object_add(fo, "driver", jstr(vfk_device_get_driver(h->fns[k])));
+			json_object_array_add(fa, fo);
+		}
+		json_object_object_add(o, "functions", fa);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* The [usb] devices as found on the host. */
+static json_object *usb_json(const struct vfk_plan *pl)
+{
+	json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; a && i < pl->nusbs; i++) {
+		const struct usb_device *u = &pl->usbs[i].dev;
+		json_object *o = json_object_new_object();
+		char ids[16];
+
+		json_object_object_add(o, "section", json_object_new_string(pl->usbs[i].section));
+		snprintf(ids, sizeof(ids), "%04x:%04x", u->vendor, u->product);
+		json_object_object_add(o, "ids", json_object_new_string(ids));
+		json_object_object_add(o, "bus", json_object_new_int((int)u->bus));
+		json_object_object_add(o, "port", json_object_new_string(u->port));
+		json_object_object_add(o, "address", json_object_new_int((int)u->devnum));
+		json_object_object_add(o, "name", jstr(*u->desc ? u->desc : NULL));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 /* The ranking of plan-gpu-choice.c: address, chosen, reasons. */
 static json_object *candidates_json(const struct vfk_plan *pl)
 {
@@ -122,6 +182,34 @@ static json_object *cpu_json(const struct vfk_plan *pl)
 	return o;
 }
 
+/* Large VMs: what VFIO may lock, and the preallocation threads, in "memory". */
+static void memory_large_json(json_object *mem, const struct vfk_plan *pl)
+{
+	json_object_object_add(mem, "memlock_bytes", json_object_new_int64((int64_t)pl->large.memlock));
+	json_object_object_add(mem, "memtune_hard_limit_bytes",
+			       pl->large.hard_limit ? json_object_new_int64((int64_t)pl->large.hard_limit)
+						    : NULL);
+	json_object_object_add(mem, "prealloc_threads",
+			       json_object_new_int((int)pl->large.prealloc_threads));
+}
+
+/* Large VMs: the BARs, the guest's 64-bit PCI hole and physical address width. */
+static json_object *address_space_json(const struct vfk_plan *pl)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "bar_bytes", json_object_new_int64((int64_t)pl->large.bar_bytes));
+	json_object_object_add(o, "pci_hole64_bytes",
+			       pl->large.hole64 ? json_object_new_int64((int64_t)pl->large.hole64) : NULL);
+	json_object_object_add(o, "phys_bits", pl->large.phys_bits
+					       ? json_object_new_int((int)pl->large.phys_bits) : NULL);
+	json_object_object_add(o, "host_phys_bits", json_object_new_boolean(pl->large.host_phys_bits));
+	json_object_object_add(o, "host_cpu_phys_bits", pl->large.host_bits
+							? json_object_new_int((int)pl->large.host_bits)
+							: NULL);
+	return o;
+}
+
 int plan_emit_json(const struct vfk_plan *pl, char **out)
 {
 	const struct vfk_profile *p = pl->prof;
@@ -149,6 +237,8 @@ int plan_emit_json(const struct vfk_plan *pl, char **out)
 	json_object_object_add(o, "gpus", gpus_json(pl));
 	json_object_object_add(o, "fabric", fabric_json(pl));
 	json_object_object_add(o, "candidates", candidates_json(pl));
+	json_object_object_add(o, "hostdevs", hostdevs_json(pl));
+	json_object_object_add(o, "usb", usb_json(pl));
 	if (pl->mdev.uuid) {
 		x = json_object_new_object();
 		json_object_object_add(x, "parent", json_object_new_string(pl->mdev.parent));
@@ -168,7 +258,9 @@ int plan_emit_json(const struct vfk_plan *pl, char **out)
 	json_object_object_add(x, "mib", json_object_new_int64((int64_t)pl->memory_mib));
 	json_object_object_add(x, "node", pl->memory_node >= 0 ? json_object_new_int(pl->memory_node) : NULL);
 	json_object_object_add(x, "hugepage_kib", json_object_new_int64((int64_t)pl->hugepage_kib));
+	memory_large_json(x, pl);
 	json_object_object_add(o, "memory", x);
+	json_object_object_add(o, "address_space", address_space_json(pl));
 
 	x = json_object_new_array();
 	if (pl->hyperv) {

@@ -104,6 +104,38 @@ static unsigned int root_port(struct qw *q)
 	return q->chassis;
 }
 
+/* ------------------------------------------------------------ large VMs */
+
+/* A size as QEMU's size properties take it: "64G", "40960M". */
+static void size_opt(struct sbuf *b, unsigned long long bytes)
+{
+	if (bytes % (1ULL << 30) == 0)
+		sbuf_addf(b, "%lluG", bytes >> 30);
+	else
+		sbuf_addf(b, "%lluM", bytes >> 20);
+}
+
+/* The guest's 64-bit PCI hole, where QEMU's default cannot hold the BARs. */
+static void emit_pci_hole64(struct qw *q, const struct vfk_plan *pl)
+{
+	struct sbuf b = { 0 };
+
+	if (!pl->large.hole64)
+		return;
+	sbuf_add(&b, "q35-pcihost.pci-hole64-size=");
+	size_opt(&b, pl->large.hole64);
+	flag_opts(q, "-global", &b);
+}
+
+/* The guest's physical address width, where QEMU's default does not reach. */
+static void cpu_phys_bits(struct sbuf *b, const struct vfk_plan *pl)
+{
+	if (pl->large.host_phys_bits)
+		opt(b, "host-phys-bits", "on");
+	else if (pl->large.phys_bits)
+		optf(b, "phys-bits", "%u", pl->large.phys_bits);
+}
+
 /* ------------------------------------------------------------ sections */
 
 static void emit_machine(struct qw *q, const struct vfk_plan *pl)
@@ -119,6 +151,7 @@ static void emit_machine(struct qw *q, const struct vfk_plan *pl)
 	if (pl->hugepage_kib || pl->memory_node >= 0)
 		opt(&b, "memory-backend", "mem0");
 	flag_opts(q, "-machine", &b);
+	emit_pci_hole64(q, pl);
 }
 
 static void emit_cpu(struct qw *q, const struct vfk_plan *pl)
@@ -153,6 +186,7 @@ static void emit_cpu(struct qw *q, const struct vfk_plan *pl)
 	}
 	if (pl->kvm_hidden)
 		opt(&b, "kvm", "off");
+	cpu_phys_bits(&b, pl);
 	flag_opts(q, "-cpu", &b);
 
 	arg(q, "-smp");
@@ -172,6 +206,8 @@ static void emit_memory(struct qw *q, const struct vfk_plan *pl)
 		optf(&b, "size", "%lluM", pl->memory_mib);
 		opt(&b, "mem-path", pl->hugepage_path ? pl->hugepage_path : "");
 		opt(&b, "prealloc", "on");
+		if (pl->large.prealloc_threads)
+			optf(&b, "prealloc-threads", "%u", pl->large.prealloc_threads);
 	} else if (pl->memory_node >= 0) {
 		opt_raw(&b, "memory-backend-ram");
 		opt(&b, "id", "mem0");
@@ -299,6 +335,56 @@ static void emit_gpu(struct qw *q, const struct vfk_plan *pl)
 		opt(&b, "id", "hostdev-mdev");
 		opt(&b, "display", "off");
 		optf(&b, "bus", "rp%u", rp);
+		flag_opts(q, "-device", &b);
+	}
+}
+
+/* The [hostdev] devices: each with its group, each slot on a root port of its own. */
+static void emit_extra_pci(struct qw *q, const struct vfk_plan *pl)
+{
+	struct sbuf b = { 0 };
+	unsigned int rp = 0;
+	size_t i, k;
+
+	for (i = 0; i < pl->nhostdevs; i++) {
+		const struct plan_hostdev *x = &pl->hostdevs[i];
+
+		for (k = 0; k < x->nfns; k++) {
+			if (x->guest[k].fn == 0)
+				rp = root_port(q);
+			opt_raw(&b, "vfio-pci");
+			opt(&b, "host", vfk_device_get_address(x->fns[k]));
+			optf(&b, "id", "extra%zu-%zu", i, k);
+			optf(&b, "bus", "rp%u", rp);
+			optf(&b, "addr", "0x0.%x", x->guest[k].fn);
+			if (x->guest[k].fn == 0 && k + 1 < x->nfns && x->guest[k + 1].fn)
+				opt(&b, "multifunction", "on");
+			if (x->fns[k] == x->dev && x->src->rom)
+				opt(&b, "romfile", x->src->rom);
+			flag_opts(q, "-device", &b);
+		}
+	}
+}
+
+/* The [usb] devices on the xHCI controller: by their ids, and by bus and port
+ * as far as a section says where (a port stays when the device is replugged). */
+static void emit_extra_usb(struct qw *q, const struct vfk_plan *pl)
+{
+	struct sbuf b = { 0 };
+	size_t i;
+
+	for (i = 0; i < pl->nusbs; i++) {
+		const struct plan_usb *u = &pl->usbs[i];
+
+		opt_raw(&b, "usb-host");
+		optf(&b, "id", "usbhost%zu", i);
+		opt(&b, "bus", "xhci.0");
+		optf(&b, "vendorid", "0x%04x", u->dev.vendor);
+		optf(&b, "productid", "0x%04x", u->dev.product);
+		if (u->src->bus)
+			optf(&b, "hostbus", "%u", u->dev.bus);
+		if (u->src->port)
+			opt(&b, "hostport", u->dev.port);
 		flag_opts(q, "-device", &b);
 	}
 }
@@ -561,7 +647,7 @@ static void emit_misc(struct qw *q, const struct vfk_plan *pl)
 		optf(&b, "bus", "rp%u", rp);
 		flag_opts(q, "-device", &b);
 	}
-	if (pl->mode != VFK_GPU_MODE_PASSTHROUGH) {
+	if (!plan_binds_devices(pl)) {	/* no balloon takes back what VFIO pinned */
 		rp = root_port(q);
 		opt_raw(&b, "virtio-balloon-pci");
 		opt(&b, "id", "balloon0");
@@ -598,6 +684,7 @@ int plan_emit_qemu(const struct vfk_plan *pl, char ***out)
 	}
 	emit_firmware(&q, pl);
 	emit_gpu(&q, pl);
+	emit_extra_pci(&q, pl);
 	/* USB controller first: tablet, usb disks and audio hang off xhci.0 */
 	rp = root_port(&q);
 	opt_raw(&b, "qemu-xhci");
@@ -606,6 +693,7 @@ int plan_emit_qemu(const struct vfk_plan *pl, char ***out)
 	opt(&b, "p3", "15");
 	optf(&b, "bus", "rp%u", rp);
 	flag_opts(&q, "-device", &b);
+	emit_extra_usb(&q, pl);
 	emit_disks(&q, pl);
 	emit_nets(&q, pl);
 	emit_display(&q, pl);

@@ -102,17 +102,63 @@ static void pci_address(struct xw *w, struct xml_node *parent, const struct vfk_
 		attr(w, n, "multifunction", "on");
 }
 
+/* ------------------------------------------------------------ large VMs */
+
+/* libvirt's memlock figure for VFIO is RAM + 1 GiB; a hard limit where the
+ * plan's is more (large BARs). */
+static void emit_memtune(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
+{
+	if (pl->large.hard_limit)
+		attr(w, elu(w, el(w, dom, "memtune", NULL), "hard_limit", pl->large.hard_limit >> 10),
+		     "unit", "KiB");
+}
+
+/* Huge pages preallocated by several threads (libvirt 8.2 and later). */
+static void emit_allocation(struct xw *w, struct xml_node *backing, const struct vfk_plan *pl)
+{
+	struct xml_node *n;
+
+	if (!pl->large.prealloc_threads)
+		return;
+	n = ela(w, backing, "allocation", "mode", "immediate", NULL);
+	attrf(w, n, "threads", "%u", pl->large.prealloc_threads);
+}
+
+/* The guest's 64-bit PCI hole on the root complex, where QEMU's default
+ * cannot hold the BARs. */
+static void emit_pcihole64(struct xw *w, struct xml_node *root, const struct vfk_plan *pl)
+{
+	if (pl->large.hole64)
+		attr(w, elu(w, root, "pcihole64", pl->large.hole64 >> 10), "unit", "KiB");
+}
+
+/* The guest's physical address width, where QEMU's default does not reach
+ * (libvirt 8.7 and later). */
+static void emit_maxphysaddr(struct xw *w, struct xml_node *cpu, const struct vfk_plan *pl)
+{
+	struct xml_node *n;
+
+	if (pl->large.host_phys_bits) {
+		ela(w, cpu, "maxphysaddr", "mode", "passthrough", NULL);
+	} else if (pl->large.phys_bits) {
+		n = ela(w, cpu, "maxphysaddr", "mode", "emulate", NULL);
+		attrf(w, n, "bits", "%u", pl->large.phys_bits);
+	}
+}
+
 /* ------------------------------------------------------------ sections */
 
 static void emit_memory_backing(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
 {
-	struct xml_node *n;
+	struct xml_node *backing, *n;
 
 	if (!pl->hugepage_kib)
 		return;
-	n = el(w, el(w, el(w, dom, "memoryBacking", NULL), "hugepages", NULL), "page", NULL);
+	backing = el(w, dom, "memoryBacking", NULL);
+	n = el(w, el(w, backing, "hugepages", NULL), "page", NULL);
 	attrf(w, n, "size", "%lu", pl->hugepage_kib);
 	attr(w, n, "unit", "KiB");
+	emit_allocation(w, backing, pl);
 }
 
 static void emit_numatune(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)
@@ -238,6 +284,7 @@ static void emit_cpu(struct xw *w, struct xml_node *dom, const struct vfk_plan *
 	attrf(w, n, "threads", "%u", pl->pin.threads);
 	if (pl->cpu_model == CPU_HOST)
 		ela(w, cpu, "cache", "mode", "passthrough", NULL);
+	emit_maxphysaddr(w, cpu, pl);
 	if (pl->topoext)
 		ela(w, cpu, "feature", "policy", "require", "name", "topoext", NULL);
 }
@@ -294,7 +341,8 @@ static void emit_controllers(struct xw *w, struct xml_node *devs, const struct v
 {
 	unsigned int k;
 
-	ela(w, devs, "controller", "type", "pci", "index", "0", "model", "pcie-root", NULL);
+	emit_pcihole64(w, ela(w, devs, "controller", "type", "pci", "index", "0", "model",
+			      "pcie-root", NULL), pl);
 	/* a root port for each GPU and NVSwitch given: buses 1, 2, ... */
 	for (k = 1; k <= plan_root_ports(pl); k++) {
 		char index[16];
@@ -537,6 +585,47 @@ static void emit_hostdevs(struct xw *w, struct xml_node *devs, const struct vfk_
 	}
 }
 
+/* The [hostdev] devices: each with its group, each slot on its root port. */
+static void emit_extra_pci(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
+{
+	size_t i, k;
+
+	for (i = 0; i < pl->nhostdevs; i++) {
+		const struct plan_hostdev *x = &pl->hostdevs[i];
+
+		for (k = 0; k < x->nfns; k++) {
+			struct xml_node *h = hostdev(w, devs, vfk_device_get_addr(x->fns[k]));
+			bool multi = x->guest[k].fn == 0 && k + 1 < x->nfns &&
+				     x->guest[k + 1].bus == x->guest[k].bus;
+
+			if (x->fns[k] == x->dev && x->src->rom)
+				attr(w, el(w, h, "rom", NULL), "file", x->src->rom);
+			pci_address(w, h, &x->guest[k], true, multi);
+		}
+	}
+}
+
+/* The [usb] devices by their ids, and by bus and address when a section says
+ * where (libvirt then wants both to match; QEMU's argv names the port). */
+static void emit_extra_usb(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->nusbs; i++) {
+		const struct usb_device *u = &pl->usbs[i].dev;
+		struct xml_node *h = ela(w, devs, "hostdev", "mode", "subsystem", "type", "usb", NULL);
+		struct xml_node *s = el(w, h, "source", NULL), *n;
+
+		attrf(w, el(w, s, "vendor", NULL), "id", "0x%04x", u->vendor);
+		attrf(w, el(w, s, "product", NULL), "id", "0x%04x", u->product);
+		if (pl->usbs[i].src->bus) {
+			n = el(w, s, "address", NULL);
+			attrf(w, n, "bus", "%u", u->bus);
+			attrf(w, n, "device", "%u", u->devnum);
+		}
+	}
+}
+
 static void emit_emulator(struct xw *w, struct xml_node *devs, const struct vfk_plan *pl)
 {
 	el(w, devs, "emulator", pl->emulator);
@@ -565,7 +654,7 @@ static void emit_memballoon(struct xw *w, struct xml_node *devs, const struct vf
 	struct xml_node *n = el(w, devs, "memballoon", NULL);
 
 	/* a balloon cannot take back memory VFIO has pinned */
-	attr(w, n, "model", pl->mode == VFK_GPU_MODE_PASSTHROUGH ? "none" : "virtio");
+	attr(w, n, "model", plan_binds_devices(pl) ? "none" : "virtio");
 }
 
 /* One part of the domain, written as children of @parent. */
@@ -584,8 +673,8 @@ static void emit_devices(struct xw *w, struct xml_node *dom, const struct vfk_pl
 {
 	static const section_fn sections[] = {	/* in libvirt's order */
 		emit_emulator, emit_disks, emit_controllers, emit_nets, emit_serial, emit_input,
-		emit_graphics, emit_audio, emit_video, emit_hostdevs, emit_tpm, emit_shmem,
-		emit_memballoon,
+		emit_graphics, emit_audio, emit_video, emit_hostdevs, emit_extra_pci, emit_extra_usb,
+		emit_tpm, emit_shmem, emit_memballoon,
 	};
 
 	emit_sections(w, el(w, dom, "devices", NULL), pl, sections, ARRAY_SIZE(sections));
@@ -667,6 +756,7 @@ static void emit_memory(struct xw *w, struct xml_node *dom, const struct vfk_pla
 {
 	attr(w, elu(w, dom, "memory", pl->memory_mib), "unit", "MiB");
 	attr(w, elu(w, dom, "currentMemory", pl->memory_mib), "unit", "MiB");
+	emit_memtune(w, dom, pl);
 }
 
 static void emit_vcpus(struct xw *w, struct xml_node *dom, const struct vfk_plan *pl)

@@ -117,14 +117,17 @@ static void read_core(struct vfk_ctx *ctx, int cpufd, const struct cpuset *onlin
 			sc->core_of[s] = ci->cpu;
 }
 
-static void read_vendor(struct vfk_ctx *ctx, char *vendor, size_t size)
+/* The CPU vendor and the physical address width ("address sizes : 39 bits
+ * physical, 48 bits virtual") of the first processor in cpuinfo. */
+static void read_cpuinfo(struct vfk_ctx *ctx, struct vfk_topo *t)
 {
 	_cleanup_close_ int procfd = vfk_root_open_dir(ctx, VFK_ROOT_PROC, NULL);
 	_cleanup_close_ int fd = -1;
 	_cleanup_fclose_ FILE *f = NULL;
 	char line[512];
+	bool bol = true, was_bol;	/* at the beginning of a line (a long one comes in parts) */
 
-	vendor[0] = '\0';
+	t->vendor[0] = '\0';
 	if (procfd < 0)
 		return;
 	fd = vfk_open_file_in(ctx, procfd, "cpuinfo");
@@ -135,16 +138,26 @@ static void read_vendor(struct vfk_ctx *ctx, char *vendor, size_t size)
 		return;
 	fd = -1;
 	while (fgets(line, sizeof(line), f)) {
-		char *colon;
+		char *colon = strchr(line, ':');
+		unsigned int bits;
 
-		if (!startswith(line, "vendor_id") || !(colon = strchr(line, ':')))
+		was_bol = bol;
+		bol = strchr(line, '\n') != NULL;
+		if (!was_bol)
+			continue;
+		if (line[0] == '\n')
+			return;		/* the end of the first processor */
+		if (!colon)
 			continue;
 		colon++;
 		while (*colon == ' ' || *colon == '\t')
 			colon++;
 		colon[strcspn(colon, "\n")] = '\0';
-		snprintf(vendor, size, "%s", colon);
-		return;
+		if (startswith(line, "vendor_id"))
+			snprintf(t->vendor, sizeof(t->vendor), "%s", colon);
+		else if (startswith(line, "address sizes") &&
+			 sscanf(colon, "%u bits physical", &bits) == 1 && bits >= 32 && bits <= 64)
+			t->phys_bits = bits;
 	}
 }
 
@@ -270,7 +283,7 @@ int vfk_topo_read(struct vfk_ctx *ctx, struct vfk_topo **out)
 			}
 	}
 	read_nodes(ctx, t);
-	read_vendor(ctx, t->vendor, sizeof(t->vendor));
+	read_cpuinfo(ctx, t);
 	r = build_cores(t);
 	if (r < 0) {
 		vfk_topo_free(t);

@@ -24,6 +24,7 @@ struct vfk_topo {
 	struct topo_core *cores;	/* sorted by first CPU */
 	int nnodes;			/* NUMA nodes with CPUs or memory */
 	char vendor[16];		/* "AuthenticAMD", "GenuineIntel" or "" */
+	unsigned int phys_bits;		/* the CPU's physical address width, 0: unknown */
 };
 
 #endif

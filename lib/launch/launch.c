@@ -29,9 +29,7 @@
 #define DEFAULT_URI "qemu:///system"
 #define QMP_START_TIMEOUT_MS 30000
 
-static int fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
+int launch_fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -49,272 +47,6 @@ static char *qmp_path(struct vfk_ctx *ctx, const char *name)
 
 	snprintf(rel, sizeof(rel), VMS_DIR "/%s.qmp", name);
 	return vfk_root_path(ctx, VFK_ROOT_RUN, rel);
-}
-
-/* ------------------------------------------------------------- libvirt */
-
-static void libvirt_quiet(void *data, virErrorPtr error)
-{
-	(void)data;
-	(void)error;	/* errors are read with lv->virGetLastErrorMessage() */
-}
-
-/* The libvirt API once loaded; every libvirt_*() function below runs after
- * libvirt_open() or libvirt_load() succeeded. */
-static const struct libvirt_api *lv;
-
-static bool libvirt_load(char *errbuf, size_t errsize)
-{
-	char why[512];
-
-	if (!lv)
-		lv = libvirt_api(why, sizeof(why));
-	if (!lv)
-		fail(errbuf, errsize, ELIBACC, "%s", why);
-	return lv != NULL;
-}
-
-static virConnectPtr libvirt_open(const char *uri, char *errbuf, size_t errsize)
-{
-	virConnectPtr c;
-
-	if (!libvirt_load(errbuf, errsize))
-		return NULL;
-	lv->virSetErrorFunc(NULL, libvirt_quiet);
-	c = lv->virConnectOpenAuth(uri, *lv->virConnectAuthPtrDefault, 0);
-	if (!c)
-		fail(errbuf, errsize, ECONNREFUSED, "cannot connect to libvirt at %s: %s", uri,
-		     lv->virGetLastErrorMessage());
-	return c;
-}
-
-/* <log file='@log'/> on the first serial of @doc's devices (a pty serial if none). */
-static void console_log_add(const struct xml_api *x, xmlDocPtr doc, const char *log)
-{
-	xmlNodePtr root = x->xmlDocGetRootElement(doc), devs = NULL, serial = NULL, n;
-
-	for (n = root ? root->children : NULL; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && x->xmlStrEqual(n->name, BAD_CAST "devices"))
-			devs = n;
-	if (!devs && root)
-		devs = x->xmlNewChild(root, NULL, BAD_CAST "devices", NULL);
-	for (n = devs ? devs->children : NULL; n && !serial; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && x->xmlStrEqual(n->name, BAD_CAST "serial"))
-			serial = n;
-	if (!serial && devs) {
-		serial = x->xmlNewChild(devs, NULL, BAD_CAST "serial", NULL);
-		x->xmlNewProp(serial, BAD_CAST "type", BAD_CAST "pty");
-		n = x->xmlNewChild(serial, NULL, BAD_CAST "target", NULL);
-		x->xmlNewProp(n, BAD_CAST "port", BAD_CAST "0");
-	} else if (serial) {
-		/* stdio has no place to log to in a daemon: make it a pty */
-		xmlChar *type = x->xmlGetProp(serial, BAD_CAST "type");
-		if (type && x->xmlStrEqual(type, BAD_CAST "stdio"))
-			x->xmlSetProp(serial, BAD_CAST "type", BAD_CAST "pty");
-		(*x->xmlFree)(type);
-	}
-	n = x->xmlNewChild(serial, NULL, BAD_CAST "log", NULL);
-	x->xmlNewProp(n, BAD_CAST "file", BAD_CAST log);
-	x->xmlNewProp(n, BAD_CAST "append", BAD_CAST "off");
-}
-
-/*
- * The console goes to a file too: *@xml read back with libxml2, which is
- * loaded here (the only XML vfiokit reads), and replaced by the edited text.
- */
-static int xml_with_console_log(char **xml, const char *log, char *errbuf, size_t errsize)
-{
-	char why[512];
-	const struct xml_api *x = xml_api(why, sizeof(why));
-	xmlDocPtr doc;
-	xmlChar *out = NULL;
-	char *res = NULL;
-	int len = 0;
-
-	if (!x)
-		return fail(errbuf, errsize, ELIBACC, "%s", why);
-	doc = x->xmlReadMemory(*xml, (int)strlen(*xml), "domain.xml", NULL,
-			       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (doc) {
-		console_log_add(x, doc, log);
-		x->xmlDocDumpFormatMemory(doc, &out, &len, 1);
-		x->xmlFreeDoc(doc);
-	}
-	if (out)
-		res = strdup((const char *)out);
-	(*x->xmlFree)(out);
-	if (!res)
-		return fail(errbuf, errsize, ENOMEM, "adding the console log to the domain XML failed");
-	free(*xml);
-	*xml = res;
-	return 0;
-}
-
-/*
- * A shut-off domain named @name that vfiokit defined is what a VM leaves
- * behind when it stopped by itself and libvirt's release hook restored the
- * host: the hook must not call libvirt, so nothing undefined it, and libvirt
- * refuses to define a domain of the same name with another UUID. Undefine it
- * as down would have. A running domain, or one without vfiokit's metadata, is
- * not ours: left for libvirt to refuse.
- */
-static void libvirt_drop_leftover(struct vfk_ctx *ctx, virConnectPtr c, const char *name)
-{
-	virDomainPtr dom = lv->virDomainLookupByName(c, name);
-	char *md = NULL;
-
-	if (!dom)
-		return;
-	if (lv->virDomainIsActive(dom) == 0)
-		md = lv->virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VFK_XMLNS,
-					      VIR_DOMAIN_AFFECT_CONFIG);
-	if (md) {
-		vfk_progress(ctx, "undefining the shut-off domain %s an earlier up left", name);
-		if (lv->virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM |
-							 VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0)
-			lv->virDomainUndefine(dom);
-		free(md);
-	}
-	lv->virDomainFree(dom);
-}
-
-static int libvirt_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
-			 struct vfk_vm_record *rec, char *errbuf, size_t errsize)
-{
-	_cleanup_free_ char *xml = NULL;
-	virConnectPtr c;
-	virDomainPtr dom;
-	int r;
-
-	r = vfk_plan_to_libvirt_xml(plan, &xml);
-	if (r < 0)
-		return fail(errbuf, errsize, -r, "generating the domain XML failed");
-	if (o->console_log && (r = xml_with_console_log(&xml, o->console_log, errbuf, errsize)) < 0)
-		return r;
-	c = libvirt_open(rec->uri, errbuf, errsize);
-	if (!c)
-		return -ECONNREFUSED;
-	libvirt_drop_leftover(plan->ctx, c, rec->name);
-	if (o->transient) {
-		dom = lv->virDomainCreateXML(c, xml, 0);
-		rec->defined = false;
-	} else {
-		dom = lv->virDomainDefineXML(c, xml);
-		rec->defined = dom != NULL;
-		if (dom && lv->virDomainCreate(dom) < 0) {
-			fail(errbuf, errsize, EIO, "libvirt could not start %s: %s", rec->name,
-			     lv->virGetLastErrorMessage());
-			lv->virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM);
-			lv->virDomainFree(dom);
-			lv->virConnectClose(c);
-			return -EIO;
-		}
-	}
-	if (!dom) {
-		fail(errbuf, errsize, EIO, "libvirt could not %s %s: %s",
-		     o->transient ? "create" : "define", rec->name, lv->virGetLastErrorMessage());
-		lv->virConnectClose(c);
-		return -EIO;
-	}
-	lv->virDomainFree(dom);
-	lv->virConnectClose(c);
-	return 0;
-}
-
-static bool libvirt_active(virConnectPtr c, const char *name, bool *exists)
-{
-	virDomainPtr dom = lv->virDomainLookupByName(c, name);
-	int active;
-
-	*exists = dom != NULL;
-	if (!dom)
-		return false;
-	active = lv->virDomainIsActive(dom);
-	lv->virDomainFree(dom);
-	return active == 1;
-}
-
-static int libvirt_stop(const struct vfk_vm_record *rec, unsigned int timeout_s, char *errbuf,
-			size_t errsize)
-{
-	virConnectPtr c = libvirt_open(rec->uri, errbuf, errsize);
-	virDomainPtr dom;
-	long long deadline;
-	int r = 0;
-
-	if (!c)
-		return -ECONNREFUSED;
-	dom = lv->virDomainLookupByName(c, rec->name);
-	if (dom && lv->virDomainIsActive(dom) == 1) {
-		if (lv->virDomainShutdown(dom) == 0) {
-			deadline = now_ms() + (long long)timeout_s * 1000;
-			while (lv->virDomainIsActive(dom) == 1 && now_ms() < deadline)
-				poll(NULL, 0, 200);
-		}
-		if (lv->virDomainIsActive(dom) == 1 && lv->virDomainDestroy(dom) < 0)
-			r = fail(errbuf, errsize, EIO, "cannot stop %s: %s", rec->name,
-				 lv->virGetLastErrorMessage());
-	}
-	if (dom && r == 0 && rec->defined &&
-	    lv->virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM |
-						 VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0 &&
-	    lv->virDomainUndefine(dom) < 0)
-		r = fail(errbuf, errsize, EIO, "cannot undefine %s: %s", rec->name,
-			 lv->virGetLastErrorMessage());
-	if (dom)
-		lv->virDomainFree(dom);
-	lv->virConnectClose(c);
-	return r;
-}
-
-struct lifecycle {
-	const char *name;
-	bool stopped;
-};
-
-static void lifecycle_cb(virConnectPtr c, virDomainPtr dom, int event, int detail, void *opaque)
-{
-	struct lifecycle *l = opaque;
-
-	(void)c;
-	(void)detail;
-	if (streq(lv->virDomainGetName(dom), l->name) &&
-	    (event == VIR_DOMAIN_EVENT_STOPPED || event == VIR_DOMAIN_EVENT_UNDEFINED))
-		l->stopped = true;
-}
-
-static int libvirt_wait(const struct vfk_vm_record *rec, char *errbuf, size_t errsize)
-{
-	static bool event_impl;
-	struct lifecycle l = { .name = rec->name };
-	virConnectPtr c;
-	bool exists;
-	int id;
-
-	if (!libvirt_load(errbuf, errsize))
-		return -ELIBACC;
-	if (!event_impl) {
-		if (lv->virEventRegisterDefaultImpl() < 0)
-			return fail(errbuf, errsize, EIO, "libvirt event loop: %s", lv->virGetLastErrorMessage());
-		event_impl = true;
-	}
-	c = libvirt_open(rec->uri, errbuf, errsize);
-	if (!c)
-		return -ECONNREFUSED;
-	id = lv->virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-					      VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), &l, NULL);
-	if (id < 0) {
-		lv->virConnectClose(c);
-		return fail(errbuf, errsize, EIO, "cannot watch %s: %s", rec->name,
-			    lv->virGetLastErrorMessage());
-	}
-	/* it may have stopped before we listened */
-	while (!l.stopped && libvirt_active(c, rec->name, &exists))
-		if (lv->virEventRunDefaultImpl() < 0)
-			break;
-	lv->virConnectDomainEventDeregisterAny(c, id);
-	lv->virConnectClose(c);
-	return 0;
 }
 
 /* ---------------------------------------------------------------- qemu */
@@ -368,7 +100,7 @@ static int qemu_argv(struct vfk_plan *plan, const struct vfk_vm_options *o, char
 
 	r = vfk_plan_to_qemu_argv(plan, &argv);
 	if (r < 0)
-		return fail(errbuf, errsize, -r, "generating the QEMU command line failed");
+		return launch_fail(errbuf, errsize, -r, "generating the QEMU command line failed");
 	while (argv[n])
 		n++;
 	full = calloc(n + 3, sizeof(*full));
@@ -397,15 +129,17 @@ static int tpm_start(struct vfk_ctx *ctx, const struct vfk_plan *plan,
 	vfk_progress(ctx, "starting the TPM of %s (swtpm)", rec->name);
 	r = swtpm_start(ctx, plan, rec->name, &tpm, terr, sizeof(terr));
 	if (r < 0)
-		return fail(errbuf, errsize, -r, "%s", terr);
+		return launch_fail(errbuf, errsize, -r, "%s", terr);
 	rec->swtpm_pid = tpm;
 	return 0;
 }
 
 /* In the forked child: QEMU in its own session, stdin from /dev/null, stdout
- * to the console log (or /dev/null), stderr to @errlog. */
+ * to the console log (or /dev/null), stderr to @errlog, its locked-memory
+ * limit at least @memlock bytes. */
 static void __attribute__((noreturn)) qemu_exec(const struct vfk_vm_options *o,
-						const char *errlog, char **full)
+						const char *errlog, char **full,
+						unsigned long long memlock)
 {
 	int in = vfk_open_null(O_RDONLY);
 	int out = o->console_log
@@ -416,6 +150,8 @@ static void __attribute__((noreturn)) qemu_exec(const struct vfk_vm_options *o,
 	setsid();
 	if (in < 0 || out < 0 || errfd < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
 	    dup2(errfd, 2) < 0)
+		_exit(127);
+	if (memlock_raise(memlock, 2) < 0)
 		_exit(127);
 	execvp(full[0], full);
 	_exit(127);
@@ -451,7 +187,7 @@ static int qemu_check_started(struct vfk_ctx *ctx, const struct vfk_vm_options *
 			char tail[400] = "";
 			qemu_error_line(ctx, rec->name, tail, sizeof(tail));
 			swtpm_stop(ctx, rec->swtpm_pid);
-			return fail(errbuf, errsize, EIO, "QEMU exited at start (status %d): %s",
+			return launch_fail(errbuf, errsize, EIO, "QEMU exited at start (status %d): %s",
 				    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
 				    *tail ? tail : "no message");
 		}
@@ -482,7 +218,7 @@ static int qemu_pin(struct vfk_ctx *ctx, const struct vfk_plan *plan,
 		swtpm_stop(ctx, rec->swtpm_pid);
 		if (!*perr)
 			snprintf(perr, sizeof(perr), "no QMP connection: %s", strerror(-r));
-		return fail(errbuf, errsize, -r, "%s", perr);
+		return launch_fail(errbuf, errsize, -r, "%s", perr);
 	}
 	vfk_progress(ctx, "vCPU threads pinned to CPUs %s, QEMU's other threads to %s",
 		     cpuset_format(&plan->pin.guest, cpus, sizeof(cpus)),
@@ -514,7 +250,8 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 	errlog = vfk_root_path(ctx, VFK_ROOT_RUN, rel);
 	unlink(qmp);
 
-	if (plan->tpm && (r = tpm_start(ctx, plan, rec, errbuf, errsize)) < 0) {
+	if ((r = vm_files_prepare(ctx, plan, errbuf, errsize)) < 0 ||
+	    (plan->tpm && (r = tpm_start(ctx, plan, rec, errbuf, errsize)) < 0)) {
 		free(full);
 		vfk_argv_free(argv);
 		return r;
@@ -525,10 +262,10 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 		free(full);
 		vfk_argv_free(argv);
 		swtpm_stop(ctx, rec->swtpm_pid);
-		return fail(errbuf, errsize, -r, "fork: %s", strerror(-r));
+		return launch_fail(errbuf, errsize, -r, "fork: %s", strerror(-r));
 	}
 	if (pid == 0)
-		qemu_exec(o, errlog, full);
+		qemu_exec(o, errlog, full, vfk_plan_get_memlock_bytes(plan));
 	free(full);
 	vfk_argv_free(argv);
 	rec->pid = pid;
@@ -571,7 +308,7 @@ static int qemu_stop(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, unsig
 			poll(NULL, 0, 50);
 	}
 	if (proc_alive(ctx, rec->pid))
-		return fail(errbuf, errsize, EBUSY, "QEMU (pid %d) of %s does not exit", rec->pid,
+		return launch_fail(errbuf, errsize, EBUSY, "QEMU (pid %d) of %s does not exit", rec->pid,
 			    rec->name);
 	if (qmp)
 		unlink(qmp);
@@ -589,17 +326,17 @@ int vm_finish(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, char *errbuf
 	int r, first = 0;
 
 	swtpm_stop(ctx, rec->swtpm_pid);
-	if (rec->swtpm_pid)
-		swtpm_forget(ctx, rec->name);
+	if (rec->backend == VFK_BACKEND_QEMU)
+		vm_files_release(ctx, rec->name);
 	if (rec->mdev[0]) {
 		/* vfk_mdev_remove() narrates the removal itself */
 		r = vfk_mdev_remove(ctx, rec->mdev, 0, err, sizeof(err));
 		if (r < 0 && r != -ENOENT && !first)
-			first = fail(errbuf, errsize, -r, "%s", err);
+			first = launch_fail(errbuf, errsize, -r, "%s", err);
 	}
 	r = vfk_restore_owner(ctx, rec->name, 0, err, sizeof(err));
 	if (r < 0 && !first)
-		first = fail(errbuf, errsize, -r, "%s", err);
+		first = launch_fail(errbuf, errsize, -r, "%s", err);
 	if (!first)
 		record_drop(ctx, rec->name);
 	return first;
@@ -655,16 +392,21 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 	struct vfk_ctx *ctx = plan->ctx;
 	struct vfk_vm_record rec = { 0 }, old;
 	const char *name = vfk_plan_get_name(plan);
-	struct vfk_gpu *gpu = vfk_plan_get_gpu(plan);
 	char err[512];
 	int r;
 
 	if (errbuf && errsize)
 		errbuf[0] = '\0';
 	if (!vfk_vm_name_valid(name))
-		return fail(errbuf, errsize, EINVAL, "'%s' cannot be a VM name ([A-Za-z0-9_.-])", name);
+		return launch_fail(errbuf, errsize, EINVAL, "'%s' cannot be a VM name ([A-Za-z0-9_.-])", name);
 	if (record_load(ctx, name, &old) == 0)
-		return fail(errbuf, errsize, EEXIST, "VM %s is already up (vfio-vm down %s)", name, name);
+		return launch_fail(errbuf, errsize, EEXIST, "VM %s is already up (vfio-vm down %s)", name, name);
+	/* the plan read this host's sysfs, and binding would write it */
+	if (o->backend == VFK_BACKEND_LIBVIRT && !lv_uri_is_local(o->uri) &&
+	    (plan_binds_devices(plan) || vfk_plan_get_mode(plan) == VFK_GPU_MODE_MDEV))
+		return launch_fail(errbuf, errsize, EREMOTE, "%s is not this host: the host devices "
+				   "of %s were planned from this host's sysfs and would be bound here; "
+				   "run vfio-vm on that host", o->uri, name);
 	snprintf(rec.name, sizeof(rec.name), "%s", name);
 	rec.backend = o->backend;
 	snprintf(rec.uri, sizeof(rec.uri), "%s", o->uri ? o->uri : DEFAULT_URI);
@@ -673,18 +415,18 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 	/* the record first: whatever happens next, down knows what to undo */
 	r = record_save(ctx, &rec);
 	if (r < 0)
-		return fail(errbuf, errsize, EIO, "cannot write the VM record under /run/vfiokit");
+		return launch_fail(errbuf, errsize, EIO, "cannot write the VM record under /run/vfiokit");
 
-	if (vfk_plan_get_mode(plan) == VFK_GPU_MODE_PASSTHROUGH && gpu) {
+	if (plan_binds_devices(plan)) {
 		struct vfk_bind *b;
 		r = vfk_bind_new(plan->host, name, o->bind_flags, &b);
 		if (r == 0) {
-			/* every GPU and NVSwitch in one transaction: all or none */
+			/* every GPU, NVSwitch and [hostdev] device in one transaction: all or none */
 			r = vfk_plan_add_to_bind(plan, b);
 			if (r == 0)
 				r = vfk_bind_commit(b);
 			if (r < 0)
-				fail(errbuf, errsize, -r, "%s", vfk_bind_get_error(b) ? vfk_bind_get_error(b) : strerror(-r));
+				launch_fail(errbuf, errsize, -r, "%s", vfk_bind_get_error(b) ? vfk_bind_get_error(b) : strerror(-r));
 			vfk_bind_free(b);
 		}
 		if (r < 0)
@@ -700,7 +442,7 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 				    vfk_plan_get_mdev_type(plan),
 				    vfk_plan_get_mdev_uuid(plan), 0, id, err, sizeof(err));
 		if (r < 0) {
-			fail(errbuf, errsize, -r, "%s", err);
+			launch_fail(errbuf, errsize, -r, "%s", err);
 			goto undo;
 		}
 		snprintf(rec.mdev, sizeof(rec.mdev), "%s", id);
@@ -713,13 +455,13 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 	if (o->backend == VFK_BACKEND_QEMU)
 		r = qemu_start(plan, o, &rec, errbuf, errsize);
 	else
-		r = libvirt_start(plan, o, &rec, errbuf, errsize);
+		r = lv_start(plan, o, &rec, errbuf, errsize);
 	if (r < 0)
 		goto undo;
 	arm_restore(ctx, o, &rec);
 	r = record_save(ctx, &rec);
 	if (r < 0) {
-		fail(errbuf, errsize, EIO, "cannot update the VM record");
+		launch_fail(errbuf, errsize, EIO, "cannot update the VM record");
 		goto stop;
 	}
 	vfk_progress(ctx, "%s is running", name);
@@ -729,39 +471,59 @@ stop:
 	if (o->backend == VFK_BACKEND_QEMU)
 		qemu_stop(ctx, &rec, 0, err, sizeof(err));
 	else
-		libvirt_stop(&rec, 0, err, sizeof(err));
+		lv_stop(&rec, 0, err, sizeof(err));
 undo:
 	vfk_progress(ctx, "undoing: %s", errbuf ? errbuf : "failure");
 	vm_finish(ctx, &rec, err, sizeof(err));
 	return neg_errno(r);
 }
 
+/* down --undefine: what vfiokit keeps of a stopped VM between ups goes too. */
+static int vm_forget(struct vfk_ctx *ctx, const char *name, enum vfk_backend backend,
+		     const char *uri, char *errbuf, size_t errsize)
+{
+	int r;
+
+	if (backend == VFK_BACKEND_QEMU) {
+		vm_files_forget(ctx, name);
+		return 0;
+	}
+	r = lv_undefine(ctx, uri ? uri : DEFAULT_URI, name, errbuf, errsize);
+	return r == -ENOENT ? 0 : r;
+}
+
 int vfk_vm_down(struct vfk_ctx *ctx, const char *name, const struct vfk_vm_options *o,
 		char *errbuf, size_t errsize)
 {
-	struct vfk_vm_record rec;
+	struct vfk_vm_record rec, was;
 	unsigned int timeout = o && o->shutdown_timeout ? o->shutdown_timeout : 60;
+	bool undefine = o && o->undefine;
 	int r;
 
 	if (errbuf && errsize)
 		errbuf[0] = '\0';
 	if (!vfk_vm_name_valid(name))
-		return fail(errbuf, errsize, EINVAL, "'%s' cannot be a VM name", name);
-	if (record_load(ctx, name, &rec) < 0)
-		return fail(errbuf, errsize, ENOENT, "vfiokit did not start a VM named %s", name);
+		return launch_fail(errbuf, errsize, EINVAL, "'%s' cannot be a VM name", name);
+	if (record_load(ctx, name, &rec) < 0) {
+		/* a VM that is not up can still be forgotten */
+		if (undefine)
+			return vm_forget(ctx, name, o->backend, o->uri, errbuf, errsize);
+		return launch_fail(errbuf, errsize, ENOENT, "vfiokit did not start a VM named %s", name);
+	}
+	was = rec;
 	vfk_progress(ctx, "shutting down %s (ACPI, up to %u s, then forced)", name, timeout);
 	if (rec.backend == VFK_BACKEND_QEMU) {
 		watch_stop(ctx, &rec);	/* down cleans up alone */
 		r = qemu_stop(ctx, &rec, timeout, errbuf, errsize);
 	} else {
-		r = libvirt_stop(&rec, timeout, errbuf, errsize);
+		r = lv_stop(&rec, timeout, errbuf, errsize);
 	}
-	if (r < 0)
-		return r;
 	/* libvirt's release hook may have restored the host during the stop */
-	if (record_load(ctx, name, &rec) < 0)
-		return 0;
-	return vm_finish(ctx, &rec, errbuf, errsize);
+	if (r == 0 && record_load(ctx, name, &rec) == 0)
+		r = vm_finish(ctx, &rec, errbuf, errsize);
+	if (r == 0 && undefine)
+		r = vm_forget(ctx, name, was.backend, was.uri, errbuf, errsize);
+	return r;
 }
 
 /* QEMU has ended and its watcher restores the host: until it has (bounded:
@@ -776,7 +538,7 @@ static int wait_for_watcher(struct vfk_ctx *ctx, const struct vfk_vm_record *rec
 	for (i = 0; i < 1200 && watch_alive(ctx, rec); i++)
 		poll(NULL, 0, 100);
 	if (record_load(ctx, rec->name, &now) == 0)
-		return fail(errbuf, errsize, EIO, "the watcher of %s did not restore the host; "
+		return launch_fail(errbuf, errsize, EIO, "the watcher of %s did not restore the host; "
 			    "vfio-vm down %s does", rec->name, rec->name);
 	return 0;
 }
@@ -788,7 +550,7 @@ int vfk_vm_release(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t e
 	if (errbuf && errsize)
 		errbuf[0] = '\0';
 	if (!vfk_vm_name_valid(name))
-		return fail(errbuf, errsize, EINVAL, "'%s' cannot be a VM name", name);
+		return launch_fail(errbuf, errsize, EINVAL, "'%s' cannot be a VM name", name);
 	if (record_load(ctx, name, &rec) < 0 || rec.backend != VFK_BACKEND_LIBVIRT)
 		return 0;	/* not a VM vfiokit started on libvirt */
 	vfk_progress(ctx, "%s stopped (libvirt release): restoring the host", name);
@@ -801,20 +563,20 @@ int vfk_vm_wait(struct vfk_ctx *ctx, const char *name, char *errbuf, size_t errs
 	int r;
 
 	if (record_load(ctx, name, &rec) < 0)
-		return fail(errbuf, errsize, ENOENT, "vfiokit did not start a VM named %s", name);
+		return launch_fail(errbuf, errsize, ENOENT, "vfiokit did not start a VM named %s", name);
 	if (rec.backend == VFK_BACKEND_QEMU) {
 		while (proc_alive(ctx, rec.pid))
 			poll(NULL, 0, 200);
 		if (watch_alive(ctx, &rec))
 			return wait_for_watcher(ctx, &rec, errbuf, errsize);
 	} else {
-		r = libvirt_wait(&rec, errbuf, errsize);
+		r = lv_wait(&rec, errbuf, errsize);
 		if (r < 0)
 			return r;
 	}
 	vfk_progress(ctx, "%s stopped: restoring the host", name);
 	if (rec.backend == VFK_BACKEND_LIBVIRT) {
-		r = libvirt_stop(&rec, 1, errbuf, errsize);	/* undefine what we defined */
+		r = lv_stop(&rec, 1, errbuf, errsize);
 		if (r < 0)
 			return r;
 		/* libvirt's release hook may have restored the host already */
@@ -838,15 +600,7 @@ static void record_state(struct vfk_ctx *ctx, struct vfk_vm_record *r)
 			close(fd);
 		}
 	} else {
-		virConnectPtr c = libvirt_open(r->uri, NULL, 0);
-		bool exists = false;
-		if (!c) {
-			snprintf(r->state, sizeof(r->state), "unreachable");
-			return;
-		}
-		snprintf(r->state, sizeof(r->state), "%s",
-			 libvirt_active(c, r->name, &exists) ? "running" : exists ? "shut off" : "gone");
-		lv->virConnectClose(c);
+		lv_state(r->uri, r->name, r->state, sizeof(r->state));
 	}
 }
 

@@ -8,6 +8,7 @@
 #ifndef VFK_LAUNCH_H
 #define VFK_LAUNCH_H
 
+#include "launch/memlock.h"	/* QEMU's RLIMIT_MEMLOCK, raised before exec */
 #include "plan/plan.h"
 
 #define VMS_DIR "vms"	/* under run/vfiokit */
@@ -43,7 +44,42 @@ int qemu_pin_threads(struct vfk_ctx *ctx, const struct vfk_plan *pl, int qmp_fd,
 int swtpm_start(struct vfk_ctx *ctx, const struct vfk_plan *pl, const char *name, pid_t *pid,
 		char *err, size_t errsize);
 void swtpm_stop(struct vfk_ctx *ctx, pid_t pid);
-/* Remove the socket directory of VM @name's TPM (its state is kept). */
-void swtpm_forget(struct vfk_ctx *ctx, const char *name);
+
+/* One line into @errbuf (when there is one); the negative errno of @err. */
+int launch_fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* libvirt.c: the libvirt backend. Start @rec->name: defined from the plan
+ * when there is no such domain (or with @o->redefine), else started as
+ * defined; transient with @o->transient. */
+int lv_start(struct vfk_plan *plan, const struct vfk_vm_options *o, struct vfk_vm_record *rec,
+	     char *errbuf, size_t errsize);
+/* @uri names the QEMU driver of this host ("qemu:///system", also over
+ * qemu+unix); any other host or driver ("qemu+ssh://other/system", "test:///")
+ * is not this host, whose sysfs vfiokit reads and binds. */
+bool lv_uri_is_local(const char *uri);
+/* ACPI shutdown for @timeout_s, then destroy; the definition stays. */
+int lv_stop(const struct vfk_vm_record *rec, unsigned int timeout_s, char *errbuf, size_t errsize);
+/* Until the domain stops (lifecycle events). */
+int lv_wait(const struct vfk_vm_record *rec, char *errbuf, size_t errsize);
+/* Undefine the shut-off domain @name vfiokit defined, with its NVRAM and
+ * TPM; -ENOENT when there is none, -EPERM when it is not vfiokit's. */
+int lv_undefine(struct vfk_ctx *ctx, const char *uri, const char *name, char *errbuf,
+		size_t errsize);
+/* "running", "shut off", "gone" or "unreachable", into @buf. */
+const char *lv_state(const char *uri, const char *name, char *buf, size_t size);
+
+/* domain.c: the XML vfiokit defined domain @name from, kept to tell later
+ * whether the profile changed (domain_differs: kept and not @xml). */
+void domain_record(struct vfk_ctx *ctx, const char *name, const char *xml);
+void domain_forget(struct vfk_ctx *ctx, const char *name);
+bool domain_differs(struct vfk_plan *plan, const char *xml);
+
+/* vmfiles.c: a qemu-backend VM's socket directory and UEFI variable store,
+ * made before QEMU starts (the store only once); its sockets removed when it
+ * stops; the store and the TPM's state removed only when forgotten. */
+int vm_files_prepare(struct vfk_ctx *ctx, const struct vfk_plan *pl, char *err, size_t errsize);
+void vm_files_release(struct vfk_ctx *ctx, const char *name);
+void vm_files_forget(struct vfk_ctx *ctx, const char *name);
 
 #endif

@@ -13,7 +13,7 @@ static const struct dl_symbol symbols[] = {
 	SYM(virConnectOpenAuth), SYM(virConnectClose), SYM(virConnectDomainEventRegisterAny),
 	SYM(virConnectDomainEventDeregisterAny), SYM(virDomainCreate), SYM(virDomainCreateXML),
 	SYM(virDomainDefineXML), SYM(virDomainDestroy), SYM(virDomainFree),
-	SYM(virDomainGetMetadata), SYM(virDomainGetName), SYM(virDomainIsActive),
+	SYM(virDomainGetMetadata), SYM(virDomainGetName), SYM(virDomainGetXMLDesc), SYM(virDomainGetUUIDString), SYM(virDomainIsActive),
 	SYM(virDomainLookupByName), SYM(virDomainShutdown), SYM(virDomainUndefine),
 	SYM(virDomainUndefineFlags), SYM(virEventRegisterDefaultImpl),
 	SYM(virEventRunDefaultImpl), SYM(virGetLastErrorMessage), SYM(virSetErrorFunc),

@@ -26,6 +26,8 @@ struct libvirt_api {
 	LV_FN(virDomainFree);
 	LV_FN(virDomainGetMetadata);
 	LV_FN(virDomainGetName);
+	LV_FN(virDomainGetXMLDesc);
+	LV_FN(virDomainGetUUIDString);
 	LV_FN(virDomainIsActive);
 	LV_FN(virDomainLookupByName);
 	LV_FN(virDomainShutdown);

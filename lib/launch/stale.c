@@ -31,14 +31,6 @@ static bool process_is(struct vfk_ctx *ctx, int pid, const char *prefix)
 	       startswith(comm, prefix);
 }
 
-/* qemu:///system has no host part; qemu+ssh://other/system does. */
-static bool uri_is_local(const char *uri)
-{
-	const char *p = strstr(uri, "://");
-
-	return !*uri || (p && p[3] == '/');
-}
-
 /* The QEMU libvirtd started for domain @name, from libvirtd's pid file. */
 static int libvirt_qemu_pid(struct vfk_ctx *ctx, const char *name)
 {
@@ -62,7 +54,7 @@ static const char *still_held(struct vfk_ctx *ctx, const struct vfk_vm_record *r
 			return "its watcher is restoring the host";
 		return NULL;
 	}
-	if (!uri_is_local(rec->uri))
+	if (!lv_uri_is_local(rec->uri))
 		return "it runs on a remote libvirt";
 	if (process_is(ctx, libvirt_qemu_pid(ctx, rec->name), "qemu"))
 		return "libvirt's QEMU for it still runs";

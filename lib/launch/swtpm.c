@@ -133,18 +133,3 @@ void swtpm_stop(struct vfk_ctx *ctx, pid_t pid)
 	if (proc_alive(ctx, pid))
 		kill(pid, SIGKILL);
 }
-
-void swtpm_forget(struct vfk_ctx *ctx, const char *name)
-{
-	_cleanup_close_ int vmfd = -1;
-	char rel[128];
-
-	if (!vfk_vm_name_valid(name))
-		return;
-	/* the socket's directory only; the TPM's state stays for the next up */
-	snprintf(rel, sizeof(rel), "vm/%s/swtpm.sock", name);
-	vfk_host_remove_file(ctx, VFK_ROOT_RUN, rel);
-	vmfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, "vm");
-	if (vmfd >= 0)
-		unlinkat(vmfd, name, AT_REMOVEDIR);
-}

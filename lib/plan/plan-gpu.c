@@ -41,12 +41,6 @@ static char *xstrdup_or(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-static char *dev_name(const struct vfk_device *d)
-{
-	return strdupf("%s %s %s", vfk_device_get_address(d), vfk_device_get_vendor_name(d),
-		       vfk_device_get_device_name(d));
-}
-
 /* ------------------------------------------------------------ GPU selection */
 
 bool plan_gpu_has_function(const struct vfk_gpu *g, const struct vfk_device *d)
@@ -61,18 +55,7 @@ bool plan_gpu_has_function(const struct vfk_gpu *g, const struct vfk_device *d)
 
 static bool gpu_matches(const struct vfk_gpu *g, const char *sel)
 {
-	const struct vfk_device *d = vfk_gpu_get_device(g);
-	char full[512];
-
-	if (profile_is_vendor_device(sel)) {
-		unsigned int v = (unsigned int)strtoul(sel, NULL, 16);
-		unsigned int id = (unsigned int)strtoul(sel + 5, NULL, 16);
-
-		return vfk_device_get_vendor_id(d) == v && vfk_device_get_device_id(d) == id;
-	}
-	snprintf(full, sizeof(full), "%s %s", vfk_device_get_vendor_name(d),
-		 vfk_device_get_device_name(d));
-	return strcasestr(full, sel) != NULL;
+	return plan_device_matches(vfk_gpu_get_device(g), sel);
 }
 
 static void list_gpus(const struct vfk_host *h, struct sbuf *b, const char *sel)
@@ -85,7 +68,7 @@ static void list_gpus(const struct vfk_host *h, struct sbuf *b, const char *sel)
 
 		if (sel && !gpu_matches(g, sel))
 			continue;
-		name = dev_name(vfk_gpu_get_device(g));
+		name = plan_device_name(vfk_gpu_get_device(g));
 		sbuf_addf(b, "%s%s", n++ ? "; " : "", name ? name : "?");
 	}
 	if (!n)

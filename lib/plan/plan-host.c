@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What the steps of the plan share (plan-internal.h): the error line, host
- * files and directories below the sysroot, and dropping a chosen mdev. Here,
+ * files and directories below the sysroot, devices named by a selector, and
+ * dropping a chosen mdev. Here,
  * below plan.c, so that plan.c calls the steps and the steps never call it.
  */
 #include <dirent.h>
@@ -49,6 +50,27 @@ int plan_list_dir(struct vfk_ctx *ctx, int dirfd, const char *rel, struct strv *
 			return neg_errno(ENOMEM);
 	qsort_safe(out->v, out->n, sizeof(*out->v), cmp_str);
 	return 0;
+}
+
+char *plan_device_name(const struct vfk_device *d)
+{
+	return strdupf("%s %s %s", vfk_device_get_address(d), vfk_device_get_vendor_name(d),
+		       vfk_device_get_device_name(d));
+}
+
+bool plan_device_matches(const struct vfk_device *d, const char *sel)
+{
+	char full[512];
+
+	if (profile_is_vendor_device(sel)) {
+		unsigned int v = (unsigned int)strtoul(sel, NULL, 16);
+		unsigned int id = (unsigned int)strtoul(sel + 5, NULL, 16);
+
+		return vfk_device_get_vendor_id(d) == v && vfk_device_get_device_id(d) == id;
+	}
+	snprintf(full, sizeof(full), "%s %s", vfk_device_get_vendor_name(d),
+		 vfk_device_get_device_name(d));
+	return strcasestr(full, sel) != NULL;
 }
 
 void plan_drop_mdev(struct vfk_plan *pl)

@@ -33,6 +33,11 @@ bool plan_host_file_exists(struct vfk_ctx *ctx, const char *path, struct stat *s
 int plan_list_dir(struct vfk_ctx *ctx, int dirfd, const char *rel, struct strv *out);
 /* Forget the mdev the plan had chosen. */
 void plan_drop_mdev(struct vfk_plan *pl);
+/* "ADDRESS Vendor Device" for lists in messages (malloc'ed; reads the names). */
+char *plan_device_name(const struct vfk_device *d);
+/* Does a selector that is no address match @d: vendor:device ids, else a
+ * part of "Vendor Device" (case-insensitive)? */
+bool plan_device_matches(const struct vfk_device *d, const char *sel);
 
 /* plan-gpu.c: the GPU mode, and the ROM of a passed-through GPU */
 int plan_choose_mode(struct vfk_plan *pl, char *errbuf, size_t errsize);
@@ -84,6 +89,19 @@ int plan_features(struct vfk_plan *pl);
 int plan_firmware(struct vfk_plan *pl);
 int plan_emulator(struct vfk_plan *pl);
 int plan_bios_note(struct vfk_plan *pl);
+
+/* plan-hostdev.c: the PCI devices of [hostdev] sections, whole IOMMU groups,
+ * the host guards applied; their guest root ports after the GPUs' */
+int plan_hostdevs(struct vfk_plan *pl, char *errbuf, size_t errsize);
+void plan_hostdevs_free(struct vfk_plan *pl);
+
+/* plan-usb.c: the USB devices of [usb] sections, found on the host now */
+int plan_usbs(struct vfk_plan *pl, char *errbuf, size_t errsize);
+void plan_usbs_free(struct vfk_plan *pl);
+
+/* plan-large.c: the 64-bit PCI hole and physical address width the BARs
+ * need, locked memory, preallocation threads (runs after the steps) */
+int plan_large_vm(struct vfk_plan *pl, char *errbuf, size_t errsize);
 
 /* plan-devices.c: display, Looking Glass, TPM and serial, disks, NICs */
 int plan_display(struct vfk_plan *pl);

@@ -15,6 +15,9 @@
  *    descriptors (plan-firmware.c).
  *  - Devices (plan-devices.c): each GPU's functions as one multifunction
  *    device on a root port of its own, Looking Glass shared memory, evdev input, audio, disks, NICs.
+ *  - Extra devices: [hostdev] PCI devices with their whole IOMMU groups,
+ *    through the host guards, bound with the GPUs (plan-hostdev.c); [usb]
+ *    devices found by their ids (plan-usb.c).
  * emit-xml.c and emit-qemu.c turn the same plan into libvirt XML and argv.
  * This file holds the plan object: it runs the steps that fill it, frees it,
  * and answers for it; the host lookups the steps share are in plan-host.c.
@@ -74,6 +77,8 @@ void vfk_plan_free(struct vfk_plan *pl)
 	free(pl->emulator);
 	free(pl->disks);
 	free(pl->nets);
+	plan_hostdevs_free(pl);
+	plan_usbs_free(pl);
 	strv_free(&pl->notes);
 	free(pl);
 }
@@ -119,8 +124,14 @@ int vfk_plan_new(struct vfk_host *host, const struct vfk_profile *profile, struc
 	pl->memory_mib = profile->memory_mib;
 	pl->slug = make_slug(profile->name);
 	r = pl->slug ? plan_choose_mode(pl, errbuf, errsize) : neg_errno(ENOMEM);
+	if (r == 0)	/* after the GPUs: what goes with them, their root ports */
+		r = plan_hostdevs(pl, errbuf, errsize);
+	if (r == 0)
+		r = plan_usbs(pl, errbuf, errsize);
 	for (i = 0; r == 0 && i < ARRAY_SIZE(plan_steps); i++)
 		r = plan_steps[i](pl);
+	if (r == 0)	/* large VMs: from the devices, memory and pages chosen */
+		r = plan_large_vm(pl, errbuf, errsize);
 	if (r < 0) {
 		if (r == -ENOMEM)
 			plan_set_error(errbuf, errsize, "out of memory");
@@ -163,12 +174,17 @@ unsigned int plan_fabric_bus(const struct vfk_plan *pl, size_t i)
 
 unsigned int plan_root_ports(const struct vfk_plan *pl)
 {
-	return (unsigned int)(pl->ngpus + pl->nfabric - (pl->igd && pl->ngpus));
+	return (unsigned int)(pl->ngpus + pl->nfabric - (pl->igd && pl->ngpus)) + pl->hostdev_ports;
+}
+
+bool plan_binds_devices(const struct vfk_plan *pl)
+{
+	return pl->ngpus || pl->nfabric || pl->nhostdevs;
 }
 
 int vfk_plan_add_to_bind(const struct vfk_plan *pl, struct vfk_bind *b)
 {
-	size_t i;
+	size_t i, k;
 	int r = 0;
 
 	if (!pl || !b)
@@ -177,6 +193,9 @@ int vfk_plan_add_to_bind(const struct vfk_plan *pl, struct vfk_bind *b)
 		r = vfk_bind_add_gpu(b, pl->gpus[i]);
 	for (i = 0; i < pl->nfabric && r == 0; i++)
 		r = vfk_bind_add_device(b, pl->fabric[i]);
+	for (i = 0; i < pl->nhostdevs && r == 0; i++)
+		for (k = 0; k < pl->hostdevs[i].nfns && r == 0; k++)
+			r = vfk_bind_add_device(b, pl->hostdevs[i].fns[k]);
 	return r;
 }
 
@@ -215,6 +234,84 @@ const char *vfk_plan_get_gpu_guest_address(const struct vfk_plan *pl, size_t i, 
 					   size_t size)
 {
 	return vfk_plan_gpu_function_guest_address(pl, 0, i, buf, size);
+}
+
+/* ------------------------------------------------------------ extra host devices */
+
+size_t vfk_plan_hostdev_count(const struct vfk_plan *pl) { return pl ? pl->nhostdevs : 0; }
+
+static const struct plan_hostdev *hostdev_at(const struct vfk_plan *pl, size_t i)
+{
+	return pl && i < pl->nhostdevs ? &pl->hostdevs[i] : NULL;
+}
+
+struct vfk_device *vfk_plan_hostdev(const struct vfk_plan *pl, size_t i)
+{
+	const struct plan_hostdev *h = hostdev_at(pl, i);
+
+	return h ? h->dev : NULL;
+}
+
+const char *vfk_plan_hostdev_section(const struct vfk_plan *pl, size_t i)
+{
+	const struct plan_hostdev *h = hostdev_at(pl, i);
+
+	return h ? h->section : NULL;
+}
+
+const char *vfk_plan_hostdev_verdict(const struct vfk_plan *pl, size_t i)
+{
+	const struct plan_hostdev *h = hostdev_at(pl, i);
+
+	return h ? h->verdict : NULL;
+}
+
+size_t vfk_plan_hostdev_function_count(const struct vfk_plan *pl, size_t i)
+{
+	const struct plan_hostdev *h = hostdev_at(pl, i);
+
+	return h ? h->nfns : 0;
+}
+
+struct vfk_device *vfk_plan_hostdev_function(const struct vfk_plan *pl, size_t i, size_t k)
+{
+	const struct plan_hostdev *h = hostdev_at(pl, i);
+
+	return h && k < h->nfns ? h->fns[k] : NULL;
+}
+
+const char *vfk_plan_hostdev_function_guest_address(const struct vfk_plan *pl, size_t i,
+						    size_t k, char *buf, size_t size)
+{
+	const struct plan_hostdev *h = hostdev_at(pl, i);
+
+	if (!h || k >= h->nfns || !buf || size < 13)
+		return NULL;
+	return vfk_pci_addr_format(&h->guest[k], buf, size);
+}
+
+size_t vfk_plan_usb_count(const struct vfk_plan *pl) { return pl ? pl->nusbs : 0; }
+
+const char *vfk_plan_usb_section(const struct vfk_plan *pl, size_t i)
+{
+	return pl && i < pl->nusbs ? pl->usbs[i].section : NULL;
+}
+
+int vfk_plan_usb_device(const struct vfk_plan *pl, size_t i, struct vfk_usb_device_info *out)
+{
+	const struct usb_device *u;
+
+	if (!pl || i >= pl->nusbs || !out)
+		return neg_errno(EINVAL);
+	u = &pl->usbs[i].dev;
+	memset(out, 0, sizeof(*out));
+	out->vendor_id = u->vendor;
+	out->product_id = u->product;
+	out->bus = u->bus;
+	out->address = u->devnum;
+	snprintf(out->port, sizeof(out->port), "%s", u->port);
+	snprintf(out->name, sizeof(out->name), "%s", u->desc);
+	return 0;
 }
 
 struct vfk_gpu *vfk_plan_candidate_gpu(const struct vfk_plan *pl, size_t i)

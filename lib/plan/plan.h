@@ -7,6 +7,7 @@
 #define VFK_PLAN_H
 
 #include "inventory/topo.h"
+#include "inventory/usb.h"
 #include "plan/pin.h"
 #include "plan/profile.h"
 
@@ -25,6 +26,25 @@ struct plan_net {
 	const struct prof_net *src;
 	char mac[18];
 	const char *bridge;	/* QEMU's bridge for user/bridge/network types */
+};
+
+/* A PCI device of a [hostdev] section with every endpoint of its IOMMU group,
+ * which go to the guest with it (plan-hostdev.c). */
+struct plan_hostdev {
+	const struct prof_hostdev *src;
+	char *section;			/* "hostdev", "hostdev.nvme" */
+	struct vfk_device *dev;		/* the device named */
+	struct vfk_device **fns;	/* its group's endpoints, address order */
+	struct vfk_pci_addr *guest;	/* where each sits in the guest */
+	size_t nfns;
+	char *verdict;			/* its group, what goes along, its driver now */
+};
+
+/* A USB device of a [usb] section, as found on the host (plan-usb.c). */
+struct plan_usb {
+	const struct prof_usb *src;
+	char *section;			/* "usb", "usb.key" */
+	struct usb_device dev;
 };
 
 /* A GPU the plan considered for passthrough (plan-gpu-choice.c). */
@@ -100,6 +120,24 @@ struct vfk_plan {
 	struct plan_net *nets;
 	bool scsi;			/* a virtio-scsi controller is needed */
 
+	struct plan_hostdev *hostdevs;	/* [hostdev] sections, profile order */
+	size_t nhostdevs;
+	unsigned int hostdev_ports;	/* guest root ports they take, after the GPUs' */
+	struct plan_usb *usbs;		/* [usb] sections */
+	size_t nusbs;
+
+	struct {			/* plan-large.c: what a large VM needs */
+		unsigned long long bar_bytes;	/* memory BARs of every function given */
+		unsigned long long bar64_bytes;	/* of which 64-bit prefetchable */
+		unsigned long long hole64;	/* guest 64-bit PCI hole, 0: QEMU's default */
+		unsigned int phys_bits;		/* guest physical address bits, 0: default */
+		bool host_phys_bits;		/* ... the host CPU's (host-passthrough, KVM) */
+		unsigned int host_bits;		/* the host CPU's, 0: unknown */
+		unsigned long long memlock;	/* RLIMIT_MEMLOCK for QEMU, 0: no VFIO device */
+		unsigned long long hard_limit;	/* libvirt <memtune><hard_limit>, 0: none */
+		unsigned int prealloc_threads;	/* 0: memory is not preallocated */
+	} large;
+
 	struct strv notes;
 };
 
@@ -108,7 +146,9 @@ struct vfk_plan {
  * GVT-d's iGPU at 00:02 instead), then each NVSwitch on its own. */
 void plan_gpu_guest_addr(const struct vfk_plan *pl, size_t g, size_t fn, struct vfk_pci_addr *out);
 unsigned int plan_fabric_bus(const struct vfk_plan *pl, size_t i);
-/* Root ports those need, numbered 1..N. */
+/* Root ports those need, numbered 1..N; the [hostdev] devices' come last. */
 unsigned int plan_root_ports(const struct vfk_plan *pl);
+/* Does the plan bind host devices to vfio-pci (GPUs, NVSwitches, [hostdev])? */
+bool plan_binds_devices(const struct vfk_plan *pl);
 
 #endif

@@ -10,8 +10,11 @@
 
 #include "plan/profile.h"
 
-/* A profile's sections; [disk.NAME] and [network.NAME] are S_DISK and S_NET. */
-enum scope { S_VM, S_TUNING, S_DISPLAY, S_INPUT, S_AUDIO, S_GPU, S_DISK, S_NET, _S_MAX };
+/* A profile's sections; [disk.NAME], [network.NAME], [hostdev.NAME] and
+ * [usb.NAME] are S_DISK, S_NET, S_HOSTDEV and S_USB: the sections that take a
+ * NAME are the last ones, from S_DISK on. */
+enum scope { S_VM, S_TUNING, S_DISPLAY, S_INPUT, S_AUDIO, S_GPU, S_DISK, S_NET, S_HOSTDEV,
+	     S_USB, _S_MAX };
 
 enum ktype {
 	K_STR,		/* text: UTF-8, no control characters or noncharacters */
@@ -29,10 +32,13 @@ enum ktype {
 	K_ADDR,		/* listen address: IPv4 or IPv6, no host name */
 	K_IFNAME,	/* network interface name */
 	K_SELECTOR,	/* GPU selector; address-like ones must parse */
+	K_DEVICE,	/* one PCI device, as one GPU selector */
+	K_USB_ID,	/* USB vendor:product, "046d:c52b" */
+	K_USB_PORT,	/* USB port path on its bus, "1.2" */
 };
 
 /* One key: its section, what it takes, where in struct vfk_profile (or
- * prof_disk, prof_net) it lands. */
+ * prof_disk, prof_net, prof_hostdev, prof_usb) it lands. */
 struct keydef {
 	enum scope scope;
 	const char *name;

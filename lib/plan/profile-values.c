@@ -366,6 +366,53 @@ static int check_selector(const char *v, char **out, char **why)
 	return *out ? 0 : neg_errno(ENOMEM);
 }
 
+/* One PCI device ([hostdev] device): one selector, as one GPU of [gpu] device. */
+static int check_device(const char *v, char **why)
+{
+	if (strchr(v, ','))
+		return bad(why, "'%s' names several devices: one device per section, more in "
+			   "[hostdev.NAME] sections", v);
+	return check_one_selector(v, why);
+}
+
+/* USB ids as lsusb prints them: four hex digits each, "046d:c52b". */
+static int check_usb_id(const char *v, char **why)
+{
+	if (!vfk_pci_id_valid(v))
+		return bad(why, "'%s' is not USB vendor:product ids (046d:c52b, as lsusb shows "
+			   "them)", v);
+	return 0;
+}
+
+/* A USB port path as sysfs's devpath and QEMU's hostport take it: a port
+ * number of the root hub, then one per hub below it ("1", "1.4", "2.1.3";
+ * ports 1-255 without leading zeros, at most 7 levels, USB's limit). */
+static int check_usb_port(const char *v, char **why)
+{
+	const char *p = v;
+	unsigned int levels = 0;
+
+	while (*p) {
+		char *end;
+		unsigned long n;
+
+		if (!isdigit((unsigned char)*p) || *p == '0')
+			break;
+		n = strtoul(p, &end, 10);
+		if (n > 255 || end - p > 3 || ++levels > 7)
+			break;
+		p = end;
+		if (*p == '.' && p[1])
+			p++;
+		else if (*p)
+			break;
+	}
+	if (*p || !levels)
+		return bad(why, "'%s' is not a USB port path (1, 1.4, 2.1.3: port numbers 1-255 "
+			   "from the root hub down, at most 7)", v);
+	return 0;
+}
+
 static int set_enum(const struct keydef *k, int *slot, const char *v, char **why)
 {
 	_cleanup_free_ char *list = NULL;
@@ -396,6 +443,15 @@ static int set_text(const struct vfk_profile *p, const struct keydef *k, char **
 		break;
 	case K_SELECTOR:
 		r = check_selector(v, &copy, why);
+		break;
+	case K_DEVICE:
+		r = check_device(v, why);
+		break;
+	case K_USB_ID:
+		r = check_usb_id(v, why);
+		break;
+	case K_USB_PORT:
+		r = check_usb_port(v, why);
 		break;
 	case K_PATH:
 		r = check_path(p, v, &copy, why);

@@ -51,11 +51,13 @@ const char *vfk_gpu_mode_to_string(enum vfk_gpu_mode mode)
 /* ------------------------------------------------------------ key table */
 
 static const char *const scope_names[] = { "vm", "tuning", "display", "input", "audio", "gpu",
-					   "disk", "network" };
+					   "disk", "network", "hostdev", "usb" };
 
 #define P(f) offsetof(struct vfk_profile, f)
 #define D(f) offsetof(struct prof_disk, f)
 #define N(f) offsetof(struct prof_net, f)
+#define H(f) offsetof(struct prof_hostdev, f)
+#define U(f) offsetof(struct prof_usb, f)
 
 static const struct keydef keys[] = {
 	{ S_VM, "name", K_NAME, P(name), NULL, 0, 0 },
@@ -76,10 +78,12 @@ static const struct keydef keys[] = {
 	{ S_TUNING, "pinning", K_BOOL, P(pinning), NULL, 0, 0 },
 	{ S_TUNING, "host-cores", K_UINT, P(host_cores), NULL, 0, 64 },
 	{ S_TUNING, "hugepages", K_ENUM, P(hugepages), huge_names, 0, 0 },
+	{ S_TUNING, "prealloc-threads", K_VCPUS, P(prealloc_threads), NULL, 1, 64 },
 	{ S_TUNING, "iothreads", K_UINT, P(iothreads), NULL, 0, 16 },
 	{ S_TUNING, "hyperv", K_TRI, P(hyperv), NULL, 0, 0 },
 	{ S_TUNING, "kvm-hidden", K_BOOL, P(kvm_hidden), NULL, 0, 0 },
 	{ S_TUNING, "vendor-id", K_VENDOR, P(vendor_id), NULL, 0, 0 },
+	{ S_TUNING, "pci-hole64", K_SIZE, P(pci_hole64_mib), NULL, 0, 0 },
 
 	{ S_DISPLAY, "type", K_ENUM, P(display), prof_display_names, 0, 0 },
 	{ S_DISPLAY, "looking-glass", K_BOOL, P(looking_glass), NULL, 0, 0 },
@@ -114,6 +118,13 @@ static const struct keydef keys[] = {
 	{ S_NET, "network", K_NAME, N(network), NULL, 0, 0 },
 	{ S_NET, "model", K_ENUM, N(model), net_model_names, 0, 0 },
 	{ S_NET, "mac", K_MAC, N(mac), NULL, 0, 0 },
+
+	{ S_HOSTDEV, "device", K_DEVICE, H(device), NULL, 0, 0 },
+	{ S_HOSTDEV, "rom", K_PATH, H(rom), NULL, 0, 0 },
+
+	{ S_USB, "device", K_USB_ID, U(device), NULL, 0, 0 },
+	{ S_USB, "bus", K_UINT, U(bus), NULL, 1, 999 },
+	{ S_USB, "port", K_USB_PORT, U(port), NULL, 0, 0 },
 };
 
 /* ------------------------------------------------------------ the profile */
@@ -165,6 +176,18 @@ void vfk_profile_free(struct vfk_profile *p)
 		free(p->nets[i].mac);
 	}
 	free(p->nets);
+	for (i = 0; i < p->nhostdevs; i++) {
+		free(p->hostdevs[i].id);
+		free(p->hostdevs[i].device);
+		free(p->hostdevs[i].rom);
+	}
+	free(p->hostdevs);
+	for (i = 0; i < p->nusbs; i++) {
+		free(p->usbs[i].id);
+		free(p->usbs[i].device);
+		free(p->usbs[i].port);
+	}
+	free(p->usbs);
 	free(p->path);
 	free(p->basedir);
 	free(p->name);
@@ -215,8 +238,9 @@ const char *vfk_profile_get_name(const struct vfk_profile *p) { return p ? p->na
 const char *vfk_profile_get_path(const struct vfk_profile *p) { return p ? p->path : NULL; }
 
 /*
- * [disk.NAME] and [network.NAME] sections land in arrays of the profile:
- * where an element keeps its name and the line the section starts on.
+ * [disk.NAME], [network.NAME], [hostdev.NAME] and [usb.NAME] sections land in
+ * arrays of the profile: where an element keeps its name and the line the
+ * section starts on.
  */
 struct named_array {
 	size_t size, id_off, line_off;
@@ -224,6 +248,8 @@ struct named_array {
 
 static const struct named_array disk_array = { sizeof(struct prof_disk), D(id), D(line) };
 static const struct named_array net_array = { sizeof(struct prof_net), N(id), N(line) };
+static const struct named_array hostdev_array = { sizeof(struct prof_hostdev), H(id), H(line) };
+static const struct named_array usb_array = { sizeof(struct prof_usb), U(id), U(line) };
 
 /*
  * The element named @id of the *@n elements at *@arr, else a new one, zeroed
@@ -269,6 +295,18 @@ static void *section_target(struct vfk_profile *p, enum scope sc, const char *id
 		arr = p->nets;
 		e = named_element(&net_array, &arr, &p->nnets, id, line);
 		p->nets = arr;
+		return e;
+	}
+	if (sc == S_HOSTDEV) {
+		arr = p->hostdevs;
+		e = named_element(&hostdev_array, &arr, &p->nhostdevs, id, line);
+		p->hostdevs = arr;
+		return e;
+	}
+	if (sc == S_USB) {
+		arr = p->usbs;
+		e = named_element(&usb_array, &arr, &p->nusbs, id, line);
+		p->usbs = arr;
 		return e;
 	}
 	return p;
@@ -319,14 +357,14 @@ enum scope profile_section_scope(const char *section, const char **id, const cha
 		if (strlen(scope_names[sc]) == len && !strncmp(section, scope_names[sc], len))
 			break;
 	if (sc == _S_MAX) {
-		*what = "(sections: vm, tuning, display, input, audio, gpu, disk, network; "
-			"disk.NAME and network.NAME for more)";
+		*what = "(sections: vm, tuning, display, input, audio, gpu, disk, network, "
+			"hostdev, usb; disk.NAME, network.NAME, hostdev.NAME and usb.NAME for more)";
 		return _S_MAX;
 	}
-	if (dot && ((sc != S_DISK && sc != S_NET) || !**id || !profile_chars_in(*id, "_-") ||
+	if (dot && (sc < S_DISK || !**id || !profile_chars_in(*id, "_-") ||
 		    strlen(*id) > SECTION_ID_MAX)) {
-		*what = "(only [disk.NAME] and [network.NAME] take a NAME: 1 to 32 letters, "
-			"digits, '_' and '-')";
+		*what = "(only [disk.NAME], [network.NAME], [hostdev.NAME] and [usb.NAME] take a "
+			"NAME: 1 to 32 letters, digits, '_' and '-')";
 		return _S_MAX;
 	}
 	return sc;
@@ -438,6 +476,11 @@ static int check_fail(const struct vfk_profile *p, int *line, char **why, const 
 	return neg_errno(EINVAL);
 }
 
+char *profile_section_name(const char *kind, const char *id)
+{
+	return strdupf("%s%s%s", kind, *id ? "." : "", id);
+}
+
 /* Contradictions between keys; *@why names the key at fault. */
 static int profile_check(struct vfk_profile *p, int *line, char **why)
 {
@@ -482,9 +525,9 @@ static int profile_check(struct vfk_profile *p, int *line, char **why)
 		     "%llu MiB)", p->memory_mib);
 	for (i = 0; i < p->ndisks; i++) {
 		struct prof_disk *d = &p->disks[i];
-		_cleanup_free_ char *sec = NULL;
+		_cleanup_free_ char *sec = profile_section_name("disk", d->id);
 
-		if (asprintf(&sec, "disk%s%s", *d->id ? "." : "", d->id) < 0)
+		if (!sec)
 			return neg_errno(ENOMEM);
 		if (!d->path)
 			FAIL(sec, "path", "missing: every disk needs a path");
@@ -496,14 +539,35 @@ static int profile_check(struct vfk_profile *p, int *line, char **why)
 	}
 	for (i = 0; i < p->nnets; i++) {
 		struct prof_net *n = &p->nets[i];
-		_cleanup_free_ char *sec = NULL;
+		_cleanup_free_ char *sec = profile_section_name("network", n->id);
 
-		if (asprintf(&sec, "network%s%s", *n->id ? "." : "", n->id) < 0)
+		if (!sec)
 			return neg_errno(ENOMEM);
 		if (n->type == NET_BRIDGE && !n->bridge)
 			FAIL(sec, "bridge", "missing: type = bridge needs bridge = NAME");
 		if (n->network && n->type != NET_NETWORK)
 			FAIL(sec, "network", "only for type = network");
+	}
+	for (i = 0; i < p->nhostdevs; i++) {
+		const struct prof_hostdev *h = &p->hostdevs[i];
+		_cleanup_free_ char *sec = profile_section_name("hostdev", h->id);
+
+		if (!sec)
+			return neg_errno(ENOMEM);
+		if (!h->device)
+			FAIL(sec, "device", "missing: every host device needs device = ADDRESS, "
+			     "VENDOR:DEVICE or a part of its name");
+	}
+	for (i = 0; i < p->nusbs; i++) {
+		const struct prof_usb *u = &p->usbs[i];
+		_cleanup_free_ char *sec = profile_section_name("usb", u->id);
+
+		if (!sec)
+			return neg_errno(ENOMEM);
+		if (!u->device)
+			FAIL(sec, "device", "missing: every USB device needs device = VENDOR:PRODUCT");
+		if (u->port && !u->bus)
+			FAIL(sec, "port", "needs bus = N: a port path is one bus's");
 	}
 #undef FAIL
 	return 0;

@@ -40,6 +40,23 @@ struct prof_net {
 	int line;
 };
 
+/* Extra host devices: a PCI device ([hostdev], [hostdev.NAME]) and a USB
+ * device ([usb], [usb.NAME]) given to the guest as they are. */
+struct prof_hostdev {
+	char *id;		/* "" for [hostdev], "nvme" for [hostdev.nvme] */
+	char *device;		/* an address, vendor:device ids or a part of the name */
+	char *rom;
+	int line;
+};
+
+struct prof_usb {
+	char *id;
+	char *device;		/* vendor:product ids, "046d:c52b" */
+	unsigned int bus;	/* 0: any */
+	char *port;		/* the port path on that bus, "1.2"; NULL: any */
+	int line;
+};
+
 struct prof_entry {
 	char *section, *key, *value;
 	int line;		/* 0: set with vfk_profile_set() */
@@ -61,6 +78,8 @@ struct vfk_profile {
 	int pinning, hugepages, hyperv, kvm_hidden, cpu_model;
 	unsigned int host_cores, iothreads;
 	char *vendor_id;
+	unsigned int prealloc_threads;		/* 0: auto */
+	unsigned long long pci_hole64_mib;	/* 0: auto */
 	/* [display] */
 	int display, looking_glass;
 	unsigned int res[2];
@@ -81,6 +100,10 @@ struct vfk_profile {
 	struct prof_disk *disks;
 	struct prof_net *nets;
 	bool net_given;		/* a [network] section exists (else: one user NIC) */
+
+	size_t nhostdevs, nusbs;
+	struct prof_hostdev *hostdevs;
+	struct prof_usb *usbs;
 };
 
 /* The line a key was set on, 0 when unset or set programmatically. */
@@ -92,6 +115,9 @@ int profile_line(const struct vfk_profile *p, const char *section, const char *k
 /* "10de:2684": vendor:device ids, one form of the [gpu] device selector
  * (profile-values.c checks it, plan-gpu.c matches GPUs by it). */
 bool profile_is_vendor_device(const char *s);
+/* "disk", "disk.NAME": the section an element of a named array (disks,
+ * nets, hostdevs, usbs) comes from, for messages (malloc'ed). */
+char *profile_section_name(const char *kind, const char *id);
 /* How many GPUs a stored [gpu] device ("a,b") names. */
 size_t profile_selector_count(const char *device);
 

@@ -41,7 +41,8 @@ chmod 755 "$WORK"	# libvirt's QEMU runs as libvirt-qemu and reads kernel, initrd
 cleanup() {
 	for d in $(virsh -c qemu:///system list --all --name 2>/dev/null | grep '^vfk-launch'); do
 		virsh -c qemu:///system destroy "$d" >/dev/null 2>&1
-		virsh -c qemu:///system undefine "$d" >/dev/null 2>&1
+		virsh -c qemu:///system undefine --nvram "$d" >/dev/null 2>&1
+		rm -f "/var/lib/vfiokit/domains/$d.xml"
 	done
 	local f pid i
 	for f in "${DAEMONS[@]}"; do
@@ -59,6 +60,15 @@ trap cleanup EXIT
 cp "$KERNEL" "$WORK/vmlinuz"
 chmod 644 "$WORK/vmlinuz" "$WORK/guest.cpio.gz"
 
+# libvirtd below a subreaper (see subreaper.py: the QEMUs it daemonizes must be
+# reaped, and PID 1 here may not reap); returns once libvirtd -d has set up
+start_libvirtd() {
+	local i
+	rm -f "$WORK/libvirtd.pid"
+	"$HERE/subreaper.py" libvirtd -d --listen -f "$HERE/libvirtd-test.conf" -p "$WORK/libvirtd.pid" \
+		</dev/null >/dev/null 2>"$WORK/libvirtd.start" &
+	for ((i = 0; i < 100; i++)); do [ -s "$WORK/libvirtd.pid" ] && break; sleep 0.1; done
+}
 # daemons this run starts are ended by their pid when it ends (libvirtd first)
 if ! pgrep -x virtlogd >/dev/null; then
 	virtlogd -d -p "$WORK/virtlogd.pid" && DAEMONS=("$WORK/virtlogd.pid" "${DAEMONS[@]}")
@@ -71,7 +81,8 @@ if ! pgrep -x libvirtd >/dev/null && [ ! -e "$HOOK" ]; then
 	sed "s|@BINDIR@|$BIN|g" "$TOP/libvirt/qemu-hook" > "$HOOK" && chmod 755 "$HOOK" && HOOK_OURS=1
 fi
 if ! pgrep -x libvirtd >/dev/null; then
-	libvirtd -d --listen -f "$HERE/libvirtd-test.conf" -p "$WORK/libvirtd.pid" || { fail "starting libvirtd"; finish; }
+	start_libvirtd
+	[ -s "$WORK/libvirtd.pid" ] || { fail "starting libvirtd: $(cat "$WORK/libvirtd.start")"; finish; }
 	DAEMONS=("$WORK/libvirtd.pid" "${DAEMONS[@]}")
 	STARTED_LIBVIRTD=1
 fi
@@ -116,9 +127,15 @@ wait_console() {	# log pattern -> 0 when seen within TMO
 }
 
 domstate() { virsh -c "${2:-qemu:///system}" domstate "$1" 2>/dev/null | head -n 1; }
-VM=$BIN/vfio-vm
+# every run of the tool is bounded: a libvirtd that stops answering (it once
+# hung in its own QEMU capability probe) is a named failure, not a hung suite
+vfio_vm() { timeout -k 5 "${VFK_TOOL_TIMEOUT:-300}" "$BIN/vfio-vm" "$@"; }
+VM=vfio_vm
 # a run that was killed halfway leaves records behind: end those VMs first
-for n in lv tr rm qm wt lw bad qw qk qn qd hp hd hr; do "$VM" down "vfk-launch-$n" --timeout 1 -q >/dev/null 2>&1; done
+for n in lv tr rm qm wt lw bad qw qk qn qd hp hd hr ke kh ue us lu ls; do
+	"$VM" down "vfk-launch-$n" --timeout 1 --undefine -q >/dev/null 2>&1
+	"$VM" down "vfk-launch-$n" --undefine --backend qemu -q >/dev/null 2>&1
+done
 
 # ---- libvirt, local --------------------------------------------------------
 prof=$(profile vfk-launch-lv 1)
@@ -144,13 +161,18 @@ if "$VM" up "$prof" --console-log "$log" -q; then
 	else
 		fail "down failed"
 	fi
-	virsh -c qemu:///system dominfo vfk-launch-lv >/dev/null 2>&1 \
-		&& fail "domain still defined after down" || pass "down leaves no domain behind"
+	[ "$(domstate vfk-launch-lv)" = "shut off" ] \
+		&& pass "down keeps the domain defined (shut off): it is the user's VM" \
+		|| fail "after down the domain is '$(domstate vfk-launch-lv)', not shut off"
 	[ -e /run/vfiokit/vms/vfk-launch-lv ] && fail "VM record left in /run/vfiokit/vms" \
 		|| pass "down drops the VM record"
+	"$VM" up "$prof" -q && "$VM" down vfk-launch-lv --timeout 2 -q \
+		&& pass "up of a VM whose domain is defined starts it again" \
+		|| fail "second up/down of the kept domain failed"
 else
 	fail "up (libvirt) failed"
 fi
+. "$HERE/keep.sh"
 
 # ---- libvirt, transient -----------------------------------------------------
 prof=$(profile vfk-launch-tr 1)
@@ -256,9 +278,11 @@ else
 	fail "up of a VM with a TPM (libvirt): $(cat "$WORK/err")"
 fi
 
+. "$HERE/uefi.sh"
+
 prof=$(profile vfk-launch-wt 0)
 log=$WORK/wt.log
-if timeout $((TMO + 30)) "$VM" up "$prof" --backend qemu --console-log "$log" --wait -q; then
+if timeout $((TMO + 30)) "$BIN/vfio-vm" up "$prof" --backend qemu --console-log "$log" --wait -q; then
 	grep -q "saw GPU" "$log" && [ ! -e /run/vfiokit/vms/vfk-launch-wt ] \
 		&& pass "up --wait returns when the guest powers itself off, and cleans up" \
 		|| fail "up --wait: console or record wrong"
@@ -268,10 +292,13 @@ fi
 
 prof=$(profile vfk-launch-lw 0)
 log=$WORK/lw.log
-if timeout $((TMO + 30)) "$VM" up "$prof" --console-log "$log" --wait -q; then
-	! virsh -c qemu:///system dominfo vfk-launch-lw >/dev/null 2>&1 && [ ! -e /run/vfiokit/vms/vfk-launch-lw ] \
-		&& pass "up --wait (libvirt lifecycle event) cleans up when the guest powers off" \
-		|| fail "libvirt --wait left the domain or record"
+if timeout $((TMO + 30)) "$BIN/vfio-vm" up "$prof" --console-log "$log" --wait -q; then
+	[ "$(domstate vfk-launch-lw)" = "shut off" ] && [ ! -e /run/vfiokit/vms/vfk-launch-lw ] \
+		&& pass "up --wait (libvirt lifecycle event) cleans up when the guest powers off, the domain kept" \
+		|| fail "libvirt --wait: domain '$(domstate vfk-launch-lw)', record $(ls /run/vfiokit/vms/vfk-launch-lw 2>&1)"
+	"$VM" down vfk-launch-lw --undefine -q && ! virsh -c qemu:///system dominfo vfk-launch-lw >/dev/null 2>&1 \
+		&& pass "down --undefine of a VM that is not up undefines its domain" \
+		|| fail "down --undefine left vfk-launch-lw defined"
 else
 	fail "up --wait (libvirt) failed or hung"
 fi
@@ -359,7 +386,7 @@ if [ "$HOOK_OURS" = 1 ]; then
 		pid=$(cat "$WORK/libvirtd.pid")
 		kill -TERM "$pid"
 		for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-		libvirtd -d --listen -f "$HERE/libvirtd-test.conf" -p "$WORK/libvirtd.pid"
+		start_libvirtd
 		for _ in $(seq 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
 		[ "$(domstate vfk-launch-hr)" = running ] && [ -e /run/vfiokit/vms/vfk-launch-hr ] \
 			&& pass "libvirtd restarted while the VM runs: VM and record kept" \

@@ -173,6 +173,17 @@ restored_checks() {
 	done
 	check "$l: /dev/vfio/$g gone" test ! -e "/dev/vfio/$g"
 }
+# leave_restored VM BDF=DRIVER...: whatever failed before, the guest's host ends restored
+# (quietly when it already is): the VM down if vfiokit still has it up, leftovers given back
+leave_restored() {
+	local vm=$1
+	shift
+	[ -e "/run/vfiokit/vms/$vm" ] && run_tool /tmp/leave-down.out vfio-vm down "$vm" --timeout 5
+	if ! all_native "$@" && [ -n "$(tool vfio-bind)" ]; then
+		run_tool /tmp/leave-restore.out vfio-bind restore --all
+		info "leftovers restored by vfio-bind restore --all (exit $?)"
+	fi
+}
 # all_native BDF=DRIVER...: quiet form of restored_checks, for loops
 all_native() {
 	local p

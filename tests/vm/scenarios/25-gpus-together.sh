@@ -134,7 +134,7 @@ guest_main() {
 	expect "vfio-vm plan with gpu.count=2 picks GPUs A and B (not the boot VGA)" "$(plan_gpus /tmp/count.json)" "$A $B"
 
 	both_to_vm
-	leave_restored
+	leave_restored demo "${native[@]}"
 }
 
 # vfio-vm up --wait gives both cards to an inner VM (nested KVM), whose kernel lists
@@ -162,13 +162,4 @@ both_to_vm() {
 	[ $rc = 0 ] || tail -n 15 /tmp/l3.log 2>/dev/null | sed 's/^/  l3 console: /'
 	restored_checks "after the inner VM with both GPUs powered off" "$G" "${native[@]}"
 	check "no VM record left after --wait" test ! -e /run/vfiokit/vms/demo
-}
-
-# Whatever failed above, the guest's host ends restored (quietly when it already is).
-leave_restored() {
-	[ -e /run/vfiokit/vms/demo ] && run_tool /tmp/down.out vfio-vm down demo --timeout 5
-	if ! all_native "${native[@]}" && [ -n "$(tool vfio-bind)" ]; then
-		run_tool /tmp/restore.out vfio-bind restore --all
-		info "leftovers restored by vfio-bind restore --all (exit $?)"
-	fi
 }
