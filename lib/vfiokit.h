@@ -44,6 +44,28 @@ VFK_API struct vfk_ctx *vfk_ctx_unref(struct vfk_ctx *ctx);
 /* The sysroot as given (normalised, no trailing slash; "/" for the host). */
 VFK_API const char *vfk_ctx_get_sysroot(const struct vfk_ctx *ctx);
 
+/*
+ * A context on another host, read through libvirt at @uri: a snapshot of its
+ * PCI node devices (ids, class, IOMMU group, driver, NUMA node: from
+ * virConnectListAllNodeDevices and their XML) and of its CPU topology (from
+ * the capabilities' NUMA cells, else virNodeGetInfo) written to a private
+ * tree below $TMPDIR, which is removed with the context. Plans made on it
+ * name the remote devices; their libvirt XML has managed='yes' hostdevs, so
+ * libvirt binds them to vfio-pci there and gives them back; vfk_vm_up() on it
+ * binds nothing here and keeps the VM's record in @local (this host's
+ * context, referenced). The snapshot has no config-space capabilities, boot
+ * VGA, BARs, huge pages or mediated-device parents. Returns 0, -ECONNREFUSED
+ * when @uri cannot be reached, -ELIBACC without libvirt or libxml2, -EIO when
+ * the host's XML cannot be read, with one line in @err.
+ */
+VFK_API int vfk_ctx_new_remote(struct vfk_ctx *local, const char *uri, struct vfk_ctx **out,
+			       char *err, size_t errsize);
+/* The libvirt URI of a context made by vfk_ctx_new_remote(), else NULL. */
+VFK_API const char *vfk_ctx_get_remote_uri(const struct vfk_ctx *ctx);
+/* Does libvirt @uri name the QEMU driver of this host (qemu:///..., also
+ * over qemu+unix; NULL is qemu:///system)? Any other host or driver is not. */
+VFK_API bool vfk_libvirt_uri_is_local(const char *uri);
+
 /* syslog(3) priorities. Default: LOG_ERR; the VFK_LOG environment variable
  * ("err", "warning", "info", "debug" or a number) overrides it. */
 typedef void (*vfk_log_fn)(void *data, int priority, const char *file, int line,

@@ -510,35 +510,12 @@ TEST(hostdev_and_usb_bad_values_are_one_line_naming_the_key, "malformed selector
 
 /* ------------------------------------------------------------ vfio-vm */
 
-struct run {
-	char *out, *err;
-	int status;
-};
-
-/* vfio-vm CMD PROFILE --sysroot ROOT ARG... (NULL ends them, at most 6). */
-static void vfio_vm(struct run *r, const char *cmd, const char *prof, const char *root, ...)
-{
-	const char *argv[12] = { "vfio-vm", cmd, prof, "--sysroot", root };
-	size_t n = 5;
-	va_list ap;
-
-	va_start(ap, root);
-	while (n < 11 && (argv[n] = va_arg(ap, const char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	free(r->out);
-	free(r->err);
-	r->status = run_tool(&r->out, &r->err, argv);
-}
 
 /* A refusal: exit @status, nothing on stdout, one line on stderr saying @want. */
-static void check_refusal(const struct run *r, int status, const char *want)
+static void check_refusal(const struct tool_run *r, int status, const char *want)
 {
-	CHECK_INT(r->status, status);
+	check_one_line(r, status, want);
 	CHECK_STREQ(r->out, "");
-	CHECK_CONTAINS(r->err, want);
-	CHECK(r->err && strchr(r->err, '\n') == r->err + strlen(r->err) - 1);
 }
 
 TEST(vfio_vm_plan_shows_extra_devices_and_refuses_in_one_line, "vfio-vm plan prints each "
@@ -546,7 +523,7 @@ TEST(vfio_vm_plan_shows_extra_devices_and_refuses_in_one_line, "vfio-vm plan pri
      "1 with one line, a bad value exit 2; up refused leaves the tree without journal or record")
 {
 	char *root = fixture_host(HOST), *prof, path[4096];
-	struct run r = { 0 };
+	struct tool_run r = { 0 };
 	json_object *j, *h, *f;
 
 	REQUIRE(root != NULL);

@@ -3,6 +3,7 @@
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,3 +252,26 @@ const char *src_path(const char *rel)
 	return buf;
 }
 
+
+void vfio_vm(struct tool_run *r, const char *cmd, const char *prof, const char *root, ...)
+{
+	const char *argv[12] = { "vfio-vm", cmd, prof, "--sysroot", root };
+	size_t n = 5;
+	va_list ap;
+
+	va_start(ap, root);
+	while (n < 11 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	free(r->out);
+	free(r->err);
+	r->status = run_tool(&r->out, &r->err, argv);
+}
+
+void check_one_line(const struct tool_run *r, int status, const char *want)
+{
+	CHECK_INT(r->status, status);
+	CHECK_CONTAINS(r->err, want);
+	CHECK(r->err && strchr(r->err, '\n') == r->err + strlen(r->err) - 1);
+}

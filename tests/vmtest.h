@@ -67,6 +67,17 @@ char *xstr(xmlDocPtr doc, const char *expr);
 		free(_v);                                           \
 	} while (0)
 
+/* A run of a tool: its output, errors and exit status. */
+struct tool_run {
+	char *out, *err;
+	int status;
+};
+/* vfio-vm CMD PROFILE --sysroot ROOT ARG... (NULL ends them, at most 6);
+ * what @r held before is freed. */
+void vfio_vm(struct tool_run *r, const char *cmd, const char *prof, const char *root, ...);
+/* Exit @status, one line on stderr containing @want. */
+void check_one_line(const struct tool_run *r, int status, const char *want);
+
 /* Write @text to a file in a fresh scratch directory; malloc'ed path. */
 char *write_temp(const char *name, const char *text);
 /* Absolute path of a file in the source tree (static buffer). */

@@ -2,7 +2,7 @@
 /*
  * vfio-vm: from a short profile to a tuned VM.
  *
- *   vfio-vm plan PROFILE [--json]                       what the VM will be, and why
+ *   vfio-vm plan PROFILE [--connect URI] [--json]       what the VM will be, and why
  *   vfio-vm gen PROFILE --format libvirt|qemu [-o FILE] the VM definition
  *   vfio-vm up PROFILE [--backend libvirt|qemu] [--wait]  bind, create, start
  *   vfio-vm down NAME|PROFILE                          stop, restore the host
@@ -54,9 +54,9 @@ static int cmd_wait(int argc, char **argv);
 static int cmd_release(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
-	{ "plan", "PROFILE [--json]", "show the plan: GPU mode and why, the GPUs ranked, pinning, memory, devices",
+	{ "plan", "PROFILE [--connect URI] [--json]", "show the plan: GPU mode and why, the GPUs ranked, pinning, memory, devices",
 	  cmd_plan },
-	{ "gen", "PROFILE --format libvirt|qemu [-o FILE]",
+	{ "gen", "PROFILE --format libvirt|qemu [-o FILE] [--connect URI]",
 	  "write the VM as libvirt domain XML or a QEMU command line", cmd_gen },
 	{ "up", "PROFILE [--backend libvirt|qemu] [--connect URI] [--wait] [--redefine]",
 	  "bind the devices, create the mdev, start the VM (all undone on failure);\n"
@@ -91,7 +91,9 @@ static void usage(int status)
 		"      --json          plan, status: machine-readable output (schema in vfio-vm(1));\n"
 		"                      the other commands refuse it\n"
 		"      --backend B     up: libvirt (default) or qemu (QEMU directly, QMP socket)\n"
-		"  -c, --connect URI   up: libvirt URI, local or remote (default qemu:///system)\n"
+		"  -c, --connect URI   plan, gen, up: libvirt URI (default qemu:///system); another\n"
+		"                      host is planned from its libvirt node devices and\n"
+		"                      capabilities, its devices bound by libvirt (managed='yes')\n"
 		"      --transient     up: libvirt domain created, not defined\n"
 		"      --redefine      up: replace the existing domain's definition with the\n"
 		"                      profile's (edits made to it since are lost)\n"
@@ -180,8 +182,9 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 				die(EXIT_USAGE, "--backend must be libvirt or qemu, not '%s'", optarg);
 			break;
 		case 'c':
-			if (!up && kind != CMD_DOWN)
-				die(EXIT_USAGE, "--connect is an option of 'up' (and of down --undefine)");
+			if (kind > CMD_UP && kind != CMD_DOWN)
+				die(EXIT_USAGE, "--connect is an option of plan, gen and up (and of "
+				    "down --undefine)");
 			o->vm.uri = optarg;
 			break;
 		case OPT_TRANSIENT:
@@ -230,6 +233,10 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 			usage_hint();
 		}
 	}
+	if (kind <= CMD_UP && o->vm.uri && !vfk_libvirt_uri_is_local(o->vm.uri) &&
+	    o->vm.backend == VFK_BACKEND_QEMU)
+		die(EXIT_USAGE, "--connect %s is another host: the qemu backend starts QEMU on this "
+		    "one", o->vm.uri);
 	if (o->vm.transient && o->vm.backend == VFK_BACKEND_QEMU)
 		die(EXIT_USAGE, "--transient is for the libvirt backend");
 	if (o->vm.transient && o->vm.redefine)
@@ -300,6 +307,16 @@ static struct vfk_plan *make_plan(struct vm_opts *o, struct vfk_ctx **ctxp,
 			die(r == -ENOMEM ? EXIT_FAILURE_OP : EXIT_USAGE, "%s", err);
 	}
 	*ctxp = common_ctx_new(&o->c);
+	if (o->vm.uri && !vfk_libvirt_uri_is_local(o->vm.uri)) {
+		/* another host: planned from what its libvirt says of it */
+		struct vfk_ctx *remote;
+
+		r = vfk_ctx_new_remote(*ctxp, o->vm.uri, &remote, err, sizeof(err));
+		if (r < 0)
+			die(EXIT_FAILURE_OP, "%s", err[0] ? err : strerror(-r));
+		vfk_ctx_unref(*ctxp);
+		*ctxp = remote;
+	}
 	*hostp = common_host_scan(*ctxp);
 	r = vfk_plan_new(*hostp, *profp, &plan, err, sizeof(err));
 	if (r == -ENODEV || r == -ENOTUNIQ)

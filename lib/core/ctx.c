@@ -9,6 +9,7 @@
  * only (lib/README.md).
  */
 #include <ctype.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -90,6 +91,13 @@ struct vfk_ctx *vfk_ctx_ref(struct vfk_ctx *ctx)
 	return ctx;
 }
 
+static int remove_entry(const char *path, const struct stat *st _unused_, int flag _unused_,
+			struct FTW *ftw _unused_)
+{
+	remove(path);
+	return 0;
+}
+
 struct vfk_ctx *vfk_ctx_unref(struct vfk_ctx *ctx)
 {
 	size_t i;
@@ -99,10 +107,20 @@ struct vfk_ctx *vfk_ctx_unref(struct vfk_ctx *ctx)
 	for (i = 0; i < _VFK_ROOT_MAX; i++)
 		if (ctx->rootfd[i] >= 0)
 			close(ctx->rootfd[i]);
+	/* a remote host's snapshot is the context's own private tree */
+	if (ctx->remote_uri)
+		nftw(ctx->sysroot, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(ctx->remote_uri);
+	vfk_ctx_unref(ctx->local);
 	free(ctx->root_real);
 	free(ctx->sysroot);
 	free(ctx);
 	return NULL;
+}
+
+const char *vfk_ctx_get_remote_uri(const struct vfk_ctx *ctx)
+{
+	return ctx ? ctx->remote_uri : NULL;
 }
 
 const char *vfk_ctx_get_sysroot(const struct vfk_ctx *ctx)
@@ -163,6 +181,9 @@ void vfk_ctx_set_progress_fn(struct vfk_ctx *ctx, vfk_progress_fn fn, void *data
 {
 	ctx->progress_fn = fn;
 	ctx->progress_data = data;
+	/* a remote host's context: what up says through this host's (records) too */
+	if (ctx->local)
+		vfk_ctx_set_progress_fn(ctx->local, fn, data);
 }
 
 void vfk_progress(struct vfk_ctx *ctx, const char *fmt, ...)

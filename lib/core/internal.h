@@ -133,6 +133,11 @@ struct vfk_ctx {
 	char error[512];	/* vfk_ctx_get_error() */
 	unsigned int timeout_ms;	/* vfk_ctx_set_timeout(): one step's bound */
 	bool no_openat2;	/* path.c: the kernel said ENOSYS to openat2 once */
+	/* launch/remote.c: a context on a snapshot of the libvirt host
+	 * @remote_uri, in the private tree @sysroot (removed with the context);
+	 * @local is the context of this host, which keeps the VM records */
+	char *remote_uri;
+	struct vfk_ctx *local;
 };
 
 /* ---- writes to the host (write.c): every one passes the write hook */

@@ -11,7 +11,7 @@ static struct xml_api api;
 static const struct dl_symbol symbols[] = {
 	SYM(xmlReadMemory), SYM(xmlFreeDoc), SYM(xmlDocGetRootElement), SYM(xmlStrEqual),
 	SYM(xmlNewChild), SYM(xmlNewProp), SYM(xmlGetProp), SYM(xmlSetProp),
-	SYM(xmlDocDumpFormatMemory), SYM(xmlFree),
+	SYM(xmlDocDumpFormatMemory), SYM(xmlNodeGetContent), SYM(xmlFree),
 };
 #undef SYM
 

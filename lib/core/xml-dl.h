@@ -24,6 +24,7 @@ struct xml_api {
 	DL_FN(xmlGetProp);
 	DL_FN(xmlSetProp);
 	DL_FN(xmlDocDumpFormatMemory);
+	DL_FN(xmlNodeGetContent);
 	xmlFreeFunc *xmlFree;	/* a variable: (*x->xmlFree)(p) frees what libxml2 allocated */
 };
 

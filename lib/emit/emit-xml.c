@@ -4,7 +4,9 @@
  * name, path and value goes in as a node's text or an attribute's value and
  * is escaped by the writer; no XML is pasted together from strings. Hostdevs
  * are managed='no' because vfiokit binds the devices itself (journal,
- * rollback, single-GPU handling).
+ * rollback, single-GPU handling); on a remote host (a plan made on
+ * vfk_ctx_new_remote()'s snapshot) they are managed='yes': libvirt binds them
+ * there and gives them back, as vfiokit cannot.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 
 struct xw {
 	bool oom;
+	bool managed;	/* hostdevs bound by libvirt: the plan is for a remote host */
 };
 
 /* A child element @prefix:@name, with text content when @text is not NULL. */
@@ -521,14 +524,15 @@ static void emit_video(struct xw *w, struct xml_node *devs, const struct vfk_pla
 	}
 }
 
-/* A PCI hostdev of the host's device at @src, managed by vfiokit. */
+/* A PCI hostdev of the host's device at @src, managed by vfiokit (by
+ * libvirt on a remote host). */
 static struct xml_node *hostdev(struct xw *w, struct xml_node *devs, const struct vfk_pci_addr *src)
 {
 	struct xml_node *h = el(w, devs, "hostdev", NULL);
 
 	attr(w, h, "mode", "subsystem");
 	attr(w, h, "type", "pci");
-	attr(w, h, "managed", "no");
+	attr(w, h, "managed", w->managed ? "yes" : "no");
 	pci_address(w, el(w, h, "source", NULL), src, false, false);
 	return h;
 }
@@ -785,7 +789,7 @@ int plan_emit_xml(const struct vfk_plan *pl, char **out)
 		emit_cputune, emit_numatune, emit_os, emit_features, emit_cpu, emit_clock,
 		emit_lifecycle, emit_devices, emit_overrides,
 	};
-	struct xw w = { 0 };
+	struct xw w = { .managed = pl->ctx->remote_uri != NULL };
 	struct xml_node *dom = xml_new_root("domain");
 	int r;
 

@@ -16,6 +16,13 @@
 #define DOMAINS_DIR "domains"
 #define DOMAIN_XML_MAX (4u << 20)
 
+/* A remote host's context is a snapshot of that host: what vfiokit keeps
+ * about its domains stays on this host, as its VM records do. */
+static struct vfk_ctx *state_ctx(struct vfk_ctx *ctx)
+{
+	return ctx->local ? ctx->local : ctx;
+}
+
 static void rel_of(const char *name, char *rel, size_t size)
 {
 	snprintf(rel, size, DOMAINS_DIR "/%s.xml", name);
@@ -24,9 +31,11 @@ static void rel_of(const char *name, char *rel, size_t size)
 /* The XML @name was defined from, malloc'ed in *@xml; -ENOENT when none. */
 static int domain_saved(struct vfk_ctx *ctx, const char *name, char **xml)
 {
-	_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_STATE, DOMAINS_DIR);
+	_cleanup_close_ int dfd = -1;
 	char file[96];
 
+	ctx = state_ctx(ctx);
+	dfd = vfk_root_open_dir(ctx, VFK_ROOT_STATE, DOMAINS_DIR);
 	*xml = NULL;
 	if (dfd < 0)
 		return dfd;
@@ -38,6 +47,7 @@ void domain_record(struct vfk_ctx *ctx, const char *name, const char *xml)
 {
 	char rel[128];
 
+	ctx = state_ctx(ctx);
 	rel_of(name, rel, sizeof(rel));
 	if (vfk_root_mkdirs(ctx, VFK_ROOT_STATE, DOMAINS_DIR, 0700) < 0 ||
 	    vfk_host_replace_file(ctx, VFK_ROOT_STATE, rel, xml, strlen(xml), 0600) < 0)
@@ -49,6 +59,7 @@ void domain_forget(struct vfk_ctx *ctx, const char *name)
 {
 	char rel[128];
 
+	ctx = state_ctx(ctx);
 	rel_of(name, rel, sizeof(rel));
 	vfk_host_remove_file(ctx, VFK_ROOT_STATE, rel);
 }

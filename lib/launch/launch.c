@@ -334,7 +334,9 @@ int vm_finish(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, char *errbuf
 		if (r < 0 && r != -ENOENT && !first)
 			first = launch_fail(errbuf, errsize, -r, "%s", err);
 	}
-	r = vfk_restore_owner(ctx, rec->name, 0, err, sizeof(err));
+	/* a VM on another host bound nothing here: this host's journal is not
+	 * touched */
+	r = lv_uri_is_local(rec->uri) ? vfk_restore_owner(ctx, rec->name, 0, err, sizeof(err)) : 0;
 	if (r < 0 && !first)
 		first = launch_fail(errbuf, errsize, -r, "%s", err);
 	if (!first)
@@ -372,6 +374,13 @@ static void arm_restore(struct vfk_ctx *ctx, const struct vfk_vm_options *o,
 			vfk_progress(ctx, "warning: %s", err);
 		return;
 	}
+	if (!lv_uri_is_local(rec->uri)) {
+		vfk_progress(ctx, "%s runs on %s: libvirt there gives its devices back when it "
+			     "stops (managed hostdevs); vfio-vm down %s stops it and forgets it here",
+			     rec->name, rec->uri, rec->name);
+		snprintf(rec->armed, sizeof(rec->armed), "libvirt of that host (managed hostdevs)");
+		return;
+	}
 	if (!startswith(rec->uri, "qemu:///system")) {
 		vfk_progress(ctx, "%s: the host is restored by vfio-vm down or wait (a libvirt hook "
 			     "runs only on the host it is installed on, and only for qemu:///system)",
@@ -387,9 +396,49 @@ static void arm_restore(struct vfk_ctx *ctx, const struct vfk_vm_options *o,
 	snprintf(rec->armed, sizeof(rec->armed), "libvirt hook /%s", VFK_LIBVIRT_HOOK);
 }
 
+/*
+ * What cannot be done on the host @o names: a plan of this host's sysfs
+ * started elsewhere, a remote host's plan started here or with QEMU, and on
+ * a remote host what only the host itself does (vfiokit creates mdevs and
+ * releases consoles through that host's sysfs). One line, -EREMOTE.
+ */
+static int refuse_remote(const struct vfk_plan *plan, const struct vfk_vm_options *o,
+			 char *errbuf, size_t errsize)
+{
+	const char *remote = plan->ctx->remote_uri, *name = vfk_plan_get_name(plan);
+
+	if (!remote) {
+		/* the plan read this host's sysfs, and binding would write it */
+		if (o->backend == VFK_BACKEND_LIBVIRT && !lv_uri_is_local(o->uri) &&
+		    (plan_binds_devices(plan) || vfk_plan_get_mode(plan) == VFK_GPU_MODE_MDEV))
+			return launch_fail(errbuf, errsize, EREMOTE, "%s is not this host: the host "
+					   "devices of %s were planned from this host's sysfs and would "
+					   "be bound here; plan on that host (--connect %s)", o->uri,
+					   name, o->uri);
+		return 0;
+	}
+	if (o->backend == VFK_BACKEND_QEMU)
+		return launch_fail(errbuf, errsize, EREMOTE, "%s is not this host: the qemu backend "
+				   "starts QEMU here; use the libvirt backend", remote);
+	if (o->uri && !streq(o->uri, remote))
+		return launch_fail(errbuf, errsize, EREMOTE, "the plan of %s was made for %s, not %s",
+				   name, remote, o->uri);
+	if (vfk_plan_get_mode(plan) == VFK_GPU_MODE_MDEV)
+		return launch_fail(errbuf, errsize, EREMOTE, "%s is not this host: vfiokit creates "
+				   "mediated devices through the sysfs of the host it runs on; run "
+				   "vfio-vm on that host", remote);
+	if (o->bind_flags & VFK_BIND_SINGLE_GPU)
+		return launch_fail(errbuf, errsize, EREMOTE, "%s is not this host: --single-gpu "
+				   "releases the console of the host vfiokit runs on; run vfio-vm on "
+				   "that host", remote);
+	return 0;
+}
+
 int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbuf, size_t errsize)
 {
-	struct vfk_ctx *ctx = plan->ctx;
+	/* a remote host's plan: its VM's record is kept on this host */
+	struct vfk_ctx *ctx = plan->ctx->local ? plan->ctx->local : plan->ctx;
+	const char *uri = plan->ctx->remote_uri ? plan->ctx->remote_uri : o->uri;
 	struct vfk_vm_record rec = { 0 }, old;
 	const char *name = vfk_plan_get_name(plan);
 	char err[512];
@@ -401,15 +450,12 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 		return launch_fail(errbuf, errsize, EINVAL, "'%s' cannot be a VM name ([A-Za-z0-9_.-])", name);
 	if (record_load(ctx, name, &old) == 0)
 		return launch_fail(errbuf, errsize, EEXIST, "VM %s is already up (vfio-vm down %s)", name, name);
-	/* the plan read this host's sysfs, and binding would write it */
-	if (o->backend == VFK_BACKEND_LIBVIRT && !lv_uri_is_local(o->uri) &&
-	    (plan_binds_devices(plan) || vfk_plan_get_mode(plan) == VFK_GPU_MODE_MDEV))
-		return launch_fail(errbuf, errsize, EREMOTE, "%s is not this host: the host devices "
-				   "of %s were planned from this host's sysfs and would be bound here; "
-				   "run vfio-vm on that host", o->uri, name);
+	r = refuse_remote(plan, o, errbuf, errsize);
+	if (r < 0)
+		return r;
 	snprintf(rec.name, sizeof(rec.name), "%s", name);
 	rec.backend = o->backend;
-	snprintf(rec.uri, sizeof(rec.uri), "%s", o->uri ? o->uri : DEFAULT_URI);
+	snprintf(rec.uri, sizeof(rec.uri), "%s", uri ? uri : DEFAULT_URI);
 	rec.since = (long long)time(NULL);
 
 	/* the record first: whatever happens next, down knows what to undo */
@@ -417,7 +463,8 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 	if (r < 0)
 		return launch_fail(errbuf, errsize, EIO, "cannot write the VM record under /run/vfiokit");
 
-	if (plan_binds_devices(plan)) {
+	/* on a remote host libvirt binds the devices (managed='yes' hostdevs) */
+	if (plan_binds_devices(plan) && !plan->ctx->remote_uri) {
 		struct vfk_bind *b;
 		r = vfk_bind_new(plan->host, name, o->bind_flags, &b);
 		if (r == 0) {

@@ -10,13 +10,15 @@ static struct libvirt_api api;
 
 #define SYM(name) DL_SYM(struct libvirt_api, name)
 static const struct dl_symbol symbols[] = {
-	SYM(virConnectOpenAuth), SYM(virConnectClose), SYM(virConnectDomainEventRegisterAny),
+	SYM(virConnectOpenAuth), SYM(virConnectClose), SYM(virConnectGetCapabilities),
+	SYM(virConnectListAllNodeDevices), SYM(virConnectDomainEventRegisterAny),
 	SYM(virConnectDomainEventDeregisterAny), SYM(virDomainCreate), SYM(virDomainCreateXML),
 	SYM(virDomainDefineXML), SYM(virDomainDestroy), SYM(virDomainFree),
 	SYM(virDomainGetMetadata), SYM(virDomainGetName), SYM(virDomainGetXMLDesc), SYM(virDomainGetUUIDString), SYM(virDomainIsActive),
 	SYM(virDomainLookupByName), SYM(virDomainShutdown), SYM(virDomainUndefine),
 	SYM(virDomainUndefineFlags), SYM(virEventRegisterDefaultImpl),
-	SYM(virEventRunDefaultImpl), SYM(virGetLastErrorMessage), SYM(virSetErrorFunc),
+	SYM(virEventRunDefaultImpl), SYM(virGetLastErrorMessage),
+	SYM(virNodeDeviceFree), SYM(virNodeDeviceGetXMLDesc), SYM(virNodeGetInfo), SYM(virSetErrorFunc),
 	SYM(virConnectAuthPtrDefault),
 };
 #undef SYM

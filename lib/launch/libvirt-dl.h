@@ -17,6 +17,8 @@
 struct libvirt_api {
 	LV_FN(virConnectOpenAuth);
 	LV_FN(virConnectClose);
+	LV_FN(virConnectGetCapabilities);
+	LV_FN(virConnectListAllNodeDevices);
 	LV_FN(virConnectDomainEventRegisterAny);
 	LV_FN(virConnectDomainEventDeregisterAny);
 	LV_FN(virDomainCreate);
@@ -36,6 +38,9 @@ struct libvirt_api {
 	LV_FN(virEventRegisterDefaultImpl);
 	LV_FN(virEventRunDefaultImpl);
 	LV_FN(virGetLastErrorMessage);
+	LV_FN(virNodeDeviceFree);
+	LV_FN(virNodeDeviceGetXMLDesc);
+	LV_FN(virNodeGetInfo);
 	LV_FN(virSetErrorFunc);
 	virConnectAuthPtr *virConnectAuthPtrDefault;
 };
@@ -46,5 +51,10 @@ struct libvirt_api {
  * loaded or lacks a symbol, with one line saying so in @errbuf.
  */
 const struct libvirt_api *libvirt_api(char *errbuf, size_t errsize);
+
+/* libvirt.c: a connection to @uri and the API it was made with (*@api), or
+ * NULL with one line in @errbuf (libvirt missing or @uri unreachable). */
+virConnectPtr lv_connect(const char *uri, const struct libvirt_api **api, char *errbuf,
+			 size_t errsize);
 
 #endif

@@ -50,6 +50,15 @@ static virConnectPtr libvirt_open(const char *uri, char *errbuf, size_t errsize)
 	return c;
 }
 
+virConnectPtr lv_connect(const char *uri, const struct libvirt_api **api, char *errbuf,
+			 size_t errsize)
+{
+	virConnectPtr c = libvirt_open(uri, errbuf, errsize);
+
+	*api = lv;
+	return c;
+}
+
 /* <log file='@log'/> on the first serial of @doc's devices (a pty serial if none). */
 static void console_log_add(const struct xml_api *x, xmlDocPtr doc, const char *log)
 {

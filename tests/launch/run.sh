@@ -188,6 +188,16 @@ fi
 # ---- libvirt, remote over TCP ------------------------------------------------
 if [ $REMOTE = 1 ]; then
 	prof=$(profile vfk-launch-rm 1)
+	# through libvirt this host's KVM looks usable (libvirt's own capabilities
+	# say so) although it cannot run a normal guest here: say TCG
+	sed -i 's/^vcpus = 1$/vcpus = auto\naccel = tcg/' "$prof"
+	# the plan reads the host through libvirt (node devices, capabilities)
+	cpu_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); c=d["cpu"]; print(c["vcpus"], c["topology"], c["pinning"], c["emulator_cpus"])'; }
+	l=$("$VM" plan "$prof" --json | cpu_of)
+	r=$("$VM" plan "$prof" --connect qemu+tcp://127.0.0.1/system --json | cpu_of)
+	[ -n "$l" ] && [ "$l" = "$r" ] \
+		&& pass "plan --connect qemu+tcp://127.0.0.1/system reads the host through libvirt: vCPUs, topology and pinning as from sysfs ($r)" \
+		|| fail "remote plan differs: local '$l', through libvirt '$r'"
 	if "$VM" up "$prof" --connect qemu+tcp://127.0.0.1/system -q; then
 		[ "$(domstate vfk-launch-rm qemu+tcp://127.0.0.1/system)" = running ] \
 			&& pass "up --connect qemu+tcp://127.0.0.1/system starts the VM on the remote endpoint" \
