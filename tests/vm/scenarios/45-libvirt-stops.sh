@@ -7,12 +7,12 @@
 # `vfio-vm up --backend libvirt` gives the GPU-like card to a nested-KVM inner VM.
 # Nothing of vfiokit stays running: only libvirt's release hook (`vfio-vm release
 # NAME`) can put the card back, when the inner VM powers itself off, on `virsh
-# destroy`, after a libvirtd restart, and when QEMU died while libvirtd was down. Each
-# later up finds the shut-off domain the last one left (the hook cannot undefine it:
-# it must not call libvirt) and replaces it; a foreign domain of the same name it
-# leaves alone.
+# destroy`, after a libvirtd restart, and when QEMU died while libvirtd was down. The
+# domain stays defined: a later up starts it as defined, or with --redefine (here: the
+# inner VM told to stay up) replaces its definition with the profile's; a foreign
+# domain of the same name it leaves alone.
 SCEN_DESC="libvirt backend: the release hook restores the host whatever ends the VM (poweroff, destroy, libvirtd restart, QEMU killed while libvirtd is down)"
-SCEN_TIMEOUT=420
+SCEN_TIMEOUT=600
 SCEN_MEM=1536M
 
 scen_qemu() {
@@ -231,6 +231,7 @@ guest_main() {
 
 	case_poweroff
 	case_destroy
+	case_keep
 	case_restart
 	case_dead_while_down
 	case_foreign
@@ -267,17 +268,18 @@ case_poweroff() {
 	cleanup_vm
 }
 
-# b. virsh destroy of a running VM; up first replaces the shut-off domain a. left
+# b. virsh destroy of a running VM; up --redefine first replaces the definition of
+# the shut-off domain a. left (the inner VM now told to stay up)
 case_destroy() {
 	local t0 rc
 	t0=$(ts)
-	vm_up /tmp/up-b.out /tmp/l3b.log --set "$HOLD"
+	vm_up /tmp/up-b.out /tmp/l3b.log --set "$HOLD" --redefine
 	rc=$?
 	info "b. vfio-vm up exit $rc after $(since "$t0") s"
 	expect "b. vfio-vm up again over the shut-off domain demo exit status" "$rc" 0
 	if [ $rc != 0 ]; then sed 's/^/  vfio-vm: /' /tmp/up-b.out; lvd_log; cleanup_vm; return; fi
-	check "b. up says it undefined the shut-off domain the last up left" \
-		grep -q "undefining the shut-off domain demo" /tmp/up-b.out
+	check "b. up --redefine says it replaced the definition the last up left" \
+		grep -q "redefining demo from the profile" /tmp/up-b.out
 	expect "b. libvirt reports the domain running" "$(domstate)" running
 	status_checks "b. while the VM runs"
 	lv destroy demo > /tmp/destroy.out 2>&1
@@ -288,6 +290,47 @@ case_destroy() {
 	check "b. virsh destroy: host restored within 10 s of destroy returning ($(since "$t0") s)" \
 		test $rc = 0
 	restored "b. after virsh destroy"
+	cleanup_vm
+}
+
+# f. the domain is its user's to edit: what virt-xml changed in it (memory and the
+# description, as virt-manager would; the vCPU count is edited in tests/launch/keep.sh:
+# a second vCPU makes this nested-under-TCG inner VM too slow to boot) survives down and up, and so does everything vfiokit put there
+# (the card's hostdev, the vCPU pinning, vfiokit's metadata)
+kept_parts() { lv dumpxml --inactive demo 2>/dev/null | grep -c -E '<hostdev |<vcpupin |<emulatorpin |<vfiokit:vm '; }
+case_keep() {
+	local rc before after
+	if ! command -v virt-xml > /dev/null; then
+		fail "f. virt-xml is not installed (virtinst, scripts/packages.list)"
+		return
+	fi
+	before=$(kept_parts)
+	timeout 60 virt-xml -c qemu:///system demo --edit --memory 384 > /tmp/vx.out 2>&1 &&
+		timeout 60 virt-xml -c qemu:///system demo --edit \
+			--metadata description="edited with virt-xml" >> /tmp/vx.out 2>&1
+	expect "f. virt-xml edits the shut-off domain (memory 384 MiB, a description): exit status" "$?" 0
+	[ -s /tmp/vx.out ] && sed 's/^/  virt-xml: /' /tmp/vx.out | head -n 5
+	vm_up /tmp/up-f.out /tmp/l3f.log --set "$HOLD"
+	rc=$?
+	expect "f. vfio-vm up of the edited domain exit status" "$rc" 0
+	if [ $rc != 0 ]; then sed 's/^/  vfio-vm: /' /tmp/up-f.out; lvd_log; cleanup_vm; return; fi
+	check "f. up starts the domain as defined" grep -q "starting the domain demo as defined" /tmp/up-f.out
+	within 120 l3_done /tmp/l3f.log
+	check "f. the inner VM of the edited domain still gets the card (VGA 1234:1111)" \
+		grep -q 'L3 pci 0x1234:0x1111 class 0x0300' /tmp/l3f.log
+	after=$(kept_parts)
+	check "f. the card's hostdevs, the pinning and vfiokit's metadata are all still defined ($after of $before)" \
+		test "$before" -gt 0 -a "$after" = "$before"
+	expect "f. the edited memory is kept (KiB)" \
+		"$(lv dumpxml --inactive demo | sed -n "s/.*<memory unit='KiB'>\([0-9]*\)<.*/\1/p")" 393216
+	expect "f. the edited description is kept" \
+		"$(lv dumpxml --inactive demo | sed -n 's/.*<description>\(.*\)<\/description>.*/\1/p')" "edited with virt-xml"
+	expect "f. libvirt runs the edited domain with 384 MiB" \
+		"$(lv dominfo demo | awk '/^Max memory:/ {print $3}')" 393216
+	vm_tool /tmp/down-f.out 60 down demo --timeout 5
+	expect "f. vfio-vm down exit status" "$?" 0
+	expect "f. down keeps the domain defined, shut off" "$(domstate)" "shut off"
+	restored "f. after down"
 	cleanup_vm
 }
 
@@ -368,9 +411,9 @@ case_foreign() {
 	uuid=$(lv domuuid demo 2> /dev/null)
 	vm_up /tmp/up-e.out /tmp/l3e.log --set "$HOLD"
 	rc=$?
-	expect "e. vfio-vm up over a foreign shut-off domain demo: exit status" "$rc" 3
-	check "e. the refusal names libvirt's reason (a domain demo already exists)" \
-		grep -q "already exists" /tmp/up-e.out.err
+	expect "e. vfio-vm up over a foreign shut-off domain demo: exit status" "$rc" 1
+	check "e. the refusal says vfiokit did not define that domain, in one line" \
+		test "$(grep -c . /tmp/up-e.out.err)" = 1 -a -n "$(grep "exists that vfiokit did not define" /tmp/up-e.out.err)"
 	check "e. the foreign domain stays defined, same UUID ($uuid)" \
 		test -n "$uuid" -a "$(lv domuuid demo 2> /dev/null)" = "$uuid"
 	restored "e. after the refused up"
