@@ -15,6 +15,7 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 UDEVDIR ?= /usr/lib/udev
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 BUILD ?= build
@@ -62,7 +63,7 @@ SONAME  := libvfiokit.so.$(SOVERSION)
 LIB_SO  := $(BUILD)/lib/libvfiokit.so.$(VERSION)
 LIB_A   := $(BUILD)/lib/libvfiokit.a
 
-.PHONY: all deps check check-unit check-san check-vm check-valgrind demo bench install uninstall \
+.PHONY: all deps check check-unit check-san check-vm check-valgrind check-completion demo bench install uninstall \
 	clean man fuzz fuzz-build
 all: $(LIB_SO) $(LIB_A) $(TOOL_BIN) $(BUILD)/vfiokit.pc man
 
@@ -140,6 +141,10 @@ check-san:
 
 check-vm: all
 	tests/vm/run-all.sh
+
+# the shell completion against the tools' own --help and option parsing
+check-completion: all
+	tests/completion.sh
 
 # The unit suite under valgrind memcheck (no invalid access, no definite leak),
 # sharded over the CPUs; the few tests too slow for it are left to the plain and
@@ -224,6 +229,9 @@ install: all
 		$(DESTDIR)$(SYSTEMDUNITDIR)/vfiokit-restore.service
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)/multi-user.target.wants
 	ln -sf ../vfiokit-restore.service $(DESTDIR)$(SYSTEMDUNITDIR)/multi-user.target.wants/
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 completion/vfiokit.bash $(DESTDIR)$(BASHCOMPDIR)/vfio-ls
+	for t in $(filter-out vfio-ls,$(TOOLS)); do ln -sf vfio-ls $(DESTDIR)$(BASHCOMPDIR)/$$t; done
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libvfiokit.* \
@@ -232,7 +240,8 @@ uninstall:
 		$(DESTDIR)$(SYSCONFDIR)/modprobe.d/vfiokit.conf \
 		$(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/vfiokit $(DESTDIR)$(SYSTEMDUNITDIR)/vfio-vm@.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/vfiokit-restore.service \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/multi-user.target.wants/vfiokit-restore.service
+		$(DESTDIR)$(SYSTEMDUNITDIR)/multi-user.target.wants/vfiokit-restore.service \
+		$(TOOLS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
 	for m in $(MAN_OUT); do n=$${m##*/}; s=$${n##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$n; done
 
 clean:

@@ -1,6 +1,7 @@
 #!/bin/bash
-# make check: install what is missing, build, run the unit suite, run it again
-# under ASan+UBSan and under valgrind, a short run of every fuzz target, then
+# make check: install what is missing, build, run the unit suite and the shell
+# completion's (tests/completion.sh), the unit suite again under ASan+UBSan
+# and under valgrind, a short run of every fuzz target, then
 # the real-kernel suite (tests/vm) when QEMU can be had.
 # VFK_SKIP_VALGRIND=1, VFK_SKIP_FUZZ=1, VFK_SKIP_VM=1 leave a suite out.
 # Ends with one line "N passed, N failed, N skipped" summed over all suites.
@@ -43,6 +44,7 @@ if ! make -s -j"$(nproc)" all tests; then
 fi
 times+=("$(printf '%-12s %7s' deps+build "$(mmss $(( $(date +%s) - T0 )))")")
 suite unit build/tests/run-tests
+suite completion tests/completion.sh
 suite sanitizers make -s check-san
 # The unit suite again under valgrind memcheck (make check-valgrind). Valgrind
 # lacks openat2: there the safety tests prove the path layer's fallback walk.
