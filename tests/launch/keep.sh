@@ -47,10 +47,10 @@ if "$VM" up "$prof" -q 2>"$WORK/err"; then
 			|| fail "the definition changed beyond the edits: $(diff <(echo "$before") <(inactive_rest vfk-launch-ke) | head -n 5 | tr '\n' '|')"
 		grep -q "starting the domain vfk-launch-ke as defined" "$WORK/up2" \
 			&& pass "up says it starts the domain as defined" || fail "up said: $(tr '\n' '|' < "$WORK/up2")"
-		"$VM" status vfk-launch-ke | grep -q running \
+		"$VM" status vfk-launch-ke | grep running >/dev/null \
 			&& pass "status still recognises the VM started from the kept domain" \
 			|| fail "status: $("$VM" status vfk-launch-ke 2>&1 | tr '\n' '|')"
-		"$VM" plan "$prof" | grep -q "is defined from this plan" \
+		"$VM" plan "$prof" | grep "is defined from this plan" >/dev/null \
 			&& pass "plan says the domain is defined from this plan (edits in the domain are not profile changes)" \
 			|| fail "plan does not say the domain is defined from it"
 		"$VM" down vfk-launch-ke --timeout 2 -q
@@ -60,8 +60,8 @@ if "$VM" up "$prof" -q 2>"$WORK/err"; then
 	# the profile changes: shown, not applied, until --redefine
 	sed -i 's/^memory = 256M$/memory = 320M/' "$prof"
 	out=$("$VM" plan "$prof")
-	echo "$out" | grep -q "was defined from another plan" && echo "$out" | grep -q '^-.*<memory unit="MiB">256</memory>' \
-		&& echo "$out" | grep -q '^+.*<memory unit="MiB">320</memory>' \
+	echo "$out" | grep "was defined from another plan" >/dev/null && echo "$out" | grep '^-.*<memory unit="MiB">256</memory>' >/dev/null \
+		&& echo "$out" | grep '^+.*<memory unit="MiB">320</memory>' >/dev/null \
 		&& pass "plan shows how a changed profile differs from the definition (a diff of the memory line)" \
 		|| fail "plan after the profile changed: $(echo "$out" | tail -n 12 | tr '\n' '|')"
 	"$VM" plan "$prof" --json | python3 -c 'import json,sys; d=json.load(sys.stdin)["definition"]; sys.exit(0 if d["state"]=="changed" and "320</memory>" in d["diff"] else 1)' \
@@ -107,7 +107,7 @@ if virsh -c qemu:///system define "$WORK/kh.xml" >/dev/null 2>&1; then
 		&& pass "down --undefine leaves a domain vfiokit did not define (exit $rc)" \
 		|| fail "down --undefine of a foreign domain: exit $rc"
 	"$VM" up "$prof" --redefine -q 2>"$WORK/err" \
-		&& virsh -c qemu:///system dumpxml vfk-launch-kh | grep -q "vfiokit.org/xmlns" \
+		&& virsh -c qemu:///system dumpxml vfk-launch-kh | grep "vfiokit.org/xmlns" >/dev/null \
 		&& pass "up --redefine replaces it with the profile's domain" \
 		|| fail "up --redefine over a foreign domain: $(cat "$WORK/err")"
 	"$VM" down vfk-launch-kh --timeout 2 --undefine -q

@@ -202,7 +202,7 @@ if [ $REMOTE = 1 ]; then
 		[ "$(domstate vfk-launch-rm qemu+tcp://127.0.0.1/system)" = running ] \
 			&& pass "up --connect qemu+tcp://127.0.0.1/system starts the VM on the remote endpoint" \
 			|| fail "remote domain state '$(domstate vfk-launch-rm qemu+tcp://127.0.0.1/system)'"
-		"$VM" status vfk-launch-rm | grep -q "qemu+tcp://127.0.0.1/system" \
+		"$VM" status vfk-launch-rm | grep "qemu+tcp://127.0.0.1/system" >/dev/null \
 			&& pass "status names the remote URI" || fail "status lacks the URI"
 		"$VM" down vfk-launch-rm --timeout 2 -q && pass "down reaches the remote endpoint" || fail "remote down"
 	else
@@ -219,7 +219,7 @@ if "$VM" up "$prof" --backend qemu --console-log "$log" -q; then
 	pass "up --backend qemu starts QEMU"
 	wait_console "$log" "saw GPU 0x1af4:0x1050" && pass "the QEMU guest saw its virtio-gpu" \
 		|| fail "no GPU line from the QEMU guest"
-	"$VM" status vfk-launch-qm | grep -q "running" && pass "status asks QEMU over QMP: running" \
+	"$VM" status vfk-launch-qm | grep "running" >/dev/null && pass "status asks QEMU over QMP: running" \
 		|| fail "status: $("$VM" status vfk-launch-qm)"
 	pid=$("$VM" status vfk-launch-qm --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["vms"][0]["pid"])')
 	# the plan's pinning, as the kernel reports each QEMU thread's affinity
@@ -236,7 +236,7 @@ if "$VM" up "$prof" --backend qemu --console-log "$log" -q; then
 			*) [ "${x#*=}" = "$want_emu" ] || bad+=" $x" ;;
 			esac
 		done
-		[ -z "$bad" ] && echo "$got" | grep -q "CPU 0/" \
+		[ -z "$bad" ] && echo "$got" | grep "CPU 0/" >/dev/null \
 			&& pass "QEMU's vCPU thread runs on CPU $want_vcpu, its other threads on $want_emu, as planned" \
 			|| fail "thread affinity differs from the plan (vCPU $want_vcpu, others $want_emu):${bad:- no vCPU thread} [$got]"
 	else
@@ -328,7 +328,7 @@ watchers() { ps -eo stat=,pid=,comm= | awk '$3 == "vfk-watch" && $1 !~ /^Z/ {pri
 # QEMU: a watcher process restores the host when QEMU ends
 prof=$(profile vfk-launch-qw 0)
 if "$VM" up "$prof" --backend qemu --console-log "$WORK/qw.log" -q; then
-	"$VM" status vfk-launch-qw | grep -q "restored by the watcher (pid [0-9]*)" \
+	"$VM" status vfk-launch-qw | grep "restored by the watcher (pid [0-9]*)" >/dev/null \
 		&& pass "up --backend qemu arms a watcher; status names it" \
 		|| fail "status of a watched VM: $("$VM" status vfk-launch-qw 2>&1 | tr '\n' '|')"
 	gone_within vfk-launch-qw $((TMO + 10)) && grep -q "saw GPU" "$WORK/qw.log" && [ -z "$(watchers)" ] \
@@ -352,7 +352,7 @@ if "$VM" up "$prof" --backend qemu -q; then
 	w=$(sed -n 's/^watcher=//p' /run/vfiokit/vms/vfk-launch-qn)
 	kill -KILL "$w"
 	sleep 0.3
-	"$VM" status vfk-launch-qn | grep -q "nothing restores the host until vfio-vm down vfk-launch-qn" \
+	"$VM" status vfk-launch-qn | grep "nothing restores the host until vfio-vm down vfk-launch-qn" >/dev/null \
 		&& pass "a killed watcher: status says nothing restores the host" \
 		|| fail "status after the watcher was killed: $("$VM" status vfk-launch-qn 2>&1 | tr '\n' '|')"
 	"$VM" down vfk-launch-qn --timeout 2 -q && [ ! -e /run/vfiokit/vms/vfk-launch-qn ] \
@@ -373,7 +373,7 @@ fi
 if [ "$HOOK_OURS" = 1 ]; then
 	prof=$(profile vfk-launch-hp 0)
 	if "$VM" up "$prof" --console-log "$WORK/hp.log" -q; then
-		"$VM" status vfk-launch-hp | grep -q "restored by the libvirt hook /etc/libvirt/hooks/qemu.d/vfiokit" \
+		"$VM" status vfk-launch-hp | grep "restored by the libvirt hook /etc/libvirt/hooks/qemu.d/vfiokit" >/dev/null \
 			&& pass "up (libvirt) with the hook installed: status says the hook restores the host" \
 			|| fail "status of a hooked VM: $("$VM" status vfk-launch-hp 2>&1 | tr '\n' '|')"
 		gone_within vfk-launch-hp $((TMO + 10)) && grep -q "saw GPU" "$WORK/hp.log" \
