@@ -64,7 +64,7 @@ LIB_SO  := $(BUILD)/lib/libvfiokit.so.$(VERSION)
 LIB_A   := $(BUILD)/lib/libvfiokit.a
 
 .PHONY: all deps check check-unit check-san check-vm check-valgrind check-completion demo bench install uninstall \
-	clean man fuzz fuzz-build
+	clean man fuzz fuzz-build deb
 all: $(LIB_SO) $(LIB_A) $(TOOL_BIN) $(BUILD)/vfiokit.pc man
 
 deps:
@@ -204,6 +204,12 @@ bench:
 		bench/run.sh || rc=1; BIN=$(BUILD)/bin bench/bind-scale.sh || rc=1; \
 		bench/vm-gen.sh || rc=1; bench/launch.sh || rc=1; bench/prealloc.sh || rc=1; \
 		[ $$rc = 0 ] || echo "bench: a figure missed its target (above)"; exit $$rc; }
+
+# Debian packages (debian/): vfiokit, libvfiokit0, libvfiokit-dev (and their -dbgsym)
+# with the .changes and .buildinfo in $(BUILD)/deb/, built by dpkg-buildpackage from
+# a clean copy of the tree (scripts/mkdeb.sh); tests/deb.sh installs and runs them.
+deb:
+	@scripts/deps.sh build deb && scripts/mkdeb.sh $(BUILD)/deb
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \

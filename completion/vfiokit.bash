@@ -210,14 +210,17 @@ _vfio_ls()
 {
 	local _vfk_w _vfk_cur _vfk_root _vfk_cmd _vfk_args _vfk_prev _vfk_v
 	_vfk_line
-	_vfk_walk "--group --device"
+	_vfk_walk "--group --device --export --node --resource-prefix"
 	case $_vfk_prev in
 	--sysroot) _vfk_dirs "$_vfk_cur"; return ;;
 	--device) _vfk_addrs; _vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	--group) _vfk_glob_names "$_vfk_root/sys/kernel/iommu_groups/*"
 		_vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
+	--export) _vfk_reply "$_vfk_cur" kubevirt nova proxmox nfd; return ;;
+	--node | --resource-prefix) COMPREPLY=(); return ;;
 	esac
-	_vfk_reply "$_vfk_cur" --gpus --brief --group --device $_vfk_common_opts
+	_vfk_reply "$_vfk_cur" --gpus --brief --group --device --export --node --resource-prefix \
+		$_vfk_common_opts
 }
 
 _vfio_check()
@@ -237,16 +240,19 @@ _vfio_bind()
 {
 	local _vfk_w _vfk_cur _vfk_root _vfk_cmd _vfk_args _vfk_prev _vfk_v
 	local cmds="bind restore status persist unpersist persisted"
-	local opts_bind="--gpu --group --include-shared --force --single-gpu -n --dry-run --timeout --owner"
+	local opts_bind="--gpu --group --include-shared --force --single-gpu -n --dry-run --timeout --owner --driver"
 	local opts_restore="--all --from-scan -n --dry-run --timeout"
 	_vfk_line
-	_vfk_walk "--gpu --group --timeout --owner"
+	_vfk_walk "--gpu --group --timeout --owner --driver"
 	case $_vfk_prev in
 	--sysroot) _vfk_dirs "$_vfk_cur"; return ;;
 	--gpu) _vfk_addrs gpu; _vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	--group) _vfk_glob_names "$_vfk_root/sys/kernel/iommu_groups/*"
 		_vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	--timeout | --owner) COMPREPLY=(); return ;;
+	# the VFIO drivers loaded: vfio-pci and vendors' variants (mlx5_vfio_pci, xe-vfio-pci)
+	--driver) _vfk_glob_names "$_vfk_root/sys/bus/pci/drivers/*vfio?pci"
+		_vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	esac
 	if [[ $_vfk_cur == -* ]]; then
 		case $_vfk_cmd in

@@ -20,7 +20,8 @@ static void check_entry(const struct vfk_journal_entry *e)
 	FUZZ_ASSERT(vfk_pci_addr_parse(e->address, &a) == 0);
 	FUZZ_ASSERT(!strcmp(vfk_pci_addr_format(&a, norm, sizeof(norm)), e->address));
 	FUZZ_ASSERT(journal_value_ok(e->driver) && journal_value_ok(e->override) &&
-		    journal_value_ok(e->owner));
+		    journal_value_ok(e->owner) && journal_value_ok(e->vfio_driver));
+	FUZZ_ASSERT(strcmp(e->vfio_driver, ".") && strcmp(e->vfio_driver, ".."));
 	FUZZ_ASSERT(strcmp(e->driver, ".") && strcmp(e->driver, ".."));
 	FUZZ_ASSERT(strcmp(e->override, ".") && strcmp(e->override, ".."));
 	FUZZ_ASSERT(!strchr(e->driver, '/') && !strchr(e->override, '/'));
@@ -69,7 +70,8 @@ static void check_round_trip(struct vfk_journal *j, const uint8_t *data, size_t 
 		const struct vfk_journal_entry *x = &j->e[i], *y = &k.e[i];
 		FUZZ_ASSERT(!strcmp(x->address, y->address) && !strcmp(x->driver, y->driver) &&
 			    !strcmp(x->override, y->override) && !strcmp(x->owner, y->owner) &&
-			    x->since == y->since && x->state == y->state);
+			    x->since == y->since && x->state == y->state &&
+			    !strcmp(x->vfio_driver, y->vfio_driver));
 	}
 	check_damage_is_caught(again, data, size);
 	journal_clear(&k);
@@ -91,6 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (journal_parse(text, size, &j, err, sizeof(err)) == 0) {
 		for (i = 0; i < j.n; i++) {
 			check_entry(&j.e[i]);
+			/* no vfio= (or an empty one) reads as vfio-pci */
+			FUZZ_ASSERT(j.e[i].vfio_driver[0]);
 			/* one entry per device, and salvage finds each */
 			FUZZ_ASSERT(journal_find(&j, j.e[i].address) == &j.e[i]);
 			FUZZ_ASSERT(journal_find(&s, j.e[i].address));

@@ -187,6 +187,41 @@ VFK_API bool vfk_device_is_gpu(const struct vfk_device *dev);
 /* The upstream bridge (parent in the PCI hierarchy) or NULL for root-bus devices. */
 VFK_API struct vfk_device *vfk_device_get_parent(const struct vfk_device *dev);
 
+/* ---- VFIO drivers: vfio-pci and the vendors' variant drivers */
+/*
+ * Is @driver (a PCI driver or module name) a VFIO driver: "vfio-pci", or a
+ * name ending in "vfio_pci" or "-vfio-pci"? The upstream variant drivers,
+ * which replace plain vfio-pci for their devices: mlx5_vfio_pci (ConnectX
+ * VFs), hisi_acc_vfio_pci (HiSilicon accelerators), pds_vfio_pci
+ * (AMD/Pensando DSC), nvgrace_gpu_vfio_pci (Grace Hopper and Grace
+ * Blackwell GPUs), virtio_vfio_pci (virtio-net VFs), qat_vfio_pci (Intel
+ * QAT VFs), xe-vfio-pci (module xe_vfio_pci: Intel Xe SR-IOV VFs). A device
+ * on any of them counts as on VFIO everywhere vfiokit asks. NULL is not.
+ */
+VFK_API bool vfk_driver_is_vfio(const char *driver);
+/*
+ * The VFIO driver vfio-bind (and a VM's bind) gives @dev to, chosen as
+ * libvirt 10.0+ chooses it: the device's sysfs modalias prefixed with
+ * "vfio_" looked up with libkmod in the running kernel's module tree (the
+ * release in proc/sys/kernel/osrelease, lib/modules/REL or
+ * usr/lib/modules/REL, below the sysroot); of the modules whose
+ * "vfio_pci:..." alias (modules.alias) matches, the one whose pattern pins
+ * the most of the fields v, d, sv, sd, bc, sc, i wins, ties going to the
+ * module name first in byte order; else vfio-pci. @name gets the PCI driver
+ * name driver_override takes ("vfio-pci", "mlx5_vfio_pci", "xe-vfio-pci");
+ * @why (NULL: not wanted) one phrase: "modules.alias vfio_pci:v000015B3d...",
+ * "no variant driver matches", "no module tree for REL", ... An NVIDIA vGPU
+ * VF (vGPU 17+: on nvidia, with the per-VF vGPU files) gets "nvidia": that
+ * driver is its VFIO driver, and a bind refuses to move it. Computed on the
+ * first call for the host (one libkmod context and one read of
+ * modules.alias, kept with it) and per device once: a listing that never
+ * asks pays nothing. 64 and 320 bytes always suffice. 0, -ENOSPC (cut
+ * short), -ENOMEM.
+ */
+VFK_API int vfk_device_vfio_driver(struct vfk_device *dev, char *name, size_t size, char *why,
+				   size_t whysize);
+/* ---- end VFIO drivers */
+
 enum vfk_acs {
 	VFK_ACS_UNKNOWN = 0,	/* extended config space not readable (not root?) */
 	VFK_ACS_NONE,		/* PCIe device without an ACS capability */
@@ -273,7 +308,7 @@ VFK_API const char *vfk_gpu_verdict_to_string(enum vfk_gpu_verdict v);
 VFK_API size_t vfk_gpu_together_count(const struct vfk_gpu *gpu);
 VFK_API struct vfk_gpu *vfk_gpu_together(const struct vfk_gpu *gpu, size_t i);
 /* The host driver that must release the GPU before a VM can have it (any
- * driver but vfio-pci and pci-stub), or NULL. */
+ * driver but a VFIO driver, vfk_driver_is_vfio(), and pci-stub), or NULL. */
 VFK_API const char *vfk_gpu_get_host_driver(const struct vfk_gpu *gpu);
 /* Processes holding the GPU's device nodes (nvidia*, dri/cardN, renderDN):
  * the driver cannot let go before they do. /proc is read once per host, on
@@ -327,7 +362,7 @@ enum vfk_bind_flags {
 	VFK_BIND_DRY_RUN = 1 << 3,		/* report writes, change nothing */
 };
 
-struct vfk_bind;	/* one transaction: devices handed to vfio-pci together */
+struct vfk_bind;	/* one transaction: devices handed to their VFIO drivers together */
 
 /* A transaction over @host's devices; @owner names who holds them ("vfio-bind",
  * a VM name). */
@@ -339,8 +374,26 @@ VFK_API void vfk_bind_free(struct vfk_bind *b);
 VFK_API int vfk_bind_add_device(struct vfk_bind *b, struct vfk_device *dev);
 VFK_API int vfk_bind_add_gpu(struct vfk_bind *b, struct vfk_gpu *gpu);
 VFK_API int vfk_bind_add_group(struct vfk_bind *b, struct vfk_group *group);
-/* Per-step timeout (unbind write, wait for vfio-pci); default 10000 ms. */
+/* Per-step timeout (unbind write, wait for the VFIO driver); default 10000 ms. */
 VFK_API void vfk_bind_set_timeout(struct vfk_bind *b, unsigned int ms);
+/* ---- the VFIO driver of a bind */
+/*
+ * Give every device of the transaction to VFIO driver @driver (a PCI driver
+ * or module name: "vfio-pci", "mlx5_vfio_pci", "xe-vfio-pci") instead of the
+ * one vfk_device_vfio_driver() chooses for each; NULL or "" goes back to
+ * choosing. Returns 0, -EINVAL for a name that is no VFIO driver's
+ * (vfk_driver_is_vfio()), -ENOENT when it is neither loaded nor a module of
+ * the running kernel; vfk_bind_get_error() says why in one line. Whichever
+ * it is, commit loads each distinct driver's module first (a dry run says
+ * "would load"), writes the driver into driver_override and waits until the
+ * device is on that driver; the journal records it.
+ */
+VFK_API int vfk_bind_set_vfio_driver(struct vfk_bind *b, const char *driver);
+/* The VFIO driver device @i of the transaction goes to, and why (after
+ * prepare; NULL out of range). Strings belong to the transaction. */
+VFK_API const char *vfk_bind_device_vfio_driver(const struct vfk_bind *b, size_t i,
+						const char **why);
+/* ---- end the VFIO driver of a bind */
 /*
  * Expand to whole groups and apply the guards. Returns 0, or -EBUSY (group
  * has endpoints not asked for), -EPERM (a host guard refused), -EEXIST
@@ -355,7 +408,9 @@ VFK_API struct vfk_device *vfk_bind_device(const struct vfk_bind *b, size_t i);
 VFK_API size_t vfk_bind_warning_count(const struct vfk_bind *b);
 VFK_API const char *vfk_bind_warning(const struct vfk_bind *b, size_t i);
 /*
- * Journal, then move every device to vfio-pci. On any failure everything
+ * Journal, then move every device to its VFIO driver (vfk_device_vfio_driver(),
+ * or the one vfk_bind_set_vfio_driver() named), each driver's module loaded
+ * first; a device already on it is left there. On any failure everything
  * already done is undone in reverse and the journal entries are dropped.
  * Returns 0 or a negative errno (-ETIMEDOUT for a step that did not finish).
  */
@@ -371,6 +426,10 @@ struct vfk_journal_entry {
 	char owner[64];
 	long long since;	/* unix time */
 	int state;		/* 0 pending (written before the change), 1 bound */
+	/* the VFIO driver it was given to ("vfio-pci", "mlx5_vfio_pci"); a
+	 * journal line without vfio= (written before variant drivers) means
+	 * vfio-pci and loads as such */
+	char vfio_driver[64];
 };
 /*
  * The journal, read strictly: a file that is not whole and consistent (a NUL
@@ -398,8 +457,9 @@ VFK_API int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_
 /*
  * Recovery when the journal cannot be trusted: every device a line of the
  * journal still names (its first token a PCI address, whatever follows) and
- * every one of @addresses that is on vfio-pci or has driver_override vfio-pci
- * gets its override cleared, is unbound from vfio-pci and probed again, so it
+ * every one of @addresses that is on a VFIO driver (vfio-pci or a variant,
+ * vfk_driver_is_vfio()) or has one in driver_override gets its override
+ * cleared, is unbound from that driver and probed again, so it
  * lands on the driver its modalias selects (on the live host that module is
  * loaded first, through libkmod). A damaged journal is renamed
  * journal.damaged (or .damaged.N); the journal then holds only the devices
@@ -1051,6 +1111,97 @@ VFK_API void vfk_argv_free(char **argv);
  * joined by " \\\n  ", ending with a newline. 0 or -ENOMEM. */
 VFK_API int vfk_argv_to_shell(const char *const *argv, char **out);
 /* ------------------------------------------- end topology, profiles, VM plans */
+
+/* ------------------------------------------------ exports for other stacks */
+
+/*
+ * What this host can give away, written in the configuration formats of
+ * other virtualization stacks, so that they offer exactly these devices:
+ *
+ *  VFK_EXPORT_KUBEVIRT  YAML: the KubeVirt CR fragment
+ *                       spec.configuration.permittedHostDevices, one
+ *                       pciHostDevices entry per distinct vendor:device
+ *                       (pciVendorSelector "10DE:2684", resourceName
+ *                       "DOMAIN/NAME", externalResourceProvider false) and
+ *                       one mediatedDevices entry per mdev type name
+ *                       (mdevNameSelector as the kernel names the type).
+ *  VFK_EXPORT_NOVA      oslo.config ini for nova.conf: [pci] device_spec
+ *                       (one per device, by address) and alias (one per
+ *                       vendor:device and device_type type-PCI, type-PF or
+ *                       type-VF) lines holding JSON; for mediated devices
+ *                       [devices] enabled_mdev_types and one
+ *                       [mdev_TYPE] device_addresses section per type.
+ *  VFK_EXPORT_PROXMOX   entries of Proxmox VE's /etc/pve/mapping/pci.cfg:
+ *                       one mapping per vendor:device with a "map" line per
+ *                       device on the node (a multi-function GPU by its
+ *                       slot, all functions), mdev parents marked "mdev 1".
+ *  VFK_EXPORT_NFD       a Node Feature Discovery feature file (features.d):
+ *                       labels for the IOMMU, interrupt remapping, the
+ *                       number of GPUs that can be given away and one per
+ *                       mdev type with its free instances.
+ *
+ * A device is given away with its whole IOMMU group, and the export holds
+ * only groups that can go cleanly and alone: a GPU whose verdict is
+ * isolated (its group holds only its functions), that the host does not
+ * use itself (not its only GPU, not the boot display, not driving the
+ * console) and that is no mediated-device parent (those go as their types)
+ * nor a VF of NVIDIA's per-VF vGPU interface; or a group holding a single
+ * other endpoint that is an SR-IOV VF or that the host already hands to
+ * VFIO (bound to vfio-pci or a variant driver, driver_override,
+ * vfio-pci.ids= or modprobe.d, vfio-bind's persist list): a controller the
+ * host drives itself is never offered. The host guards of
+ * vfk_bind_prepare() apply: the controller of the root filesystem, the NIC
+ * of the default route, a PF whose SR-IOV VFs are enabled (its VFs go
+ * instead) and a parent with mdevs stay. Types of mdev parents go when an
+ * instance of them exists or can be made now.
+ *
+ * Names: NAME is the device's name in pci.ids, upper-cased, every run of
+ * characters other than A-Z and 0-9 made one '_' (as NVIDIA's KubeVirt
+ * device plugin names its resources, "AD102 [GeForce RTX 4090]" ->
+ * "AD102_GEFORCE_RTX_4090", but for characters such as '-' that it drops),
+ * at most 63 characters; a NAME two different vendor:device pairs would
+ * share gets "_VVVV_DDDD" in both. DOMAIN is the vendor's:
+ * nvidia.com (10de), amd.com (1002, 1022), intel.com (8086), else
+ * VFK_EXPORT_DEFAULT_DOMAIN; @resource_prefix overrides it (and is the NFD
+ * label prefix, default feature.node.kubernetes.io). Everything a device or
+ * the kernel names (pci.ids names, mdev type names, the host name) is
+ * escaped for the format or, where the format cannot carry it, refused.
+ */
+#define VFK_EXPORT_DEFAULT_DOMAIN "vfiokit.local"
+#define VFK_EXPORT_NFD_PREFIX "feature.node.kubernetes.io"
+
+enum vfk_export_format {
+	VFK_EXPORT_KUBEVIRT = 0,
+	VFK_EXPORT_NOVA,
+	VFK_EXPORT_PROXMOX,
+	VFK_EXPORT_NFD,
+};
+/* "kubevirt", "nova", "proxmox", "nfd". */
+VFK_API const char *vfk_export_format_to_string(enum vfk_export_format fmt);
+/* The format named @name (exactly as above); 0 or -EINVAL. */
+VFK_API int vfk_export_format_from_string(const char *name, enum vfk_export_format *out);
+
+struct vfk_export_options {
+	bool gpus_only;			/* only GPUs (their groups) and the mdev types of GPUs */
+	const char *device;		/* only this device's IOMMU group and its mdev types; NULL: all */
+	const char *node;		/* Proxmox node; NULL: the host name (proc/sys/kernel/hostname
+					 * below the sysroot, up to its first '.') */
+	const char *resource_prefix;	/* the resource domain (KubeVirt) or label prefix (NFD) */
+};
+
+/*
+ * Write the export of @host (its inventory and verdicts, as vfio-ls shows
+ * them) in @fmt to *@out (malloc'ed, free() it; a whole document, also when
+ * nothing can be given away). @opts may be NULL. Returns the number of
+ * entries exported (devices and mdev types; 0: nothing can be given away) or
+ * -EINVAL (an unknown format; a @resource_prefix for nova or Proxmox, or
+ * one that is no DNS subdomain or is in Kubernetes' own namespaces; a node
+ * name or host name Proxmox does not take),
+ * -ENODEV (@device is no device of @host), -ENOENT (proxmox: no host name
+ * and no @node), -ENOMEM. vfk_ctx_get_error() says why in one line.
+ */
+VFK_API int vfk_export(struct vfk_host *host, enum vfk_export_format fmt,
+		       const struct vfk_export_options *opts, char **out);
 
 /* --------------------------------------------------- launch and lifecycle */
 

@@ -6,7 +6,7 @@
 #                                        probe fails, in one line, and exit 1
 #   scripts/deps.sh --list TARGET...     the packages of these targets, one a line
 #
-# TARGET: build (default), check, demo, bench, ci. A fast no-op when all is there.
+# TARGET: build (default), check, demo, bench, ci, deb. A fast no-op when all is there.
 # Exit status: 0 ready; 1 a package is missing and cannot be installed (not root, or
 # apt-get failed: the line says which); 2 usage.
 set -euo pipefail
@@ -21,7 +21,7 @@ case ${1:-} in
 esac
 [ $# -gt 0 ] || set -- build
 for t in "$@"; do
-	case $t in build|check|demo|bench|ci) ;; *) echo "deps: unknown target '$t' (build check demo bench ci)" >&2; exit 2 ;; esac
+	case $t in build|check|demo|bench|ci|deb) ;; *) echo "deps: unknown target '$t' (build check demo bench ci deb)" >&2; exit 2 ;; esac
 done
 
 # the list's lines for the targets asked: "package probe"

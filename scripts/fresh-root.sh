@@ -44,88 +44,29 @@ fi
 
 # Processes still running in the root (a daemon a suite left behind) are ended by
 # their pid, found through /proc/PID/root; then the root is removed without ever
-# crossing into another file system (the namespace's mounts are gone with it).
+# crossing into another file system (the namespace's mounts are gone with it):
+# root_remove of scripts/root.sh.
+. "$REPO/scripts/root.sh"
 cleanup() {
-	local p r pids=()
-	for p in /proc/[0-9]*; do
-		r=$(readlink "$p/root" 2>/dev/null) || continue
-		[ "$r" = "$ROOT" ] && pids+=("${p#/proc/}")
-	done
-	if [ ${#pids[@]} -gt 0 ]; then
-		say "ending ${#pids[@]} process(es) left in the root: ${pids[*]}"
-		kill -TERM "${pids[@]}" 2>/dev/null || true
-		sleep 2
-		kill -KILL "${pids[@]}" 2>/dev/null || true
-	fi
 	if [ $KEEP = 1 ]; then
+		root_remove_procs "$ROOT"
 		say "root kept: $ROOT"
-	elif [ -d "$ROOT" ]; then
-		if grep -q " $ROOT[/ ]" /proc/self/mountinfo; then
-			say "not removing $ROOT: something is still mounted there"
-		else
-			rm -rf --one-file-system "$ROOT"
-		fi
+	else
+		root_remove "$ROOT" || true
 	fi
 }
 trap cleanup EXIT
 
-# the same mirrors this machine uses (deb822 or one-line sources)
-mirrors=()
-while read -r uri suites; do
-	for s in $suites; do mirrors+=("deb $uri $s main"); done
-done < <(
-	{ cat /etc/apt/sources.list.d/*.sources 2>/dev/null; echo; } | awk '
-		/^URIs:/ { u = $2 } /^Suites:/ { $1 = ""; s = $0 }
-		/^$/ { if (u != "" && s != "") print u, s; u = ""; s = "" }'
-	grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-		| awk '$3 ~ /^bookworm/ { print $2, $3 }'
-)
-[ ${#mirrors[@]} -gt 0 ] || mirrors=("deb http://deb.debian.org/debian bookworm main"
-	"deb http://deb.debian.org/debian bookworm-updates main"
-	"deb http://deb.debian.org/debian-security bookworm-security main")
-
 t0=$(date +%s)
 say "bootstrapping a Debian 12 minbase root (+make) in $ROOT"
-if ! timeout 900 mmdebstrap --mode=root --variant=minbase --include=make bookworm "$ROOT" \
-	"${mirrors[@]}" > "$ROOT.log" 2>&1; then
-	tail -n 20 "$ROOT.log" >&2
-	say "mmdebstrap failed"
-	rm -f "$ROOT.log"
-	exit 3
-fi
-rm -f "$ROOT.log"
-# what any installed machine has and no package provides
-cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
-printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$ROOT/etc/hosts"
-echo vfk-fresh > "$ROOT/etc/hostname"
+root_bootstrap "$ROOT" make || { say "mmdebstrap failed"; exit 3; }
 git clone -q --no-hardlinks "$REPO" "$ROOT/root/vfiokit"
 git -C "$ROOT/root/vfiokit" checkout -q --detach "$COMMIT"
 say "root ready in $(( $(date +%s) - t0 ))s; commit $(git -C "$REPO" log -1 --format='%h %s' "$COMMIT")"
 
 # run_in_root COMMAND: bash -c COMMAND in /root/vfiokit inside the root, bounded
-run_in_root() {
-	unshare --mount --propagation private -- /bin/bash -c '
-		set -e
-		R=$1; shift
-		# the root a mount point of its own, as "/" is on a machine: libvirt makes
-		# its QEMU namespaces from "/" (MS_SLAVE there fails on a plain directory)
-		mount --bind "$R" "$R"
-		mount --rbind /dev "$R/dev"
-		# a devpts of its own, as a booted machine has one: the copies of this
-		# machine'"'"'s (it may stack several) go, ptys come from the new instance
-		while mountpoint -q "$R/dev/pts"; do umount -l "$R/dev/pts"; done
-		mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$R/dev/pts"
-		mount --bind "$R/dev/pts/ptmx" "$R/dev/ptmx"
-		mount --rbind /sys "$R/sys"
-		mount -t proc proc "$R/proc"
-		mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
-		mount -t tmpfs -o mode=755 tmpfs "$R/run"
-		exec chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-			HOME=/root LANG=C.UTF-8 TERM=dumb CI="${CI:-}" \
-			/usr/bin/timeout -k 30 "$TMO" /bin/bash -c "cd /root/vfiokit && $*"
-	' fresh-root "$ROOT" "$1"
-}
-export TMO CI="${CI:-}"
+run_in_root() { root_run "$ROOT" "$TMO" /root/vfiokit "$1"; }
+export CI="${CI:-}"
 results=() fails=0 last_sum=''
 LOG=$(mktemp)
 for cmd in "$@"; do

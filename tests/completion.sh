@@ -131,6 +131,9 @@ t bind-gpu-class expect_has "vfio-bind --sysroot $ROOT bind --gpu " 0000:01:00.0
 t ls-device expect "vfio-ls --sysroot $ROOT --device " "${ADDRS[@]}"
 mapfile -t GROUPS_ < <(cd "$ROOT/sys/kernel/iommu_groups" && printf '%s\n' *)
 t ls-group expect "vfio-ls --sysroot $ROOT --group " "${GROUPS_[@]}"
+t ls-export-formats expect "vfio-ls --export " kubevirt nova proxmox nfd
+t ls-export-prefix expect "vfio-ls --gpus --export=n" nova nfd
+t ls-node-free expect "vfio-ls --export proxmox --node "
 t check-gpu expect_has "vfio-check --sysroot $ROOT --fix --gpu " 0000:01:00.0 '!0000:00:17.0'
 t sysroot-dirs expect_has "vfio-ls --sysroot ${WORK}/h" "$ROOT"
 mapfile -t INIS < <(printf '%s\n' configs/*.ini)
@@ -178,8 +181,12 @@ value_of()
 	--hugepages) echo 16G ;;
 	--timeout) echo 60 ;;
 	--owner) echo test ;;
+	--driver) echo vfio-pci ;;
 	--uuid) echo 3b2c9f4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f ;;
 	--format | --backend) echo libvirt ;;
+	--export) echo kubevirt ;;
+	--node) echo pve1 ;;
+	--resource-prefix) echo example.com ;;
 	-o | --output | --console-log) echo /dev/null ;;
 	--set) echo vm.name=x ;;
 	-c | --connect) echo qemu:///system ;;

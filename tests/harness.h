@@ -119,5 +119,9 @@ char *read_file(const char *path);
 /* Write @content to ROOT/REL (a fixture tree), creating parent directories
  * and replacing what is there (read-only attributes too). */
 bool put_file(const char *root, const char *rel, const char *content);
+/* rm -rf ROOT/REL */
+void remove_path(const char *root, const char *rel);
+/* ROOT/REL exists (a link counts, dangling or not) */
+bool path_exists(const char *root, const char *rel);
 
 #endif

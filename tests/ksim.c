@@ -142,9 +142,10 @@ static void update_vfio_node(struct ksim *k, int group)
 
 	if (group < 0)
 		return;
+	/* vfio-pci and the variant drivers (mlx5_vfio_pci, xe-vfio-pci) alike */
 	for (i = 0; i < k->nnative; i++)
 		if (group_of(k->root, k->native_addr[i]) == group &&
-		    !strcmp(ksim_driver(k->root, k->native_addr[i], drv, sizeof(drv)), "vfio-pci"))
+		    vfk_driver_is_vfio(ksim_driver(k->root, k->native_addr[i], drv, sizeof(drv))))
 			any = true;
 	snprintf(p, sizeof(p), "%s/dev/vfio/%d", k->root, group);
 	if (any) {
@@ -591,7 +592,7 @@ int ksim_hook(void *data, const char *path, const char *value)
 		snprintf(drv, sizeof(drv), "%.*s", (int)(strchr(d, '/') - d), d);
 		if (ksim_driver(k->root, v, ovr, sizeof(ovr))[0])
 			return -EBUSY;
-		if (k->busy_probes > 0 && strcmp(drv, "vfio-pci")) {
+		if (k->busy_probes > 0 && !vfk_driver_is_vfio(drv)) {
 			k->busy_probes--;
 			return -EBUSY;	/* the probe's error comes back from bind */
 		}
@@ -604,7 +605,7 @@ int ksim_hook(void *data, const char *path, const char *value)
 			return 1;	/* already bound: probing is a no-op */
 		ksim_override(k->root, v, ovr, sizeof(ovr));
 		want = ovr[0] ? ovr : native_of(k, v);
-		if (*want && strcmp(want, "vfio-pci") && k->busy_probes > 0) {
+		if (*want && !vfk_driver_is_vfio(want) && k->busy_probes > 0) {
 			k->busy_probes--;
 			return 1;	/* a failed probe leaves the device driverless */
 		}

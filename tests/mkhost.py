@@ -41,6 +41,9 @@ MODULE_PATHS = {
     "vfio_pci_core": "kernel/drivers/vfio/pci/vfio-pci-core.ko",
     "vfio_iommu_type1": "kernel/drivers/vfio/vfio_iommu_type1.ko",
     "vfio_virqfd": "kernel/drivers/vfio/vfio_virqfd.ko",
+    "mlx5_vfio_pci": "kernel/drivers/vfio/pci/mlx5/mlx5-vfio-pci.ko",
+    "nvgrace_gpu_vfio_pci": "kernel/drivers/vfio/pci/nvgrace-gpu/nvgrace-gpu-vfio-pci.ko",
+    "xe_vfio_pci": "kernel/drivers/vfio/pci/xe/xe-vfio-pci.ko",
     "irqbypass": "kernel/virt/lib/irqbypass.ko",
     "kvm": "kernel/arch/x86/kvm/kvm.ko",
     "kvm_intel": "kernel/arch/x86/kvm/kvm-intel.ko",
@@ -48,6 +51,7 @@ MODULE_PATHS = {
     "mdev": "kernel/drivers/vfio/mdev/mdev.ko",
     "i915": "kernel/drivers/gpu/drm/i915/i915.ko",
     "amdgpu": "kernel/drivers/gpu/drm/amd/amdgpu/amdgpu.ko",
+    "xe": "kernel/drivers/gpu/drm/xe/xe.ko",
     "nouveau": "kernel/drivers/gpu/drm/nouveau/nouveau.ko",
     "ast": "kernel/drivers/gpu/drm/ast/ast.ko",
     "nvidia": "updates/dkms/nvidia.ko",
@@ -82,6 +86,9 @@ MODULE_PATHS = {
 MODULE_DEPS = {
     "vfio_pci": ["vfio_pci_core", "vfio", "irqbypass"],
     "vfio_pci_core": ["vfio", "irqbypass"],
+    "mlx5_vfio_pci": ["vfio_pci_core", "vfio", "irqbypass", "mlx5_core"],
+    "nvgrace_gpu_vfio_pci": ["vfio_pci_core", "vfio", "irqbypass"],
+    "xe_vfio_pci": ["vfio_pci_core", "vfio", "irqbypass"],
     "vfio_iommu_type1": ["vfio"],
     "mdev": ["vfio"],
     "kvm": ["irqbypass"],
@@ -93,12 +100,29 @@ MODULE_DEPS = {
 # PCI driver name (as in /sys/bus/pci/drivers) -> module; None = built in.
 DRIVER_MODULES = {
     "pcieport": None, "shpchp": None,
-    "vfio-pci": "vfio_pci", "xhci_hcd": "xhci_pci", "nvidia-gpu": "i2c_nvidia_gpu",
+    "vfio-pci": "vfio_pci", "xe-vfio-pci": "xe_vfio_pci",
+    "xhci_hcd": "xhci_pci", "nvidia-gpu": "i2c_nvidia_gpu",
     "i801_smbus": "i2c_i801", "piix4_smbus": "i2c_piix4",
     "sof-audio-pci-intel-tgl": "snd_sof_pci_intel_tgl",
 }
-# Loaded module -> PCI driver directory it registers.
-MODULE_PCI_DRIVERS = {"vfio_pci": "vfio-pci"}
+# Loaded module -> PCI driver directory it registers (sys/bus/pci/drivers/NAME,
+# sys/module/MOD/drivers/pci:NAME).
+MODULE_PCI_DRIVERS = {
+    "vfio_pci": "vfio-pci", "mlx5_vfio_pci": "mlx5_vfio_pci",
+    "nvgrace_gpu_vfio_pci": "nvgrace_gpu_vfio_pci", "xe_vfio_pci": "xe-vfio-pci",
+}
+# Module -> its vfio_pci: aliases in modules.alias (the PCI_DRIVER_OVERRIDE_DEVICE_VFIO
+# entries of its id table, as modpost writes them): vfio-pci's own matches any
+# device; the variant drivers' ids are the upstream tables' (mlx5/main.c,
+# nvgrace-gpu/main.c; xe/main.c takes INTEL_BMG_IDS and INTEL_PTL_IDS, a few here).
+MODULE_VFIO_ALIASES = {
+    "vfio_pci": ["v*d*sv*sd*bc*sc*i*"],
+    "mlx5_vfio_pci": ["v000015B3d0000101Esv*sd*bc*sc*i*"],
+    "nvgrace_gpu_vfio_pci": ["v000010DEd0000%04Xsv*sd*bc*sc*i*" % d
+                             for d in (0x2342, 0x2345, 0x2348, 0x2941, 0x31C2)],
+    "xe_vfio_pci": ["v00008086d0000%04Xsv*sd*bc*sc*i*" % d
+                    for d in (0xE20B, 0xE20C, 0xE211, 0xE212, 0xB080)],
+}
 
 BASE_CPU_FLAGS = (
     "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush "
@@ -132,6 +156,13 @@ USB_KEYS = {"controller", "id", "dev", "class", "manufacturer", "product"}
 
 
 # ------------------------------------------------------------------ helpers
+
+def is_vfio_driver(drv):
+    """vfio-pci or a vendor's variant (mlx5_vfio_pci, xe-vfio-pci), as
+    vfk_driver_is_vfio() says."""
+    return bool(drv) and (drv == "vfio-pci" or drv.endswith("vfio_pci") or
+                          drv.endswith("-vfio-pci"))
+
 
 def parse_addr(s, where):
     parts = s.split(":")
@@ -1016,6 +1047,7 @@ class Host:
             m = self.driver_module(drv)
             if m:
                 t.symlink(dd + "/module", "sys/module/" + m)
+                t.symlink("sys/module/%s/drivers/pci:%s" % (m, drv), dd)
             for d in devs:
                 t.symlink(dd + "/" + d.name, d.path)
 
@@ -1284,7 +1316,7 @@ class Host:
         if "vfio" in self.loaded_modules() or "vfio" in self.modules["builtin"]:
             t.write("dev/vfio/vfio", "", 0o666)
         for g in groups:
-            if any(d.group == g and d.driver == "vfio-pci" for d in self.order):
+            if any(d.group == g and is_vfio_driver(d.driver) for d in self.order):
                 t.write("dev/vfio/%d" % g, "", 0o600)
 
     def write_modules(self, t):
@@ -1346,6 +1378,9 @@ class Host:
         t.write(md + "/modules.dep", "".join(dep_lines))
         t.write(md + "/modules.order", "".join(order))
         t.write(md + "/modules.builtin", "".join(path_of(m) + "\n" for m in builtin))
+        t.write(md + "/modules.alias", "# Aliases extracted from modules themselves.\n" + "".join(
+            "alias vfio_pci:%s %s\n" % (a, m)
+            for m in ondisk for a in MODULE_VFIO_ALIASES.get(m, [])))
 
     def write_cpu(self, t):
         n = self.ncpus

@@ -22,30 +22,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-/* rm -rf ROOT/REL */
-static void remove_path(const char *root, const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static bool path_exists(const char *root, const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	return access(path, F_OK) == 0;
-}
-
 /* Run every check against the tree at @root (NULL: the running host). */
 static struct vfk_checks *run_checks(const char *root)
 {

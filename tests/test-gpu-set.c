@@ -241,7 +241,8 @@ TEST(gpu_set_fabric_adds_every_nvswitch, "fabric = yes with count = 8: the four 
 	root = json_tokener_parse(json);
 	REQUIRE(root);
 	CHECK_CONTAINS(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN), "\"fabric\":[{\"address\":\"0000:1c:00.0\",\"group\":22,"
-			     "\"guest\":\"0000:09:00.0\"}");
+			     "\"guest\":\"0000:09:00.0\",\"vfio_driver\":{\"name\":\"vfio-pci\","
+			     "\"why\":\"no variant driver matches\"}}");
 	json_object_put(root);
 	free(json);
 	free(xml);

@@ -30,15 +30,6 @@ static const char *remote_uri(void)
 	return uri;
 }
 
-static bool path_exists(const char *root, const char *rel)
-{
-	char p[4200];
-	struct stat st;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	return lstat(p, &st) == 0;
-}
-
 
 
 TEST(remote_snapshot_has_the_node_devices_groups_and_cpus,

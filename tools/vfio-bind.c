@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* vfio-bind: hand devices to vfio-pci as whole groups, and give them back. */
+/* vfio-bind: hand devices to their VFIO drivers (vfio-pci or a vendor's
+ * variant) as whole groups, and give them back. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ struct bind_opts {
 	unsigned int flags;
 	unsigned int timeout_ms;
 	const char *owner;
+	const char *driver;	/* --driver: every device to this VFIO driver */
 	bool all, rebind, from_scan;
 	const char *gpus[64];
 	size_t ngpus;
@@ -32,25 +34,34 @@ static void usage(int status)
 
 	fprintf(f,
 		"Usage: %s bind [OPTIONS] [ADDR...] [--gpu ADDR] [--group N]\n"
+		"                 [--driver NAME]\n"
 		"       %s restore [OPTIONS] ADDR...|--all\n"
 		"       %s restore --from-scan [OPTIONS] [ADDR...]\n"
 		"       %s status [--json]\n"
 		"       %s persist ADDR...  |  unpersist ADDR...  |  persisted\n"
-		"Move PCI devices to vfio-pci as whole IOMMU groups, in one transaction that is\n"
-		"rolled back on any failure, and put them back on their original drivers.\n\n"
+		"Move PCI devices to VFIO as whole IOMMU groups, in one transaction that is\n"
+		"rolled back on any failure, and put them back on their original drivers.\n"
+		"Each device goes to the VFIO driver libvirt would pick: the vendor's variant\n"
+		"driver (mlx5_vfio_pci, nvgrace_gpu_vfio_pci, xe-vfio-pci, ...) whose\n"
+		"vfio_pci: alias in the running kernel's modules.alias matches it most\n"
+		"specifically, else vfio-pci; bind says which and why.\n\n"
 		"Commands:\n"
-		"  bind        hand the devices (and their whole IOMMU groups) to vfio-pci\n"
+		"  bind        hand the devices (and their whole IOMMU groups) to their VFIO\n"
+		"              drivers\n"
 		"  restore     return devices to the drivers recorded in the journal; with\n"
 		"              --from-scan, when the journal is damaged: every device it still\n"
-		"              names (and each ADDR) that is on vfio-pci goes back to the driver\n"
-		"              its modalias selects, and the journal is kept as journal.damaged\n"
-		"  status      what vfiokit holds, since when, and the original drivers\n"
+		"              names (and each ADDR) that is on a VFIO driver goes back to the\n"
+		"              driver its modalias selects, and the journal is kept as\n"
+		"              journal.damaged\n"
+		"  status      what vfiokit holds, since when, the original and the VFIO drivers\n"
 		"  persist     bind these devices at every boot (udev hook)\n"
 		"  unpersist   stop binding them at boot\n"
 		"  persisted   list the devices bound at boot\n\n"
 		"Options:\n"
 		"      --gpu ADDR        take every function of the GPU at ADDR\n"
 		"      --group N         take every endpoint of IOMMU group N\n"
+		"      --driver NAME     bind: every device to VFIO driver NAME (vfio-pci, or a\n"
+		"                        variant such as mlx5_vfio_pci), not the one chosen\n"
 		"      --include-shared  also take the other endpoints of a shared group\n"
 		"      --force           override the host guards (root disk, default route, console)\n"
 		"      --single-gpu      deliberately take the host's only or console GPU\n"
@@ -210,6 +221,10 @@ static int cmd_bind(struct bind_opts *o, char **args, int nargs)
 	r = vfk_bind_new(host, o->owner ? o->owner : "vfio-bind", o->flags, &b);
 	if (r < 0)
 		die_errno(EXIT_FAILURE_OP, r, "bind");
+	/* a name that is no VFIO driver's is a usage error (2); one this host
+	 * does not have is refused (1) */
+	if (o->driver && (r = vfk_bind_set_vfio_driver(b, o->driver)) < 0)
+		die_result(exit_for(r), r, vfk_bind_get_error(b));
 	for (i = 0; i < (size_t)nargs; i++) {
 		struct vfk_device *d;
 		if (vfk_host_find_device(host, args[i], &d) < 0)
@@ -342,6 +357,7 @@ static int cmd_status(struct bind_opts *o)
 			json_object_object_add(d, "driver", json_object_new_string(now));
 			json_object_object_add(d, "original_driver", *e->driver ? json_object_new_string(e->driver) : NULL);
 			json_object_object_add(d, "original_override", *e->override ? json_object_new_string(e->override) : NULL);
+			json_object_object_add(d, "vfio_driver", json_object_new_string(e->vfio_driver));
 			json_object_object_add(d, "owner", json_object_new_string(e->owner));
 			json_object_object_add(d, "since", json_object_new_int64(e->since));
 			json_object_array_add(arr, d);
@@ -507,7 +523,7 @@ static int cmd_udev_hook(struct bind_opts *o, char **args, int nargs)
 			struct vfk_bind *b;
 			struct vfk_device *d;
 			if (vfk_host_find_device(host, args[0], &d) == 0 &&
-			    (!vfk_device_get_driver(d) || strcmp(vfk_device_get_driver(d), "vfio-pci")) &&
+			    !vfk_driver_is_vfio(vfk_device_get_driver(d)) &&
 			    vfk_bind_new(host, "boot", VFK_BIND_INCLUDE_SHARED, &b) == 0) {
 				vfk_bind_add_device(b, d);
 				if (vfk_bind_commit(b) < 0)
@@ -524,7 +540,7 @@ static int cmd_udev_hook(struct bind_opts *o, char **args, int nargs)
 int main(int argc, char **argv)
 {
 	enum { OPT_GPU = 0x100, OPT_GROUP, OPT_SHARED, OPT_FORCE, OPT_SINGLE, OPT_TIMEOUT,
-	       OPT_OWNER, OPT_ALL, OPT_REBIND, OPT_FROM_SCAN };
+	       OPT_OWNER, OPT_ALL, OPT_REBIND, OPT_FROM_SCAN, OPT_DRIVER };
 	static const struct option longopts[] = {
 		{ "gpu", required_argument, NULL, OPT_GPU },
 		{ "group", required_argument, NULL, OPT_GROUP },
@@ -537,6 +553,7 @@ int main(int argc, char **argv)
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "rebind", no_argument, NULL, OPT_REBIND },
 		{ "from-scan", no_argument, NULL, OPT_FROM_SCAN },
+		{ "driver", required_argument, NULL, OPT_DRIVER },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -583,6 +600,11 @@ int main(int argc, char **argv)
 		case OPT_ALL: o.all = true; break;
 		case OPT_REBIND: o.rebind = true; break;
 		case OPT_FROM_SCAN: o.from_scan = true; break;
+		case OPT_DRIVER:
+			if (!*optarg)
+				die(EXIT_USAGE, "--driver: name a VFIO driver (vfio-pci, mlx5_vfio_pci, ...)");
+			o.driver = optarg;
+			break;
 		default:
 			usage_hint();
 		}
@@ -591,6 +613,8 @@ int main(int argc, char **argv)
 	json_allowed(&o, cmd);
 	if (o.from_scan && strcmp(cmd, "restore"))
 		die(EXIT_USAGE, "--from-scan goes with restore");
+	if (o.driver && strcmp(cmd, "bind"))
+		die(EXIT_USAGE, "--driver goes with bind");
 	if (!strcmp(cmd, "bind"))
 		return cmd_bind(&o, argv, argc);
 	if (!strcmp(cmd, "restore"))

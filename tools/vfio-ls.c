@@ -14,6 +14,9 @@ struct ls_opts {
 	bool brief;		/* one line per GPU */
 	long group;		/* -1: all */
 	const char *device;	/* NULL: all */
+	const char *export;	/* --export FORMAT, or NULL */
+	const char *node;	/* --node */
+	const char *resource_prefix;	/* --resource-prefix */
 };
 
 static void usage(int status)
@@ -33,6 +36,17 @@ static void usage(int status)
 		"      --group N       only IOMMU group N\n"
 		"      --device ADDR   only the group of device ADDR ([DDDD:]BB:DD.F)\n"
 		"      --json          machine-readable output (schema in vfio-ls(1))\n"
+		"      --export FORMAT only what can be given away, as another stack's\n"
+		"                      configuration: kubevirt (permittedHostDevices YAML),\n"
+		"                      nova (nova.conf [pci] and mdev sections), proxmox\n"
+		"                      (/etc/pve/mapping/pci.cfg entries) or nfd (a Node\n"
+		"                      Feature Discovery feature file); with --gpus only\n"
+		"                      GPUs, with --device only that device's group\n"
+		"      --node NAME     proxmox: the node's name (default: the host name)\n"
+		"      --resource-prefix DOMAIN\n"
+		"                      kubevirt: the resource names' domain (default: the\n"
+		"                      vendor's, nvidia.com, amd.com, intel.com); nfd: the\n"
+		"                      labels' prefix (default feature.node.kubernetes.io)\n"
 		COMMON_HELP
 		"\nExit status: 0 listed, 1 the group or device asked for does not exist,\n"
 		"2 usage error, 3 the host could not be read.\n",
@@ -200,17 +214,22 @@ static const char *holders_text(const struct vfk_gpu *g, char *buf, size_t size)
 static void print_release(const struct vfk_gpu *g)
 {
 	const char *drv = vfk_gpu_get_host_driver(g);
-	char buf[1024];
+	char buf[1024], vfio[64], why[300];
 
 	if (!drv || vfk_gpu_console_in_use(g))	/* the console's: --single-gpu, said above */
 		return;
 	printf("    on the host's driver %s: it must release the GPU before a VM can have it\n", drv);
+	/* the driver vfio-bind would choose: vfio-pci or a vendor's variant */
+	if (vfk_device_vfio_driver(vfk_gpu_get_device(g), vfio, sizeof(vfio), why, sizeof(why)) < 0)
+		snprintf(vfio, sizeof(vfio), "vfio-pci");
+	else if (!streq(vfio, "vfio-pci"))
+		printf("      its VFIO driver: %s (%s)\n", vfio, why);
 	if (vfk_gpu_holder_count(g)) {
-		printf("      held open by %s: stop them first, then vfio-bind moves it to vfio-pci\n",
-		       holders_text(g, buf, sizeof(buf)));
+		printf("      held open by %s: stop them first, then vfio-bind moves it to %s\n",
+		       holders_text(g, buf, sizeof(buf)), vfio);
 		return;
 	}
-	printf("      no process seen holding its device nodes: vfio-bind moves it to vfio-pci\n");
+	printf("      no process seen holding its device nodes: vfio-bind moves it to %s\n", vfio);
 	if (!strncmp(drv, "nvidia", 6))	/* not seen: another user's, unless root */
 		printf("      (NVIDIA's daemons hold /dev/nvidia*: nvidia-persistenced, nv-fabricmanager,\n"
 		       "      DCGM's nv-hostengine; only root sees them all)\n");
@@ -738,14 +757,50 @@ static void print_json(const struct ls_opts *o, const struct vfk_host *h,
 	printf("]}\n");
 }
 
+/* ---------------------------------------------------------------- export */
+
+/* --export FORMAT: the document on stdout; a note on stderr when nothing
+ * can be given away. */
+static void print_export(const struct ls_opts *o, struct vfk_host *h)
+{
+	struct vfk_export_options eo = {
+		.gpus_only = o->gpus_only,
+		.device = o->device,
+		.node = o->node,
+		.resource_prefix = o->resource_prefix,
+	};
+	enum vfk_export_format fmt;
+	_cleanup_free_ char *doc = NULL;
+	int r;
+
+	if (vfk_export_format_from_string(o->export, &fmt) < 0)
+		die(EXIT_USAGE, "--export: no format '%s' (kubevirt, nova, proxmox, nfd)", o->export);
+	r = vfk_export(h, fmt, &eo, &doc);
+	if (r == -EINVAL)
+		die_result(EXIT_USAGE, r, vfk_ctx_get_error(vfk_host_get_ctx(h)));
+	if (r == -ENODEV)
+		die_result(EXIT_NOT_SO, r, vfk_ctx_get_error(vfk_host_get_ctx(h)));
+	if (r < 0)
+		die_result(EXIT_FAILURE_OP, r, vfk_ctx_get_error(vfk_host_get_ctx(h)));
+	fputs(doc, stdout);
+	if (r == 0 && !o->c.quiet)
+		warnx_("nothing %scan be given away%s: the %s document names no device (vfio-ls "
+		       "shows the verdicts)", o->gpus_only ? "of the GPUs " : "",
+		       o->device ? " in that device's group" : "", o->export);
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_GPUS = 0x100, OPT_BRIEF, OPT_GROUP, OPT_DEVICE };
+	enum { OPT_GPUS = 0x100, OPT_BRIEF, OPT_GROUP, OPT_DEVICE, OPT_EXPORT, OPT_NODE,
+	       OPT_RESOURCE_PREFIX };
 	static const struct option longopts[] = {
 		{ "gpus", no_argument, NULL, OPT_GPUS },
 		{ "brief", no_argument, NULL, OPT_BRIEF },
 		{ "group", required_argument, NULL, OPT_GROUP },
 		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "export", required_argument, NULL, OPT_EXPORT },
+		{ "node", required_argument, NULL, OPT_NODE },
+		{ "resource-prefix", required_argument, NULL, OPT_RESOURCE_PREFIX },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -778,12 +833,38 @@ int main(int argc, char **argv)
 				    optarg);
 			o.device = optarg;
 			break;
+		case OPT_EXPORT:
+			o.export = optarg;
+			break;
+		case OPT_NODE:
+			o.node = optarg;
+			break;
+		case OPT_RESOURCE_PREFIX:
+			o.resource_prefix = optarg;
+			break;
 		default:
 			usage_hint();
 		}
 	}
 	if (optind < argc)
 		die(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (o.export) {
+		enum vfk_export_format fmt;
+
+		/* before the host is read: a typo costs nothing */
+		if (vfk_export_format_from_string(o.export, &fmt) < 0)
+			die(EXIT_USAGE, "--export: no format '%s' (kubevirt, nova, proxmox, nfd)",
+			    o.export);
+		if (o.c.json || o.brief || o.group >= 0)
+			die(EXIT_USAGE, "--export writes its own format: it takes no %s",
+			    o.c.json ? "--json" : o.brief ? "--brief" : "--group (--device names a group)");
+		if (o.node && fmt != VFK_EXPORT_PROXMOX)
+			die(EXIT_USAGE, "--node is for --export proxmox");
+		if (o.resource_prefix && fmt != VFK_EXPORT_KUBEVIRT && fmt != VFK_EXPORT_NFD)
+			die(EXIT_USAGE, "--resource-prefix is for --export kubevirt and nfd");
+	} else if (o.node || o.resource_prefix) {
+		die(EXIT_USAGE, "%s is for --export", o.node ? "--node" : "--resource-prefix");
+	}
 
 	ctx = common_ctx_new(&o.c);
 	host = common_host_scan(ctx);
@@ -797,7 +878,9 @@ int main(int argc, char **argv)
 		if (vfk_host_find_group(host, (int)o.group, &g) < 0)
 			die(EXIT_NOT_SO, "no IOMMU group %ld on this host", o.group);
 	}
-	if (o.c.json)
+	if (o.export)
+		print_export(&o, host);
+	else if (o.c.json)
 		print_json(&o, host, only);
 	else if (o.brief)
 		print_brief(&o, host, only);

@@ -348,6 +348,44 @@ static void print_candidates(const struct vfk_plan *plan)
 	}
 }
 
+/*
+ * The VFIO driver each of @n devices goes to and why: one line when they all
+ * go to the same one for the same reason ("vfio driver: vfio-pci (no variant
+ * driver matches)"), else one per device.
+ */
+static void print_vfio_drivers(struct vfk_device *const *devs, size_t n)
+{
+	char first[64] = "", first_why[320] = "", name[64], why[320];
+	bool same = true;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		if (vfk_device_vfio_driver(devs[k], name, sizeof(name), why, sizeof(why)) < 0) {
+			snprintf(name, sizeof(name), "?");
+			snprintf(why, sizeof(why), "unknown");
+		}
+		if (k == 0) {
+			snprintf(first, sizeof(first), "%s", name);
+			snprintf(first_why, sizeof(first_why), "%s", why);
+		} else if (strcmp(name, first) || strcmp(why, first_why)) {
+			same = false;
+		}
+	}
+	if (n == 0)
+		return;
+	if (same) {
+		printf("    vfio driver: %s (%s)\n", first, first_why);
+		return;
+	}
+	for (k = 0; k < n; k++) {
+		if (vfk_device_vfio_driver(devs[k], name, sizeof(name), why, sizeof(why)) < 0) {
+			snprintf(name, sizeof(name), "?");
+			snprintf(why, sizeof(why), "unknown");
+		}
+		printf("    vfio driver of %s: %s (%s)\n", vfk_device_get_address(devs[k]), name, why);
+	}
+}
+
 static void print_gpu(const struct vfk_plan *plan, size_t i)
 {
 	const struct vfk_gpu *gpu = vfk_plan_gpu(plan, i);
@@ -366,6 +404,16 @@ static void print_gpu(const struct vfk_plan *plan, size_t i)
 		       vfk_plan_gpu_function_guest_address(plan, i, k, guest, sizeof(guest)));
 	}
 	putchar('\n');
+	{
+		size_t n = vfk_gpu_function_count(gpu);
+		struct vfk_device **fns = calloc(n ? n : 1, sizeof(*fns));
+
+		for (k = 0; fns && k < n; k++)
+			fns[k] = vfk_gpu_function(gpu, k);
+		if (fns)
+			print_vfio_drivers(fns, n);
+		free(fns);
+	}
 }
 
 /* The [hostdev] and [usb] devices: what goes with each, where in the guest. */
@@ -389,6 +437,16 @@ static void print_extra_devices(const struct vfk_plan *plan)
 								       sizeof(guest)));
 		}
 		putchar('\n');
+		{
+			size_t n = vfk_plan_hostdev_function_count(plan, i);
+			struct vfk_device **fns = calloc(n ? n : 1, sizeof(*fns));
+
+			for (k = 0; fns && k < n; k++)
+				fns[k] = vfk_plan_hostdev_function(plan, i, k);
+			if (fns)
+				print_vfio_drivers(fns, n);
+			free(fns);
+		}
 	}
 	for (i = 0; i < vfk_plan_usb_count(plan); i++) {
 		struct vfk_usb_device_info u;
@@ -421,6 +479,7 @@ static void print_plan(const struct vfk_plan *plan, const struct vfk_profile *pr
 
 		printf("  NVSwitch %s: %s %s\n", vfk_device_get_address(f),
 		       vfk_device_get_vendor_name(f), vfk_device_get_device_name(f));
+		print_vfio_drivers((struct vfk_device *const[]){ vfk_plan_fabric_device(plan, i) }, 1);
 	}
 	print_candidates(plan);
 	print_extra_devices(plan);

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Moving devices to vfio-pci and back, as one transaction.
+ * Moving devices to their VFIO drivers and back, as one transaction.
  *
- * Per device, in the kernel's own order (as libvirt does it): driver_override
- * <- vfio-pci, unbind from the current driver, drivers_probe <- address, then
- * wait until the device really is on vfio-pci. Whole IOMMU groups only. The
- * original driver and override of every device are journalled before the
- * first write, so a failure, a timeout or a kill -9 can always be undone.
+ * Each device's VFIO driver is vfio-pci or the vendor's variant driver the
+ * running kernel's modules.alias names for it (inventory/vfio-driver.c, as
+ * libvirt chooses), or the one the caller asks for; each distinct driver's
+ * module is loaded first. Per device, in the kernel's own order (as libvirt
+ * does it): driver_override <- that driver, unbind from the current driver,
+ * drivers_probe <- address, then wait until the device really is on it.
+ * Whole IOMMU groups only. The original driver and override of every device
+ * (and the VFIO driver it goes to) are journalled before the first write, so
+ * a failure, a timeout or a kill -9 can always be undone.
  *
- * Layer bind/: owns moving devices to vfio-pci and back: the transaction
+ * Layer bind/: owns moving devices to their VFIO drivers and back: the transaction
  * (bind.c), putting devices back (restore.c), the sysfs steps both take
  * (common.c), the journal and the lock (journal.c), host guards (guards.c),
  * console release (console.c), boot-time persistence (persist.c), recovery
@@ -30,6 +34,7 @@ struct bind_item {
 	struct vfk_device *dev;
 	char orig_driver[64];
 	char orig_override[64];
+	struct vfio_choice target;	/* the VFIO driver it goes to, and why */
 	bool touched;	/* at least one write was made */
 };
 
@@ -52,6 +57,7 @@ struct vfk_bind {
 	char **warnings;
 	size_t nwarnings, warnings_cap;
 	int devfd;	/* bus/pci/devices, opened once for all the devices; -1 */
+	struct vfio_choice forced;	/* vfk_bind_set_vfio_driver(); .driver NULL: none */
 	char error[768];
 	bool prepared;
 };
@@ -81,8 +87,8 @@ static bool driver_present(struct vfk_ctx *ctx, const char *driver)
 	return fd >= 0 && vfk_exists_at(fd, driver);
 }
 
-/* vfio-pci must be there before any device is asked to use it. */
-static int ensure_vfio_pci(struct vfk_bind *b)
+/* Module @module loaded on the live host, through libkmod as modprobe does. */
+static int load_module(struct vfk_bind *b, const char *module)
 {
 	const struct kmod_api *km;
 	struct kmod_ctx *kctx;
@@ -90,36 +96,91 @@ static int ensure_vfio_pci(struct vfk_bind *b)
 	char why[512];
 	int r;
 
-	if (driver_present(b->ctx, VFIO_PCI_DRIVER))
-		return 0;
-	if (b->flags & VFK_BIND_DRY_RUN) {
-		vfk_progress(b->ctx, "would load kernel module vfio-pci");
-		return 0;
-	}
-	if (!vfk_ctx_is_live(b->ctx)) {
-		snprintf(b->error, sizeof(b->error),
-			 "the vfio-pci driver is not loaded in the host tree (no %s/%s)",
-			 VFK_SYS_PCI_DRIVERS, VFIO_PCI_DRIVER);
-		return neg_errno(ENODEV);
-	}
-	vfk_progress(b->ctx, "loading kernel module vfio-pci");
 	km = kmod_api(why, sizeof(why));
 	if (!km) {
-		snprintf(b->error, sizeof(b->error), "cannot load kernel module vfio-pci: %s", why);
+		snprintf(b->error, sizeof(b->error), "cannot load kernel module %s: %s", module, why);
 		return neg_errno(ELIBACC);
 	}
 	kctx = km->kmod_new(NULL, NULL);
 	if (!kctx)
 		return neg_errno(ENOMEM);
-	r = km->kmod_module_new_from_name(kctx, "vfio-pci", &mod);
+	r = km->kmod_module_new_from_name(kctx, module, &mod);
 	if (r == 0)
 		r = km->kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
 	km->kmod_module_unref(mod);
 	km->kmod_unref(kctx);
-	if (r < 0 || !driver_present(b->ctx, VFIO_PCI_DRIVER)) {
-		snprintf(b->error, sizeof(b->error), "cannot load kernel module vfio-pci: %s",
-			 strerror(r < 0 ? -r : ENOENT));
-		return neg_errno(r < 0 ? r : -ENOENT);
+	if (r < 0)
+		snprintf(b->error, sizeof(b->error), "cannot load kernel module %s: %s", module,
+			 strerror(-r));
+	return r < 0 ? neg_errno(r) : 0;
+}
+
+/* Every item going to module @module now goes to driver @driver. */
+static int retarget(struct vfk_bind *b, const char *module, const char *driver)
+{
+	const char *name = strpool_intern(&b->host->strings, driver);
+	size_t i;
+
+	if (!name)
+		return neg_errno(ENOMEM);
+	for (i = 0; i < b->nitems; i++)
+		if (streq(b->items[i].target.module, module))
+			b->items[i].target.driver = name;
+	return 0;
+}
+
+/* One VFIO driver there before any device is asked to use it: its module
+ * loaded, and the name it registered with (sys/module/MOD/drivers). */
+static int ensure_driver(struct vfk_bind *b, const struct vfio_choice *t)
+{
+	const char *module = t->module;
+	char drv[64], name[160];
+	int r;
+
+	if (driver_present(b->ctx, t->driver))
+		return 0;
+	if (streq(module, t->driver))
+		snprintf(name, sizeof(name), "%s", module);
+	else
+		snprintf(name, sizeof(name), "%s for driver %s", module, t->driver);
+	if (b->flags & VFK_BIND_DRY_RUN) {
+		vfk_progress(b->ctx, "would load kernel module %s", name);
+		return 0;
+	}
+	if (!vfk_ctx_is_live(b->ctx)) {
+		snprintf(b->error, sizeof(b->error),
+			 "the %s driver is not loaded in the host tree (no %s/%s)", t->driver,
+			 VFK_SYS_PCI_DRIVERS, t->driver);
+		return neg_errno(ENODEV);
+	}
+	vfk_progress(b->ctx, "loading kernel module %s", name);
+	r = load_module(b, module);
+	if (r < 0)
+		return r;
+	/* the name it registered, which the items use from here on */
+	vfio_module_driver(b->ctx, module, drv, sizeof(drv));
+	if (!streq(drv, t->driver) && (r = retarget(b, module, drv)) < 0)
+		return r;
+	if (!driver_present(b->ctx, drv)) {
+		snprintf(b->error, sizeof(b->error), "cannot load kernel module %s: no %s/%s after "
+			 "loading it", module, VFK_SYS_PCI_DRIVERS, drv);
+		return neg_errno(ENOENT);
+	}
+	return 0;
+}
+
+/* Each distinct VFIO driver of the items, once. */
+static int ensure_drivers(struct vfk_bind *b)
+{
+	size_t i, k;
+	int r;
+
+	for (i = 0; i < b->nitems; i++) {
+		const struct vfio_choice *t = &b->items[i].target;
+		for (k = 0; k < i && !streq(b->items[k].target.module, t->module); k++)
+			;
+		if (k == i && (r = ensure_driver(b, t)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -173,6 +234,21 @@ void vfk_bind_free(struct vfk_bind *b)
 void vfk_bind_set_timeout(struct vfk_bind *b, unsigned int ms)
 {
 	b->timeout_ms = ms ? ms : b->ctx->timeout_ms;
+}
+
+int vfk_bind_set_vfio_driver(struct vfk_bind *b, const char *driver)
+{
+	int r;
+
+	b->error[0] = '\0';
+	b->prepared = false;
+	memset(&b->forced, 0, sizeof(b->forced));
+	if (!driver || !*driver)
+		return 0;
+	r = vfio_driver_resolve(b->host, driver, &b->forced, b->error, sizeof(b->error));
+	if (r < 0)
+		memset(&b->forced, 0, sizeof(b->forced));
+	return r;
 }
 
 /* bus/pci/devices: a directory of links that stays, so one fd serves every
@@ -354,6 +430,10 @@ static int check_item(struct vfk_bind *b, struct vfk_journal *j, struct bind_ite
 	if (e)
 		return fail(b, EALREADY, "%s is already held by %s (vfio-bind status)", d->address,
 			    e->owner);
+	if (device_is_vgpu_vf(d))
+		return fail(b, EPERM, "refusing: %s is an NVIDIA vGPU VF: the nvidia driver is its "
+			    "VFIO driver and a VM takes it as it is (vfio-mdev sets its vGPU type); "
+			    "it is never rebound", d->address);
 	if (!force && (why = guard_host_needs(b->host, d)))
 		return fail(b, EPERM, "refusing: %s; --force overrides", why);
 	if (gpu && !force && !(b->flags & VFK_BIND_SINGLE_GPU)) {
@@ -382,6 +462,12 @@ static int check_item(struct vfk_bind *b, struct vfk_journal *j, struct bind_ite
 		if ((r = add_warning(b, msg)) < 0)
 			return neg_errno(r);
 	}
+	if (b->forced.driver)
+		it->target = b->forced;
+	else if ((r = device_vfio_choice(d, &it->target)) < 0)
+		return neg_errno(r);
+	if (!journal_value_ok(it->target.driver))
+		return fail(b, EINVAL, "%s: unexpected VFIO driver name", d->address);
 	snprintf(it->orig_driver, sizeof(it->orig_driver), "%s", d->driver ? d->driver : "");
 	read_override(b->ctx, devices_fd(b), d->address, it->orig_override, sizeof(it->orig_override));
 	if (!journal_value_ok(it->orig_driver))
@@ -427,6 +513,14 @@ struct vfk_device *vfk_bind_device(const struct vfk_bind *b, size_t i)
 {
 	return i < b->nitems ? b->items[i].dev : NULL;
 }
+const char *vfk_bind_device_vfio_driver(const struct vfk_bind *b, size_t i, const char **why)
+{
+	if (i >= b->nitems || !b->items[i].target.driver)
+		return NULL;
+	if (why)
+		*why = b->items[i].target.why;
+	return b->items[i].target.driver;
+}
 size_t vfk_bind_warning_count(const struct vfk_bind *b) { return b->nwarnings; }
 const char *vfk_bind_warning(const struct vfk_bind *b, size_t i)
 {
@@ -439,6 +533,7 @@ static int bind_one(struct vfk_bind *b, struct waiter *w, struct bind_item *it)
 	struct vfk_ctx *ctx = b->ctx;
 	const char *addr = it->dev->address;
 	bool dry = b->flags & VFK_BIND_DRY_RUN;
+	const char *want = it->target.driver;
 	char cur[64], rel[128];
 	int r;
 
@@ -448,13 +543,14 @@ static int bind_one(struct vfk_bind *b, struct waiter *w, struct bind_item *it)
 		snprintf(cur, sizeof(cur), "%s", it->orig_driver);
 	else
 		bind_driver_at(devices_fd(b), addr, cur, sizeof(cur));
-	vfk_progress(ctx, "binding %s (%s) to vfio-pci", addr, *cur ? cur : "no driver");
+	vfk_progress(ctx, "binding %s (%s) to %s (%s)", addr, *cur ? cur : "no driver", want,
+		     it->target.why);
 	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", addr);
 	it->touched = true;
-	r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, VFIO_PCI_DRIVER);
+	r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, want);
 	if (r < 0)
 		return fail(b, -r, "%s: writing driver_override failed: %s", addr, strerror(-r));
-	if (streq(cur, VFIO_PCI_DRIVER))
+	if (streq(cur, want))
 		return 0;
 	if (*cur) {
 		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/unbind", cur);
@@ -474,10 +570,10 @@ static int bind_one(struct vfk_bind *b, struct waiter *w, struct bind_item *it)
 		return fail(b, -r, "%s: drivers_probe failed: %s", addr, strerror(-r));
 	if (dry)
 		return 0;
-	r = bind_wait_driver(ctx, w, addr, VFIO_PCI_DRIVER, b->timeout_ms);
+	r = bind_wait_driver(ctx, w, addr, want, b->timeout_ms);
 	if (r < 0) {
 		current_driver(ctx, addr, cur, sizeof(cur));
-		return fail(b, ETIMEDOUT, "%s: not on vfio-pci after %u ms (driver: %s)", addr,
+		return fail(b, ETIMEDOUT, "%s: not on %s after %u ms (driver: %s)", addr, want,
 			    b->timeout_ms, *cur ? cur : "none");
 	}
 	return 0;
@@ -550,6 +646,7 @@ static int journal_items(struct vfk_bind *b, struct vfk_journal *j)
 		snprintf(e.driver, sizeof(e.driver), "%s", b->items[i].orig_driver);
 		snprintf(e.override, sizeof(e.override), "%s", b->items[i].orig_override);
 		snprintf(e.owner, sizeof(e.owner), "%s", b->owner);
+		snprintf(e.vfio_driver, sizeof(e.vfio_driver), "%s", b->items[i].target.driver);
 		e.since = (long long)time(NULL);
 		if ((r = journal_add(j, &e)) < 0)
 			return neg_errno(r);
@@ -557,7 +654,7 @@ static int journal_items(struct vfk_bind *b, struct vfk_journal *j)
 	return 0;
 }
 
-/* The journalled part: consoles let go when needed, every item to vfio-pci,
+/* The journalled part: consoles let go when needed, every item to its VFIO driver,
  * their groups' nodes there, and the journal marks them bound. On failure
  * b->error says why and the caller rolls back. */
 static int bind_items(struct vfk_bind *b, struct waiter *w, struct vfk_journal *j)
@@ -623,6 +720,24 @@ static void roll_back(struct vfk_bind *b, struct waiter *w, struct vfk_journal *
 	unjournal_restored(b, j);
 }
 
+/* "2 devices on vfio-pci", "1 device on mlx5_vfio_pci", "3 devices on
+ * nvgrace_gpu_vfio_pci, vfio-pci": the drivers in the items' order. */
+static void progress_done(struct vfk_bind *b)
+{
+	char drivers[256] = "";
+	size_t i, k, len = 0;
+
+	for (i = 0; i < b->nitems && len < sizeof(drivers) - 1; i++) {
+		const char *d = b->items[i].target.driver;
+		for (k = 0; k < i && !streq(b->items[k].target.driver, d); k++)
+			;
+		if (k == i)
+			len += (size_t)snprintf(drivers + len, sizeof(drivers) - len, "%s%s",
+						len ? ", " : "", d);
+	}
+	vfk_progress(b->ctx, "%zu device%s on %s", b->nitems, b->nitems == 1 ? "" : "s", drivers);
+}
+
 int vfk_bind_commit(struct vfk_bind *b)
 {
 	struct vfk_ctx *ctx = b->ctx;
@@ -647,7 +762,7 @@ int vfk_bind_commit(struct vfk_bind *b)
 	r = refuse_held(b, j);
 	if (r < 0)
 		goto out;
-	r = ensure_vfio_pci(b);
+	r = ensure_drivers(b);
 	if (r < 0)
 		goto out;
 
@@ -666,7 +781,7 @@ int vfk_bind_commit(struct vfk_bind *b)
 		roll_back(b, &s.w, j);
 		goto out;
 	}
-	vfk_progress(ctx, "%zu device%s on vfio-pci", b->nitems, b->nitems == 1 ? "" : "s");
+	progress_done(b);
 out:
 	vfk_journal_free(j);
 	bind_session_end(&s);

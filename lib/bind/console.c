@@ -204,7 +204,7 @@ static int reprobe_console_gpu(struct vfk_ctx *ctx, const char *gpu, const char 
 	int r;
 
 	if (!*gpu || current_driver(ctx, gpu, drv, sizeof(drv)) < 0 || !*drv ||
-	    streq(drv, "vfio-pci") || !journal_value_ok(drv))
+	    vfk_driver_is_vfio(drv) || !journal_value_ok(drv))
 		return 0;	/* no driver whose framebuffer could take it */
 	vfk_progress(ctx, "re-probing %s on %s: its framebuffer takes the console back", gpu, drv);
 	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/unbind", drv);

@@ -6,6 +6,7 @@
  *
  *   # vfiokit journal v2
  *   0000:01:00.0 state=bound driver=nvidia override= owner=vfio-bind since=1732590000
+ *   0000:02:00.2 state=bound driver=mlx5_core override= owner=vm1 since=1732590000 vfio=mlx5_vfio_pci
  *   # end entries=1 crc32=e303fff1
  *
  * It is the only record of which driver a device must go back to, so it is
@@ -16,7 +17,11 @@
  * an entry without state= or with a bad field, a device listed twice, and in
  * v2 a missing trailer, a trailer whose count or checksum does not match,
  * or anything after it. Unknown key=value fields are skipped (a newer vfiokit
- * may add some); the checksum covers them. v1 (no trailer, written by
+ * may add some); the checksum covers them. vfio= (the vendor's variant VFIO
+ * driver the device was given to) came later within v2: a line without it,
+ * or with it empty, means vfio-pci, so it is written only for a variant (a
+ * journal of vfio-pci devices reads the same to every build), and older
+ * builds skip it. v1 (no trailer, written by
  * earlier vfiokit builds) is still read when it parses completely, so an
  * upgrade does not strand the devices it holds; the next save writes v2.
  * Written whole, atomically (vfk_host_write_file: temp file, fsync, rename).
@@ -162,7 +167,7 @@ static int set_state(struct jparser *p, struct vfk_journal_entry *e, const char 
 static int parse_field(struct jparser *p, struct vfk_journal_entry *e, const char *s, size_t n,
 		       unsigned int *seen)
 {
-	static const char *const keys[] = { "state", "driver", "override", "owner", "since" };
+	static const char *const keys[] = { "state", "driver", "override", "owner", "since", "vfio" };
 	const char *eq = memchr(s, '=', n), *val;
 	size_t klen, vlen, k;
 	char b[48];
@@ -185,7 +190,8 @@ static int parse_field(struct jparser *p, struct vfk_journal_entry *e, const cha
 	case 1: return set_field(p, e->driver, sizeof(e->driver), "driver", val, vlen);
 	case 2: return set_field(p, e->override, sizeof(e->override), "override", val, vlen);
 	case 3: return set_field(p, e->owner, sizeof(e->owner), "owner", val, vlen);
-	default: return set_since(p, e, val, vlen);
+	case 4: return set_since(p, e, val, vlen);
+	default: return set_field(p, e->vfio_driver, sizeof(e->vfio_driver), "vfio", val, vlen);
 	}
 }
 
@@ -216,6 +222,8 @@ static int parse_line(struct jparser *p, const char *line, size_t len, struct vf
 	}
 	if (!(seen & 1))
 		return jfail(p, "%s has no state= (bound or pending)", e->address);
+	if (!e->vfio_driver[0])	/* written before variant drivers: vfio-pci */
+		snprintf(e->vfio_driver, sizeof(e->vfio_driver), "%s", VFIO_PCI_DRIVER);
 	return 0;
 }
 
@@ -502,8 +510,10 @@ char *journal_format(const struct vfk_journal *j)
 	fprintf(f, JOURNAL_MAGIC "%d\n", JOURNAL_VERSION);
 	for (i = 0; i < j->n; i++) {
 		const struct vfk_journal_entry *e = &j->e[i];
-		fprintf(f, "%s state=%s driver=%s override=%s owner=%s since=%lld\n", e->address,
-			e->state ? "bound" : "pending", e->driver, e->override, e->owner, e->since);
+		bool variant = *e->vfio_driver && !streq(e->vfio_driver, VFIO_PCI_DRIVER);
+		fprintf(f, "%s state=%s driver=%s override=%s owner=%s since=%lld%s%s\n", e->address,
+			e->state ? "bound" : "pending", e->driver, e->override, e->owner, e->since,
+			variant ? " vfio=" : "", variant ? e->vfio_driver : "");
 	}
 	/* the checksum covers every byte before the trailer: flushed, they are buf[0..size) */
 	if (fflush(f) == 0)

@@ -4,9 +4,10 @@
  *
  * A damaged journal no longer says for certain which driver a device had,
  * but it still names the devices: every line whose first token is a PCI
- * address. Each of those (and each the caller names) that is on vfio-pci, or
- * set to go there, is handed back to the kernel rather than to a guessed
- * driver: driver_override cleared, unbound from vfio-pci, probed again, so it
+ * address. Each of those (and each the caller names) that is on a VFIO driver
+ * (vfio-pci or a variant, vfk_driver_is_vfio()), or set to go to one, is
+ * handed back to the kernel rather than to a guessed
+ * driver: driver_override cleared, unbound from that driver, probed again, so it
  * lands on the driver its modalias selects, as at boot. On the live host that
  * driver's module is loaded first (libkmod, as udev would).
  *
@@ -174,17 +175,17 @@ static int probe_again(struct recovery *rv, const char *addr)
 	if (r < 0)
 		return fail(rv, r, "%s: drivers_probe failed: %s", addr, strerror(-r));
 	if (rv->dry) {
-		vfk_progress(rv->ctx, "%s: would leave vfio-pci for the driver its modalias selects",
-			     addr);
+		vfk_progress(rv->ctx, "%s: would leave its VFIO driver for the driver its modalias "
+			     "selects", addr);
 		return 0;
 	}
 	/* PCI drivers mostly probe within the write; an asynchronous one gets a moment */
 	deadline = now_ms() + PROBE_SETTLE_MS;
 	while (current_driver(rv->ctx, addr, cur, sizeof(cur)) == 0 && !*cur && now_ms() < deadline)
 		poll(NULL, 0, 10);
-	if (streq(cur, VFIO_PCI_DRIVER))
-		return fail(rv, EBUSY, "%s: vfio-pci took it again when probed (vfio-pci.ids= or a "
-			    "modprobe.d alias claims it)", addr);
+	if (vfk_driver_is_vfio(cur))
+		return fail(rv, EBUSY, "%s: %s took it again when probed (vfio-pci.ids= or a "
+			    "modprobe.d alias claims it)", addr, cur);
 	vfk_progress(rv->ctx, "%s: back with the host, now on %s", addr,
 		     *cur ? cur : "no driver (none matches its modalias)");
 	return 0;
@@ -203,13 +204,13 @@ static int recover_one(struct recovery *rv, const char *addr)
 	}
 	current_driver(ctx, addr, cur, sizeof(cur));
 	read_override(ctx, rv->devfd, addr, ovr, sizeof(ovr));
-	if (!streq(cur, VFIO_PCI_DRIVER) && !streq(ovr, VFIO_PCI_DRIVER)) {
+	if (!vfk_driver_is_vfio(cur) && !vfk_driver_is_vfio(ovr)) {
 		vfk_progress(ctx, "%s: on %s, not held for vfio-pci: left as it is", addr,
 			     *cur ? cur : "no driver");
 		return 0;
 	}
-	vfk_progress(ctx, "recovering %s from vfio-pci", addr);
-	if (streq(ovr, VFIO_PCI_DRIVER)) {
+	vfk_progress(ctx, "recovering %s from %s", addr, vfk_driver_is_vfio(cur) ? cur : ovr);
+	if (vfk_driver_is_vfio(ovr)) {
 		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", addr);
 		/* a lone newline clears driver_override */
 		r = vfk_host_write(ctx, VFK_ROOT_SYS, rel, "\n");
@@ -217,16 +218,15 @@ static int recover_one(struct recovery *rv, const char *addr)
 			return fail(rv, r, "%s: clearing driver_override failed: %s", addr,
 				    strerror(-r));
 	}
-	if (!streq(cur, VFIO_PCI_DRIVER) && *cur) {
+	if (!vfk_driver_is_vfio(cur) && *cur) {
 		vfk_progress(ctx, "%s: stays on %s, driver_override cleared", addr, cur);
 		return 0;
 	}
 	if (*cur) {
-		r = vfk_host_write_timeout(ctx, VFK_ROOT_SYS,
-					   VFK_SYS_PCI_DRIVERS "/" VFIO_PCI_DRIVER "/unbind", addr,
-					   rv->ctx->timeout_ms);
+		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s/unbind", cur);
+		r = vfk_host_write_timeout(ctx, VFK_ROOT_SYS, rel, addr, rv->ctx->timeout_ms);
 		if (r < 0)
-			return fail(rv, r, "%s: unbinding from vfio-pci failed: %s%s", addr,
+			return fail(rv, r, "%s: unbinding from %s failed: %s%s", addr, cur,
 				    strerror(-r), r == -ETIMEDOUT ? " (a VM still uses it?)" : "");
 	}
 	return probe_again(rv, addr);

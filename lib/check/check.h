@@ -50,6 +50,13 @@ struct check_impl {
 	const char *add[8], *drop[8];
 };
 
+/* ---- one check alone, for the layers above (host.c) */
+
+/* Does the check @id pass on @ctx's host? Only checks that read files and
+ * touch nothing live: "iommu" and "irq-remap". 1, 0, -EINVAL for another id,
+ * -ENOMEM. */
+int check_passes(struct vfk_ctx *ctx, const char *id);
+
 /* ---- text whose allocation failures land in probe.oom, and results (text.c) */
 
 static inline void probe_oom(struct probe *p)

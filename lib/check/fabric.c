@@ -21,9 +21,10 @@ struct fabric_state {
 	size_t ngpus, nvfio_gpus;			/* NVIDIA GPUs, on vfio-pci */
 };
 
+/* On vfio-pci or a vendor's variant (nvgrace_gpu_vfio_pci). */
 static bool on_vfio(const struct vfk_device *d)
 {
-	return vfk_device_get_driver(d) && streq(vfk_device_get_driver(d), "vfio-pci");
+	return vfk_driver_is_vfio(vfk_device_get_driver(d));
 }
 
 static void count(const struct vfk_host *h, struct fabric_state *s)

@@ -162,6 +162,30 @@ int vfk_checks_run(struct vfk_ctx *ctx, struct vfk_checks **out)
 	return 0;
 }
 
+int check_passes(struct vfk_ctx *ctx, const char *id)
+{
+	struct probe p = { .ctx = ctx, .n_groups = -1, .n_units = -1 };
+	struct check_impl c;
+	struct roots r;
+	int ret;
+
+	if (!ctx || !id || !(streq(id, "iommu") || streq(id, "irq-remap")))
+		return neg_errno(EINVAL);
+	memset(&c, 0, sizeof(c));
+	roots_open(ctx, &r);
+	gather_facts(&p, &r);
+	if (streq(id, "iommu"))
+		check_iommu(&p, &c, r.sys);
+	else
+		check_irq_remap(&p, &c, r.proc, r.sys, r.top);
+	free(p.cmdline);
+	roots_close(&r);
+	ret = p.oom ? neg_errno(ENOMEM) : c.pub.status == VFK_CHECK_PASS;
+	free(c.detail);
+	free(c.fix);
+	return ret;
+}
+
 void check_cmdline_wanted(const struct vfk_checks *checks, const char *const **add,
 			  const char *const **drop)
 {

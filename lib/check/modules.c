@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "core/kmod-dl.h"
+#include "core/modtree.h"
 
 #include "check/check.h"
 
@@ -20,54 +21,6 @@ enum mod_avail {
 	MOD_FILE,	/* a .ko in the module tree */
 	MOD_BUILTIN,	/* modules.builtin */
 };
-
-static void kmod_log_forward(void *data, int priority _unused_, const char *file, int line,
-			     const char *fn, const char *format, va_list args)
-{
-	struct vfk_ctx *ctx = data;
-
-	/* libkmod complains loudly about missing index files, which is a
-	 * normal finding here: everything it says is debug output for us. */
-	char msg[512];
-	size_t n;
-
-	if (!ctx->log_fn || ctx->log_priority < LOG_DEBUG)
-		return;
-	vsnprintf(msg, sizeof(msg), format, args);
-	n = strlen(msg);
-	while (n > 0 && msg[n - 1] == '\n')
-		msg[--n] = '\0';
-	vfk_log(ctx, LOG_DEBUG, file, line, fn, "libkmod: %s", msg);
-}
-
-/* The kernel release: proc/sys/kernel/osrelease, else the only directory
- * of lib/modules. Rejects anything that is not one path component. */
-static int kernel_release(struct probe *p, int procfd, int topfd, char *rel, size_t size)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-	int n = 0;
-
-	if (procfd >= 0 && vfk_read_in(p->ctx, procfd, "sys/kernel/osrelease", rel, size) > 0)
-		goto check;
-	if (topfd < 0)
-		return -ENOENT;
-	d = vfk_opendir_in(p->ctx, topfd, "lib/modules");
-	if (!d)
-		d = vfk_opendir_in(p->ctx, topfd, "usr/lib/modules");
-	while (d && (de = readdir(d))) {
-		if (is_dot(de->d_name) || strlen(de->d_name) >= size)
-			continue;
-		memcpy(rel, de->d_name, strlen(de->d_name) + 1);
-		n++;
-	}
-	if (n != 1)
-		return -ENOENT;
-check:
-	if (!*rel || strchr(rel, '/') || streq(rel, "..") || streq(rel, "."))
-		return -EINVAL;
-	return 0;
-}
 
 /* Text fallback when the binary indexes (depmod's *.bin) are missing, as
  * in a hand-made tree: modules.dep / modules.builtin list paths ending in
@@ -106,53 +59,18 @@ static bool modfile_lists(struct probe *p, int mdirfd, const char *file, const c
 	return false;
 }
 
-/* The module tree of @release, below lib/ or usr/lib/; its place in @rel. */
-static int open_module_tree(struct probe *p, const char *release, char *rel, size_t size)
-{
-	int fd;
-
-	snprintf(rel, size, "lib/modules/%s", release);
-	fd = vfk_root_open_dir(p->ctx, VFK_ROOT_TOP, rel);
-	if (fd < 0) {
-		snprintf(rel, size, "usr/lib/modules/%s", release);
-		fd = vfk_root_open_dir(p->ctx, VFK_ROOT_TOP, rel);
-	}
-	return fd;
-}
-
-/* libkmod on the tree at @rel, configured from the sysroot's modprobe.d
- * directories, not the running host's. *@out is NULL when libkmod cannot
- * start: the text indexes answer then. 0 or -ENOMEM. */
+/* libkmod on the tree at @rel (core/modtree.c). *@out is NULL when libkmod
+ * cannot start: the text indexes answer then. 0 or -ENOMEM. */
 static int kmod_open(struct probe *p, const struct kmod_api *km, const char *rel,
 		     struct kmod_ctx **out)
 {
-	static const char *const conf_dirs[] = {
-		"etc/modprobe.d", "run/modprobe.d", "usr/lib/modprobe.d", "lib/modprobe.d",
-	};
-	_cleanup_free_ char *dirname = vfk_root_path(p->ctx, VFK_ROOT_TOP, rel);
-	char *cfg[ARRAY_SIZE(conf_dirs) + 1] = { NULL };
-	bool ok = dirname != NULL;
-	size_t i;
-
 	*out = NULL;
 	if (!km)
 		return 0;
-	for (i = 0; i < ARRAY_SIZE(conf_dirs); i++) {
-		cfg[i] = vfk_root_path(p->ctx, VFK_ROOT_TOP, conf_dirs[i]);
-		if (!cfg[i])
-			ok = false;
-	}
-	if (ok)
-		*out = km->kmod_new(dirname, (const char *const *)cfg);
-	for (i = 0; i < ARRAY_SIZE(conf_dirs); i++)
-		free(cfg[i]);
-	if (!ok) {
+	*out = modtree_kmod_new(p->ctx, km, rel);
+	if (!*out && errno == ENOMEM) {
 		probe_oom(p);
 		return -ENOMEM;
-	}
-	if (*out) {
-		km->kmod_set_log_fn(*out, kmod_log_forward, p->ctx);
-		km->kmod_set_log_priority(*out, p->ctx->log_priority >= LOG_DEBUG ? LOG_DEBUG : LOG_ERR);
 	}
 	return 0;
 }
@@ -185,7 +103,7 @@ static enum mod_avail text_index_avail(struct probe *p, int mdirfd, const char *
 	return MOD_MISSING;
 }
 
-static void modules_available(struct probe *p, int procfd, int topfd, enum mod_avail *avail,
+static void modules_available(struct probe *p, enum mod_avail *avail,
 			      char *release, size_t rsize, bool *have_tree)
 {
 	_cleanup_close_ int mdirfd = -1;
@@ -195,9 +113,9 @@ static void modules_available(struct probe *p, int procfd, int topfd, enum mod_a
 	size_t i;
 
 	*have_tree = false;
-	if (kernel_release(p, procfd, topfd, release, rsize) < 0)
+	if (modtree_release(p->ctx, release, rsize) < 0)
 		return;
-	mdirfd = open_module_tree(p, release, rel, sizeof(rel));
+	mdirfd = modtree_open(p->ctx, release, rel, sizeof(rel));
 	if (mdirfd < 0)
 		return;
 	*have_tree = true;
@@ -304,7 +222,7 @@ void check_vfio_modules(struct probe *p, struct check_impl *c, int procfd, int s
 	bool have_tree;
 	size_t i;
 
-	modules_available(p, procfd, topfd, avail, release, sizeof(release), &have_tree);
+	modules_available(p, avail, release, sizeof(release), &have_tree);
 	for (i = 0; i < N_VFIO_MODULES; i++)
 		judge_module(p, &m, sysfd, vfio_modules[i], avail[i], i == 0);
 	if (!m.missing[0] && !m.unloaded[0]) {

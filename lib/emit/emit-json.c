@@ -10,6 +10,22 @@ static json_object *jstr(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
+/* {"name": "mlx5_vfio_pci", "why": "modules.alias vfio_pci:v..."}: the VFIO
+ * driver @d goes to (vfk_device_vfio_driver()), null when it cannot be told. */
+static json_object *vfio_driver_json(const struct vfk_device *d)
+{
+	char name[64], why[320];
+	json_object *o;
+
+	if (vfk_device_vfio_driver((struct vfk_device *)d, name, sizeof(name), why,
+				   sizeof(why)) < 0)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "why", json_object_new_string(why));
+	return o;
+}
+
 /* GPU @g passed through: where it is, where its functions go in the guest. */
 static json_object *gpu_json(const struct vfk_plan *pl, size_t g)
 {
@@ -35,6 +51,7 @@ static json_object *gpu_json(const struct vfk_plan *pl, size_t g)
 		json_object_object_add(fo, "host", json_object_new_string(vfk_device_get_address(f)));
 		json_object_object_add(fo, "guest", jstr(vfk_plan_gpu_function_guest_address(
 			pl, g, i, guest, sizeof(guest))));
+		json_object_object_add(fo, "vfio_driver", vfio_driver_json(f));
 		json_object_array_add(fa, fo);
 	}
 	json_object_object_add(o, "functions", fa);
@@ -68,6 +85,7 @@ static json_object *fabric_json(const struct vfk_plan *pl)
 				       json_object_new_int(vfk_device_get_iommu_group(pl->fabric[i])));
 		snprintf(guest, sizeof(guest), "0000:%02x:00.0", plan_fabric_bus(pl, i) & 0xff);
 		json_object_object_add(o, "guest", json_object_new_string(guest));
+		json_object_object_add(o, "vfio_driver", vfio_driver_json(pl->fabric[i]));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -102,6 +120,7 @@ static json_object *hostdevs_json(const struct vfk_plan *pl)
 			json_object_object_add(fo, "guest", json_object_new_string(
 				vfk_pci_addr_format(&h->guest[k], guest, sizeof(guest))));
 			json_object_object_add(fo, "driver", jstr(vfk_device_get_driver(h->fns[k])));
+			json_object_object_add(fo, "vfio_driver", vfio_driver_json(h->fns[k]));
 			json_object_array_add(fa, fo);
 		}
 		json_object_object_add(o, "functions", fa);

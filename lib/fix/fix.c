@@ -190,7 +190,7 @@ static int gpu_facts(struct vfk_fix *f, const char *addr, struct sbuf *ids, stru
 			 vfk_device_get_device_id(fn));
 		if (!ids->s || !check_list_has(ids->s, id))
 			sbuf_addf(ids, "%s%s", ids->len ? "," : "", id);
-		if (!drv || streq(drv, "vfio-pci") || streq(drv, "pci-stub"))
+		if (!drv || vfk_driver_is_vfio(drv) || streq(drv, "pci-stub"))
 			continue;
 		for (k = 0; k < nd; k++)
 			seen |= streq(g->drivers[k], drv);

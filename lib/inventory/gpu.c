@@ -41,6 +41,10 @@ static int collect_functions(struct vfk_host *host, struct vfk_gpu *gpu)
 	if (!gpu->functions)
 		return -ENOMEM;
 	gpu->functions[gpu->nfunctions++] = dev;
+	/* an SR-IOV VF is a function alone: the PF in its slot (Intel's VFs at
+	 * 00:02.1.., Xe's at 03:00.1..) stays the PF's */
+	if (dev->is_vf)
+		return 0;
 	for (i = first; i < first + n; i++) {
 		struct vfk_device *f = &host->devices[i];
 		if (f != dev && !f->is_vf && f->vendor_id != dev->vendor_id &&
@@ -319,6 +323,17 @@ bool vfk_gpu_is_isolated(const struct vfk_gpu *gpu)
 	return gpu->reason == NULL;
 }
 
+const char *gpu_host_use(const struct vfk_gpu *gpu)
+{
+	if (gpu->only_gpu)
+		return "is the host's only GPU";
+	if (gpu->console_in_use)
+		return "drives the host console";
+	if (gpu->dev->boot_vga)
+		return "is the boot display of the host";
+	return NULL;
+}
+
 size_t vfk_gpu_together_count(const struct vfk_gpu *gpu) { return gpu->ntogether; }
 
 struct vfk_gpu *vfk_gpu_together(const struct vfk_gpu *gpu, size_t i)
@@ -354,8 +369,9 @@ const char *vfk_gpu_get_host_driver(const struct vfk_gpu *gpu)
 {
 	const char *drv = gpu->dev->driver;
 
-	/* vfio-pci and pci-stub hold a device for a VM: nothing to release */
-	if (!drv || streq(drv, "vfio-pci") || streq(drv, "pci-stub"))
+	/* VFIO drivers (vfio-pci, a variant) and pci-stub hold a device for a
+	 * VM: nothing to release */
+	if (!drv || vfk_driver_is_vfio(drv) || streq(drv, "pci-stub"))
 		return NULL;
 	return drv;
 }

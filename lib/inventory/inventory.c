@@ -350,6 +350,7 @@ struct vfk_host *vfk_host_unref(struct vfk_host *host)
 	gpus_free(host);
 	free(host->fabric);
 	holders_free(host);
+	variants_free(host->variants);
 	vfk_topo_free(host->topo);
 	for (i = 0; i < host->ndevices; i++)
 		device_details_free(host->devices[i].details);

@@ -76,6 +76,7 @@ struct proc_holder {
 
 struct name_cache;
 struct guard_facts;
+struct vfio_variants;
 
 struct vfk_host {
 	int refcount;
@@ -98,6 +99,9 @@ struct vfk_host {
 	bool procs_known;		/* holders.c: /proc read once, on first use */
 	size_t nprocs;
 	struct proc_holder *procs;
+	/* vfio-driver.c, on first use: the module tree's vfio_pci aliases, one
+	 * libkmod context, the VFIO driver chosen per device */
+	struct vfio_variants *variants;
 };
 
 /* names.c: vendor, device and class names of @dev, looked up on first use
@@ -132,9 +136,36 @@ const char *fabric_role(const struct vfk_device *dev);
 int device_holders(struct vfk_host *host, const struct vfk_device *dev, char *buf, size_t size);
 void holders_free(struct vfk_host *host);
 
+/* vfio-driver.c: the VFIO driver a device goes to (vfk_device_vfio_driver()):
+ * its module ("mlx5_vfio_pci", "vfio_pci"), the PCI driver name for
+ * driver_override ("mlx5_vfio_pci", "vfio-pci", "xe-vfio-pci") and why, in
+ * one phrase. Strings interned in the host. */
+struct vfio_choice {
+	const char *module, *driver, *why;
+};
+/* @dev's choice, made on the first call and kept with the host. 0 or -ENOMEM. */
+int device_vfio_choice(struct vfk_device *dev, struct vfio_choice *out);
+/* A VFIO driver (or its module) asked for by name: its module and PCI driver
+ * name (why: "asked for"). -EINVAL for a name that is no VFIO driver's,
+ * -ENOENT when it is neither loaded nor in the module tree; one line in @err. */
+int vfio_driver_resolve(struct vfk_host *host, const char *name, struct vfio_choice *out,
+			char *err, size_t errsize);
+/* The PCI driver name module @module registers: sys/module/MOD/drivers/pci:NAME
+ * once loaded, else the known name ("vfio-pci", "xe-vfio-pci") or @module. */
+void vfio_module_driver(struct vfk_ctx *ctx, const char *module, char *buf, size_t size);
+/* An NVIDIA vGPU 17+ VF: on nvidia, with the per-VF vGPU files. nvidia is its
+ * VFIO driver: it is never rebound. */
+bool device_is_vgpu_vf(const struct vfk_device *dev);
+void variants_free(struct vfio_variants *v);
+
 /* gpu.c */
 int gpus_build(struct vfk_host *host);
 void gpus_free(struct vfk_host *host);
 /* The GPU whose main function is @dev, or NULL: a binary search. */
 struct vfk_gpu *host_gpu_of(const struct vfk_host *host, const struct vfk_device *dev);
+/* What the host itself uses @gpu for, as the rest of a sentence naming it
+ * ("is the host's only GPU", "drives the host console", "is the boot display
+ * of the host"), or NULL: the GPUs nothing gives away unless told to (the
+ * plan's ranking, the exports). */
+const char *gpu_host_use(const struct vfk_gpu *gpu);
 #endif

@@ -76,10 +76,36 @@ static void pcilib_debug(char *msg, ...)
 		pci_ctx = _saved_ctx; \
 	} while (0)
 
+/* The pci.ids of a sysroot that is not the running host, when it has one
+ * (a copied root, a fixture): its names, not this machine's. malloc'ed or
+ * NULL (libpci's own file then). */
+static char *sysroot_ids(struct vfk_ctx *ctx)
+{
+	static const char *const where[] = { "usr/share/misc", "usr/share/hwdata" };
+	size_t i;
+
+	if (vfk_ctx_is_live(ctx))
+		return NULL;
+	for (i = 0; i < ARRAY_SIZE(where); i++) {
+		_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_TOP, where[i]);
+		int fd = dfd >= 0 ? vfk_open_file_in(ctx, dfd, "pci.ids") : -1;
+
+		if (fd >= 0) {
+			char rel[64];
+
+			close(fd);
+			snprintf(rel, sizeof(rel), "%s/pci.ids", where[i]);
+			return vfk_root_path(ctx, VFK_ROOT_TOP, rel);
+		}
+	}
+	return NULL;
+}
+
 int pcilib_open(struct vfk_ctx *ctx, struct pci_access **out)
 {
 	struct pci_access *volatile pacc = NULL;
 	_cleanup_free_ char *path = NULL;
+	char *ids;
 
 	path = vfk_root_path(ctx, VFK_ROOT_SYS, VFK_SYS_PCI_BUS);
 	if (!path)
@@ -91,6 +117,8 @@ int pcilib_open(struct vfk_ctx *ctx, struct pci_access **out)
 	pacc->warning = pcilib_warning;
 	pacc->debug = pcilib_debug;
 	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+	if ((ids = sysroot_ids(ctx)))
+		pci_set_name_list_path(pacc, ids, 1);	/* libpci frees it */
 	{
 		PCI_GUARDED(ctx, return neg_errno(EIO));
 		if (pci_set_param(pacc, (char *)"sysfs.path", path) < 0) {

@@ -40,7 +40,7 @@ static int explain_device(struct vfk_ctx *ctx, int dfd, const char *addr, char *
 				"vGPU host driver offers mediated device types%s", addr,
 				*drv ? drv : "no driver", want ? " (" : "", want ? want : "",
 				want ? ")" : "",
-				streq(drv, "vfio-pci") ? " (vfio-bind restore it first)" : "");
+				vfk_driver_is_vfio(drv) ? " (vfio-bind restore it first)" : "");
 	if (streq(drv, "nvidia"))
 		return op_error(err, size, ENODEV,
 				"the nvidia driver on %s offers no vGPU types: it takes NVIDIA's vGPU "

@@ -16,6 +16,7 @@
 
 #include "plan/plan-internal.h"
 #include "bind/guards.h"
+#include "inventory/inventory.h"
 
 static char *group_text(const struct vfk_gpu *g)
 {
@@ -35,17 +36,9 @@ static char *group_text(const struct vfk_gpu *g)
 /* What keeps @g from a VM because of the host's use of it; NULL when named. */
 static char *host_use_obstacle(const struct vfk_gpu *g, bool named)
 {
-	const struct vfk_device *d = vfk_gpu_get_device(g);
+	const char *use = named ? NULL : gpu_host_use(g);
 
-	if (named)
-		return NULL;
-	if (vfk_gpu_is_only_gpu(g))
-		return strdupf("%s is the host's only GPU", vfk_device_get_address(d));
-	if (vfk_gpu_console_in_use(g))
-		return strdupf("%s drives the host console", vfk_device_get_address(d));
-	if (vfk_gpu_is_boot_vga(g))
-		return strdupf("%s is the boot display of the host", vfk_device_get_address(d));
-	return NULL;
+	return use ? strdupf("%s %s", vfk_device_get_address(vfk_gpu_get_device(g)), use) : NULL;
 }
 
 char *plan_gpu_obstacle(const struct vfk_gpu *g, bool named)
@@ -76,10 +69,10 @@ static bool vfio_intent(struct vfk_plan *pl, const struct vfk_gpu *g, char *buf,
 	const struct vfk_device *d = vfk_gpu_get_device(g);
 	const char *drv = vfk_device_get_driver(d), *ovr = vfk_device_get_driver_override(d);
 
-	if (drv && streq(drv, "vfio-pci"))
-		snprintf(buf, size, "already on vfio-pci");
-	else if (ovr && streq(ovr, "vfio-pci"))
-		snprintf(buf, size, "driver_override is vfio-pci");
+	if (vfk_driver_is_vfio(drv))	/* vfio-pci or a vendor's variant */
+		snprintf(buf, size, "already on %s", drv);
+	else if (vfk_driver_is_vfio(ovr))
+		snprintf(buf, size, "driver_override is %s", ovr);
 	else if (guard_vfio_claim(pl->host, d, buf, size) == 1)
 		;
 	else if (vfk_persist_contains(pl->ctx, vfk_device_get_address(d)) == 1)
@@ -315,13 +308,33 @@ static const struct vfk_device *integrated_peer(const struct vfk_plan *pl,
 	return NULL;
 }
 
+/* The VFIO drivers @g's functions go to ("vfio-pci", "nvgrace_gpu_vfio_pci",
+ * "xe-vfio-pci, vfio-pci"), each once, into @b. */
+static const char *vfio_drivers_of(const struct vfk_gpu *g, struct sbuf *b)
+{
+	size_t i, n = vfk_gpu_function_count(g);
+	char name[64], seen[256] = ",";
+
+	for (i = 0; i < n; i++) {
+		char key[70];
+		if (vfk_device_vfio_driver(vfk_gpu_function(g, i), name, sizeof(name), NULL, 0) < 0)
+			continue;
+		snprintf(key, sizeof(key), ",%s,", name);
+		if (strstr(seen, key))
+			continue;
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s,", name);
+		sbuf_addf(b, "%s%s", b->len ? ", " : "", name);
+	}
+	return b->s ? b->s : "vfio-pci";
+}
+
 /* A GPU on a host driver: what must let go of it before up can take it. */
 static void note_host_driver(struct vfk_plan *pl, const struct vfk_gpu *g)
 {
 	const char *addr = vfk_device_get_address(vfk_gpu_get_device(g));
 	const char *drv = vfk_gpu_get_host_driver(g);
 	size_t i, n = vfk_gpu_holder_count(g);
-	struct sbuf who = { 0 };
+	struct sbuf who = { 0 }, drivers = { 0 };
 
 	if (!drv)
 		return;
@@ -333,9 +346,10 @@ static void note_host_driver(struct vfk_plan *pl, const struct vfk_gpu *g)
 			  "them before vfio-vm up, whose unbind from %s waits for them", addr, drv,
 			  who.s, drv);
 	else
-		strv_addf(&pl->notes, "%s is on %s now; vfiokit hands its functions to vfio-pci "
-			  "when the VM starts", addr, drv);
+		strv_addf(&pl->notes, "%s is on %s now; vfiokit hands its functions to %s when the "
+			  "VM starts", addr, drv, vfio_drivers_of(g, &drivers));
 	sbuf_free(&who);
+	sbuf_free(&drivers);
 }
 
 void plan_note_gpu_kind(struct vfk_plan *pl)

@@ -173,6 +173,7 @@ else
 	fail "up (libvirt) failed"
 fi
 . "$HERE/keep.sh"
+. "$HERE/roundtrip.sh"
 
 # ---- libvirt, transient -----------------------------------------------------
 prof=$(profile vfk-launch-tr 1)
