@@ -75,6 +75,7 @@ for ((i = 0; i < jobs; i++)); do
 		--trace-children-skip='*python*,/usr/*,/bin/*,/sbin/*' \
 		--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
 		--error-exitcode=99 --track-fds=no --num-callers=30 --vgdb=no \
+		--suppressions="$PWD/scripts/valgrind.supp" \
 		--log-file="$work/logs.$i/vg.%p" \
 		"$RUN" $(cat "$work/shard.$i") >"$work/out.$i" 2>&1 &
 done
