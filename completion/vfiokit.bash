@@ -216,7 +216,7 @@ _vfio_ls()
 	--device) _vfk_addrs; _vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	--group) _vfk_glob_names "$_vfk_root/sys/kernel/iommu_groups/*"
 		_vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
-	--export) _vfk_reply "$_vfk_cur" kubevirt nova proxmox nfd; return ;;
+	--export) _vfk_reply "$_vfk_cur" kubevirt nova proxmox nfd cdi dra; return ;;
 	--node | --resource-prefix) COMPREPLY=(); return ;;
 	esac
 	_vfk_reply "$_vfk_cur" --gpus --brief --group --device --export --node --resource-prefix \

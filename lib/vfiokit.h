@@ -186,6 +186,14 @@ VFK_API bool vfk_device_is_bridge(const struct vfk_device *dev);
 VFK_API bool vfk_device_is_gpu(const struct vfk_device *dev);
 /* The upstream bridge (parent in the PCI hierarchy) or NULL for root-bus devices. */
 VFK_API struct vfk_device *vfk_device_get_parent(const struct vfk_device *dev);
+/*
+ * The PCI root bus @dev hangs off, "pci0000:00": the first directory named
+ * pciDDDD:BB of its sysfs path below devices/ (bus/pci/devices/ADDR links
+ * there), as Kubernetes' DRA helper reads the standard attribute
+ * resource.kubernetes.io/pcieRoot; NULL when the path has none. Read on the
+ * first call and kept; owned by the host.
+ */
+VFK_API const char *vfk_device_get_pcie_root(const struct vfk_device *dev);
 
 /* ---- VFIO drivers: vfio-pci and the vendors' variant drivers */
 /*
@@ -220,6 +228,23 @@ VFK_API bool vfk_driver_is_vfio(const char *driver);
  */
 VFK_API int vfk_device_vfio_driver(struct vfk_device *dev, char *name, size_t size, char *why,
 				   size_t whysize);
+/*
+ * Has the host iommufd: is there a /dev/iommu below the sysroot (the
+ * kernel's IOMMUFD, Linux 6.2+)? With it and a device's VFIO cdev (below), a
+ * VMM opens the device as /dev/vfio/devices/vfioN and maps its DMA through
+ * /dev/iommu, instead of through its group (/dev/vfio/N) and the container
+ * /dev/vfio/vfio. Looked at on the first call and kept with the host: a
+ * listing that never asks pays nothing.
+ */
+VFK_API bool vfk_host_has_iommufd(const struct vfk_host *host);
+/*
+ * The name of @dev's VFIO character device, "vfio3" (/dev/vfio/devices/vfio3):
+ * the entry of its sysfs directory vfio-dev/, which the kernel makes while the
+ * device is on a VFIO driver and has VFIO cdevs (CONFIG_VFIO_DEVICE_CDEV,
+ * Linux 6.6+); NULL otherwise. Read on the first call and kept with the host
+ * snapshot; owned by the host.
+ */
+VFK_API const char *vfk_device_get_vfio_cdev(const struct vfk_device *dev);
 /* ---- end VFIO drivers */
 
 enum vfk_acs {
@@ -1139,6 +1164,35 @@ VFK_API int vfk_argv_to_shell(const char *const *argv, char **out);
  *                       labels for the IOMMU, interrupt remapping, the
  *                       number of GPUs that can be given away and one per
  *                       mdev type with its free instances.
+ *  VFK_EXPORT_CDI       a Container Device Interface spec (JSON, for
+ *                       /etc/cdi): cdiVersion "0.6.0" (the lowest that has
+ *                       the annotations it writes), kind VENDOR/vfio (VENDOR
+ *                       VFK_EXPORT_CDI_VENDOR or @resource_prefix), one
+ *                       device per IOMMU group named by its device's PCI
+ *                       address ("0000:01:00.0", a valid CDI device name),
+ *                       annotated with the group (vfiokit.org/iommu-group),
+ *                       its functions (vfiokit.org/pci-addresses) and the
+ *                       model (vfiokit.org/model); its device nodes in one
+ *                       mode for the whole spec, named in the annotation
+ *                       vfiokit.org/vfio-mode: "iommufd" when the host has
+ *                       /dev/iommu and every function exported has its VFIO
+ *                       cdev (vfk_device_get_vfio_cdev()): /dev/iommu for
+ *                       all, /dev/vfio/devices/vfioN per function; else
+ *                       "legacy": /dev/vfio/vfio for all, /dev/vfio/GROUP per
+ *                       device. A spec must hold a device: with none, no
+ *                       document (-ENODATA). mdev types are not in it.
+ *  VFK_EXPORT_DRA       a Kubernetes ResourceSlice (resource.k8s.io/v1,
+ *                       YAML) as a node-local DRA driver publishes it:
+ *                       driver VFK_EXPORT_DRA_DRIVER or @resource_prefix,
+ *                       nodeName and pool @node or the host name, one
+ *                       device per IOMMU group ("pci-0000-01-00-0") with the
+ *                       standard attributes resource.kubernetes.io/pciBusID,
+ *                       pcieRoot and numaNode (when the kernel knows it) and
+ *                       the driver's vendorID and deviceID ("0x10de"),
+ *                       iommuGroup and iommuFDEnabled (/dev/iommu and a
+ *                       VFIO cdev for each function of the group), as
+ *                       NVIDIA's DRA driver names its VFIO devices'. mdev
+ *                       types are named in comments only.
  *
  * A device is given away with its whole IOMMU group, and the export holds
  * only groups that can go cleanly and alone: a GPU whose verdict is
@@ -1169,14 +1223,18 @@ VFK_API int vfk_argv_to_shell(const char *const *argv, char **out);
  */
 #define VFK_EXPORT_DEFAULT_DOMAIN "vfiokit.local"
 #define VFK_EXPORT_NFD_PREFIX "feature.node.kubernetes.io"
+#define VFK_EXPORT_CDI_VENDOR "vfiokit.org"	/* the CDI kind: vfiokit.org/vfio */
+#define VFK_EXPORT_DRA_DRIVER "vfio.vfiokit.org"
 
 enum vfk_export_format {
 	VFK_EXPORT_KUBEVIRT = 0,
 	VFK_EXPORT_NOVA,
 	VFK_EXPORT_PROXMOX,
 	VFK_EXPORT_NFD,
+	VFK_EXPORT_CDI,
+	VFK_EXPORT_DRA,
 };
-/* "kubevirt", "nova", "proxmox", "nfd". */
+/* "kubevirt", "nova", "proxmox", "nfd", "cdi", "dra". */
 VFK_API const char *vfk_export_format_to_string(enum vfk_export_format fmt);
 /* The format named @name (exactly as above); 0 or -EINVAL. */
 VFK_API int vfk_export_format_from_string(const char *name, enum vfk_export_format *out);
@@ -1184,21 +1242,28 @@ VFK_API int vfk_export_format_from_string(const char *name, enum vfk_export_form
 struct vfk_export_options {
 	bool gpus_only;			/* only GPUs (their groups) and the mdev types of GPUs */
 	const char *device;		/* only this device's IOMMU group and its mdev types; NULL: all */
-	const char *node;		/* Proxmox node; NULL: the host name (proc/sys/kernel/hostname
-					 * below the sysroot, up to its first '.') */
-	const char *resource_prefix;	/* the resource domain (KubeVirt) or label prefix (NFD) */
+	const char *node;		/* Proxmox or Kubernetes (dra) node; NULL: the host name
+					 * (proc/sys/kernel/hostname below the sysroot; Proxmox:
+					 * up to its first '.'; dra: all of it, lower-cased, as
+					 * the kubelet names its node) */
+	const char *resource_prefix;	/* the resource domain (KubeVirt), label prefix (NFD),
+					 * CDI vendor (cdi) or DRA driver name (dra) */
 };
 
 /*
  * Write the export of @host (its inventory and verdicts, as vfio-ls shows
  * them) in @fmt to *@out (malloc'ed, free() it; a whole document, also when
- * nothing can be given away). @opts may be NULL. Returns the number of
- * entries exported (devices and mdev types; 0: nothing can be given away) or
+ * nothing can be given away, but for cdi). @opts may be NULL. Returns the
+ * number of entries exported (devices and mdev types; cdi and dra: devices,
+ * they hold no mdev types; 0: nothing can be given away) or
  * -EINVAL (an unknown format; a @resource_prefix for nova or Proxmox, or
- * one that is no DNS subdomain or is in Kubernetes' own namespaces; a node
- * name or host name Proxmox does not take),
- * -ENODEV (@device is no device of @host), -ENOENT (proxmox: no host name
- * and no @node), -ENOMEM. vfk_ctx_get_error() says why in one line.
+ * one that is no DNS subdomain or is in Kubernetes' own namespaces, for cdi
+ * one that does not start with a letter, for dra one over 63 characters; a
+ * node name or host name Proxmox or Kubernetes does not take),
+ * -ENODEV (@device is no device of @host), -ENODATA (cdi: no device can be
+ * given away, and a CDI spec without one is invalid), -ENOENT (proxmox, dra:
+ * no host name and no @node), -ENOMEM. vfk_ctx_get_error() says why in one
+ * line.
  */
 VFK_API int vfk_export(struct vfk_host *host, enum vfk_export_format fmt,
 		       const struct vfk_export_options *opts, char **out);

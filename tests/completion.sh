@@ -131,7 +131,7 @@ t bind-gpu-class expect_has "vfio-bind --sysroot $ROOT bind --gpu " 0000:01:00.0
 t ls-device expect "vfio-ls --sysroot $ROOT --device " "${ADDRS[@]}"
 mapfile -t GROUPS_ < <(cd "$ROOT/sys/kernel/iommu_groups" && printf '%s\n' *)
 t ls-group expect "vfio-ls --sysroot $ROOT --group " "${GROUPS_[@]}"
-t ls-export-formats expect "vfio-ls --export " kubevirt nova proxmox nfd
+t ls-export-formats expect "vfio-ls --export " kubevirt nova proxmox nfd cdi dra
 t ls-export-prefix expect "vfio-ls --gpus --export=n" nova nfd
 t ls-node-free expect "vfio-ls --export proxmox --node "
 t check-gpu expect_has "vfio-check --sysroot $ROOT --fix --gpu " 0000:01:00.0 '!0000:00:17.0'

@@ -4,7 +4,7 @@
 and check the fields and value shapes those consumers document.
 
     export-parse.py FILE...      the format is the file name's last suffix:
-                                 .kubevirt .nova .proxmox .nfd
+                                 .kubevirt .nova .proxmox .nfd .cdi .dra
 
   kubevirt  PyYAML (python3-yaml): spec.configuration.permittedHostDevices
             with pciHostDevices {pciVendorSelector "VVVV:DDDD",
@@ -26,6 +26,29 @@ and check the fields and value shapes those consumers document.
             node, id, path, iommugroup, subsystem-id with their patterns.
   nfd       nfd-worker's local source format: "name[=value]" lines and
             '#' comments, names and values as Kubernetes validates labels.
+  cdi       JSON validated with python3-jsonschema against the CDI schema
+            (schema/schema.json and defs.json of the Go module, Debian
+            golang-github-container-orchestrated-devices-container-device-
+            interface-dev), then what CDI's Go loader checks beyond it: a
+            known cdiVersion, the lowest one the features used need
+            (specs-go/version.go: annotations and a '.' in the class 0.6.0,
+            names starting with a digit and hostPath 0.5.0, ...), the kind's
+            vendor and class, device names (pkg/parser), annotation keys as
+            Kubernetes qualified names, at least one device, none twice, no
+            device without edits; and vfiokit's shape: one vfio mode, its
+            nodes (legacy: /dev/vfio/vfio and /dev/vfio/GROUP; iommufd:
+            /dev/iommu and one /dev/vfio/devices/vfioN per function).
+  dra       PyYAML: a resource.k8s.io/v1 ResourceSlice as the API server
+            validates it (pkg/apis/resource/validation): driver a DNS
+            subdomain of at most 63 characters, exactly one of nodeName,
+            nodeSelector, allNodes, perDeviceNodeSelection, the pool's name,
+            generation and slice count, at most 128 devices named by DNS
+            labels, none twice, at most 32 attributes each, named by a C
+            identifier (at most 32 characters) with an optional domain,
+            each value exactly one of int, bool, string (at most 64
+            characters), version (semver); the standard attributes'
+            values (resource.kubernetes.io/pciBusID, pcieRoot, numaNode)
+            and vfiokit's (vendorID, deviceID, iommuGroup, iommuFDEnabled).
 
 Exit 0 when every file passes; 1 with one line per problem; 2 when a
 parser is missing (naming its Debian package).
@@ -321,13 +344,329 @@ def check_nfd(path, text):
         seen.add(key)
 
 
+# ---------------------------------------------------------------- CDI
+
+CDI_PACKAGE = "golang-github-container-orchestrated-devices-container-device-interface-dev"
+CDI_SCHEMA_GLOBS = (
+    "/usr/share/gocode/src/github.com/container-orchestrated-devices/"
+    "container-device-interface/schema/schema.json",
+    "/usr/share/gocode/src/tags.cncf.io/container-device-interface/schema/schema.json",
+    "/usr/share/gocode/src/*/*/container-device-interface/schema/schema.json",
+)
+# specs-go/version.go: the released versions, oldest first
+CDI_VERSIONS = ["0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0", "0.6.0", "0.7.0", "0.8.0",
+                "1.0.0", "1.1.0"]
+CDI_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.:-]*[A-Za-z0-9])?$")
+CDI_VENDOR_CLASS = re.compile(r"^[A-Za-z]([A-Za-z0-9_.-]*[A-Za-z0-9])?$")
+K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
+_cdi_validator = None
+
+
+def cdi_validator():
+    """A Draft-07 validator of CDI's schema, defs.json resolved next to it."""
+    global _cdi_validator
+    if _cdi_validator is not None:
+        return _cdi_validator
+    import glob
+    import os
+    import warnings
+    try:
+        import jsonschema
+    except ImportError:
+        sys.stderr.write("export-parse: python3-jsonschema is missing (scripts/packages.list)\n")
+        sys.exit(2)
+    found = [p for g in CDI_SCHEMA_GLOBS for p in sorted(glob.glob(g))]
+    if not found:
+        sys.stderr.write("export-parse: the CDI schema is missing (Debian %s, "
+                         "scripts/packages.list)\n" % CDI_PACKAGE)
+        sys.exit(2)
+    path = found[0]
+    with open(path) as f:
+        schema = json.load(f)
+    with open(os.path.join(os.path.dirname(path), "defs.json")) as f:
+        defs = json.load(f)
+    base = "file://" + os.path.dirname(path) + "/"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        resolver = jsonschema.RefResolver(base + "schema.json", schema,
+                                          store={base + "defs.json": defs,
+                                                 base + "schema.json": schema})
+        _cdi_validator = jsonschema.Draft7Validator(schema, resolver=resolver)
+    return _cdi_validator
+
+
+def qualified_name(key):
+    """A Kubernetes qualified name (annotation keys: case does not matter)."""
+    key = key.lower()
+    prefix, _, name = key.rpartition("/")
+    if "/" in prefix:
+        return False
+    if prefix and not dns_subdomain(prefix):
+        return False
+    return 0 < len(name) <= 63 and K8S_NAME.match(name) is not None
+
+
+def cdi_required_version(doc):
+    """The oldest version the features of @doc need (specs-go/version.go)."""
+    devices = doc.get("devices") or []
+    edits = [d.get("containerEdits") or {} for d in devices] + [doc.get("containerEdits") or {}]
+    if any(e.get("netDevices") for e in edits) or \
+            any((e.get("intelRdt") or {}).get("schemata") or
+                (e.get("intelRdt") or {}).get("enableMonitoring") for e in edits):
+        return "1.1.0"
+    if any("intelRdt" in e or e.get("additionalGids") for e in edits):
+        return "0.7.0"
+    if doc.get("annotations") or any(d.get("annotations") for d in devices) or \
+            "." in doc.get("kind", "").partition("/")[2]:
+        return "0.6.0"
+    if any(d.get("name", "")[:1].isdigit() for d in devices) or \
+            any(n.get("hostPath") for e in edits for n in e.get("deviceNodes") or []):
+        return "0.5.0"
+    if any(m.get("type") for e in edits for m in e.get("mounts") or []):
+        return "0.4.0"
+    return "0.3.0"
+
+
+def cdi_annotations(path, where, ann):
+    if ann is None:
+        return {}
+    if not isinstance(ann, dict):
+        problem(path, "%s: annotations are no object" % where)
+        return {}
+    size = 0
+    for k, v in ann.items():
+        if not isinstance(v, str):
+            problem(path, "%s: annotation %s is no string" % (where, k))
+            continue
+        if not qualified_name(k):
+            problem(path, "%s: annotation key %r is no qualified name" % (where, k))
+        size += len(k) + len(v)
+    if size > 256 * 1024:
+        problem(path, "%s: annotations over 256 kB" % where)
+    return ann
+
+
+def check_cdi(path, text):
+    validator = cdi_validator()
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        problem(path, "not JSON: %s" % e)
+        return
+    if not isinstance(doc, dict):
+        problem(path, "not a JSON object")
+        return
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path)))
+    for e in errors:
+        problem(path, "schema: %s at %s" % (e.message, "/".join(map(str, e.path)) or "top"))
+    if errors:
+        return
+    version = doc["cdiVersion"].lstrip("v")
+    if version not in CDI_VERSIONS:
+        problem(path, "cdiVersion %r is no CDI version" % doc["cdiVersion"])
+    elif version != cdi_required_version(doc):
+        problem(path, "cdiVersion %s, but the features used need %s (the lowest is wanted)"
+                % (version, cdi_required_version(doc)))
+    vendor, slash, cls = doc["kind"].partition("/")
+    if not slash or not CDI_VENDOR_CLASS.match(vendor) or not CDI_VENDOR_CLASS.match(cls) \
+            or "/" in cls:
+        problem(path, "kind %r is no VENDOR/CLASS" % doc["kind"])
+    top = cdi_annotations(path, "spec", doc.get("annotations"))
+    mode = top.get("vfiokit.org/vfio-mode")
+    if mode not in ("legacy", "iommufd"):
+        problem(path, "vfiokit.org/vfio-mode %r" % mode)
+    api = "/dev/iommu" if mode == "iommufd" else "/dev/vfio/vfio"
+    spec_nodes = [n.get("path") for n in (doc.get("containerEdits") or {}).get("deviceNodes", [])]
+    if spec_nodes != [api]:
+        problem(path, "the spec's device nodes %r, not [%r]" % (spec_nodes, api))
+    if not doc["devices"]:
+        problem(path, "no devices (CDI refuses the spec)")
+    names = set()
+    for i, d in enumerate(doc["devices"]):
+        where = "devices[%d]" % i
+        name = d["name"]
+        if not CDI_NAME.match(name):
+            problem(path, "%s: name %r is no CDI device name" % (where, name))
+        if name in names:
+            problem(path, "%s: name %s twice" % (where, name))
+        names.add(name)
+        edits = d.get("containerEdits") or {}
+        if not any(edits.get(k) for k in ("env", "deviceNodes", "hooks", "mounts", "netDevices",
+                                          "intelRdt", "additionalGids")):
+            problem(path, "%s: no container edits" % where)
+        ann = cdi_annotations(path, where, d.get("annotations"))
+        addrs = ann.get("vfiokit.org/pci-addresses", "").split(",")
+        if not all(PCI_ADDR.match(a) for a in addrs) or name not in addrs:
+            problem(path, "%s: vfiokit.org/pci-addresses %r" % (where, ann.get(
+                "vfiokit.org/pci-addresses")))
+        group = ann.get("vfiokit.org/iommu-group", "")
+        if not re.match(r"^(0|[1-9][0-9]*)$", group):
+            problem(path, "%s: vfiokit.org/iommu-group %r" % (where, group))
+        nodes = [n.get("path", "") for n in edits.get("deviceNodes") or []]
+        if not all(n.startswith("/") for n in nodes):
+            problem(path, "%s: a device node path that is not absolute: %r" % (where, nodes))
+        if mode == "legacy" and nodes != ["/dev/vfio/" + group]:
+            problem(path, "%s: legacy nodes %r, not /dev/vfio/%s" % (where, nodes, group))
+        if mode == "iommufd" and (len(nodes) != len(addrs) or len(set(nodes)) != len(nodes) or
+                                  not all(re.match(r"^/dev/vfio/devices/vfio[0-9]+$", n)
+                                          for n in nodes)):
+            problem(path, "%s: iommufd nodes %r for %r" % (where, nodes, addrs))
+
+
+# ---------------------------------------------------------------- DRA
+
+C_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+                    r"(-(0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9]\d*|\d*[a-zA-Z-]"
+                    r"[0-9a-zA-Z-]*))*)?(\+[0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*)?$")
+BDF = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-9a-f]$")
+STANDARD = "resource.kubernetes.io/"
+
+
+def dns_label(s):
+    return isinstance(s, str) and len(s) <= 63 and re.match("^%s$" % DNS_LABEL, s) is not None
+
+
+def driver_name(s):
+    return isinstance(s, str) and len(s) <= 63 and dns_subdomain(s)
+
+
+def attribute_name(name):
+    """A QualifiedName: a C identifier, or DOMAIN/C identifier."""
+    parts = name.split("/")
+    if len(parts) > 2 or (len(parts) == 2 and not driver_name(parts[0])):
+        return False
+    return len(parts[-1]) <= 32 and C_IDENTIFIER.match(parts[-1]) is not None
+
+
+def attribute_value(path, where, v):
+    """Exactly one of int, bool, string, version, of its type: the value, or None."""
+    if not isinstance(v, dict) or len(v) != 1 or \
+            next(iter(v)) not in ("int", "bool", "string", "version"):
+        problem(path, "%s: not exactly one of int, bool, string, version: %r" % (where, v))
+        return None
+    kind, value = next(iter(v.items()))
+    if kind == "int" and (type(value) is not int or not -2**63 <= value < 2**63):
+        problem(path, "%s: int %r" % (where, value))
+    elif kind == "bool" and type(value) is not bool:
+        problem(path, "%s: bool %r" % (where, value))
+    elif kind in ("string", "version") and (not isinstance(value, str) or len(value) > 64):
+        problem(path, "%s: %s %r (a string of at most 64 characters)" % (where, kind, value))
+    elif kind == "version" and not SEMVER.match(value):
+        problem(path, "%s: version %r is no semver" % (where, value))
+    return value
+
+
+# the attributes vfiokit writes: their kind and the shape of their values
+DRA_ATTRIBUTES = {
+    STANDARD + "pciBusID": ("string", lambda v: BDF.match(v)),
+    STANDARD + "pcieRoot": ("string", lambda v: re.match(r"^pci[0-9a-f]{4,}:[0-9a-f]{2}$", v)),
+    STANDARD + "numaNode": ("int", lambda v: v >= 0),
+    "vendorID": ("string", lambda v: re.match(r"^0x[0-9a-f]{4}$", v)),
+    "deviceID": ("string", lambda v: re.match(r"^0x[0-9a-f]{4}$", v)),
+    "iommuGroup": ("int", lambda v: v >= 0),
+    "iommuFDEnabled": ("bool", lambda v: True),
+}
+
+
+def check_dra(path, text):
+    try:
+        import yaml
+    except ImportError:
+        sys.stderr.write("export-parse: python3-yaml is missing (scripts/packages.list)\n")
+        sys.exit(2)
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        problem(path, "not YAML: %s" % e)
+        return
+    if not isinstance(doc, dict) or set(doc) != {"apiVersion", "kind", "metadata", "spec"}:
+        problem(path, "not apiVersion, kind, metadata and spec: %r" % (doc,))
+        return
+    if doc["apiVersion"] != "resource.k8s.io/v1" or doc["kind"] != "ResourceSlice":
+        problem(path, "%s %s is no resource.k8s.io/v1 ResourceSlice" % (doc["apiVersion"],
+                                                                       doc["kind"]))
+    meta = doc["metadata"]
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or \
+            not dns_subdomain(meta["name"]):
+        problem(path, "metadata.name: %r" % (meta,))
+    spec = doc["spec"]
+    if not isinstance(spec, dict):
+        problem(path, "spec is no mapping")
+        return
+    unknown = set(spec) - {"driver", "pool", "nodeName", "nodeSelector", "allNodes",
+                           "perDeviceNodeSelection", "devices", "sharedCounters"}
+    if unknown:
+        problem(path, "spec: unknown fields %r" % sorted(unknown))
+    if not driver_name(spec.get("driver")):
+        problem(path, "spec.driver %r is no DNS subdomain of at most 63 characters"
+                % spec.get("driver"))
+    node_fields = [k for k in ("nodeName", "nodeSelector", "allNodes", "perDeviceNodeSelection")
+                   if spec.get(k) not in (None, False, "")]
+    if len(node_fields) != 1:
+        problem(path, "spec: exactly one of nodeName, nodeSelector, allNodes, "
+                      "perDeviceNodeSelection, not %r" % node_fields)
+    if "nodeName" in spec and not (isinstance(spec["nodeName"], str) and
+                                   dns_subdomain(spec["nodeName"])):
+        problem(path, "spec.nodeName %r is no node name" % spec["nodeName"])
+    pool = spec.get("pool")
+    if not isinstance(pool, dict) or set(pool) != {"name", "generation", "resourceSliceCount"}:
+        problem(path, "spec.pool: %r" % (pool,))
+    else:
+        if not isinstance(pool["name"], str) or len(pool["name"]) > 253 or \
+                not all(dns_subdomain(p) for p in pool["name"].split("/")):
+            problem(path, "spec.pool.name %r" % pool["name"])
+        if type(pool["generation"]) is not int or pool["generation"] < 0:
+            problem(path, "spec.pool.generation %r" % pool["generation"])
+        if type(pool["resourceSliceCount"]) is not int or pool["resourceSliceCount"] < 1:
+            problem(path, "spec.pool.resourceSliceCount %r" % pool["resourceSliceCount"])
+    devices = spec.get("devices")
+    if devices is None:
+        devices = []
+    if not isinstance(devices, list) or len(devices) > 128:
+        problem(path, "spec.devices: a list of at most 128 devices")
+        return
+    names = set()
+    for i, d in enumerate(devices):
+        where = "spec.devices[%d]" % i
+        if not isinstance(d, dict) or set(d) - {"name", "attributes", "capacity"}:
+            problem(path, "%s: fields %r" % (where, d))
+            continue
+        if not dns_label(d.get("name")):
+            problem(path, "%s: name %r is no DNS label" % (where, d.get("name")))
+        if d.get("name") in names:
+            problem(path, "%s: name %s twice" % (where, d.get("name")))
+        names.add(d.get("name"))
+        attrs = d.get("attributes") or {}
+        if not isinstance(attrs, dict):
+            problem(path, "%s: attributes are no mapping" % where)
+            continue
+        if len(attrs) + len(d.get("capacity") or {}) > 32:
+            problem(path, "%s: over 32 attributes and capacities" % where)
+        for name, v in attrs.items():
+            if not isinstance(name, str) or not attribute_name(name):
+                problem(path, "%s: attribute name %r" % (where, name))
+                continue
+            value = attribute_value(path, "%s.%s" % (where, name), v)
+            if name.startswith(STANDARD) and name not in DRA_ATTRIBUTES:
+                problem(path, "%s: %s is no standard attribute" % (where, name))
+            if name in DRA_ATTRIBUTES and value is not None:
+                kind, ok = DRA_ATTRIBUTES[name]
+                if next(iter(v)) != kind or not ok(value):
+                    problem(path, "%s: %s %r" % (where, name, v))
+        for name in ("resource.kubernetes.io/pciBusID", "vendorID", "deviceID", "iommuGroup",
+                     "iommuFDEnabled"):
+            if name not in attrs:
+                problem(path, "%s: no attribute %s" % (where, name))
+
+
 CHECKS = {"kubevirt": check_kubevirt, "nova": check_nova, "proxmox": check_proxmox,
-          "nfd": check_nfd}
+          "nfd": check_nfd, "cdi": check_cdi, "dra": check_dra}
 
 
 def main(argv):
     if len(argv) < 2:
-        sys.stderr.write("usage: export-parse.py FILE.{kubevirt,nova,proxmox,nfd}...\n")
+        sys.stderr.write("usage: export-parse.py FILE.{kubevirt,nova,proxmox,nfd,cdi,dra}...\n")
         return 2
     for path in argv[1:]:
         fmt = path.rsplit(".", 1)[-1]
@@ -341,7 +680,7 @@ def main(argv):
         except UnicodeDecodeError as e:
             problem(path, "not UTF-8: %s" % e)
             continue
-        if fmt in ("nova", "nfd") and re.search(r"[^\x20-\x7e\n]", text):
+        if fmt in ("nova", "nfd", "cdi", "dra") and re.search(r"[^\x20-\x7e\n]", text):
             problem(path, "a byte outside printable ASCII and newline")
         if fmt == "proxmox" and re.search(r"[^\x20-\x7e\n\t]", text):
             problem(path, "a byte outside printable ASCII, tab and newline")

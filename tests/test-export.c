@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * vfio-ls --export: what a host can give away, as KubeVirt, nova, Proxmox VE
- * and Node Feature Discovery take it. Each fixture host's four documents are
- * compared byte for byte with tests/fixtures/export/HOST.FORMAT, and every
- * golden file (and every document a test makes) is read back by
- * tests/export-parse.py with the parsers those stacks use.
+ * vfio-ls --export: what a host can give away, as KubeVirt, nova, Proxmox VE,
+ * Node Feature Discovery, the Container Device Interface and Kubernetes DRA
+ * take it. Each fixture host's documents are compared byte for byte with
+ * tests/fixtures/export/HOST.FORMAT (a host with no device to give has no
+ * .cdi: CDI has no empty spec, vfio-ls refuses), and every golden file (and
+ * every document a test makes) is read back by tests/export-parse.py with
+ * the parsers and schemas those stacks use.
  *
  * Regenerate the golden files after a deliberate change, then read each diff
  * before committing it:
@@ -21,7 +23,8 @@
 
 #define PYTHON "/usr/bin/python3"
 
-static const char *const formats[] = { "kubevirt", "nova", "proxmox", "nfd" };
+static const char *const formats[] = { "kubevirt", "nova", "proxmox", "nfd", "cdi", "dra" };
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
 struct run {
 	char *out, *err;
@@ -127,7 +130,8 @@ static bool update_golden(void)
 
 /* The document of `vfio-ls --export FMT ARGS` on the tree @root of fixture
  * @host equals tests/fixtures/export/@golden_name.FMT (written instead with
- * VFK_UPDATE_GOLDEN=1). */
+ * VFK_UPDATE_GOLDEN=1). cdi with nothing to give: no document and no golden
+ * file, exit 1 and the reason in one line. */
 static void golden(const char *root, const char *host, const char *golden_name, const char *fmt,
 		   const char *const *extra)
 {
@@ -137,18 +141,28 @@ static void golden(const char *root, const char *host, const char *golden_name, 
 	size_t n = 2;
 	RUN r;
 
-	if (strcmp(fmt, "proxmox") == 0) {
+	if (strcmp(fmt, "proxmox") == 0 || strcmp(fmt, "dra") == 0) {
 		args[n++] = "--node";
-		args[n++] = "pve1";
+		args[n++] = strcmp(fmt, "dra") == 0 ? "node1" : "pve1";
 	}
 	for (; extra && *extra && n < 15; extra++)
 		args[n++] = *extra;
 	args[n] = NULL;
 	ls(&r, root, args);
-	CHECK_INT(r.status, 0);
-	REQUIRE(r.out != NULL);
 	snprintf(path, sizeof(path), "%s/tests/fixtures/export/%s.%s", test_srcdir(), golden_name,
 		 fmt);
+	if (strcmp(fmt, "cdi") == 0 && r.status == 1 && r.out && !*r.out) {
+		CHECK_CONTAINS(r.err, "a CDI spec names at least one device");
+		CHECK(r.err && strchr(r.err, '\n') == r.err + strlen(r.err) - 1);
+		if (update_golden())
+			unlink(path);
+		else if (access(path, F_OK) == 0)
+			test_fail_(__FILE__, __LINE__, "vfio-ls --export cdi on %s wrote nothing, but "
+				   "%s exists: %s", host, path, r.err ? r.err : "");
+		return;
+	}
+	CHECK_INT(r.status, 0);
+	REQUIRE(r.out != NULL);
 	if (update_golden()) {
 		FILE *f = fopen(path, "w");
 
@@ -169,14 +183,14 @@ static void golden(const char *root, const char *host, const char *golden_name, 
 			   host, path, r.out);
 }
 
-/* The four formats of fixture @host, on one private tree. */
+/* Every format of fixture @host, on one private tree. */
 static void golden_all(const char *host, const char *golden_name, const char *const *extra)
 {
 	STR root = export_host(host);
 	size_t i;
 
 	REQUIRE(root != NULL);
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+	for (i = 0; i < NFORMATS; i++)
 		golden(root, host, golden_name, formats[i], extra);
 }
 
@@ -189,7 +203,7 @@ TEST(export_desktop_gives_the_dgpu_and_keeps_the_console_igpu_root_disk_and_rout
 }
 
 TEST(export_shared_group_host_writes_valid_empty_documents,
-     "a host whose only dGPU shares the chipset's group gives nothing away: empty but valid documents, a note on stderr")
+     "a host whose only dGPU shares the chipset's group gives nothing away: empty but valid documents (no CDI spec: CDI has none), a note on stderr")
 {
 	STR root = fixture_host_shared("chipset-only-dgpu");
 	RUN r;
@@ -244,11 +258,11 @@ TEST(export_per_vf_vgpus_are_labelled_not_passed_through,
 }
 
 TEST(export_golden_files_parse_with_the_consumers_parsers,
-     "every tests/fixtures/export file reads back with PyYAML, oslo.config, a PVE section-config reader and NFD's label rules")
+     "every tests/fixtures/export file reads back with PyYAML, oslo.config, a PVE section-config reader, NFD's label rules, CDI's JSON schema and rules, and the ResourceSlice validation")
 {
 	char dir[4096];
-	const char *files[62];
-	char *names[62];
+	const char *files[126];
+	char *names[126];
 	size_t n = 0, i;
 	DIR *d;
 	struct dirent *e;
@@ -259,12 +273,12 @@ TEST(export_golden_files_parse_with_the_consumers_parsers,
 	snprintf(dir, sizeof(dir), "%s/tests/fixtures/export", test_srcdir());
 	d = opendir(dir);
 	REQUIRE(d != NULL);
-	while ((e = readdir(d)) && n < 62) {
+	while ((e = readdir(d)) && n < 125) {
 		const char *dot = strrchr(e->d_name, '.');
 		size_t k;
 		bool fmt = false;
 
-		for (k = 0; dot && k < sizeof(formats) / sizeof(formats[0]); k++)
+		for (k = 0; dot && k < NFORMATS; k++)
 			fmt = fmt || strcmp(dot + 1, formats[k]) == 0;
 		if (e->d_name[0] == '.' || !fmt)
 			continue;	/* pci.ids: the names, no document */
@@ -276,7 +290,7 @@ TEST(export_golden_files_parse_with_the_consumers_parsers,
 	}
 	closedir(d);
 	files[n] = NULL;
-	CHECK(n >= 28);
+	CHECK(n >= 46);
 	st = parse_check(files, &out);
 	if (st == 2)
 		test_fail_(__FILE__, __LINE__, "a parser is missing: %s", out ? out : "");
@@ -336,7 +350,7 @@ TEST(export_vfio_bound_device_goes_and_the_hosts_own_controllers_stay,
 }
 
 TEST(export_api_counts_what_it_exports,
-     "vfk_export() returns the number of devices and mdev types, and refuses a format it does not know")
+     "vfk_export() returns the number of devices and mdev types (cdi, dra: devices), and refuses a format it does not know")
 {
 	STR root = fixture_host_shared("nvidia-vgpu");
 	struct vfk_ctx *ctx = NULL;
@@ -359,6 +373,18 @@ TEST(export_api_counts_what_it_exports,
 	CHECK_INT(vfk_export_format_from_string("nfd", &f), 0);
 	CHECK_INT(f, VFK_EXPORT_NFD);
 	CHECK_STREQ(vfk_export_format_to_string(VFK_EXPORT_PROXMOX), "proxmox");
+	CHECK_INT(vfk_export_format_from_string("cdi", &f), 0);
+	CHECK_INT(f, VFK_EXPORT_CDI);
+	CHECK_STREQ(vfk_export_format_to_string(VFK_EXPORT_DRA), "dra");
+	/* CDI and DRA hold devices, no mdev types: the T4s are mdev parents */
+	CHECK_INT(vfk_export(host, VFK_EXPORT_CDI, &o, &doc), -ENODATA);
+	CHECK(doc == NULL);
+	CHECK_CONTAINS(vfk_ctx_get_error(ctx), "a CDI spec names at least one device");
+	o.node = "node1";
+	CHECK_INT(vfk_export(host, VFK_EXPORT_DRA, &o, &doc), 0);
+	CHECK_CONTAINS(doc, "  devices: []\n");
+	CHECK_CONTAINS(doc, "# not exported: the mdev types of 0000:3b:00.0");
+	free(doc);
 	vfk_host_unref(host);
 	vfk_ctx_unref(ctx);
 }
@@ -375,18 +401,22 @@ TEST(export_refuses_an_unknown_format_in_one_line,
 	ls(&r, root, ARGS("--export", "yaml"));
 	CHECK_INT(r.status, 2);
 	CHECK_STREQ(r.out, "");
-	CHECK_STREQ(r.err, "vfio-ls: --export: no format 'yaml' (kubevirt, nova, proxmox, nfd)\n");
+	CHECK_STREQ(r.err, "vfio-ls: --export: no format 'yaml' (kubevirt, nova, proxmox, nfd, cdi, "
+		    "dra)\n");
 }
 
 TEST(export_refuses_options_it_has_no_use_for,
-     "--export with --json, --brief or --group, --node without proxmox, --resource-prefix without kubevirt/nfd: exit 2")
+     "--export with --json, --brief or --group, --node but for proxmox and dra, --resource-prefix for nova or proxmox: exit 2")
 {
 	static const char *const cases[][5] = {
 		{ "--export", "kubevirt", "--json", NULL },
 		{ "--export", "nova", "--brief", NULL },
 		{ "--export", "nfd", "--group", "9", NULL },
 		{ "--export", "kubevirt", "--node", "pve1", NULL },
+		{ "--export", "cdi", "--node", "node1", NULL },
 		{ "--export", "nova", "--resource-prefix", "example.com", NULL },
+		{ "--export", "proxmox", "--resource-prefix", "example.com", NULL },
+		{ "--export", "dra", "--json", NULL },
 		{ "--node", "pve1", NULL },
 	};
 	STR root = fixture_host_shared("hostdev-desk");
@@ -499,11 +529,11 @@ TEST(export_escapes_hostile_pci_ids_names_in_every_format,
 
 	REQUIRE(root != NULL);
 	REQUIRE(put_file(root, "usr/share/misc/pci.ids", hostile_ids));
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+	for (i = 0; i < NFORMATS; i++) {
 		RUN r;
 		const char *p;
 
-		ls(&r, root, strcmp(formats[i], "proxmox") == 0
+		ls(&r, root, strcmp(formats[i], "proxmox") == 0 || strcmp(formats[i], "dra") == 0
 				     ? ARGS("--export", formats[i], "--node", "pve1")
 				     : ARGS("--export", formats[i]));
 		CHECK_INT(r.status, 0);
@@ -526,6 +556,12 @@ TEST(export_escapes_hostile_pci_ids_names_in_every_format,
 		}
 		if (strcmp(formats[i], "nova") == 0)
 			CHECK_CONTAINS(r.out, "alias = {\"name\":\"AD102_4090_BACK_X_Y_Z_31M_END\",");
+		if (strcmp(formats[i], "cdi") == 0)
+			CHECK_CONTAINS(r.out, "\"vfiokit.org/model\": \"10de:2684 NVIDIA \\\"Corp\\\" "
+				       "\\\\ # not: a comment AD102 \\\"4090\\\" \\\\back\\\\ # x: [y], "
+				       "{z} ?[31m ????? end\"");
+		if (strcmp(formats[i], "dra") == 0)
+			CHECK_CONTAINS(r.out, "  # NVIDIA \"Corp\" \\ # not: a comment AD102 \"4090\"");
 	}
 }
 
@@ -571,4 +607,227 @@ TEST(export_escapes_a_hostile_mdev_type_name,
 	CHECK_INT(r.status, 0);
 	CHECK_CONTAINS(r.out, "[mdev_nvidia-231]\n# GRID \"T4\"?-2Q?# x ?? ?\n");
 	CHECK(parses(r.out, "nova"));
+}
+
+/* ------------------------------------------------------------ cdi and dra */
+
+/* Give the functions of hostdev-desk's RTX 4090 (group 9) their VFIO cdevs,
+ * vfio3 and vfio4, as the kernel does once they are on vfio-pci. */
+static bool give_cdevs(const char *root, bool both)
+{
+	return put_file(root, "sys/bus/pci/devices/0000:01:00.0/vfio-dev/vfio3/dev", "511:3\n") &&
+	       put_file(root, "dev/vfio/devices/vfio3", "") &&
+	       (!both ||
+		(put_file(root, "sys/bus/pci/devices/0000:01:00.1/vfio-dev/vfio4/dev", "511:4\n") &&
+		 put_file(root, "dev/vfio/devices/vfio4", "")));
+}
+
+TEST(export_cdi_iommufd_mode_when_dev_iommu_and_every_function_has_its_cdev,
+     "hostdev-desk with /dev/iommu and vfio-dev/vfioN on both 4090 functions: /dev/iommu and the two cdevs (golden hostdev-desk.iommufd); without /dev/iommu or one cdev short: legacy")
+{
+	STR root = export_host("hostdev-desk");
+	STR plain = export_host("hostdev-desk");
+	RUN r;
+
+	REQUIRE(root != NULL && plain != NULL);
+	/* cdevs but no /dev/iommu: the groups */
+	REQUIRE(give_cdevs(plain, true));
+	ls(&r, plain, ARGS("--export", "cdi"));
+	CHECK_INT(r.status, 0);
+	CHECK_CONTAINS(r.out, "\"vfiokit.org/vfio-mode\": \"legacy\"");
+	CHECK_CONTAINS(r.out, "\"path\": \"/dev/vfio/9\"");
+	CHECK(strstr(r.out ? r.out : "", "/dev/iommu") == NULL);
+	run_close(&r);
+	/* /dev/iommu, one function without its cdev: the groups still */
+	REQUIRE(put_file(root, "dev/iommu", ""));
+	REQUIRE(give_cdevs(root, false));
+	ls(&r, root, ARGS("--export", "cdi"));
+	CHECK_INT(r.status, 0);
+	CHECK_CONTAINS(r.out, "\"vfiokit.org/vfio-mode\": \"legacy\"");
+	CHECK(strstr(r.out ? r.out : "", "vfio3") == NULL);
+	run_close(&r);
+	ls(&r, root, ARGS("--export", "dra", "--node", "node1"));
+	CHECK_CONTAINS(r.out, "      iommuFDEnabled: {bool: false}\n");
+	run_close(&r);
+	/* both: iommufd, in the CDI spec and the DRA attribute */
+	REQUIRE(give_cdevs(root, true));
+	golden(root, "hostdev-desk", "hostdev-desk.iommufd", "cdi", NULL);
+	golden(root, "hostdev-desk", "hostdev-desk.iommufd", "dra", NULL);
+	ls(&r, root, ARGS("--export", "cdi"));
+	CHECK_CONTAINS(r.out, "\"vfiokit.org/vfio-mode\": \"iommufd\"");
+	CHECK_CONTAINS(r.out, "\"path\": \"/dev/vfio/devices/vfio3\"");
+	CHECK_CONTAINS(r.out, "\"path\": \"/dev/vfio/devices/vfio4\"");
+	CHECK_CONTAINS(r.out, "\"path\": \"/dev/iommu\"");
+	CHECK(strstr(r.out ? r.out : "", "/dev/vfio/vfio\"") == NULL);
+	CHECK(strstr(r.out ? r.out : "", "/dev/vfio/9") == NULL);
+}
+
+TEST(export_cdi_refuses_a_host_with_nothing_to_give_in_one_line,
+     "CDI has no empty spec: nothing to give (shared group, mdev parents only, --device of the console iGPU) is exit 1, no document, one line saying why")
+{
+	STR shared = fixture_host_shared("chipset-only-dgpu");
+	STR vgpu = fixture_host_shared("nvidia-vgpu");
+	STR desk = fixture_host_shared("hostdev-desk");
+	const char *roots[] = { shared, vgpu };
+	size_t i;
+
+	REQUIRE(shared != NULL && vgpu != NULL && desk != NULL);
+	for (i = 0; i < 2; i++) {
+		RUN r;
+
+		ls(&r, roots[i], ARGS("--export", "cdi"));
+		CHECK_INT(r.status, 1);
+		CHECK_STREQ(r.out, "");
+		CHECK_CONTAINS(r.err, "nothing can be given away: a CDI spec names at least one "
+			       "device, none is written");
+		CHECK(r.err && strchr(r.err, '\n') == r.err + strlen(r.err) - 1);
+	}
+	{
+		RUN r;
+
+		ls(&r, desk, ARGS("--export", "cdi", "--device", "00:02.0", "-q"));
+		CHECK_INT(r.status, 1);
+		CHECK_STREQ(r.out, "");
+		CHECK_CONTAINS(r.err, "nothing can be given away in that device's group");
+	}
+}
+
+TEST(export_cdi_resource_prefix_is_the_kind_vendor,
+     "--resource-prefix gpus.example.com makes the kind gpus.example.com/vfio; a prefix that does not start with a letter is no CDI vendor (exit 2)")
+{
+	STR root = fixture_host_shared("hostdev-desk");
+	RUN r;
+
+	REQUIRE(root != NULL);
+	ls(&r, root, ARGS("--export", "cdi", "--resource-prefix", "gpus.example.com"));
+	CHECK_INT(r.status, 0);
+	CHECK_CONTAINS(r.out, "\"kind\": \"gpus.example.com/vfio\",\n");
+	CHECK_CONTAINS(r.out, "\"vfiokit.org/vfio-mode\": \"legacy\"");
+	CHECK(parses(r.out, "cdi"));
+	run_close(&r);
+	ls(&r, root, ARGS("--export", "cdi", "--resource-prefix", "4gpu.example.com"));
+	CHECK_INT(r.status, 2);
+	CHECK_STREQ(r.out, "");
+	CHECK_CONTAINS(r.err, "is no CDI vendor");
+	run_close(&r);
+	ls(&r, root, ARGS("--export", "cdi", "--resource-prefix", "vfio.k8s.io"));
+	CHECK_INT(r.status, 2);
+	CHECK_CONTAINS(r.err, "Kubernetes' own");
+}
+
+TEST(export_dra_node_is_the_whole_host_name_lower_cased,
+     "without --node the ResourceSlice's node and pool are proc/sys/kernel/hostname below the sysroot, all of it, lower-cased as the kubelet names its node")
+{
+	STR root = export_host("hostdev-desk");
+	RUN r;
+
+	REQUIRE(root != NULL);
+	REQUIRE(put_file(root, "proc/sys/kernel/hostname", "Desk7.Lab.Example.com\n"));
+	ls(&r, root, ARGS("--export", "dra"));
+	CHECK_INT(r.status, 0);
+	CHECK_CONTAINS(r.out, "metadata:\n  name: \"desk7.lab.example.com.vfio.vfiokit.org\"\n");
+	CHECK_CONTAINS(r.out, "  nodeName: \"desk7.lab.example.com\"\n  pool:\n"
+		       "    name: \"desk7.lab.example.com\"\n");
+	CHECK(parses(r.out, "dra"));
+}
+
+TEST(export_dra_refuses_a_node_kubernetes_cannot_name,
+     "a host name or --node that is no DNS subdomain ('evil\\n  nodeName: x', 'a_b', 'Node1') is refused with exit 2, shown harmlessly; no host name at all is exit 3 naming --node")
+{
+	STR root = fixture_host("hostdev-desk");
+	char path[4096];
+	RUN r;
+
+	REQUIRE(root != NULL);
+	REQUIRE(put_file(root, "proc/sys/kernel/hostname", "evil\n  nodeName: \"x\"\n"));
+	ls(&r, root, ARGS("--export", "dra"));
+	CHECK_INT(r.status, 2);
+	CHECK_STREQ(r.out, "");
+	CHECK_CONTAINS(r.err, "no Kubernetes node name");
+	CHECK(r.err && strchr(r.err, '\n') == r.err + strlen(r.err) - 1);
+	run_close(&r);
+	ls(&r, root, ARGS("--export", "dra", "--node", "a_b"));
+	CHECK_INT(r.status, 2);
+	CHECK_CONTAINS(r.err, "'a_b' is no Kubernetes node name");
+	run_close(&r);
+	ls(&r, root, ARGS("--export", "dra", "--node", "Node1"));
+	CHECK_INT(r.status, 2);
+	run_close(&r);
+	snprintf(path, sizeof(path), "%s/proc/sys/kernel/hostname", root);
+	REQUIRE(unlink(path) == 0 || errno == ENOENT);
+	ls(&r, root, ARGS("--export", "dra"));
+	CHECK_INT(r.status, 3);
+	CHECK_CONTAINS(r.err, "--node");
+}
+
+TEST(export_dra_resource_prefix_is_the_driver_name,
+     "--resource-prefix gpus.example.com is spec.driver (and the slice's name); one over 63 characters is no DRA driver name (exit 2)")
+{
+	STR root = fixture_host_shared("hostdev-desk");
+	RUN r;
+
+	REQUIRE(root != NULL);
+	ls(&r, root, ARGS("--export", "dra", "--node", "n1", "--resource-prefix", "gpus.example.com"));
+	CHECK_INT(r.status, 0);
+	CHECK_CONTAINS(r.out, "  name: \"n1.gpus.example.com\"\nspec:\n  driver: \"gpus.example.com\"\n");
+	CHECK(parses(r.out, "dra"));
+	run_close(&r);
+	ls(&r, root, ARGS("--export", "dra", "--node", "n1", "--resource-prefix",
+			  "a123456789b123456789c123456789d123456789e123456789f1234567.example.com"));
+	CHECK_INT(r.status, 2);
+	CHECK_STREQ(r.out, "");
+	CHECK_CONTAINS(r.err, "too long for a DRA driver name");
+}
+
+TEST(export_dra_numa_node_only_when_sysfs_knows_it,
+     "resource.kubernetes.io/numaNode is left out for numa_node -1 (as Kubernetes asks) and written from sysfs otherwise; pcieRoot is the root bus of the device's sysfs path")
+{
+	STR root = export_host("hostdev-desk");
+	RUN r;
+
+	REQUIRE(root != NULL);
+	ls(&r, root, ARGS("--export", "dra", "--node", "n1"));
+	CHECK_INT(r.status, 0);
+	CHECK(strstr(r.out ? r.out : "", "numaNode") == NULL);
+	CHECK_CONTAINS(r.out, "      resource.kubernetes.io/pcieRoot: {string: \"pci0000:00\"}\n");
+	run_close(&r);
+	REQUIRE(put_file(root, "sys/bus/pci/devices/0000:01:00.0/numa_node", "1\n"));
+	ls(&r, root, ARGS("--export", "dra", "--node", "n1"));
+	CHECK_INT(r.status, 0);
+	CHECK_CONTAINS(r.out, "      resource.kubernetes.io/numaNode: {int: 1}\n");
+	CHECK(parses(r.out, "dra"));
+}
+
+TEST(export_inventory_reads_dev_iommu_vfio_cdevs_and_pcie_roots,
+     "vfk_host_has_iommufd(), vfk_device_get_vfio_cdev() and vfk_device_get_pcie_root() read the sysroot's /dev/iommu, vfio-dev/vfioN (nothing else) and the root bus of the sysfs path")
+{
+	STR root = fixture_host("hostdev-desk");
+	struct vfk_ctx *ctx = NULL;
+	struct vfk_host *host = NULL;
+	struct vfk_device *gpu = NULL, *audio = NULL, *nvme = NULL;
+
+	REQUIRE(root != NULL);
+	REQUIRE(put_file(root, "sys/bus/pci/devices/0000:01:00.0/vfio-dev/vfio12/dev", "511:12\n"));
+	/* not the kernel's names: vfio-dev/vfio (no number), vfio1x */
+	REQUIRE(put_file(root, "sys/bus/pci/devices/0000:01:00.1/vfio-dev/vfio/dev", ""));
+	REQUIRE(put_file(root, "sys/bus/pci/devices/0000:01:00.1/vfio-dev/vfio1x/dev", ""));
+	REQUIRE(vfk_ctx_new(root, &ctx) == 0);
+	REQUIRE(vfk_host_scan(ctx, &host) == 0);
+	CHECK(!vfk_host_has_iommufd(host));
+	REQUIRE(vfk_host_find_device(host, "0000:01:00.0", &gpu) == 0);
+	REQUIRE(vfk_host_find_device(host, "0000:01:00.1", &audio) == 0);
+	REQUIRE(vfk_host_find_device(host, "0000:05:00.0", &nvme) == 0);
+	CHECK_STREQ(vfk_device_get_vfio_cdev(gpu), "vfio12");
+	CHECK(vfk_device_get_vfio_cdev(audio) == NULL);
+	CHECK(vfk_device_get_vfio_cdev(nvme) == NULL);
+	CHECK_STREQ(vfk_device_get_pcie_root(gpu), "pci0000:00");
+	CHECK_STREQ(vfk_device_get_pcie_root(nvme), "pci0000:00");
+	vfk_host_unref(host);
+	host = NULL;
+	/* a new snapshot sees /dev/iommu */
+	REQUIRE(put_file(root, "dev/iommu", ""));
+	REQUIRE(vfk_host_scan(ctx, &host) == 0);
+	CHECK(vfk_host_has_iommufd(host));
+	vfk_host_unref(host);
+	vfk_ctx_unref(ctx);
 }

@@ -8,6 +8,8 @@
 
 #include "common.h"
 
+#define EXPORT_FORMATS "kubevirt, nova, proxmox, nfd, cdi, dra"
+
 struct ls_opts {
 	struct common_opts c;
 	bool gpus_only;
@@ -39,17 +41,22 @@ static void usage(int status)
 		"      --export FORMAT only what can be given away, as another stack's\n"
 		"                      configuration: kubevirt (permittedHostDevices YAML),\n"
 		"                      nova (nova.conf [pci] and mdev sections), proxmox\n"
-		"                      (/etc/pve/mapping/pci.cfg entries) or nfd (a Node\n"
-		"                      Feature Discovery feature file); with --gpus only\n"
-		"                      GPUs, with --device only that device's group\n"
-		"      --node NAME     proxmox: the node's name (default: the host name)\n"
+		"                      (/etc/pve/mapping/pci.cfg entries), nfd (a Node\n"
+		"                      Feature Discovery feature file), cdi (a Container\n"
+		"                      Device Interface spec, JSON) or dra (a Kubernetes\n"
+		"                      ResourceSlice, YAML); with --gpus only GPUs, with\n"
+		"                      --device only that device's group\n"
+		"      --node NAME     proxmox, dra: the node's name (default: the host name)\n"
 		"      --resource-prefix DOMAIN\n"
 		"                      kubevirt: the resource names' domain (default: the\n"
 		"                      vendor's, nvidia.com, amd.com, intel.com); nfd: the\n"
-		"                      labels' prefix (default feature.node.kubernetes.io)\n"
+		"                      labels' prefix (default feature.node.kubernetes.io);\n"
+		"                      cdi: the kind's vendor (default vfiokit.org); dra:\n"
+		"                      the driver name (default vfio.vfiokit.org)\n"
 		COMMON_HELP
-		"\nExit status: 0 listed, 1 the group or device asked for does not exist,\n"
-		"2 usage error, 3 the host could not be read.\n",
+		"\nExit status: 0 listed, 1 the group or device asked for does not exist\n"
+		"(--export cdi: nothing can be given away), 2 usage error, 3 the host\n"
+		"could not be read.\n",
 		program_name);
 	exit(status);
 }
@@ -774,11 +781,11 @@ static void print_export(const struct ls_opts *o, struct vfk_host *h)
 	int r;
 
 	if (vfk_export_format_from_string(o->export, &fmt) < 0)
-		die(EXIT_USAGE, "--export: no format '%s' (kubevirt, nova, proxmox, nfd)", o->export);
+		die(EXIT_USAGE, "--export: no format '%s' (" EXPORT_FORMATS ")", o->export);
 	r = vfk_export(h, fmt, &eo, &doc);
 	if (r == -EINVAL)
 		die_result(EXIT_USAGE, r, vfk_ctx_get_error(vfk_host_get_ctx(h)));
-	if (r == -ENODEV)
+	if (r == -ENODEV || r == -ENODATA)
 		die_result(EXIT_NOT_SO, r, vfk_ctx_get_error(vfk_host_get_ctx(h)));
 	if (r < 0)
 		die_result(EXIT_FAILURE_OP, r, vfk_ctx_get_error(vfk_host_get_ctx(h)));
@@ -853,15 +860,14 @@ int main(int argc, char **argv)
 
 		/* before the host is read: a typo costs nothing */
 		if (vfk_export_format_from_string(o.export, &fmt) < 0)
-			die(EXIT_USAGE, "--export: no format '%s' (kubevirt, nova, proxmox, nfd)",
-			    o.export);
+			die(EXIT_USAGE, "--export: no format '%s' (" EXPORT_FORMATS ")", o.export);
 		if (o.c.json || o.brief || o.group >= 0)
 			die(EXIT_USAGE, "--export writes its own format: it takes no %s",
 			    o.c.json ? "--json" : o.brief ? "--brief" : "--group (--device names a group)");
-		if (o.node && fmt != VFK_EXPORT_PROXMOX)
-			die(EXIT_USAGE, "--node is for --export proxmox");
-		if (o.resource_prefix && fmt != VFK_EXPORT_KUBEVIRT && fmt != VFK_EXPORT_NFD)
-			die(EXIT_USAGE, "--resource-prefix is for --export kubevirt and nfd");
+		if (o.node && fmt != VFK_EXPORT_PROXMOX && fmt != VFK_EXPORT_DRA)
+			die(EXIT_USAGE, "--node is for --export proxmox and dra");
+		if (o.resource_prefix && (fmt == VFK_EXPORT_NOVA || fmt == VFK_EXPORT_PROXMOX))
+			die(EXIT_USAGE, "--resource-prefix is for --export kubevirt, nfd, cdi and dra");
 	} else if (o.node || o.resource_prefix) {
 		die(EXIT_USAGE, "%s is for --export", o.node ? "--node" : "--resource-prefix");
 	}

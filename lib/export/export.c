@@ -10,6 +10,8 @@
  *  nova.c      nova.conf's [pci] and mdev sections (oslo.config ini, JSON)
  *  proxmox.c   Proxmox VE's mapping/pci.cfg sections
  *  nfd.c       a Node Feature Discovery feature file
+ *  cdi.c       a Container Device Interface spec (JSON)
+ *  dra.c       a Kubernetes ResourceSlice of a DRA driver (YAML)
  *
  * Layer export/: owns the exports of what the host can give away to other
  * stacks. May call mdev/, check/, bind/ (its host guards), inventory/ and
@@ -24,6 +26,8 @@ static const char *const format_names[] = {
 	[VFK_EXPORT_NOVA] = "nova",
 	[VFK_EXPORT_PROXMOX] = "proxmox",
 	[VFK_EXPORT_NFD] = "nfd",
+	[VFK_EXPORT_CDI] = "cdi",
+	[VFK_EXPORT_DRA] = "dra",
 };
 
 const char *vfk_export_format_to_string(enum vfk_export_format fmt)
@@ -65,13 +69,21 @@ static int check_prefix(struct vfk_ctx *ctx, enum vfk_export_format fmt, const c
 
 	if (!prefix)
 		return 0;
-	if (fmt != VFK_EXPORT_KUBEVIRT && fmt != VFK_EXPORT_NFD)
+	if (fmt == VFK_EXPORT_NOVA || fmt == VFK_EXPORT_PROXMOX)
 		return export_error(ctx, EINVAL, "a resource prefix means nothing to the %s format",
 				    vfk_export_format_to_string(fmt));
 	if (!export_dns_subdomain(prefix))
 		return export_error(ctx, EINVAL, "resource prefix '%s' is no DNS subdomain (lower-"
 				    "case letters, digits, '-' and '.', like nvidia.com)",
 				    vfk_shown(prefix, shown, sizeof(shown)));
+	/* the vendor of a CDI kind starts with a letter (CDI's parser) */
+	if (fmt == VFK_EXPORT_CDI && !(prefix[0] >= 'a' && prefix[0] <= 'z'))
+		return export_error(ctx, EINVAL, "resource prefix '%s' is no CDI vendor: it must "
+				    "start with a letter", prefix);
+	/* a DRA driver name: a DNS subdomain of at most 63 characters */
+	if (fmt == VFK_EXPORT_DRA && strlen(prefix) > 63)
+		return export_error(ctx, EINVAL, "resource prefix '%.40s...' is too long for a DRA "
+				    "driver name (at most 63 characters)", prefix);
 	/* KubeVirt: a name in kubernetes.io is Kubernetes' own resource; NFD
 	 * drops its namespaces but the two it keeps for features */
 	if (kubernetes_domain(prefix) &&
@@ -114,12 +126,20 @@ int vfk_export(struct vfk_host *host, enum vfk_export_format fmt,
 		case VFK_EXPORT_NFD:
 			r = export_nfd(&s);
 			break;
+		case VFK_EXPORT_CDI:
+			r = export_cdi(&s);
+			break;
+		case VFK_EXPORT_DRA:
+			r = export_dra(&s);
+			break;
 		}
 	}
 	if (r == 0 && !(*out = sbuf_take(&s.out)))
 		r = neg_errno(ENOMEM);
+	/* CDI and DRA hold devices, no mdev types */
 	if (r == 0)
-		r = (int)(s.ndevs + s.nmtypes + s.nvftypes);
+		r = (int)(fmt == VFK_EXPORT_CDI || fmt == VFK_EXPORT_DRA
+				  ? s.ndevs : s.ndevs + s.nmtypes + s.nvftypes);
 	export_sel_free(&s);
 	return r;
 }

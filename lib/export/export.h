@@ -2,8 +2,9 @@
 /*
  * What the files of export/ share: the selection of what the host can give
  * away (select.c), the names the formats give it (naming.c), and one writer
- * per format (kubevirt.c, nova.c, proxmox.c, nfd.c) that export.c calls.
- * A writer only reads the selection and appends to one buffer.
+ * per format (kubevirt.c, nova.c, proxmox.c, nfd.c, cdi.c, dra.c) that
+ * export.c calls. A writer only reads the selection and appends to one
+ * buffer.
  */
 #ifndef VFK_EXPORT_H
 #define VFK_EXPORT_H
@@ -18,6 +19,7 @@ struct export_name;
 struct export_dev {
 	struct vfk_device *dev;		/* the GPU, or the group's one endpoint */
 	struct vfk_gpu *gpu;		/* its GPU, or NULL */
+	const struct vfk_group *group;	/* its IOMMU group: it goes whole */
 	const char *nova_type;		/* "type-PCI", "type-PF" or "type-VF" */
 };
 
@@ -58,6 +60,13 @@ bool export_first_of_id(const struct export_sel *s, size_t i);
 /* The mdev parents the classic types come from, each once, in order: @i-th
  * type's parent is new. */
 bool export_first_of_parent(const struct export_mtype *t, size_t i);
+/* The functions that go with @e: the endpoints of its group (bridges stay),
+ * in address order, @e's device among them. */
+size_t export_function_count(const struct export_dev *e);
+struct vfk_device *export_function(const struct export_dev *e, size_t i);
+/* Can @e go through iommufd: the host has /dev/iommu and each of its
+ * functions its VFIO cdev (vfk_device_get_vfio_cdev())? */
+bool export_iommufd_ready(const struct export_sel *s, const struct export_dev *e);
 
 /* ---- names (naming.c) */
 
@@ -88,6 +97,13 @@ bool export_type_id_plain(const char *id);
 /* Is @s a DNS subdomain (RFC 1123: lower-case labels of a-z 0-9 '-', each
  * 1-63, at most 253 in all)? */
 bool export_dns_subdomain(const char *s);
+/* Append @s as a YAML double-quoted scalar: quotes and backslashes escaped, every
+ * character outside printable ASCII as \xXX, \uXXXX or \UXXXXXXXX (a byte
+ * that is no UTF-8 as U+FFFD). */
+void export_yaml_quoted(struct sbuf *b, const char *s);
+/* The host name, proc/sys/kernel/hostname below the sysroot, into @buf: its
+ * length, or -errno (0 is -ENOENT). */
+int export_host_name(const struct export_sel *s, char *buf, size_t size);
 /* Append @text as comment text: printable ASCII, anything else '?'. */
 void export_comment(struct sbuf *b, const char *text);
 /* "# " + printf + "\n", the text made plain as export_comment() does. */
@@ -101,5 +117,7 @@ int export_kubevirt(struct export_sel *s);
 int export_nova(struct export_sel *s);
 int export_proxmox(struct export_sel *s);
 int export_nfd(struct export_sel *s);
+int export_cdi(struct export_sel *s);
+int export_dra(struct export_sel *s);
 
 #endif

@@ -16,65 +16,6 @@
 
 #include "export/export.h"
 
-/* Decode one UTF-8 sequence at @s; its length, or 0 when it is none. */
-static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-	size_t n, i;
-	uint32_t c;
-
-	if (s[0] < 0x80)
-		return *cp = s[0], 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/* @s as a YAML double-quoted scalar. */
-static void yaml_quoted(struct sbuf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	sbuf_add(b, "\"");
-	while (*p) {
-		uint32_t cp;
-		size_t n = utf8_decode(p, &cp);
-
-		if (!n) {
-			sbuf_add(b, "\\uFFFD");
-			p++;
-			continue;
-		}
-		p += n;
-		if (cp == '"' || cp == '\\')
-			sbuf_addf(b, "\\%c", (char)cp);
-		else if (cp >= 0x20 && cp < 0x7f)
-			sbuf_addf(b, "%c", (char)cp);
-		else if (cp < 0x100)
-			sbuf_addf(b, "\\x%02X", cp);
-		else if (cp < 0x10000)
-			sbuf_addf(b, "\\u%04X", cp);
-		else
-			sbuf_addf(b, "\\U%08X", cp);
-	}
-	sbuf_add(b, "\"");
-}
-
 /* "0000:01:00.0 (with 0000:01:00.1), 0000:02:00.0" of vendor:device @i. */
 static void addresses(const struct export_sel *s, size_t i, struct sbuf *b)
 {
@@ -131,9 +72,9 @@ static void pci_devices(struct export_sel *s)
 			return;
 		}
 		sbuf_add(b, "      - pciVendorSelector: ");
-		yaml_quoted(b, sel);
+		export_yaml_quoted(b, sel);
 		sbuf_add(b, "\n        resourceName: ");
-		yaml_quoted(b, res);
+		export_yaml_quoted(b, res);
 		sbuf_add(b, "\n        externalResourceProvider: false\n");
 	}
 	if (!any)
@@ -238,9 +179,9 @@ static void mediated_devices(struct export_sel *s)
 			return;
 		}
 		sbuf_add(b, "      - mdevNameSelector: ");
-		yaml_quoted(b, name);
+		export_yaml_quoted(b, name);
 		sbuf_add(b, "\n        resourceName: ");
-		yaml_quoted(b, full);
+		export_yaml_quoted(b, full);
 		sbuf_add(b, "\n        externalResourceProvider: false\n");
 	}
 	if (!any)

@@ -187,9 +187,9 @@ static int node_name(struct export_sel *s, char *buf, size_t size)
 		snprintf(buf, size, "%s", s->opts->node);
 		return 0;
 	}
-	r = vfk_root_read(s->ctx, VFK_ROOT_PROC, "sys/kernel/hostname", buf, size);
-	if (r <= 0)
-		return export_error(s->ctx, r < 0 ? -r : ENOENT, "the host name cannot be read "
+	r = export_host_name(s, buf, size);
+	if (r < 0)
+		return export_error(s->ctx, -r, "the host name cannot be read "
 				    "(proc/sys/kernel/hostname): name the Proxmox node (vfio-ls --node)");
 	buf[strcspn(buf, ".")] = '\0';
 	if (!node_name_ok(buf))

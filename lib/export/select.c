@@ -81,7 +81,8 @@ static bool endpoint_free(const struct export_sel *s, const struct vfk_device *d
 	return guard_dependents(s->host, d, buf, sizeof(buf)) == 0;
 }
 
-static int add_dev(struct export_sel *s, struct vfk_device *d, struct vfk_gpu *g)
+static int add_dev(struct export_sel *s, struct vfk_device *d, struct vfk_gpu *g,
+		   const struct vfk_group *grp)
 {
 	struct export_dev *e;
 
@@ -90,6 +91,7 @@ static int add_dev(struct export_sel *s, struct vfk_device *d, struct vfk_gpu *g
 	e = &s->devs[s->ndevs++];
 	e->dev = d;
 	e->gpu = g;
+	e->group = grp;
 	if (vfk_device_is_vf(d))
 		e->nova_type = "type-VF";
 	else if (vfk_device_get_sriov_totalvfs(d))
@@ -138,11 +140,11 @@ static int consider_group(struct export_sel *s, const struct vfk_group *grp)
 			if (!vfk_device_is_bridge(d) && gpu_of(s->host, d) != gpu)
 				return 0;
 		}
-		return add_dev(s, vfk_gpu_get_device(gpu), gpu);
+		return add_dev(s, vfk_gpu_get_device(gpu), gpu, grp);
 	}
 	if (s->opts->gpus_only || n != 1 || !(vfk_device_is_vf(first) || vfio_intent(s, first)))
 		return 0;
-	return add_dev(s, first, NULL);
+	return add_dev(s, first, NULL, grp);
 }
 
 static int add_mtype(struct export_mtype **v, size_t *n, size_t *cap,
@@ -247,4 +249,38 @@ bool export_first_of_id(const struct export_sel *s, size_t i)
 bool export_first_of_parent(const struct export_mtype *t, size_t i)
 {
 	return i == 0 || t[i - 1].parent != t[i].parent;
+}
+
+size_t export_function_count(const struct export_dev *e)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < vfk_group_device_count(e->group); i++)
+		n += !vfk_device_is_bridge(vfk_group_device(e->group, i));
+	return n;
+}
+
+struct vfk_device *export_function(const struct export_dev *e, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < vfk_group_device_count(e->group); i++) {
+		struct vfk_device *d = vfk_group_device(e->group, i);
+
+		if (!vfk_device_is_bridge(d) && k-- == 0)
+			return d;
+	}
+	return NULL;
+}
+
+bool export_iommufd_ready(const struct export_sel *s, const struct export_dev *e)
+{
+	size_t i, n = export_function_count(e);
+
+	if (!vfk_host_has_iommufd(s->host))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!vfk_device_get_vfio_cdev(export_function(e, i)))
+			return false;
+	return n > 0;
 }

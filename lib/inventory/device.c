@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One PCI function: cheap identity fields, details read on first use. */
+#include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include "inventory/inventory.h"
@@ -139,6 +141,50 @@ bool vfk_device_is_boot_vga(const struct vfk_device *dev) { return dev->boot_vga
 bool vfk_device_is_vf(const struct vfk_device *dev) { return dev->is_vf; }
 struct vfk_device *vfk_device_get_physfn(const struct vfk_device *dev) { return dev->physfn; }
 struct vfk_device *vfk_device_get_parent(const struct vfk_device *dev) { return dev->parent; }
+
+/* "pci0000:00", "pci10000:e0": "pci", a hex domain, ':', a hex bus. */
+static bool root_bus_name(const char *s, size_t len)
+{
+	size_t i = 3, dom = 0;
+
+	if (len < 8 || strncmp(s, "pci", 3) != 0)
+		return false;
+	for (; i < len && isxdigit((unsigned char)s[i]); i++)
+		dom++;
+	return dom >= 4 && dom <= 8 && i + 3 == len && s[i] == ':' &&
+	       isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2]);
+}
+
+const char *vfk_device_get_pcie_root(const struct vfk_device *cdev)
+{
+	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache */
+	_cleanup_close_ int fd = -1;
+	char target[PATH_MAX], name[16];
+	const char *p, *next;
+	bool below_devices = false;
+
+	if (dev->root_known)
+		return dev->pcie_root;
+	dev->root_known = true;
+	/* bus/pci/devices/0000:01:00.0 -> ../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0 */
+	fd = vfk_root_open_dir(dev->host->ctx, VFK_ROOT_SYS, VFK_SYS_PCI_DEVICES);
+	if (fd < 0 || vfk_readlink_at(fd, dev->address, target, sizeof(target)) < 0)
+		return NULL;
+	for (p = target; *p; p = *next ? next + 1 : next) {
+		size_t len;
+
+		next = strchrnul(p, '/');
+		len = (size_t)(next - p);
+		if (below_devices && root_bus_name(p, len)) {
+			snprintf(name, sizeof(name), "%.*s", (int)len, p);
+			dev->pcie_root = strpool_intern(&dev->host->strings, name);
+			break;
+		}
+		if (len == 7 && strncmp(p, "devices", 7) == 0)
+			below_devices = true;
+	}
+	return dev->pcie_root;
+}
 
 uint16_t vfk_device_get_subsystem_vendor_id(const struct vfk_device *dev)
 {

@@ -31,6 +31,9 @@ struct vfk_device {
 	int group;		/* -1: none */
 	bool boot_vga, is_vf, caps_known, override_known;
 	const char *override;	/* interned; read on first use */
+	bool cdev_known, root_known;
+	const char *vfio_cdev;	/* vfio-cdev.c: interned, read on first use */
+	const char *pcie_root;	/* interned, read on first use */
 	enum vfk_acs acs;	/* with pcie_type: read on first use (device_read_caps) */
 	int pcie_type;		/* PCI_EXP_TYPE_*, PCILIB_NOT_PCIE or PCILIB_UNKNOWN */
 	const char *driver;	/* interned */
@@ -102,6 +105,7 @@ struct vfk_host {
 	/* vfio-driver.c, on first use: the module tree's vfio_pci aliases, one
 	 * libkmod context, the VFIO driver chosen per device */
 	struct vfio_variants *variants;
+	int iommufd;			/* vfio-cdev.c: 0 until looked at, 1 no /dev/iommu, 2 one */
 };
 
 /* names.c: vendor, device and class names of @dev, looked up on first use
