@@ -546,6 +546,43 @@ TEST(vfio_ls_device_filter_absent_device_exits_1,
 	CHECK_CONTAINS(r.err, "05:00.0");
 }
 
+TEST(vfio_ls_reports_iommufd_and_the_vfio_cdev_of_devices_on_vfio,
+     "with /dev/iommu and vfio-dev/vfioN in sysfs: --json says iommu.iommufd true and vfio_cdev "
+     "for the function on vfio-pci (null for one on its native driver, even with a stray "
+     "vfio-dev entry); the text header names iommufd; without them: false, null")
+{
+	char *root = fixture_host("igpu-dgpu-vfio"), *out = NULL, *err = NULL;
+	json_object *j;
+
+	REQUIRE(root);
+	CHECK_INT(run_tool(&out, &err, ARGS("vfio-ls", "--sysroot", root, "--json")), 0);
+	j = json_tokener_parse(out ? out : "");
+	REQUIRE(j);
+	CHECK(!json_object_get_boolean(get(get(j, "iommu"), "iommufd")));
+	CHECK(json_object_get_type(get(find_device(j, "0000:04:00.0"), "vfio_cdev")) == json_type_null);
+	json_object_put(j);
+	free(out);
+	free(err);
+
+	REQUIRE(put_file(root, "dev/iommu", ""));
+	REQUIRE(put_file(root, "sys/bus/pci/devices/0000:04:00.0/vfio-dev/vfio5/dev", "511:5\n"));
+	REQUIRE(put_file(root, "sys/bus/pci/devices/0000:00:02.0/vfio-dev/vfio9/dev", "511:9\n"));
+	CHECK_INT(run_tool(&out, &err, ARGS("vfio-ls", "--sysroot", root, "--json")), 0);
+	j = json_tokener_parse(out ? out : "");
+	REQUIRE(j);
+	CHECK(json_object_get_boolean(get(get(j, "iommu"), "iommufd")));
+	CHECK_STREQ(str(find_device(j, "0000:04:00.0"), "vfio_cdev"), "vfio5");
+	CHECK(json_object_get_type(get(find_device(j, "0000:00:02.0"), "vfio_cdev")) == json_type_null);
+	json_object_put(j);
+	free(out);
+	free(err);
+	CHECK_INT(run_tool(&out, &err, ARGS("vfio-ls", "--sysroot", root)), 0);
+	CHECK_CONTAINS(out, ", iommufd (/dev/iommu)\n");
+	free(out);
+	free(err);
+	free(root);
+}
+
 /* ------------------------------------------------------------ fixtures */
 
 TEST(fixture_trees_are_read_by_lspci_like_vfio_ls,

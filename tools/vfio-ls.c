@@ -562,7 +562,8 @@ static void print_human(const struct ls_opts *o, const struct vfk_host *h,
 	bool any = false;
 
 	if (vfk_host_iommu_enabled(h)) {
-		printf("IOMMU: enabled, %zu groups\n", vfk_host_group_count(h));
+		printf("IOMMU: enabled, %zu groups%s\n", vfk_host_group_count(h),
+		       vfk_host_has_iommufd(h) ? ", iommufd (/dev/iommu)" : "");
 		for (i = 0; i < vfk_host_group_count(h); i++) {
 			const struct vfk_group *grp = vfk_host_group(h, i);
 			size_t j;
@@ -619,6 +620,9 @@ static json_object *device_json(const struct vfk_device *d, int verbose)
 	json_object_object_add(o, "gpu", json_object_new_boolean(vfk_device_is_gpu(d)));
 	json_object_object_add(o, "boot_vga", json_object_new_boolean(vfk_device_is_boot_vga(d)));
 	json_object_object_add(o, "physfn", pf ? json_object_new_string(vfk_device_get_address(pf)) : NULL);
+	/* only a device on a VFIO driver has a VFIO cdev: the others cost no lookup */
+	json_object_object_add(o, "vfio_cdev", vfk_driver_is_vfio(vfk_device_get_driver(d))
+			       ? json_str_or_null(vfk_device_get_vfio_cdev(d)) : NULL);
 	if (verbose) {
 		snprintf(buf, sizeof(buf), "%04x", vfk_device_get_subsystem_vendor_id(d));
 		json_object_object_add(o, "subsystem_vendor", json_object_new_string(buf));
@@ -725,7 +729,8 @@ static void print_json(const struct ls_opts *o, const struct vfk_host *h,
 	bool first = true;
 	size_t i, j;
 
-	printf("{\"iommu\":{\"enabled\":%s},\"groups\":[", vfk_host_iommu_enabled(h) ? "true" : "false");
+	printf("{\"iommu\":{\"enabled\":%s,\"iommufd\":%s},\"groups\":[",
+	       vfk_host_iommu_enabled(h) ? "true" : "false", vfk_host_has_iommufd(h) ? "true" : "false");
 	for (i = 0; i < vfk_host_group_count(h); i++) {
 		const struct vfk_group *grp = vfk_host_group(h, i);
 		json_object *g, *devs;
