@@ -708,3 +708,32 @@ TEST(variant_recovery_from_scan_takes_devices_off_variants, "restore --from-scan
 	CHECK(path_exists(e.root, "run/vfiokit/journal.damaged"));
 	env_close(&e);
 }
+
+TEST(variant_udev_hook_names_the_variant_driver_for_boot,
+     "udev-hook of a persisted device prints VFIOKIT_DRIVER=mlx5_vfio_pci for the ConnectX VF "
+     "and vfio-pci for the H100, which no variant matches: the boot rule writes that into "
+     "driver_override and loads it; an unpersisted device gets neither line")
+{
+	char *root = fixture_host(HOST), *out = NULL, *err = NULL;
+
+	REQUIRE(root && depmod_tree(root, false));
+	REQUIRE(vfio_bind(root, &out, &err, "persist", CX_VF, NULL, NULL, NULL) == 0);
+	free(out);
+	free(err);
+	REQUIRE(vfio_bind(root, &out, &err, "persist", H100, NULL, NULL, NULL) == 0);
+	free(out);
+	free(err);
+	CHECK_INT(vfio_bind(root, &out, &err, "udev-hook", CX_VF, NULL, NULL, NULL), 0);
+	CHECK_STREQ(out, "VFIOKIT_PERSIST=1\nVFIOKIT_DRIVER=mlx5_vfio_pci\n");
+	free(out);
+	free(err);
+	CHECK_INT(vfio_bind(root, &out, &err, "udev-hook", H100, NULL, NULL, NULL), 0);
+	CHECK_STREQ(out, "VFIOKIT_PERSIST=1\nVFIOKIT_DRIVER=vfio-pci\n");
+	free(out);
+	free(err);
+	CHECK_INT(vfio_bind(root, &out, &err, "udev-hook", CX_VF2, NULL, NULL, NULL), 0);
+	CHECK_STREQ(out ? out : "", "");
+	free(out);
+	free(err);
+	free(root);
+}

@@ -496,8 +496,9 @@ static noreturn void udev_hook_refuse(const struct bind_opts *o, struct vfk_ctx 
 
 /*
  * Called by udev for every PCI device that appears (udev/60-vfiokit.rules):
- * prints VFIOKIT_PERSIST=1 for persisted devices so the rule sets
- * driver_override before the native driver's module loads. With --rebind it
+ * prints VFIOKIT_PERSIST=1 and VFIOKIT_DRIVER (vfio-pci or the vendor's
+ * variant the kernel's modules.alias names for it) for persisted devices,
+ * so the rule sets driver_override before the native driver's module loads. With --rebind it
  * moves a device that a built-in driver took first.
  */
 static int cmd_udev_hook(struct bind_opts *o, char **args, int nargs)
@@ -517,21 +518,32 @@ static int cmd_udev_hook(struct bind_opts *o, char **args, int nargs)
 	if (r < 0)
 		udev_hook_refuse(o, ctx, args[0], r);
 	if (r == 1) {
-		printf("VFIOKIT_PERSIST=1\n");
-		if (o->rebind) {
-			struct vfk_host *host = common_host_scan(ctx);
+		struct vfk_host *host = NULL;
+		struct vfk_device *d = NULL;
+		char drv[64] = "vfio-pci", why[300];
+
+		/* the VFIO driver the rule writes into driver_override and loads
+		 * (its module's name is the driver's, '-' and '_' alike to kmod):
+		 * a vendor's variant where the kernel has one for the device. A
+		 * host that cannot be read, or a name udev could not carry as
+		 * one value, leaves vfio-pci: the device is still bound at boot */
+		if (vfk_host_scan(ctx, &host) == 0 && vfk_host_find_device(host, args[0], &d) == 0 &&
+		    (vfk_device_vfio_driver(d, drv, sizeof(drv), why, sizeof(why)) < 0 ||
+		     drv[strspn(drv, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")]))
+			snprintf(drv, sizeof(drv), "vfio-pci");
+		printf("VFIOKIT_PERSIST=1\nVFIOKIT_DRIVER=%s\n", drv);
+		if (o->rebind && !host)
+			warnx_("udev-hook: %s: the host's PCI devices could not be read", args[0]);
+		if (o->rebind && d && !vfk_driver_is_vfio(vfk_device_get_driver(d))) {
 			struct vfk_bind *b;
-			struct vfk_device *d;
-			if (vfk_host_find_device(host, args[0], &d) == 0 &&
-			    !vfk_driver_is_vfio(vfk_device_get_driver(d)) &&
-			    vfk_bind_new(host, "boot", VFK_BIND_INCLUDE_SHARED, &b) == 0) {
+			if (vfk_bind_new(host, "boot", VFK_BIND_INCLUDE_SHARED, &b) == 0) {
 				vfk_bind_add_device(b, d);
 				if (vfk_bind_commit(b) < 0)
 					warnx_("udev-hook: %s", vfk_bind_get_error(b));
 				vfk_bind_free(b);
 			}
-			vfk_host_unref(host);
 		}
+		vfk_host_unref(host);
 	}
 	vfk_ctx_unref(ctx);
 	return EXIT_OK;
