@@ -45,6 +45,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/vfk-valgrind-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 # tests drop to an unprivileged user (test-privilege.c): their tools log here too
 chmod 755 "$work"
+# a copy every child can read: tests run tools as other users, and the tree may
+# sit below a home they cannot enter (/root in the fresh-root CI)
+install -m 644 scripts/valgrind.supp "$work/valgrind.supp"
 
 "$RUN" --list "$@" | awk '{print $1}' >"$work/all" || exit 1
 : >"$work/run"
@@ -75,7 +78,7 @@ for ((i = 0; i < jobs; i++)); do
 		--trace-children-skip='*python*,/usr/*,/bin/*,/sbin/*' \
 		--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
 		--error-exitcode=99 --track-fds=no --num-callers=30 --vgdb=no \
-		--suppressions="$PWD/scripts/valgrind.supp" \
+		--suppressions="$work/valgrind.supp" \
 		--log-file="$work/logs.$i/vg.%p" \
 		"$RUN" $(cat "$work/shard.$i") >"$work/out.$i" 2>&1 &
 done
