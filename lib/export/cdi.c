@@ -61,7 +61,7 @@ static bool append(json_object *a, json_object *v)
 	return true;
 }
 
-/* {"path": "/dev/REL"}, the node's path on the host. */
+/* {"path": PATH}: REL below the host's device directory, as the host names it. */
 static json_object *dev_node(const char *rel)
 {
 	_cleanup_free_ char *path = vfk_root_host_path(VFK_ROOT_DEV, rel);

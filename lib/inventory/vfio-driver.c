@@ -522,13 +522,13 @@ int vfio_driver_resolve(struct vfk_host *host, const char *name, struct vfio_cho
 		return set_choice(host, out, module, drv, "asked for (--driver)");
 	if (module_in_tree(host, v, module))
 		return set_choice(host, out, module, drv, "asked for (--driver)");
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DRIVERS "/%s", drv);
+	_cleanup_free_ char *missing = vfk_root_host_path(VFK_ROOT_SYS, rel);
 	if (*v->where)
-		snprintf(err, errsize, "no VFIO driver %s on this host: not loaded (no "
-			 "/sys/" VFK_SYS_PCI_DRIVERS "/%s) and no module %s in /%s", name, drv,
-			 module, v->where);
+		snprintf(err, errsize, "no VFIO driver %s on this host: not loaded (no %s) and no "
+			 "module %s in /%s", name, missing ? missing : rel, module, v->where);
 	else
-		snprintf(err, errsize, "no VFIO driver %s on this host: not loaded (no "
-			 "/sys/" VFK_SYS_PCI_DRIVERS "/%s) and %s", name, drv,
-			 v->none ? v->none : "no module tree");
+		snprintf(err, errsize, "no VFIO driver %s on this host: not loaded (no %s) and %s",
+			 name, missing ? missing : rel, v->none ? v->none : "no module tree");
 	return neg_errno(ENOENT);
 }
