@@ -245,6 +245,15 @@ VFK_API bool vfk_host_has_iommufd(const struct vfk_host *host);
  * snapshot; owned by the host.
  */
 VFK_API const char *vfk_device_get_vfio_cdev(const struct vfk_device *dev);
+/*
+ * Does the kernel give devices on VFIO drivers a cdev, the way into a device
+ * through iommufd? A device already on a VFIO driver says (its vfio-dev/vfioN
+ * has a dev attribute, or not); else the kernel's configuration in
+ * boot/config-RELEASE below the sysroot (CONFIG_VFIO_DEVICE_CDEV=y). 1 yes,
+ * 0 no, -ENOENT nothing says; one line in @why either way. -EINVAL for a
+ * NULL argument.
+ */
+VFK_API int vfk_host_vfio_cdev_support(const struct vfk_host *host, char *why, size_t whysize);
 /* ---- end VFIO drivers */
 
 enum vfk_acs {
@@ -975,6 +984,15 @@ VFK_API const char *vfk_plan_get_name(const struct vfk_plan *plan);
 VFK_API enum vfk_gpu_mode vfk_plan_get_mode(const struct vfk_plan *plan);
 /* Why the mode was chosen, one line. */
 VFK_API const char *vfk_plan_get_mode_reason(const struct vfk_plan *plan);
+/*
+ * How QEMU reaches the devices passed through ([vfio] backend,
+ * vfiokit.ini(5)): "group" (/dev/vfio/N in a type1 container) or "iommufd"
+ * (/dev/iommu and each device's /dev/vfio/devices/vfioN); NULL when no device
+ * goes through VFIO. "auto" is settled by what the kernel offers and, once
+ * vfk_plan_ask_vmm() has asked it, what the emulator takes. Why, one line.
+ */
+VFK_API const char *vfk_plan_get_vfio_backend(const struct vfk_plan *plan);
+VFK_API const char *vfk_plan_get_vfio_reason(const struct vfk_plan *plan);
 /* Why @mode was not chosen, one line; NULL for the chosen mode and AUTO. */
 VFK_API const char *vfk_plan_get_rejection(const struct vfk_plan *plan, enum vfk_gpu_mode mode);
 /* The GPU passed through (all its functions go to the guest), or NULL. */
@@ -1295,6 +1313,29 @@ struct vfk_vm_options {
 	 * that is not up too */
 	bool undefine;
 };
+
+/*
+ * Ask the emulator @opts names (libvirt at opts->uri, default
+ * qemu:///system; or the plan's QEMU, with VFK_BACKEND_QEMU or @opts NULL)
+ * whether it takes iommufd, and settle the plan's [vfio] backend with the
+ * answer: "auto" goes to iommufd when the kernel and the emulator both take
+ * it. Asks nothing when nothing depends on it. QEMU is started with no
+ * machine for a few QMP questions (bounded: 20 s). 0, -ENODEV when the
+ * profile says backend = iommufd and the emulator cannot (why: @errbuf),
+ * -ENOMEM.
+ */
+/*
+ * Does the emulator take iommufd? Asked of it, never guessed from versions:
+ * QEMU @emulator is started with no machine and answers over QMP (its QOM
+ * type "iommufd" and vfio-pci's "iommufd" property; bounded: 20 s); libvirt at
+ * @uri by its domain capabilities (<hostdev><enum name='iommufd'> holding
+ * "yes"). 1 yes, 0 no, -errno it could not be asked; one line in @why either
+ * way (the version or the reason).
+ */
+VFK_API int vfk_qemu_takes_iommufd(const char *emulator, char *why, size_t whysize);
+VFK_API int vfk_libvirt_takes_iommufd(const char *uri, char *why, size_t whysize);
+VFK_API int vfk_plan_ask_vmm(struct vfk_plan *plan, const struct vfk_vm_options *opts,
+			     char *errbuf, size_t errsize);
 
 /*
  * Bring the plan's VM up: bind its devices (one transaction, owner = VM

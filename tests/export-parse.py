@@ -35,7 +35,9 @@ and check the fields and value shapes those consumers document.
             names starting with a digit and hostPath 0.5.0, ...), the kind's
             vendor and class, device names (pkg/parser), annotation keys as
             Kubernetes qualified names, at least one device, none twice, no
-            device without edits; and vfiokit's shape: one vfio mode, its
+            device without edits; and vfiokit's shape: one vfio mode
+            (VFIOKIT_VFIO_MODE in the spec's env), each device's group and
+            functions (VFIOKIT_GROUP_N=ADDRESSES in its env), the mode's
             nodes (legacy: /dev/vfio/vfio and /dev/vfio/GROUP; iommufd:
             /dev/iommu and one /dev/vfio/devices/vfioN per function).
   dra       PyYAML: a resource.k8s.io/v1 ResourceSlice as the API server
@@ -446,6 +448,17 @@ def cdi_annotations(path, where, ann):
     return ann
 
 
+def cdi_env(path, where, edits):
+    """The "KEY=VALUE" strings of @edits' env as a dict; each must be one."""
+    out = {}
+    for e in (edits or {}).get("env") or []:
+        key, eq, value = e.partition("=")
+        if not eq or not C_IDENTIFIER.match(key) or key in out:
+            problem(path, "%s: env entry %r" % (where, e))
+        out[key] = value
+    return out
+
+
 def check_cdi(path, text):
     validator = cdi_validator()
     try:
@@ -471,10 +484,11 @@ def check_cdi(path, text):
     if not slash or not CDI_VENDOR_CLASS.match(vendor) or not CDI_VENDOR_CLASS.match(cls) \
             or "/" in cls:
         problem(path, "kind %r is no VENDOR/CLASS" % doc["kind"])
-    top = cdi_annotations(path, "spec", doc.get("annotations"))
-    mode = top.get("vfiokit.org/vfio-mode")
+    cdi_annotations(path, "spec", doc.get("annotations"))
+    spec_env = cdi_env(path, "spec", doc.get("containerEdits"))
+    mode = spec_env.get("VFIOKIT_VFIO_MODE")
     if mode not in ("legacy", "iommufd"):
-        problem(path, "vfiokit.org/vfio-mode %r" % mode)
+        problem(path, "VFIOKIT_VFIO_MODE %r" % mode)
     api = "/dev/iommu" if mode == "iommufd" else "/dev/vfio/vfio"
     spec_nodes = [n.get("path") for n in (doc.get("containerEdits") or {}).get("deviceNodes", [])]
     if spec_nodes != [api]:
@@ -494,14 +508,15 @@ def check_cdi(path, text):
         if not any(edits.get(k) for k in ("env", "deviceNodes", "hooks", "mounts", "netDevices",
                                           "intelRdt", "additionalGids")):
             problem(path, "%s: no container edits" % where)
-        ann = cdi_annotations(path, where, d.get("annotations"))
-        addrs = ann.get("vfiokit.org/pci-addresses", "").split(",")
-        if not all(PCI_ADDR.match(a) for a in addrs) or name not in addrs:
-            problem(path, "%s: vfiokit.org/pci-addresses %r" % (where, ann.get(
-                "vfiokit.org/pci-addresses")))
-        group = ann.get("vfiokit.org/iommu-group", "")
+        cdi_annotations(path, where, d.get("annotations"))
+        env = cdi_env(path, where, edits)
+        groups = [k for k in env if k.startswith("VFIOKIT_GROUP_")]
+        group = groups[0][len("VFIOKIT_GROUP_"):] if len(groups) == 1 else ""
+        addrs = env.get(groups[0], "").split(",") if len(groups) == 1 else []
         if not re.match(r"^(0|[1-9][0-9]*)$", group):
-            problem(path, "%s: vfiokit.org/iommu-group %r" % (where, group))
+            problem(path, "%s: no one VFIOKIT_GROUP_N in its env: %r" % (where, sorted(env)))
+        if not all(PCI_ADDR.match(a) for a in addrs) or name not in addrs:
+            problem(path, "%s: VFIOKIT_GROUP_%s=%r" % (where, group, addrs))
         nodes = [n.get("path", "") for n in edits.get("deviceNodes") or []]
         if not all(n.startswith("/") for n in nodes):
             problem(path, "%s: a device node path that is not absolute: %r" % (where, nodes))

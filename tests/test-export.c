@@ -556,10 +556,8 @@ TEST(export_escapes_hostile_pci_ids_names_in_every_format,
 		}
 		if (strcmp(formats[i], "nova") == 0)
 			CHECK_CONTAINS(r.out, "alias = {\"name\":\"AD102_4090_BACK_X_Y_Z_31M_END\",");
-		if (strcmp(formats[i], "cdi") == 0)
-			CHECK_CONTAINS(r.out, "\"vfiokit.org/model\": \"10de:2684 NVIDIA \\\"Corp\\\" "
-				       "\\\\ # not: a comment AD102 \\\"4090\\\" \\\\back\\\\ # x: [y], "
-				       "{z} ?[31m ????? end\"");
+		if (strcmp(formats[i], "cdi") == 0)	/* names nowhere: addresses only */
+			CHECK(strstr(r.out ? r.out : "", "Corp") == NULL);
 		if (strcmp(formats[i], "dra") == 0)
 			CHECK_CONTAINS(r.out, "  # NVIDIA \"Corp\" \\ # not: a comment AD102 \"4090\"");
 	}
@@ -634,7 +632,7 @@ TEST(export_cdi_iommufd_mode_when_dev_iommu_and_every_function_has_its_cdev,
 	REQUIRE(give_cdevs(plain, true));
 	ls(&r, plain, ARGS("--export", "cdi"));
 	CHECK_INT(r.status, 0);
-	CHECK_CONTAINS(r.out, "\"vfiokit.org/vfio-mode\": \"legacy\"");
+	CHECK_CONTAINS(r.out, "\"VFIOKIT_VFIO_MODE=legacy\"");
 	CHECK_CONTAINS(r.out, "\"path\": \"/dev/vfio/9\"");
 	CHECK(strstr(r.out ? r.out : "", "/dev/iommu") == NULL);
 	run_close(&r);
@@ -643,7 +641,7 @@ TEST(export_cdi_iommufd_mode_when_dev_iommu_and_every_function_has_its_cdev,
 	REQUIRE(give_cdevs(root, false));
 	ls(&r, root, ARGS("--export", "cdi"));
 	CHECK_INT(r.status, 0);
-	CHECK_CONTAINS(r.out, "\"vfiokit.org/vfio-mode\": \"legacy\"");
+	CHECK_CONTAINS(r.out, "\"VFIOKIT_VFIO_MODE=legacy\"");
 	CHECK(strstr(r.out ? r.out : "", "vfio3") == NULL);
 	run_close(&r);
 	ls(&r, root, ARGS("--export", "dra", "--node", "node1"));
@@ -654,7 +652,7 @@ TEST(export_cdi_iommufd_mode_when_dev_iommu_and_every_function_has_its_cdev,
 	golden(root, "hostdev-desk", "hostdev-desk.iommufd", "cdi", NULL);
 	golden(root, "hostdev-desk", "hostdev-desk.iommufd", "dra", NULL);
 	ls(&r, root, ARGS("--export", "cdi"));
-	CHECK_CONTAINS(r.out, "\"vfiokit.org/vfio-mode\": \"iommufd\"");
+	CHECK_CONTAINS(r.out, "\"VFIOKIT_VFIO_MODE=iommufd\"");
 	CHECK_CONTAINS(r.out, "\"path\": \"/dev/vfio/devices/vfio3\"");
 	CHECK_CONTAINS(r.out, "\"path\": \"/dev/vfio/devices/vfio4\"");
 	CHECK_CONTAINS(r.out, "\"path\": \"/dev/iommu\"");
@@ -702,7 +700,7 @@ TEST(export_cdi_resource_prefix_is_the_kind_vendor,
 	ls(&r, root, ARGS("--export", "cdi", "--resource-prefix", "gpus.example.com"));
 	CHECK_INT(r.status, 0);
 	CHECK_CONTAINS(r.out, "\"kind\": \"gpus.example.com/vfio\",\n");
-	CHECK_CONTAINS(r.out, "\"vfiokit.org/vfio-mode\": \"legacy\"");
+	CHECK_CONTAINS(r.out, "\"VFIOKIT_VFIO_MODE=legacy\"");
 	CHECK(parses(r.out, "cdi"));
 	run_close(&r);
 	ls(&r, root, ARGS("--export", "cdi", "--resource-prefix", "4gpu.example.com"));

@@ -18,7 +18,9 @@ static void usage(int status)
 		"virtualization, KVM, IOMMU, kernel command line, interrupt remapping,\n"
 		"VFIO modules, huge pages, OVMF, libvirt and the GPU fabric (NVSwitches:\n"
 		"which passthrough model applies). Every check that does not pass comes\n"
-		"with the exact fix.\n\n"
+		"with the exact fix. Then the VFIO backend VMs can use: groups, or iommufd\n"
+		"and VFIO cdevs where the kernel has them and qemu-system-x86_64 (asked\n"
+		"over QMP) or libvirt at qemu:///system (its domain capabilities) takes it.\n\n"
 		"Options:\n"
 		"      --json          machine-readable output (schema in vfio-check(1))\n"
 		"      --fix           prepare the host: the kernel parameters the checks ask\n"
@@ -98,7 +100,15 @@ static void print_human(const struct vfk_checks *checks, const struct common_opt
 		printf("\nReady.\n");
 }
 
-static int print_json(const struct vfk_checks *checks)
+/* What each part says about iommufd: 1 yes, 0 no, <0 unknown; one line each. */
+struct backend_facts {
+	int kernel, qemu, libvirt;
+	char kwhy[300], qwhy[400], lwhy[400];
+};
+
+static json_object *backend_json(const struct backend_facts *f);
+
+static int print_json(const struct vfk_checks *checks, const struct backend_facts *f)
 {
 	json_object *root = json_object_new_object(), *arr = json_object_new_array();
 	size_t i, n = vfk_checks_count(checks);
@@ -124,6 +134,7 @@ static int print_json(const struct vfk_checks *checks)
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "checks", arr);
+	json_object_object_add(root, "vfio_backend", backend_json(f));
 	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 							 JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!s) {
@@ -133,6 +144,68 @@ static int print_json(const struct vfk_checks *checks)
 	puts(s);
 	json_object_put(root);
 	return 0;
+}
+
+/* ------------------------------------------------------------ VFIO backend */
+
+
+/* The kernel first (below the sysroot); the emulators are asked only when it
+ * could take iommufd, since starting them costs time and says nothing then. */
+static void backend_facts(struct vfk_ctx *ctx, struct backend_facts *f)
+{
+	struct vfk_host *host = common_host_scan(ctx);
+
+	f->qemu = f->libvirt = -ENOENT;
+	snprintf(f->qwhy, sizeof(f->qwhy), "not asked: the kernel cannot");
+	snprintf(f->lwhy, sizeof(f->lwhy), "not asked: the kernel cannot");
+	if (!vfk_host_has_iommufd(host)) {
+		f->kernel = 0;
+		snprintf(f->kwhy, sizeof(f->kwhy), "no /dev/iommu (CONFIG_IOMMUFD, Linux 6.2+; "
+			 "modprobe iommufd)");
+	} else {
+		f->kernel = vfk_host_vfio_cdev_support(host, f->kwhy, sizeof(f->kwhy));
+	}
+	vfk_host_unref(host);
+	if (f->kernel == 0)
+		return;
+	f->qemu = vfk_qemu_takes_iommufd("qemu-system-x86_64", f->qwhy, sizeof(f->qwhy));
+	f->libvirt = vfk_libvirt_takes_iommufd("qemu:///system", f->lwhy, sizeof(f->lwhy));
+}
+
+static const char *yes_no(int v)
+{
+	return v > 0 ? "yes" : v == 0 ? "no" : "unknown";
+}
+
+static void print_backend_human(const struct backend_facts *f)
+{
+	printf("\nVFIO backend: %s\n", f->kernel != 0 && (f->qemu > 0 || f->libvirt > 0)
+	       ? "iommufd possible ([vfio] backend = auto uses it where the emulator takes it)"
+	       : "groups (/dev/vfio/N); iommufd is not possible here");
+	printf("  kernel   %-7s  %s\n", yes_no(f->kernel), f->kwhy);
+	printf("  QEMU     %-7s  %s\n", yes_no(f->qemu), f->qwhy);
+	printf("  libvirt  %-7s  %s\n", yes_no(f->libvirt), f->lwhy);
+}
+
+static json_object *fact_json(int v, const char *why)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "iommufd", v < 0 ? NULL : json_object_new_boolean(v > 0));
+	json_object_object_add(o, "detail", json_object_new_string(why));
+	return o;
+}
+
+static json_object *backend_json(const struct backend_facts *f)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "iommufd_possible",
+			       json_object_new_boolean(f->kernel != 0 && (f->qemu > 0 || f->libvirt > 0)));
+	json_object_object_add(o, "kernel", fact_json(f->kernel, f->kwhy));
+	json_object_object_add(o, "qemu", fact_json(f->qemu, f->qwhy));
+	json_object_object_add(o, "libvirt", fact_json(f->libvirt, f->lwhy));
+	return o;
 }
 
 /* ------------------------------------------------------------ --fix */
@@ -327,6 +400,7 @@ int main(int argc, char **argv)
 	struct vfk_ctx *ctx;
 	struct vfk_checks *checks;
 	struct vfk_fix_options fo = { 0 };
+	struct backend_facts facts;
 	bool fix = false, dry = false, undo = false;
 	int r, c;
 	bool ready;
@@ -390,10 +464,14 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 
-	if (o.json)
-		r = print_json(checks);
-	else
+	backend_facts(ctx, &facts);
+	if (o.json) {
+		r = print_json(checks, &facts);
+	} else {
 		print_human(checks, &o);
+		if (!o.quiet)
+			print_backend_human(&facts);
+	}
 	vfk_checks_free(checks);
 	vfk_ctx_unref(ctx);
 	if (r < 0)

@@ -319,6 +319,13 @@ static struct vfk_plan *make_plan(struct vm_opts *o, struct vfk_ctx **ctxp,
 	}
 	*hostp = common_host_scan(*ctxp);
 	r = vfk_plan_new(*hostp, *profp, &plan, err, sizeof(err));
+	if (r == 0) {	/* [vfio] backend: the emulator that will run it says */
+		struct vfk_vm_options vm = o->vm;
+
+		if (o->format)
+			vm.backend = strcmp(o->format, "qemu") ? VFK_BACKEND_LIBVIRT : VFK_BACKEND_QEMU;
+		r = vfk_plan_ask_vmm(plan, &vm, err, sizeof(err));
+	}
 	if (r == -ENODEV || r == -ENOTUNIQ)
 		die(EXIT_NOT_SO, "%s: %s", o->profile, err);
 	if (r < 0)
@@ -486,6 +493,9 @@ static void print_plan(const struct vfk_plan *plan, const struct vfk_profile *pr
 	if (vfk_plan_get_mdev_uuid(plan))
 		printf("  mdev %s: type %s on %s\n", vfk_plan_get_mdev_uuid(plan),
 		       vfk_plan_get_mdev_type(plan), vfk_plan_get_mdev_parent(plan));
+	if (vfk_plan_get_vfio_backend(plan))
+		printf("VFIO backend: %s\n  why: %s\n", vfk_plan_get_vfio_backend(plan),
+		       vfk_plan_get_vfio_reason(plan));
 
 	vfk_plan_get_topology(plan, &s, &d, &c, &t);
 	printf("\nCPU: %u vCPU%s (%u socket, %u core%s x %u thread%s), %s\n", n, n == 1 ? "" : "s",

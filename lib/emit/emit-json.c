@@ -258,6 +258,12 @@ int plan_emit_json(const struct vfk_plan *pl, char **out)
 	json_object_object_add(o, "candidates", candidates_json(pl));
 	json_object_object_add(o, "hostdevs", hostdevs_json(pl));
 	json_object_object_add(o, "usb", usb_json(pl));
+	x = json_object_new_object();
+	json_object_object_add(x, "backend", pl->vfio_backend == VFIO_AUTO ? NULL :
+			       json_object_new_string(plan_vfio_name(pl->vfio_backend)));
+	json_object_object_add(x, "reason", jstr(pl->vfio_reason));
+	json_object_object_add(x, "asked_emulator", json_object_new_boolean(pl->vfio_asked));
+	json_object_object_add(o, "vfio", x);
 	if (pl->mdev.uuid) {
 		x = json_object_new_object();
 		json_object_object_add(x, "parent", json_object_new_string(pl->mdev.parent));

@@ -258,6 +258,16 @@ static void emit_firmware(struct qw *q, const struct vfk_plan *pl)
 	}
 }
 
+/* The host device of a vfio-pci: by address, and with the iommufd backend
+ * through the VM's iommufd object (QEMU then opens the device's cdev; the
+ * launcher passes both as descriptors instead, see launch.c). */
+static void opt_vfio_host(struct sbuf *b, const struct vfk_plan *pl, const char *addr)
+{
+	opt(b, "host", addr);
+	if (pl->vfio_backend == VFIO_IOMMUFD)
+		opt(b, "iommufd", QEMU_IOMMUFD_ID);
+}
+
 /* Every function of GPU @g on its own root port (or 00:02 for GVT-d). */
 static void emit_one_gpu(struct qw *q, const struct vfk_plan *pl, size_t g)
 {
@@ -269,7 +279,7 @@ static void emit_one_gpu(struct qw *q, const struct vfk_plan *pl, size_t g)
 
 	for (i = 0; i < nf; i++) {
 		opt_raw(&b, "vfio-pci");
-		opt(&b, "host", vfk_device_get_address(vfk_gpu_function(gpu, i)));
+		opt_vfio_host(&b, pl, vfk_device_get_address(vfk_gpu_function(gpu, i)));
 		if (g == 0)	/* the ids one-GPU VMs always had */
 			optf(&b, "id", "hostdev%zu", i);
 		else
@@ -299,12 +309,17 @@ static void emit_gpu(struct qw *q, const struct vfk_plan *pl)
 	unsigned int rp;
 	size_t g;
 
+	if (pl->vfio_backend == VFIO_IOMMUFD) {	/* one address space for every device */
+		opt_raw(&b, "iommufd");
+		opt(&b, "id", QEMU_IOMMUFD_ID);
+		flag_opts(q, "-object", &b);
+	}
 	for (g = 0; g < pl->ngpus; g++)
 		emit_one_gpu(q, pl, g);
 	for (g = 0; g < pl->nfabric; g++) {
 		rp = root_port(q);
 		opt_raw(&b, "vfio-pci");
-		opt(&b, "host", vfk_device_get_address(pl->fabric[g]));
+		opt_vfio_host(&b, pl, vfk_device_get_address(pl->fabric[g]));
 		optf(&b, "id", "fabric%zu", g);
 		optf(&b, "bus", "rp%u", rp);
 		flag_opts(q, "-device", &b);
@@ -312,7 +327,7 @@ static void emit_gpu(struct qw *q, const struct vfk_plan *pl)
 	if (pl->mdev.vf) {
 		rp = root_port(q);
 		opt_raw(&b, "vfio-pci");
-		opt(&b, "host", pl->mdev.vf);
+		opt_vfio_host(&b, pl, pl->mdev.vf);
 		opt(&b, "id", "hostdev-vgpu");
 		optf(&b, "bus", "rp%u", rp);
 		flag_opts(q, "-device", &b);
@@ -353,7 +368,7 @@ static void emit_extra_pci(struct qw *q, const struct vfk_plan *pl)
 			if (x->guest[k].fn == 0)
 				rp = root_port(q);
 			opt_raw(&b, "vfio-pci");
-			opt(&b, "host", vfk_device_get_address(x->fns[k]));
+			opt_vfio_host(&b, pl, vfk_device_get_address(x->fns[k]));
 			optf(&b, "id", "extra%zu-%zu", i, k);
 			optf(&b, "bus", "rp%u", rp);
 			optf(&b, "addr", "0x0.%x", x->guest[k].fn);

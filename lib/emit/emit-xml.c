@@ -18,6 +18,7 @@
 struct xw {
 	bool oom;
 	bool managed;	/* hostdevs bound by libvirt: the plan is for a remote host */
+	bool iommufd;	/* hostdevs through iommufd and their VFIO cdevs (libvirt 12.1+) */
 };
 
 /* A child element @prefix:@name, with text content when @text is not NULL. */
@@ -533,6 +534,8 @@ static struct xml_node *hostdev(struct xw *w, struct xml_node *devs, const struc
 	attr(w, h, "mode", "subsystem");
 	attr(w, h, "type", "pci");
 	attr(w, h, "managed", w->managed ? "yes" : "no");
+	if (w->iommufd)	/* libvirt opens /dev/iommu and the cdev and passes them */
+		ela(w, h, "driver", "iommufd", "yes", NULL);
 	pci_address(w, el(w, h, "source", NULL), src, false, false);
 	return h;
 }
@@ -789,7 +792,8 @@ int plan_emit_xml(const struct vfk_plan *pl, char **out)
 		emit_cputune, emit_numatune, emit_os, emit_features, emit_cpu, emit_clock,
 		emit_lifecycle, emit_devices, emit_overrides,
 	};
-	struct xw w = { .managed = pl->ctx->remote_uri != NULL };
+	struct xw w = { .managed = pl->ctx->remote_uri != NULL,
+			.iommufd = pl->vfio_backend == VFIO_IOMMUFD };
 	struct xml_node *dom = xml_new_root("domain");
 	int r;
 

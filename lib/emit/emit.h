@@ -15,6 +15,10 @@
  * how a domain is known to be vfiokit's. */
 #define VFK_XMLNS "https://vfiokit.org/xmlns/vm/1"
 
+/* The id of the iommufd object of a VM on the iommufd backend; every
+ * vfio-pci device names it (iommufd=...). */
+#define QEMU_IOMMUFD_ID "iommufd0"
+
 /* Render into a NUL-terminated malloc'ed string / NULL-terminated argv. */
 int plan_emit_xml(const struct vfk_plan *plan, char **out);
 int plan_emit_qemu(const struct vfk_plan *plan, char ***argv);

@@ -6,20 +6,24 @@
  * (KubeVirt's virt-launcher, Kata Containers) to open. Written by json-c,
  * which escapes every string.
  *
- *  - cdiVersion "0.6.0": CDI's loader refuses a spec whose version is older
- *    than the features it uses need (specs-go/version.go), and annotations,
- *    of the spec and of its devices, came with 0.6.0 (device names that
- *    start with a digit with 0.5.0). Nothing here needs a later one.
+ *  - cdiVersion "0.5.0": CDI's loader refuses a spec whose version is older
+ *    than the features it uses need (specs-go/version.go); device names that
+ *    start with a digit came with 0.5.0. No annotations (0.6.0): the CDI
+ *    loaders of 2022-23 (podman 4.3 in Debian 12, CDI 0.5.x) refuse any
+ *    version they do not know and any field they do not know, and newer
+ *    loaders read older versions, so the lowest version is the one that
+ *    works everywhere.
  *  - kind VENDOR/vfio: VENDOR is VFK_EXPORT_CDI_VENDOR or the resource
  *    prefix; a container asks for VENDOR/vfio=NAME.
  *  - one device per IOMMU group that can go, NAME its device's PCI address
  *    ("0000:01:00.0": hex digits, ':' and '.', all a CDI device name may
- *    hold); the annotations vfiokit.org/iommu-group, vfiokit.org/pci-addresses
- *    (every function that goes, comma-separated) and vfiokit.org/model (ids
- *    and pci.ids names, printable ASCII).
+ *    hold); in the container, VFIOKIT_GROUP_N=ADDRESSES (every function that
+ *    goes, comma-separated; named by the group, so two devices in one
+ *    container do not overwrite each other), as KubeVirt's PCI_RESOURCE_*
+ *    tell a VMM which addresses it was given.
  *  - the device nodes, one mode for the whole spec (a container given two
- *    devices must not get both kinds), named in the spec's annotation
- *    vfiokit.org/vfio-mode: "iommufd" when the host has /dev/iommu and each
+ *    devices must not get both kinds), in the container as
+ *    VFIOKIT_VFIO_MODE: "iommufd" when the host has /dev/iommu and each
  *    function of each device its VFIO cdev: /dev/iommu in the spec's edits
  *    (for any device), /dev/vfio/devices/vfioN per function in the device's;
  *    else "legacy": /dev/vfio/vfio in the spec's edits, /dev/vfio/GROUP in
@@ -33,9 +37,8 @@
 
 #include "export/export.h"
 
-#define CDI_VERSION "0.6.0"
+#define CDI_VERSION "0.5.0"
 #define CDI_CLASS "vfio"
-#define ANNOTATION "vfiokit.org/"
 
 /* Add @v to object @o as @key, or free it; false when either is missing. */
 static bool put(json_object *o, const char *key, json_object *v)
@@ -74,12 +77,17 @@ static json_object *dev_node(const char *rel)
 	return o;
 }
 
-/* {"deviceNodes": [...]} holding the node below /dev named by @rel. */
-static json_object *edits_of(const char *rel)
+/* {"env": ["VFIOKIT_VFIO_MODE=@mode"], "deviceNodes": [...]} holding the
+ * node below /dev named by @rel. */
+static json_object *edits_of(const char *rel, const char *mode)
 {
 	json_object *o = json_object_new_object(), *nodes = json_object_new_array();
+	json_object *env = json_object_new_array();
+	_cleanup_free_ char *var = strdupf("VFIOKIT_VFIO_MODE=%s", mode);
 	bool ok = append(nodes, dev_node(rel));
 
+	ok = var && append(env, json_object_new_string(var)) && ok;
+	ok = put(o, "env", env) && ok;
 	ok = put(o, "deviceNodes", nodes) && ok;
 	if (!ok) {
 		json_object_put(o);
@@ -116,30 +124,23 @@ fail:
 	return NULL;
 }
 
-static json_object *annotations(const struct export_dev *e)
+/* ["VFIOKIT_GROUP_N=ADDR,ADDR"]: which functions the container was given. */
+static json_object *device_env(const struct export_dev *e)
 {
-	const struct vfk_device *d = e->dev;
-	json_object *o = json_object_new_object();
-	struct sbuf addrs = { 0 }, model = { 0 };
-	_cleanup_free_ char *a = NULL, *m = NULL, *group = NULL;
+	json_object *env = json_object_new_array();
+	struct sbuf b = { 0 };
+	_cleanup_free_ char *v = NULL;
 	size_t i;
 
+	sbuf_addf(&b, "VFIOKIT_GROUP_%d=", vfk_group_get_id(e->group));
 	for (i = 0; i < export_function_count(e); i++)
-		sbuf_addf(&addrs, "%s%s", i ? "," : "",
-			  vfk_device_get_address(export_function(e, i)));
-	sbuf_addf(&model, "%04x:%04x ", vfk_device_get_vendor_id(d), vfk_device_get_device_id(d));
-	export_comment(&model, vfk_device_get_vendor_name(d));
-	sbuf_add(&model, " ");
-	export_comment(&model, vfk_device_get_device_name(d));
-	a = sbuf_take(&addrs);
-	m = sbuf_take(&model);
-	group = strdupf("%d", vfk_group_get_id(e->group));
-	if (!put_str(o, ANNOTATION "iommu-group", group) ||
-	    !put_str(o, ANNOTATION "pci-addresses", a) || !put_str(o, ANNOTATION "model", m)) {
-		json_object_put(o);
+		sbuf_addf(&b, "%s%s", i ? "," : "", vfk_device_get_address(export_function(e, i)));
+	v = sbuf_take(&b);
+	if (!v || !append(env, json_object_new_string(v))) {
+		json_object_put(env);
 		return NULL;
 	}
-	return o;
+	return env;
 }
 
 static json_object *device(const struct export_dev *e, bool iommufd)
@@ -147,7 +148,7 @@ static json_object *device(const struct export_dev *e, bool iommufd)
 	json_object *o = json_object_new_object(), *edits = json_object_new_object();
 	bool ok = put_str(o, "name", vfk_device_get_address(e->dev));
 
-	ok = put(o, "annotations", annotations(e)) && ok;
+	ok = put(edits, "env", device_env(e)) && ok;
 	ok = put(edits, "deviceNodes", device_nodes(e, iommufd)) && ok;
 	ok = put(o, "containerEdits", edits) && ok;
 	if (!ok) {
@@ -173,7 +174,7 @@ int export_cdi(struct export_sel *s)
 	const char *vendor = s->opts->resource_prefix ? s->opts->resource_prefix
 						      : VFK_EXPORT_CDI_VENDOR;
 	bool iommufd = all_iommufd(s);
-	json_object *spec, *top, *devices;
+	json_object *spec, *devices;
 	_cleanup_free_ char *kind = NULL;
 	const char *text;
 	size_t i;
@@ -186,17 +187,15 @@ int export_cdi(struct export_sel *s)
 				    s->opts->device ? " in that device's group" : "");
 	kind = strdupf("%s/%s", vendor, CDI_CLASS);
 	spec = json_object_new_object();
-	top = json_object_new_object();
 	devices = json_object_new_array();
 	/* put() and append() own what they are given, added or freed */
 	ok = put_str(spec, "cdiVersion", CDI_VERSION);
 	ok = put_str(spec, "kind", kind) && ok;
-	ok = put_str(top, ANNOTATION "vfio-mode", iommufd ? "iommufd" : "legacy") && ok;
-	ok = put(spec, "annotations", top) && ok;
 	for (i = 0; ok && i < s->ndevs; i++)
 		ok = append(devices, device(&s->devs[i], iommufd));
 	ok = put(spec, "devices", devices) && ok;
-	ok = put(spec, "containerEdits", edits_of(iommufd ? "iommu" : "vfio/vfio")) && ok;
+	ok = put(spec, "containerEdits", edits_of(iommufd ? "iommu" : "vfio/vfio",
+						     iommufd ? "iommufd" : "legacy")) && ok;
 	text = ok ? json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
 							 JSON_C_TO_STRING_SPACED |
 							 JSON_C_TO_STRING_NOSLASHESCAPE)

@@ -15,6 +15,7 @@
  */
 #include <dirent.h>
 
+#include "core/modtree.h"
 #include "inventory/inventory.h"
 
 bool vfk_host_has_iommufd(const struct vfk_host *chost)
@@ -27,6 +28,16 @@ bool vfk_host_has_iommufd(const struct vfk_host *chost)
 		host->iommufd = dfd >= 0 && vfk_exists_at(dfd, "iommu") ? 2 : 1;
 	}
 	return host->iommufd == 2;
+}
+
+/* A vfio-dev/vfioN that is a character device: the kernel gives it a dev
+ * attribute (MAJOR:MINOR) only then. */
+static bool has_dev_attr(DIR *d, const char *name)
+{
+	char rel[NAME_MAX + 8];
+
+	snprintf(rel, sizeof(rel), "%s/dev", name);
+	return faccessat(dirfd(d), rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /* "vfio" and a number, as the kernel names the cdevs ("vfio%d"). */
@@ -54,9 +65,77 @@ const char *vfk_device_get_vfio_cdev(const struct vfk_device *cdev)
 	dfd = device_open_dir(dev);
 	d = vfk_opendir_in(dev->host->ctx, dfd, "vfio-dev");
 	while (d && (e = readdir(d)))
-		if (cdev_name(e->d_name)) {
+		if (cdev_name(e->d_name) && has_dev_attr(d, e->d_name)) {
 			dev->vfio_cdev = strpool_intern(&dev->host->strings, e->d_name);
 			break;
 		}
 	return dev->vfio_cdev;
+}
+
+/*
+ * What one device on a VFIO driver says about the kernel: 1 it has a cdev,
+ * 0 it has none (Linux before 6.6 makes no vfio-dev directory; later ones
+ * make vfio-dev/vfioN either way, but a character device only with
+ * CONFIG_VFIO_DEVICE_CDEV), -ENOENT it is not on a VFIO driver.
+ */
+static int device_says(struct vfk_device *dev, char *why, size_t whysize)
+{
+	_cleanup_close_ int dfd = -1, vfd = -1;
+
+	if (!dev->driver || !vfk_driver_is_vfio(dev->driver))
+		return -ENOENT;
+	if (vfk_device_get_vfio_cdev(dev)) {
+		snprintf(why, whysize, "%s on %s has the cdev %s", dev->address, dev->driver,
+			 dev->vfio_cdev);
+		return 1;
+	}
+	dfd = device_open_dir(dev);
+	vfd = dfd >= 0 ? vfk_open_dir_in(dev->host->ctx, dfd, "vfio-dev") : -1;
+	snprintf(why, whysize, vfd >= 0 ? "%s on %s has no VFIO cdev: the kernel is built "
+		 "without CONFIG_VFIO_DEVICE_CDEV" : "%s on %s has no vfio-dev: the kernel's VFIO "
+		 "predates device cdevs (Linux 6.6)", dev->address, dev->driver);
+	return 0;
+}
+
+/* The kernel's build configuration, where distributions ship it: 1 the
+ * option is y, 0 not set or unknown to that kernel, -ENOENT no such file. */
+static int config_says(struct vfk_ctx *ctx, char *why, size_t whysize)
+{
+	char release[128], rel[192];
+	_cleanup_close_ int top = -1;
+	_cleanup_free_ char *text = NULL;
+	const char *s;
+	int r;
+
+	if (modtree_release(ctx, release, sizeof(release)) < 0)
+		return -ENOENT;
+	snprintf(rel, sizeof(rel), "boot/config-%s", release);
+	top = vfk_root_open_dir(ctx, VFK_ROOT_TOP, "");
+	if (top < 0 || vfk_read_file_in(ctx, top, rel, 1 << 20, &text, NULL) < 0)
+		return -ENOENT;
+	s = strstr(text, "\nCONFIG_VFIO_DEVICE_CDEV=y\n");
+	r = s != NULL;
+	snprintf(why, whysize, r ? "%s has CONFIG_VFIO_DEVICE_CDEV=y" :
+		 "%s does not enable CONFIG_VFIO_DEVICE_CDEV", rel);
+	return r;
+}
+
+int vfk_host_vfio_cdev_support(const struct vfk_host *chost, char *why, size_t whysize)
+{
+	struct vfk_host *host = (struct vfk_host *)chost;
+	size_t i;
+	int r;
+
+	if (!host || !why || !whysize)
+		return -EINVAL;
+	for (i = 0; i < host->ndevices; i++) {
+		r = device_says(&host->devices[i], why, whysize);
+		if (r >= 0)
+			return r;
+	}
+	r = config_says(host->ctx, why, whysize);
+	if (r == -ENOENT)
+		snprintf(why, whysize, "no device is on a VFIO driver yet and the kernel's "
+			 "configuration (boot/config-RELEASE) is not there to say");
+	return r;
 }

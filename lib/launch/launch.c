@@ -139,7 +139,8 @@ static int tpm_start(struct vfk_ctx *ctx, const struct vfk_plan *plan,
  * limit at least @memlock bytes. */
 static void __attribute__((noreturn)) qemu_exec(const struct vfk_vm_options *o,
 						const char *errlog, char **full,
-						unsigned long long memlock)
+						unsigned long long memlock,
+						const struct vfio_fds *fds)
 {
 	int in = vfk_open_null(O_RDONLY);
 	int out = o->console_log
@@ -153,6 +154,7 @@ static void __attribute__((noreturn)) qemu_exec(const struct vfk_vm_options *o,
 		_exit(127);
 	if (memlock_raise(memlock, 2) < 0)
 		_exit(127);
+	vfio_fds_inherit(fds);
 	execvp(full[0], full);
 	_exit(127);
 }
@@ -234,6 +236,7 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 	_cleanup_free_ char *errlog = NULL;
 	char **argv = NULL, **full = NULL;
 	char rel[160], qmparg[PATH_MAX + 64];
+	struct vfio_fds fds = { .nfds = 0 };
 	size_t n = 0;
 	pid_t pid;
 	int r;
@@ -250,8 +253,10 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 	errlog = vfk_root_path(ctx, VFK_ROOT_RUN, rel);
 	unlink(qmp);
 
-	if ((r = vm_files_prepare(ctx, plan, errbuf, errsize)) < 0 ||
+	if ((r = vfio_fds_pass(plan, full, n, &fds, errbuf, errsize)) < 0 ||
+	    (r = vm_files_prepare(ctx, plan, errbuf, errsize)) < 0 ||
 	    (plan->tpm && (r = tpm_start(ctx, plan, rec, errbuf, errsize)) < 0)) {
+		vfio_fds_close(&fds);
 		free(full);
 		vfk_argv_free(argv);
 		return r;
@@ -259,13 +264,15 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
+		vfio_fds_close(&fds);
 		free(full);
 		vfk_argv_free(argv);
 		swtpm_stop(ctx, rec->swtpm_pid);
 		return launch_fail(errbuf, errsize, -r, "fork: %s", strerror(-r));
 	}
 	if (pid == 0)
-		qemu_exec(o, errlog, full, vfk_plan_get_memlock_bytes(plan));
+		qemu_exec(o, errlog, full, vfk_plan_get_memlock_bytes(plan), &fds);
+	vfio_fds_close(&fds);	/* QEMU has them now */
 	free(full);
 	vfk_argv_free(argv);
 	rec->pid = pid;

@@ -45,6 +45,22 @@ int swtpm_start(struct vfk_ctx *ctx, const struct vfk_plan *pl, const char *name
 		char *err, size_t errsize);
 void swtpm_stop(struct vfk_ctx *ctx, pid_t pid);
 
+/* vfio-fds.c: on the iommufd backend, /dev/iommu and each device's cdev
+ * opened (close-on-exec) and @full's "-object iommufd" and "-device
+ * vfio-pci,host=..." rewritten to pass them by number; nothing to do on
+ * groups. One line in @errbuf on failure. */
+struct vfio_fds {
+	int fds[64];
+	size_t nfds;
+	char *args[64];		/* the rewritten arguments, owned here */
+	size_t nargs;
+};
+int vfio_fds_pass(struct vfk_plan *plan, char **full, size_t n, struct vfio_fds *f,
+		  char *errbuf, size_t errsize);
+/* In the child before exec: the descriptors stay open in QEMU. */
+void vfio_fds_inherit(const struct vfio_fds *f);
+void vfio_fds_close(struct vfio_fds *f);
+
 /* One line into @errbuf (when there is one); the negative errno of @err. */
 int launch_fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

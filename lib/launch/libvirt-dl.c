@@ -11,6 +11,7 @@ static struct libvirt_api api;
 #define SYM(name) DL_SYM(struct libvirt_api, name)
 static const struct dl_symbol symbols[] = {
 	SYM(virConnectOpenAuth), SYM(virConnectClose), SYM(virConnectGetCapabilities),
+	SYM(virConnectGetDomainCapabilities),
 	SYM(virConnectListAllNodeDevices), SYM(virConnectDomainEventRegisterAny),
 	SYM(virConnectDomainEventDeregisterAny), SYM(virDomainCreate), SYM(virDomainCreateXML),
 	SYM(virDomainDefineXML), SYM(virDomainDestroy), SYM(virDomainFree),

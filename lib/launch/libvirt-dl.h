@@ -18,6 +18,7 @@ struct libvirt_api {
 	LV_FN(virConnectOpenAuth);
 	LV_FN(virConnectClose);
 	LV_FN(virConnectGetCapabilities);
+	LV_FN(virConnectGetDomainCapabilities);
 	LV_FN(virConnectListAllNodeDevices);
 	LV_FN(virConnectDomainEventRegisterAny);
 	LV_FN(virConnectDomainEventDeregisterAny);

@@ -17,7 +17,7 @@
 /* Read one line (one QMP message) into a json object. */
 static int read_message(int fd, long long deadline, json_object **out)
 {
-	char buf[8192];
+	char buf[65536];	/* device-list-properties of vfio-pci runs to ~8 KiB */
 	size_t len = 0;
 
 	for (;;) {
@@ -46,7 +46,7 @@ static int read_message(int fd, long long deadline, json_object **out)
 	}
 }
 
-static int send_command(int fd, const char *command)
+static int send_command(int fd, const char *command, json_object *args)
 {
 	json_object *o = json_object_new_object();
 	const char *s;
@@ -54,6 +54,8 @@ static int send_command(int fd, const char *command)
 	int r = 0;
 
 	json_object_object_add(o, "execute", json_object_new_string(command));
+	if (args)
+		json_object_object_add(o, "arguments", json_object_get(args));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	len = strlen(s);
 	while (off < len) {
@@ -75,6 +77,12 @@ static int send_command(int fd, const char *command)
 int qmp_query(int fd, const char *command, unsigned int timeout_ms, json_object **ret,
 	      char *err, size_t errsize)
 {
+	return qmp_query_args(fd, command, NULL, timeout_ms, ret, err, errsize);
+}
+
+int qmp_query_args(int fd, const char *command, json_object *args, unsigned int timeout_ms,
+		   json_object **ret, char *err, size_t errsize)
+{
 	long long deadline = now_ms() + timeout_ms;
 	int r;
 
@@ -82,7 +90,7 @@ int qmp_query(int fd, const char *command, unsigned int timeout_ms, json_object 
 		*ret = NULL;
 	if (err && errsize)
 		err[0] = '\0';
-	r = send_command(fd, command);
+	r = send_command(fd, command, args);
 	if (r < 0)
 		return r;
 	for (;;) {
@@ -119,11 +127,24 @@ int qmp_execute(int fd, const char *command, unsigned int timeout_ms, char *stat
 	return r;
 }
 
+int qmp_handshake(int fd, long long deadline)
+{
+	json_object *greeting = NULL;
+	int r = read_message(fd, deadline, &greeting);
+
+	if (r == 0 && !json_object_object_get_ex(greeting, "QMP", NULL))
+		r = -EPROTO;
+	json_object_put(greeting);
+	if (r == 0)
+		r = qmp_execute(fd, "qmp_capabilities", (unsigned int)(deadline - now_ms() > 0 ? deadline - now_ms() : 1),
+				NULL, 0, NULL, 0);
+	return r;
+}
+
 int qmp_open(const char *path, unsigned int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	long long deadline = now_ms() + timeout_ms;
-	json_object *greeting = NULL;
 	int fd, r;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -140,13 +161,7 @@ int qmp_open(const char *path, unsigned int timeout_ms)
 		}
 		poll(NULL, 0, 50);
 	}
-	r = read_message(fd, deadline, &greeting);
-	if (r == 0 && !json_object_object_get_ex(greeting, "QMP", NULL))
-		r = -EPROTO;
-	json_object_put(greeting);
-	if (r == 0)
-		r = qmp_execute(fd, "qmp_capabilities", (unsigned int)(deadline - now_ms() > 0 ? deadline - now_ms() : 1),
-				NULL, 0, NULL, 0);
+	r = qmp_handshake(fd, deadline);
 	if (r < 0) {
 		close(fd);
 		return r;

@@ -17,4 +17,10 @@ int qmp_execute(int fd, const char *command, unsigned int timeout_ms, char *stat
  * put by the caller); errors as qmp_execute. */
 int qmp_query(int fd, const char *command, unsigned int timeout_ms, json_object **ret,
 	      char *err, size_t errsize);
+/* The same with @args as the command's "arguments" (not taken over). */
+int qmp_query_args(int fd, const char *command, json_object *args, unsigned int timeout_ms,
+		   json_object **ret, char *err, size_t errsize);
+/* On a fresh connection @fd: QEMU's greeting read, capabilities negotiated,
+ * by @deadline (now_ms() clock). 0 or -errno. */
+int qmp_handshake(int fd, long long deadline);
 #endif

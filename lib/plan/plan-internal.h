@@ -103,6 +103,9 @@ void plan_usbs_free(struct vfk_plan *pl);
  * need, locked memory, preallocation threads (runs after the steps) */
 int plan_large_vm(struct vfk_plan *pl, char *errbuf, size_t errsize);
 
+/* plan-vfio.c: group or iommufd, as far as the kernel can tell */
+int plan_vfio(struct vfk_plan *pl, char *errbuf, size_t errsize);
+
 /* plan-devices.c: display, Looking Glass, TPM and serial, disks, NICs */
 int plan_display(struct vfk_plan *pl);
 int plan_looking_glass(struct vfk_plan *pl);

@@ -58,6 +58,7 @@ void vfk_plan_free(struct vfk_plan *pl)
 	vfk_host_unref(pl->host);
 	free(pl->slug);
 	free(pl->mode_reason);
+	free(pl->vfio_reason);
 	for (i = 0; i < ARRAY_SIZE(pl->rejected); i++)
 		free(pl->rejected[i]);
 	free(pl->rom);
@@ -132,6 +133,8 @@ int vfk_plan_new(struct vfk_host *host, const struct vfk_profile *profile, struc
 		r = plan_steps[i](pl);
 	if (r == 0)	/* large VMs: from the devices, memory and pages chosen */
 		r = plan_large_vm(pl, errbuf, errsize);
+	if (r == 0)	/* once every device that goes is known */
+		r = plan_vfio(pl, errbuf, errsize);
 	if (r < 0) {
 		if (r == -ENOMEM)
 			plan_set_error(errbuf, errsize, "out of memory");
@@ -150,6 +153,11 @@ enum vfk_gpu_mode vfk_plan_get_mode(const struct vfk_plan *pl)
 	return pl ? (enum vfk_gpu_mode)pl->mode : VFK_GPU_MODE_AUTO;
 }
 const char *vfk_plan_get_mode_reason(const struct vfk_plan *pl) { return pl ? pl->mode_reason : NULL; }
+const char *vfk_plan_get_vfio_backend(const struct vfk_plan *pl)
+{
+	return pl && pl->vfio_backend != VFIO_AUTO ? plan_vfio_name(pl->vfio_backend) : NULL;
+}
+const char *vfk_plan_get_vfio_reason(const struct vfk_plan *pl) { return pl ? pl->vfio_reason : NULL; }
 const char *vfk_plan_get_rejection(const struct vfk_plan *pl, enum vfk_gpu_mode mode)
 {
 	return pl && (unsigned int)mode < VFK_GPU_MODE_COUNT ? pl->rejected[mode] : NULL;

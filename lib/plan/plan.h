@@ -138,6 +138,13 @@ struct vfk_plan {
 		unsigned int prealloc_threads;	/* 0: memory is not preallocated */
 	} large;
 
+	/* plan-vfio.c: how QEMU reaches the devices */
+	int vfio_backend;		/* enum prof_vfio; VFIO_AUTO: no VFIO device */
+	char *vfio_reason;
+	int vfio_kernel;		/* the kernel offers iommufd: 1, 0, -ENOENT unknown */
+	bool vfio_asked;		/* the emulator was asked (plan_vfio_settle) */
+	bool vfio_noted;		/* the note on iommufd's memory accounting */
+
 	struct strv notes;
 };
 
@@ -150,5 +157,13 @@ unsigned int plan_fabric_bus(const struct vfk_plan *pl, size_t i);
 unsigned int plan_root_ports(const struct vfk_plan *pl);
 /* Does the plan bind host devices to vfio-pci (GPUs, NVSwitches, [hostdev])? */
 bool plan_binds_devices(const struct vfk_plan *pl);
+
+/* plan-vfio.c: the emulator's answer about iommufd (1 takes it, 0 not; @why
+ * one line), from the launch layer that asked it: "auto" follows it, an
+ * explicit "iommufd" it cannot take is -ENODEV with the reason. */
+int plan_vfio_settle(struct vfk_plan *pl, int vmm, const char *why, char *errbuf,
+		     size_t errsize);
+/* "none", "group", "iommufd" */
+const char *plan_vfio_name(int backend);
 
 #endif

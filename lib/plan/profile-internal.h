@@ -13,8 +13,8 @@
 /* A profile's sections; [disk.NAME], [network.NAME], [hostdev.NAME] and
  * [usb.NAME] are S_DISK, S_NET, S_HOSTDEV and S_USB: the sections that take a
  * NAME are the last ones, from S_DISK on. */
-enum scope { S_VM, S_TUNING, S_DISPLAY, S_INPUT, S_AUDIO, S_GPU, S_DISK, S_NET, S_HOSTDEV,
-	     S_USB, _S_MAX };
+enum scope { S_VM, S_TUNING, S_DISPLAY, S_INPUT, S_AUDIO, S_GPU, S_VFIO, S_DISK, S_NET,
+	     S_HOSTDEV, S_USB, _S_MAX };
 
 enum ktype {
 	K_STR,		/* text: UTF-8, no control characters or noncharacters */

@@ -40,6 +40,7 @@ const char *const net_type_names[] = { "user", "bridge", "network", "none", NULL
 const char *const net_model_names[] = { "virtio", "e1000e", "rtl8139", NULL };
 const char *const grab_toggle_names[] = { "ctrl-ctrl", "alt-alt", "shift-shift", "meta-meta",
 					  "scrolllock", "ctrl-scrolllock", NULL };
+const char *const prof_vfio_names[] = { "auto", "group", "iommufd", NULL };
 static const char *const mode_names[] = { "auto", "passthrough", "mdev", "virtio", "emulated",
 					  "none", NULL };
 
@@ -51,7 +52,7 @@ const char *vfk_gpu_mode_to_string(enum vfk_gpu_mode mode)
 /* ------------------------------------------------------------ key table */
 
 static const char *const scope_names[] = { "vm", "tuning", "display", "input", "audio", "gpu",
-					   "disk", "network", "hostdev", "usb" };
+					   "vfio", "disk", "network", "hostdev", "usb" };
 
 #define P(f) offsetof(struct vfk_profile, f)
 #define D(f) offsetof(struct prof_disk, f)
@@ -105,6 +106,8 @@ static const struct keydef keys[] = {
 	{ S_GPU, "mdev-type", K_NAME, P(mdev_type), NULL, 0, 0 },
 	{ S_GPU, "rom", K_PATH, P(rom), NULL, 0, 0 },
 	{ S_GPU, "virgl", K_TRI, P(virgl), NULL, 0, 0 },
+
+	{ S_VFIO, "backend", K_ENUM, P(vfio_backend), prof_vfio_names, 0, 0 },
 
 	{ S_DISK, "path", K_PATH, D(path), NULL, 0, 0 },
 	{ S_DISK, "format", K_ENUM, D(format), disk_fmt_names, 0, 0 },
@@ -357,7 +360,7 @@ enum scope profile_section_scope(const char *section, const char **id, const cha
 		if (strlen(scope_names[sc]) == len && !strncmp(section, scope_names[sc], len))
 			break;
 	if (sc == _S_MAX) {
-		*what = "(sections: vm, tuning, display, input, audio, gpu, disk, network, "
+		*what = "(sections: vm, tuning, display, input, audio, gpu, vfio, disk, network, "
 			"hostdev, usb; disk.NAME, network.NAME, hostdev.NAME and usb.NAME for more)";
 		return _S_MAX;
 	}

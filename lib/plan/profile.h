@@ -17,6 +17,10 @@ enum prof_display { DISP_AUTO, DISP_NONE, DISP_SPICE, DISP_VNC, DISP_SDL };
 enum prof_audio { AUDIO_NONE, AUDIO_SPICE, AUDIO_PULSEAUDIO };
 enum prof_sound { SOUND_ICH9, SOUND_ICH6, SOUND_USB };
 enum prof_serial { SERIAL_AUTO, SERIAL_NO, SERIAL_PTY, SERIAL_STDIO };
+/* How QEMU reaches the devices: the IOMMU group (/dev/vfio/N in a type1
+ * container) or iommufd with the device's VFIO cdev. */
+enum prof_vfio { VFIO_AUTO, VFIO_GROUP, VFIO_IOMMUFD };
+extern const char *const prof_vfio_names[];
 enum disk_bus { BUS_VIRTIO, BUS_SATA, BUS_SCSI, BUS_USB };
 enum disk_fmt { FMT_AUTO, FMT_RAW, FMT_QCOW2 };
 enum disk_media { MEDIA_AUTO, MEDIA_DISK, MEDIA_CDROM };
@@ -95,6 +99,8 @@ struct vfk_profile {
 	char *mdev_type, *rom;
 	unsigned int gpu_count;	/* [gpu] count, 0: unset */
 	int virgl, fabric;
+	/* [vfio] */
+	int vfio_backend;	/* enum prof_vfio */
 
 	size_t ndisks, nnets;
 	struct prof_disk *disks;

@@ -4,14 +4,19 @@
 # Host-side functions of the real-kernel test bed (sourced by tests/vm/run-all.sh).
 #
 #   vm_init             paths: VM_DIR REPO CACHE BIN KV KROOT KMOD ART (built artifacts)
-#   vm_prepare          builds, when stale, the guest initramfs, the inner-VM initramfs
-#                       and the vfio-group-status probe
+#                       of the default kernel set
+#   vm_use_kernel SET   switches KSET KV KROOT ART to a kernel set: "" (default: Debian
+#                       12's 6.1, tests/vm/setup.sh) or next (6.12 with iommufd and the
+#                       VFIO cdev, and trixie's QEMU for inner VMs: tests/vm/setup-next.sh)
+#   vm_prepare          builds, when stale, the current set's guest initramfs, the
+#                       inner-VM initramfs and the vfio-group-status probe
 #   vm_run_scenario F   boots the guest with scenario F's devices, runs its guest_main,
 #                       counts its PASS/FAIL/SKIP lines into S_PASS S_FAIL S_SKIP
 #   q_*                 QEMU topology building blocks for the scenarios' scen_qemu()
 #
 # A scenario file (tests/vm/scenarios/NN-name.sh) defines
 #   SCEN_DESC="one line"          SCEN_TIMEOUT=seconds (default 240)   SCEN_MEM=1G
+#   SCEN_KERNEL=next              (optional) boot the next kernel set instead of 6.1
 #   scen_qemu()   { q_root_port rp1 0x2; q_gpu gpu0 rp1; ... }      (host side, bash)
 #   guest_main()  { ... }                                             (guest side, bash)
 # and optionally
@@ -35,11 +40,27 @@ vm_init() {
 	CACHE=$(cd "$CACHE" && pwd)
 	BIN=${VFK_BIN:-$REPO/build/bin}
 	case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
-	KROOT=$CACHE/kernel
 	KMOD=$CACHE/kmod/bin
-	ART=$CACHE/build
-	KV=$(cat "$KROOT/.ready" 2>/dev/null)
+	# the next set's QEMU: trixie's, run from its own root by a wrapper (setup-next.sh)
+	QEMU_NEXT=$CACHE/next-root/vfk/qemu-system-x86_64
+	VM_PREPARED=" "
+	vm_use_kernel ""
 }
+
+# vm_use_kernel SET: KSET KROOT KV ART of kernel set SET ("" or default, next); KV is
+# empty while the set is not set up. Each set has its own artifacts (ART), so the two
+# never rebuild each other's.
+vm_use_kernel() {
+	case ${1:-default} in
+	default) KSET=default KROOT=$CACHE/kernel ART=$CACHE/build ;;
+	next) KSET=next KROOT=$CACHE/kernel-next ART=$CACHE/build-next ;;
+	*) vm_log "unknown kernel set '$1' (SCEN_KERNEL: empty or next)"; return 1 ;;
+	esac
+	KV=$(sed -n 1p "$KROOT/.ready" 2>/dev/null)
+}
+
+# vm_next_ready: the next set is set up (tests/vm/setup-next.sh ran)
+vm_next_ready() { [ -s "$CACHE/kernel-next/.ready" ] && [ -x "$QEMU_NEXT" ]; }
 
 vm_log() { echo "vm: $*" >&2; }
 
@@ -64,8 +85,12 @@ vm_build_initramfs() {
 	local n=0
 	while IFS= read -r f; do
 		rel=${f#"$KROOT"/lib/modules/"$KV"/}
+		rel=${rel%.xz}	# busybox's modprobe loads plain .ko only (6.12's are .ko.xz)
 		mkdir -p "$stage/lib/modules/$KV/$(dirname "$rel")"
-		cp "$f" "$stage/lib/modules/$KV/$rel" || return 1
+		case $f in
+		*.ko.xz) xz -dc "$f" > "$stage/lib/modules/$KV/$rel" ;;
+		*) cp "$f" "$stage/lib/modules/$KV/$rel" ;;
+		esac || return 1
 		n=$((n + 1))
 	done < <(for m in $VM_INITRD_MODULES; do
 		"$KMOD/modprobe" -d "$KROOT" -S "$KV" --show-depends "$m" | sed -n 's/^insmod \(.*\.ko[^ ]*\) *.*$/\1/p'
@@ -174,8 +199,20 @@ vm_build_group_status() {
 }
 
 vm_prepare() {
+	local lk rc=0
 	mkdir -p "$ART"
-	vm_build_initramfs && vm_build_l3_initramfs && vm_build_group_status
+	# runs sharing the cache build one set's artifacts one at a time (they share the
+	# staging dirs): the others wait, then find them fresh
+	exec {lk}> "$ART/.prepare.lock"
+	if ! flock -w 900 "$lk"; then
+		vm_log "another run has held $ART/.prepare.lock for 15 minutes"
+		exec {lk}>&-
+		return 1
+	fi
+	vm_build_initramfs && vm_build_l3_initramfs && vm_build_group_status || rc=1
+	exec {lk}>&-
+	[ $rc = 0 ] && VM_PREPARED+="$KSET "
+	return $rc
 }
 
 # ---- per-run scratch dir (host paths are visible to the guest through 9p) ----
@@ -266,10 +303,26 @@ vm_run_scenario_once() {
 	S_PASS=0 S_FAIL=0 S_SKIP=0 S_WALL=0
 
 	unset -f scen_qemu guest_main scen_prepare
-	SCEN_DESC='' SCEN_TIMEOUT='' SCEN_MEM='' SCEN_SMP=''
+	SCEN_DESC='' SCEN_TIMEOUT='' SCEN_MEM='' SCEN_SMP='' SCEN_KERNEL=''
 	QDEV=() VM_AUDIO=0 VM_NETN=0 SCEN_ENV=()
 	# shellcheck disable=SC1090
 	. "$file"
+	# the scenario's kernel set, its artifacts built once per run
+	local why=
+	if ! vm_use_kernel "$SCEN_KERNEL"; then
+		why="SCEN_KERNEL='$SCEN_KERNEL' names no kernel set"
+	elif [ -z "$KV" ]; then
+		why="kernel set $KSET is not set up (tests/vm/setup${SCEN_KERNEL:+-$SCEN_KERNEL}.sh)"
+	elif [ "${VM_PREPARED#* "$KSET" }" = "$VM_PREPARED" ] && ! vm_prepare; then
+		why="building the guest initramfs of kernel set $KSET ($KV) failed"
+	fi
+	if [ -n "$why" ]; then
+		echo "=== $name: $SCEN_DESC"
+		echo "  FAIL: $name: $why"
+		S_FAIL=1
+		echo "--- $name: pass 0, fail 1, skip 0 in 0s"
+		return
+	fi
 	if declare -F scen_prepare > /dev/null; then
 		local pout prc
 		# not in a subshell: scen_env must reach SCEN_ENV
@@ -304,6 +357,13 @@ vm_run_scenario_once() {
 		printf 'VFK_GROUP_STATUS=%q\n' "$ART/vfio-group-status"
 		printf 'VFK_L3_INITRD=%q\n' "$ART/l3-initramfs.cpio.gz"
 		printf 'VFK_L3_KERNEL=%q\n' "$KROOT/boot/vmlinuz-$KV"
+		printf 'VFK_KERNEL_SET=%q\n' "$KSET"
+		printf 'VFK_KROOT=%q\n' "$KROOT"
+		if vm_next_ready; then
+			# trixie's QEMU (iommufd) and the 6.12 kernel, for an inner VM
+			printf 'VFK_QEMU_NEXT=%q\n' "$QEMU_NEXT"
+			printf 'VFK_L3_KERNEL_NEXT=%q\n' "$CACHE/kernel-next/boot/vmlinuz-$(sed -n 1p "$CACHE/kernel-next/.ready")"
+		fi
 		local e
 		for e in "${SCEN_ENV[@]}"; do printf '%s=%q\n' "${e%%=*}" "${e#*=}"; done
 	} > "$envf"

@@ -3,8 +3,9 @@
 #
 # tests/vm/run-all.sh — vfiokit's real-kernel test bed (see tests/vm/README.md).
 # Boots Debian's 6.1 kernel under QEMU (TCG, q35 + emulated intel-iommu) once per
-# scenario in tests/vm/scenarios/, runs the build tree's tools inside, and ends with
-# one line "N passed, N failed, N skipped" summing every scenario.
+# scenario in tests/vm/scenarios/ (a scenario with SCEN_KERNEL=next: the 6.12 kernel
+# set with iommufd, tests/vm/setup-next.sh), runs the build tree's tools inside, and
+# ends with one line "N passed, N failed, N skipped" summing every scenario.
 #
 #   tests/vm/run-all.sh                 every scenario
 #   tests/vm/run-all.sh gpu launch      the scenarios whose file name contains a word given
@@ -20,7 +21,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 vm_init
 
-usage() { sed -n '5,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '5,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 list=0 sel=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -65,6 +66,24 @@ if [ $rc != 0 ]; then
 fi
 echo "$out" | tail -n1
 vm_init   # setup.sh just wrote the kernel version
+
+# the next kernel set, only when a selected scenario boots it; when it cannot be made
+# ready, its one FAIL line counts once and those scenarios are not run
+next_fail=
+for f in "${scenarios[@]}"; do
+	grep -q -E '^SCEN_KERNEL="?next"?([[:space:]]|$)' "$f" || continue
+	out=$("$VM_DIR/setup-next.sh" 2>&1)
+	rc=$?
+	if [ $rc != 0 ]; then
+		echo "$out" | grep -v '^FAIL:' | tail -n 10 | sed 's/^/  setup-next| /'
+		next_fail=$(echo "$out" | grep '^FAIL:' | tail -n1)
+		: "${next_fail:=FAIL: tests/vm/setup-next.sh failed (exit $rc)}"
+		echo "$next_fail"
+	else
+		echo "$out" | tail -n1
+	fi
+	break
+done
 if ! vm_prepare; then
 	echo "FAIL: building the guest initramfs or the vfio-group-status probe failed"
 	echo "0 passed, 1 failed, 0 skipped"
@@ -78,14 +97,19 @@ if [ -z "${VFK_BIN:-}" ] && ! make -s -C "$REPO" -q all > /dev/null 2>&1; then
 fi
 
 TP=0 TF=0 TS=0
+[ -n "$next_fail" ] && TF=1
 timing=()
 for f in "${scenarios[@]}"; do
+	if [ -n "$next_fail" ] && grep -q -E '^SCEN_KERNEL="?next"?([[:space:]]|$)' "$f"; then
+		echo "=== $(basename "$f" .sh): not run: the next kernel set is not ready (above)"
+		continue
+	fi
 	vm_run_scenario "$f"
 	TP=$((TP + S_PASS)) TF=$((TF + S_FAIL)) TS=$((TS + S_SKIP))
 	timing+=("$(printf '%-24s %4ss  pass %-3s fail %-3s skip %s' "$(basename "$f" .sh)" "$S_WALL" "$S_PASS" "$S_FAIL" "$S_SKIP")")
 done
 
 echo "=== timings (TCG, ${VFK_VM_SMP:-2} vCPUs), total $(( $(date +%s) - T0 ))s:"
-printf '  %s\n' "${timing[@]}"
+[ ${#timing[@]} = 0 ] || printf '  %s\n' "${timing[@]}"
 echo "$TP passed, $TF failed, $TS skipped"
 [ "$TF" = 0 ]

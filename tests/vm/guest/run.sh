@@ -11,7 +11,8 @@
 . "$1" || { echo "GUEST_EXIT=98"; exit 98; }
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LC_ALL=C HOME=/root TMPDIR=/tmp
-export VFK_REPO VFK_BIN VFK_CACHE VFK_KV VFK_SCENARIO VFK_RUN VFK_GROUP_STATUS VFK_L3_INITRD
+export VFK_REPO VFK_BIN VFK_CACHE VFK_KV VFK_SCENARIO VFK_RUN VFK_GROUP_STATUS VFK_L3_INITRD \
+	VFK_L3_KERNEL VFK_KERNEL_SET VFK_KROOT VFK_QEMU_NEXT VFK_L3_KERNEL_NEXT
 cd /tmp || exit 98
 
 . "$VFK_REPO/tests/vm/guest/lib.sh"

@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034  # SCEN_* are read by tests/vm/lib.sh
+# Scenario 70: iommufd and the VFIO device cdev on a real kernel (the next kernel set:
+# Debian's 6.12 with IOMMUFD=m and VFIO_DEVICE_CDEV=y, tests/vm/setup-next.sh). The
+# GPU-like card goes to vfio-pci by hand (driver_override, unbind, drivers_probe) and gets
+# a cdev, /dev/vfio/devices/vfioN, beside its group node; Debian 13's QEMU 10 (the
+# VFK_QEMU_NEXT wrapper) gives it to a nested-KVM inner VM through `-object iommufd`,
+# once finding the cdev itself (host=BDF) and once with descriptors the caller opened
+# and passed (fd=N), as libvirt and vfiokit do. While the inner VM runs, QEMU holds
+# /dev/iommu and the cdevs open and no group node or /dev/vfio/vfio: the legacy API
+# is not used. The card goes back to its native drivers afterwards.
+#
+# The steps are functions on shared state (GPU HDA G CV CH), so checks through
+# `vfio-vm up` with backend = iommufd can be added as one more step in guest_main.
+SCEN_DESC="iommufd + VFIO cdev (6.12): the card's cdev; trixie's QEMU 10 gives it to an inner VM via -object iommufd, by path and by passed fds, never opening /dev/vfio/<group>"
+SCEN_KERNEL=next
+SCEN_TIMEOUT=900
+SCEN_MEM=1G
+
+scen_qemu() {
+	q_boot_vga
+	q_root_port rp1 0x2
+	q_gpu gpu0 rp1
+}
+
+# ---- facts ----
+cdev_of() { # BDF -> vfioN, the device's VFIO cdev ("" when it has none)
+	local d
+	for d in "$SYSPCI/$1"/vfio-dev/vfio[0-9]*; do [ -e "$d" ] && basename "$d"; done
+}
+# fd_targets PID -> what each of the process's descriptors is, "N TARGET" a line
+fd_targets() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		[ -e "$f" ] || [ -L "$f" ] || continue
+		echo "${f##*/} $(readlink "$f")"
+	done
+}
+fd_has() { grep -q -E " $2\$" "$1"; }   # FD-LIST TARGET-RE
+devnum() { # FILE -> its device number "major:minor" (decimal, as sysfs' dev files say)
+	local h
+	h=$(stat -L -c '%t:%T' "$1" 2>/dev/null) || return 0
+	printf '%d:%d' "0x${h%:*}" "0x${h#*:}"
+}
+alive() { # PID -> 0 while the process runs (a zombie has ended)
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# ---- steps ----
+# The kernel of the set, iommufd and /dev/iommu.
+iommufd_checks() {
+	local dev
+	expect "guest runs the next kernel set's kernel" "$(uname -r)" "$VFK_KV"
+	check "kernel set next: the wrapper for trixie's QEMU is there (VFK_QEMU_NEXT)" test -x "${VFK_QEMU_NEXT:-/nonexistent}"
+	info "$("$VFK_QEMU_NEXT" --version 2>&1 | head -n1) via $VFK_QEMU_NEXT"
+	qmp_probe
+	[ -c /dev/iommu ] || modprobe iommufd
+	check "modprobe iommufd: module loaded" test -d /sys/module/iommufd
+	check "/dev/iommu is a character device" test -c /dev/iommu
+	dev=$(cat /sys/class/misc/iommu/dev 2>/dev/null)
+	expect "/dev/iommu is the misc device iommufd registered (${dev:-none})" "$(devnum /dev/iommu)" "$dev"
+}
+
+# What vfiokit asks a QEMU before it plans an iommufd VM (lib/launch/vmm-caps.c): no
+# machine, QMP on stdio, its QOM types (every module with some is loaded), within 20 s.
+qmp_probe() {
+	local t0 out
+	t0=$(ts)
+	out=$(printf '%s\n' '{"execute":"qmp_capabilities"}' \
+		'{"execute":"qom-list-types","arguments":{"implements":"object"}}' '{"execute":"quit"}' |
+		timeout 60 "$VFK_QEMU_NEXT" -machine none -nodefaults -display none -qmp stdio 2>&1)
+	case $out in
+	*'"name": "iommufd"'*)
+		pass "trixie's QEMU over QMP (no machine): qom-list-types lists iommufd ($(since "$t0") s)"
+		awk -v a="$t0" -v b="$(ts)" 'BEGIN { exit !(b - a > 20) }' &&
+			info "the QMP probe took longer than the 20 s vfio-vm waits for it (QEMU_ASK_MS)" ;;
+	*) fail "trixie's QEMU over QMP (no machine): no iommufd in qom-list-types after $(since "$t0") s: $(echo "$out" | tail -n 3 | tr '\n' ' ')" ;;
+	esac
+}
+
+# The card to vfio-pci by hand: each function gets a cdev beside the group node.
+card_to_vfio() {
+	local d c
+	raw_bind "$GPU" "$HDA"
+	for d in "$GPU" "$HDA"; do
+		wait_drv "$d" vfio-pci 5
+		expect "raw bind: $d on vfio-pci" "$(drv "$d")" vfio-pci
+		c=$(cdev_of "$d")
+		check "raw bind: $d has a VFIO cdev in sysfs (vfio-dev/${c:-none})" test -n "$c"
+		[ -n "$c" ] || continue
+		check "raw bind: /dev/vfio/devices/$c is a character device" test -c "/dev/vfio/devices/$c"
+		expect "raw bind: /dev/vfio/devices/$c is $d's cdev (major:minor from sysfs)" \
+			"$(devnum "/dev/vfio/devices/$c")" "$(cat "$SYSPCI/$d/vfio-dev/$c/dev" 2>/dev/null)"
+	done
+	CV=$(cdev_of "$GPU") CH=$(cdev_of "$HDA")
+	check "raw bind: the group node /dev/vfio/$G is there too (CONFIG_VFIO_GROUP)" test -c "/dev/vfio/$G"
+}
+
+# inner_iommufd LABEL ARGS...: trixie's QEMU on nested KVM with the vfio-pci ARGS; the
+# inner kernel lists its PCI devices and stays up (vfk_hold=1) while we look at QEMU's
+# descriptors, then QEMU is stopped. QEMU_PID, L3LOG and /tmp/qemu-fds.txt for the caller.
+inner_iommufd() {
+	local l=$1 t t0 rc out
+	shift
+	L3LOG=/tmp/l3-${l// /-}.log out=/tmp/qemu-${l// /-}.out
+	rm -f "$L3LOG"
+	t0=$(ts)
+	"$VFK_QEMU_NEXT" -accel kvm -m 256 -smp 1 -nodefaults -display none -no-reboot \
+		-serial "file:$L3LOG" "$@" -kernel "$VFK_L3_KERNEL" -initrd "$VFK_L3_INITRD" \
+		-append "console=ttyS0 quiet panic=-1 vfk_hold=1" > "$out" 2>&1 &
+	QEMU_PID=$!
+	for ((t = 0; t < 1500; t++)); do
+		grep -q -a "L3 done" "$L3LOG" 2>/dev/null && break
+		alive "$QEMU_PID" || break
+		sleep 0.2
+	done
+	fd_targets "$QEMU_PID" > /tmp/qemu-fds.txt
+	info "$l: inner VM up after $(since "$t0")s; QEMU $QEMU_PID ($(cat "/proc/$QEMU_PID/comm" 2>/dev/null)) holds: $(awk '$2 ~ /^\/dev\// { print $2 }' /tmp/qemu-fds.txt | sort -u | tr '\n' ' ')"
+	grep -a '^L3 pci' "$L3LOG" 2>/dev/null | grep -v 'class 0x06' | sed 's/^/  /'
+	check "$l: inner kernel lists the passed-through VGA 1234:1111" grep -q -a 'L3 pci 0x1234:0x1111 class 0x0300' "$L3LOG"
+	check "$l: inner kernel lists the passed-through HDA 8086:293e" grep -q -a 'L3 pci 0x8086:0x293e class 0x0403' "$L3LOG"
+	check "$l: QEMU holds /dev/iommu open" fd_has /tmp/qemu-fds.txt /dev/iommu
+	check "$l: QEMU holds $GPU's cdev /dev/vfio/devices/$CV open" fd_has /tmp/qemu-fds.txt "/dev/vfio/devices/$CV"
+	check "$l: QEMU holds $HDA's cdev /dev/vfio/devices/$CH open" fd_has /tmp/qemu-fds.txt "/dev/vfio/devices/$CH"
+	check "$l: QEMU holds no group node /dev/vfio/<group> and no /dev/vfio/vfio (the legacy API unused)" \
+		eval '! grep -q -E " /dev/vfio/([0-9]+|noiommu-[0-9]+|vfio)\$" /tmp/qemu-fds.txt'
+	kill -TERM "$QEMU_PID" 2>/dev/null
+	for ((t = 0; t < 50; t++)); do alive "$QEMU_PID" || break; sleep 0.2; done
+	alive "$QEMU_PID" && { info "$l: QEMU still there 10 s after SIGTERM, killed"; kill -KILL "$QEMU_PID"; }
+	wait "$QEMU_PID" 2>/dev/null
+	rc=$?
+	if ! grep -q -a "L3 done" "$L3LOG" 2>/dev/null; then
+		sed 's/^/  qemu: /' "$out" | tail -n 15
+		tail -n 15 "$L3LOG" 2>/dev/null | sed 's/^/  l3 console: /'
+	fi
+	info "$l: QEMU ended (status $rc)"
+}
+
+# QEMU finds each cdev itself from host=BDF (sysfs vfio-dev/vfioN).
+inner_by_path() {
+	inner_iommufd "iommufd by path" -object iommufd,id=iommufd0 \
+		-device "vfio-pci,host=$GPU,iommufd=iommufd0" -device "vfio-pci,host=$HDA,iommufd=iommufd0"
+}
+
+# The caller opens /dev/iommu and the cdevs and passes the descriptors (fd=N), as a
+# management layer that drops privileges does; the QEMU process holds those very numbers.
+inner_by_fds() {
+	local fdi fdv fdh
+	if ! exec {fdi}<>/dev/iommu {fdv}<>"/dev/vfio/devices/$CV" {fdh}<>"/dev/vfio/devices/$CH"; then
+		fail "passed fds: cannot open /dev/iommu, /dev/vfio/devices/$CV and $CH read-write"
+		return
+	fi
+	inner_iommufd "iommufd by passed fds" -object "iommufd,id=i0,fd=$fdi" \
+		-device "vfio-pci,fd=$fdv,iommufd=i0" -device "vfio-pci,fd=$fdh,iommufd=i0"
+	exec {fdi}<&- {fdv}<&- {fdh}<&-
+	check "passed fds: QEMU used the descriptors it was given: fd $fdi /dev/iommu, fd $fdv $CV, fd $fdh $CH" \
+		eval "grep -q -x '$fdi /dev/iommu' /tmp/qemu-fds.txt && grep -q -x '$fdv /dev/vfio/devices/$CV' /tmp/qemu-fds.txt && grep -q -x '$fdh /dev/vfio/devices/$CH' /tmp/qemu-fds.txt"
+}
+
+# Back to the native drivers: the cdevs go with vfio-pci.
+card_back() {
+	raw_restore "$GPU" "$HDA"
+	restored_checks "raw restore" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
+	check "raw restore: $GPU and $HDA have no VFIO cdev left" test -z "$(cdev_of "$GPU")$(cdev_of "$HDA")"
+	check "raw restore: /dev/vfio/devices/$CV and $CH gone" \
+		test ! -e "/dev/vfio/devices/$CV" -a ! -e "/dev/vfio/devices/$CH"
+}
+
+guest_main() {
+	local GPU HDA G CV CH why QEMU_PID L3LOG
+	GPU=$(behind_port 0x1234 0x1111) HDA=$(find_dev 0x8086 0x293e)
+	G=$(grp "$GPU")
+	info "VGA $GPU + HDA $HDA (group $G), kernel $(uname -r)"
+	coldplug
+	wait_drv "$GPU" bochs-drm 5
+	wait_drv "$HDA" snd_hda_intel 5
+	expect "native driver of $GPU" "$(drv "$GPU")" bochs-drm
+	expect "native driver of $HDA" "$(drv "$HDA")" snd_hda_intel
+
+	iommufd_checks
+	if [ ! -c /dev/iommu ] || [ ! -x "${VFK_QEMU_NEXT:-/nonexistent}" ]; then
+		fail "no iommufd or no QEMU for it: the inner VMs are not run"
+		return
+	fi
+	why=$(nested_kvm)
+	case $? in
+	0) pass "nested KVM: /dev/kvm present in the guest" ;;
+	2) skip "inner VMs through iommufd: $why"; return ;;
+	*) fail "nested KVM in the guest: $why"; return ;;
+	esac
+
+	card_to_vfio
+	if [ -z "$CV" ] || [ -z "$CH" ]; then
+		fail "no VFIO cdev for the card: the inner VMs are not run"
+	else
+		inner_by_path
+		inner_by_fds
+	fi
+	card_back
+	kernel_log_checks
+}
+
+# What the kernel said about the modules built for this set (unsigned: they taint it)
+# and nothing worse: no WARNING, BUG or oops while iommufd and the cdevs were used.
+kernel_log_checks() {
+	dmesg | grep -a -E 'iommufd|vfio|taint' | grep -v -e 'Unhandled WRMSR' -e vfk_env | head -n 8 | sed 's/^/  dmesg: /'
+	if dmesg | grep -a -q -E 'WARNING:|BUG:|Oops|Call Trace'; then
+		fail "kernel log: a WARNING, BUG or call trace during the scenario"
+		dmesg | grep -a -E -A 12 'WARNING:|BUG:|Oops' | head -n 40 | sed 's/^/  dmesg: /'
+	else
+		pass "kernel log: no WARNING, BUG or call trace during the scenario"
+	fi
+}
