@@ -136,9 +136,12 @@ static int pass_iommufd(struct vfk_ctx *ctx, struct vfio_fds *f, char **slot, ch
 	};
 	int fd = open_node(ctx, "iommu");
 
-	if (fd < 0)
-		return launch_fail(errbuf, errsize, -fd, "opening /dev/iommu failed: %s",
-				   strerror(-fd));
+	if (fd < 0) {
+		_cleanup_free_ char *node = vfk_root_host_path(VFK_ROOT_DEV, "iommu");
+
+		return launch_fail(errbuf, errsize, -fd, "opening %s failed: %s",
+				   node ? node : "iommu", strerror(-fd));
+	}
 	if (ioctl(fd, VFK_IOMMU_OPTION, &opt) < 0)	/* not privileged: the user's account */
 		info(ctx, "iommufd: pinned memory charged to the user, not to "
 			"QEMU's process (IOMMU_OPTION_RLIMIT_MODE: %s)", strerror(errno));

@@ -30,7 +30,7 @@ static void note_accounting(struct vfk_plan *pl)
 	if (pl->vfio_noted)
 		return;
 	pl->vfio_noted = true;
-	strv_addf(&pl->notes, "locked memory with iommufd: the QEMU backend opens /dev/iommu "
+	strv_addf(&pl->notes, "locked memory with iommufd: the QEMU backend opens iommufd "
 		  "itself and has the pinned memory charged to QEMU's process "
 		  "(IOMMU_OPTION_RLIMIT_MODE), against the limit above, as libvirt does; a QEMU that "
 		  "opens it itself (gen --format qemu run by hand) is charged to its user, every VM "
@@ -63,8 +63,11 @@ static int set_reason(struct vfk_plan *pl, int backend, const char *fmt, ...)
 static int kernel_offers(const struct vfk_plan *pl, char *why, size_t whysize)
 {
 	if (!vfk_host_has_iommufd(pl->host)) {
-		snprintf(why, whysize, "the host has no /dev/iommu (a kernel without "
-			 "CONFIG_IOMMUFD, or its module not loaded: modprobe iommufd)");
+		_cleanup_free_ char *node = vfk_root_host_path(VFK_ROOT_DEV, "iommu");
+
+		snprintf(why, whysize, "the host has no %s (a kernel without "
+			 "CONFIG_IOMMUFD, or its module not loaded: modprobe iommufd)",
+			 node ? node : "iommu");
 		return 0;
 	}
 	return vfk_host_vfio_cdev_support(pl->host, why, whysize);
