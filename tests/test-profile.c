@@ -359,7 +359,7 @@ TEST(profile_doc_and_parser_agree, "vfiokit.ini(5) documents exactly the keys th
 			}
 		}
 	}
-	CHECK_INT(nsections, 10);	/* vm ... network, hostdev, usb */
+	CHECK_INT(nsections, 11);	/* vm ... gpu, vfio, disk, network, hostdev, usb */
 	free(doc);
 }
 

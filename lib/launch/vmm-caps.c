@@ -26,12 +26,14 @@
 /* In the child: QEMU with QMP on stdin/stdout (the socket @fd), nothing else. */
 static void __attribute__((noreturn)) exec_probe(const char *emulator, int fd)
 {
+	char *const argv[] = { (char *)emulator, (char *)"-machine", (char *)"none",
+			       (char *)"-nodefaults", (char *)"-display", (char *)"none",
+			       (char *)"-qmp", (char *)"stdio", NULL };
 	int null = vfk_open_null(O_WRONLY);
 
 	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || null < 0 || dup2(null, 2) < 0)
 		_exit(127);
-	execlp(emulator, emulator, "-machine", "none", "-nodefaults", "-display", "none",
-	       "-qmp", "stdio", (char *)NULL);
+	execvp(emulator, argv);
 	_exit(127);
 }
 
