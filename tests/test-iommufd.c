@@ -230,7 +230,8 @@ TEST(iommufd_explicit_backend_refused_when_the_emulator_cannot, "backend = iommu
 
 TEST(iommufd_cdev_support_read_from_a_device_on_vfio_before_the_kernel_config,
      "vfk_host_vfio_cdev_support: a device on vfio-pci with vfio-dev/vfioN/dev says yes, one "
-     "with vfio-dev but no dev attribute says no, none on VFIO and no config: -ENOENT")
+     "with vfio-dev but no dev attribute says no; none on VFIO: the loaded vfio module's "
+     "vfio-dev chrdev region in proc/devices says; nothing loaded and no config: -ENOENT")
 {
 	char *root = fixture_host("igpu-dgpu-vfio"), why[256];
 	struct vfk_ctx *ctx = NULL;
@@ -279,6 +280,19 @@ TEST(iommufd_cdev_support_read_from_a_device_on_vfio_before_the_kernel_config,
 	CHECK_INT(vfk_host_vfio_cdev_support(host, why, sizeof(why)), -ENOENT);
 	CHECK_CONTAINS(why, "no device is on a VFIO driver yet");
 	vfk_host_unref(host);
+	/* the vfio module loaded: its chrdev region says, before any bind */
+	REQUIRE(put_file(root, "sys/module/vfio/refcnt", "0\n"));
+	REQUIRE(put_file(root, "proc/devices", "Character devices:\n  1 mem\n510 vfio\n"));
+	REQUIRE(vfk_host_scan(ctx, &host) == 0);
+	CHECK_INT(vfk_host_vfio_cdev_support(host, why, sizeof(why)), 0);
+	CHECK_CONTAINS(why, "loaded without cdevs");
+	vfk_host_unref(host);
+	REQUIRE(put_file(root, "proc/devices", "Character devices:\n  1 mem\n510 vfio\n511 vfio-dev\n"
+			 "\nBlock devices:\n  8 sd\n"));
+	REQUIRE(vfk_host_scan(ctx, &host) == 0);
+	CHECK_INT(vfk_host_vfio_cdev_support(host, why, sizeof(why)), 1);
+	CHECK_CONTAINS(why, "vfio-dev in proc/devices");
+	vfk_host_unref(host);
 	vfk_ctx_unref(ctx);
 	free(root);
 }
@@ -319,4 +333,31 @@ TEST(iommufd_vfio_check_reports_kernel_and_asks_qemu_only_when_the_kernel_can,
 	free(r.err);
 	free(root);
 	free(plain);
+}
+
+TEST(iommufd_plan_without_libvirt_asks_the_profiles_qemu, "backend libvirt whose daemon cannot be "
+     "reached (plan on a host that starts QEMU itself): the profile's QEMU is asked instead, "
+     "and the reason says libvirt was not")
+{
+	char *root = iommufd_host(true), *yes = fake_qemu(true);
+	struct vfk_vm_options o = { .backend = VFK_BACKEND_LIBVIRT,
+				    .uri = "qemu+unix:///system?socket=/nonexistent/libvirt-sock" };
+	char ini[1024];
+	struct vmenv e;
+
+	REQUIRE(root && yes);
+	snprintf(ini, sizeof(ini), VM "emulator = %s\n" GPU "[vfio]\nbackend = iommufd\n", yes);
+	CHECK_INT(vm_plan_root(&e, root, ini), 0);
+	CHECK_INT(vfk_plan_ask_vmm(e.plan, &o, e.err, sizeof(e.err)), 0);
+	CHECK_STREQ(vfk_plan_get_vfio_backend(e.plan), "iommufd");
+	vm_close(&e);
+	snprintf(ini, sizeof(ini), VM "emulator = %s\n" GPU, yes);
+	CHECK_INT(vm_plan_root(&e, root, ini), 0);
+	CHECK_INT(vfk_plan_ask_vmm(e.plan, &o, e.err, sizeof(e.err)), 0);
+	CHECK_STREQ(vfk_plan_get_vfio_backend(e.plan), "iommufd");
+	CHECK_CONTAINS(vfk_plan_get_vfio_reason(e.plan), "QEMU 10.0.2");
+	CHECK_CONTAINS(vfk_plan_get_vfio_reason(e.plan), "(libvirt not asked: ");
+	vm_close(&e);
+	free(root);
+	free(yes);
 }

@@ -97,6 +97,26 @@ static int device_says(struct vfk_device *dev, char *why, size_t whysize)
 	return 0;
 }
 
+/* The loaded vfio module: with CONFIG_VFIO_DEVICE_CDEV it takes a character
+ * device region named "vfio-dev" (proc/devices) when it loads, before any
+ * device is bound. 1 yes, 0 loaded without it, -ENOENT not loaded. */
+static int module_says(struct vfk_ctx *ctx, char *why, size_t whysize)
+{
+	_cleanup_close_ int mfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, VFK_SYS_MODULE "/vfio");
+	char devices[8192];
+	const char *m;
+	bool yes = false;
+
+	if (mfd < 0 || vfk_root_read(ctx, VFK_ROOT_PROC, "devices", devices, sizeof(devices)) < 0)
+		return -ENOENT;
+	for (m = devices; (m = strstr(m, " vfio-dev")) && !yes; m++)
+		yes = m[9] == '\n' || m[9] == '\0';
+	snprintf(why, whysize, yes ? "the vfio module has its cdev region (vfio-dev in "
+		 "proc/devices)" : "the vfio module is loaded without cdevs (no vfio-dev in "
+		 "proc/devices: CONFIG_VFIO_DEVICE_CDEV is not set)");
+	return yes;
+}
+
 /* The kernel's build configuration, where distributions ship it: 1 the
  * option is y, 0 not set or unknown to that kernel, -ENOENT no such file. */
 static int config_says(struct vfk_ctx *ctx, char *why, size_t whysize)
@@ -133,9 +153,13 @@ int vfk_host_vfio_cdev_support(const struct vfk_host *chost, char *why, size_t w
 		if (r >= 0)
 			return r;
 	}
+	r = module_says(host->ctx, why, whysize);
+	if (r >= 0)
+		return r;
 	r = config_says(host->ctx, why, whysize);
 	if (r == -ENOENT)
-		snprintf(why, whysize, "no device is on a VFIO driver yet and the kernel's "
-			 "configuration (boot/config-RELEASE) is not there to say");
+		snprintf(why, whysize, "no device is on a VFIO driver yet, the vfio module is "
+			 "not loaded, and the kernel's configuration (boot/config-RELEASE) is not "
+			 "there to say");
 	return r;
 }

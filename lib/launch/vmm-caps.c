@@ -198,7 +198,7 @@ int vfk_plan_ask_vmm(struct vfk_plan *pl, const struct vfk_vm_options *o, char *
 {
 	const char *uri = o && o->uri ? o->uri : "qemu:///system";
 	bool libvirt = o && o->backend == VFK_BACKEND_LIBVIRT;
-	char why[400] = "";
+	char why[1024] = "";
 	int r;
 
 	if (!pl)
@@ -212,6 +212,17 @@ int vfk_plan_ask_vmm(struct vfk_plan *pl, const struct vfk_vm_options *o, char *
 	vfk_progress(pl->ctx, "asking %s whether it takes iommufd", libvirt ? uri : pl->emulator);
 	r = libvirt ? vfk_libvirt_takes_iommufd(uri, why, sizeof(why))
 		    : vfk_qemu_takes_iommufd(pl->emulator, why, sizeof(why));
+	if (libvirt && r < 0 && r != -ENOMEM) {
+		/* no libvirt to ask (plan on a host that starts QEMU itself): its QEMU */
+		char lwhy[400];
+		size_t n;
+
+		snprintf(lwhy, sizeof(lwhy), "%s", why);
+		vfk_progress(pl->ctx, "asking %s whether it takes iommufd", pl->emulator);
+		r = vfk_qemu_takes_iommufd(pl->emulator, why, sizeof(why) / 2);
+		n = strlen(why);
+		snprintf(why + n, sizeof(why) - n, " (libvirt not asked: %s)", lwhy);
+	}
 	if (r == -ENOMEM)
 		return r;
 	return plan_vfio_settle(pl, r > 0, why, errbuf, errsize);

@@ -10,8 +10,8 @@
 # /dev/iommu and the cdevs open and no group node or /dev/vfio/vfio: the legacy API
 # is not used. The card goes back to its native drivers afterwards.
 #
-# The steps are functions on shared state (GPU HDA G CV CH), so checks through
-# `vfio-vm up` with backend = iommufd can be added as one more step in guest_main.
+# Then vfio-vm does the same: [vfio] backend = iommufd, and auto (chosen by asking that
+# QEMU over QMP); up opens /dev/iommu and the cdevs and passes them as descriptors.
 SCEN_DESC="iommufd + VFIO cdev (6.12): the card's cdev; trixie's QEMU 10 gives it to an inner VM via -object iommufd, by path and by passed fds, never opening /dev/vfio/<group>"
 SCEN_KERNEL=next
 SCEN_TIMEOUT=900
@@ -159,6 +159,48 @@ inner_by_fds() {
 		eval "grep -q -x '$fdi /dev/iommu' /tmp/qemu-fds.txt && grep -q -x '$fdv /dev/vfio/devices/$CV' /tmp/qemu-fds.txt && grep -q -x '$fdh /dev/vfio/devices/$CH' /tmp/qemu-fds.txt"
 }
 
+# vfio-vm does it all: plan chooses iommufd (asking this QEMU over QMP), up binds the
+# card, opens /dev/iommu and the cdevs itself and passes them to QEMU (fd=N), down gives
+# the card back. @1: the [vfio] backend asked for (iommufd, or auto: chosen).
+vfio_vm_iommufd() {
+	local want=$1 l="vfio-vm (backend = $1)" pid t log=/tmp/l3-vfiovm-$1.log
+	local -a set=(--set "gpu.device=$GPU" --set "vm.emulator=$VFK_QEMU_NEXT"
+		--set "vm.kernel=$VFK_L3_KERNEL" --set "vm.initrd=$VFK_L3_INITRD"
+		--set "vfio.backend=$want")
+	run_tool "/tmp/plan-$want.out" vfio-vm plan "$VFK_REPO/configs/demo.ini" "${set[@]}"
+	expect "$l: plan exit status" "$?" 0
+	sed -n '/^VFIO backend/,+1p' "/tmp/plan-$want.out" | sed 's/^/  /'
+	check "$l: plan says VFIO backend: iommufd" grep -q -x "VFIO backend: iommufd" "/tmp/plan-$want.out"
+	[ "$want" = auto ] && check "$l: plan's reason names trixie's QEMU and its iommufd object" \
+		grep -q "QEMU 10\..*has the iommufd object and vfio-pci's iommufd property" "/tmp/plan-$want.out"
+	run_tool "/tmp/gen-$want.out" vfio-vm gen "$VFK_REPO/configs/demo.ini" --format qemu "${set[@]}"
+	check "$l: gen --format qemu writes -object iommufd,id=iommufd0 and iommufd= on the card's vfio-pci" \
+		eval "grep -q -- 'iommufd,id=iommufd0' '/tmp/gen-$want.out' && grep -q -- 'vfio-pci,host=$GPU,iommufd=iommufd0' '/tmp/gen-$want.out'"
+	run_tool "/tmp/up-$want.out" vfio-vm up "$VFK_REPO/configs/demo.ini" --backend qemu "${set[@]}" \
+		--set "vm.cmdline=console=ttyS0 panic=-1 vfk_hold=1" --console-log "$log"
+	expect "$l: up exit status" "$?" 0
+	for ((t = 0; t < 1500; t++)); do grep -q -a "L3 done" "$log" 2>/dev/null && break; sleep 0.2; done
+	run_tool "/tmp/status-$want.out" vfio-vm status demo --json
+	pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vms"][0]["pid"])' "/tmp/status-$want.out" 2>/dev/null)
+	CV=$(cdev_of "$GPU") CH=$(cdev_of "$HDA")
+	fd_targets "${pid:-0}" > /tmp/qemu-fds.txt
+	info "$l: QEMU ${pid:-?} holds: $(awk '$2 ~ /^\/dev\// { print $2 }' /tmp/qemu-fds.txt | sort -u | tr '\n' ' ')"
+	check "$l: inner kernel lists the passed-through VGA 1234:1111" grep -q -a 'L3 pci 0x1234:0x1111 class 0x0300' "$log"
+	check "$l: inner kernel lists the passed-through HDA 8086:293e" grep -q -a 'L3 pci 0x8086:0x293e class 0x0403' "$log"
+	check "$l: QEMU holds /dev/iommu, opened and passed by vfio-vm" fd_has /tmp/qemu-fds.txt /dev/iommu
+	check "$l: QEMU holds the cdevs of $GPU (${CV:-none}) and $HDA (${CH:-none})" \
+		eval "[ -n '$CV' ] && [ -n '$CH' ] && fd_has /tmp/qemu-fds.txt /dev/vfio/devices/$CV && fd_has /tmp/qemu-fds.txt /dev/vfio/devices/$CH"
+	check "$l: QEMU holds no group node and no /dev/vfio/vfio" \
+		eval '! grep -q -E " /dev/vfio/([0-9]+|noiommu-[0-9]+|vfio)\$" /tmp/qemu-fds.txt'
+	check "$l: QEMU's command line passes descriptors (fd=), not host= addresses" \
+		eval "tr '\\0' '\\n' < /proc/${pid:-0}/cmdline | grep -q '^vfio-pci,fd=' && ! tr '\\0' '\\n' < /proc/${pid:-0}/cmdline | grep -q '^vfio-pci,host='"
+	grep -q -a "L3 done" "$log" || tail -n 15 "$log" 2>/dev/null | sed 's/^/  l3 console: /'
+	run_tool "/tmp/down-$want.out" vfio-vm down demo --timeout 5
+	expect "$l: down exit status" "$?" 0
+	restored_checks "$l: after down" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
+	check "$l: the cdevs went with vfio-pci" test -z "$(cdev_of "$GPU")$(cdev_of "$HDA")"
+}
+
 # Back to the native drivers: the cdevs go with vfio-pci.
 card_back() {
 	raw_restore "$GPU" "$HDA"
@@ -199,6 +241,12 @@ guest_main() {
 		inner_by_fds
 	fi
 	card_back
+	if [ -n "$(tool vfio-vm)" ]; then
+		vfio_vm_iommufd iommufd
+		vfio_vm_iommufd auto
+	else
+		fail "vfio-vm is not built: the iommufd backend of vfio-vm is not tried"
+	fi
 	kernel_log_checks
 }
 
