@@ -241,7 +241,7 @@ _vfio_bind()
 	local _vfk_w _vfk_cur _vfk_root _vfk_cmd _vfk_args _vfk_prev _vfk_v
 	local cmds="bind restore status persist unpersist persisted"
 	local opts_bind="--gpu --group --include-shared --force --single-gpu -n --dry-run --timeout --owner --driver"
-	local opts_restore="--all --from-scan -n --dry-run --timeout"
+	local opts_restore="--all --from-scan --force-native -n --dry-run --timeout"
 	_vfk_line
 	_vfk_walk "--gpu --group --timeout --owner --driver"
 	case $_vfk_prev in

@@ -20,7 +20,8 @@ static void check_entry(const struct vfk_journal_entry *e)
 	FUZZ_ASSERT(vfk_pci_addr_parse(e->address, &a) == 0);
 	FUZZ_ASSERT(!strcmp(vfk_pci_addr_format(&a, norm, sizeof(norm)), e->address));
 	FUZZ_ASSERT(journal_value_ok(e->driver) && journal_value_ok(e->override) &&
-		    journal_value_ok(e->owner) && journal_value_ok(e->vfio_driver));
+		    journal_value_ok(e->owner) && journal_value_ok(e->vfio_driver) &&
+		    journal_value_ok(e->left));
 	FUZZ_ASSERT(strcmp(e->vfio_driver, ".") && strcmp(e->vfio_driver, ".."));
 	FUZZ_ASSERT(strcmp(e->driver, ".") && strcmp(e->driver, ".."));
 	FUZZ_ASSERT(strcmp(e->override, ".") && strcmp(e->override, ".."));
@@ -71,7 +72,7 @@ static void check_round_trip(struct vfk_journal *j, const uint8_t *data, size_t 
 		FUZZ_ASSERT(!strcmp(x->address, y->address) && !strcmp(x->driver, y->driver) &&
 			    !strcmp(x->override, y->override) && !strcmp(x->owner, y->owner) &&
 			    x->since == y->since && x->state == y->state &&
-			    !strcmp(x->vfio_driver, y->vfio_driver));
+			    !strcmp(x->vfio_driver, y->vfio_driver) && !strcmp(x->left, y->left));
 	}
 	check_damage_is_caught(again, data, size);
 	journal_clear(&k);

@@ -266,6 +266,63 @@ enum vfk_acs {
 VFK_API enum vfk_acs vfk_device_get_acs(const struct vfk_device *dev);
 VFK_API const char *vfk_acs_to_string(enum vfk_acs acs);
 
+/* ---- reset between guests */
+/*
+ * Whether a device comes back clean when one guest is done with it, so the
+ * next guest (or the host's own driver) can have it. From config space: the
+ * PCIe DevCap FLR bit (or the AF capability's), the PM capability's
+ * No_Soft_Reset; from sysfs: the kernel's reset_method (absent before Linux
+ * 5.15) and power_state; from where it sits: the other devices on its bus;
+ * and from a table of cards known not to reset (AMD Polaris, Vega, Navi 1x
+ * to 4x: the "AMD reset bug"; NVIDIA GPUs without FLR). Judged on the first
+ * call and kept with the host snapshot.
+ */
+enum vfk_reset_verdict {
+	VFK_RESET_UNKNOWN = 0,	/* config space and reset_method say too little (not root?) */
+	VFK_RESET_OK,		/* FLR, or another per-function reset that brings it back */
+	VFK_RESET_BUS_ONLY,	/* no FLR: a bus reset of its port, its bus holding only
+				 * its own functions (they go to one VM together) */
+	VFK_RESET_UNRELIABLE,	/* a reset that may not happen or not work: its bus
+				 * shared, on the root bus, once per boot */
+	VFK_RESET_BROKEN,	/* no working reset, or it stopped answering: after a
+				 * guest the host's driver cannot take it back */
+};
+/* What the table knows about the card. */
+enum vfk_reset_quirk {
+	VFK_RESET_QUIRK_NONE = 0,
+	VFK_RESET_QUIRK_NO_RESET,	/* nothing resets it: it must not go back to its
+					 * native driver after a guest used it */
+	VFK_RESET_QUIRK_VENDOR_RESET,	/* resets only through the vendor-reset module */
+	VFK_RESET_QUIRK_ONCE_PER_BOOT,	/* its reset works once per boot */
+	VFK_RESET_QUIRK_NO_FLR,		/* an NVIDIA GPU without FLR: a bus reset, which
+					 * works only when its bus holds nothing else */
+};
+VFK_API enum vfk_reset_verdict vfk_device_get_reset_verdict(const struct vfk_device *dev);
+/* "unknown", "ok", "bus-reset-only", "unreliable", "broken". */
+VFK_API const char *vfk_reset_verdict_to_string(enum vfk_reset_verdict verdict);
+VFK_API enum vfk_reset_quirk vfk_device_get_reset_quirk(const struct vfk_device *dev);
+/* "none", "no-reset", "vendor-reset", "once-per-boot", "no-flr". */
+VFK_API const char *vfk_reset_quirk_to_string(enum vfk_reset_quirk quirk);
+/* Why, in one sentence ("AMD Navi 21 does not reset (the AMD reset bug): ...",
+ * "FLR (Function Level Reset)"); never NULL; owned by the host. */
+VFK_API const char *vfk_device_get_reset_reason(const struct vfk_device *dev);
+/* What to do about it (vendor-reset, keep it on vfio-pci until a reboot, a
+ * slot of its own), or NULL when nothing; owned by the host. */
+VFK_API const char *vfk_device_get_reset_advice(const struct vfk_device *dev);
+/* Config space facts: 1 yes, 0 no, -1 not readable (only root reads past
+ * the first 64 bytes). no_soft_reset -1 also when there is no PM capability. */
+VFK_API int vfk_device_get_flr(const struct vfk_device *dev);
+VFK_API int vfk_device_get_no_soft_reset(const struct vfk_device *dev);
+/*
+ * Must the device stay on its VFIO driver once a guest has had it: its card
+ * does not reset (VFK_RESET_QUIRK_NO_RESET, _ONCE_PER_BOOT, _VENDOR_RESET
+ * without vendor-reset's device_specific reset selected), or it stopped
+ * answering config reads (its last reset failed). A function of such a GPU
+ * (its HDMI audio) stays with it. vfk_restore() leaves these devices.
+ */
+VFK_API bool vfk_device_reset_keeps_on_vfio(const struct vfk_device *dev);
+/* ---- end reset between guests */
+
 /* ------------------------------------------------------------------ group */
 
 VFK_API int vfk_group_get_id(const struct vfk_group *group);
@@ -394,6 +451,9 @@ enum vfk_bind_flags {
 	VFK_BIND_FORCE = 1 << 1,		/* override the host guards */
 	VFK_BIND_SINGLE_GPU = 1 << 2,		/* release consoles/framebuffers first */
 	VFK_BIND_DRY_RUN = 1 << 3,		/* report writes, change nothing */
+	/* vfk_restore(): give back even devices whose reset is broken
+	 * (vfk_device_reset_keeps_on_vfio()) to their native drivers */
+	VFK_RESTORE_FORCE_NATIVE = 1 << 4,
 };
 
 struct vfk_bind;	/* one transaction: devices handed to their VFIO drivers together */
@@ -464,6 +524,11 @@ struct vfk_journal_entry {
 	 * journal line without vfio= (written before variant drivers) means
 	 * vfio-pci and loads as such */
 	char vfio_driver[64];
+	/* why vfk_restore() left it on its VFIO driver instead of giving it
+	 * back: "no-reset" (its card does not reset), "reset-failed" (it
+	 * stopped answering); "" when it did not. A bind takes such a device
+	 * over, the native driver still recorded. */
+	char left[16];
 };
 /*
  * The journal, read strictly: a file that is not whole and consistent (a NUL
@@ -484,6 +549,14 @@ VFK_API const struct vfk_journal_entry *vfk_journal_get(const struct vfk_journal
  * with nothing written if the journal is refused (vfk_ctx_get_error() says
  * why; see vfk_restore_from_scan()), or the first error (the rest are still
  * tried). @errbuf gets a one-line reason.
+ *
+ * A device whose reset is broken (vfk_device_reset_keeps_on_vfio(): a card
+ * of the AMD reset bug, or one that stopped answering) is not given back to
+ * a native driver, which it would hang: it stays on its VFIO driver and in
+ * the journal with left= set (not an error), and the progress function gets
+ * one line: "left 0000:03:00.0 on vfio-pci: AMD Navi 21 does not reset;
+ * reboot to give it back to amdgpu". VFK_RESTORE_FORCE_NATIVE gives it back
+ * all the same.
  */
 VFK_API int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n,
 			unsigned int flags, char *errbuf, size_t errsize);
@@ -545,6 +618,17 @@ VFK_API int vfk_checks_run(struct vfk_ctx *ctx, struct vfk_checks **out);
 VFK_API void vfk_checks_free(struct vfk_checks *checks);
 VFK_API size_t vfk_checks_count(const struct vfk_checks *checks);
 VFK_API const struct vfk_check *vfk_checks_get(const struct vfk_checks *checks, size_t i);
+/*
+ * Add the check "gpu-reset" of the GPU at @address (DDDD:BB:DD.F or BB:DD.F)
+ * after the others (vfio-check --gpu ADDR): how it resets between guests
+ * (vfk_device_get_reset_verdict()) and what to do about it. pass: ok or a
+ * bus reset; warn: unknown, unreliable, or a card of the reset-bug table;
+ * fail: it stopped answering (its last reset failed). Added again, it
+ * replaces the earlier one. 0; -EINVAL (not a PCI address), -ENODEV (no GPU
+ * there), -ENOMEM or the scan's error, with one line in @errbuf.
+ */
+VFK_API int vfk_checks_add_gpu(struct vfk_ctx *ctx, struct vfk_checks *checks,
+			       const char *address, char *errbuf, size_t errsize);
 /* Worst status over all checks. */
 VFK_API enum vfk_check_status vfk_checks_worst(const struct vfk_checks *checks);
 VFK_API const char *vfk_check_status_to_string(enum vfk_check_status s);

@@ -138,7 +138,7 @@ DEV_KEYS = {
     "parent", "class", "id", "sub", "rev", "group", "driver", "override", "boot_vga",
     "numa", "cpus", "reset", "pcie", "link", "maxlink", "power", "acs", "vfs", "totalvfs",
     "physfn", "drm", "fb", "fbname", "config", "irq", "slot", "runtime",
-    "vgpu_types", "vgpu_current", "bars",
+    "vgpu_types", "vgpu_current", "bars", "reset_attr", "nosoftrst", "stuck",
 }
 # BAR kinds of `bars=` -> the flags the kernel prints in `resource`, and whether
 # the BAR takes two BAR registers (64-bit).
@@ -363,6 +363,9 @@ class Dev:
         self.numa = int(o.get("numa", "-1"))
         self.irq = int(o.get("irq", "0"))
         self.reset = [m for m in o.get("reset", "").split(",") if m and m != "none"]
+        self.reset_attr = self.flag("reset_attr", "1")
+        self.nosoftrst = self.flag("nosoftrst", "1")
+        self.stuck = self.flag("stuck", "0")
         self.power = o.get("power", "D0")
         if self.power not in ("D0", "D1", "D2", "D3hot", "D3cold", "unknown"):
             raise FixtureError("%s: power must be D0, D1, D2, D3hot or D3cold" % w)
@@ -381,6 +384,12 @@ class Dev:
         self.bars = parse_bars(o.get("bars", ""), w)
         self.link = parse_link(o["link"], w) if "link" in o else None
         self.maxlink = parse_link(o["maxlink"], w) if "maxlink" in o else self.link
+
+    def flag(self, key, dflt):
+        v = self.o.get(key, dflt)
+        if v not in ("0", "1"):
+            raise FixtureError("%s: %s must be 0 or 1" % (self.where, key))
+        return v == "1"
 
     def pcie_type(self):
         t = self.o.get("pcie")
@@ -799,7 +808,7 @@ class Host:
         w8(0x40, 0x01)
         w8(0x41, link_next(0))
         w16(0x42, 0xc803)                     # PM version 3, PME from D0/D3hot/D3cold
-        w16(0x44, 0x0008 | pmstate)           # NoSoftRst+, power state
+        w16(0x44, (0x0008 if d.nosoftrst else 0) | pmstate)   # NoSoftRst, power state
         w8(0x50, 0x05)
         w8(0x51, link_next(1))
         w16(0x52, 0x0080 | (1 if bound else 0))  # 64-bit MSI
@@ -816,7 +825,7 @@ class Host:
         elif pcie and (d.acs != "none" or d.totalvfs):
             self.ext_caps(d, cfg)
 
-        if d.power == "D3cold":               # the device does not answer
+        if d.power == "D3cold" or d.stuck:    # the device does not answer
             cfg = bytearray(b"\xff" * size)
         if d.config_size is not None:
             cfg = cfg[:d.config_size]
@@ -1130,7 +1139,8 @@ class Host:
         if (d.cls >> 8) == 0x0300:
             t.attr(p + "/boot_vga", "1" if d.boot_vga else "0")
         if d.reset:
-            t.attr(p + "/reset_method", " ".join(d.reset), 0o644)
+            if d.reset_attr:
+                t.attr(p + "/reset_method", " ".join(d.reset), 0o644)
             t.write(p + "/reset", "", 0o200)
         if d.is_pcie:
             t.attr(p + "/d3cold_allowed", "1", 0o644)

@@ -48,7 +48,8 @@ static void usage(int status)
 		"Commands:\n"
 		"  bind        hand the devices (and their whole IOMMU groups) to their VFIO\n"
 		"              drivers\n"
-		"  restore     return devices to the drivers recorded in the journal; with\n"
+		"  restore     return devices to the drivers recorded in the journal (a card\n"
+		"              whose reset is broken stays on vfio-pci, one line says why); with\n"
 		"              --from-scan, when the journal is damaged: every device it still\n"
 		"              names (and each ADDR) that is on a VFIO driver goes back to the\n"
 		"              driver its modalias selects, and the journal is kept as\n"
@@ -71,6 +72,9 @@ static void usage(int status)
 		"      --owner NAME      who holds the devices (shown by status)\n"
 		"      --all             restore: every device vfiokit holds\n"
 		"      --from-scan       restore: recover from a damaged journal (see above)\n"
+		"      --force-native    restore: give back even a card whose reset is broken\n"
+		"                        (the AMD reset bug, or one that stopped answering),\n"
+		"                        which restore otherwise leaves on vfio-pci\n"
 		"      --json            status, persisted, bind/restore --dry-run (the writes):\n"
 		"                        machine-readable; other commands refuse it\n"
 		COMMON_HELP
@@ -358,6 +362,7 @@ static int cmd_status(struct bind_opts *o)
 			json_object_object_add(d, "original_driver", *e->driver ? json_object_new_string(e->driver) : NULL);
 			json_object_object_add(d, "original_override", *e->override ? json_object_new_string(e->override) : NULL);
 			json_object_object_add(d, "vfio_driver", json_object_new_string(e->vfio_driver));
+			json_object_object_add(d, "left", json_str_or_null(*e->left ? e->left : NULL));
 			json_object_object_add(d, "owner", json_object_new_string(e->owner));
 			json_object_object_add(d, "since", json_object_new_int64(e->since));
 			json_object_array_add(arr, d);
@@ -376,9 +381,10 @@ static int cmd_status(struct bind_opts *o)
 			struct tm tm;
 			driver_now(host, e->address, now, sizeof(now));
 			strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-			printf("%-13s %-8s %-12s %-14s %-14s %s\n", e->address,
-			       e->state ? "bound" : "pending", now, *e->driver ? e->driver : "(none)",
-			       e->owner, since);
+			printf("%-13s %-8s %-12s %-14s %-14s %s%s%s\n", e->address,
+			       *e->left ? "left" : e->state ? "bound" : "pending", now,
+			       *e->driver ? e->driver : "(none)", e->owner, since,
+			       *e->left ? "  left by restore: " : "", e->left);
 		}
 	}
 	vfk_host_unref(host);
@@ -552,7 +558,7 @@ static int cmd_udev_hook(struct bind_opts *o, char **args, int nargs)
 int main(int argc, char **argv)
 {
 	enum { OPT_GPU = 0x100, OPT_GROUP, OPT_SHARED, OPT_FORCE, OPT_SINGLE, OPT_TIMEOUT,
-	       OPT_OWNER, OPT_ALL, OPT_REBIND, OPT_FROM_SCAN, OPT_DRIVER };
+	       OPT_OWNER, OPT_ALL, OPT_REBIND, OPT_FROM_SCAN, OPT_DRIVER, OPT_FORCE_NATIVE };
 	static const struct option longopts[] = {
 		{ "gpu", required_argument, NULL, OPT_GPU },
 		{ "group", required_argument, NULL, OPT_GROUP },
@@ -565,6 +571,7 @@ int main(int argc, char **argv)
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "rebind", no_argument, NULL, OPT_REBIND },
 		{ "from-scan", no_argument, NULL, OPT_FROM_SCAN },
+		{ "force-native", no_argument, NULL, OPT_FORCE_NATIVE },
 		{ "driver", required_argument, NULL, OPT_DRIVER },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -612,6 +619,7 @@ int main(int argc, char **argv)
 		case OPT_ALL: o.all = true; break;
 		case OPT_REBIND: o.rebind = true; break;
 		case OPT_FROM_SCAN: o.from_scan = true; break;
+		case OPT_FORCE_NATIVE: o.flags |= VFK_RESTORE_FORCE_NATIVE; break;
 		case OPT_DRIVER:
 			if (!*optarg)
 				die(EXIT_USAGE, "--driver: name a VFIO driver (vfio-pci, mlx5_vfio_pci, ...)");
@@ -627,6 +635,8 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "--from-scan goes with restore");
 	if (o.driver && strcmp(cmd, "bind"))
 		die(EXIT_USAGE, "--driver goes with bind");
+	if ((o.flags & VFK_RESTORE_FORCE_NATIVE) && (strcmp(cmd, "restore") || o.from_scan))
+		die(EXIT_USAGE, "--force-native goes with restore (not --from-scan)");
 	if (!strcmp(cmd, "bind"))
 		return cmd_bind(&o, argv, argc);
 	if (!strcmp(cmd, "restore"))

@@ -27,7 +27,9 @@ static void usage(int status)
 		"                      for, where this host's boot loader keeps them (GRUB,\n"
 		"                      systemd-boot, kernelstub), then the boot loader's and\n"
 		"                      initramfs' commands; every file journalled first\n"
-		"      --gpu ADDR      with --fix: the GPU at ADDR to vfio-pci at boot\n"
+		"      --gpu ADDR      also check how the GPU at ADDR resets between guests\n"
+		"                      (gpu-reset: FLR, a bus reset, the AMD reset bug);\n"
+		"                      with --fix: the GPU at ADDR to vfio-pci at boot\n"
 		"                      (vfio-pci.ids=, modprobe.d softdeps, the initramfs)\n"
 		"      --hugepages SIZE[:1G]  with --fix: reserve SIZE (16G, 8192M) of huge\n"
 		"                      pages at boot: 2 MiB pages in /etc/sysctl.d, or with\n"
@@ -383,6 +385,17 @@ static int revert(struct vfk_ctx *ctx, bool dry, const struct common_opts *o)
 	return EXIT_OK;
 }
 
+/* --gpu ADDR without --fix: the GPU's gpu-reset check after the others. */
+static void add_gpu_check(struct vfk_ctx *ctx, struct vfk_checks *checks, const char *addr)
+{
+	char err[256];
+	int r = vfk_checks_add_gpu(ctx, checks, addr, err, sizeof(err));
+
+	if (r < 0)
+		die(r == -EINVAL ? EXIT_USAGE : r == -ENODEV ? EXIT_NOT_SO : EXIT_FAILURE_OP,
+		    "--gpu: %s", *err ? err : strerror(-r));
+}
+
 enum { OPT_FIX = 0x2000, OPT_DRY_RUN, OPT_GPU, OPT_REVERT, OPT_HUGEPAGES };
 
 int main(int argc, char **argv)
@@ -435,8 +448,8 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "--fix and --revert exclude each other");
 	if (undo && o.json)
 		die(EXIT_USAGE, "--revert has no JSON output (--json is for the checks and --fix)");
-	if ((fo.gpu || fo.hugepages_mib) && !fix)
-		die(EXIT_USAGE, "%s needs --fix", fo.gpu ? "--gpu" : "--hugepages");
+	if (fo.hugepages_mib && !fix)
+		die(EXIT_USAGE, "--hugepages needs --fix");
 	if (dry && !fix && !undo)
 		die(EXIT_USAGE, "--dry-run needs --fix or --revert");
 	if ((fix || undo) && !dry)
@@ -454,6 +467,8 @@ int main(int argc, char **argv)
 	if (r < 0)
 		die_errno(EXIT_FAILURE_OP, r, "running the host checks under '%s'",
 			  vfk_ctx_get_sysroot(ctx));
+	if (fo.gpu && !fix)
+		add_gpu_check(ctx, checks, fo.gpu);
 	ready = vfk_checks_worst(checks) != VFK_CHECK_FAIL;
 	if (fix) {
 		r = fix_host(ctx, checks, &fo, dry, &o);

@@ -140,6 +140,29 @@ static bool group_selected(const struct ls_opts *o, const struct vfk_host *h,
 
 /* ------------------------------------------------------------ human view */
 
+/* ", FLReset+ NoSoftRst-": the config space bits in lspci's words, '?' where
+ * they cannot be read. */
+static void print_reset_bits(const struct vfk_device *d)
+{
+	static const char mark[] = "?-+";
+
+	printf(", FLReset%c NoSoftRst%c", mark[vfk_device_get_flr(d) + 1],
+	       mark[vfk_device_get_no_soft_reset(d) + 1]);
+}
+
+/* A GPU whose reset is not plain: what happens between guests and what to do. */
+static void print_gpu_reset(const struct vfk_gpu *g)
+{
+	const struct vfk_device *d = vfk_gpu_get_device(g);
+	enum vfk_reset_verdict v = vfk_device_get_reset_verdict(d);
+
+	if (v == VFK_RESET_OK || v == VFK_RESET_UNKNOWN)
+		return;
+	printf("    reset: %s — %s\n", vfk_reset_verdict_to_string(v), vfk_device_get_reset_reason(d));
+	if (vfk_device_get_reset_advice(d))
+		printf("      %s\n", vfk_device_get_reset_advice(d));
+}
+
 static void print_device_line(const struct vfk_host *h, const struct vfk_device *d, int verbose)
 {
 	char name[600];
@@ -178,6 +201,7 @@ static void print_device_line(const struct vfk_host *h, const struct vfk_device 
 		putchar('\n');
 		printf("      reset: %s%s", vfk_device_get_reset_method(d) ? vfk_device_get_reset_method(d) : "unknown method",
 		       vfk_device_has_reset(d) ? "" : " (no reset file)");
+		print_reset_bits(d);
 		if (vfk_device_get_link_speed(d))
 			printf(", link %s x%u (max %s x%u)", vfk_device_get_link_speed(d),
 			       vfk_device_get_link_width(d),
@@ -189,6 +213,10 @@ static void print_device_line(const struct vfk_host *h, const struct vfk_device 
 		if (vfk_device_is_bridge(d))
 			printf(", ACS %s", vfk_acs_to_string(vfk_device_get_acs(d)));
 		putchar('\n');
+		if (!vfk_device_is_bridge(d))
+			printf("      reset verdict: %s — %s\n",
+			       vfk_reset_verdict_to_string(vfk_device_get_reset_verdict(d)),
+			       vfk_device_get_reset_reason(d));
 	}
 }
 
@@ -308,6 +336,7 @@ static void print_gpu(const struct vfk_gpu *g)
 	if (vfk_gpu_is_only_gpu(g))
 		printf("    the host's only GPU: passing it through leaves the host headless\n");
 	print_verdict(g);
+	print_gpu_reset(g);
 	print_release(g);
 }
 
@@ -601,6 +630,43 @@ static void print_human(const struct ls_opts *o, const struct vfk_host *h,
 
 /* ------------------------------------------------------------- JSON view */
 
+/* A config space bit: true, false, or null where it cannot be read. */
+static json_object *tristate_json(int v)
+{
+	return v < 0 ? NULL : json_object_new_boolean(v);
+}
+
+/* The "reset" object of a GPU: the facts and the verdict (vfio-ls(1)). */
+static json_object *reset_json(const struct vfk_device *d)
+{
+	json_object *o = json_object_new_object(), *methods = NULL;
+	const char *m = vfk_device_get_reset_method(d), *s;
+
+	json_object_object_add(o, "flr", tristate_json(vfk_device_get_flr(d)));
+	json_object_object_add(o, "no_soft_reset", tristate_json(vfk_device_get_no_soft_reset(d)));
+	/* the kernel's reset_method word by word; null where it has no such
+	 * attribute (before Linux 5.15, or no method at all) */
+	if (m) {
+		methods = json_object_new_array();
+		for (s = m; *s; s += strspn(s, " ")) {
+			size_t n = strcspn(s, " ");
+			if (n)
+				json_object_array_add(methods, json_object_new_string_len(s, (int)n));
+			s += n;
+		}
+	}
+	json_object_object_add(o, "methods", methods);
+	json_object_object_add(o, "verdict", json_object_new_string(
+		vfk_reset_verdict_to_string(vfk_device_get_reset_verdict(d))));
+	json_object_object_add(o, "quirk", json_object_new_string(
+		vfk_reset_quirk_to_string(vfk_device_get_reset_quirk(d))));
+	json_object_object_add(o, "reason", json_object_new_string(vfk_device_get_reset_reason(d)));
+	json_object_object_add(o, "advice", json_str_or_null(vfk_device_get_reset_advice(d)));
+	json_object_object_add(o, "keep_on_vfio",
+			       json_object_new_boolean(vfk_device_reset_keeps_on_vfio(d)));
+	return o;
+}
+
 static json_object *device_json(const struct vfk_device *d, int verbose)
 {
 	json_object *o = json_object_new_object();
@@ -635,6 +701,11 @@ static json_object *device_json(const struct vfk_device *d, int verbose)
 		json_object_object_add(o, "local_cpulist", json_str_or_null(vfk_device_get_local_cpulist(d)));
 		json_object_object_add(o, "reset_method", json_str_or_null(vfk_device_get_reset_method(d)));
 		json_object_object_add(o, "reset", json_object_new_boolean(vfk_device_has_reset(d)));
+		json_object_object_add(o, "flr", tristate_json(vfk_device_get_flr(d)));
+		json_object_object_add(o, "no_soft_reset", tristate_json(vfk_device_get_no_soft_reset(d)));
+		json_object_object_add(o, "reset_verdict", json_object_new_string(
+			vfk_reset_verdict_to_string(vfk_device_get_reset_verdict(d))));
+		json_object_object_add(o, "reset_reason", json_object_new_string(vfk_device_get_reset_reason(d)));
 		json_object_object_add(o, "power_state", json_str_or_null(vfk_device_get_power_state(d)));
 		json_object_object_add(o, "link_speed", json_str_or_null(vfk_device_get_link_speed(d)));
 		json_object_object_add(o, "link_width", json_object_new_int((int)vfk_device_get_link_width(d)));
@@ -694,6 +765,7 @@ static json_object *gpu_json(const struct vfk_gpu *g)
 		json_object_array_add(ha, p);
 	}
 	json_object_object_add(o, "holders", ha);
+	json_object_object_add(o, "reset", reset_json(d));
 	return o;
 }
 

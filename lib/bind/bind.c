@@ -36,6 +36,11 @@ struct bind_item {
 	char orig_override[64];
 	struct vfio_choice target;	/* the VFIO driver it goes to, and why */
 	bool touched;	/* at least one write was made */
+	/* a device a restore left on its VFIO driver (journal left=): taken
+	 * over with its journal entry, whose native driver still stands; a
+	 * rollback puts that entry back and never hands it to that driver */
+	bool adopted;
+	struct vfk_journal_entry was;
 };
 
 /* Per host device: asked for, and among the items. */
@@ -415,6 +420,25 @@ static const char *console_gpu(const struct vfk_bind *b)
 	return NULL;
 }
 
+/* A device a restore left on its VFIO driver: the bind takes over its entry,
+ * so the driver it goes back to is the native one recorded then, not the
+ * VFIO driver it is on now. */
+static int adopt_item(struct vfk_bind *b, struct bind_item *it, const struct vfk_journal_entry *e)
+{
+	char msg[300];
+	int r;
+
+	it->adopted = true;
+	it->was = *e;
+	snprintf(it->orig_driver, sizeof(it->orig_driver), "%s", e->driver);
+	snprintf(it->orig_override, sizeof(it->orig_override), "%s", e->override);
+	snprintf(msg, sizeof(msg), "%s was left on %s by a restore (left=%s): taken over; it "
+		 "still goes back to %s only after a reboot", e->address, e->vfio_driver, e->left,
+		 *e->driver ? e->driver : "no driver");
+	r = add_warning(b, msg);
+	return r < 0 ? neg_errno(r) : 0;
+}
+
 /* Refusals for one device (held already, guards, the host's GPU), its
  * warnings, and what it is on now, for the journal. */
 static int check_item(struct vfk_bind *b, struct vfk_journal *j, struct bind_item *it)
@@ -427,7 +451,7 @@ static int check_item(struct vfk_bind *b, struct vfk_journal *j, struct bind_ite
 	const char *why;
 	int r;
 
-	if (e)
+	if (e && !*e->left)
 		return fail(b, EALREADY, "%s is already held by %s (vfio-bind status)", d->address,
 			    e->owner);
 	if (device_is_vgpu_vf(d))
@@ -468,6 +492,8 @@ static int check_item(struct vfk_bind *b, struct vfk_journal *j, struct bind_ite
 		return neg_errno(r);
 	if (!journal_value_ok(it->target.driver))
 		return fail(b, EINVAL, "%s: unexpected VFIO driver name", d->address);
+	if (e)
+		return adopt_item(b, it, e);
 	snprintf(it->orig_driver, sizeof(it->orig_driver), "%s", d->driver ? d->driver : "");
 	read_override(b->ctx, devices_fd(b), d->address, it->orig_override, sizeof(it->orig_override));
 	if (!journal_value_ok(it->orig_driver))
@@ -602,7 +628,8 @@ static int wait_groups(struct vfk_bind *b)
 }
 
 /* Rolled back: the journal forgets every item put back (all but those a
- * restore failed for), in one pass over it. */
+ * restore failed for), in one pass over it; a device taken over from a
+ * restore has its left entry back. */
 static void drop_untouched(struct vfk_bind *b, struct vfk_journal *j)
 {
 	_cleanup_free_ bool *drop = calloc(j->n ? j->n : 1, sizeof(*drop));
@@ -612,6 +639,10 @@ static void drop_untouched(struct vfk_bind *b, struct vfk_journal *j)
 	for (i = 0; i < b->nitems; i++) {
 		if (b->items[i].touched || !(e = journal_find(j, b->items[i].dev->address)))
 			continue;
+		if (b->items[i].adopted) {
+			*e = b->items[i].was;
+			continue;
+		}
 		if (drop)
 			drop[e - j->e] = true;
 		else	/* no memory for the marks: one by one, slower */
@@ -622,15 +653,19 @@ static void drop_untouched(struct vfk_bind *b, struct vfk_journal *j)
 }
 
 /* The journal read again under the lock: another vfiokit may have taken one
- * of the devices since prepare. */
+ * of the devices since prepare (a device prepare took over from a restore
+ * must still be left as it was). */
 static int refuse_held(struct vfk_bind *b, struct vfk_journal *j)
 {
+	const struct vfk_journal_entry *e;
 	size_t i;
 
-	for (i = 0; i < b->nitems; i++)
-		if (journal_find(j, b->items[i].dev->address))
+	for (i = 0; i < b->nitems; i++) {
+		e = journal_find(j, b->items[i].dev->address);
+		if (e && !(b->items[i].adopted && *e->left))
 			return fail(b, EALREADY, "%s is already held (vfio-bind status)",
 				    b->items[i].dev->address);
+	}
 	return 0;
 }
 
@@ -641,13 +676,18 @@ static int journal_items(struct vfk_bind *b, struct vfk_journal *j)
 	int r;
 
 	for (i = 0; i < b->nitems; i++) {
-		struct vfk_journal_entry e = { 0 };
+		struct vfk_journal_entry e = { 0 }, *old;
 		snprintf(e.address, sizeof(e.address), "%s", b->items[i].dev->address);
 		snprintf(e.driver, sizeof(e.driver), "%s", b->items[i].orig_driver);
 		snprintf(e.override, sizeof(e.override), "%s", b->items[i].orig_override);
 		snprintf(e.owner, sizeof(e.owner), "%s", b->owner);
 		snprintf(e.vfio_driver, sizeof(e.vfio_driver), "%s", b->items[i].target.driver);
 		e.since = (long long)time(NULL);
+		/* a device taken over keeps its one line, now the new owner's */
+		if (b->items[i].adopted && (old = journal_find(j, e.address))) {
+			*old = e;
+			continue;
+		}
 		if ((r = journal_add(j, &e)) < 0)
 			return neg_errno(r);
 	}
@@ -709,6 +749,11 @@ static void roll_back(struct vfk_bind *b, struct waiter *w, struct vfk_journal *
 		char err[300];
 		if (!it->touched)
 			continue;
+		/* left on VFIO because its native driver would hang on it: it stays */
+		if (it->adopted) {
+			it->touched = false;
+			continue;
+		}
 		if (bind_restore_device(ctx, w, it->dev->address, it->orig_driver, it->orig_override,
 					b->timeout_ms, b->flags & VFK_BIND_DRY_RUN, err, sizeof(err)) < 0)
 			warn(ctx, "rollback: %s", err);

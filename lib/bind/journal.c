@@ -21,7 +21,9 @@
  * driver the device was given to) came later within v2: a line without it,
  * or with it empty, means vfio-pci, so it is written only for a variant (a
  * journal of vfio-pci devices reads the same to every build), and older
- * builds skip it. v1 (no trailer, written by
+ * builds skip it. left= (why a restore left the device on its VFIO driver:
+ * "no-reset", "reset-failed"; lib/bind/restore.c) came later still, written
+ * only when set: an older build skips it and would give the device back. v1 (no trailer, written by
  * earlier vfiokit builds) is still read when it parses completely, so an
  * upgrade does not strand the devices it holds; the next save writes v2.
  * Written whole, atomically (vfk_host_write_file: temp file, fsync, rename).
@@ -167,7 +169,8 @@ static int set_state(struct jparser *p, struct vfk_journal_entry *e, const char 
 static int parse_field(struct jparser *p, struct vfk_journal_entry *e, const char *s, size_t n,
 		       unsigned int *seen)
 {
-	static const char *const keys[] = { "state", "driver", "override", "owner", "since", "vfio" };
+	static const char *const keys[] = { "state", "driver", "override", "owner", "since", "vfio",
+					    "left" };
 	const char *eq = memchr(s, '=', n), *val;
 	size_t klen, vlen, k;
 	char b[48];
@@ -191,7 +194,8 @@ static int parse_field(struct jparser *p, struct vfk_journal_entry *e, const cha
 	case 2: return set_field(p, e->override, sizeof(e->override), "override", val, vlen);
 	case 3: return set_field(p, e->owner, sizeof(e->owner), "owner", val, vlen);
 	case 4: return set_since(p, e, val, vlen);
-	default: return set_field(p, e->vfio_driver, sizeof(e->vfio_driver), "vfio", val, vlen);
+	case 5: return set_field(p, e->vfio_driver, sizeof(e->vfio_driver), "vfio", val, vlen);
+	default: return set_field(p, e->left, sizeof(e->left), "left", val, vlen);
 	}
 }
 
@@ -511,9 +515,10 @@ char *journal_format(const struct vfk_journal *j)
 	for (i = 0; i < j->n; i++) {
 		const struct vfk_journal_entry *e = &j->e[i];
 		bool variant = *e->vfio_driver && !streq(e->vfio_driver, VFIO_PCI_DRIVER);
-		fprintf(f, "%s state=%s driver=%s override=%s owner=%s since=%lld%s%s\n", e->address,
-			e->state ? "bound" : "pending", e->driver, e->override, e->owner, e->since,
-			variant ? " vfio=" : "", variant ? e->vfio_driver : "");
+		fprintf(f, "%s state=%s driver=%s override=%s owner=%s since=%lld%s%s%s%s\n",
+			e->address, e->state ? "bound" : "pending", e->driver, e->override, e->owner,
+			e->since, variant ? " vfio=" : "", variant ? e->vfio_driver : "",
+			*e->left ? " left=" : "", e->left);
 	}
 	/* the checksum covers every byte before the trailer: flushed, they are buf[0..size) */
 	if (fflush(f) == 0)

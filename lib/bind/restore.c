@@ -2,13 +2,18 @@
 /*
  * Devices vfiokit holds handed back to the drivers the journal recorded:
  * vfk_restore() by address, vfk_restore_owner() by owner, and the one device
- * put back that a failed commit's rollback uses as well.
+ * put back that a failed commit's rollback uses as well. A device whose card
+ * does not reset (inventory/reset.c: the AMD reset bug, or it stopped
+ * answering) is not handed back: its native driver would hang on it, and
+ * often the host with it. It stays on its VFIO driver, and in the journal
+ * marked left=, until a reboot or VFK_RESTORE_FORCE_NATIVE.
  */
 #include <stdio.h>
 
 #include "bind/bind-internal.h"
 #include "bind/console.h"
 #include "bind/journal.h"
+#include "inventory/inventory.h"
 
 
 /*
@@ -106,6 +111,81 @@ static int select_entries(struct vfk_journal *j, const char *const *addresses, s
 	return 0;
 }
 
+/* The host now, for the reset verdicts of the devices to give back; NULL when
+ * the caller forces them back, or it cannot be read (then every device goes
+ * back, as it would without the verdicts). */
+static struct vfk_host *restore_host(struct vfk_ctx *ctx, unsigned int flags)
+{
+	struct vfk_host *h = NULL;
+	int r;
+
+	if (flags & VFK_RESTORE_FORCE_NATIVE)
+		return NULL;
+	r = vfk_host_scan(ctx, &h);
+	if (r < 0)
+		dbg(ctx, "restore: no reset verdicts, the host cannot be read: %s", strerror(-r));
+	return r < 0 ? NULL : h;
+}
+
+/*
+ * Leave @e where it is when giving it back would hang its native driver: it
+ * is on a VFIO driver now, it goes back to a native one, and its reset is
+ * broken. Marked left= in the journal, told in one line.
+ */
+static bool leave_entry(struct vfk_ctx *ctx, struct vfk_host *host, struct vfk_journal_entry *e)
+{
+	struct vfk_device *d;
+	const char *kind;
+	bool vendor_reset;
+	char why[256];
+
+	if (!host || !*e->driver || vfk_driver_is_vfio(e->driver) ||
+	    vfk_host_find_device(host, e->address, &d) < 0 ||
+	    !vfk_driver_is_vfio(vfk_device_get_driver(d)))
+		return false;
+	kind = device_reset_hold(d, why, sizeof(why), &vendor_reset);
+	if (!kind)
+		return false;
+	snprintf(e->left, sizeof(e->left), "%s", kind);
+	vfk_progress(ctx, "left %s on %s: %s; reboot to give it back to %s%s", e->address,
+		     vfk_device_get_driver(d), why, e->driver,
+		     vendor_reset ? " (or load vendor-reset)" : "");
+	return true;
+}
+
+/* The selected entries back (newest first) or left where they are;
+ * @drop[i] turns from "asked for" into "gone from the journal". The first
+ * error, its reason in @errbuf; the others are still tried. */
+static int restore_entries(struct vfk_ctx *ctx, struct session *s, struct vfk_journal *j,
+			   bool *drop, unsigned int flags, char *errbuf, size_t errsize)
+{
+	struct vfk_host *host = restore_host(ctx, flags);
+	int r, first = 0;
+	size_t i;
+
+	for (i = j->n; i-- > 0;) {
+		struct vfk_journal_entry *e = &j->e[i];
+		char err[300];
+		if (!drop[i])
+			continue;
+		if (leave_entry(ctx, host, e)) {
+			drop[i] = false;
+			continue;
+		}
+		e->left[0] = '\0';
+		vfk_progress(ctx, "restoring %s to %s", e->address, *e->driver ? e->driver : "no driver");
+		r = bind_restore_device(ctx, &s->w, e->address, e->driver, e->override, ctx->timeout_ms,
+					flags & VFK_BIND_DRY_RUN, err, sizeof(err));
+		drop[i] = r >= 0;
+		if (r < 0 && !first) {
+			first = r;
+			snprintf(errbuf, errsize, "%s", err);
+		}
+	}
+	vfk_host_unref(host);
+	return first;
+}
+
 int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, unsigned int flags,
 		char *errbuf, size_t errsize)
 {
@@ -144,21 +224,7 @@ int vfk_restore(struct vfk_ctx *ctx, const char *const *addresses, size_t n, uns
 	first = select_entries(j, addresses, n, drop, errbuf, errsize);
 	if (first < 0)
 		goto out;
-	/* newest first; drop[i] turns from "asked for" into "put back" */
-	for (i = j->n; i-- > 0;) {
-		const struct vfk_journal_entry *e = &j->e[i];
-		char err[300];
-		if (!drop[i])
-			continue;
-		vfk_progress(ctx, "restoring %s to %s", e->address, *e->driver ? e->driver : "no driver");
-		r = bind_restore_device(ctx, &s.w, e->address, e->driver, e->override, ctx->timeout_ms,
-					dry, err, sizeof(err));
-		drop[i] = r >= 0;
-		if (r < 0 && !first) {
-			first = r;
-			snprintf(errbuf, errsize, "%s", err);
-		}
-	}
+	first = restore_entries(ctx, &s, j, drop, flags, errbuf, errsize);
 	journal_remove_marked(j, drop);
 	r = journal_save(ctx, j);
 	if (r < 0 && !first) {

@@ -134,5 +134,10 @@ void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, int procf
 void check_ovmf(struct probe *p, struct check_impl *c, int topfd);
 void check_libvirt(struct probe *p, struct check_impl *c, int topfd);
 void check_gpu_fabric(struct probe *p, struct check_impl *c);
+/* reset.c, the check vfk_checks_add_gpu() adds: 0; -EINVAL (@address is no
+ * PCI address), -ENODEV (no GPU there) or the scan's error, with @errbuf
+ * saying so in one line. */
+int check_gpu_reset(struct probe *p, struct check_impl *c, const char *address, char *errbuf,
+		    size_t errsize);
 
 #endif

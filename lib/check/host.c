@@ -15,7 +15,8 @@
  * The checks live one area to a file: cpu.c (cpu-virt, kvm), iommu.c
  * (iommu, cmdline, irq-remap), modules.c (vfio-modules), memory.c
  * (hugepages), firmware.c (ovmf), libvirt.c (libvirt), fabric.c (gpu-fabric:
- * NVSwitches and NVIDIA's passthrough models). They share the kernel
+ * NVSwitches and NVIDIA's passthrough models), and on request one GPU's
+ * reset between guests (reset.c: gpu-reset). They share the kernel
  * command line (cmdline.c), its boot loader edits (bootfix.c), text building
  * (text.c) and reads below the sysroot (files.c), declared in check.h. This
  * file holds the table of checks, their results and the public calls.
@@ -59,6 +60,9 @@ static const struct {
 
 struct vfk_checks {
 	struct check_impl c[_CHK_MAX];
+	/* vfk_checks_add_gpu(): gpu-reset, after the others */
+	struct check_impl gpu;
+	bool has_gpu;
 };
 
 /* ------------------------------------------------------------------ API */
@@ -193,6 +197,34 @@ void check_cmdline_wanted(const struct vfk_checks *checks, const char *const **a
 	*drop = checks->c[CHK_CMDLINE].drop;
 }
 
+int vfk_checks_add_gpu(struct vfk_ctx *ctx, struct vfk_checks *checks, const char *address,
+		       char *errbuf, size_t errsize)
+{
+	struct probe p = { .ctx = ctx, .n_groups = -1, .n_units = -1 };
+	struct check_impl c = { .pub = { .id = "gpu-reset", .title = "GPU reset between guests",
+					 .detail = "" } };
+	int r;
+
+	if (!ctx || !checks || !address || !errbuf)
+		return neg_errno(EINVAL);
+	errbuf[0] = '\0';
+	r = check_gpu_reset(&p, &c, address, errbuf, errsize);
+	if (r == 0 && p.oom)
+		r = neg_errno(ENOMEM);
+	if (r < 0) {
+		free(c.detail);
+		free(c.fix);
+		return r;
+	}
+	if (checks->has_gpu) {
+		free(checks->gpu.detail);
+		free(checks->gpu.fix);
+	}
+	checks->gpu = c;
+	checks->has_gpu = true;
+	return 0;
+}
+
 void vfk_checks_free(struct vfk_checks *checks)
 {
 	size_t i;
@@ -203,19 +235,21 @@ void vfk_checks_free(struct vfk_checks *checks)
 		free(checks->c[i].detail);
 		free(checks->c[i].fix);
 	}
+	free(checks->gpu.detail);
+	free(checks->gpu.fix);
 	free(checks);
 }
 
 size_t vfk_checks_count(const struct vfk_checks *checks)
 {
-	return checks ? _CHK_MAX : 0;
+	return checks ? _CHK_MAX + checks->has_gpu : 0;
 }
 
 const struct vfk_check *vfk_checks_get(const struct vfk_checks *checks, size_t i)
 {
-	if (!checks || i >= _CHK_MAX)
+	if (!checks || i >= vfk_checks_count(checks))
 		return NULL;
-	return &checks->c[i].pub;
+	return i < _CHK_MAX ? &checks->c[i].pub : &checks->gpu.pub;
 }
 
 enum vfk_check_status vfk_checks_worst(const struct vfk_checks *checks)
@@ -223,9 +257,9 @@ enum vfk_check_status vfk_checks_worst(const struct vfk_checks *checks)
 	enum vfk_check_status worst = VFK_CHECK_PASS;
 	size_t i;
 
-	for (i = 0; checks && i < _CHK_MAX; i++)
-		if (checks->c[i].pub.status > worst)
-			worst = checks->c[i].pub.status;
+	for (i = 0; checks && i < vfk_checks_count(checks); i++)
+		if (vfk_checks_get(checks, i)->status > worst)
+			worst = vfk_checks_get(checks, i)->status;
 	return worst;
 }
 

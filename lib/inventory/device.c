@@ -283,6 +283,9 @@ void device_read_caps(struct vfk_device *dev)
 	pcilib_read_caps(dev->host->ctx, dev->host->pacc, &dev->addr, &caps);
 	dev->acs = caps.acs;
 	dev->pcie_type = caps.pcie_type;
+	dev->flr = (int8_t)caps.flr;
+	dev->no_soft_reset = (int8_t)caps.no_soft_reset;
+	dev->answers = (int8_t)caps.answers;
 	dev->caps_known = true;
 }
 

@@ -8,6 +8,17 @@
 struct pci_access;
 struct pci_dev;
 
+/* reset.c: how the device resets between guests, judged on first use */
+struct reset_row;
+struct device_reset {
+	bool judged;
+	enum vfk_reset_verdict verdict;
+	const struct reset_row *row;	/* its row of the quirk table, or NULL */
+	bool keep;		/* a restore leaves it on its VFIO driver */
+	bool failed;		/* it stopped answering: its last reset failed */
+	const char *reason, *advice;	/* interned; advice NULL when nothing to do */
+};
+
 /* Attributes a listing does not need, read on first use. */
 struct vfk_device_details {
 	uint16_t subsys_vendor, subsys_device;
@@ -20,6 +31,7 @@ struct vfk_device_details {
 	const char *reset_method;
 	const char *power_state;
 	const char *link_speed, *max_link_speed;
+	struct device_reset reset;
 };
 
 struct vfk_device {
@@ -36,6 +48,7 @@ struct vfk_device {
 	const char *pcie_root;	/* interned, read on first use */
 	enum vfk_acs acs;	/* with pcie_type: read on first use (device_read_caps) */
 	int pcie_type;		/* PCI_EXP_TYPE_*, PCILIB_NOT_PCIE or PCILIB_UNKNOWN */
+	int8_t flr, no_soft_reset, answers;	/* with acs: 1, 0, -1 unknown (pcilib.h) */
 	const char *driver;	/* interned */
 	const char *vendor_name, *device_name, *class_name;	/* interned */
 	struct vfk_device *parent, *physfn;
@@ -127,6 +140,15 @@ int pci_addr_cmp(const struct vfk_pci_addr *a, const struct vfk_pci_addr *b);
 int device_open_dir(const struct vfk_device *dev);
 /* Fill acs and pcie_type from config space, once. */
 void device_read_caps(struct vfk_device *dev);
+
+/* reset.c: what restoring @dev to its native driver risks, when a restore
+ * must leave it on its VFIO driver: the journal's left= value ("no-reset",
+ * "reset-failed") with why in one phrase in @why ("AMD Navi 21 does not
+ * reset"), and *@vendor_reset set when the vendor-reset module would make it
+ * safe; NULL when giving it back is safe. A function of a GPU that must stay
+ * stays with it. */
+const char *device_reset_hold(const struct vfk_device *dev, char *why, size_t size,
+			      bool *vendor_reset);
 
 /* fabric.c: the devices of a GPU complex that are not GPUs (the scan's
  * step after gpus_build). 0 or -ENOMEM. */

@@ -237,6 +237,29 @@ const char *pcilib_class_name(struct pci_access *pacc, unsigned int cls, char *b
 #define ACS_REQUIRED	(0x0001 | 0x0004 | 0x0008 | 0x0010)
 #define PCI_EXT_CAP_ACS	0x000d
 
+/* PMCSR bit 3: a D3hot->D0 transition keeps the device's state, so the
+ * kernel's "pm" reset method does nothing for it (pci_pm_reset()). */
+#define PM_CTRL_NO_SOFT_RESET	0x0008
+
+/* The reset capabilities in the standard capability list: FLR from the PCIe
+ * capability's DevCap, or for conventional PCI from the Advanced Features
+ * capability (the kernel's "af_flr"); No_Soft_Reset from the PM capability
+ * (-1 when there is none: no power-state reset either). */
+static void reset_caps(struct pci_dev *pdev, const struct pci_cap *exp, struct pcilib_caps *out)
+{
+	struct pci_cap *cap;
+
+	if (exp) {
+		out->flr = !!(pci_read_long(pdev, exp->addr + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLRESET);
+	} else {
+		cap = pci_find_cap(pdev, PCI_CAP_ID_AF, PCI_CAP_NORMAL);
+		out->flr = cap && (pci_read_byte(pdev, cap->addr + PCI_AF_CAP) & PCI_AF_CAP_FLR);
+	}
+	cap = pci_find_cap(pdev, PCI_CAP_ID_PM, PCI_CAP_NORMAL);
+	out->no_soft_reset = cap ? !!(pci_read_word(pdev, cap->addr + PCI_PM_CTRL) &
+				      PM_CTRL_NO_SOFT_RESET) : -1;
+}
+
 /* What the capability walk makes of a config space of @len bytes read by
  * vfiokit (libpci only parses it). */
 static void caps_from_config(struct pci_dev *pdev, size_t len, struct pcilib_caps *out)
@@ -246,6 +269,7 @@ static void caps_from_config(struct pci_dev *pdev, size_t len, struct pcilib_cap
 
 	pci_fill_info(pdev, PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
 	cap = pci_find_cap(pdev, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
+	reset_caps(pdev, cap, out);
 	if (!cap) {
 		out->acs = VFK_ACS_NOT_PCIE;
 		out->pcie_type = PCILIB_NOT_PCIE;
@@ -282,15 +306,20 @@ void pcilib_read_caps(struct vfk_ctx *ctx, struct pci_access *pacc,
 
 	out->acs = VFK_ACS_UNKNOWN;
 	out->pcie_type = PCILIB_UNKNOWN;
+	out->flr = out->no_soft_reset = out->answers = -1;
 	vfk_pci_addr_format(addr, name, sizeof(name));
 	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/config", name);
 	n = vfk_root_read_bytes(ctx, VFK_ROOT_SYS, rel, config, sizeof(config));
+	/* the vendor id is in the 64 bytes anyone may read: whether the device
+	 * answers at all is known even where its capabilities are not */
+	if (n >= 2)
+		out->answers = !(config[0] == 0xff && config[1] == 0xff);
 	/* Unprivileged readers get only the first 64 bytes of config space:
 	 * then the answer is "unknown", never a guess. */
 	if (n < 0x100)
 		return;
 	/* a device powered off (D3cold) answers all ones: nothing is known */
-	if (config[0] == 0xff && config[1] == 0xff)
+	if (!out->answers)
 		return;
 	memset(config + n, 0xff, sizeof(config) - (size_t)n);
 	{

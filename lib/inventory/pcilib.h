@@ -21,6 +21,12 @@ const char *pcilib_class_name(struct pci_access *pacc, unsigned int cls, char *b
 struct pcilib_caps {
 	enum vfk_acs acs;
 	int pcie_type;		/* PCI_EXP_TYPE_* (0 endpoint ... 9 RCiEP), or one of the above */
+	/* reset facts (reset.c): 1 yes, 0 no, -1 not readable. flr: Function
+	 * Level Reset, from the PCIe DevCap or the conventional AF capability;
+	 * no_soft_reset: the PM capability's No_Soft_Reset (a D3hot->D0
+	 * transition keeps the device's state: no power-state reset); answers:
+	 * the vendor id reads as something else than all ones */
+	int flr, no_soft_reset, answers;
 };
 void pcilib_read_caps(struct vfk_ctx *ctx, struct pci_access *pacc,
 		      const struct vfk_pci_addr *addr, struct pcilib_caps *out);

@@ -352,6 +352,22 @@ static void note_host_driver(struct vfk_plan *pl, const struct vfk_gpu *g)
 	sbuf_free(&drivers);
 }
 
+/* A GPU that does not come back clean after a guest (the AMD reset bug, no
+ * FLR on a shared bus, a card that stopped answering): said before the VM
+ * runs, since vfio-vm down then leaves it on vfio-pci. */
+static void note_reset(struct vfk_plan *pl, const struct vfk_gpu *g)
+{
+	const struct vfk_device *d = vfk_gpu_get_device(g);
+	enum vfk_reset_verdict v = vfk_device_get_reset_verdict(d);
+	const char *advice = vfk_device_get_reset_advice(d);
+
+	if (v != VFK_RESET_BROKEN && v != VFK_RESET_UNRELIABLE)
+		return;
+	strv_addf(&pl->notes, "warning: %s's reset between guests is %s: %s%s%s",
+		  vfk_device_get_address(d), vfk_reset_verdict_to_string(v),
+		  vfk_device_get_reset_reason(d), advice ? "; " : "", advice ? advice : "");
+}
+
 void plan_note_gpu_kind(struct vfk_plan *pl)
 {
 	const struct vfk_device *d = vfk_gpu_get_device(pl->gpu), *igpu;
@@ -378,8 +394,12 @@ void plan_note_gpu_kind(struct vfk_plan *pl)
 		strv_addf(&pl->notes, "%s is a compute GPU without display outputs: the guest's "
 			  "screen, if it needs one, is emulated or remote", addr);
 	}
-	if (!pl->ngpus)
+	if (!pl->ngpus) {
 		note_host_driver(pl, pl->gpu);
-	for (size_t i = 0; i < pl->ngpus; i++)
+		note_reset(pl, pl->gpu);
+	}
+	for (size_t i = 0; i < pl->ngpus; i++) {
 		note_host_driver(pl, pl->gpus[i]);
+		note_reset(pl, pl->gpus[i]);
+	}
 }
