@@ -210,7 +210,7 @@ _vfio_ls()
 {
 	local _vfk_w _vfk_cur _vfk_root _vfk_cmd _vfk_args _vfk_prev _vfk_v
 	_vfk_line
-	_vfk_walk "--group --device --export --node --resource-prefix"
+	_vfk_walk "--group --device --export --node --resource-prefix --vfio-mode"
 	case $_vfk_prev in
 	--sysroot) _vfk_dirs "$_vfk_cur"; return ;;
 	--device) _vfk_addrs; _vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
@@ -218,8 +218,10 @@ _vfio_ls()
 		_vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	--export) _vfk_reply "$_vfk_cur" kubevirt nova proxmox nfd cdi dra; return ;;
 	--node | --resource-prefix) COMPREPLY=(); return ;;
+	--vfio-mode) _vfk_reply "$_vfk_cur" auto legacy iommufd; return ;;
 	esac
 	_vfk_reply "$_vfk_cur" --gpus --brief --group --device --export --node --resource-prefix \
+		--vfio-mode \
 		$_vfk_common_opts
 }
 

@@ -1341,6 +1341,17 @@ VFK_API const char *vfk_export_format_to_string(enum vfk_export_format fmt);
 /* The format named @name (exactly as above); 0 or -EINVAL. */
 VFK_API int vfk_export_format_from_string(const char *name, enum vfk_export_format *out);
 
+/* The device nodes a CDI spec gives: VFK_VFIO_MODE_AUTO iommufd (/dev/iommu and
+ * each function's /dev/vfio/devices/vfioN) when the host has /dev/iommu and
+ * every function its cdev, else the groups (/dev/vfio/vfio, /dev/vfio/N);
+ * _LEGACY the groups always (for a VMM that only speaks them); _IOMMUFD
+ * iommufd or -ENODEV naming the device without a cdev. */
+enum vfk_vfio_mode {
+	VFK_VFIO_MODE_AUTO = 0,
+	VFK_VFIO_MODE_LEGACY,
+	VFK_VFIO_MODE_IOMMUFD,
+};
+
 struct vfk_export_options {
 	bool gpus_only;			/* only GPUs (their groups) and the mdev types of GPUs */
 	const char *device;		/* only this device's IOMMU group and its mdev types; NULL: all */
@@ -1350,6 +1361,7 @@ struct vfk_export_options {
 					 * the kubelet names its node) */
 	const char *resource_prefix;	/* the resource domain (KubeVirt), label prefix (NFD),
 					 * CDI vendor (cdi) or DRA driver name (dra) */
+	enum vfk_vfio_mode vfio_mode;	/* cdi: which device nodes (below) */
 };
 
 /*

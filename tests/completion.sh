@@ -187,6 +187,7 @@ value_of()
 	--export) echo kubevirt ;;
 	--node) echo pve1 ;;
 	--resource-prefix) echo example.com ;;
+	--vfio-mode) echo legacy ;;
 	-o | --output | --console-log) echo /dev/null ;;
 	--set) echo vm.name=x ;;
 	-c | --connect) echo qemu:///system ;;

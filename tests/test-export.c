@@ -620,6 +620,47 @@ static bool give_cdevs(const char *root, bool both)
 		 put_file(root, "dev/vfio/devices/vfio4", "")));
 }
 
+TEST(export_cdi_vfio_mode_forces_legacy_or_refuses_iommufd_naming_why,
+     "--vfio-mode legacy gives the group nodes although iommufd is possible; --vfio-mode "
+     "iommufd without /dev/iommu, or with a function short of its cdev, is exit 1 naming it; "
+     "--vfio-mode for another format or a bad value is exit 2")
+{
+	STR root = export_host("hostdev-desk");
+	RUN r;
+
+	REQUIRE(root != NULL);
+	ls(&r, root, ARGS("--export", "cdi", "--vfio-mode", "iommufd"));
+	CHECK_INT(r.status, 1);
+	CHECK_CONTAINS(r.err, "iommufd mode: the host has no /dev/iommu");
+	CHECK_STREQ(r.out, "");
+	run_close(&r);
+	REQUIRE(put_file(root, "dev/iommu", ""));
+	REQUIRE(give_cdevs(root, false));
+	ls(&r, root, ARGS("--export", "cdi", "--vfio-mode", "iommufd"));
+	CHECK_INT(r.status, 1);
+	CHECK_CONTAINS(r.err, "iommufd mode: 0000:01:00.1 has no VFIO cdev");
+	run_close(&r);
+	REQUIRE(give_cdevs(root, true));
+	ls(&r, root, ARGS("--export", "cdi", "--vfio-mode", "iommufd"));
+	CHECK_INT(r.status, 0);
+	CHECK_CONTAINS(r.out, "\"VFIOKIT_VFIO_MODE=iommufd\"");
+	run_close(&r);
+	ls(&r, root, ARGS("--export", "cdi", "--vfio-mode", "legacy"));
+	CHECK_INT(r.status, 0);
+	CHECK_CONTAINS(r.out, "\"VFIOKIT_VFIO_MODE=legacy\"");
+	CHECK_CONTAINS(r.out, "\"path\": \"/dev/vfio/9\"");
+	CHECK(strstr(r.out ? r.out : "", "/dev/iommu") == NULL);
+	CHECK(parses(r.out, "cdi"));
+	run_close(&r);
+	ls(&r, root, ARGS("--export", "nova", "--vfio-mode", "legacy"));
+	CHECK_INT(r.status, 2);
+	CHECK_CONTAINS(r.err, "--vfio-mode is for --export cdi");
+	run_close(&r);
+	ls(&r, root, ARGS("--export", "cdi", "--vfio-mode", "cdev"));
+	CHECK_INT(r.status, 2);
+	CHECK_CONTAINS(r.err, "--vfio-mode must be auto, legacy or iommufd, not 'cdev'");
+}
+
 TEST(export_cdi_iommufd_mode_when_dev_iommu_and_every_function_has_its_cdev,
      "hostdev-desk with /dev/iommu and vfio-dev/vfioN on both 4090 functions: /dev/iommu and the two cdevs (golden hostdev-desk.iommufd); without /dev/iommu or one cdev short: legacy")
 {

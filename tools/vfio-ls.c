@@ -19,6 +19,7 @@ struct ls_opts {
 	const char *export;	/* --export FORMAT, or NULL */
 	const char *node;	/* --node */
 	const char *resource_prefix;	/* --resource-prefix */
+	const char *vfio_mode;	/* --vfio-mode */
 };
 
 static void usage(int status)
@@ -53,6 +54,10 @@ static void usage(int status)
 		"                      labels' prefix (default feature.node.kubernetes.io);\n"
 		"                      cdi: the kind's vendor (default vfiokit.org); dra:\n"
 		"                      the driver name (default vfio.vfiokit.org)\n"
+		"      --vfio-mode MODE  cdi: the device nodes given: auto (iommufd when the\n"
+		"                      host has /dev/iommu and every function its VFIO cdev,\n"
+		"                      else the groups), legacy (the groups always) or\n"
+		"                      iommufd (refused when not possible)\n"
 		COMMON_HELP
 		"\nExit status: 0 listed, 1 the group or device asked for does not exist\n"
 		"(--export cdi: nothing can be given away), 2 usage error, 3 the host\n"
@@ -852,6 +857,9 @@ static void print_export(const struct ls_opts *o, struct vfk_host *h)
 		.device = o->device,
 		.node = o->node,
 		.resource_prefix = o->resource_prefix,
+		.vfio_mode = !o->vfio_mode || !strcmp(o->vfio_mode, "auto") ? VFK_VFIO_MODE_AUTO
+			     : !strcmp(o->vfio_mode, "legacy") ? VFK_VFIO_MODE_LEGACY
+							       : VFK_VFIO_MODE_IOMMUFD,
 	};
 	enum vfk_export_format fmt;
 	_cleanup_free_ char *doc = NULL;
@@ -876,7 +884,7 @@ static void print_export(const struct ls_opts *o, struct vfk_host *h)
 int main(int argc, char **argv)
 {
 	enum { OPT_GPUS = 0x100, OPT_BRIEF, OPT_GROUP, OPT_DEVICE, OPT_EXPORT, OPT_NODE,
-	       OPT_RESOURCE_PREFIX };
+	       OPT_RESOURCE_PREFIX, OPT_VFIO_MODE };
 	static const struct option longopts[] = {
 		{ "gpus", no_argument, NULL, OPT_GPUS },
 		{ "brief", no_argument, NULL, OPT_BRIEF },
@@ -885,6 +893,7 @@ int main(int argc, char **argv)
 		{ "export", required_argument, NULL, OPT_EXPORT },
 		{ "node", required_argument, NULL, OPT_NODE },
 		{ "resource-prefix", required_argument, NULL, OPT_RESOURCE_PREFIX },
+		{ "vfio-mode", required_argument, NULL, OPT_VFIO_MODE },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -926,6 +935,12 @@ int main(int argc, char **argv)
 		case OPT_RESOURCE_PREFIX:
 			o.resource_prefix = optarg;
 			break;
+		case OPT_VFIO_MODE:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "legacy") && strcmp(optarg, "iommufd"))
+				die(EXIT_USAGE, "--vfio-mode must be auto, legacy or iommufd, not '%s'",
+				    optarg);
+			o.vfio_mode = optarg;
+			break;
 		default:
 			usage_hint();
 		}
@@ -945,8 +960,11 @@ int main(int argc, char **argv)
 			die(EXIT_USAGE, "--node is for --export proxmox and dra");
 		if (o.resource_prefix && (fmt == VFK_EXPORT_NOVA || fmt == VFK_EXPORT_PROXMOX))
 			die(EXIT_USAGE, "--resource-prefix is for --export kubevirt, nfd, cdi and dra");
-	} else if (o.node || o.resource_prefix) {
-		die(EXIT_USAGE, "%s is for --export", o.node ? "--node" : "--resource-prefix");
+		if (o.vfio_mode && fmt != VFK_EXPORT_CDI)
+			die(EXIT_USAGE, "--vfio-mode is for --export cdi");
+	} else if (o.node || o.resource_prefix || o.vfio_mode) {
+		die(EXIT_USAGE, "%s is for --export", o.node ? "--node" : o.resource_prefix ?
+		    "--resource-prefix" : "--vfio-mode");
 	}
 
 	ctx = common_ctx_new(&o.c);

@@ -169,11 +169,31 @@ static bool all_iommufd(const struct export_sel *s)
 	return s->ndevs > 0;
 }
 
+/* iommufd asked for and not possible: which device, or the host, stands in the way. */
+static int refuse_iommufd(const struct export_sel *s)
+{
+	_cleanup_free_ char *node = vfk_root_host_path(VFK_ROOT_DEV, "iommu");
+	size_t i, k;
+
+	if (!vfk_host_has_iommufd(s->host))
+		return export_error(s->ctx, ENODEV, "iommufd mode: the host has no %s (a kernel "
+				    "without CONFIG_IOMMUFD, or modprobe iommufd)", node ? node : "iommu");
+	for (i = 0; i < s->ndevs; i++)
+		for (k = 0; k < export_function_count(&s->devs[i]); k++)
+			if (!vfk_device_get_vfio_cdev(export_function(&s->devs[i], k)))
+				return export_error(s->ctx, ENODEV, "iommufd mode: %s has no VFIO "
+						    "cdev (bind it to its VFIO driver first, on a "
+						    "kernel with CONFIG_VFIO_DEVICE_CDEV)",
+						    vfk_device_get_address(export_function(&s->devs[i], k)));
+	return export_error(s->ctx, ENODEV, "iommufd mode: no device to give");
+}
+
 int export_cdi(struct export_sel *s)
 {
 	const char *vendor = s->opts->resource_prefix ? s->opts->resource_prefix
 						      : VFK_EXPORT_CDI_VENDOR;
-	bool iommufd = all_iommufd(s);
+	enum vfk_vfio_mode mode = s->opts->vfio_mode;
+	bool iommufd = mode != VFK_VFIO_MODE_LEGACY && all_iommufd(s);
 	json_object *spec, *devices;
 	_cleanup_free_ char *kind = NULL;
 	const char *text;
@@ -185,6 +205,8 @@ int export_cdi(struct export_sel *s)
 				    "names at least one device, none is written (vfio-ls shows the "
 				    "verdicts)", s->opts->gpus_only ? "of the GPUs " : "",
 				    s->opts->device ? " in that device's group" : "");
+	if (mode == VFK_VFIO_MODE_IOMMUFD && !iommufd)
+		return refuse_iommufd(s);
 	kind = strdupf("%s/%s", vendor, CDI_CLASS);
 	spec = json_object_new_object();
 	devices = json_object_new_array();
