@@ -106,6 +106,8 @@ TEST(reset_navi21_does_not_reset_and_stays_on_vfio_with_its_audio,
 		    "AMD Navi 21 does not reset (the AMD reset bug)");
 	CHECK_INT(vfk_device_get_flr(dev(&f, NAVI21)), 1);
 	CHECK_CONTAINS(vfk_device_get_reset_advice(dev(&f, NAVI21)), "keep it on vfio-pci");
+	CHECK_CONTAINS(vfk_device_get_reset_advice(dev(&f, NAVI21)), "Boot the host on another GPU");
+	CHECK_CONTAINS(vfk_device_get_reset_advice(dev(&f, NAVI21)), "disables the card before it shuts down");
 	CHECK(vfk_device_reset_keeps_on_vfio(dev(&f, NAVI21)));
 	CHECK(vfk_device_reset_keeps_on_vfio(dev(&f, NAVI21_AUDIO)));
 	fx_close(&f);
@@ -148,6 +150,7 @@ TEST(reset_rx9060xt_navi44_resets_once_per_boot,
 	check_reset(&f, NAVI44, VFK_RESET_UNRELIABLE, VFK_RESET_QUIRK_ONCE_PER_BOOT,
 		    "AMD Navi 44 resets once per boot");
 	CHECK(vfk_device_reset_keeps_on_vfio(dev(&f, NAVI44)));
+	CHECK_CONTAINS(vfk_device_get_reset_advice(dev(&f, NAVI44)), "stop the VM with an ACPI shutdown");
 	fx_close(&f);
 }
 

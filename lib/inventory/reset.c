@@ -198,7 +198,7 @@ struct judge {
 	struct vfk_device *d;
 	struct device_reset *r;
 	const char *methods;		/* reset_method, NULL when absent */
-	char reason[512], advice[512];
+	char reason[512], advice[768];
 };
 
 static void set(struct judge *j, enum vfk_reset_verdict v, const char *reason_fmt, ...)
@@ -258,7 +258,10 @@ static void judge_row(struct judge *j, const struct reset_row *row)
 		    "used it, amdgpu cannot take it back and may hang the host", row->family);
 		snprintf(j->advice, sizeof(j->advice), "keep it on vfio-pci (a VM restart can "
 			 "have it again) and reboot to give it back to amdgpu; vfio-bind restore "
-			 "leaves it there unless --force-native");
+			 "leaves it there unless --force-native. Boot the host on another GPU "
+			 "(the firmware's primary display) so this one stays uninitialised until "
+			 "its guest; a guest that disables the card before it shuts down (a "
+			 "shutdown script) leaves it in a state its next guest can start");
 		return;
 	case VFK_RESET_QUIRK_ONCE_PER_BOOT:
 	default:
@@ -268,7 +271,9 @@ static void judge_row(struct judge *j, const struct reset_row *row)
 		    row->family);
 		snprintf(j->advice, sizeof(j->advice), "start its VM once per boot, keep it on "
 			 "vfio-pci, and reboot to give it back to amdgpu; vfio-bind restore leaves "
-			 "it there unless --force-native");
+			 "it there unless --force-native. Boot the host on another GPU (the "
+			 "firmware's primary display), and stop the VM with an ACPI shutdown "
+			 "(vfio-vm down) rather than a reset or a power-off from inside the guest");
 		return;
 	}
 }
