@@ -220,8 +220,8 @@ _vfio_ls()
 	--node | --resource-prefix) COMPREPLY=(); return ;;
 	--vfio-mode) _vfk_reply "$_vfk_cur" auto legacy iommufd; return ;;
 	esac
-	_vfk_reply "$_vfk_cur" --gpus --brief --group --device --export --node --resource-prefix \
-		--vfio-mode \
+	_vfk_reply "$_vfk_cur" --gpus --brief --tree --group --device --export --node \
+		--resource-prefix --vfio-mode \
 		$_vfk_common_opts
 }
 

@@ -194,6 +194,27 @@ VFK_API struct vfk_device *vfk_device_get_parent(const struct vfk_device *dev);
  * first call and kept; owned by the host.
  */
 VFK_API const char *vfk_device_get_pcie_root(const struct vfk_device *dev);
+/*
+ * The PCI hierarchy as a tree, from the parent links: the devices at the top
+ * (on a root bus, or whose parent the scan did not find) and each device's
+ * children, both in address order. Built by the scan; a parent link that
+ * would close a loop is dropped, so every walk down ends.
+ */
+VFK_API size_t vfk_host_root_count(const struct vfk_host *host);
+VFK_API struct vfk_device *vfk_host_root(const struct vfk_host *host, size_t i);
+VFK_API size_t vfk_device_child_count(const struct vfk_device *dev);
+VFK_API struct vfk_device *vfk_device_child(const struct vfk_device *dev, size_t i);
+/*
+ * Where a shared IOMMU group starts: for a bridge at the top of its group
+ * (its parent in another group, or on a root bus) when the group holds
+ * endpoints of more than one slot, why, in one phrase: the group's ports
+ * that do not isolate what is below them ("downstream ports without ACS:
+ * 0000:03:08.0, 0000:03:09.0", "root ports without ACS: ...", "ports with
+ * ACS unknown: extended config space not readable (run as root): ..."); the
+ * group is the bridge's own. NULL for any other device. Judged for the whole
+ * host on the first call and kept; owned by the host.
+ */
+VFK_API const char *vfk_device_get_group_merge(const struct vfk_device *dev);
 
 /* ---- VFIO drivers: vfio-pci and the vendors' variant drivers */
 /*
@@ -420,6 +441,35 @@ VFK_API const char *vfk_device_get_fabric_role(const struct vfk_device *dev);
 
 
 /* ---------------------------------------------------------------- binding */
+
+/*
+ * The GPU's PCIe link to its slot: how it trained (current_link_speed and
+ * _width) against what the card and the port above it can do (max_link_*
+ * of both ends). The card's end is the GPU, or the upstream port of a switch
+ * on the card (RX 6800, Intel Arc); the port is the one above that end, the
+ * slot's. Judged on the first call and kept.
+ */
+enum vfk_link_verdict {
+	VFK_LINK_UNKNOWN = 0,	/* no link of its own (integrated, a VF) or not reported */
+	VFK_LINK_OK,		/* the most both ends do */
+	VFK_LINK_IDLE,		/* full width, slower than both ends do, at 2.5 GT/s or
+				 * in a low-power state: idle power saving, likely */
+	VFK_LINK_SLOT_LIMITED,	/* the port does fewer lanes or a lower speed than the card */
+	VFK_LINK_DEGRADED,	/* trained below what both ends do */
+};
+VFK_API enum vfk_link_verdict vfk_gpu_get_link_verdict(const struct vfk_gpu *gpu);
+/* "unknown", "ok", "idle", "slot-limited", "degraded". */
+VFK_API const char *vfk_link_verdict_to_string(enum vfk_link_verdict v);
+/* Why, in one line ("the slot is x4 (electrically); the card is x16", "at
+ * 2.5 GT/s now, 16.0 GT/s possible: may be idle power saving, check under
+ * load", "trained at x8 although both ends do x16"); never NULL. */
+VFK_API const char *vfk_gpu_get_link_reason(const struct vfk_gpu *gpu);
+/* The card's end of the link and the slot's port; NULL without a link of its own. */
+VFK_API struct vfk_device *vfk_gpu_get_link_device(const struct vfk_gpu *gpu);
+VFK_API struct vfk_device *vfk_gpu_get_link_port(const struct vfk_gpu *gpu);
+/* A link speed as sysfs writes it ("16.0 GT/s PCIe", "8 GT/s") in MT/s
+ * (16000); 0 for NULL or anything else. */
+VFK_API unsigned int vfk_link_speed_mts(const char *speed);
 
 /*
  * Every write the library makes to the host (sysfs attributes, journal,

@@ -573,3 +573,196 @@ TEST(host_scan_keeps_context_and_refcounts,
 	/* still usable after the extra reference is dropped */
 	CHECK_INT(vfk_host_gpu_count(f.host), 1);
 }
+
+/* ----------------------------------------------------------------- tree */
+
+TEST(inventory_tree_holds_every_device_once_below_its_parent,
+     "the PCI tree on every fixture: roots have no parent, each child's parent is the node it "
+     "is listed under, children in address order, every device listed exactly once")
+{
+	static const char *const hosts[] = {
+		"desktop-dgpu-igpu", "nvidia-4fn", "amd-switch", "shared-chipset", "single-gpu",
+		"laptop-0302", "two-identical", "sriov-server", "iommu-off", "nonroot", "ready",
+		"pvm", "acs-redir-off", "shared-chipset-nonroot", "plx-8gpu", "hgx-h100",
+		"pcie-links",
+	};
+	size_t h, i, j;
+
+	for (h = 0; h < sizeof(hosts) / sizeof(hosts[0]); h++) {
+		FX f;
+		size_t listed = 0;
+
+		REQUIRE(fx_open(&f, hosts[h]));
+		for (i = 0; i < vfk_host_root_count(f.host); i++) {
+			CHECK(vfk_device_get_parent(vfk_host_root(f.host, i)) == NULL);
+			listed++;
+		}
+		CHECK(vfk_host_root(f.host, vfk_host_root_count(f.host)) == NULL);
+		for (i = 0; i < vfk_host_device_count(f.host); i++) {
+			struct vfk_device *d = vfk_host_device(f.host, i);
+			for (j = 0; j < vfk_device_child_count(d); j++) {
+				struct vfk_device *c = vfk_device_child(d, j);
+				CHECK(vfk_device_get_parent(c) == d);
+				if (j > 0)
+					CHECK(strcmp(vfk_device_get_address(vfk_device_child(d, j - 1)),
+						     vfk_device_get_address(c)) < 0);
+				listed++;
+			}
+			CHECK(vfk_device_child(d, j) == NULL);
+		}
+		if (listed != vfk_host_device_count(f.host))
+			test_fail_(__FILE__, __LINE__, "%s: the tree lists %zu of %zu devices",
+				   hosts[h], listed, vfk_host_device_count(f.host));
+	}
+}
+
+TEST(inventory_group_merge_names_the_bridge_where_a_shared_group_starts,
+     "a shared group is marked at its top bridges with the ports lacking ACS; groups of one "
+     "card, a port with one endpoint, and host bridges are not marked")
+{
+	FX f;
+
+	REQUIRE(fx_open(&f, "amd-switch"));
+	/* the chipset switch: its upstream port starts group 8 */
+	CHECK_STREQ(vfk_device_get_group_merge(dev_at(&f, "0000:02:00.0")),
+		    "downstream ports without ACS: 0000:03:08.0, 0000:03:09.0");
+	CHECK(vfk_device_get_group_merge(dev_at(&f, "0000:03:08.0")) == NULL);
+	CHECK(vfk_device_get_group_merge(dev_at(&f, "0000:04:00.0")) == NULL);
+	CHECK(vfk_device_get_group_merge(dev_at(&f, "0000:00:03.1")) == NULL);
+	CHECK(vfk_device_get_group_merge(dev_at(&f, "0000:0b:00.0")) == NULL);
+	fx_close(&f);
+
+	/* root ports of one slot without ACS: each starts group 6 */
+	REQUIRE(fx_open(&f, "shared-chipset"));
+	CHECK_STREQ(vfk_device_get_group_merge(dev_at(&f, "0000:00:1c.0")),
+		    "root ports without ACS: 0000:00:1c.0, 0000:00:1c.2, 0000:00:1c.4");
+	CHECK(vfk_device_get_group_merge(dev_at(&f, "0000:00:1c.4")) != NULL);
+	/* the PEG port's group holds only the GTX 1080's slot */
+	CHECK(vfk_device_get_group_merge(dev_at(&f, "0000:00:01.0")) == NULL);
+	CHECK(vfk_device_get_group_merge(dev_at(&f, "0000:00:00.0")) == NULL);
+	fx_close(&f);
+
+	/* a port with a single endpoint below shares nothing */
+	REQUIRE(fx_open(&f, "desktop-dgpu-igpu"));
+	CHECK(vfk_device_get_group_merge(dev_at(&f, "0000:00:1c.0")) == NULL);
+	fx_close(&f);
+
+	/* not root: ACS cannot be read, and the reason says so */
+	REQUIRE(fx_open(&f, "shared-chipset-nonroot"));
+	CHECK_CONTAINS(vfk_device_get_group_merge(dev_at(&f, "0000:00:1c.0")),
+		       "ACS unknown: extended config space not readable (run as root)");
+}
+
+/* ----------------------------------------------------------------- link */
+
+TEST(inventory_link_speed_strings_to_mts,
+     "vfk_link_speed_mts reads the kernel's speed strings, old and new, and nothing else")
+{
+	CHECK_INT(vfk_link_speed_mts("2.5 GT/s PCIe"), 2500);
+	CHECK_INT(vfk_link_speed_mts("16.0 GT/s PCIe"), 16000);
+	CHECK_INT(vfk_link_speed_mts("8 GT/s"), 8000);
+	CHECK_INT(vfk_link_speed_mts("5.0 GT/s"), 5000);
+	CHECK_INT(vfk_link_speed_mts("64.0 GT/s PCIe"), 64000);
+	CHECK_INT(vfk_link_speed_mts("Unknown"), 0);
+	CHECK_INT(vfk_link_speed_mts("16.0"), 0);
+	CHECK_INT(vfk_link_speed_mts(""), 0);
+	CHECK_INT(vfk_link_speed_mts(NULL), 0);
+	CHECK_INT(vfk_link_speed_mts("99999999999 GT/s"), 0);
+}
+
+static const struct vfk_gpu *gpu_at(const struct fx *f, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < vfk_host_gpu_count(f->host); i++)
+		if (!strcmp(vfk_device_get_address(vfk_gpu_get_device(vfk_host_gpu(f->host, i))), addr))
+			return vfk_host_gpu(f->host, i);
+	test_fail_(__FILE__, __LINE__, "no GPU %s", addr);
+	return NULL;
+}
+
+TEST(inventory_gpu_link_verdicts,
+     "degraded (x16 card at x8 in a x16 slot), slot-limited (x16 card in a x8 or x4 slot, a "
+     "switch on the card looked through), idle (2.5 GT/s in D3hot), ok, and none for an iGPU")
+{
+	FX f;
+	const struct vfk_gpu *g;
+
+	REQUIRE(fx_open(&f, "pcie-links"));
+	REQUIRE((g = gpu_at(&f, "0000:01:00.0")));
+	CHECK_INT(vfk_gpu_get_link_verdict(g), VFK_LINK_DEGRADED);
+	CHECK_STREQ(vfk_gpu_get_link_reason(g), "trained at x8 although both ends do x16");
+	CHECK_STREQ(vfk_device_get_address(vfk_gpu_get_link_port(g)), "0000:00:01.1");
+	REQUIRE((g = gpu_at(&f, "0000:04:00.0")));
+	CHECK_INT(vfk_gpu_get_link_verdict(g), VFK_LINK_SLOT_LIMITED);
+	CHECK_STREQ(vfk_device_get_address(vfk_gpu_get_link_device(g)), "0000:02:00.0");
+	CHECK_STREQ(vfk_device_get_address(vfk_gpu_get_link_port(g)), "0000:00:01.2");
+	CHECK_STREQ(vfk_gpu_get_link_reason(g), "the slot is x8 (electrically); the card is x16");
+	REQUIRE((g = gpu_at(&f, "0000:08:00.0")));
+	CHECK_INT(vfk_gpu_get_link_verdict(g), VFK_LINK_SLOT_LIMITED);
+	CHECK_STREQ(vfk_gpu_get_link_reason(g), "the slot is x4 (electrically); the card is x16");
+	REQUIRE((g = gpu_at(&f, "0000:0a:00.0")));
+	CHECK_INT(vfk_gpu_get_link_verdict(g), VFK_LINK_IDLE);
+	CHECK_CONTAINS(vfk_gpu_get_link_reason(g), "may be idle power saving, check under load");
+	CHECK_STREQ(vfk_link_verdict_to_string(VFK_LINK_SLOT_LIMITED), "slot-limited");
+	fx_close(&f);
+
+	REQUIRE(fx_open(&f, "shared-chipset"));
+	REQUIRE((g = gpu_at(&f, "0000:01:00.0")));
+	CHECK_INT(vfk_gpu_get_link_verdict(g), VFK_LINK_OK);
+	/* a x16 card in the chipset's x4 slot, idling: the slot is what lasts */
+	REQUIRE((g = gpu_at(&f, "0000:02:00.0")));
+	CHECK_INT(vfk_gpu_get_link_verdict(g), VFK_LINK_SLOT_LIMITED);
+	CHECK_CONTAINS(vfk_gpu_get_link_reason(g), "the slot is x4 (electrically); the card is x16");
+	CHECK_CONTAINS(vfk_gpu_get_link_reason(g), "idle power saving");
+	REQUIRE((g = gpu_at(&f, "0000:00:02.0")));
+	CHECK_INT(vfk_gpu_get_link_verdict(g), VFK_LINK_UNKNOWN);
+	CHECK(vfk_gpu_get_link_device(g) == NULL);
+	CHECK_STREQ(vfk_gpu_get_link_reason(g), "integrated: no PCIe link of its own");
+	fx_close(&f);
+
+	/* an RX 6800's own switch: the link to the slot is its upstream port's */
+	REQUIRE(fx_open(&f, "amd-switch"));
+	REQUIRE((g = gpu_at(&f, "0000:0d:00.0")));
+	CHECK_STREQ(vfk_device_get_address(vfk_gpu_get_link_device(g)), "0000:0b:00.0");
+	CHECK_STREQ(vfk_device_get_address(vfk_gpu_get_link_port(g)), "0000:00:03.1");
+}
+
+TEST(inventory_gpu_link_speed_below_both_ends_is_degraded_unless_idle,
+     "at 8.0 GT/s in D0 where both ends do 16.0: degraded; at 2.5 GT/s in D0: idle; link down "
+     "in D3cold: unknown, saying so")
+{
+	static const struct { const char *speed, *power; enum vfk_link_verdict v; const char *why; } c[] = {
+		{ "8.0 GT/s PCIe", "D0", VFK_LINK_DEGRADED,
+		  "trained at 8.0 GT/s although both ends do 16.0 GT/s" },
+		{ "2.5 GT/s PCIe", "D0", VFK_LINK_IDLE, "at 2.5 GT/s now, 16.0 GT/s possible" },
+		{ "5.0 GT/s PCIe", "D3hot", VFK_LINK_IDLE, "may be idle power saving" },
+		{ "Unknown", "D3cold", VFK_LINK_UNKNOWN, "in D3cold: its link is down" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char *root = fixture_host("pcie-links");
+		struct vfk_ctx *ctx = NULL;
+		struct vfk_host *host = NULL;
+		struct vfk_device *d = NULL;
+		const struct vfk_gpu *g = NULL;
+		size_t k;
+
+		REQUIRE(root);
+		REQUIRE(put_file(root, "sys/bus/pci/devices/0000:0a:00.0/current_link_speed", c[i].speed));
+		REQUIRE(put_file(root, "sys/bus/pci/devices/0000:0a:00.0/power_state", c[i].power));
+		REQUIRE(vfk_ctx_new(root, &ctx) == 0);
+		REQUIRE(vfk_host_scan(ctx, &host) == 0);
+		REQUIRE(vfk_host_find_device(host, "0000:0a:00.0", &d) == 0);
+		for (k = 0; k < vfk_host_gpu_count(host); k++)
+			if (vfk_gpu_get_device(vfk_host_gpu(host, k)) == d)
+				g = vfk_host_gpu(host, k);
+		REQUIRE(g);
+		CHECK_INT(vfk_gpu_get_link_verdict(g), c[i].v);
+		CHECK_CONTAINS(vfk_gpu_get_link_reason(g), c[i].why);
+		vfk_host_unref(host);
+		vfk_ctx_unref(ctx);
+		free(root);
+	}
+}

@@ -380,11 +380,16 @@ static void touch_everything(struct vfk_host *host)
 		(void)vfk_device_get_sriov_totalvfs(d);
 		(void)vfk_device_get_acs(d);
 		(void)vfk_device_get_revision(d);
+		(void)vfk_device_get_group_merge(d);
+		for (k = 0; k < vfk_device_child_count(d); k++)
+			(void)vfk_device_child(d, k);
 	}
 	for (i = 0; i < vfk_host_gpu_count(host); i++) {
 		struct vfk_gpu *g = vfk_host_gpu(host, i);
 		(void)vfk_gpu_get_reason(g);
 		(void)vfk_gpu_console_in_use(g);
+		(void)vfk_gpu_get_link_verdict(g);
+		(void)vfk_gpu_get_link_reason(g);
 		for (k = 0; k < vfk_gpu_blocker_count(g); k++)
 			(void)vfk_gpu_blocker(g, k);
 	}
@@ -1382,8 +1387,20 @@ TEST(safety_parent_link_loops_do_not_hang, "bridges whose sysfs paths make them 
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	{
 		const char *const argv[] = { "vfio-ls", "--sysroot", e.root, "-v", NULL };
+		const char *const tree[] = { "vfio-ls", "--sysroot", e.root, "--tree", NULL };
+		const char *const tjson[] = { "vfio-ls", "--sysroot", e.root, "--tree", "--json", NULL };
 		char *out = NULL, *err = NULL;
 		CHECK(run_tool(&out, &err, argv) == 0);
+		free(out);
+		free(err);
+		/* the link closing a loop is dropped: both devices still in the tree */
+		CHECK(run_tool(&out, &err, tree) == 0);
+		CHECK_CONTAINS(out, "00:01.0 ");
+		CHECK_CONTAINS(out, "00:06.0 ");
+		free(out);
+		free(err);
+		CHECK(run_tool(&out, &err, tjson) == 0);
+		CHECK_CONTAINS(out, "\"0000:00:06.0\"");
 		free(out);
 		free(err);
 	}

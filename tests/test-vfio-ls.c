@@ -647,3 +647,290 @@ TEST(fixture_trees_are_read_by_lspci_like_vfio_ls,
 		free(opt);
 	}
 }
+
+/* ------------------------------------------------------------ --tree */
+
+/* The node of --tree --json at @addr, searched depth first, or NULL. */
+static json_object *tree_find(json_object *nodes, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; nodes && i < json_object_array_length(nodes); i++) {
+		json_object *n = json_object_array_get_idx(nodes, i), *v = NULL, *hit;
+		const char *a = json_object_object_get_ex(n, "address", &v) ? json_object_get_string(v)
+									   : NULL;
+
+		if (a && strcmp(a, addr) == 0)
+			return n;
+		if (json_object_object_get_ex(n, "children", &v) && (hit = tree_find(v, addr)))
+			return hit;
+	}
+	return NULL;
+}
+
+static size_t tree_count(json_object *nodes)
+{
+	size_t i, n = 0;
+
+	for (i = 0; nodes && i < json_object_array_length(nodes); i++) {
+		json_object *kids = NULL;
+
+		if (json_object_object_get_ex(json_object_array_get_idx(nodes, i), "address", NULL))
+			n++;
+		if (json_object_object_get_ex(json_object_array_get_idx(nodes, i), "children", &kids))
+			n += tree_count(kids);
+	}
+	return n;
+}
+
+TEST(vfio_ls_tree_text_shows_ports_acs_groups_verdicts_and_merge_points,
+     "--tree: one line per device under its port, the ACS of bridges, groups, GPU verdicts "
+     "and links, and the bridge where a shared group starts with the reason; no colour off a "
+     "terminal")
+{
+	RUN r;
+
+	REQUIRE(ls_run(&r, "amd-switch", ARGS("--tree")));
+	CHECK_INT(r.status, 0);
+	CHECK_STREQ(r.err, "");
+	CHECK(r.out && strncmp(r.out, "pci0000:00\n", 11) == 0);
+	CHECK_CONTAINS(r.out, "├─ 00:01.2 ");
+	CHECK_CONTAINS(r.out, "(pcieport) [group 3] ACS: isolates below\n");
+	CHECK_CONTAINS(r.out, "│  └─ 02:00.0 ");
+	CHECK_CONTAINS(r.out, "│     │   ! group 8 shared below here: downstream ports without ACS: "
+			      "0000:03:08.0, 0000:03:09.0\n");
+	CHECK_CONTAINS(r.out, "│     ├─ 03:08.0 ");
+	CHECK_CONTAINS(r.out, "(pcieport) [group 8] no ACS\n");
+	CHECK_CONTAINS(r.out, "│     │  ├─ 04:00.0 ");
+	CHECK_CONTAINS(r.out, "(nouveau) [group 8] GPU: NOT isolated (no ACS on 0000:03:08.0)\n");
+	CHECK_CONTAINS(r.out, "│     │  └─ 04:00.1 ");
+	CHECK_CONTAINS(r.out, "GPU function of 04:00.0\n");
+	CHECK_CONTAINS(r.out, "│     └─ 03:09.0 ");
+	CHECK_CONTAINS(r.out, "│        └─ 05:00.0 ");
+	CHECK_CONTAINS(r.out, "[group 11] GPU: isolated\n");
+	CHECK_CONTAINS(r.out, "link 16.0 GT/s x16 (card 16.0 GT/s x16 at its switch 0000:0b:00.0, "
+			      "slot 0000:00:03.1 16.0 GT/s x16): ok\n");
+	CHECK_CONTAINS(r.out, "└─ 00:14.3 ");
+	CHECK(r.out && !strchr(r.out, '\x1b'));
+}
+
+TEST(vfio_ls_tree_json_nests_the_same_tree,
+     "--tree --json: roots with nested children, every device once, ACS and isolates_below on "
+     "bridges, shared_below where a group starts, GPU verdict and link")
+{
+	RUN r;
+	json_object *tree, *kids, *n;
+	size_t i, ndev = 0;
+
+	REQUIRE(ls_run(&r, "amd-switch", ARGS("--tree", "--json")));
+	CHECK_INT(r.status, 0);
+	REQUIRE(r.json != NULL);
+	CHECK(is_type(get(get(r.json, "iommu"), "enabled"), json_type_boolean));
+	tree = get(r.json, "tree");
+	REQUIRE(is_type(tree, json_type_array));
+	CHECK_INT(json_object_array_length(tree), 1);
+	CHECK_STREQ(str(json_object_array_get_idx(tree, 0), "root"), "pci0000:00");
+	kids = get(json_object_array_get_idx(tree, 0), "children");
+	for (i = 0; i < json_object_array_length(tree); i++)
+		ndev += tree_count(get(json_object_array_get_idx(tree, i), "children"));
+	CHECK_INT(ndev, 20);
+	REQUIRE((n = tree_find(kids, "0000:02:00.0")));
+	CHECK_STREQ(str(n, "shared_below"), "downstream ports without ACS: 0000:03:08.0, 0000:03:09.0");
+	CHECK_INT(json_object_get_int(get(n, "group")), 8);
+	CHECK_INT(json_object_array_length(get(n, "children")), 2);
+	REQUIRE((n = tree_find(kids, "0000:00:01.2")));
+	CHECK_STREQ(str(n, "acs"), "enabled");
+	CHECK(json_object_get_boolean(get(n, "isolates_below")));
+	CHECK(get(n, "shared_below") == NULL);
+	REQUIRE((n = tree_find(kids, "0000:04:00.0")));
+	CHECK_STREQ(str(n, "verdict"), "not-isolated");
+	CHECK_STREQ(str(get(n, "link"), "verdict"), "idle");
+	CHECK(json_object_get_boolean(get(n, "gpu")));
+	REQUIRE((n = tree_find(kids, "0000:04:00.1")));
+	CHECK_STREQ(str(n, "function_of"), "0000:04:00.0");
+	CHECK(!json_object_object_get_ex(n, "verdict", NULL));
+	REQUIRE((n = tree_find(kids, "0000:00:00.0")));
+	CHECK(get(n, "acs") == NULL);	/* a host bridge: no port, no ACS */
+	/* the flat --json keeps its shape: no tree there */
+	{
+		RUN s;
+
+		REQUIRE(ls_run(&s, "amd-switch", ARGS("--json")));
+		REQUIRE(s.json != NULL);
+		CHECK(!json_object_object_get_ex(s.json, "tree", NULL));
+		CHECK(json_object_object_get_ex(s.json, "groups", NULL));
+	}
+}
+
+TEST(vfio_ls_tree_json_on_every_fixture_lists_every_device,
+     "--tree --json on each fixture host parses and holds as many nodes as the host has devices")
+{
+	static const char *const hosts[] = {
+		"desktop-dgpu-igpu", "nvidia-4fn", "amd-switch", "shared-chipset", "single-gpu",
+		"laptop-0302", "two-identical", "sriov-server", "iommu-off", "nonroot", "ready",
+		"pvm", "acs-redir-off", "shared-chipset-nonroot", "plx-8gpu", "hgx-h100",
+		"pcie-links",
+	};
+	size_t h, i;
+
+	for (h = 0; h < sizeof(hosts) / sizeof(hosts[0]); h++) {
+		RUN r;
+		RUN s;
+		json_object *tree;
+		size_t n = 0, want;
+
+		REQUIRE(ls_run(&r, hosts[h], ARGS("--tree", "--json")));
+		REQUIRE(ls_run(&s, hosts[h], ARGS("--json")));
+		if (r.status != 0 || !r.json || !s.json) {
+			test_fail_(__FILE__, __LINE__, "%s: exit %d: %s", hosts[h], r.status, r.err);
+			continue;
+		}
+		tree = get(r.json, "tree");
+		for (i = 0; tree && i < json_object_array_length(tree); i++)
+			n += tree_count(get(json_object_array_get_idx(tree, i), "children"));
+		want = json_object_array_length(get(s.json, "ungrouped"));
+		for (i = 0; i < json_object_array_length(get(s.json, "groups")); i++)
+			want += json_object_array_length(
+				get(json_object_array_get_idx(get(s.json, "groups"), i), "devices"));
+		if (n != want)
+			test_fail_(__FILE__, __LINE__, "%s: tree holds %zu nodes, host %zu devices",
+				   hosts[h], n, want);
+	}
+}
+
+TEST(vfio_ls_tree_filters_gpus_device_group_and_refuses_other_views,
+     "--tree --gpus: only the paths to GPUs; --tree --device: the path to it and its subtree; "
+     "--tree --group: paths to the group's devices; --brief or --export with --tree: exit 2")
+{
+	RUN r;
+	RUN d;
+	RUN g;
+	RUN b;
+	RUN e;
+	json_object *kids;
+
+	REQUIRE(ls_run(&r, "amd-switch", ARGS("--tree", "--gpus", "--json")));
+	REQUIRE(r.json != NULL);
+	kids = get(json_object_array_get_idx(get(r.json, "tree"), 0), "children");
+	CHECK(tree_find(kids, "0000:04:00.0") != NULL);
+	CHECK(tree_find(kids, "0000:04:00.1") != NULL);
+	CHECK(tree_find(kids, "0000:02:00.0") != NULL);	/* on the path */
+	CHECK(tree_find(kids, "0000:0d:00.0") != NULL);
+	CHECK(tree_find(kids, "0000:05:00.0") == NULL);	/* the NIC */
+	CHECK(tree_find(kids, "0000:03:09.0") == NULL);
+	CHECK(tree_find(kids, "0000:01:00.0") == NULL);	/* the NVMe */
+	CHECK(tree_find(kids, "0000:00:14.0") == NULL);
+
+	REQUIRE(ls_run(&d, "amd-switch", ARGS("--tree", "--device", "02:00.0")));
+	CHECK_INT(d.status, 0);
+	CHECK_CONTAINS(d.out, "└─ 00:01.2 ");
+	CHECK_CONTAINS(d.out, "05:00.0 ");
+	CHECK_CONTAINS(d.out, "04:00.1 ");
+	CHECK(d.out && !strstr(d.out, "0b:00.0") && !strstr(d.out, "00:14.0"));
+
+	REQUIRE(ls_run(&g, "amd-switch", ARGS("--tree", "--group", "11")));
+	CHECK_INT(g.status, 0);
+	CHECK_CONTAINS(g.out, "0d:00.1 ");
+	CHECK_CONTAINS(g.out, "0b:00.0 ");
+	CHECK(g.out && !strstr(g.out, "04:00.0"));
+
+	REQUIRE(ls_run(&b, "amd-switch", ARGS("--tree", "--brief")));
+	CHECK_INT(b.status, 2);
+	CHECK_STREQ(b.out, "");
+	CHECK_INT(count_lines(b.err), 1);
+	CHECK_CONTAINS(b.err, "--tree");
+	REQUIRE(ls_run(&e, "amd-switch", ARGS("--tree", "--export", "kubevirt")));
+	CHECK_INT(e.status, 2);
+	CHECK_INT(count_lines(e.err), 1);
+}
+
+TEST(vfio_ls_tree_escapes_control_characters_in_names,
+     "a pci.ids name holding a terminal escape is printed with '?' in its place by --tree, the "
+     "listing, -v and --brief, and JSON-escaped by --tree --json")
+{
+	char *root = fixture_host("amd-switch"), *out = NULL, *err = NULL;
+
+	REQUIRE(root);
+	REQUIRE(put_file(root, "usr/share/misc/pci.ids",
+			 "10ec  Realtek\n\t8125  Evil\x1b]2;owned\x07 NIC\xc2\x9b" "31m\n"));
+	CHECK_INT(run_tool(&out, &err, ARGS("vfio-ls", "--sysroot", root, "--tree")), 0);
+	CHECK_CONTAINS(out, "05:00.0 Evil?]2;owned? NIC?31m (r8169)");
+	CHECK(out && !strchr(out, '\x1b') && !strchr(out, '\x07') && !strstr(out, "\xc2\x9b"));
+	free(out);
+	free(err);
+	/* and every other text view: the listing, -v, --brief */
+	for (int v = 0; v < 3; v++) {
+		const char *opt = v == 0 ? "--quiet" : v == 1 ? "-v" : "--brief";
+
+		CHECK_INT(run_tool(&out, &err, ARGS("vfio-ls", "--sysroot", root, opt)), 0);
+		CHECK(out && !strchr(out, '\x1b') && !strchr(out, '\x07') && !strstr(out, "\xc2\x9b"));
+		if (v < 2)
+			CHECK_CONTAINS(out, "Evil?]2;owned? NIC?31m");
+		free(out);
+		free(err);
+	}
+	CHECK_INT(run_tool(&out, &err, ARGS("vfio-ls", "--sysroot", root, "--tree", "--json")), 0);
+	CHECK(out && !strchr(out, '\x1b'));
+	CHECK_CONTAINS(out, "\\u001b");
+	free(out);
+	free(err);
+	free(root);
+}
+
+/* ------------------------------------------------------------ link health */
+
+TEST(vfio_ls_reports_link_health_of_every_gpu,
+     "GPU blocks and --json gpus[].link: current and max speed and width of the card and its "
+     "port, the verdict ok, idle, slot-limited or degraded, and why; null for an iGPU")
+{
+	RUN r;
+	RUN j;
+	json_object *g, *l;
+
+	REQUIRE(ls_run(&r, "pcie-links", ARGS("--gpus")));
+	CHECK_INT(r.status, 0);
+	CHECK_CONTAINS(r.out, "    link 16.0 GT/s x8 (card 16.0 GT/s x16, slot 0000:00:01.1 32.0 GT/s "
+			      "x16): degraded — trained at x8 although both ends do x16\n");
+	CHECK_CONTAINS(r.out, "    link 16.0 GT/s x8 (card 16.0 GT/s x16 at its switch 0000:02:00.0, "
+			      "slot 0000:00:01.2 32.0 GT/s x8): slot-limited — the slot is x8 "
+			      "(electrically); the card is x16\n");
+	CHECK_CONTAINS(r.out, "slot-limited — the slot is x4 (electrically); the card is x16\n");
+	CHECK_CONTAINS(r.out, "idle — at 2.5 GT/s now, 16.0 GT/s possible: may be idle power saving, "
+			      "check under load\n");
+
+	REQUIRE(ls_run(&j, "pcie-links", ARGS("--json")));
+	REQUIRE(j.json != NULL);
+	REQUIRE((g = find_by_address(get(j.json, "gpus"), "0000:01:00.0")));
+	l = get(g, "link");
+	CHECK_STREQ(str(l, "verdict"), "degraded");
+	CHECK_STREQ(str(get(l, "device"), "address"), "0000:01:00.0");
+	CHECK_STREQ(str(get(l, "device"), "speed"), "16.0 GT/s");
+	CHECK_INT(json_object_get_int(get(get(l, "device"), "width")), 8);
+	CHECK_STREQ(str(get(l, "device"), "max_speed"), "16.0 GT/s");
+	CHECK_INT(json_object_get_int(get(get(l, "device"), "max_width")), 16);
+	CHECK_STREQ(str(get(l, "port"), "address"), "0000:00:01.1");
+	CHECK_STREQ(str(get(l, "port"), "max_speed"), "32.0 GT/s");
+	CHECK_INT(json_object_get_int(get(get(l, "port"), "max_width")), 16);
+	REQUIRE((g = find_by_address(get(j.json, "gpus"), "0000:04:00.0")));
+	CHECK_STREQ(str(get(g, "link"), "verdict"), "slot-limited");
+	CHECK_STREQ(str(get(get(g, "link"), "device"), "address"), "0000:02:00.0");
+	REQUIRE((g = find_by_address(get(j.json, "gpus"), "0000:08:00.0")));
+	CHECK_STREQ(str(get(g, "link"), "verdict"), "slot-limited");
+	CHECK_INT(json_object_get_int(get(get(get(g, "link"), "port"), "max_width")), 4);
+	REQUIRE((g = find_by_address(get(j.json, "gpus"), "0000:0a:00.0")));
+	CHECK_STREQ(str(get(g, "link"), "verdict"), "idle");
+
+	{
+		RUN s;
+
+		REQUIRE(ls_run(&s, "shared-chipset", ARGS("--json")));
+		REQUIRE(s.json != NULL);
+		REQUIRE((g = find_by_address(get(s.json, "gpus"), "0000:01:00.0")));
+		CHECK_STREQ(str(get(g, "link"), "verdict"), "ok");
+		REQUIRE((g = find_by_address(get(s.json, "gpus"), "0000:02:00.0")));
+		CHECK_STREQ(str(get(g, "link"), "verdict"), "slot-limited");
+		REQUIRE((g = find_by_address(get(s.json, "gpus"), "0000:00:02.0")));
+		CHECK(json_object_object_get_ex(g, "link", NULL));
+		CHECK(get(g, "link") == NULL);	/* integrated: no link of its own */
+	}
+}

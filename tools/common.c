@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -196,4 +197,31 @@ void common_json_print(json_object *root)
 json_object *json_str_or_null(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
+}
+
+bool common_color(FILE *f)
+{
+	const char *no = getenv("NO_COLOR");
+
+	return (!no || !*no) && isatty(fileno(f));
+}
+
+const char *common_printable(const char *s, char *buf, size_t size)
+{
+	size_t i = 0;
+
+	if (!size)
+		return "";
+	for (; s && *s && i + 1 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f) {
+			s++;		/* U+0080..U+009F: C1 controls, CSI among them */
+			c = '?';
+		} else if (c < 0x20 || c == 0x7f) {
+			c = '?';
+		}
+		buf[i++] = (char)c;
+	}
+	buf[i] = '\0';
+	return buf;
 }

@@ -87,6 +87,13 @@ void common_require_root(const struct common_opts *o, bool dry_run, const char *
 /* Scan the host or die with one clear line. */
 struct vfk_host *common_host_scan(struct vfk_ctx *ctx);
 
+/* Colour on @f: only on a terminal, and never when NO_COLOR is set to
+ * anything but "" (no-color.org). */
+bool common_color(FILE *f);
+/* @s with every control character (C0, DEL, and C1 as UTF-8) as '?', into
+ * @buf: names from pci.ids or sysfs can hold a terminal's escapes. */
+const char *common_printable(const char *s, char *buf, size_t size);
+
 /* --json output: @root on one line of stdout, then released. */
 void common_json_print(json_object *root);
 /* A JSON string, or JSON null for NULL. */

@@ -10,10 +10,17 @@
 
 #define EXPORT_FORMATS "kubevirt, nova, proxmox, nfd, cdi, dra"
 
+/* SGR colours of --tree and the link line, on a terminal only (common_color) */
+#define SGR_RED "\033[31m"
+#define SGR_GREEN "\033[32m"
+#define SGR_YELLOW "\033[33m"
+#define SGR_OFF "\033[0m"
+
 struct ls_opts {
 	struct common_opts c;
 	bool gpus_only;
 	bool brief;		/* one line per GPU */
+	bool tree;		/* the PCI hierarchy */
 	long group;		/* -1: all */
 	const char *device;	/* NULL: all */
 	const char *export;	/* --export FORMAT, or NULL */
@@ -38,6 +45,10 @@ static void usage(int status)
 		"                      upstream port, driver, verdict) and the summary\n"
 		"      --group N       only IOMMU group N\n"
 		"      --device ADDR   only the group of device ADDR ([DDDD:]BB:DD.F)\n"
+		"      --tree          the PCIe hierarchy: root ports, switches, endpoints with\n"
+		"                      their groups, ACS, GPU verdicts and links, and where a\n"
+		"                      shared group starts; with --gpus only the paths to GPUs,\n"
+		"                      with --device ADDR the path to ADDR and what is below it\n"
 		"      --json          machine-readable output (schema in vfio-ls(1))\n"
 		"      --export FORMAT only what can be given away, as another stack's\n"
 		"                      configuration: kubevirt (permittedHostDevices YAML),\n"
@@ -76,6 +87,15 @@ static const char *full_name(const struct vfk_device *d, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s %s", vfk_device_get_vendor_name(d), vfk_device_get_device_name(d));
 	return buf;
+}
+
+/* The same for a terminal: pci.ids (the sysroot's own, too) may hold control
+ * characters, and an escape sequence must not reach the user's terminal. */
+static const char *text_name(const struct vfk_device *d, char *buf, size_t size)
+{
+	char raw[600];
+
+	return common_printable(full_name(d, raw, sizeof(raw)), buf, size);
 }
 
 /* A GPU whose functions include @d, or NULL. */
@@ -143,6 +163,102 @@ static bool group_selected(const struct ls_opts *o, const struct vfk_host *h,
 	return true;
 }
 
+/* ---------------------------------------------------------------- link */
+
+/* "8.0 GT/s x16" for one end of a link, "?" for what is not reported. */
+static const char *link_end_text(const char *speed, unsigned int width, char *buf, size_t size)
+{
+	unsigned int mts = vfk_link_speed_mts(speed);
+	char w[16] = "x?";
+
+	if (width)
+		snprintf(w, sizeof(w), "x%u", width);
+	if (mts)
+		snprintf(buf, size, "%u.%u GT/s %s", mts / 1000, mts % 1000 / 100, w);
+	else
+		snprintf(buf, size, "? GT/s %s", w);
+	return buf;
+}
+
+static const char *link_color(enum vfk_link_verdict v)
+{
+	switch (v) {
+	case VFK_LINK_OK:
+		return SGR_GREEN;
+	case VFK_LINK_DEGRADED:
+		return SGR_RED;
+	case VFK_LINK_IDLE:
+	case VFK_LINK_SLOT_LIMITED:
+		return SGR_YELLOW;
+	case VFK_LINK_UNKNOWN:
+		break;
+	}
+	return "";
+}
+
+/* "link 2.5 GT/s x4 (card 8.0 GT/s x16, slot 0000:00:1c.0 8.0 GT/s x4): slot-limited — why";
+ * nothing for a GPU without a link of its own. */
+static void print_gpu_link(const struct vfk_gpu *g, const char *indent, bool color)
+{
+	const struct vfk_device *e = vfk_gpu_get_link_device(g), *p = vfk_gpu_get_link_port(g);
+	enum vfk_link_verdict v = vfk_gpu_get_link_verdict(g);
+	char cur[48], card[48], slot[48];
+
+	if (!e)
+		return;
+	if (v == VFK_LINK_UNKNOWN) {
+		printf("%slink: unknown — %s\n", indent, vfk_gpu_get_link_reason(g));
+		return;
+	}
+	link_end_text(vfk_device_get_link_speed(e), vfk_device_get_link_width(e), cur, sizeof(cur));
+	link_end_text(vfk_device_get_max_link_speed(e), vfk_device_get_max_link_width(e), card,
+		      sizeof(card));
+	link_end_text(vfk_device_get_max_link_speed(p), vfk_device_get_max_link_width(p), slot,
+		      sizeof(slot));
+	printf("%slink %s (card %s%s%s, slot %s %s): %s%s%s", indent, cur, card,
+	       e == vfk_gpu_get_device(g) ? "" : " at its switch ",
+	       e == vfk_gpu_get_device(g) ? "" : vfk_device_get_address(e), vfk_device_get_address(p),
+	       slot, color ? link_color(v) : "", vfk_link_verdict_to_string(v), color ? SGR_OFF : "");
+	if (v != VFK_LINK_OK)
+		printf(" — %s", vfk_gpu_get_link_reason(g));
+	putchar('\n');
+}
+
+/* One end of the link in JSON: as it trained and as far as it goes. */
+static json_object *link_end_json(const struct vfk_device *d)
+{
+	json_object *o = json_object_new_object();
+	unsigned int cur = vfk_link_speed_mts(vfk_device_get_link_speed(d)),
+		     max = vfk_link_speed_mts(vfk_device_get_max_link_speed(d));
+	char buf[32];
+
+	json_object_object_add(o, "address", json_object_new_string(vfk_device_get_address(d)));
+	snprintf(buf, sizeof(buf), "%u.%u GT/s", cur / 1000, cur % 1000 / 100);
+	json_object_object_add(o, "speed", cur ? json_object_new_string(buf) : NULL);
+	json_object_object_add(o, "width", json_object_new_int((int)vfk_device_get_link_width(d)));
+	snprintf(buf, sizeof(buf), "%u.%u GT/s", max / 1000, max % 1000 / 100);
+	json_object_object_add(o, "max_speed", max ? json_object_new_string(buf) : NULL);
+	json_object_object_add(o, "max_width", json_object_new_int((int)vfk_device_get_max_link_width(d)));
+	return o;
+}
+
+/* The "link" object of a GPU (vfio-ls(1)), or JSON null without a link of its own. */
+static json_object *link_json(const struct vfk_gpu *g)
+{
+	const struct vfk_device *e = vfk_gpu_get_link_device(g), *p = vfk_gpu_get_link_port(g);
+	json_object *o;
+
+	if (!e)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "verdict", json_object_new_string(
+		vfk_link_verdict_to_string(vfk_gpu_get_link_verdict(g))));
+	json_object_object_add(o, "reason", json_object_new_string(vfk_gpu_get_link_reason(g)));
+	json_object_object_add(o, "device", link_end_json(e));
+	json_object_object_add(o, "port", p ? link_end_json(p) : NULL);
+	return o;
+}
+
 /* ------------------------------------------------------------ human view */
 
 /* ", FLReset+ NoSoftRst-": the config space bits in lspci's words, '?' where
@@ -170,12 +286,13 @@ static void print_gpu_reset(const struct vfk_gpu *g)
 
 static void print_device_line(const struct vfk_host *h, const struct vfk_device *d, int verbose)
 {
-	char name[600];
+	char name[600], cls[128];
 	const struct vfk_device *pf = vfk_device_get_physfn(d);
 
 	printf("  %s [%04x] %s: %s [%04x:%04x]", vfk_device_get_address(d),
-	       vfk_device_get_class(d) >> 8, vfk_device_get_class_name(d),
-	       full_name(d, name, sizeof(name)), vfk_device_get_vendor_id(d),
+	       vfk_device_get_class(d) >> 8,
+	       common_printable(vfk_device_get_class_name(d), cls, sizeof(cls)),
+	       text_name(d, name, sizeof(name)), vfk_device_get_vendor_id(d),
 	       vfk_device_get_device_id(d));
 	printf(" (%s)", vfk_device_get_driver(d) ? vfk_device_get_driver(d) : "no driver");
 	if (vfk_device_is_gpu(d))
@@ -277,7 +394,7 @@ static void print_release(const struct vfk_gpu *g)
 
 static void print_verdict(const struct vfk_gpu *g)
 {
-	char name[600];
+	char name[600], cls[128];
 	size_t i;
 
 	switch (vfk_gpu_get_verdict(g)) {
@@ -301,8 +418,9 @@ static void print_verdict(const struct vfk_gpu *g)
 		for (i = 0; i < vfk_gpu_blocker_count(g); i++) {
 			const struct vfk_device *b = vfk_gpu_blocker(g, i);
 			printf("      %s [%04x] %s: %s (%s)\n", vfk_device_get_address(b),
-			       vfk_device_get_class(b) >> 8, vfk_device_get_class_name(b),
-			       full_name(b, name, sizeof(name)),
+			       vfk_device_get_class(b) >> 8,
+			       common_printable(vfk_device_get_class_name(b), cls, sizeof(cls)),
+			       text_name(b, name, sizeof(name)),
 			       vfk_device_get_driver(b) ? vfk_device_get_driver(b) : "no driver");
 		}
 		break;
@@ -315,7 +433,7 @@ static void print_gpu(const struct vfk_gpu *g)
 	char name[600];
 	size_t i;
 
-	printf("  %s %s", vfk_device_get_address(d), full_name(d, name, sizeof(name)));
+	printf("  %s %s", vfk_device_get_address(d), text_name(d, name, sizeof(name)));
 	if (vfk_device_get_iommu_group(d) >= 0)
 		printf(" — IOMMU group %d", vfk_device_get_iommu_group(d));
 	if (role_text(g))
@@ -334,6 +452,7 @@ static void print_gpu(const struct vfk_gpu *g)
 	if (up)
 		printf(", upstream port %s", vfk_device_get_address(up));
 	putchar('\n');
+	print_gpu_link(g, "    ", common_color(stdout));
 	if (vfk_gpu_is_boot_vga(g))
 		printf("    boot VGA%s\n", vfk_gpu_console_in_use(g)
 					    ? ": the host console uses it (release it with vfio-bind --single-gpu)"
@@ -492,12 +611,13 @@ static const char *short_addr(const struct vfk_device *d)
 static const char *model_of(const struct vfk_device *d, char *buf, size_t size)
 {
 	const char *n = vfk_device_get_device_name(d), *lb = strrchr(n, '['), *rb;
+	char raw[512];
 
 	if (lb && (rb = strchr(lb, ']')) && rb > lb + 1)
-		snprintf(buf, size, "%.*s", (int)(rb - lb - 1), lb + 1);
+		snprintf(raw, sizeof(raw), "%.*s", (int)(rb - lb - 1), lb + 1);
 	else
-		snprintf(buf, size, "%s", n);
-	return buf;
+		snprintf(raw, sizeof(raw), "%s", n);
+	return common_printable(raw, buf, size);	/* a terminal's line, as text_name() */
 }
 
 static const char *brief_verdict(const struct vfk_gpu *g, char *buf, size_t size)
@@ -771,6 +891,7 @@ static json_object *gpu_json(const struct vfk_gpu *g)
 	}
 	json_object_object_add(o, "holders", ha);
 	json_object_object_add(o, "reset", reset_json(d));
+	json_object_object_add(o, "link", link_json(g));
 	return o;
 }
 
@@ -846,6 +967,378 @@ static void print_json(const struct ls_opts *o, const struct vfk_host *h,
 	printf("]}\n");
 }
 
+/* ---------------------------------------------------------------- tree */
+
+/* Deeper than 256 bridges cannot be: each level takes a bus number of the
+ * domain. A crafted tree stops there, with a note. */
+#define TREE_MAX_DEPTH 256
+
+struct tree_view {
+	const struct ls_opts *o;
+	const struct vfk_host *h;
+	const struct vfk_gpu **gpu_at;	/* per device index: the GPU it is a function of */
+	unsigned char *shown;		/* per device index; NULL: every device */
+	bool color;
+	char prefix[TREE_MAX_DEPTH * 5 + 8];	/* "│  " is five bytes */
+};
+
+static uint32_t addr_key(const struct vfk_device *d)
+{
+	const struct vfk_pci_addr *a = vfk_device_get_addr(d);
+
+	return ((uint32_t)a->domain << 16) | ((uint32_t)a->bus << 8) | ((uint32_t)a->dev << 3) | a->fn;
+}
+
+/* The index of @d among the host's devices, which are in address order. */
+static size_t dev_index(const struct vfk_host *h, const struct vfk_device *d)
+{
+	size_t lo = 0, hi = vfk_host_device_count(h);
+	uint32_t k = addr_key(d);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint32_t m = addr_key(vfk_host_device(h, mid));
+		if (m == k)
+			return mid;
+		if (m < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;	/* not reached: every device is the host's */
+}
+
+static bool is_below(const struct vfk_device *d, const struct vfk_device *top)
+{
+	for (; d; d = vfk_device_get_parent(d))
+		if (d == top)
+			return true;
+	return false;
+}
+
+/* @d and the bridges above it are shown; the walk stops at one already shown. */
+static void show_path(struct tree_view *v, const struct vfk_device *d)
+{
+	for (; d && !v->shown[dev_index(v->h, d)]; d = vfk_device_get_parent(d))
+		v->shown[dev_index(v->h, d)] = 1;
+}
+
+static bool tree_wanted(const struct tree_view *v, const struct vfk_device *d,
+			const struct vfk_device *only)
+{
+	if (v->o->group >= 0 && vfk_device_get_iommu_group(d) != v->o->group)
+		return false;
+	return !only || is_below(d, only);
+}
+
+/* --gpus, --group, --device: the devices they select and the paths to them. */
+static int tree_select(struct tree_view *v, const struct vfk_device *only)
+{
+	const struct vfk_host *h = v->h;
+	size_t i, j;
+
+	if (!v->o->gpus_only && v->o->group < 0 && !only)
+		return 0;
+	v->shown = calloc(vfk_host_device_count(h) + 1, 1);
+	if (!v->shown)
+		return -ENOMEM;
+	if (v->o->gpus_only) {
+		for (i = 0; i < vfk_host_gpu_count(h); i++)
+			for (j = 0; j < vfk_gpu_function_count(vfk_host_gpu(h, i)); j++)
+				if (tree_wanted(v, vfk_gpu_function(vfk_host_gpu(h, i), j), only))
+					show_path(v, vfk_gpu_function(vfk_host_gpu(h, i), j));
+		for (i = 0; i < vfk_host_fabric_count(h); i++)
+			if (tree_wanted(v, vfk_host_fabric_device(h, i), only))
+				show_path(v, vfk_host_fabric_device(h, i));
+		return 0;
+	}
+	for (i = 0; i < vfk_host_device_count(h); i++)
+		if (tree_wanted(v, vfk_host_device(h, i), only))
+			show_path(v, vfk_host_device(h, i));
+	return 0;
+}
+
+static bool tree_shown(const struct tree_view *v, const struct vfk_device *d)
+{
+	return !v->shown || v->shown[dev_index(v->h, d)];
+}
+
+static const struct vfk_gpu *tree_gpu(const struct tree_view *v, const struct vfk_device *d)
+{
+	return v->gpu_at[dev_index(v->h, d)];
+}
+
+/* Whether ACS isolates what is below a bridge, in a few words and a colour. */
+static const char *acs_words(enum vfk_acs acs, const char **sgr)
+{
+	*sgr = SGR_YELLOW;
+	switch (acs) {
+	case VFK_ACS_ENABLED:
+		*sgr = SGR_GREEN;
+		return "ACS: isolates below";
+	case VFK_ACS_NONE:
+		return "no ACS";
+	case VFK_ACS_DISABLED:
+		return "ACS not enabled";
+	case VFK_ACS_NOT_PCIE:
+		return "conventional PCI: no isolation below";
+	case VFK_ACS_UNKNOWN:
+		break;
+	}
+	return "ACS unknown (run as root)";
+}
+
+static void tag(const struct tree_view *v, const char *sgr, const char *text)
+{
+	printf(" %s%s%s", v->color ? sgr : "", text, v->color ? SGR_OFF : "");
+}
+
+/* The GPU's verdict after its line: "GPU: isolated", "GPU: NOT isolated (why)". */
+static void tree_gpu_tag(const struct tree_view *v, const struct vfk_gpu *g)
+{
+	char buf[700], reason[600];
+
+	common_printable(vfk_gpu_get_reason(g), reason, sizeof(reason));
+	switch (vfk_gpu_get_verdict(g)) {
+	case VFK_GPU_ISOLATED:
+		tag(v, SGR_GREEN, "GPU: isolated");
+		return;
+	case VFK_GPU_TOGETHER:
+		snprintf(buf, sizeof(buf), "GPU: together with %zu other%s (%s)",
+			 vfk_gpu_together_count(g), vfk_gpu_together_count(g) == 1 ? "" : "s", reason);
+		tag(v, SGR_YELLOW, buf);
+		return;
+	case VFK_GPU_SHARED:
+		snprintf(buf, sizeof(buf), "GPU: NOT isolated (%s)", reason);
+		break;
+	case VFK_GPU_NO_GROUP:
+		snprintf(buf, sizeof(buf), "GPU: no group (%s)", reason);
+		break;
+	}
+	tag(v, SGR_RED, buf);
+}
+
+/* "00:01.0 GeForce RTX 4090 (nvidia) [group 9] GPU: isolated" */
+static void tree_line(const struct tree_view *v, const struct vfk_device *d)
+{
+	const struct vfk_gpu *g = tree_gpu(v, d);
+	const char *drv = vfk_device_get_driver(d), *sgr;
+	char model[600], safe[600];
+
+	model_of(d, model, sizeof(model));
+	printf("%s %s", short_addr(d), common_printable(model, safe, sizeof(safe)));
+	if (drv)
+		printf(" (%s)", common_printable(drv, safe, sizeof(safe)));
+	if (vfk_device_get_iommu_group(d) >= 0)
+		printf(" [group %d]", vfk_device_get_iommu_group(d));
+	if (vfk_device_is_bridge(d) && (vfk_device_get_class(d) >> 8) != 0x0600) {
+		const char *w = acs_words(vfk_device_get_acs(d), &sgr);
+		tag(v, sgr, w);
+	}
+	if (g && vfk_gpu_get_device(g) == d)
+		tree_gpu_tag(v, g);
+	else if (g)
+		printf(" GPU function of %s", short_addr(vfk_gpu_get_device(g)));
+	if (vfk_device_get_fabric_role(d))
+		printf(" %s: GPU fabric", vfk_device_get_fabric_role(d));
+	putchar('\n');
+}
+
+static size_t shown_children(const struct tree_view *v, const struct vfk_device *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < vfk_device_child_count(d); i++)
+		n += tree_shown(v, vfk_device_child(d, i));
+	return n;
+}
+
+/* The lines under a node's own: where a shared group starts, a GPU's link. */
+static void tree_notes(struct tree_view *v, const struct vfk_device *d, size_t len, bool kids)
+{
+	const struct vfk_gpu *g = tree_gpu(v, d);
+	const char *merge = vfk_device_get_group_merge(d);
+	char indent[sizeof(v->prefix) + 8], why[600];
+
+	snprintf(indent, sizeof(indent), "%.*s%s   ", (int)len, v->prefix, kids ? "│" : " ");
+	if (merge)
+		printf("%s%s! group %d shared below here: %s%s\n", indent, v->color ? SGR_RED : "",
+		       vfk_device_get_iommu_group(d), common_printable(merge, why, sizeof(why)),
+		       v->color ? SGR_OFF : "");
+	if (g && vfk_gpu_get_device(g) == d)
+		print_gpu_link(g, indent, v->color);
+}
+
+/* @d's line, its notes, then its shown children below, one level deeper. */
+static void tree_print(struct tree_view *v, const struct vfk_device *d, size_t len, bool last,
+		       size_t depth)
+{
+	size_t i, n = shown_children(v, d), k = 0, sub;
+
+	printf("%.*s%s", (int)len, v->prefix, last ? "└─ " : "├─ ");
+	tree_line(v, d);
+	sub = len + (size_t)snprintf(v->prefix + len, sizeof(v->prefix) - len, "%s",
+				     last ? "   " : "│  ");
+	tree_notes(v, d, sub, n > 0);
+	if (n && depth + 1 >= TREE_MAX_DEPTH) {
+		printf("%s└─ (%zu more below: deeper than %d levels, not shown)\n", v->prefix, n,
+		       TREE_MAX_DEPTH);
+		return;
+	}
+	for (i = 0; i < vfk_device_child_count(d); i++) {
+		const struct vfk_device *c = vfk_device_child(d, i);
+		if (tree_shown(v, c))
+			tree_print(v, c, sub, ++k == n, depth + 1);
+		v->prefix[sub] = '\0';
+	}
+}
+
+/* "pci0000:00": the root bus a top device hangs off, its header in the tree. */
+static const char *root_name(const struct vfk_device *d, char *buf, size_t size)
+{
+	const char *r = vfk_device_get_pcie_root(d);
+
+	if (r)
+		snprintf(buf, size, "%s", r);
+	else
+		snprintf(buf, size, "pci%04x:%02x", vfk_device_get_addr(d)->domain,
+			 vfk_device_get_addr(d)->bus);
+	return buf;
+}
+
+/* The top devices of the root bus starting at @i: how many follow in a row. */
+static size_t root_run(const struct tree_view *v, size_t i, size_t *nshown)
+{
+	char a[32], b[32];
+	size_t j;
+
+	root_name(vfk_host_root(v->h, i), a, sizeof(a));
+	*nshown = 0;
+	for (j = i; j < vfk_host_root_count(v->h) &&
+		    streq(root_name(vfk_host_root(v->h, j), b, sizeof(b)), a); j++)
+		*nshown += tree_shown(v, vfk_host_root(v->h, j));
+	return j - i;
+}
+
+static void tree_text(struct tree_view *v)
+{
+	size_t i, j, run, n, k;
+	char name[32];
+
+	for (i = 0; i < vfk_host_root_count(v->h); i += run) {
+		run = root_run(v, i, &n);
+		if (!n)
+			continue;
+		printf("%s\n", root_name(vfk_host_root(v->h, i), name, sizeof(name)));
+		for (j = i, k = 0; j < i + run; j++) {
+			if (!tree_shown(v, vfk_host_root(v->h, j)))
+				continue;
+			v->prefix[0] = '\0';
+			tree_print(v, vfk_host_root(v->h, j), 0, ++k == n, 0);
+		}
+	}
+}
+
+/* One node of --tree --json and the shown nodes below it (vfio-ls(1): NODE). */
+static json_object *tree_node_json(const struct tree_view *v, const struct vfk_device *d,
+				   size_t depth)
+{
+	json_object *o = json_object_new_object(), *kids = json_object_new_array();
+	const struct vfk_gpu *g = tree_gpu(v, d);
+	const char *merge = vfk_device_get_group_merge(d);
+	bool bridge = vfk_device_is_bridge(d) && (vfk_device_get_class(d) >> 8) != 0x0600;
+	char buf[600];
+	size_t i;
+
+	json_object_object_add(o, "address", json_object_new_string(vfk_device_get_address(d)));
+	json_object_object_add(o, "class", json_object_new_string(class_hex(d, buf, sizeof(buf))));
+	json_object_object_add(o, "name", json_object_new_string(full_name(d, buf, sizeof(buf))));
+	json_object_object_add(o, "driver", json_str_or_null(vfk_device_get_driver(d)));
+	json_object_object_add(o, "group", vfk_device_get_iommu_group(d) >= 0
+						   ? json_object_new_int(vfk_device_get_iommu_group(d))
+						   : NULL);
+	json_object_object_add(o, "bridge", json_object_new_boolean(vfk_device_is_bridge(d)));
+	json_object_object_add(o, "acs", bridge ? json_object_new_string(
+					 vfk_acs_to_string(vfk_device_get_acs(d))) : NULL);
+	json_object_object_add(o, "isolates_below", bridge ? json_object_new_boolean(
+					 vfk_device_get_acs(d) == VFK_ACS_ENABLED) : NULL);
+	json_object_object_add(o, "shared_below", json_str_or_null(merge));
+	json_object_object_add(o, "gpu", json_object_new_boolean(vfk_device_is_gpu(d)));
+	json_object_object_add(o, "function_of", g && vfk_gpu_get_device(g) != d
+		? json_object_new_string(vfk_device_get_address(vfk_gpu_get_device(g))) : NULL);
+	if (g && vfk_gpu_get_device(g) == d) {
+		json_object_object_add(o, "verdict", json_object_new_string(
+			vfk_gpu_verdict_to_string(vfk_gpu_get_verdict(g))));
+		json_object_object_add(o, "reason", json_str_or_null(vfk_gpu_get_reason(g)));
+		json_object_object_add(o, "link", link_json(g));
+	}
+	json_object_object_add(o, "fabric", json_str_or_null(vfk_device_get_fabric_role(d)));
+	if (depth + 1 >= TREE_MAX_DEPTH && vfk_device_child_count(d))
+		json_object_object_add(o, "truncated", json_object_new_boolean(true));
+	else
+		for (i = 0; i < vfk_device_child_count(d); i++)
+			if (tree_shown(v, vfk_device_child(d, i)))
+				json_object_array_add(kids, tree_node_json(v, vfk_device_child(d, i),
+									   depth + 1));
+	json_object_object_add(o, "children", kids);
+	return o;
+}
+
+/* {"iommu": ..., "tree": [{"root": "pci0000:00", "children": [NODE...]}]}, one
+ * top device at a time: a host of 65,536 functions never holds its whole tree. */
+static void tree_json(const struct tree_view *v)
+{
+	size_t i, j, run, n;
+	bool first_root = true, first;
+	char name[32];
+
+	printf("{\"iommu\":{\"enabled\":%s,\"iommufd\":%s},\"tree\":[",
+	       vfk_host_iommu_enabled(v->h) ? "true" : "false",
+	       vfk_host_has_iommufd(v->h) ? "true" : "false");
+	for (i = 0; i < vfk_host_root_count(v->h); i += run) {
+		json_object *s;
+		run = root_run(v, i, &n);
+		if (!n)
+			continue;
+		s = json_object_new_string(root_name(vfk_host_root(v->h, i), name, sizeof(name)));
+		printf("%s{\"root\":%s,\"children\":[", first_root ? "" : ",",
+		       json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN));
+		json_object_put(s);
+		first_root = false;
+		for (j = i, first = true; j < i + run; j++)
+			if (tree_shown(v, vfk_host_root(v->h, j)))
+				emit(tree_node_json(v, vfk_host_root(v->h, j), 0), &first);
+		printf("]}");
+	}
+	printf("]}\n");
+}
+
+/* --tree: the PCI hierarchy, as text or JSON. */
+static void print_tree(const struct ls_opts *o, const struct vfk_host *h,
+		       const struct vfk_device *only)
+{
+	_cleanup_free_ struct tree_view *v = calloc(1, sizeof(*v));
+	size_t i, j;
+
+	if (!v || !(v->gpu_at = calloc(vfk_host_device_count(h) + 1, sizeof(*v->gpu_at))))
+		die(EXIT_FAILURE_OP, "out of memory");
+	v->o = o;
+	v->h = h;
+	v->color = !o->c.json && common_color(stdout);
+	for (i = 0; i < vfk_host_gpu_count(h); i++)
+		for (j = 0; j < vfk_gpu_function_count(vfk_host_gpu(h, i)); j++)
+			v->gpu_at[dev_index(h, vfk_gpu_function(vfk_host_gpu(h, i), j))] =
+				vfk_host_gpu(h, i);
+	if (tree_select(v, only) < 0)
+		die(EXIT_FAILURE_OP, "out of memory");
+	if (o->c.json)
+		tree_json(v);
+	else
+		tree_text(v);
+	free(v->gpu_at);
+	free(v->shown);
+}
+
 /* ---------------------------------------------------------------- export */
 
 /* --export FORMAT: the document on stdout; a note on stderr when nothing
@@ -884,10 +1377,11 @@ static void print_export(const struct ls_opts *o, struct vfk_host *h)
 int main(int argc, char **argv)
 {
 	enum { OPT_GPUS = 0x100, OPT_BRIEF, OPT_GROUP, OPT_DEVICE, OPT_EXPORT, OPT_NODE,
-	       OPT_RESOURCE_PREFIX, OPT_VFIO_MODE };
+	       OPT_RESOURCE_PREFIX, OPT_VFIO_MODE, OPT_TREE };
 	static const struct option longopts[] = {
 		{ "gpus", no_argument, NULL, OPT_GPUS },
 		{ "brief", no_argument, NULL, OPT_BRIEF },
+		{ "tree", no_argument, NULL, OPT_TREE },
 		{ "group", required_argument, NULL, OPT_GROUP },
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "export", required_argument, NULL, OPT_EXPORT },
@@ -913,6 +1407,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_BRIEF:
 			o.brief = o.gpus_only = true;
+			break;
+		case OPT_TREE:
+			o.tree = true;
 			break;
 		case OPT_GROUP:
 			errno = 0;
@@ -947,6 +1444,9 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		die(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (o.tree && (o.export || o.brief))
+		die(EXIT_USAGE, "--tree is a view of its own: it takes no %s",
+		    o.export ? "--export" : "--brief");
 	if (o.export) {
 		enum vfk_export_format fmt;
 
@@ -981,6 +1481,8 @@ int main(int argc, char **argv)
 	}
 	if (o.export)
 		print_export(&o, host);
+	else if (o.tree)
+		print_tree(&o, host, only);
 	else if (o.c.json)
 		print_json(&o, host, only);
 	else if (o.brief)

@@ -299,6 +299,8 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 	free(extra);
 	extra = NULL;
 	r = break_parent_loops(host);
+	if (r >= 0)
+		r = tree_build(host);
 	if (r < 0)
 		goto fail;
 
@@ -352,6 +354,7 @@ struct vfk_host *vfk_host_unref(struct vfk_host *host)
 	holders_free(host);
 	variants_free(host->variants);
 	vfk_topo_free(host->topo);
+	tree_free(host);
 	for (i = 0; i < host->ndevices; i++)
 		device_details_free(host->devices[i].details);
 	free(host->devices);

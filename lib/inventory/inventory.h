@@ -53,6 +53,8 @@ struct vfk_device {
 	const char *vendor_name, *device_name, *class_name;	/* interned */
 	struct vfk_device *parent, *physfn;
 	struct vfk_device_details *details;
+	size_t child0, nchildren;	/* tree.c: its children, host->children[child0...] */
+	const char *merge;	/* group-merge.c: why its group is shared from here, or NULL */
 };
 
 struct vfk_group {
@@ -80,6 +82,11 @@ struct vfk_gpu {
 	bool holders_known;
 	size_t nholders;
 	const struct proc_holder **holders;
+	/* link.c, on first use: the card's PCIe link to its slot and the verdict */
+	bool link_judged;
+	enum vfk_link_verdict link_verdict;
+	struct vfk_device *link_dev, *link_port;	/* the card's end, the slot's port */
+	const char *link_reason;	/* interned or static */
 };
 
 /* holders.c: a process that holds GPU device nodes open */
@@ -119,6 +126,11 @@ struct vfk_host {
 	 * libkmod context, the VFIO driver chosen per device */
 	struct vfio_variants *variants;
 	int iommufd;			/* vfio-cdev.c: 0 until looked at, 1 no /dev/iommu, 2 one */
+	/* tree.c: the PCI hierarchy, from the parent links */
+	size_t nroots;
+	struct vfk_device **roots;	/* devices without a parent, in address order */
+	struct vfk_device **children;	/* the others, by parent, in address order */
+	bool merges_known;		/* group-merge.c: judged on first use */
 };
 
 /* names.c: vendor, device and class names of @dev, looked up on first use
@@ -126,6 +138,11 @@ struct vfk_host {
  * name). Never fails: "?" when memory runs out. */
 void device_names(const struct vfk_device *dev);
 void names_free(struct name_cache *nc);
+
+/* tree.c: each device's children and the roots, from the parent links (the
+ * scan's step after break_parent_loops). 0 or -ENOMEM. */
+int tree_build(struct vfk_host *host);
+void tree_free(struct vfk_host *host);
 
 /* group.c: the groups from the devices' group numbers (the scan's last step). */
 int build_groups(struct vfk_host *host);
