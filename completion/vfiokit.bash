@@ -235,7 +235,7 @@ _vfio_check()
 	--gpu) _vfk_addrs gpu; _vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	--hugepages) COMPREPLY=(); return ;;
 	esac
-	_vfk_reply "$_vfk_cur" --fix --gpu --hugepages --revert --dry-run $_vfk_common_opts
+	_vfk_reply "$_vfk_cur" --fix --gpu --hugepages --revert --dry-run --user $_vfk_common_opts
 }
 
 _vfio_bind()

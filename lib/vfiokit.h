@@ -62,9 +62,52 @@ VFK_API int vfk_ctx_new_remote(struct vfk_ctx *local, const char *uri, struct vf
 			       char *err, size_t errsize);
 /* The libvirt URI of a context made by vfk_ctx_new_remote(), else NULL. */
 VFK_API const char *vfk_ctx_get_remote_uri(const struct vfk_ctx *ctx);
+/* The context of this host a remote context was made from (it keeps the
+ * VMs' records), else NULL. Not referenced for the caller. */
+VFK_API struct vfk_ctx *vfk_ctx_get_local(const struct vfk_ctx *ctx);
 /* Does libvirt @uri name the QEMU driver of this host (qemu:///..., also
  * over qemu+unix; NULL is qemu:///system)? Any other host or driver is not. */
 VFK_API bool vfk_libvirt_uri_is_local(const char *uri);
+
+/*
+ * User mode: the VMs a context starts belong to the caller, not to the host.
+ * A context is in user mode when it is made on the running host ("/") by a
+ * process that is not root (geteuid() != 0), or when the environment says
+ * VFK_USER_MODE=1 (=0: never; for tests on a fixture tree). Then the VM
+ * records, QMP sockets and each VM's run directory go below
+ * $XDG_RUNTIME_DIR/vfiokit, the UEFI variable stores, TPM states and kept
+ * domain XML below $XDG_STATE_HOME/vfiokit (~/.local/state/vfiokit when
+ * unset), both made 0700; libvirt defaults to qemu:///session; and
+ * vfk_vm_up() refuses a VM that needs host devices (binding them needs
+ * root). The bind journal stays the host's (root's run/vfiokit).
+ */
+enum vfk_vm_dir {
+	VFK_VM_DIR_RUNTIME = 0,	/* records, sockets: /run/vfiokit or $XDG_RUNTIME_DIR/vfiokit */
+	VFK_VM_DIR_STATE,	/* NVRAM, TPM, domains: /var/lib/vfiokit or $XDG_STATE_HOME/vfiokit */
+};
+/*
+ * Switch user mode on or off. On: @runtime_dir and @state_dir are the base
+ * directories ($XDG_RUNTIME_DIR and $XDG_STATE_HOME; NULL: from the
+ * environment), vfiokit's own go below them. Returns 0, or a negative errno
+ * when the runtime directory cannot be used (unset, not absolute, not a
+ * directory of this user's): user mode is on all the same, every VM
+ * directory is refused, and vfk_ctx_get_user_mode_error() says why and what
+ * to do in one line.
+ */
+VFK_API int vfk_ctx_set_user_mode(struct vfk_ctx *ctx, bool on, const char *runtime_dir,
+				  const char *state_dir);
+VFK_API bool vfk_ctx_is_user_mode(const struct vfk_ctx *ctx);
+/* Why user mode is on ("not root (uid 1000)", "VFK_USER_MODE=1", "asked for
+ * by the caller"), NULL in system mode. Owned by @ctx. */
+VFK_API const char *vfk_ctx_get_user_mode_reason(const struct vfk_ctx *ctx);
+/* Why the user's directories cannot be used, one line, or NULL. */
+VFK_API const char *vfk_ctx_get_user_mode_error(const struct vfk_ctx *ctx);
+/* The directory @which of the VMs of @ctx, as a path on the running host
+ * (with the sysroot in system mode); NULL when unusable. Owned by @ctx. */
+VFK_API const char *vfk_ctx_get_vm_dir(struct vfk_ctx *ctx, enum vfk_vm_dir which);
+/* The libvirt URI VMs of @ctx use unless told: qemu:///session in user mode,
+ * qemu:///system otherwise. */
+VFK_API const char *vfk_ctx_get_libvirt_uri(const struct vfk_ctx *ctx);
 
 /* syslog(3) priorities. Default: LOG_ERR; the VFK_LOG environment variable
  * ("err", "warning", "info", "debug" or a number) overrides it. */
@@ -402,6 +445,35 @@ VFK_API bool vfk_host_is_laptop(const struct vfk_host *host);
 VFK_API struct vfk_device *vfk_gpu_get_upstream(const struct vfk_gpu *gpu);
 
 /*
+ * The GPU's PCIe link to its slot: how it trained (current_link_speed and
+ * _width) against what the card and the port above it can do (max_link_*
+ * of both ends). The card's end is the GPU, or the upstream port of a switch
+ * on the card (RX 6800, Intel Arc); the port is the one above that end, the
+ * slot's. Judged on the first call and kept.
+ */
+enum vfk_link_verdict {
+	VFK_LINK_UNKNOWN = 0,	/* no link of its own (integrated, a VF) or not reported */
+	VFK_LINK_OK,		/* the most both ends do */
+	VFK_LINK_IDLE,		/* full width, slower than both ends do, at 2.5 GT/s or
+				 * in a low-power state: idle power saving, likely */
+	VFK_LINK_SLOT_LIMITED,	/* the port does fewer lanes or a lower speed than the card */
+	VFK_LINK_DEGRADED,	/* trained below what both ends do */
+};
+VFK_API enum vfk_link_verdict vfk_gpu_get_link_verdict(const struct vfk_gpu *gpu);
+/* "unknown", "ok", "idle", "slot-limited", "degraded". */
+VFK_API const char *vfk_link_verdict_to_string(enum vfk_link_verdict v);
+/* Why, in one line ("the slot is x4 (electrically); the card is x16", "at
+ * 2.5 GT/s now, 16.0 GT/s possible: may be idle power saving, check under
+ * load", "trained at x8 although both ends do x16"); never NULL. */
+VFK_API const char *vfk_gpu_get_link_reason(const struct vfk_gpu *gpu);
+/* The card's end of the link and the slot's port; NULL without a link of its own. */
+VFK_API struct vfk_device *vfk_gpu_get_link_device(const struct vfk_gpu *gpu);
+VFK_API struct vfk_device *vfk_gpu_get_link_port(const struct vfk_gpu *gpu);
+/* A link speed as sysfs writes it ("16.0 GT/s PCIe", "8 GT/s") in MT/s
+ * (16000); 0 for NULL or anything else. */
+VFK_API unsigned int vfk_link_speed_mts(const char *speed);
+
+/*
  * The verdict on giving the GPU to a VM: isolated (its group is its own);
  * together (its group holds only other GPUs, their functions and bridges: they
  * can go to one VM together, vfk_gpu_together()); not isolated (other
@@ -441,35 +513,6 @@ VFK_API const char *vfk_device_get_fabric_role(const struct vfk_device *dev);
 
 
 /* ---------------------------------------------------------------- binding */
-
-/*
- * The GPU's PCIe link to its slot: how it trained (current_link_speed and
- * _width) against what the card and the port above it can do (max_link_*
- * of both ends). The card's end is the GPU, or the upstream port of a switch
- * on the card (RX 6800, Intel Arc); the port is the one above that end, the
- * slot's. Judged on the first call and kept.
- */
-enum vfk_link_verdict {
-	VFK_LINK_UNKNOWN = 0,	/* no link of its own (integrated, a VF) or not reported */
-	VFK_LINK_OK,		/* the most both ends do */
-	VFK_LINK_IDLE,		/* full width, slower than both ends do, at 2.5 GT/s or
-				 * in a low-power state: idle power saving, likely */
-	VFK_LINK_SLOT_LIMITED,	/* the port does fewer lanes or a lower speed than the card */
-	VFK_LINK_DEGRADED,	/* trained below what both ends do */
-};
-VFK_API enum vfk_link_verdict vfk_gpu_get_link_verdict(const struct vfk_gpu *gpu);
-/* "unknown", "ok", "idle", "slot-limited", "degraded". */
-VFK_API const char *vfk_link_verdict_to_string(enum vfk_link_verdict v);
-/* Why, in one line ("the slot is x4 (electrically); the card is x16", "at
- * 2.5 GT/s now, 16.0 GT/s possible: may be idle power saving, check under
- * load", "trained at x8 although both ends do x16"); never NULL. */
-VFK_API const char *vfk_gpu_get_link_reason(const struct vfk_gpu *gpu);
-/* The card's end of the link and the slot's port; NULL without a link of its own. */
-VFK_API struct vfk_device *vfk_gpu_get_link_device(const struct vfk_gpu *gpu);
-VFK_API struct vfk_device *vfk_gpu_get_link_port(const struct vfk_gpu *gpu);
-/* A link speed as sysfs writes it ("16.0 GT/s PCIe", "8 GT/s") in MT/s
- * (16000); 0 for NULL or anything else. */
-VFK_API unsigned int vfk_link_speed_mts(const char *speed);
 
 /*
  * Every write the library makes to the host (sysfs attributes, journal,
@@ -679,6 +722,17 @@ VFK_API const struct vfk_check *vfk_checks_get(const struct vfk_checks *checks, 
  */
 VFK_API int vfk_checks_add_gpu(struct vfk_ctx *ctx, struct vfk_checks *checks,
 			       const char *address, char *errbuf, size_t errsize);
+/*
+ * Add what stands between the calling process's user and a VM of their own
+ * (vfio-check --user), after the host's checks: user-dirs (the user's VM
+ * directories, vfk_ctx_set_user_mode()), user-kvm (/dev/kvm opened for
+ * reading and writing; on a tree other than "/", its mode bits asked),
+ * user-kvm-group (the kvm group of the sysroot's /etc/group against this
+ * process's groups), user-libvirt (virtqemud or libvirtd below the sysroot;
+ * the session sockets in $XDG_RUNTIME_DIR/libvirt), user-memlock (this
+ * process's RLIMIT_MEMLOCK). Each with its fix. 0, -EINVAL, -ENOMEM.
+ */
+VFK_API int vfk_checks_add_user(struct vfk_ctx *ctx, struct vfk_checks *checks);
 /* Worst status over all checks. */
 VFK_API enum vfk_check_status vfk_checks_worst(const struct vfk_checks *checks);
 VFK_API const char *vfk_check_status_to_string(enum vfk_check_status s);
@@ -1118,6 +1172,10 @@ VFK_API const char *vfk_plan_get_name(const struct vfk_plan *plan);
 VFK_API enum vfk_gpu_mode vfk_plan_get_mode(const struct vfk_plan *plan);
 /* Why the mode was chosen, one line. */
 VFK_API const char *vfk_plan_get_mode_reason(const struct vfk_plan *plan);
+/* In user mode (vfk_ctx_set_user_mode), why vfk_vm_up() refuses this VM,
+ * one line naming what it needs (host devices: root; a bridge: the line of
+ * /etc/qemu/bridge.conf the admin adds); NULL when a normal user may run it. */
+VFK_API const char *vfk_plan_get_user_refusal(const struct vfk_plan *plan);
 /*
  * How QEMU reaches the devices passed through ([vfio] backend,
  * vfiokit.ini(5)): "group" (/dev/vfio/N in a type1 container) or "iommufd"
@@ -1441,7 +1499,7 @@ enum vfk_backend {
 
 struct vfk_vm_options {
 	enum vfk_backend backend;
-	const char *uri;		/* libvirt URI; NULL: qemu:///system */
+	const char *uri;		/* libvirt URI; NULL: vfk_ctx_get_libvirt_uri() */
 	bool transient;			/* libvirt: create without defining */
 	unsigned int bind_flags;	/* VFK_BIND_* for the VM's devices */
 	unsigned int shutdown_timeout;	/* down: seconds of ACPI shutdown before force; 0: 60 */
@@ -1462,7 +1520,7 @@ struct vfk_vm_options {
 
 /*
  * Ask the emulator @opts names (libvirt at opts->uri, default
- * qemu:///system; or the plan's QEMU, with VFK_BACKEND_QEMU or @opts NULL)
+ * vfk_ctx_get_libvirt_uri(); or the plan's QEMU, with VFK_BACKEND_QEMU or @opts NULL)
  * whether it takes iommufd, and settle the plan's [vfio] backend with the
  * answer: "auto" goes to iommufd when the kernel and the emulator both take
  * it. Asks nothing when nothing depends on it. QEMU is started with no

@@ -14,6 +14,7 @@
  * as --no-fork: run in-process, for gdb/valgrind on a single test).
  */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -604,6 +605,117 @@ char *read_file(const char *path)
 /* ------------------------------------------------------------ runner */
 
 enum result { R_PASS, R_FAIL, R_SKIP };
+
+/* ---- running as an unprivileged user (test-privilege.c, test-rootless.c) */
+
+#define NOBODY 65534
+
+static const char *const tools[] = { "vfio-ls", "vfio-check", "vfio-bind", "vfio-mdev", "vfio-vm" };
+
+/*
+ * The built tools, copied where an unprivileged user can run them: a clone
+ * under /root (mode 0700, the usual place for root on a fresh machine) is not
+ * searchable by anyone else. Same binaries, another directory. Returns the
+ * directory (static) or NULL.
+ */
+static const char *user_tools(void)
+{
+	static char copies_dir[64];
+	char from[4096], to[4096];
+	size_t i;
+
+	snprintf(copies_dir, sizeof(copies_dir), "/tmp/vfk-user-tools-XXXXXX");
+	if (!mkdtemp(copies_dir) || chmod(copies_dir, 0755) < 0)
+		return NULL;
+	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		char *data;
+		FILE *f;
+		size_t n = 0;
+
+		snprintf(from, sizeof(from), "%s/%s", tools_dir(), tools[i]);
+		snprintf(to, sizeof(to), "%s/%s", copies_dir, tools[i]);
+		f = fopen(from, "rb");
+		if (!f)
+			return NULL;
+		data = malloc(64 << 20);
+		if (data)
+			n = fread(data, 1, 64 << 20, f);
+		fclose(f);
+		f = data ? fopen(to, "wb") : NULL;
+		if (!f || fwrite(data, 1, n, f) != n || fclose(f) != 0 || chmod(to, 0755) < 0) {
+			free(data);
+			return NULL;
+		}
+		free(data);
+	}
+	return copies_dir;
+}
+
+static void user_tools_remove(const char *copies)
+{
+	char p[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", copies, tools[i]);
+		unlink(p);
+	}
+	rmdir(copies);
+}
+
+/* Run @fn as an unprivileged user; its CHECKs report as usual. */
+void as_user(void (*fn)(void *), void *arg)
+{
+	const char *copies;
+	pid_t pid;
+	int status;
+
+	if (geteuid() != 0) {
+		fn(arg);
+		return;
+	}
+	copies = user_tools();
+	if (!copies) {
+		test_fail_(__FILE__, __LINE__, "cannot copy the tools to a scratch dir: %s", strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		test_fail_(__FILE__, __LINE__, "fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0 ||
+		    setuid(0) == 0) {
+			test_fail_(__FILE__, __LINE__, "cannot drop root: %s", strerror(errno));
+			_exit(1);
+		}
+		tools_dir_set(copies);
+		fn(arg);
+		_exit(test_failures ? 1 : 0);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	user_tools_remove(copies);
+	if (!WIFEXITED(status))
+		test_fail_(__FILE__, __LINE__, "unprivileged child died (status 0x%x)", status);
+	else if (WEXITSTATUS(status) == 77)
+		test_fail_(__FILE__, __LINE__, "the unprivileged user cannot run the tools' copies "
+			   "in %s", copies);
+	else if (WEXITSTATUS(status) != 0 && !test_failures)
+		test_fail_(__FILE__, __LINE__, "unprivileged child exited %d", WEXITSTATUS(status));
+}
+
+/* Can this (unprivileged) process run the tools at all? */
+bool user_tools_runnable(void)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/vfio-ls", tools_dir());
+	return access(path, X_OK) == 0;
+}
 
 static bool selected(const struct test *t, int nsel, char **sel)
 {

@@ -124,4 +124,13 @@ void remove_path(const char *root, const char *rel);
 /* ROOT/REL exists (a link counts, dangling or not) */
 bool path_exists(const char *root, const char *rel);
 
+/* Run @fn as an unprivileged user; its CHECKs report as usual. When the
+ * suite runs as root, a forked child drops to nobody (65534, no
+ * supplementary groups) and runs copies of the tools in a scratch directory
+ * it can reach; as a normal user @fn simply runs. @fn may _exit(77) when
+ * user_tools_runnable() is false. */
+void as_user(void (*fn)(void *), void *arg);
+/* Can this (unprivileged) process run the tools at all? */
+bool user_tools_runnable(void);
+
 #endif

@@ -22,115 +22,6 @@
 #include "harness.h"
 #include "vfiokit.h"
 
-#define NOBODY 65534
-
-static const char *const tools[] = { "vfio-ls", "vfio-check", "vfio-bind", "vfio-mdev", "vfio-vm" };
-
-/*
- * The built tools, copied where an unprivileged user can run them: a clone
- * under /root (mode 0700, the usual place for root on a fresh machine) is not
- * searchable by anyone else. Same binaries, another directory. Returns the
- * directory (static) or NULL.
- */
-static const char *user_tools(void)
-{
-	static char dir[64];
-	char from[4096], to[4096];
-	size_t i;
-
-	snprintf(dir, sizeof(dir), "/tmp/vfk-user-tools-XXXXXX");
-	if (!mkdtemp(dir) || chmod(dir, 0755) < 0)
-		return NULL;
-	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
-		char *data;
-		FILE *f;
-		size_t n = 0;
-
-		snprintf(from, sizeof(from), "%s/%s", tools_dir(), tools[i]);
-		snprintf(to, sizeof(to), "%s/%s", dir, tools[i]);
-		f = fopen(from, "rb");
-		if (!f)
-			return NULL;
-		data = malloc(64 << 20);
-		if (data)
-			n = fread(data, 1, 64 << 20, f);
-		fclose(f);
-		f = data ? fopen(to, "wb") : NULL;
-		if (!f || fwrite(data, 1, n, f) != n || fclose(f) != 0 || chmod(to, 0755) < 0) {
-			free(data);
-			return NULL;
-		}
-		free(data);
-	}
-	return dir;
-}
-
-static void user_tools_remove(const char *dir)
-{
-	char p[4096];
-	size_t i;
-
-	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, tools[i]);
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
-/* Run @fn as an unprivileged user; its CHECKs report as usual. */
-static void as_user(void (*fn)(void *), void *arg)
-{
-	const char *copies;
-	pid_t pid;
-	int status;
-
-	if (geteuid() != 0) {
-		fn(arg);
-		return;
-	}
-	copies = user_tools();
-	if (!copies) {
-		test_fail_(__FILE__, __LINE__, "cannot copy the tools to a scratch dir: %s", strerror(errno));
-		return;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		test_fail_(__FILE__, __LINE__, "fork: %s", strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0 ||
-		    setuid(0) == 0) {
-			test_fail_(__FILE__, __LINE__, "cannot drop root: %s", strerror(errno));
-			_exit(1);
-		}
-		tools_dir_set(copies);
-		fn(arg);
-		_exit(test_failures ? 1 : 0);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	user_tools_remove(copies);
-	if (!WIFEXITED(status))
-		test_fail_(__FILE__, __LINE__, "unprivileged child died (status 0x%x)", status);
-	else if (WEXITSTATUS(status) == 77)
-		test_fail_(__FILE__, __LINE__, "the unprivileged user cannot run the tools' copies "
-			   "in %s", copies);
-	else if (WEXITSTATUS(status) != 0 && !test_failures)
-		test_fail_(__FILE__, __LINE__, "unprivileged child exited %d", WEXITSTATUS(status));
-}
-
-/* Can this (unprivileged) process run the tools at all? */
-static bool tools_runnable(void)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/vfio-ls", tools_dir());
-	return access(path, X_OK) == 0;
-}
-
 struct cmd {
 	const char *argv[10];
 	const char *says;	/* the refusal names this */
@@ -141,7 +32,7 @@ static void refuse_all(void *arg)
 	const struct cmd *c;
 	char *out, *err;
 
-	if (!tools_runnable())
+	if (!user_tools_runnable())
 		_exit(77);
 	for (c = arg; c->argv[0]; c++) {
 		int st = run_tool(&out, &err, c->argv);
@@ -164,8 +55,9 @@ static void refuse_all(void *arg)
 
 TEST(privilege_write_commands_refuse_without_root, "on the live host, every command that "
      "changes drivers, sysfs or /etc (vfio-bind bind/restore/persist/unpersist, vfio-mdev "
-     "create/remove/define/undefine/start/start-defined/sriov N, vfio-vm up/down/wait) run as "
-     "a normal user says 'run it as root' in one line and exits 3, before doing anything")
+     "create/remove/define/undefine/start/start-defined/sriov N, vfio-vm release) run as "
+     "a normal user says 'run it as root' in one line and exits 3, before doing anything "
+     "(vfio-vm up/down/wait are the user's own: test-rootless.c)")
 {
 	static const struct cmd cmds[] = {
 		{ { "vfio-bind", "bind", "0000:ff:1f.7", NULL }, "bind" },
@@ -182,27 +74,46 @@ TEST(privilege_write_commands_refuse_without_root, "on the live host, every comm
 		{ { "vfio-mdev", "start", "00000000-0000-4000-8000-000000000000", NULL }, "start" },
 		{ { "vfio-mdev", "start-defined", NULL }, "start-defined" },
 		{ { "vfio-mdev", "sriov", "0000:ff:1f.7", "0", NULL }, "sriov" },
-		{ { "vfio-vm", "down", "vfk-no-such-vm", NULL }, "down" },
-		{ { "vfio-vm", "wait", "vfk-no-such-vm", NULL }, "wait" },
+		{ { "vfio-vm", "release", "vfk-no-such-vm", NULL }, "release" },
 		{ { NULL }, NULL },
 	};
 
 	as_user(refuse_all, (void *)cmds);
 }
 
+/* Without XDG_RUNTIME_DIR a normal user's VM has no place: one line says
+ * what to do, before the host is read. */
 static void up_refused(void *arg)
 {
 	const char *profile = arg;
-	const struct cmd cmds[] = {
-		{ { "vfio-vm", "up", profile, NULL }, "up" },
-		{ { NULL }, NULL },
+	char *out, *err;
+	const char *const cmds[][4] = {
+		{ "vfio-vm", "up", profile, NULL },
+		{ "vfio-vm", "down", "vfk-no-such-vm", NULL },
+		{ "vfio-vm", "wait", "vfk-no-such-vm", NULL },
 	};
+	size_t i;
 
-	refuse_all((void *)cmds);
+	if (!user_tools_runnable())
+		_exit(77);
+	unsetenv("XDG_RUNTIME_DIR");
+	unsetenv("VFK_USER_MODE");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *nl;
+
+		CHECK_INT(run_tool(&out, &err, cmds[i]), 3);
+		nl = err ? strchr(err, '\n') : NULL;
+		CHECK_CONTAINS(err, "XDG_RUNTIME_DIR is not set");
+		CHECK(!nl || !nl[1]);
+		CHECK_STREQ(out, "");
+		free(out);
+		free(err);
+	}
 }
 
-TEST(privilege_vm_up_refuses_without_root, "vfio-vm up PROFILE as a normal user on the live "
-     "host: 'run it as root', exit 3, no VM, no bind")
+TEST(privilege_vm_up_refuses_without_root, "vfio-vm up PROFILE (and down, wait) as a normal "
+     "user on the live host without XDG_RUNTIME_DIR: one line naming it, exit 3, no VM, no "
+     "bind")
 {
 	char *dir = fixture_host("testbed-l2");
 	char profile[4096];
@@ -261,7 +172,7 @@ static void read_only_live(void *arg)
 	int st;
 
 	(void)arg;
-	if (!tools_runnable())
+	if (!user_tools_runnable())
 		_exit(77);
 	{
 		const char *const argv[] = { "vfio-ls", NULL };
@@ -324,7 +235,7 @@ static void read_only_tree(void *arg)
 	const struct ro *r = arg;
 	char *out, *err;
 
-	if (!tools_runnable())
+	if (!user_tools_runnable())
 		_exit(77);
 	{
 		const char *const argv[] = { "vfio-ls", "--sysroot", r->tree, "--gpus", NULL };

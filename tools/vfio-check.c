@@ -34,6 +34,10 @@ static void usage(int status)
 		"      --hugepages SIZE[:1G]  with --fix: reserve SIZE (16G, 8192M) of huge\n"
 		"                      pages at boot: 2 MiB pages in /etc/sysctl.d, or with\n"
 		"                      :1G 1 GiB pages on the kernel command line\n"
+		"      --user          also check what stands between this user and a VM of\n"
+		"                      their own: the user's VM directories ($XDG_RUNTIME_DIR),\n"
+		"                      /dev/kvm opened read-write, the kvm group, session libvirt,\n"
+		"                      the memlock limit (automatic when not run as root)\n"
 		"      --revert        put back every file --fix changed, byte for byte\n"
 		"      --dry-run       with --fix: unified diffs and commands, nothing written;\n"
 		"                      with --revert: the files it would put back\n"
@@ -396,7 +400,7 @@ static void add_gpu_check(struct vfk_ctx *ctx, struct vfk_checks *checks, const 
 		    "--gpu: %s", *err ? err : strerror(-r));
 }
 
-enum { OPT_FIX = 0x2000, OPT_DRY_RUN, OPT_GPU, OPT_REVERT, OPT_HUGEPAGES };
+enum { OPT_FIX = 0x2000, OPT_DRY_RUN, OPT_GPU, OPT_REVERT, OPT_HUGEPAGES, OPT_USER };
 
 int main(int argc, char **argv)
 {
@@ -407,6 +411,7 @@ int main(int argc, char **argv)
 		{ "gpu", required_argument, NULL, OPT_GPU },
 		{ "revert", no_argument, NULL, OPT_REVERT },
 		{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
+		{ "user", no_argument, NULL, OPT_USER },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct common_opts o = { 0 };
@@ -414,7 +419,7 @@ int main(int argc, char **argv)
 	struct vfk_checks *checks;
 	struct vfk_fix_options fo = { 0 };
 	struct backend_facts facts;
-	bool fix = false, dry = false, undo = false;
+	bool fix = false, dry = false, undo = false, user = false;
 	int r, c;
 	bool ready;
 
@@ -436,6 +441,9 @@ int main(int argc, char **argv)
 		case OPT_REVERT:
 			undo = true;
 			break;
+		case OPT_USER:
+			user = true;
+			break;
 		default:
 			usage_hint();
 		}
@@ -448,6 +456,8 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "--fix and --revert exclude each other");
 	if (undo && o.json)
 		die(EXIT_USAGE, "--revert has no JSON output (--json is for the checks and --fix)");
+	if (user && (fix || undo))
+		die(EXIT_USAGE, "--user checks this user; --fix and --revert prepare the host");
 	if (fo.hugepages_mib && !fix)
 		die(EXIT_USAGE, "--hugepages needs --fix");
 	if (dry && !fix && !undo)
@@ -467,6 +477,14 @@ int main(int argc, char **argv)
 	if (r < 0)
 		die_errno(EXIT_FAILURE_OP, r, "running the host checks under '%s'",
 			  vfk_ctx_get_sysroot(ctx));
+	/* a normal user on the running host asks what stands in their way too */
+	if (!user && !fix && geteuid() != 0 && !strcmp(vfk_ctx_get_sysroot(ctx), "/"))
+		user = true;
+	if (user) {
+		r = vfk_checks_add_user(ctx, checks);
+		if (r < 0)
+			die_errno(EXIT_FAILURE_OP, r, "checking this user");
+	}
 	if (fo.gpu && !fix)
 		add_gpu_check(ctx, checks, fo.gpu);
 	ready = vfk_checks_worst(checks) != VFK_CHECK_FAIL;

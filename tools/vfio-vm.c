@@ -11,6 +11,11 @@
  *
  * main() dispatches through a table of subcommands; each parses its own
  * options after the shared ones (--sysroot, --set, -v, ...).
+ *
+ * Run by a normal user, every command but release works in user mode (the
+ * library decides: vfk_ctx_set_user_mode()): the user's VMs, kept in the
+ * user's directories, on qemu:///session; one that needs host devices is
+ * refused in one line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,7 +96,8 @@ static void usage(int status)
 		"      --json          plan, status: machine-readable output (schema in vfio-vm(1));\n"
 		"                      the other commands refuse it\n"
 		"      --backend B     up: libvirt (default) or qemu (QEMU directly, QMP socket)\n"
-		"  -c, --connect URI   plan, gen, up: libvirt URI (default qemu:///system); another\n"
+		"  -c, --connect URI   plan, gen, up: libvirt URI (default qemu:///system, for a\n"
+		"                      normal user qemu:///session); another\n"
 		"                      host is planned from its libvirt node devices and\n"
 		"                      capabilities, its devices bound by libvirt (managed='yes')\n"
 		"      --transient     up: libvirt domain created, not defined\n"
@@ -107,6 +113,11 @@ static void usage(int status)
 		"                      also for a VM that is not up (with --backend/--connect)\n"
 		"      --stale         release: every VM whose process is gone and nothing restores\n"
 		COMMON_HELP
+		"\nAs a normal user (not root) the VMs are the user's own: records and sockets in\n"
+		"$XDG_RUNTIME_DIR/vfiokit, NVRAM and TPM state in $XDG_STATE_HOME/vfiokit\n"
+		"(~/.local/state/vfiokit), libvirt at qemu:///session; a VM with host devices\n"
+		"(passthrough, mdev, [hostdev]) needs root. vfio-check --user lists what this\n"
+		"user still needs (/dev/kvm, the kvm group, session libvirt, memlock).\n"
 		"\nExit status: 0 done, 1 the profile cannot be met on this host (no such GPU,\n"
 		"ambiguous selector, mode not possible, binding refused, no such VM), 2 usage\n"
 		"error or invalid profile, 3 the host could not be read, the output not written,\n"
@@ -278,6 +289,34 @@ static void session_end(struct session *s, struct vm_opts *o)
 	free(o->sets);
 }
 
+/* A normal user's VMs live in the user's directories: without them (no
+ * XDG_RUNTIME_DIR) one line says what to do, before anything is read. */
+static void require_vm_dirs(struct vfk_ctx *ctx)
+{
+	if (vfk_ctx_get_user_mode_error(ctx))
+		die(EXIT_FAILURE_OP, "%s", vfk_ctx_get_user_mode_error(ctx));
+}
+
+/* Which mode the VMs of @ctx run in and why: "user mode: state in ..., libvirt
+ * qemu:///session: not root (uid 1000)"; malloc'ed. */
+static char *run_mode_line(struct vfk_ctx *ctx, const struct vm_opts *o)
+{
+	const char *uri = o->vm.uri ? o->vm.uri : vfk_ctx_get_libvirt_uri(ctx);
+	const char *why = vfk_ctx_get_user_mode_reason(ctx), *env = getenv("VFK_USER_MODE");
+	char *line = NULL;
+
+	if (!why)
+		why = geteuid() == 0 ? "root" : env && !strcmp(env, "0") ? "VFK_USER_MODE=0"
+									  : "a --sysroot tree";
+	if (asprintf(&line, "%s mode: state in %s and %s, libvirt %s%s: %s",
+		     vfk_ctx_is_user_mode(ctx) ? "user" : "system",
+		     vfk_ctx_get_vm_dir(ctx, VFK_VM_DIR_RUNTIME),
+		     vfk_ctx_get_vm_dir(ctx, VFK_VM_DIR_STATE), uri, o->vm.uri ? " (--connect)" : "",
+		     why) < 0)
+		die(EXIT_FAILURE_OP, "out of memory");
+	return line;
+}
+
 /* Load the profile, apply --set, scan the host, plan. Dies on failure. */
 static struct vfk_plan *make_plan(struct vm_opts *o, struct vfk_ctx **ctxp,
 				  struct vfk_host **hostp, struct vfk_profile **profp)
@@ -307,6 +346,7 @@ static struct vfk_plan *make_plan(struct vm_opts *o, struct vfk_ctx **ctxp,
 			die(r == -ENOMEM ? EXIT_FAILURE_OP : EXIT_USAGE, "%s", err);
 	}
 	*ctxp = common_ctx_new(&o->c);
+	require_vm_dirs(*ctxp);
 	if (o->vm.uri && !vfk_libvirt_uri_is_local(o->vm.uri)) {
 		/* another host: planned from what its libvirt says of it */
 		struct vfk_ctx *remote;
@@ -552,7 +592,7 @@ static void print_definition(struct vfk_plan *plan)
 		       "made since are kept), up --redefine applies this one:\n%s", name, diff);
 }
 
-static void print_plan_json(struct vfk_plan *plan)
+static void print_plan_json(struct vfk_plan *plan, json_object *run)
 {
 	_cleanup_free_ char *json = NULL, *diff = NULL;
 	json_object *root, *def;
@@ -567,9 +607,48 @@ static void print_plan_json(struct vfk_plan *plan)
 	json_object_object_add(def, "state", json_object_new_string(definition_state(plan, &diff)));
 	json_object_object_add(def, "diff", diff ? json_object_new_string(diff) : NULL);
 	json_object_object_add(root, "definition", def);
+	json_object_object_add(root, "run", run);
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
+}
+
+/* The mode the VM runs in (the local context's: a remote plan's VM is
+ * recorded here) and what up would refuse. */
+static void print_run_mode(struct vfk_ctx *ctx, const struct vfk_plan *plan,
+			   const struct vm_opts *o)
+{
+	_cleanup_free_ char *line = run_mode_line(ctx, o);
+
+	printf("\nRuns in %s\n", line);
+	if (vfk_plan_get_user_refusal(plan))
+		printf("  up refuses it: %s\n", vfk_plan_get_user_refusal(plan));
+}
+
+static json_object *run_mode_json(struct vfk_ctx *ctx, const struct vfk_plan *plan,
+				  const struct vm_opts *o)
+{
+	_cleanup_free_ char *line = run_mode_line(ctx, o);
+	json_object *m = json_object_new_object();
+
+	json_object_object_add(m, "mode", json_object_new_string(vfk_ctx_is_user_mode(ctx)
+								  ? "user" : "system"));
+	json_object_object_add(m, "reason", json_str_or_null(vfk_ctx_get_user_mode_reason(ctx)));
+	json_object_object_add(m, "summary", json_object_new_string(line));
+	json_object_object_add(m, "runtime_dir",
+			       json_str_or_null(vfk_ctx_get_vm_dir(ctx, VFK_VM_DIR_RUNTIME)));
+	json_object_object_add(m, "state_dir",
+			       json_str_or_null(vfk_ctx_get_vm_dir(ctx, VFK_VM_DIR_STATE)));
+	json_object_object_add(m, "libvirt_uri", json_object_new_string(o->vm.uri ? o->vm.uri
+							: vfk_ctx_get_libvirt_uri(ctx)));
+	json_object_object_add(m, "up_refused", json_str_or_null(vfk_plan_get_user_refusal(plan)));
+	return m;
+}
+
+/* A remote host's context: the VM's record is kept in this host's. */
+static struct vfk_ctx *local_ctx(struct vfk_ctx *ctx)
+{
+	return vfk_ctx_get_local(ctx) ? vfk_ctx_get_local(ctx) : ctx;
 }
 
 static int cmd_plan(int argc, char **argv)
@@ -580,9 +659,10 @@ static int cmd_plan(int argc, char **argv)
 	parse_options(argc, argv, &o, CMD_PLAN);
 	s.plan = make_plan(&o, &s.ctx, &s.host, &s.prof);
 	if (o.c.json) {
-		print_plan_json(s.plan);
+		print_plan_json(s.plan, run_mode_json(local_ctx(s.ctx), s.plan, &o));
 	} else if (!o.c.quiet) {
 		print_plan(s.plan, s.prof);
+		print_run_mode(local_ctx(s.ctx), s.plan, &o);
 		print_definition(s.plan);
 	}
 	session_end(&s, &o);
@@ -721,7 +801,6 @@ static int cmd_up(int argc, char **argv)
 	int r;
 
 	parse_options(argc, argv, &o, CMD_UP);
-	require_root(&o, "up");
 	s.plan = make_plan(&o, &s.ctx, &s.host, &s.prof);
 	vfk_ctx_set_progress_fn(s.ctx, progress, &o);
 	if (!vfk_plan_uses_kvm(s.plan) && !o.c.quiet)
@@ -730,6 +809,10 @@ static int cmd_up(int argc, char **argv)
 	if (!o.c.quiet) {
 		printf(":: plan: GPU mode %s: %s\n", vfk_gpu_mode_to_string(vfk_plan_get_mode(s.plan)),
 		       vfk_plan_get_mode_reason(s.plan));
+		if (vfk_ctx_is_user_mode(local_ctx(s.ctx))) {
+			_cleanup_free_ char *line = run_mode_line(local_ctx(s.ctx), &o);
+			printf(":: %s\n", line);
+		}
 		fflush(stdout);
 	}
 	r = vfk_vm_up(s.plan, &o.vm, err, sizeof(err));
@@ -786,9 +869,12 @@ static int stop_vm(int argc, char **argv, enum cmd_kind cmd)
 	 * have is not ours, and never read as a profile */
 	if (cmd == CMD_RELEASE && !vfk_vm_name_valid(o.profile))
 		return EXIT_OK;
-	require_root(&o, cmd == CMD_DOWN ? "down" : cmd == CMD_WAIT ? "wait" : "release");
+	/* libvirt's hook: the host's VMs, restored as root */
+	if (cmd == CMD_RELEASE)
+		require_root(&o, "release");
 	name = vm_name_of(&o, &prof);
 	ctx = common_ctx_new(&o.c);
+	require_vm_dirs(ctx);
 	vfk_ctx_set_progress_fn(ctx, progress, &o);
 	if (cmd == CMD_DOWN && vfk_vm_list(ctx, name, &rec) > 0)
 		was_up = true;
@@ -804,7 +890,7 @@ static int stop_vm(int argc, char **argv, enum cmd_kind cmd)
 	if (cmd == CMD_DOWN && !was_up)
 		progress(&o, "forgotten (it was not up)");
 	else if (cmd == CMD_DOWN)
-		progress(&o, "host restored");
+		progress(&o, vfk_ctx_is_user_mode(ctx) ? "stopped" : "host restored");
 	vfk_profile_free(prof);
 	vfk_ctx_unref(ctx);
 	free(o.sets);
@@ -841,12 +927,16 @@ static int cmd_status(int argc, char **argv)
 	if (o.profile)
 		name = vm_name_of(&o, &prof);
 	ctx = common_ctx_new(&o.c);
+	require_vm_dirs(ctx);
 	n = vfk_vm_list(ctx, name, &recs);
 	if (n == -ENOENT)
 		die(EXIT_NOT_SO, "vfiokit did not start a VM named %s", name);
 	if (n < 0)
-		die_errno(EXIT_FAILURE_OP, n, "reading /run/vfiokit/vms");
-	if (vfk_journal_load(ctx, &j) < 0)
+		die_errno(EXIT_FAILURE_OP, n, "reading the VM records in %s",
+			  vfk_ctx_get_vm_dir(ctx, VFK_VM_DIR_RUNTIME));
+	/* a normal user's VMs hold no host devices (nor may the user read the
+	 * host's journal) */
+	if (vfk_ctx_is_user_mode(ctx) || vfk_journal_load(ctx, &j) < 0)
 		j = NULL;
 	if (o.c.json) {
 		json_object *root = json_object_new_object(), *vms = json_object_new_array();
@@ -895,6 +985,9 @@ static int cmd_status(int argc, char **argv)
 				printf("  TPM: swtpm pid %d\n", recs[i].swtpm_pid);
 			if (recs[i].armed[0])
 				printf("  when it stops: the host is restored by the %s\n", recs[i].armed);
+			else if (vfk_ctx_is_user_mode(ctx))
+				printf("  when it stops: nothing of the host to restore (a normal "
+				       "user's VM); vfio-vm down %s forgets it\n", recs[i].name);
 			else
 				printf("  when it stops: nothing restores the host until vfio-vm down %s\n",
 				       recs[i].name);

@@ -134,6 +134,10 @@ void check_hugepages(struct probe *p, struct check_impl *c, int sysfd, int procf
 void check_ovmf(struct probe *p, struct check_impl *c, int topfd);
 void check_libvirt(struct probe *p, struct check_impl *c, int topfd);
 void check_gpu_fabric(struct probe *p, struct check_impl *c);
+/* user.c, the checks vfk_checks_add_user() adds, in this order: user-dirs,
+ * user-kvm, user-kvm-group, user-libvirt, user-memlock */
+#define CHK_USER_COUNT 5
+void check_user(struct probe *p, struct check_impl c[CHK_USER_COUNT], int topfd, int devfd);
 /* reset.c, the check vfk_checks_add_gpu() adds: 0; -EINVAL (@address is no
  * PCI address), -ENODEV (no GPU there) or the scan's error, with @errbuf
  * saying so in one line. */

@@ -16,7 +16,8 @@
  * (iommu, cmdline, irq-remap), modules.c (vfio-modules), memory.c
  * (hugepages), firmware.c (ovmf), libvirt.c (libvirt), fabric.c (gpu-fabric:
  * NVSwitches and NVIDIA's passthrough models), and on request one GPU's
- * reset between guests (reset.c: gpu-reset). They share the kernel
+ * reset between guests (reset.c: gpu-reset) and what stands between the
+ * calling user and a VM of their own (user.c: user-*). They share the kernel
  * command line (cmdline.c), its boot loader edits (bootfix.c), text building
  * (text.c) and reads below the sysroot (files.c), declared in check.h. This
  * file holds the table of checks, their results and the public calls.
@@ -58,8 +59,22 @@ static const struct {
 	[CHK_GPU_FABRIC] = { "gpu-fabric", "GPU fabric (NVSwitch) passthrough model" },
 };
 
+static const struct {
+	const char *id;
+	const char *title;
+} user_check_names[CHK_USER_COUNT] = {
+	{ "user-dirs", "This user's VM directories" },
+	{ "user-kvm", "KVM device open to this user" },
+	{ "user-kvm-group", "This user in the kvm group" },
+	{ "user-libvirt", "Session libvirt (qemu:///session)" },
+	{ "user-memlock", "Locked-memory limit (RLIMIT_MEMLOCK)" },
+};
+
 struct vfk_checks {
 	struct check_impl c[_CHK_MAX];
+	/* vfk_checks_add_user(): user-*, after the host's */
+	struct check_impl user[CHK_USER_COUNT];
+	bool has_user;
 	/* vfk_checks_add_gpu(): gpu-reset, after the others */
 	struct check_impl gpu;
 	bool has_gpu;
@@ -225,6 +240,40 @@ int vfk_checks_add_gpu(struct vfk_ctx *ctx, struct vfk_checks *checks, const cha
 	return 0;
 }
 
+int vfk_checks_add_user(struct vfk_ctx *ctx, struct vfk_checks *checks)
+{
+	struct probe p = { .ctx = ctx, .n_groups = -1, .n_units = -1 };
+	struct check_impl c[CHK_USER_COUNT];
+	struct roots r;
+	size_t i;
+
+	if (!ctx || !checks)
+		return neg_errno(EINVAL);
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < CHK_USER_COUNT; i++) {
+		c[i].pub.id = user_check_names[i].id;
+		c[i].pub.title = user_check_names[i].title;
+		c[i].pub.detail = "";
+	}
+	p.live = streq(vfk_ctx_get_sysroot(ctx), "/");
+	roots_open(ctx, &r);
+	check_user(&p, c, r.top, r.dev);
+	roots_close(&r);
+	for (i = 0; i < CHK_USER_COUNT; i++) {
+		if (checks->has_user) {
+			free(checks->user[i].detail);
+			free(checks->user[i].fix);
+		}
+		checks->user[i] = c[i];
+		dbg(ctx, "check %s: %s: %s", c[i].pub.id, vfk_check_status_to_string(c[i].pub.status),
+		    c[i].pub.detail);
+	}
+	checks->has_user = true;
+	if (p.oom)
+		return neg_errno(ENOMEM);
+	return 0;
+}
+
 void vfk_checks_free(struct vfk_checks *checks)
 {
 	size_t i;
@@ -235,6 +284,10 @@ void vfk_checks_free(struct vfk_checks *checks)
 		free(checks->c[i].detail);
 		free(checks->c[i].fix);
 	}
+	for (i = 0; checks->has_user && i < CHK_USER_COUNT; i++) {
+		free(checks->user[i].detail);
+		free(checks->user[i].fix);
+	}
 	free(checks->gpu.detail);
 	free(checks->gpu.fix);
 	free(checks);
@@ -242,14 +295,20 @@ void vfk_checks_free(struct vfk_checks *checks)
 
 size_t vfk_checks_count(const struct vfk_checks *checks)
 {
-	return checks ? _CHK_MAX + checks->has_gpu : 0;
+	return checks ? _CHK_MAX + (checks->has_user ? CHK_USER_COUNT : 0) + checks->has_gpu : 0;
 }
 
 const struct vfk_check *vfk_checks_get(const struct vfk_checks *checks, size_t i)
 {
+	size_t nuser = checks && checks->has_user ? CHK_USER_COUNT : 0;
+
 	if (!checks || i >= vfk_checks_count(checks))
 		return NULL;
-	return i < _CHK_MAX ? &checks->c[i].pub : &checks->gpu.pub;
+	if (i < _CHK_MAX)
+		return &checks->c[i].pub;
+	if (i < _CHK_MAX + nuser)
+		return &checks->user[i - _CHK_MAX].pub;
+	return &checks->gpu.pub;
 }
 
 enum vfk_check_status vfk_checks_worst(const struct vfk_checks *checks)

@@ -80,6 +80,7 @@ int vfk_ctx_new(const char *sysroot, struct vfk_ctx **out)
 	env = secure_getenv("VFK_LOG");
 	if (env && priority_from_string(env) >= 0)
 		ctx->log_priority = priority_from_string(env);
+	ctx_user_mode_init(ctx);
 	*out = ctx;
 	return 0;
 }
@@ -112,6 +113,11 @@ struct vfk_ctx *vfk_ctx_unref(struct vfk_ctx *ctx)
 		nftw(ctx->sysroot, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(ctx->remote_uri);
 	vfk_ctx_unref(ctx->local);
+	for (i = 0; i < 2; i++) {
+		free(ctx->user_dir[i]);
+		free(ctx->user_real[i]);
+		free(ctx->vm_dir[i]);
+	}
 	free(ctx->root_real);
 	free(ctx->sysroot);
 	free(ctx);
@@ -121,6 +127,11 @@ struct vfk_ctx *vfk_ctx_unref(struct vfk_ctx *ctx)
 const char *vfk_ctx_get_remote_uri(const struct vfk_ctx *ctx)
 {
 	return ctx ? ctx->remote_uri : NULL;
+}
+
+struct vfk_ctx *vfk_ctx_get_local(const struct vfk_ctx *ctx)
+{
+	return ctx ? ctx->local : NULL;
 }
 
 const char *vfk_ctx_get_sysroot(const struct vfk_ctx *ctx)

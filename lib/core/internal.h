@@ -24,6 +24,11 @@ enum vfk_root {
 	VFK_ROOT_ETC,		/* <sysroot>/etc/vfiokit (persistent config) */
 	VFK_ROOT_MDEVCTL,	/* <sysroot>/etc/mdevctl.d (mdevctl's defined mdevs) */
 	VFK_ROOT_STATE,		/* <sysroot>/var/lib/vfiokit (state kept across boots: TPMs) */
+	/* The VMs' own places: VFK_ROOT_RUN and VFK_ROOT_STATE in system mode;
+	 * in user mode (vfk_ctx_set_user_mode) $XDG_RUNTIME_DIR/vfiokit and
+	 * $XDG_STATE_HOME/vfiokit of the running host, outside any sysroot. */
+	VFK_ROOT_VM_RUN,	/* VM records, QMP sockets, each VM's run dir */
+	VFK_ROOT_VM_STATE,	/* UEFI variable stores, TPM states, kept domain XML */
 	_VFK_ROOT_MAX,
 };
 
@@ -48,6 +53,10 @@ char *vfk_root_path(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
 /* The path of a place below a root on the target host itself, without the
  * sysroot ("/dev/hugepages"): what VM definitions refer to. malloc'ed or NULL. */
 char *vfk_root_host_path(enum vfk_root root, const char *rel);
+/* The same for @ctx: a VM root of a user-mode context is the user's own
+ * directory; every other root as vfk_root_host_path(). malloc'ed or NULL
+ * (errno set; ENOENT when the user's directory cannot be used). */
+char *vfk_ctx_host_path(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
 
 /*
  * Reads below a directory of @ctx's root. The file must be a regular file
@@ -138,7 +147,21 @@ struct vfk_ctx {
 	 * @local is the context of this host, which keeps the VM records */
 	char *remote_uri;
 	struct vfk_ctx *local;
+	/* ctx.c: user mode (vfk_ctx_set_user_mode): the VM roots are
+	 * @user_dir[VFK_VM_DIR_*], absolute paths of the running host, NULL
+	 * when unusable (@user_error says why); @user_real: as /proc/self/fd
+	 * names them (path.c, lazily); @vm_dir: vfk_ctx_get_vm_dir()'s answers */
+	bool user_mode;
+	char user_why[64];
+	char user_error[400];
+	char *user_dir[2];
+	char *user_real[2];
+	char *vm_dir[2];
 };
+/* ctx.c: forget the cached VM root fds and paths (user mode switched) */
+void ctx_vm_roots_reset(struct vfk_ctx *ctx);
+/* usermode.c: user mode as vfk_ctx_new() decides it (VFK_USER_MODE, euid) */
+void ctx_user_mode_init(struct vfk_ctx *ctx);
 
 /* ---- writes to the host (write.c): every one passes the write hook */
 /* Write @value to the file @rel below @root (e.g. "bus/pci/devices/ADDR/
@@ -170,7 +193,8 @@ int vfk_host_remove_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel
 /* Remove the state file @rel below @root; the hook sees @value VFK_WRITE_REMOVE.
  * Returns 0, 1 when the hook skipped it, or -errno (-ENOENT when absent). */
 int vfk_host_remove_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
-/* Create <sysroot>/run/vfiokit, <sysroot>/etc/vfiokit or <sysroot>/etc/mdevctl.d when missing. */
+/* Create <sysroot>/run/vfiokit, <sysroot>/etc/vfiokit, <sysroot>/etc/mdevctl.d or a
+ * VM root (user mode: the user's vfiokit directories, 0700) when missing. */
 int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root);
 /* Create @rel ("a/b/c") below @root, each level resolved in the sysroot;
  * new levels get @mode. Existing ones are left as they are. */

@@ -25,7 +25,22 @@ static const char *const root_rel[_VFK_ROOT_MAX] = {
 	[VFK_ROOT_ETC] = "etc/vfiokit",
 	[VFK_ROOT_MDEVCTL] = "etc/mdevctl.d",
 	[VFK_ROOT_STATE] = "var/lib/vfiokit",
+	/* system mode; in user mode the user's own directories (usermode.c) */
+	[VFK_ROOT_VM_RUN] = "run/vfiokit",
+	[VFK_ROOT_VM_STATE] = "var/lib/vfiokit",
 };
+
+/* Is @root a VM root that user mode puts in the user's directories, outside
+ * the sysroot? Those are opened as on the running host. */
+static bool root_is_user(const struct vfk_ctx *ctx, enum vfk_root root)
+{
+	return ctx->user_mode && (root == VFK_ROOT_VM_RUN || root == VFK_ROOT_VM_STATE);
+}
+
+static const char *user_dir_of(const struct vfk_ctx *ctx, enum vfk_root root)
+{
+	return ctx->user_dir[root == VFK_ROOT_VM_STATE ? VFK_VM_DIR_STATE : VFK_VM_DIR_RUNTIME];
+}
 
 static bool rel_is_safe(const char *rel)
 {
@@ -197,7 +212,12 @@ static int root_fd(struct vfk_ctx *ctx, enum vfk_root root)
 		return neg_errno(EINVAL);
 	if (ctx->rootfd[root] >= 0)
 		return ctx->rootfd[root];
-	if (root == VFK_ROOT_TOP) {
+	if (root_is_user(ctx, root)) {
+		/* the user's own directory of the running host (unusable: none) */
+		if (!user_dir_of(ctx, root))
+			return neg_errno(ENOENT);
+		fd = open(user_dir_of(ctx, root), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else if (root == VFK_ROOT_TOP) {
 		fd = open(ctx->sysroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	} else {
 		top = root_fd(ctx, VFK_ROOT_TOP);
@@ -221,7 +241,7 @@ int vfk_root_open_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
 	base = root_fd(ctx, root);
 	if (base < 0)
 		return base;
-	if (!rel || !*rel || vfk_ctx_is_live(ctx)) {
+	if (!rel || !*rel || vfk_ctx_is_live(ctx) || root_is_user(ctx, root)) {
 		fd = openat(base, rel && *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	} else {
 		/* resolved from the sysroot itself, so links stay inside it */
@@ -245,6 +265,16 @@ char *vfk_root_path(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (root_is_user(ctx, root)) {
+		if (!user_dir_of(ctx, root)) {
+			errno = ENOENT;
+			return NULL;
+		}
+		if (asprintf(&s, "%s%s%s", user_dir_of(ctx, root), rel && *rel ? "/" : "",
+			     rel ? rel : "") < 0)
+			return NULL;
+		return s;
+	}
 	if (asprintf(&s, "%s/%s%s%s", top, root_rel[root],
 		     (rel && *rel && *root_rel[root]) ? "/" : "", rel ? rel : "") < 0)
 		return NULL;
@@ -263,6 +293,13 @@ char *vfk_root_host_path(enum vfk_root root, const char *rel)
 		     rel ? rel : "") < 0)
 		return NULL;
 	return s;
+}
+
+char *vfk_ctx_host_path(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
+{
+	if ((unsigned)root < _VFK_ROOT_MAX && root_is_user(ctx, root))
+		return vfk_root_path(ctx, root, rel);
+	return vfk_root_host_path(root, rel);
 }
 
 /* One integer (base 0: "0x10de", "42") and nothing else. */
@@ -297,6 +334,35 @@ static int fd_path(int fd, char *buf, size_t size)
 	return 0;
 }
 
+static bool path_below(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	return strncmp(path, dir, len) == 0 && (path[len] == '/' || path[len] == '\0');
+}
+
+/* In user mode the user's own VM directories are the one place outside the
+ * sysroot a context reads (its records), as the user's, not the tree's. */
+static bool in_user_dirs(struct vfk_ctx *ctx, const char *path)
+{
+	enum vfk_root roots[] = { VFK_ROOT_VM_RUN, VFK_ROOT_VM_STATE };
+	char real[PATH_MAX];
+	size_t i;
+	int fd;
+
+	for (i = 0; ctx->user_mode && i < ARRAY_SIZE(roots); i++) {
+		if (!ctx->user_real[i]) {
+			fd = root_fd(ctx, roots[i]);
+			if (fd < 0 || fd_path(fd, real, sizeof(real)) < 0)
+				continue;
+			ctx->user_real[i] = strdup(real);
+		}
+		if (ctx->user_real[i] && path_below(path, ctx->user_real[i]))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Does the file behind @fd lie inside @ctx's sysroot? On "/" everything
  * does. A captured tree is untrusted input: any symlink in it, the last
@@ -307,7 +373,6 @@ static int fd_path(int fd, char *buf, size_t size)
 static int check_inside(struct vfk_ctx *ctx, int fd)
 {
 	char path[PATH_MAX];
-	size_t len;
 	int top, r;
 
 	if (vfk_ctx_is_live(ctx))
@@ -328,10 +393,9 @@ static int check_inside(struct vfk_ctx *ctx, int fd)
 	r = fd_path(fd, path, sizeof(path));
 	if (r < 0)
 		return r;
-	len = strlen(ctx->root_real);
-	if (strncmp(path, ctx->root_real, len) != 0 || (path[len] != '/' && path[len] != '\0'))
-		return neg_errno(EXDEV);
-	return 0;
+	if (path_below(path, ctx->root_real) || in_user_dirs(ctx, path))
+		return 0;
+	return neg_errno(EXDEV);
 }
 
 /* Is the O_PATH fd @pfd a regular file? Its stat into @st. */
@@ -410,7 +474,7 @@ static int open_root_file(struct vfk_ctx *ctx, enum vfk_root root, const char *r
 
 	if ((unsigned)root >= _VFK_ROOT_MAX || !rel || !*rel || !rel_is_safe(rel))
 		return neg_errno(EINVAL);
-	if (vfk_ctx_is_live(ctx)) {
+	if (vfk_ctx_is_live(ctx) || root_is_user(ctx, root)) {
 		base = root_fd(ctx, root);
 		return base < 0 ? base : open_regular_st(base, rel, 0, st);
 	}
@@ -746,6 +810,35 @@ fail:
 	return r;
 }
 
+/*
+ * The user's VM directory of @root, made with what is missing above it
+ * (~/.local/state may be new too), every new level 0700: a user's VM state
+ * is nobody else's. $XDG_RUNTIME_DIR itself is the session's, never made.
+ */
+static int user_dir_ensure(struct vfk_ctx *ctx, enum vfk_root root)
+{
+	const char *dir = user_dir_of(ctx, root);
+	char sub[PATH_MAX];
+	size_t len;
+	int fd;
+
+	if (!dir)
+		return neg_errno(ENOENT);
+	if (strlen(dir) >= sizeof(sub))
+		return neg_errno(ENAMETOOLONG);
+	for (len = 1; dir[len - 1]; len++) {
+		if (dir[len] != '/' && dir[len] != '\0')
+			continue;
+		memcpy(sub, dir, len);
+		sub[len] = '\0';
+		if ((root == VFK_ROOT_VM_STATE || !dir[len]) && mkdir(sub, 0700) < 0 &&
+		    errno != EEXIST)
+			return neg_errno(errno);
+	}
+	fd = root_fd(ctx, root);
+	return fd < 0 ? fd : 0;
+}
+
 int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root)
 {
 	const char *rel = root_rel[root];
@@ -756,11 +849,13 @@ int vfk_root_ensure(struct vfk_ctx *ctx, enum vfk_root root)
 	int top, fd;
 
 	if (root != VFK_ROOT_RUN && root != VFK_ROOT_ETC && root != VFK_ROOT_MDEVCTL &&
-	    root != VFK_ROOT_STATE)
+	    root != VFK_ROOT_STATE && root != VFK_ROOT_VM_RUN && root != VFK_ROOT_VM_STATE)
 		return neg_errno(EINVAL);
 	fd = root_fd(ctx, root);
 	if (fd >= 0)
 		return 0;
+	if (root_is_user(ctx, root))
+		return user_dir_ensure(ctx, root);
 	top = root_fd(ctx, VFK_ROOT_TOP);
 	if (top < 0)
 		return top;
@@ -800,7 +895,8 @@ int vfk_root_mkdirs(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, mo
 		return neg_errno(EINVAL);
 	/* vfiokit's own roots may be missing yet; the system's exist */
 	r = root == VFK_ROOT_RUN || root == VFK_ROOT_ETC || root == VFK_ROOT_MDEVCTL ||
-	    root == VFK_ROOT_STATE ? vfk_root_ensure(ctx, root) : 0;
+	    root == VFK_ROOT_STATE || root == VFK_ROOT_VM_RUN || root == VFK_ROOT_VM_STATE
+		    ? vfk_root_ensure(ctx, root) : 0;
 	if (r < 0)
 		return r;
 	for (off = 0;; off += len + 1) {

@@ -134,7 +134,8 @@ int vfk_host_write_file(struct vfk_ctx *ctx, enum vfk_root root, const char *nam
 	r = call_hook(ctx, root, name, data);
 	if (r != 0)
 		return r;
-	if (root == VFK_ROOT_RUN || root == VFK_ROOT_ETC) {
+	if (root == VFK_ROOT_RUN || root == VFK_ROOT_ETC || root == VFK_ROOT_VM_RUN ||
+	    root == VFK_ROOT_VM_STATE) {
 		r = vfk_root_ensure(ctx, root);
 		if (r < 0)
 			return r;
@@ -163,7 +164,9 @@ int vfk_host_write_file_in(struct vfk_ctx *ctx, enum vfk_root root, const char *
 	rfd = vfk_root_open_dir(ctx, root, "");
 	if (rfd < 0)
 		return rfd;
-	if (mkdirat(rfd, dir, 0755) < 0 && errno != EEXIST)
+	/* the VMs' directories hold sockets and records of their owner alone */
+	if (mkdirat(rfd, dir, root == VFK_ROOT_VM_RUN || root == VFK_ROOT_VM_STATE ? 0700 : 0755) < 0 &&
+	    errno != EEXIST)
 		return neg_errno(errno);
 	dfd = vfk_root_open_dir(ctx, root, dir);
 	if (dfd < 0)

@@ -35,7 +35,7 @@ static int domain_saved(struct vfk_ctx *ctx, const char *name, char **xml)
 	char file[96];
 
 	ctx = state_ctx(ctx);
-	dfd = vfk_root_open_dir(ctx, VFK_ROOT_STATE, DOMAINS_DIR);
+	dfd = vfk_root_open_dir(ctx, VFK_ROOT_VM_STATE, DOMAINS_DIR);
 	*xml = NULL;
 	if (dfd < 0)
 		return dfd;
@@ -49,8 +49,8 @@ void domain_record(struct vfk_ctx *ctx, const char *name, const char *xml)
 
 	ctx = state_ctx(ctx);
 	rel_of(name, rel, sizeof(rel));
-	if (vfk_root_mkdirs(ctx, VFK_ROOT_STATE, DOMAINS_DIR, 0700) < 0 ||
-	    vfk_host_replace_file(ctx, VFK_ROOT_STATE, rel, xml, strlen(xml), 0600) < 0)
+	if (vfk_root_mkdirs(ctx, VFK_ROOT_VM_STATE, DOMAINS_DIR, 0700) < 0 ||
+	    vfk_host_replace_file(ctx, VFK_ROOT_VM_STATE, rel, xml, strlen(xml), 0600) < 0)
 		vfk_progress(ctx, "warning: cannot keep the XML %s was defined from: a later up "
 			     "cannot say whether the profile changed", name);
 }
@@ -61,7 +61,7 @@ void domain_forget(struct vfk_ctx *ctx, const char *name)
 
 	ctx = state_ctx(ctx);
 	rel_of(name, rel, sizeof(rel));
-	vfk_host_remove_file(ctx, VFK_ROOT_STATE, rel);
+	vfk_host_remove_file(ctx, VFK_ROOT_VM_STATE, rel);
 }
 
 bool domain_differs(struct vfk_plan *plan, const char *xml)

@@ -3,7 +3,8 @@
  * Launch and lifecycle: a plan becomes a running VM (devices bound, mdev
  * created, libvirt domain or QEMU process started) and a stopped VM becomes a
  * clean host again. Each VM vfiokit started has a record under
- * <sysroot>/run/vfiokit/vms/NAME, written before the VM starts, so `down`
+ * <sysroot>/run/vfiokit/vms/NAME (a normal user's: $XDG_RUNTIME_DIR/vfiokit/vms/NAME,
+ * see vfk_ctx_set_user_mode()), written before the VM starts, so `down`
  * and crash recovery know what to undo.
  *
  * Layer launch/: owns starting and stopping VMs: libvirt, QEMU with QMP
@@ -26,7 +27,6 @@
 #include "launch/launch.h"
 #include "launch/libvirt-dl.h"
 
-#define DEFAULT_URI "qemu:///system"
 #define QMP_START_TIMEOUT_MS 30000
 
 int launch_fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
@@ -46,7 +46,7 @@ static char *qmp_path(struct vfk_ctx *ctx, const char *name)
 	char rel[160];
 
 	snprintf(rel, sizeof(rel), VMS_DIR "/%s.qmp", name);
-	return vfk_root_path(ctx, VFK_ROOT_RUN, rel);
+	return vfk_root_path(ctx, VFK_ROOT_VM_RUN, rel);
 }
 
 /* ---------------------------------------------------------------- qemu */
@@ -162,7 +162,7 @@ static void __attribute__((noreturn)) qemu_exec(const struct vfk_vm_options *o,
 /* The first line of what QEMU wrote to run/vfiokit/vms/NAME.log, "" if none. */
 static void qemu_error_line(struct vfk_ctx *ctx, const char *name, char *tail, size_t size)
 {
-	_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR);
+	_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_VM_RUN, VMS_DIR);
 	char file[120];
 
 	snprintf(file, sizeof(file), "%s.log", name);
@@ -250,7 +250,7 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 	full[n] = (char *)"-qmp";
 	full[n + 1] = qmparg;
 	snprintf(rel, sizeof(rel), VMS_DIR "/%s.log", rec->name);
-	errlog = vfk_root_path(ctx, VFK_ROOT_RUN, rel);
+	errlog = vfk_root_path(ctx, VFK_ROOT_VM_RUN, rel);
 	unlink(qmp);
 
 	if ((r = vfio_fds_pass(plan, full, n, &fds, errbuf, errsize)) < 0 ||
@@ -341,9 +341,11 @@ int vm_finish(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, char *errbuf
 		if (r < 0 && r != -ENOENT && !first)
 			first = launch_fail(errbuf, errsize, -r, "%s", err);
 	}
-	/* a VM on another host bound nothing here: this host's journal is not
-	 * touched */
-	r = lv_uri_is_local(rec->uri) ? vfk_restore_owner(ctx, rec->name, 0, err, sizeof(err)) : 0;
+	/* a VM on another host bound nothing here, nor did a normal user's
+	 * (user mode refuses host devices): the host's journal is not touched,
+	 * and a user could not read it */
+	r = lv_uri_is_local(rec->uri) && !vfk_ctx_is_user_mode(ctx)
+		    ? vfk_restore_owner(ctx, rec->name, 0, err, sizeof(err)) : 0;
 	if (r < 0 && !first)
 		first = launch_fail(errbuf, errsize, -r, "%s", err);
 	if (!first)
@@ -388,6 +390,8 @@ static void arm_restore(struct vfk_ctx *ctx, const struct vfk_vm_options *o,
 		snprintf(rec->armed, sizeof(rec->armed), "libvirt of that host (managed hostdevs)");
 		return;
 	}
+	if (vfk_ctx_is_user_mode(ctx))
+		return;	/* a user's VM holds nothing of the host's to give back */
 	if (!startswith(rec->uri, "qemu:///system")) {
 		vfk_progress(ctx, "%s: the host is restored by vfio-vm down or wait (a libvirt hook "
 			     "runs only on the host it is installed on, and only for qemu:///system)",
@@ -441,6 +445,24 @@ static int refuse_remote(const struct vfk_plan *plan, const struct vfk_vm_option
 	return 0;
 }
 
+/*
+ * A normal user's VM (user mode) runs with the user's rights only: without
+ * its directories, or needing what only root gives (host devices, a bridge
+ * the helper's ACL refuses: the plan says which), it is refused before
+ * anything is written. One line, nothing touched.
+ */
+static int refuse_user(struct vfk_ctx *ctx, const struct vfk_plan *plan, char *errbuf,
+		       size_t errsize)
+{
+	if (!vfk_ctx_is_user_mode(ctx))
+		return 0;
+	if (vfk_ctx_get_user_mode_error(ctx))
+		return launch_fail(errbuf, errsize, EACCES, "%s", vfk_ctx_get_user_mode_error(ctx));
+	if (vfk_plan_get_user_refusal(plan))
+		return launch_fail(errbuf, errsize, EPERM, "%s", vfk_plan_get_user_refusal(plan));
+	return 0;
+}
+
 int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbuf, size_t errsize)
 {
 	/* a remote host's plan: its VM's record is kept on this host */
@@ -460,15 +482,21 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 	r = refuse_remote(plan, o, errbuf, errsize);
 	if (r < 0)
 		return r;
+	r = refuse_user(ctx, plan, errbuf, errsize);
+	if (r < 0)
+		return r;
 	snprintf(rec.name, sizeof(rec.name), "%s", name);
 	rec.backend = o->backend;
-	snprintf(rec.uri, sizeof(rec.uri), "%s", uri ? uri : DEFAULT_URI);
+	snprintf(rec.uri, sizeof(rec.uri), "%s", uri ? uri : vfk_ctx_get_libvirt_uri(ctx));
 	rec.since = (long long)time(NULL);
 
 	/* the record first: whatever happens next, down knows what to undo */
 	r = record_save(ctx, &rec);
 	if (r < 0)
-		return launch_fail(errbuf, errsize, EIO, "cannot write the VM record under /run/vfiokit");
+		return launch_fail(errbuf, errsize, EIO, "cannot write the VM record under %s: %s",
+				   vfk_ctx_get_vm_dir(ctx, VFK_VM_DIR_RUNTIME)
+					   ? vfk_ctx_get_vm_dir(ctx, VFK_VM_DIR_RUNTIME) : "?",
+				   strerror(errno));
 
 	/* on a remote host libvirt binds the devices (managed='yes' hostdevs) */
 	if (plan_binds_devices(plan) && !plan->ctx->remote_uri) {
@@ -542,7 +570,7 @@ static int vm_forget(struct vfk_ctx *ctx, const char *name, enum vfk_backend bac
 		vm_files_forget(ctx, name);
 		return 0;
 	}
-	r = lv_undefine(ctx, uri ? uri : DEFAULT_URI, name, errbuf, errsize);
+	r = lv_undefine(ctx, uri ? uri : vfk_ctx_get_libvirt_uri(ctx), name, errbuf, errsize);
 	return r == -ENOENT ? 0 : r;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The record of each VM vfiokit started, <sysroot>/run/vfiokit/vms/NAME:
+ * The record of each VM vfiokit started, <sysroot>/run/vfiokit/vms/NAME
+ * (in user mode $XDG_RUNTIME_DIR/vfiokit/vms/NAME: the VM root VFK_ROOT_VM_RUN):
  * written before the VM starts, so that down, the watcher and libvirt's
  * release hook know what to undo; gone once the host is restored. "key=value"
  * lines; a key this version does not know is skipped.
@@ -20,7 +21,7 @@ int record_save(struct vfk_ctx *ctx, const struct vfk_vm_record *r)
 		 "mdev=%s\nsince=%lld\nwatcher=%d\narmed=%s\n",
 		 r->backend == VFK_BACKEND_QEMU ? "qemu" : "libvirt", r->uri, r->pid, r->swtpm_pid,
 		 r->defined ? 1 : 0, r->mdev, r->since, r->watcher_pid, r->armed);
-	return vfk_host_write_file_in(ctx, VFK_ROOT_RUN, VMS_DIR, r->name, text, 0600) < 0 ? -EIO : 0;
+	return vfk_host_write_file_in(ctx, VFK_ROOT_VM_RUN, VMS_DIR, r->name, text, 0600) < 0 ? -EIO : 0;
 }
 
 static void record_line(struct vfk_vm_record *r, const char *line)
@@ -54,7 +55,7 @@ int record_load(struct vfk_ctx *ctx, const char *name, struct vfk_vm_record *r)
 	memset(r, 0, sizeof(*r));
 	if (!vfk_vm_name_valid(name))
 		return -EINVAL;
-	dfd = vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR);
+	dfd = vfk_root_open_dir(ctx, VFK_ROOT_VM_RUN, VMS_DIR);
 	if (dfd < 0)
 		return -ENOENT;
 	n = vfk_read_in(ctx, dfd, name, text, sizeof(text));
@@ -71,12 +72,12 @@ void record_drop(struct vfk_ctx *ctx, const char *name)
 	char rel[160];
 
 	snprintf(rel, sizeof(rel), VMS_DIR "/%s", name);
-	vfk_host_remove_file(ctx, VFK_ROOT_RUN, rel);
+	vfk_host_remove_file(ctx, VFK_ROOT_VM_RUN, rel);
 }
 
 int record_names(struct vfk_ctx *ctx, struct strv *names)
 {
-	_cleanup_closedir_ DIR *d = vfk_fdopendir(vfk_root_open_dir(ctx, VFK_ROOT_RUN, VMS_DIR));
+	_cleanup_closedir_ DIR *d = vfk_fdopendir(vfk_root_open_dir(ctx, VFK_ROOT_VM_RUN, VMS_DIR));
 	struct dirent *e;
 
 	if (!d)

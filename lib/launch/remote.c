@@ -553,6 +553,8 @@ int vfk_ctx_new_remote(struct vfk_ctx *local, const char *uri, struct vfk_ctx **
 				   strerror(-r));
 	}
 	ctx->local = vfk_ctx_ref(local);
+	/* the snapshot describes that host; the VMs' records stay in @local */
+	vfk_ctx_set_user_mode(ctx, false, NULL, NULL);
 	ctx->log_fn = local->log_fn;
 	ctx->log_data = local->log_data;
 	ctx->log_priority = local->log_priority;

@@ -48,17 +48,17 @@ int swtpm_start(struct vfk_ctx *ctx, const struct vfk_plan *pl, const char *name
 		return 0;
 	/* swtpm splits its options at commas: no path of ours may hold one */
 	snprintf(rel, sizeof(rel), "swtpm/%s", name);
-	r = vfk_root_mkdirs(ctx, VFK_ROOT_STATE, rel, 0700);
-	state = r < 0 ? NULL : vfk_root_path(ctx, VFK_ROOT_STATE, rel);
+	r = vfk_root_mkdirs(ctx, VFK_ROOT_VM_STATE, rel, 0700);
+	state = r < 0 ? NULL : vfk_root_path(ctx, VFK_ROOT_VM_STATE, rel);
 	if (!state) {
 		snprintf(err, errsize, "cannot create the TPM state directory for %s: %s", name,
 			 strerror(r < 0 ? -r : ENOMEM));
 		return r < 0 ? r : -ENOMEM;
 	}
 	snprintf(rel, sizeof(rel), "vm/%s", pl->slug);
-	r = vfk_root_mkdirs(ctx, VFK_ROOT_RUN, rel, 0700);
+	r = vfk_root_mkdirs(ctx, VFK_ROOT_VM_RUN, rel, 0700);
 	snprintf(rel, sizeof(rel), "vms/%s.swtpm.log", name);
-	logpath = vfk_root_path(ctx, VFK_ROOT_RUN, rel);
+	logpath = vfk_root_path(ctx, VFK_ROOT_VM_RUN, rel);
 	if (r < 0 || !logpath || !sock) {
 		snprintf(err, errsize, "cannot prepare the TPM socket of %s: %s", name,
 			 strerror(r < 0 ? -r : ENOMEM));

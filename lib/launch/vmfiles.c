@@ -2,7 +2,8 @@
 /*
  * The files a VM of the qemu backend needs beside QEMU, which libvirt would
  * make for its domains: the directory of its sockets (SPICE, the TPM's
- * control socket), <sysroot>/run/vfiokit/vm/NAME, and its UEFI variable
+ * control socket), <sysroot>/run/vfiokit/vm/NAME (the VM roots: a normal
+ * user's are in the user's own directories), and its UEFI variable
  * store, copied from the firmware's template at the first up and kept from
  * then on (Windows keeps its boot entries there), as libvirt keeps
  * /var/lib/libvirt/qemu/nvram/NAME_VARS.fd.
@@ -25,8 +26,8 @@ static int nvram_create(struct vfk_ctx *ctx, const struct vfk_plan *pl, char *er
 	int r;
 
 	base = base ? base + 1 : pl->nvram;
-	r = vfk_root_mkdirs(ctx, VFK_ROOT_STATE, NVRAM_DIR, 0700);
-	dfd = r < 0 ? r : vfk_root_open_dir(ctx, VFK_ROOT_STATE, NVRAM_DIR);
+	r = vfk_root_mkdirs(ctx, VFK_ROOT_VM_STATE, NVRAM_DIR, 0700);
+	dfd = r < 0 ? r : vfk_root_open_dir(ctx, VFK_ROOT_VM_STATE, NVRAM_DIR);
 	if (dfd >= 0 && vfk_exists_at(dfd, base))
 		return 0;
 	if (dfd >= 0 && !(vars = malloc(VARS_MAX)))
@@ -41,7 +42,7 @@ static int nvram_create(struct vfk_ctx *ctx, const struct vfk_plan *pl, char *er
 	}
 	snprintf(rel, sizeof(rel), NVRAM_DIR "/%s", base);
 	vfk_progress(ctx, "creating the UEFI variable store %s from %s", pl->nvram, pl->fw_vars);
-	r = vfk_host_replace_file(ctx, VFK_ROOT_STATE, rel, vars, (size_t)r, 0600);
+	r = vfk_host_replace_file(ctx, VFK_ROOT_VM_STATE, rel, vars, (size_t)r, 0600);
 	if (r < 0)
 		snprintf(err, errsize, "cannot write %s: %s", pl->nvram, strerror(-r));
 	return r < 0 ? r : 0;
@@ -53,7 +54,7 @@ int vm_files_prepare(struct vfk_ctx *ctx, const struct vfk_plan *pl, char *err, 
 	int r;
 
 	snprintf(rel, sizeof(rel), "vm/%s", pl->slug);
-	r = vfk_root_mkdirs(ctx, VFK_ROOT_RUN, rel, 0700);
+	r = vfk_root_mkdirs(ctx, VFK_ROOT_VM_RUN, rel, 0700);
 	if (r < 0) {
 		snprintf(err, errsize, "cannot create the socket directory of %s: %s", pl->slug,
 			 strerror(-r));
@@ -87,7 +88,7 @@ void vm_files_release(struct vfk_ctx *ctx, const char *name)
 		return;
 	/* the sockets only: the NVRAM and the TPM's state stay for the next up */
 	snprintf(rel, sizeof(rel), "vm/%s", name);
-	remove_tree(ctx, VFK_ROOT_RUN, rel);
+	remove_tree(ctx, VFK_ROOT_VM_RUN, rel);
 }
 
 void vm_files_forget(struct vfk_ctx *ctx, const char *name)
@@ -97,9 +98,9 @@ void vm_files_forget(struct vfk_ctx *ctx, const char *name)
 	if (!vfk_vm_name_valid(name))
 		return;
 	snprintf(rel, sizeof(rel), NVRAM_DIR "/%s_VARS.fd", name);
-	if (vfk_host_remove_file(ctx, VFK_ROOT_STATE, rel) == 0)
+	if (vfk_host_remove_file(ctx, VFK_ROOT_VM_STATE, rel) == 0)
 		vfk_progress(ctx, "removed the UEFI variable store of %s", name);
 	snprintf(rel, sizeof(rel), "swtpm/%s", name);
-	if (remove_tree(ctx, VFK_ROOT_STATE, rel) == 0)
+	if (remove_tree(ctx, VFK_ROOT_VM_STATE, rel) == 0)
 		vfk_progress(ctx, "removed the TPM state of %s", name);
 }

@@ -196,7 +196,7 @@ int vfk_libvirt_takes_iommufd(const char *uri, char *why, size_t whysize)
 int vfk_plan_ask_vmm(struct vfk_plan *pl, const struct vfk_vm_options *o, char *errbuf,
 		     size_t errsize)
 {
-	const char *uri = o && o->uri ? o->uri : "qemu:///system";
+	const char *uri = o && o->uri ? o->uri : vfk_ctx_get_libvirt_uri(pl ? pl->ctx : NULL);
 	bool libvirt = o && o->backend == VFK_BACKEND_LIBVIRT;
 	char why[1024] = "";
 	int r;

@@ -54,7 +54,7 @@ int plan_display(struct vfk_plan *pl)
 	pl->tablet = p->tablet == TRI_AUTO ? pl->display != DISP_NONE : p->tablet == TRI_YES;
 	if (pl->virgl && pl->display == DISP_SPICE) {
 		snprintf(rel, sizeof(rel), "vm/%s/spice.sock", pl->slug);
-		pl->spice_socket = vfk_root_host_path(VFK_ROOT_RUN, rel);
+		pl->spice_socket = vfk_ctx_host_path(pl->ctx, VFK_ROOT_VM_RUN, rel);
 		if (!pl->spice_socket)
 			return neg_errno(ENOMEM);
 	}
@@ -97,7 +97,7 @@ int plan_tpm_serial(struct vfk_plan *pl)
 					      : (p->os == OS_WINDOWS ? SERIAL_NO : SERIAL_PTY);
 	if (pl->tpm) {
 		snprintf(rel, sizeof(rel), "vm/%s/swtpm.sock", pl->slug);
-		pl->tpm_socket = vfk_root_host_path(VFK_ROOT_RUN, rel);
+		pl->tpm_socket = vfk_ctx_host_path(pl->ctx, VFK_ROOT_VM_RUN, rel);
 		if (!pl->tpm_socket)
 			return neg_errno(ENOMEM);
 	}

@@ -10,9 +10,6 @@
 
 #include "plan/plan-internal.h"
 
-/* Persistent per-VM state of the QEMU output (NVRAM copies). */
-#define VFK_STATE_DIR "/var/lib/vfiokit"
-
 /* ------------------------------------------------------------ firmware */
 
 struct fw_pick {
@@ -175,8 +172,9 @@ int plan_firmware(struct vfk_plan *pl)
 	}
 	pl->fw_code = best.code;
 	pl->fw_vars = best.vars;
-	snprintf(slugvars, sizeof(slugvars), "%s/nvram/%s_VARS.fd", VFK_STATE_DIR, pl->slug);
-	pl->nvram = strdup(slugvars);
+	/* the VMs' state: the host's, or in user mode the user's own */
+	snprintf(slugvars, sizeof(slugvars), "nvram/%s_VARS.fd", pl->slug);
+	pl->nvram = vfk_ctx_host_path(pl->ctx, VFK_ROOT_VM_STATE, slugvars);
 	if (!pl->fw_code || !pl->fw_vars || !pl->nvram)
 		return neg_errno(ENOMEM);
 	return 0;

@@ -75,6 +75,7 @@ void vfk_plan_free(struct vfk_plan *pl)
 	free(pl->tpm_socket);
 	free(pl->lg_path);
 	free(pl->spice_socket);
+	free(pl->user_refusal);
 	free(pl->emulator);
 	free(pl->disks);
 	free(pl->nets);
@@ -102,6 +103,7 @@ static int (*const plan_steps[])(struct vfk_plan *pl) = {
 	plan_disks,		/* plan-devices.c */
 	plan_nets,
 	plan_bios_note,		/* plan-firmware.c */
+	plan_user,		/* plan-user.c: after the devices and NICs */
 };
 
 int vfk_plan_new(struct vfk_host *host, const struct vfk_profile *profile, struct vfk_plan **out,
@@ -124,7 +126,15 @@ int vfk_plan_new(struct vfk_host *host, const struct vfk_profile *profile, struc
 	pl->firmware = profile->firmware;
 	pl->memory_mib = profile->memory_mib;
 	pl->slug = make_slug(profile->name);
-	r = pl->slug ? plan_choose_mode(pl, errbuf, errsize) : neg_errno(ENOMEM);
+	r = pl->slug ? 0 : neg_errno(ENOMEM);
+	/* a normal user's VM keeps its files in the user's directories: without
+	 * them there is no VM to plan (the line says what to do) */
+	if (r == 0 && vfk_ctx_get_user_mode_error(pl->ctx)) {
+		plan_set_error(errbuf, errsize, "%s", vfk_ctx_get_user_mode_error(pl->ctx));
+		r = neg_errno(EACCES);
+	}
+	if (r == 0)
+		r = plan_choose_mode(pl, errbuf, errsize);
 	if (r == 0)	/* after the GPUs: what goes with them, their root ports */
 		r = plan_hostdevs(pl, errbuf, errsize);
 	if (r == 0)
@@ -153,6 +163,7 @@ enum vfk_gpu_mode vfk_plan_get_mode(const struct vfk_plan *pl)
 	return pl ? (enum vfk_gpu_mode)pl->mode : VFK_GPU_MODE_AUTO;
 }
 const char *vfk_plan_get_mode_reason(const struct vfk_plan *pl) { return pl ? pl->mode_reason : NULL; }
+const char *vfk_plan_get_user_refusal(const struct vfk_plan *pl) { return pl ? pl->user_refusal : NULL; }
 const char *vfk_plan_get_vfio_backend(const struct vfk_plan *pl)
 {
 	return pl && pl->vfio_backend != VFIO_AUTO ? plan_vfio_name(pl->vfio_backend) : NULL;

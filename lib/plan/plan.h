@@ -145,6 +145,9 @@ struct vfk_plan {
 	bool vfio_asked;		/* the emulator was asked (plan_vfio_settle) */
 	bool vfio_noted;		/* the note on iommufd's memory accounting */
 
+	/* plan-user.c: in user mode, why vfk_vm_up() refuses (NULL: it does not) */
+	char *user_refusal;
+
 	struct strv notes;
 };
 
@@ -157,6 +160,10 @@ unsigned int plan_fabric_bus(const struct vfk_plan *pl, size_t i);
 unsigned int plan_root_ports(const struct vfk_plan *pl);
 /* Does the plan bind host devices to vfio-pci (GPUs, NVSwitches, [hostdev])? */
 bool plan_binds_devices(const struct vfk_plan *pl);
+
+/* plan-user.c: what a normal user's VM (user mode) cannot have: host
+ * devices, a bridge qemu-bridge-helper would refuse; notes for the rest. */
+int plan_user(struct vfk_plan *pl);
 
 /* plan-vfio.c: the emulator's answer about iommufd (1 takes it, 0 not; @why
  * one line), from the launch layer that asked it: "auto" follows it, an

@@ -290,6 +290,7 @@ else
 fi
 
 . "$HERE/uefi.sh"
+. "$HERE/rootless.sh"
 
 prof=$(profile vfk-launch-wt 0)
 log=$WORK/wt.log

@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Sourced by run.sh: a normal user's VM (issue 23, point 1). nobody (65534,
+# no groups, so no /dev/kvm: TCG) runs vfio-vm on the running host with a
+# runtime directory of its own: plan says user mode, up (qemu backend)
+# starts QEMU as nobody, its records stay in the user's directory and none
+# in /run/vfiokit, status and down work, and a VM with host devices or
+# without XDG_RUNTIME_DIR is refused in one line (a QEMU that ended may stay
+# a zombie where PID 1 does not reap: gone counts). Needs from run.sh: WORK,
+# BIN, profile, wait_console, pass, fail, skip.
+
+RL_UID=65534
+RL_XDG=$WORK/rl-xdg
+rl_run() {	# vfio-vm ARGS as nobody, bounded
+	timeout -k 5 "${VFK_TOOL_TIMEOUT:-300}" setpriv --reuid=$RL_UID --regid=$RL_UID \
+		--clear-groups env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$RL_XDG" \
+		XDG_STATE_HOME="$RL_XDG/state" "$BIN/vfio-vm" "$@"
+}
+
+if ! command -v setpriv >/dev/null || ! setpriv --reuid=$RL_UID --regid=$RL_UID --clear-groups \
+	test -x "$BIN/vfio-vm"; then
+	skip "rootless: nobody cannot run $BIN/vfio-vm (setpriv missing, or the build dir is private)"
+else
+	rm -rf "$RL_XDG"
+	mkdir -m 700 "$RL_XDG" && chown $RL_UID:$RL_UID "$RL_XDG"
+	prof=$(profile vfk-launch-rl 1)
+	chmod 644 "$prof"
+	rl_log=$RL_XDG/rl.console	# written by nobody's QEMU
+	rl_run plan "$prof" >"$WORK/rl.out" 2>&1
+	grep -q "Runs in user mode: state in $RL_XDG/vfiokit and $RL_XDG/state/vfiokit, libvirt qemu:///session: not root (uid $RL_UID)" "$WORK/rl.out" \
+		&& pass "rootless: plan as a normal user says user mode, where, and why" \
+		|| fail "rootless plan: $(tail -n 3 "$WORK/rl.out" | tr '\n' '|')"
+	if rl_run up "$prof" --backend qemu --console-log "$rl_log" -q >"$WORK/rl.out" 2>&1; then
+		wait_console "$rl_log" "saw GPU 0x1af4:0x1050" \
+			&& pass "rootless: nobody's virtio-gpu VM boots (qemu backend, no root)" \
+			|| fail "rootless: no GPU line; console: $(tail -n 3 "$rl_log" 2>/dev/null | tr '\n' '|')"
+		pid=$(sed -n 's/^pid=//p' "$RL_XDG/vfiokit/vms/vfk-launch-rl" 2>/dev/null)
+		[ -n "$pid" ] && [ "$(stat -c %u "/proc/$pid" 2>/dev/null)" = $RL_UID ] \
+			&& [ ! -e /run/vfiokit/vms/vfk-launch-rl ] \
+			&& [ "$(stat -c %a "$RL_XDG/vfiokit")" = 700 ] \
+			&& pass "rootless: QEMU runs as uid $RL_UID; its record is in \$XDG_RUNTIME_DIR/vfiokit (0700), none in /run/vfiokit" \
+			|| fail "rootless: QEMU pid '$pid' uid $(stat -c %u "/proc/$pid" 2>&1); $(ls -ld "$RL_XDG/vfiokit" /run/vfiokit/vms/vfk-launch-rl 2>&1 | tr '\n' '|')"
+		rl_run status | grep -q "vfk-launch-rl: running (qemu)" \
+			&& pass "rootless: status lists the user's VM running" \
+			|| fail "rootless status: $(rl_run status 2>&1 | tr '\n' '|')"
+		rl_run down vfk-launch-rl --timeout 2 -q \
+			&& [ ! -e "$RL_XDG/vfiokit/vms/vfk-launch-rl" ] \
+			&& ! ps -o stat= -p "$pid" 2>/dev/null | grep -qv '^Z' \
+			&& pass "rootless: down stops the user's QEMU and drops its record" \
+			|| fail "rootless down: $(ls "$RL_XDG/vfiokit/vms" 2>&1 | tr '\n' ' ')"
+	else
+		fail "rootless up: $(tr '\n' '|' < "$WORK/rl.out")"
+	fi
+	sed -i 's/^mode = virtio$/mode = passthrough/' "$prof"
+	rl_run up "$prof" --backend qemu >"$WORK/rl.out" 2>"$WORK/rl.err"; rc=$?
+	{ [ $rc = 1 ] && grep -q "needs host devices" "$WORK/rl.err" && [ "$(wc -l < "$WORK/rl.err")" = 1 ]; } ||
+		{ [ $rc = 1 ] && grep -q "no GPU\|cannot be given\|not possible" "$WORK/rl.err"; } \
+		&& [ ! -e "$RL_XDG/vfiokit/vms/vfk-launch-rl" ] \
+		&& pass "rootless: a passthrough VM is refused in one line (exit 1), nothing started" \
+		|| fail "rootless passthrough: exit $rc: $(tr '\n' '|' < "$WORK/rl.err")"
+	timeout 60 setpriv --reuid=$RL_UID --regid=$RL_UID --clear-groups env -i PATH=/usr/bin:/bin \
+		"$BIN/vfio-vm" status >"$WORK/rl.out" 2>&1; rc=$?
+	[ $rc = 3 ] && grep -q "XDG_RUNTIME_DIR is not set" "$WORK/rl.out" \
+		&& pass "rootless: without XDG_RUNTIME_DIR one line says what to do (exit 3)" \
+		|| fail "rootless without XDG_RUNTIME_DIR: exit $rc: $(tr '\n' '|' < "$WORK/rl.out")"
+	rm -rf "$RL_XDG"
+fi
