@@ -185,6 +185,8 @@ static void up_child(void *arg)
 	CHECK_INT(r.status, 0);
 	CHECK_CONTAINS(r.out, "rl: gone (qemu)");
 	CHECK_CONTAINS(r.out, "nothing of the host to restore");
+	free(r.out);	/* status's: run_tool() below fills them anew */
+	free(r.err);
 	{
 		const char *const argv[] = { "vfio-vm", "down", "rl", "--sysroot", e.tree, NULL };
 

@@ -496,7 +496,7 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 		return launch_fail(errbuf, errsize, EIO, "cannot write the VM record under %s: %s",
 				   vfk_ctx_get_vm_dir(ctx, VFK_VM_DIR_RUNTIME)
 					   ? vfk_ctx_get_vm_dir(ctx, VFK_VM_DIR_RUNTIME) : "?",
-				   strerror(errno));
+				   strerror(-r));
 
 	/* on a remote host libvirt binds the devices (managed='yes' hostdevs) */
 	if (plan_binds_devices(plan) && !plan->ctx->remote_uri) {

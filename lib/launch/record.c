@@ -15,13 +15,16 @@
 int record_save(struct vfk_ctx *ctx, const struct vfk_vm_record *r)
 {
 	char text[1024];
+	int w;
 
 	snprintf(text, sizeof(text),
 		 "# vfiokit VM record v1\nbackend=%s\nuri=%s\npid=%d\nswtpm=%d\ndefined=%d\n"
 		 "mdev=%s\nsince=%lld\nwatcher=%d\narmed=%s\n",
 		 r->backend == VFK_BACKEND_QEMU ? "qemu" : "libvirt", r->uri, r->pid, r->swtpm_pid,
 		 r->defined ? 1 : 0, r->mdev, r->since, r->watcher_pid, r->armed);
-	return vfk_host_write_file_in(ctx, VFK_ROOT_VM_RUN, VMS_DIR, r->name, text, 0600) < 0 ? -EIO : 0;
+	w = vfk_host_write_file_in(ctx, VFK_ROOT_VM_RUN, VMS_DIR, r->name, text, 0600);
+
+	return w < 0 ? w : 0;	/* the write's own errno: the caller's line says why */
 }
 
 static void record_line(struct vfk_vm_record *r, const char *line)

@@ -10,15 +10,19 @@
 
 RL_UID=65534
 RL_XDG=$WORK/rl-xdg
+# nobody's copy of the tool (it carries the library): the build tree may be
+# where nobody cannot go (below /root in the fresh-root CI)
+RL_BIN=$WORK/rl-bin
+mkdir -p "$RL_BIN" && cp "$BIN/vfio-vm" "$RL_BIN/" && chmod 755 "$RL_BIN" "$RL_BIN/vfio-vm"
 rl_run() {	# vfio-vm ARGS as nobody, bounded
 	timeout -k 5 "${VFK_TOOL_TIMEOUT:-300}" setpriv --reuid=$RL_UID --regid=$RL_UID \
 		--clear-groups env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$RL_XDG" \
-		XDG_STATE_HOME="$RL_XDG/state" "$BIN/vfio-vm" "$@"
+		XDG_STATE_HOME="$RL_XDG/state" "$RL_BIN/vfio-vm" "$@"
 }
 
 if ! command -v setpriv >/dev/null || ! setpriv --reuid=$RL_UID --regid=$RL_UID --clear-groups \
-	test -x "$BIN/vfio-vm"; then
-	skip "rootless: nobody cannot run $BIN/vfio-vm (setpriv missing, or the build dir is private)"
+	test -x "$RL_BIN/vfio-vm"; then
+	fail "rootless: nobody cannot run $RL_BIN/vfio-vm (setpriv is util-linux's; $WORK is 0755)"
 else
 	rm -rf "$RL_XDG"
 	mkdir -m 700 "$RL_XDG" && chown $RL_UID:$RL_UID "$RL_XDG"
@@ -58,7 +62,7 @@ else
 		&& pass "rootless: a passthrough VM is refused in one line (exit 1), nothing started" \
 		|| fail "rootless passthrough: exit $rc: $(tr '\n' '|' < "$WORK/rl.err")"
 	timeout 60 setpriv --reuid=$RL_UID --regid=$RL_UID --clear-groups env -i PATH=/usr/bin:/bin \
-		"$BIN/vfio-vm" status >"$WORK/rl.out" 2>&1; rc=$?
+		"$RL_BIN/vfio-vm" status >"$WORK/rl.out" 2>&1; rc=$?
 	[ $rc = 3 ] && grep -q "XDG_RUNTIME_DIR is not set" "$WORK/rl.out" \
 		&& pass "rootless: without XDG_RUNTIME_DIR one line says what to do (exit 3)" \
 		|| fail "rootless without XDG_RUNTIME_DIR: exit $rc: $(tr '\n' '|' < "$WORK/rl.out")"
