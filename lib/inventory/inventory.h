@@ -155,6 +155,10 @@ struct vfk_device *host_lookup(const struct vfk_host *host, const struct vfk_pci
 int pci_addr_cmp(const struct vfk_pci_addr *a, const struct vfk_pci_addr *b);
 /* Open the device's sysfs directory (bus/pci/devices/ADDR). */
 int device_open_dir(const struct vfk_device *dev);
+/* vfio-cdev.c: the name of the VFIO cdev ("vfio3") in the device directory
+ * @devdirfd as it is now (vfio-dev/vfioN with a dev attribute), uncached:
+ * after a bind the snapshot's answer is stale. 0, -ENOENT when none. */
+int vfio_cdev_in(struct vfk_ctx *ctx, int devdirfd, char *name, size_t size);
 /* Fill acs and pcie_type from config space, once. */
 void device_read_caps(struct vfk_device *dev);
 

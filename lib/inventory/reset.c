@@ -213,7 +213,8 @@ static void set(struct judge *j, enum vfk_reset_verdict v, const char *reason_fm
 	va_end(ap);
 }
 
-/* "/sys/bus/pci/devices/ADDR/reset_method" as the user types it. */
+/* The device's reset_method attribute by its host path (the path layer's
+ * sysfs root, not the sysroot's copy): what the user types in the fix. */
 static void reset_method_path(const struct vfk_device *d, char *buf, size_t size)
 {
 	char rel[96];

@@ -14,6 +14,7 @@
  * listing that never asks pays nothing.
  */
 #include <dirent.h>
+#include <stdio.h>
 
 #include "core/modtree.h"
 #include "inventory/inventory.h"
@@ -52,23 +53,31 @@ static bool cdev_name(const char *s)
 	return n > 0 && *s == '\0';
 }
 
+int vfio_cdev_in(struct vfk_ctx *ctx, int devdirfd, char *name, size_t size)
+{
+	_cleanup_closedir_ DIR *d = vfk_opendir_in(ctx, devdirfd, "vfio-dev");
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (cdev_name(e->d_name) && has_dev_attr(d, e->d_name)) {
+			snprintf(name, size, "%s", e->d_name);
+			return 0;
+		}
+	return -ENOENT;
+}
+
 const char *vfk_device_get_vfio_cdev(const struct vfk_device *cdev)
 {
 	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache */
 	_cleanup_close_ int dfd = -1;
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *e;
+	char name[32];
 
 	if (dev->cdev_known)
 		return dev->vfio_cdev;
 	dev->cdev_known = true;
 	dfd = device_open_dir(dev);
-	d = vfk_opendir_in(dev->host->ctx, dfd, "vfio-dev");
-	while (d && (e = readdir(d)))
-		if (cdev_name(e->d_name) && has_dev_attr(d, e->d_name)) {
-			dev->vfio_cdev = strpool_intern(&dev->host->strings, e->d_name);
-			break;
-		}
+	if (vfio_cdev_in(dev->host->ctx, dfd, name, sizeof(name)) == 0)
+		dev->vfio_cdev = strpool_intern(&dev->host->strings, name);
 	return dev->vfio_cdev;
 }
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "emit/emit.h"
+#include "inventory/inventory.h"
 #include "launch/launch.h"
 
 /* linux/iommufd.h (Linux 6.2+), not in every distribution's headers yet */
@@ -55,20 +56,16 @@ static int open_node(struct vfk_ctx *ctx, const char *rel)
  * it is there only once the device is on its VFIO driver, after the bind. */
 static int cdev_of(struct vfk_ctx *ctx, const char *addr, char *rel, size_t size)
 {
-	char sys[96];
+	char sys[96], name[32];
 	_cleanup_close_ int dfd = -1;
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *e;
+	int r;
 
 	snprintf(sys, sizeof(sys), VFK_SYS_PCI_DEVICES "/%s", addr);
 	dfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, sys);
-	d = dfd >= 0 ? vfk_opendir_in(ctx, dfd, "vfio-dev") : NULL;
-	while (d && (e = readdir(d)))
-		if (!strncmp(e->d_name, "vfio", 4) && e->d_name[4] >= '0' && e->d_name[4] <= '9') {
-			snprintf(rel, size, "vfio/devices/%s", e->d_name);
-			return 0;
-		}
-	return -ENOENT;
+	r = vfio_cdev_in(ctx, dfd, name, sizeof(name));
+	if (r == 0)
+		snprintf(rel, size, "vfio/devices/%s", name);
+	return r;
 }
 
 /* Argument @slot becomes @s (malloc'ed, kept in @f; the old one is @argv's
