@@ -242,16 +242,20 @@ _vfio_bind()
 {
 	local _vfk_w _vfk_cur _vfk_root _vfk_cmd _vfk_args _vfk_prev _vfk_v
 	local cmds="bind restore status persist unpersist persisted"
-	local opts_bind="--gpu --group --include-shared --force --single-gpu -n --dry-run --timeout --owner --driver"
+	local opts_bind="--gpu --group --include-shared --force --single-gpu -n --dry-run --timeout --owner --driver --for-user"
 	local opts_restore="--all --from-scan --force-native -n --dry-run --timeout"
 	_vfk_line
-	_vfk_walk "--gpu --group --timeout --owner --driver"
+	_vfk_walk "--gpu --group --timeout --owner --driver --for-user"
 	case $_vfk_prev in
 	--sysroot) _vfk_dirs "$_vfk_cur"; return ;;
 	--gpu) _vfk_addrs gpu; _vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	--group) _vfk_glob_names "$_vfk_root/sys/kernel/iommu_groups/*"
 		_vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	--timeout | --owner) COMPREPLY=(); return ;;
+	# the sysroot's users, whose QEMU gets the groups' nodes (root needs none)
+	--for-user) mapfile -t _vfk_v < <(awk -F: '$3 != 0 && $1 !~ /^#/ {print $1}' \
+			"$_vfk_root/etc/passwd" 2>/dev/null)
+		_vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	# the VFIO drivers loaded: vfio-pci and vendors' variants (mlx5_vfio_pci, xe-vfio-pci)
 	--driver) _vfk_glob_names "$_vfk_root/sys/bus/pci/drivers/*vfio?pci"
 		_vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;

@@ -108,6 +108,24 @@ VFK_API const char *vfk_ctx_get_vm_dir(struct vfk_ctx *ctx, enum vfk_vm_dir whic
 /* The libvirt URI VMs of @ctx use unless told: qemu:///session in user mode,
  * qemu:///system otherwise. */
 VFK_API const char *vfk_ctx_get_libvirt_uri(const struct vfk_ctx *ctx);
+/* The uid whose VMs a user-mode context starts: geteuid(), or on a fixture
+ * tree with VFK_USER_MODE=1 the number in VFK_USER_UID (tests); 0 in
+ * system mode. A device root granted to this uid (vfio-bind --for-user) is
+ * one its VMs may have. */
+VFK_API unsigned int vfk_ctx_get_user_uid(const struct vfk_ctx *ctx);
+
+/* A user of the host: the sysroot's etc/passwd, and on the running host NSS
+ * as well (users of LDAP or systemd-homed). */
+struct vfk_user {
+	char name[65];
+	unsigned int uid, gid;	/* gid: the login group */
+};
+/* By name (or a decimal uid): 0, -ENOENT when there is no such user, -EINVAL for a name no
+ * user can have (empty, ':', blanks, control characters), or -errno of
+ * etc/passwd. */
+VFK_API int vfk_user_lookup(struct vfk_ctx *ctx, const char *name, struct vfk_user *out);
+/* By uid: the same answers. */
+VFK_API int vfk_user_by_uid(struct vfk_ctx *ctx, unsigned int uid, struct vfk_user *out);
 
 /* syslog(3) priorities. Default: LOG_ERR; the VFK_LOG environment variable
  * ("err", "warning", "info", "debug" or a number) overrides it. */
@@ -576,6 +594,15 @@ VFK_API void vfk_bind_set_timeout(struct vfk_bind *b, unsigned int ms);
  * device is on that driver; the journal records it.
  */
 VFK_API int vfk_bind_set_vfio_driver(struct vfk_bind *b, const char *driver);
+/*
+ * Give each bound group's node (/dev/vfio/GROUP) to @user in the same
+ * transaction (vfio-bind --for-user): owner @user->uid, mode 0600, so the
+ * user's own QEMU opens it and nobody else. Its owner and mode as the kernel
+ * made them are journalled first (vfk_journal_entry's grant fields) and put
+ * back by every restore. A symlink or anything but a device node where the
+ * node should be fails the commit (rolled back). 0 or -EINVAL.
+ */
+VFK_API int vfk_bind_set_user(struct vfk_bind *b, const struct vfk_user *user);
 /* The VFIO driver device @i of the transaction goes to, and why (after
  * prepare; NULL out of range). Strings belong to the transaction. */
 VFK_API const char *vfk_bind_device_vfio_driver(const struct vfk_bind *b, size_t i,
@@ -622,6 +649,13 @@ struct vfk_journal_entry {
 	 * stopped answering); "" when it did not. A bind takes such a device
 	 * over, the native driver still recorded. */
 	char left[16];
+	/* vfio-bind --for-user: the user (grant_uid, grant_gid) the group's
+	 * node /dev/vfio/GROUP was given to, and its owner and mode before
+	 * (node_*), put back by every restore; false when not granted */
+	bool granted;
+	unsigned int grant_uid, grant_gid;
+	int group;	/* the node's group, when granted */
+	unsigned int node_uid, node_gid, node_mode;
 };
 /*
  * The journal, read strictly: a file that is not whole and consistent (a NUL

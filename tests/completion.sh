@@ -131,6 +131,7 @@ t bind-gpu-class expect_has "vfio-bind --sysroot $ROOT bind --gpu " 0000:01:00.0
 t ls-device expect "vfio-ls --sysroot $ROOT --device " "${ADDRS[@]}"
 mapfile -t GROUPS_ < <(cd "$ROOT/sys/kernel/iommu_groups" && printf '%s\n' *)
 t ls-group expect "vfio-ls --sysroot $ROOT --group " "${GROUPS_[@]}"
+t bind-for-user expect_has "vfio-bind bind --for-user " nobody '!root'
 t ls-export-formats expect "vfio-ls --export " kubevirt nova proxmox nfd cdi dra
 t ls-export-prefix expect "vfio-ls --gpus --export=n" nova nfd
 t ls-node-free expect "vfio-ls --export proxmox --node "
@@ -182,6 +183,7 @@ value_of()
 	--timeout) echo 60 ;;
 	--owner) echo test ;;
 	--driver) echo vfio-pci ;;
+	--for-user) echo nobody ;;
 	--uuid) echo 3b2c9f4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f ;;
 	--format | --backend) echo libvirt ;;
 	--export) echo kubevirt ;;

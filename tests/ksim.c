@@ -149,9 +149,13 @@ static void update_vfio_node(struct ksim *k, int group)
 			any = true;
 	snprintf(p, sizeof(p), "%s/dev/vfio/%d", k->root, group);
 	if (any) {
+		struct stat st;
+		bool made = lstat(p, &st) < 0;
 		int fd = open(p, O_CREAT | O_WRONLY, 0600);
 		if (fd >= 0)
 			close(fd);
+		if (made && k->node_mode && (chown(p, 0, k->node_gid) < 0 || chmod(p, k->node_mode) < 0))
+			fprintf(stderr, "ksim: cannot set up %s\n", p);
 	} else {
 		unlink(p);
 	}

@@ -21,6 +21,9 @@ struct ksim {
 	int hang_unbind;	/* unbind writes "hang" (return -ETIMEDOUT) */
 	int busy_probes;	/* so many native-driver probes fail with -EBUSY, as
 				 * while an exiting VFIO user still holds the BARs */
+	/* the group nodes it makes: gid and mode as a distribution's udev rule
+	 * would set them (0: root's group, 0600) */
+	unsigned int node_gid, node_mode;
 	char log[KSIM_MAX_LOG][320];	/* "relative/path <- value" */
 	int nlog;
 	char native_addr[KSIM_MAX_DEV][16];	/* drivers the devices had at start */

@@ -228,7 +228,7 @@ static void devices_child(void *arg)
 {
 	struct env e = *(struct env *)arg;
 	struct tool_run r = { 0 };
-	char *before, *after, path[4096];
+	char *before, *after, path[4096], want[512];
 
 	if (!user_tools_runnable())
 		_exit(77);
@@ -238,11 +238,12 @@ static void devices_child(void *arg)
 	before = read_file(path);
 	vfio_vm(&r, "plan", e.profile, e.tree, NULL);
 	CHECK_INT(r.status, 0);
-	CHECK_CONTAINS(r.out, "up refuses it: rl-gpu needs host devices: GPU 0000:01:00.0 "
-			      "passed through; binding them to VFIO needs root");
+	snprintf(want, sizeof(want), "up refuses it: rl-gpu needs host devices (GPU 0000:01:00.0 "
+		 "passed through): 0000:01:00.0 (group 9) is not bound for you: it is on nvidia; root "
+		 "runs vfio-bind bind 0000:01:00.0 --for-user %u", (unsigned int)geteuid());
+	CHECK_CONTAINS(r.out, want);
 	vfio_vm(&r, "up", e.profile, e.tree, "--backend", "qemu", NULL);
-	check_one_line(&r, 1, "rl-gpu needs host devices: GPU 0000:01:00.0 passed through; "
-			      "binding them to VFIO needs root: run vfio-vm up as root");
+	check_one_line(&r, 1, want + strlen("up refuses it: "));
 	/* the host untouched, nothing of the user's made */
 	after = read_file(path);
 	CHECK_STREQ(after, before);
@@ -255,9 +256,9 @@ static void devices_child(void *arg)
 	child_done(&e);
 }
 
-TEST(rootless_host_devices_refused, "as a normal user, a passthrough VM: plan says up refuses "
-     "it and why; up refuses in one line naming the GPU and that root is needed, exit 1, no "
-     "bind, no record")
+TEST(rootless_host_devices_refused, "as a normal user, a passthrough VM whose GPU root did not "
+     "bind for them: plan says up refuses it and why; up refuses in one line naming the GPU, its "
+     "driver and the vfio-bind --for-user command root runs, exit 1, no bind, no record")
 {
 	struct env e;
 

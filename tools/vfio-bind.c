@@ -20,6 +20,7 @@ struct bind_opts {
 	unsigned int timeout_ms;
 	const char *owner;
 	const char *driver;	/* --driver: every device to this VFIO driver */
+	const char *for_user;	/* --for-user: the groups' nodes to this user */
 	bool all, rebind, from_scan;
 	const char *gpus[64];
 	size_t ngpus;
@@ -34,7 +35,7 @@ static void usage(int status)
 
 	fprintf(f,
 		"Usage: %s bind [OPTIONS] [ADDR...] [--gpu ADDR] [--group N]\n"
-		"                 [--driver NAME]\n"
+		"                 [--driver NAME] [--for-user NAME]\n"
 		"       %s restore [OPTIONS] ADDR...|--all\n"
 		"       %s restore --from-scan [OPTIONS] [ADDR...]\n"
 		"       %s status [--json]\n"
@@ -63,6 +64,10 @@ static void usage(int status)
 		"      --group N         take every endpoint of IOMMU group N\n"
 		"      --driver NAME     bind: every device to VFIO driver NAME (vfio-pci, or a\n"
 		"                        variant such as mlx5_vfio_pci), not the one chosen\n"
+		"      --for-user NAME   bind: give each group's /dev/vfio/N to user NAME (owner,\n"
+		"                        mode 0600) so NAME's own QEMU can open it (vfio-vm up as\n"
+		"                        NAME); its owner and mode before are journalled and put\n"
+		"                        back by restore\n"
 		"      --include-shared  also take the other endpoints of a shared group\n"
 		"      --force           override the host guards (root disk, default route, console)\n"
 		"      --single-gpu      deliberately take the host's only or console GPU\n"
@@ -203,6 +208,24 @@ static struct vfk_ctx *bind_ctx_new(struct bind_opts *o)
 	return ctx;
 }
 
+/* --for-user NAME: a user of this host (its etc/passwd, or NSS), not root,
+ * whose QEMU gets the groups' nodes. Refused in one line before anything. */
+static void bind_for_user(struct vfk_ctx *ctx, struct vfk_bind *b, const char *name)
+{
+	struct vfk_user u;
+	char shown[80];
+	int r = vfk_user_lookup(ctx, name, &u);
+
+	if (r == -ENOENT || r == -EINVAL)
+		die(EXIT_USAGE, "--for-user: no user '%s' on this host",
+		    common_printable(name, shown, sizeof(shown)));
+	if (r < 0)
+		die_errno(EXIT_FAILURE_OP, r, "--for-user: looking up user");
+	if (u.uid == 0)
+		die(EXIT_USAGE, "--for-user: %s is root (uid 0), who needs no grant", u.name);
+	vfk_bind_set_user(b, &u);
+}
+
 static int cmd_bind(struct bind_opts *o, char **args, int nargs)
 {
 	struct vfk_ctx *ctx = bind_ctx_new(o);
@@ -225,6 +248,8 @@ static int cmd_bind(struct bind_opts *o, char **args, int nargs)
 	r = vfk_bind_new(host, o->owner ? o->owner : "vfio-bind", o->flags, &b);
 	if (r < 0)
 		die_errno(EXIT_FAILURE_OP, r, "bind");
+	if (o->for_user)
+		bind_for_user(ctx, b, o->for_user);
 	/* a name that is no VFIO driver's is a usage error (2); one this host
 	 * does not have is refused (1) */
 	if (o->driver && (r = vfk_bind_set_vfio_driver(b, o->driver)) < 0)
@@ -331,6 +356,49 @@ static void driver_now(struct vfk_host *host, const char *addr, char *buf, size_
 		snprintf(buf, size, "%s", vfk_device_get_driver(d) ? vfk_device_get_driver(d) : "none");
 }
 
+/* Whom root gave the device's group node to: "name" or "uid N" when the
+ * host no longer knows the uid. */
+static const char *grant_user(struct vfk_ctx *ctx, const struct vfk_journal_entry *e, char *buf,
+			      size_t size)
+{
+	struct vfk_user u;
+
+	if (vfk_user_by_uid(ctx, e->grant_uid, &u) == 0)
+		snprintf(buf, size, "%s", u.name);
+	else
+		snprintf(buf, size, "uid %u", e->grant_uid);
+	return buf;
+}
+
+/* "  for user alice (uid 1000): /dev/vfio/12" */
+static const char *grant_text(struct vfk_ctx *ctx, const struct vfk_journal_entry *e, char *buf,
+			      size_t size)
+{
+	char who[80];
+
+	if (!e->granted)
+		return "";
+	snprintf(buf, size, "  for user %s (uid %u): /dev/vfio/%d", grant_user(ctx, e, who,
+		 sizeof(who)), e->grant_uid, e->group);
+	return buf;
+}
+
+static json_object *grant_json(struct vfk_ctx *ctx, const struct vfk_journal_entry *e)
+{
+	json_object *u;
+	char who[80], node[32];
+
+	if (!e->granted)
+		return NULL;
+	u = json_object_new_object();
+	grant_user(ctx, e, who, sizeof(who));
+	snprintf(node, sizeof(node), "/dev/vfio/%d", e->group);
+	json_object_object_add(u, "name", strncmp(who, "uid ", 4) ? json_object_new_string(who) : NULL);
+	json_object_object_add(u, "uid", json_object_new_int64(e->grant_uid));
+	json_object_object_add(u, "node", json_object_new_string(node));
+	return u;
+}
+
 static int cmd_status(struct bind_opts *o)
 {
 	struct vfk_ctx *ctx = bind_ctx_new(o);
@@ -364,6 +432,7 @@ static int cmd_status(struct bind_opts *o)
 			json_object_object_add(d, "vfio_driver", json_object_new_string(e->vfio_driver));
 			json_object_object_add(d, "left", json_str_or_null(*e->left ? e->left : NULL));
 			json_object_object_add(d, "owner", json_object_new_string(e->owner));
+			json_object_object_add(d, "user", grant_json(ctx, e));
 			json_object_object_add(d, "since", json_object_new_int64(e->since));
 			json_object_array_add(arr, d);
 		}
@@ -376,15 +445,16 @@ static int cmd_status(struct bind_opts *o)
 		       "OWNER", "SINCE");
 		for (i = 0; i < vfk_journal_count(j); i++) {
 			const struct vfk_journal_entry *e = vfk_journal_get(j, i);
-			char now[64], since[32];
+			char now[64], since[32], grant[160];
 			time_t t = (time_t)e->since;
 			struct tm tm;
 			driver_now(host, e->address, now, sizeof(now));
 			strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-			printf("%-13s %-8s %-12s %-14s %-14s %s%s%s\n", e->address,
+			printf("%-13s %-8s %-12s %-14s %-14s %s%s%s%s\n", e->address,
 			       *e->left ? "left" : e->state ? "bound" : "pending", now,
 			       *e->driver ? e->driver : "(none)", e->owner, since,
-			       *e->left ? "  left by restore: " : "", e->left);
+			       *e->left ? "  left by restore: " : "", e->left,
+			       grant_text(ctx, e, grant, sizeof(grant)));
 		}
 	}
 	vfk_host_unref(host);
@@ -558,7 +628,8 @@ static int cmd_udev_hook(struct bind_opts *o, char **args, int nargs)
 int main(int argc, char **argv)
 {
 	enum { OPT_GPU = 0x100, OPT_GROUP, OPT_SHARED, OPT_FORCE, OPT_SINGLE, OPT_TIMEOUT,
-	       OPT_OWNER, OPT_ALL, OPT_REBIND, OPT_FROM_SCAN, OPT_DRIVER, OPT_FORCE_NATIVE };
+	       OPT_OWNER, OPT_ALL, OPT_REBIND, OPT_FROM_SCAN, OPT_DRIVER, OPT_FORCE_NATIVE,
+	       OPT_FOR_USER };
 	static const struct option longopts[] = {
 		{ "gpu", required_argument, NULL, OPT_GPU },
 		{ "group", required_argument, NULL, OPT_GROUP },
@@ -573,6 +644,7 @@ int main(int argc, char **argv)
 		{ "from-scan", no_argument, NULL, OPT_FROM_SCAN },
 		{ "force-native", no_argument, NULL, OPT_FORCE_NATIVE },
 		{ "driver", required_argument, NULL, OPT_DRIVER },
+		{ "for-user", required_argument, NULL, OPT_FOR_USER },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -625,6 +697,7 @@ int main(int argc, char **argv)
 				die(EXIT_USAGE, "--driver: name a VFIO driver (vfio-pci, mlx5_vfio_pci, ...)");
 			o.driver = optarg;
 			break;
+		case OPT_FOR_USER: o.for_user = optarg; break;
 		default:
 			usage_hint();
 		}
@@ -635,6 +708,8 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "--from-scan goes with restore");
 	if (o.driver && strcmp(cmd, "bind"))
 		die(EXIT_USAGE, "--driver goes with bind");
+	if (o.for_user && strcmp(cmd, "bind"))
+		die(EXIT_USAGE, "--for-user goes with bind");
 	if ((o.flags & VFK_RESTORE_FORCE_NATIVE) && (strcmp(cmd, "restore") || o.from_scan))
 		die(EXIT_USAGE, "--force-native goes with restore (not --from-scan)");
 	if (!strcmp(cmd, "bind"))

@@ -56,4 +56,14 @@ int current_driver(struct vfk_ctx *ctx, const char *addr, char *buf, size_t size
 void read_override(struct vfk_ctx *ctx, int devfd, const char *addr, char *buf, size_t size);
 /* The dry-run write hook: shows each write through the progress function, skips it. */
 int dry_hook(void *data, const char *path, const char *value);
+
+/* grant.c: a group's node given to a user (vfio-bind --for-user) and back */
+struct vfk_journal_entry;
+int grant_record(struct vfk_ctx *ctx, struct vfk_journal_entry *e, int group, unsigned int uid,
+		 unsigned int gid);
+int grant_apply(struct vfk_ctx *ctx, const struct vfk_journal_entry *e);
+int grant_revoke(struct vfk_ctx *ctx, const struct vfk_journal_entry *e);
+/* One line on a node a grant could not change or put back, into @buf. */
+void grant_error(int group, int err, char *buf, size_t size);
+bool grant_group_seen(int *done, size_t *n, size_t cap, int group);
 #endif

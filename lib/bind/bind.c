@@ -63,6 +63,8 @@ struct vfk_bind {
 	size_t nwarnings, warnings_cap;
 	int devfd;	/* bus/pci/devices, opened once for all the devices; -1 */
 	struct vfio_choice forced;	/* vfk_bind_set_vfio_driver(); .driver NULL: none */
+	struct vfk_user user;	/* vfk_bind_set_user(); granting when @grant */
+	bool grant;
 	char error[768];
 	bool prepared;
 };
@@ -258,6 +260,15 @@ int vfk_bind_set_vfio_driver(struct vfk_bind *b, const char *driver)
 
 /* bus/pci/devices: a directory of links that stays, so one fd serves every
  * device (a group of 16k needs no 16k opens of it). -errno if unreadable. */
+int vfk_bind_set_user(struct vfk_bind *b, const struct vfk_user *user)
+{
+	if (!b || !user || b->prepared)
+		return neg_errno(EINVAL);
+	b->user = *user;
+	b->grant = true;
+	return 0;
+}
+
 static int devices_fd(struct vfk_bind *b)
 {
 	if (b->devfd < 0)
@@ -694,6 +705,74 @@ static int journal_items(struct vfk_bind *b, struct vfk_journal *j)
 	return 0;
 }
 
+/* --for-user: each item's group node as the kernel made it, with the user,
+ * into its journal entry (saved before any node changes). A dry run has no
+ * nodes: it only shows the change. */
+static int grant_record_items(struct vfk_bind *b, struct vfk_journal *j)
+{
+	char err[256];
+	size_t i;
+	int r;
+
+	for (i = 0; b->grant && i < b->nitems; i++) {
+		struct vfk_journal_entry *e = journal_find(j, b->items[i].dev->address);
+		if (b->flags & VFK_BIND_DRY_RUN) {
+			e->granted = true;
+			e->grant_uid = b->user.uid;
+			e->group = b->items[i].dev->group;
+			continue;
+		}
+		r = grant_record(b->ctx, e, b->items[i].dev->group, b->user.uid, b->user.gid);
+		if (r < 0) {
+			grant_error(b->items[i].dev->group, -r, err, sizeof(err));
+			return fail(b, -r, "cannot give the group to %s: %s", b->user.name, err);
+		}
+	}
+	return 0;
+}
+
+/* --for-user: each group's node to the user, once per group (a group's
+ * members are neighbours among the items). */
+static int grant_items(struct vfk_bind *b, struct vfk_journal *j)
+{
+	char err[256];
+	size_t i;
+	int r;
+
+	for (i = 0; b->grant && i < b->nitems; i++) {
+		const struct vfk_journal_entry *e = journal_find(j, b->items[i].dev->address);
+		if (i > 0 && b->items[i - 1].dev->group == e->group)
+			continue;
+		r = grant_apply(b->ctx, e);
+		if (r < 0) {
+			grant_error(e->group, -r, err, sizeof(err));
+			return fail(b, -r, "cannot give the group to %s: %s", b->user.name, err);
+		}
+		vfk_progress(b->ctx, "group %d's node given to %s (uid %u), mode 0600", e->group,
+			     b->user.name, b->user.uid);
+	}
+	return 0;
+}
+
+/* Rolled back: every granted node back to its owner before, once a group. */
+static void ungrant_items(struct vfk_bind *b, struct vfk_journal *j)
+{
+	int done[64];
+	size_t i, n = 0;
+	char err[256];
+	int r;
+
+	for (i = 0; b->grant && i < b->nitems; i++) {
+		const struct vfk_journal_entry *e = journal_find(j, b->items[i].dev->address);
+		if (!e || !e->granted || grant_group_seen(done, &n, ARRAY_SIZE(done), e->group))
+			continue;
+		if ((r = grant_revoke(b->ctx, e)) < 0) {
+			grant_error(e->group, -r, err, sizeof(err));
+			warn(b->ctx, "rollback: %s", err);
+		}
+	}
+}
+
 /* The journalled part: consoles let go when needed, every item to its VFIO driver,
  * their groups' nodes there, and the journal marks them bound. On failure
  * b->error says why and the caller rolls back. */
@@ -719,6 +798,8 @@ static int bind_items(struct vfk_bind *b, struct waiter *w, struct vfk_journal *
 	}
 	if (!(b->flags & VFK_BIND_DRY_RUN) && (r = wait_groups(b)) < 0)
 		return r;
+	if ((r = grant_record_items(b, j)) < 0)
+		return r;
 	for (i = 0; i < b->nitems; i++)
 		journal_find(j, b->items[i].dev->address)->state = 1;
 	r = journal_save(b->ctx, j);
@@ -726,7 +807,7 @@ static int bind_items(struct vfk_bind *b, struct waiter *w, struct vfk_journal *
 		fail(b, -r, "cannot update the binding journal: %s", strerror(-r));
 		return r;
 	}
-	return 0;
+	return grant_items(b, j);
 }
 
 /* The journal forgets what is back where it was; what is not stays for restore. */
@@ -744,6 +825,7 @@ static void roll_back(struct vfk_bind *b, struct waiter *w, struct vfk_journal *
 	size_t k;
 
 	vfk_progress(ctx, "rolling back: %s", b->error);
+	ungrant_items(b, j);
 	for (k = b->nitems; k-- > 0;) {
 		struct bind_item *it = &b->items[k];
 		char err[300];

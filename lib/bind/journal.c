@@ -23,12 +23,17 @@
  * journal of vfio-pci devices reads the same to every build), and older
  * builds skip it. left= (why a restore left the device on its VFIO driver:
  * "no-reset", "reset-failed"; lib/bind/restore.c) came later still, written
- * only when set: an older build skips it and would give the device back. v1 (no trailer, written by
+ * only when set: an older build skips it and would give the device back.
+ * user=UID:GID and node=GROUP:UID:GID:MODE (vfio-bind --for-user: whom the
+ * group's node was given to, and its owner and octal mode before; lib/bind/
+ * grant.c) came later still, written only together and only when granted:
+ * an older build skips them, and the node goes when its devices leave VFIO. v1 (no trailer, written by
  * earlier vfiokit builds) is still read when it parses completely, so an
  * upgrade does not strand the devices it holds; the next save writes v2.
  * Written whole, atomically (vfk_host_write_file: temp file, fsync, rename).
  */
 #include <ctype.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -165,12 +170,59 @@ static int set_state(struct jparser *p, struct vfk_journal_entry *e, const char 
 	return 0;
 }
 
+/* "N:N[:N[:N]]" of decimal numbers (the last in octal when @octal_last)
+ * into @v[0..@n); true when it is exactly that. */
+static bool numbers(const char *val, size_t len, unsigned int *v, size_t n, bool octal_last)
+{
+	char buf[64], *s = buf, *end;
+	unsigned long x;
+	size_t i;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, val, len);
+	buf[len] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)*s))
+			return false;
+		errno = 0;
+		x = strtoul(s, &end, octal_last && i == n - 1 ? 8 : 10);
+		if (errno || x > 0xfffffffeUL || end == s || *end != (i == n - 1 ? '\0' : ':'))
+			return false;
+		v[i] = (unsigned int)x;
+		s = end + 1;
+	}
+	return true;
+}
+
+static int set_grant(struct jparser *p, struct vfk_journal_entry *e, const char *key,
+		     const char *val, size_t len)
+{
+	unsigned int v[4];
+	char b[48];
+
+	if (streq(key, "user")) {
+		if (!numbers(val, len, v, 2, false))
+			return jfail(p, "user=%s is not UID:GID", vfk_shown_n(val, len, b, sizeof(b)));
+		e->grant_uid = v[0];
+		e->grant_gid = v[1];
+		return 0;
+	}
+	if (!numbers(val, len, v, 4, true) || v[0] > INT_MAX || v[3] > 07777)
+		return jfail(p, "node=%s is not GROUP:UID:GID:MODE", vfk_shown_n(val, len, b, sizeof(b)));
+	e->group = (int)v[0];
+	e->node_uid = v[1];
+	e->node_gid = v[2];
+	e->node_mode = v[3];
+	return 0;
+}
+
 /* One key=value of an entry; @seen has a bit per known key, for repeats. */
 static int parse_field(struct jparser *p, struct vfk_journal_entry *e, const char *s, size_t n,
 		       unsigned int *seen)
 {
 	static const char *const keys[] = { "state", "driver", "override", "owner", "since", "vfio",
-					    "left" };
+					    "left", "user", "node" };
 	const char *eq = memchr(s, '=', n), *val;
 	size_t klen, vlen, k;
 	char b[48];
@@ -195,7 +247,8 @@ static int parse_field(struct jparser *p, struct vfk_journal_entry *e, const cha
 	case 3: return set_field(p, e->owner, sizeof(e->owner), "owner", val, vlen);
 	case 4: return set_since(p, e, val, vlen);
 	case 5: return set_field(p, e->vfio_driver, sizeof(e->vfio_driver), "vfio", val, vlen);
-	default: return set_field(p, e->left, sizeof(e->left), "left", val, vlen);
+	case 6: return set_field(p, e->left, sizeof(e->left), "left", val, vlen);
+	default: return set_grant(p, e, keys[k], val, vlen);
 	}
 }
 
@@ -226,6 +279,12 @@ static int parse_line(struct jparser *p, const char *line, size_t len, struct vf
 	}
 	if (!(seen & 1))
 		return jfail(p, "%s has no state= (bound or pending)", e->address);
+	/* a grant is whom and what was there before: one without the other
+	 * could not be taken back exactly */
+	if (!!(seen & 1u << 7) != !!(seen & 1u << 8))
+		return jfail(p, "%s has %s= without %s=", e->address, seen & 1u << 7 ? "user" : "node",
+			     seen & 1u << 7 ? "node" : "user");
+	e->granted = seen & 1u << 7;
 	if (!e->vfio_driver[0])	/* written before variant drivers: vfio-pci */
 		snprintf(e->vfio_driver, sizeof(e->vfio_driver), "%s", VFIO_PCI_DRIVER);
 	return 0;
@@ -515,10 +574,14 @@ char *journal_format(const struct vfk_journal *j)
 	for (i = 0; i < j->n; i++) {
 		const struct vfk_journal_entry *e = &j->e[i];
 		bool variant = *e->vfio_driver && !streq(e->vfio_driver, VFIO_PCI_DRIVER);
-		fprintf(f, "%s state=%s driver=%s override=%s owner=%s since=%lld%s%s%s%s\n",
+		fprintf(f, "%s state=%s driver=%s override=%s owner=%s since=%lld%s%s%s%s",
 			e->address, e->state ? "bound" : "pending", e->driver, e->override, e->owner,
 			e->since, variant ? " vfio=" : "", variant ? e->vfio_driver : "",
 			*e->left ? " left=" : "", e->left);
+		if (e->granted)
+			fprintf(f, " user=%u:%u node=%d:%u:%u:%04o", e->grant_uid, e->grant_gid,
+				e->group, e->node_uid, e->node_gid, e->node_mode & 07777);
+		fputc('\n', f);
 	}
 	/* the checksum covers every byte before the trailer: flushed, they are buf[0..size) */
 	if (fflush(f) == 0)

@@ -153,6 +153,39 @@ static bool leave_entry(struct vfk_ctx *ctx, struct vfk_host *host, struct vfk_j
 	return true;
 }
 
+/* A granted entry's node back to its owner before the grant, once a group
+ * (@done, @ndone): whatever happens to the device next, the user's access
+ * ends here. 0, or -errno with the reason in @err. */
+static int ungrant(struct vfk_ctx *ctx, struct vfk_journal_entry *e, int *done, size_t *ndone,
+		   size_t cap, char *err, size_t errsize)
+{
+	int r = 0;
+
+	if (!e->granted)
+		return 0;
+	if (grant_group_seen(done, ndone, cap, e->group))
+		return 0;
+	r = grant_revoke(ctx, e);
+	if (r < 0) {
+		grant_error(e->group, -r, err, errsize);
+		return r;
+	}
+	vfk_progress(ctx, "group %d's node back to uid %u, gid %u, mode %04o", e->group,
+		     e->node_uid, e->node_gid, e->node_mode);
+	return 0;
+}
+
+/* The grant of @group is over: no entry of the journal claims it (a
+ * function not given back stays, its group's node root's again). */
+static void grant_ended(struct vfk_journal *j, int group)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++)
+		if (j->e[i].granted && j->e[i].group == group)
+			j->e[i].granted = false;
+}
+
 /* The selected entries back (newest first) or left where they are;
  * @drop[i] turns from "asked for" into "gone from the journal". The first
  * error, its reason in @errbuf; the others are still tried. */
@@ -160,14 +193,21 @@ static int restore_entries(struct vfk_ctx *ctx, struct session *s, struct vfk_jo
 			   bool *drop, unsigned int flags, char *errbuf, size_t errsize)
 {
 	struct vfk_host *host = restore_host(ctx, flags);
-	int r, first = 0;
-	size_t i;
+	int r, first = 0, done[64];
+	size_t i, ndone = 0;
 
 	for (i = j->n; i-- > 0;) {
 		struct vfk_journal_entry *e = &j->e[i];
 		char err[300];
 		if (!drop[i])
 			continue;
+		r = ungrant(ctx, e, done, &ndone, ARRAY_SIZE(done), err, sizeof(err));
+		if (r < 0 && !first) {
+			first = r;
+			snprintf(errbuf, errsize, "%s", err);
+		}
+		if (r == 0 && e->granted)
+			grant_ended(j, e->group);
 		if (leave_entry(ctx, host, e)) {
 			drop[i] = false;
 			continue;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -152,6 +153,7 @@ struct vfk_ctx {
 	 * when unusable (@user_error says why); @user_real: as /proc/self/fd
 	 * names them (path.c, lazily); @vm_dir: vfk_ctx_get_vm_dir()'s answers */
 	bool user_mode;
+	unsigned int user_uid;	/* vfk_ctx_get_user_uid() */
 	char user_why[64];
 	char user_error[400];
 	char *user_dir[2];
@@ -187,6 +189,16 @@ int vfk_host_write_file_in(struct vfk_ctx *ctx, enum vfk_root root, const char *
  * sees the whole text. 0, 1 when the hook skipped it, or -errno. */
 int vfk_host_replace_file(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
 			  const char *data, size_t len, mode_t mode);
+/* The owner and mode of the node @rel below @root ("vfio/12" below
+ * VFK_ROOT_DEV) without following a symlink: 0, -ELOOP for a symlink,
+ * -EINVAL for anything but a character device or a plain file (a fixture's
+ * node), or -errno (-ENOENT). */
+int vfk_host_stat_node(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, struct stat *st);
+/* Give that node to @uid:@gid with @mode (permission bits), through the hook
+ * ("owner UID:GID mode 0MODE"). 0, 1 when the hook skipped it, or -errno as
+ * vfk_host_stat_node(); -ESTALE when the name changed under the change. */
+int vfk_host_set_owner(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
+		       unsigned int uid, unsigned int gid, unsigned int mode);
 /* Remove the empty directory @rel below @root (-ENOTEMPTY otherwise); the
  * hook sees VFK_WRITE_REMOVE. 0, 1 when the hook skipped it, or -errno. */
 int vfk_host_remove_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);

@@ -125,6 +125,22 @@ static char *join(const char *base, const char *sub)
 	return s;
 }
 
+/* Whose VMs: this process's user; a test on a fixture tree names one. */
+static unsigned int user_uid_of(const struct vfk_ctx *ctx)
+{
+	const char *env = secure_getenv("VFK_USER_UID");
+	char *end;
+	unsigned long u;
+
+	if (env && *env && !vfk_ctx_is_live(ctx)) {
+		errno = 0;
+		u = strtoul(env, &end, 10);
+		if (!*end && !errno && u <= 0xfffffffeUL)
+			return (unsigned int)u;
+	}
+	return (unsigned int)geteuid();
+}
+
 int vfk_ctx_set_user_mode(struct vfk_ctx *ctx, bool on, const char *runtime_dir,
 			  const char *state_dir)
 {
@@ -137,6 +153,7 @@ int vfk_ctx_set_user_mode(struct vfk_ctx *ctx, bool on, const char *runtime_dir,
 	user_dirs_free(ctx);
 	ctx->user_error[0] = '\0';
 	ctx->user_mode = on;
+	ctx->user_uid = on ? user_uid_of(ctx) : 0;
 	if (!on) {
 		ctx->user_why[0] = '\0';
 		return 0;
@@ -190,6 +207,11 @@ void ctx_user_mode_init(struct vfk_ctx *ctx)
 bool vfk_ctx_is_user_mode(const struct vfk_ctx *ctx)
 {
 	return ctx && ctx->user_mode;
+}
+
+unsigned int vfk_ctx_get_user_uid(const struct vfk_ctx *ctx)
+{
+	return ctx && ctx->user_mode ? ctx->user_uid : 0;
 }
 
 const char *vfk_ctx_get_user_mode_reason(const struct vfk_ctx *ctx)

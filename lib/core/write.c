@@ -229,3 +229,58 @@ int vfk_host_remove_file(struct vfk_ctx *ctx, enum vfk_root root, const char *re
 {
 	return remove_at(ctx, root, rel, 0);
 }
+
+/* The node's owner and mode, checked to be a node a grant may change: not a
+ * symlink (which would carry the change elsewhere), a character device (a
+ * plain file on a fixture tree). */
+static int node_stat(int dfd, const char *name, struct stat *st)
+{
+	if (fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return neg_errno(errno);
+	if (S_ISLNK(st->st_mode))
+		return neg_errno(ELOOP);
+	if (!S_ISCHR(st->st_mode) && !S_ISREG(st->st_mode))
+		return neg_errno(EINVAL);
+	return 0;
+}
+
+int vfk_host_stat_node(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, struct stat *st)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *name;
+
+	dfd = open_parent(ctx, root, rel, &name);
+	return dfd < 0 ? dfd : node_stat(dfd, name, st);
+}
+
+int vfk_host_set_owner(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
+		       unsigned int uid, unsigned int gid, unsigned int mode)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *name;
+	struct stat st, now;
+	char value[64];
+	int r;
+
+	snprintf(value, sizeof(value), "owner %u:%u mode %04o", uid, gid, mode & 07777);
+	r = begin_write(ctx, root, rel, value, &dfd, &name);
+	if (r != 0)
+		return r;
+	r = node_stat(dfd, name, &st);
+	if (r < 0)
+		return r;
+	if (fchownat(dfd, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return neg_errno(errno);
+	/* fchmodat follows a symlink: the name must still be the node just
+	 * changed (only root writes where device nodes live; this is a check,
+	 * not a lock) */
+	r = node_stat(dfd, name, &now);
+	if (r < 0)
+		return r;
+	if (now.st_ino != st.st_ino || now.st_dev != st.st_dev)
+		return neg_errno(ESTALE);
+	if (fchmodat(dfd, name, (mode_t)(mode & 07777), 0) < 0)
+		return neg_errno(errno);
+	dbg(ctx, "owner of %s <- %s", rel, value);
+	return 0;
+}

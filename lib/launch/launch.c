@@ -342,8 +342,8 @@ int vm_finish(struct vfk_ctx *ctx, const struct vfk_vm_record *rec, char *errbuf
 			first = launch_fail(errbuf, errsize, -r, "%s", err);
 	}
 	/* a VM on another host bound nothing here, nor did a normal user's
-	 * (user mode refuses host devices): the host's journal is not touched,
-	 * and a user could not read it */
+	 * (root bound its devices for the user, and root gives them back): the
+	 * host's journal is not touched, and a user could not read it */
 	r = lv_uri_is_local(rec->uri) && !vfk_ctx_is_user_mode(ctx)
 		    ? vfk_restore_owner(ctx, rec->name, 0, err, sizeof(err)) : 0;
 	if (r < 0 && !first)
@@ -498,8 +498,9 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 					   ? vfk_ctx_get_vm_dir(ctx, VFK_VM_DIR_RUNTIME) : "?",
 				   strerror(-r));
 
-	/* on a remote host libvirt binds the devices (managed='yes' hostdevs) */
-	if (plan_binds_devices(plan) && !plan->ctx->remote_uri) {
+	/* on a remote host libvirt binds the devices (managed='yes' hostdevs);
+	 * a normal user's were bound for them by root (vfio-bind --for-user) */
+	if (plan_binds_devices(plan) && !plan->ctx->remote_uri && !vfk_ctx_is_user_mode(ctx)) {
 		struct vfk_bind *b;
 		r = vfk_bind_new(plan->host, name, o->bind_flags, &b);
 		if (r == 0) {

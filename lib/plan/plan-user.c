@@ -4,11 +4,16 @@
  * at plan time so that up refuses before anything is touched. KVM and QEMU
  * need no root for a VM of its own; what does is the host's part: binding
  * GPUs, NVSwitches and [hostdev] devices to VFIO and making mediated devices
- * (a user's passthrough, with vfio-bind --for-user doing the root step, is
- * not there yet), and a tap on a bridge, which only qemu-bridge-helper
- * (setuid root) makes for a user, where the admin's ACL allows that bridge.
+ * (root does that with vfio-bind --for-user, which gives the user each
+ * group's node: the user's VM then takes devices on VFIO whose group node is
+ * the user's own, and nothing is bound or given back by the user), and a tap
+ * on a bridge, which only qemu-bridge-helper (setuid root) makes for a user,
+ * where the admin's ACL allows that bridge. VFIO pins the guest's RAM against
+ * the user's RLIMIT_MEMLOCK, which only root raises: a hard limit too small
+ * is said with the limits.d line that fixes it.
  */
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "core/strbuf.h"
@@ -138,25 +143,152 @@ static void host_devices(const struct vfk_plan *pl, struct sbuf *b)
 			  vfk_device_get_address(pl->hostdevs[i].dev));
 }
 
-int plan_user(struct vfk_plan *pl)
+/* The user's name for messages: the host's, else "uid N". */
+static void user_label(const struct vfk_plan *pl, char *buf, size_t size)
+{
+	struct vfk_user u;
+	unsigned int uid = vfk_ctx_get_user_uid(pl->ctx);
+
+	if (vfk_user_by_uid(pl->ctx, uid, &u) == 0)
+		snprintf(buf, size, "%s", u.name);
+	else
+		snprintf(buf, size, "%u", uid);
+}
+
+/* Is @d's group root's gift to this user: every endpoint of it on a VFIO
+ * driver (a group is usable only whole) and its node the user's, read and
+ * write? NULL, or why not (malloc'ed; "" when out of memory). */
+static char *not_granted(const struct vfk_plan *pl, const struct vfk_device *d)
+{
+	const char *addr = vfk_device_get_address(d), *drv = vfk_device_get_driver(d);
+	int g = vfk_device_get_iommu_group(d);
+	struct vfk_group *grp = NULL;
+	struct stat st;
+	char rel[32], who[80];
+	size_t i;
+	int r;
+
+	user_label(pl, who, sizeof(who));
+	if (g < 0 || vfk_host_find_group(pl->host, g, &grp) < 0)
+		return strdupf("%s has no IOMMU group", addr);
+	if (!drv || !vfk_driver_is_vfio(drv))
+		return strdupf("%s (group %d) is not bound for you: it is on %s; root runs vfio-bind "
+			       "bind %s --for-user %s", addr, g, drv ? drv : "no driver", addr, who);
+	for (i = 0; i < vfk_group_device_count(grp); i++) {
+		const struct vfk_device *m = vfk_group_device(grp, i);
+		const char *md = vfk_device_get_driver(m);
+		if (!vfk_device_is_bridge(m) && md && !vfk_driver_is_vfio(md))
+			return strdupf("%s (group %d) is not bound for you: %s is on %s; root runs "
+				       "vfio-bind bind %s --for-user %s", addr, g,
+				       vfk_device_get_address(m), md, addr, who);
+	}
+	snprintf(rel, sizeof(rel), "vfio/%d", g);
+	r = vfk_host_stat_node(pl->ctx, VFK_ROOT_DEV, rel, &st);
+	if (r < 0)
+		return strdupf("%s (group %d): its node %s: %s", addr, g, rel,
+			       r == -ELOOP || r == -EINVAL ? "not a device node" : strerror(-r));
+	if (st.st_uid != vfk_ctx_get_user_uid(pl->ctx) || (st.st_mode & 0600) != 0600)
+		return strdupf("%s (group %d) is not granted to %s: its node belongs to uid %u (mode "
+			       "%04o); root runs vfio-bind bind %s --for-user %s", addr, g, who,
+			       (unsigned int)st.st_uid, (unsigned int)st.st_mode & 07777, addr, who);
+	return NULL;
+}
+
+/* Every device the VM takes through VFIO: the first one not granted, or NULL. */
+static char *first_not_granted(const struct vfk_plan *pl)
+{
+	char *why = NULL;
+	size_t i, k;
+
+	for (i = 0; i < pl->ngpus && !why; i++)
+		for (k = 0; k < vfk_gpu_function_count(pl->gpus[i]) && !why; k++)
+			why = not_granted(pl, vfk_gpu_function(pl->gpus[i], k));
+	for (i = 0; i < pl->nfabric && !why; i++)
+		why = not_granted(pl, pl->fabric[i]);
+	for (i = 0; i < pl->nhostdevs && !why; i++)
+		for (k = 0; k < pl->hostdevs[i].nfns && !why; k++)
+			why = not_granted(pl, pl->hostdevs[i].fns[k]);
+	return why;
+}
+
+/* Host devices in a normal user's VM: granted by root, or the refusal. */
+static int user_devices(struct vfk_plan *pl)
 {
 	struct sbuf b = { 0 };
+	char *why, *devs;
+
+	host_devices(pl, &b);
+	if (!b.len)
+		return 0;
+	devs = sbuf_take(&b);
+	if (!devs)
+		return neg_errno(ENOMEM);
+	if (pl->mdev.uuid)	/* made in sysfs at up, by whoever runs it */
+		pl->user_refusal = strdupf("%s needs host devices: %s; making a mediated device "
+					   "needs root: run vfio-vm up as root", pl->prof->name, devs);
+	else if ((why = first_not_granted(pl))) {
+		pl->user_refusal = strdupf("%s needs host devices (%s): %s", pl->prof->name, devs,
+					   why);
+		free(why);
+	} else {
+		strv_addf(&pl->notes, "host devices in a normal user's VM: %s, on VFIO with their "
+			  "groups' nodes given to this user by root (vfio-bind --for-user); up binds "
+			  "nothing and down gives nothing back (root: vfio-bind restore)", devs);
+	}
+	free(devs);
+	return 0;
+}
+
+/* "64 KiB", "8 MiB", "unlimited" */
+static const char *limit_text(unsigned long long v, char *buf, size_t size)
+{
+	if (v == (unsigned long long)RLIM_INFINITY)
+		return "unlimited";
+	if (v < (1ull << 20))
+		snprintf(buf, size, "%llu KiB", v >> 10);
+	else
+		snprintf(buf, size, "%llu MiB", v >> 20);
+	return buf;
+}
+
+int plan_user_memlock(struct vfk_plan *pl)
+{
+	unsigned long long need = vfk_plan_get_memlock_bytes(pl);
+	struct rlimit rl;
+	char who[80], have[32], want[32];
+
+	if (!vfk_ctx_is_user_mode(pl->ctx) || pl->user_refusal || !plan_binds_devices(pl) || !need)
+		return 0;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+		return neg_errno(errno);
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+		strv_addf(&pl->notes, "locked memory: the VM pins %s; your hard limit %s covers it "
+			  "(QEMU's soft limit is raised to it at up)", limit_text(need, want,
+			  sizeof(want)), limit_text(rl.rlim_max, have, sizeof(have)));
+		return 0;
+	}
+	user_label(pl, who, sizeof(who));
+	/* whole MiB, up: limits.d takes KiB */
+	pl->user_refusal = strdupf("%s pins %s of guest RAM and device memory for VFIO, above your "
+				   "hard locked-memory limit (%s), which only root raises: root adds "
+				   "/etc/security/limits.d/vfiokit-%s.conf with the line '%s hard "
+				   "memlock %llu' (KiB), then you log in again", pl->prof->name,
+				   limit_text(need, want, sizeof(want)),
+				   limit_text(rl.rlim_max, have, sizeof(have)), who, who,
+				   ((need + (1 << 20) - 1) >> 20) << 10);
+	return pl->user_refusal ? 0 : neg_errno(ENOMEM);
+}
+
+int plan_user(struct vfk_plan *pl)
+{
 	size_t i;
 	int r;
 
 	if (!vfk_ctx_is_user_mode(pl->ctx))
 		return 0;
-	host_devices(pl, &b);
-	if (b.len) {
-		char *devs = sbuf_take(&b);
-
-		pl->user_refusal = devs ? strdupf("%s needs host devices: %s; binding them to VFIO "
-						  "needs root: run vfio-vm up as root (a normal "
-						  "user's VM with host devices is not supported yet)",
-						  pl->prof->name, devs) : NULL;
-		free(devs);
-		return pl->user_refusal ? 0 : neg_errno(ENOMEM);
-	}
+	r = user_devices(pl);
+	if (r < 0 || pl->user_refusal)
+		return r;
 	for (i = 0; i < pl->nnets && !pl->user_refusal; i++) {
 		if (!pl->nets[i].bridge)
 			continue;	/* user networking: QEMU's own, no privilege */

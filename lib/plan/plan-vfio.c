@@ -82,6 +82,18 @@ int plan_vfio(struct vfk_plan *pl, char *errbuf, size_t errsize)
 		return set_reason(pl, VFIO_AUTO, "no device goes through VFIO");
 	if (want == VFIO_GROUP)
 		return set_reason(pl, VFIO_GROUP, "[vfio] backend = group");
+	if (vfk_ctx_is_user_mode(pl->ctx)) {
+		/* the user's QEMU opens what root gave it (vfio-bind --for-user):
+		 * the group node; /dev/iommu and the cdevs stay root's */
+		if (want == VFIO_IOMMUFD) {
+			plan_set_error(errbuf, errsize, "[vfio] backend = iommufd: a normal user's "
+				       "QEMU opens the group node root gave it (vfio-bind --for-user); "
+				       "use backend = group or auto");
+			return -EPERM;
+		}
+		return set_reason(pl, VFIO_GROUP, "auto: groups, since a normal user's QEMU opens "
+				  "the group node root gave it (vfio-bind --for-user)");
+	}
 	if (pl->mdev.uuid) {
 		if (want == VFIO_IOMMUFD) {
 			plan_set_error(errbuf, errsize, "[vfio] backend = iommufd: a mediated device "
@@ -117,7 +129,8 @@ int plan_vfio_settle(struct vfk_plan *pl, int vmm, const char *why, char *errbuf
 	char line[512];
 
 	pl->vfio_asked = true;
-	if (!has_vfio_devices(pl) || pl->prof->vfio_backend == VFIO_GROUP || pl->mdev.uuid)
+	if (!has_vfio_devices(pl) || pl->prof->vfio_backend == VFIO_GROUP || pl->mdev.uuid ||
+	    vfk_ctx_is_user_mode(pl->ctx))
 		return 0;
 	if (pl->prof->vfio_backend == VFIO_IOMMUFD) {
 		if (vmm > 0)

@@ -143,6 +143,8 @@ int vfk_plan_new(struct vfk_host *host, const struct vfk_profile *profile, struc
 		r = plan_steps[i](pl);
 	if (r == 0)	/* large VMs: from the devices, memory and pages chosen */
 		r = plan_large_vm(pl, errbuf, errsize);
+	if (r == 0)	/* a normal user's: what VFIO pins against their limit */
+		r = plan_user_memlock(pl);
 	if (r == 0)	/* once every device that goes is known */
 		r = plan_vfio(pl, errbuf, errsize);
 	if (r < 0) {

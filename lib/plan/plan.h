@@ -164,6 +164,9 @@ bool plan_binds_devices(const struct vfk_plan *pl);
 /* plan-user.c: what a normal user's VM (user mode) cannot have: host
  * devices, a bridge qemu-bridge-helper would refuse; notes for the rest. */
 int plan_user(struct vfk_plan *pl);
+/* plan-user.c: after plan_large_vm(): a user's hard memlock limit against
+ * what VFIO pins (a refusal naming the limits.d line when too small). */
+int plan_user_memlock(struct vfk_plan *pl);
 
 /* plan-vfio.c: the emulator's answer about iommufd (1 takes it, 0 not; @why
  * one line), from the launch layer that asked it: "auto" follows it, an
