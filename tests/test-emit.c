@@ -273,6 +273,48 @@ TEST(emit_qemu_argv_matches_xml, "the QEMU argv holds the same VM: GPU functions
 	vm_close(&e);
 }
 
+static bool plan_has_note(const struct vmenv *e, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < vfk_plan_note_count(e->plan); i++)
+		if (strstr(vfk_plan_note(e->plan, i), text))
+			return true;
+	return false;
+}
+
+TEST(emit_qemu_sandbox_unless_a_bridge_helper_runs, "QEMU runs under -sandbox on with obsolete, "
+     "elevateprivileges, spawn and resourcecontrol denied; an SDL window may spawn; a VM on a "
+     "bridge (qemu-bridge-helper is setuid) has no -sandbox and the plan says why")
+{
+	static const struct { const char *ini; const char *want; } c[] = {
+		{ "[network]\ntype = user\n",
+		  "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny" },
+		{ "[display]\ntype = sdl\n",
+		  "on,obsolete=deny,elevateprivileges=deny,spawn=allow,resourcecontrol=deny" },
+		{ "[network]\ntype = bridge\nbridge = br0\n", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct vmenv e;
+		char **argv;
+
+		REQUIRE(vm_plan(&e, "ready", c[i].ini) == 0);
+		argv = vm_argv(&e);
+		REQUIRE(argv);
+		if (c[i].want) {
+			CHECK(argv_find(argv, "-sandbox", c[i].want) >= 0);
+		} else {
+			CHECK_INT(argv_count(argv, "-sandbox", ""), 0);
+			CHECK(plan_has_note(&e, "runs without -sandbox: joining bridge br0 takes "
+					    "qemu-bridge-helper, which is setuid"));
+		}
+		vfk_argv_free(argv);
+		vm_close(&e);
+	}
+}
+
 TEST(emit_qemu_values_escaped, "commas in QEMU option values are doubled; -append and -kernel stay plain strings")
 {
 	struct vmenv e;

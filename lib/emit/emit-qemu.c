@@ -671,6 +671,25 @@ static void emit_misc(struct qw *q, const struct vfk_plan *pl)
 	}
 }
 
+/*
+ * QEMU's seccomp filter: no obsolete system calls, no set*uid, no changes to
+ * scheduling or affinity (the launcher pins QEMU's threads from outside), no
+ * fork or exec unless an SDL window may start helpers. A VM on a bridge runs
+ * without it: qemu-bridge-helper is setuid, and the filter's no_new_privs
+ * would keep it from making the tap (the plan says so).
+ */
+static void emit_sandbox(struct qw *q, const struct vfk_plan *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->nnets; i++)
+		if (pl->nets[i].bridge)
+			return;
+	arg(q, "-sandbox");
+	argf(q, "on,obsolete=deny,elevateprivileges=deny,spawn=%s,resourcecontrol=deny",
+	     pl->display == DISP_SDL ? "allow" : "deny");
+}
+
 int plan_emit_qemu(const struct vfk_plan *pl, char ***out)
 {
 	struct qw q = { .port_slot = pl->igd ? 3 : 2 };
@@ -684,6 +703,7 @@ int plan_emit_qemu(const struct vfk_plan *pl, char ***out)
 	flag_opts(&q, "-name", &b);
 	arg(&q, "-nodefaults");
 	arg(&q, "-no-user-config");
+	emit_sandbox(&q, pl);
 	emit_machine(&q, pl);
 	emit_cpu(&q, pl);
 	emit_memory(&q, pl);

@@ -160,6 +160,7 @@ int plan_nets(struct vfk_plan *pl)
 						     .model = NIC_VIRTIO };
 	const struct vfk_profile *p = pl->prof;
 	size_t i, n = p->net_given ? p->nnets : 1;
+	bool bridged = false;
 
 	pl->nets = calloc(n ? n : 1, sizeof(*pl->nets));
 	if (!pl->nets)
@@ -191,6 +192,11 @@ int plan_nets(struct vfk_plan *pl)
 				  "(libvirt networks exist only for libvirt; set bridge = to change)",
 				  s->network ? s->network : "default", d->bridge);
 		}
+		if (d->bridge && !bridged)
+			strv_addf(&pl->notes, "the QEMU command runs without -sandbox: joining bridge %s "
+				  "takes qemu-bridge-helper, which is setuid, and the seccomp filter's "
+				  "no_new_privs would stop it", d->bridge);
+		bridged |= d->bridge != NULL;
 		pl->nnets++;
 	}
 	return 0;

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Sourced by run.sh: a normal user's VM (issue 23, point 1). nobody (65534,
+# Sourced by run.sh: a normal user's VM (issue 23, points 1 and 4). nobody (65534,
 # no groups, so no /dev/kvm: TCG) runs vfio-vm on the running host with a
 # runtime directory of its own: plan says user mode, up (qemu backend)
 # starts QEMU as nobody, its records stay in the user's directory and none
-# in /run/vfiokit, status and down work, and a VM with host devices or
+# in /run/vfiokit, status and down work; the same VM through a real session
+# libvirtd (libvirt's client starts it for nobody), whose QEMU is nobody's
+# too; and a VM with host devices or
 # without XDG_RUNTIME_DIR is refused in one line (a QEMU that ended may stay
 # a zombie where PID 1 does not reap: gone counts). Needs from run.sh: WORK,
 # BIN, profile, wait_console, pass, fail, skip.
@@ -17,7 +19,39 @@ mkdir -p "$RL_BIN" && cp "$BIN/vfio-vm" "$RL_BIN/" && chmod 755 "$RL_BIN" "$RL_B
 rl_run() {	# vfio-vm ARGS as nobody, bounded
 	timeout -k 5 "${VFK_TOOL_TIMEOUT:-300}" setpriv --reuid=$RL_UID --regid=$RL_UID \
 		--clear-groups env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$RL_XDG" \
-		XDG_STATE_HOME="$RL_XDG/state" "$RL_BIN/vfio-vm" "$@"
+		XDG_STATE_HOME="$RL_XDG/state" HOME="$RL_XDG/home" "$RL_BIN/vfio-vm" "$@"
+}
+rl_virsh() {	# virsh ARGS on nobody's session libvirtd
+	timeout -k 5 60 setpriv --reuid=$RL_UID --regid=$RL_UID --clear-groups env -i \
+		PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$RL_XDG" HOME="$RL_XDG/home" \
+		virsh -q -c qemu:///session "$@"
+}
+
+# The virtio-gpu VM through session libvirt: a libvirtd of nobody's, started by
+# libvirt's client on first use, runs QEMU as nobody; down keeps the domain
+rl_session() {
+	local log=$RL_XDG/rl-session.console pid
+	if ! rl_run up "$prof" --backend libvirt --console-log "$log" -q >"$WORK/rl.out" 2>&1; then
+		fail "rootless session libvirt up: $(tr '\n' '|' < "$WORK/rl.out")"
+		return
+	fi
+	wait_console "$log" "saw GPU 0x1af4:0x1050" \
+		&& pass "rootless: nobody's virtio-gpu VM boots through session libvirt (qemu:///session)" \
+		|| fail "rootless session: no GPU line; console: $(tail -n 3 "$log" 2>/dev/null | tr '\n' '|')"
+	pid=$(cat "$RL_XDG/libvirt/qemu/run/vfk-launch-rl.pid" 2>/dev/null)
+	[ -n "$pid" ] && [ "$(stat -c %u "/proc/$pid" 2>/dev/null)" = $RL_UID ] \
+		&& [ -n "$(pgrep -u $RL_UID -x libvirtd)" ] && [ -z "$(pgrep -u 0 -f 'libvirtd.*--timeout')" ] \
+		&& pass "rootless: the session's libvirtd and its QEMU (pid $pid) run as uid $RL_UID, no root in the VM's process tree" \
+		|| fail "rootless session: QEMU pid '$pid' uid $(stat -c %u "/proc/$pid" 2>&1); libvirtd: $(pgrep -a -f 'libvirtd.*--timeout' | tr '\n' '|')"
+	rl_run status | grep -q "vfk-launch-rl: running (libvirt qemu:///session)" \
+		&& pass "rootless: status lists the session VM running on qemu:///session" \
+		|| fail "rootless session status: $(rl_run status 2>&1 | tr '\n' '|')"
+	rl_run down vfk-launch-rl --timeout 5 -q \
+		&& [ "$(rl_virsh domstate vfk-launch-rl 2>&1 | head -n 1)" = "shut off" ] \
+		&& [ ! -e "$RL_XDG/vfiokit/vms/vfk-launch-rl" ] \
+		&& pass "rootless: down stops the session domain (kept, shut off) and drops the user's record" \
+		|| fail "rootless session down: $(rl_virsh domstate vfk-launch-rl 2>&1 | tr '\n' '|')"
+	rl_virsh undefine vfk-launch-rl --nvram >/dev/null 2>&1
 }
 
 if ! command -v setpriv >/dev/null || ! setpriv --reuid=$RL_UID --regid=$RL_UID --clear-groups \
@@ -54,6 +88,8 @@ else
 	else
 		fail "rootless up: $(tr '\n' '|' < "$WORK/rl.out")"
 	fi
+	rl_session
+	pkill -u $RL_UID -x libvirtd	# the session daemon would idle on for 120 s
 	sed -i 's/^mode = virtio$/mode = passthrough/' "$prof"
 	rl_run up "$prof" --backend qemu >"$WORK/rl.out" 2>"$WORK/rl.err"; rc=$?
 	{ [ $rc = 1 ] && grep -q "needs host devices" "$WORK/rl.err" && [ "$(wc -l < "$WORK/rl.err")" = 1 ]; } ||
