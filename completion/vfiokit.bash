@@ -210,9 +210,10 @@ _vfio_ls()
 {
 	local _vfk_w _vfk_cur _vfk_root _vfk_cmd _vfk_args _vfk_prev _vfk_v
 	_vfk_line
-	_vfk_walk "--group --device --export --node --resource-prefix --vfio-mode"
+	_vfk_walk "--group --device --export --node --resource-prefix --vfio-mode --svg"
 	case $_vfk_prev in
 	--sysroot) _vfk_dirs "$_vfk_cur"; return ;;
+	--svg) _vfk_files "$_vfk_cur" '*.svg'; return ;;
 	--device) _vfk_addrs; _vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	--group) _vfk_glob_names "$_vfk_root/sys/kernel/iommu_groups/*"
 		_vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
@@ -220,7 +221,7 @@ _vfio_ls()
 	--node | --resource-prefix) COMPREPLY=(); return ;;
 	--vfio-mode) _vfk_reply "$_vfk_cur" auto legacy iommufd; return ;;
 	esac
-	_vfk_reply "$_vfk_cur" --gpus --brief --tree --group --device --export --node \
+	_vfk_reply "$_vfk_cur" --gpus --brief --tree --svg --group --device --export --node \
 		--resource-prefix --vfio-mode \
 		$_vfk_common_opts
 }

@@ -347,6 +347,9 @@ enum vfk_acs {
 };
 VFK_API enum vfk_acs vfk_device_get_acs(const struct vfk_device *dev);
 VFK_API const char *vfk_acs_to_string(enum vfk_acs acs);
+/* What @acs means for what is below a bridge, in a few words for people
+ * ("ACS: isolates below", "no ACS", "ACS unknown (run as root)"). */
+VFK_API const char *vfk_acs_describe(enum vfk_acs acs);
 
 /* ---- reset between guests */
 /*
@@ -528,6 +531,132 @@ VFK_API size_t vfk_host_fabric_count(const struct vfk_host *host);
 VFK_API struct vfk_device *vfk_host_fabric_device(const struct vfk_host *host, size_t i);
 /* "NVSwitch" for a fabric device, NULL for any other. */
 VFK_API const char *vfk_device_get_fabric_role(const struct vfk_device *dev);
+
+/* ------------------------------------------------------------------ slots */
+
+struct vfk_slot;	/* a physical slot of the board; owned by its vfk_host */
+
+/*
+ * The board's slots: SMBIOS type 9 "System Slots" entries (the designation
+ * printed on the board, width, in use, the bus/device/function of what sits
+ * in it on SMBIOS 2.6+), then the kernel's PCI slots (bus/pci/slots/NAME:
+ * hotplug and ACPI slots) that no SMBIOS entry names, at most 256 in all.
+ * Each is matched to the root or downstream port it hangs from: the port
+ * named, or the one whose secondary bus is the slot's bus. An entry that
+ * cannot be read (truncated, a length past its end, another type) is left
+ * out and counted in vfk_host_slot_note(). Read on the first call and kept
+ * with the host; a host whose firmware lists no slot has none.
+ */
+VFK_API size_t vfk_host_slot_count(const struct vfk_host *host);
+VFK_API struct vfk_slot *vfk_host_slot(const struct vfk_host *host, size_t i);
+/* What reading the slot table left out and why, in one line ("2 SMBIOS
+ * slot entries unreadable: 9-3: length 40 past the end of its 20 bytes"), or
+ * NULL when nothing was. Owned by the host. */
+VFK_API const char *vfk_host_slot_note(const struct vfk_host *host);
+
+/* Where a slot's name comes from: the firmware's table, the kernel's PCI
+ * slots, or neither (VFK_SLOT_SOURCE_PORT: a port named by its address, the
+ * places slot advice speaks of on a board without a slot table). */
+enum vfk_slot_source {
+	VFK_SLOT_SOURCE_SMBIOS = 0,
+	VFK_SLOT_SOURCE_PCI,
+	VFK_SLOT_SOURCE_PORT,
+};
+/* "smbios", "pci", "port". */
+VFK_API const char *vfk_slot_source_to_string(enum vfk_slot_source s);
+VFK_API enum vfk_slot_source vfk_slot_get_source(const struct vfk_slot *slot);
+/* The designation ("PCIE1", "SLOT6 PCI-E 4.0 X16"), the kernel's slot name
+ * or the port's address; firmware text with control characters and bad
+ * UTF-8 replaced by '?', at most 64 bytes. Never NULL; owned by the host. */
+VFK_API const char *vfk_slot_get_name(const struct vfk_slot *slot);
+/* The kernel's PCI slot name of the same slot (bus/pci/slots/NAME), or NULL. */
+VFK_API const char *vfk_slot_get_hotplug_name(const struct vfk_slot *slot);
+/* What kind of slot the firmware says it is. */
+enum vfk_slot_kind {
+	VFK_SLOT_KIND_UNKNOWN = 0,	/* not said (a kernel PCI slot, a port) */
+	VFK_SLOT_KIND_PCIE,		/* a PCI Express card slot (or U.2 bay) */
+	VFK_SLOT_KIND_M2,		/* an M.2 socket: no place for a graphics card */
+	VFK_SLOT_KIND_PCI,		/* conventional PCI, PCI-X, AGP */
+	VFK_SLOT_KIND_OTHER,
+};
+VFK_API enum vfk_slot_kind vfk_slot_get_kind(const struct vfk_slot *slot);
+/* "unknown", "pcie", "m2", "pci", "other". */
+VFK_API const char *vfk_slot_kind_to_string(enum vfk_slot_kind kind);
+/* Lanes (16 for x16): the port's maximum link width where the port is known
+ * and reports one, else the firmware's data bus width; 0 when unknown. */
+VFK_API unsigned int vfk_slot_get_width(const struct vfk_slot *slot);
+/* PCIe generation (4 for 16 GT/s): the port's maximum link speed where
+ * known, else the firmware's slot type (SMBIOS 3.4's slot information
+ * first); 0 when unknown. */
+VFK_API unsigned int vfk_slot_get_generation(const struct vfk_slot *slot);
+/* A device sits in it: one was found below its port (or at its address);
+ * where no port matches, the firmware's current usage says. */
+VFK_API bool vfk_slot_in_use(const struct vfk_slot *slot);
+/* The root or downstream port the slot hangs from, or NULL (no match, or a
+ * slot on a root bus). */
+VFK_API struct vfk_device *vfk_slot_get_port(const struct vfk_slot *slot);
+/* The function in the slot (its function 0, or the one the firmware
+ * names), or NULL when empty or unknown. */
+VFK_API struct vfk_device *vfk_slot_get_device(const struct vfk_slot *slot);
+/* Why the slot matches no port ("bus 0x42 is below no port and holds no
+ * device", "no bus number: SMBIOS before 2.6"), or NULL when it does. */
+VFK_API const char *vfk_slot_get_note(const struct vfk_slot *slot);
+/*
+ * The physical slot @dev sits in, or the card it belongs to (a function
+ * below a switch on the card, an HDMI audio function): the name of the slot
+ * whose port is the nearest above it, NULL when no slot is known there.
+ * Owned by the host.
+ */
+VFK_API const char *vfk_device_get_slot(const struct vfk_device *dev);
+
+/* How a slot is wired to the processor: a root port of the CPU, the
+ * chipset (an Intel PCH's root ports, AMD's chipset switch), or another
+ * PCIe switch on the board. */
+enum vfk_slot_attach {
+	VFK_SLOT_ATTACH_UNKNOWN = 0,
+	VFK_SLOT_ATTACH_CPU,
+	VFK_SLOT_ATTACH_CHIPSET,
+	VFK_SLOT_ATTACH_SWITCH,
+};
+VFK_API enum vfk_slot_attach vfk_slot_get_attach(const struct vfk_slot *slot);
+/* "unknown", "CPU", "chipset", "switch". */
+VFK_API const char *vfk_slot_attach_to_string(enum vfk_slot_attach attach);
+/*
+ * Would a card in the slot get an IOMMU group of its own? By ACS: its port
+ * and every port above have ACS enabled (upstream switch ports need none),
+ * so the kernel isolates what is below. Alone: not by ACS, but the group
+ * a card would join (its port's) holds no endpoint outside the slot on this
+ * host. Shared: it holds others. Unknown: no port, or no groups.
+ */
+enum vfk_slot_isolation {
+	VFK_SLOT_ISOLATION_UNKNOWN = 0,
+	VFK_SLOT_ISOLATION_SHARED,
+	VFK_SLOT_ISOLATION_ACS,
+	VFK_SLOT_ISOLATION_ALONE,
+};
+VFK_API enum vfk_slot_isolation vfk_slot_get_isolation(const struct vfk_slot *slot);
+/* "unknown", "shared", "acs", "alone". */
+VFK_API const char *vfk_slot_isolation_to_string(enum vfk_slot_isolation iso);
+
+/*
+ * Slot advice for a GPU that is not isolated (verdict VFK_GPU_SHARED): the
+ * places that would give it a group of its own, best first (CPU before
+ * chipset, wider, newer, free before occupied). The slots of the board's
+ * table; on a board without one, its root and downstream ports
+ * (VFK_SLOT_SOURCE_PORT). None for any other verdict, an integrated GPU,
+ * or a board where no place would do. Judged on the first call and kept.
+ */
+VFK_API size_t vfk_gpu_slot_advice_count(const struct vfk_gpu *gpu);
+VFK_API struct vfk_slot *vfk_gpu_slot_advice(const struct vfk_gpu *gpu, size_t i);
+/*
+ * The advice in one line: "move the card from PCIE3 (chipset, x4 Gen3) to
+ * PCIE1 (CPU, x16 Gen3, own group by ACS, occupied by 0000:01:00.0)"; or that
+ * no slot of this board would do and what is left (another board, or the
+ * ACS override patch and its risk); on a board without a slot table, that
+ * it has none, in port addresses. NULL when the GPU needs none. Slot names
+ * in it are the firmware's (vfk_slot_get_name()). Owned by the host.
+ */
+VFK_API const char *vfk_gpu_get_slot_advice(const struct vfk_gpu *gpu);
 
 
 /* ---------------------------------------------------------------- binding */
@@ -746,12 +875,16 @@ VFK_API void vfk_checks_free(struct vfk_checks *checks);
 VFK_API size_t vfk_checks_count(const struct vfk_checks *checks);
 VFK_API const struct vfk_check *vfk_checks_get(const struct vfk_checks *checks, size_t i);
 /*
- * Add the check "gpu-reset" of the GPU at @address (DDDD:BB:DD.F or BB:DD.F)
- * after the others (vfio-check --gpu ADDR): how it resets between guests
+ * Add the checks of the GPU at @address (DDDD:BB:DD.F or BB:DD.F) after the
+ * others (vfio-check --gpu ADDR), in this order: "gpu-group", its IOMMU
+ * group (pass: isolated, or together with other GPUs only; warn: shared,
+ * with the slot advice of vfk_gpu_get_slot_advice() as the fix; fail: no
+ * group); "gpu-link", its PCIe link (vfk_gpu_get_link_verdict(); warn:
+ * slot-limited or degraded); "gpu-reset", how it resets between guests
  * (vfk_device_get_reset_verdict()) and what to do about it. pass: ok or a
  * bus reset; warn: unknown, unreliable, or a card of the reset-bug table;
- * fail: it stopped answering (its last reset failed). Added again, it
- * replaces the earlier one. 0; -EINVAL (not a PCI address), -ENODEV (no GPU
+ * fail: it stopped answering (its last reset failed). Added again, they
+ * replace the earlier ones. 0; -EINVAL (not a PCI address), -ENODEV (no GPU
  * there), -ENOMEM or the scan's error, with one line in @errbuf.
  */
 VFK_API int vfk_checks_add_gpu(struct vfk_ctx *ctx, struct vfk_checks *checks,
@@ -1437,6 +1570,24 @@ VFK_API int vfk_argv_to_shell(const char *const *argv, char **out);
  *                       VFIO cdev for each function of the group), as
  *                       NVIDIA's DRA driver names its VFIO devices'. mdev
  *                       types are named in comments only.
+ *  VFK_EXPORT_SVG       not a configuration but a picture: the PCI tree
+ *                       (vfk_host_root(), vfk_device_child()) as a
+ *                       standalone SVG 1.1 document, a box per function with
+ *                       its address, short name, driver and IOMMU group,
+ *                       filled with one colour per group, the ACS of
+ *                       bridges, GPU verdicts (isolated ones with a thick
+ *                       border) and links, where a shared group starts and
+ *                       why (vfk_device_get_group_merge()), a legend and the
+ *                       host's name (@node, else the host name) in the
+ *                       title. On a host of more than 48 functions the
+ *                       siblings below a bridge with nothing worth a box in
+ *                       them (no GPU or fabric device, no VFIO driver, no
+ *                       shared group's start, no member of a group holding
+ *                       one of those) are one "N more functions" box. No
+ *                       selection of what can be given away: @gpus_only
+ *                       draws the GPUs and fabric devices and the bridges
+ *                       above them, @device that device, the bridges above
+ *                       it and what is below it.
  *
  * A device is given away with its whole IOMMU group, and the export holds
  * only groups that can go cleanly and alone: a GPU whose verdict is
@@ -1477,8 +1628,9 @@ enum vfk_export_format {
 	VFK_EXPORT_NFD,
 	VFK_EXPORT_CDI,
 	VFK_EXPORT_DRA,
+	VFK_EXPORT_SVG,
 };
-/* "kubevirt", "nova", "proxmox", "nfd", "cdi", "dra". */
+/* "kubevirt", "nova", "proxmox", "nfd", "cdi", "dra", "svg". */
 VFK_API const char *vfk_export_format_to_string(enum vfk_export_format fmt);
 /* The format named @name (exactly as above); 0 or -EINVAL. */
 VFK_API int vfk_export_format_from_string(const char *name, enum vfk_export_format *out);
@@ -1511,8 +1663,9 @@ struct vfk_export_options {
  * them) in @fmt to *@out (malloc'ed, free() it; a whole document, also when
  * nothing can be given away, but for cdi). @opts may be NULL. Returns the
  * number of entries exported (devices and mdev types; cdi and dra: devices,
- * they hold no mdev types; 0: nothing can be given away) or
- * -EINVAL (an unknown format; a @resource_prefix for nova or Proxmox, or
+ * they hold no mdev types; 0: nothing can be given away; svg: the functions
+ * drawn in boxes of their own) or
+ * -EINVAL (an unknown format; a @resource_prefix for nova, Proxmox or svg, or
  * one that is no DNS subdomain or is in Kubernetes' own namespaces, for cdi
  * one that does not start with a letter, for dra one over 63 characters; a
  * node name or host name Proxmox or Kubernetes does not take),

@@ -135,6 +135,7 @@ t bind-for-user expect_has "vfio-bind bind --for-user " nobody '!root'
 t ls-export-formats expect "vfio-ls --export " kubevirt nova proxmox nfd cdi dra
 t ls-export-prefix expect "vfio-ls --gpus --export=n" nova nfd
 t ls-node-free expect "vfio-ls --export proxmox --node "
+t ls-svg-files expect_has "vfio-ls --gpus --svg docs/" docs/tree-example.svg '!docs/vfio-ls.1.scd'
 t check-gpu expect_has "vfio-check --sysroot $ROOT --fix --gpu " 0000:01:00.0 '!0000:00:17.0'
 t sysroot-dirs expect_has "vfio-ls --sysroot ${WORK}/h" "$ROOT"
 mapfile -t INIS < <(printf '%s\n' configs/*.ini)
@@ -190,7 +191,7 @@ value_of()
 	--node) echo pve1 ;;
 	--resource-prefix) echo example.com ;;
 	--vfio-mode) echo legacy ;;
-	-o | --output | --console-log) echo /dev/null ;;
+	-o | --output | --console-log | --svg) echo /dev/null ;;
 	--set) echo vm.name=x ;;
 	-c | --connect) echo qemu:///system ;;
 	esac

@@ -152,6 +152,7 @@ MDEVTYPE_KEYS = {"name", "description", "available", "api"}
 MDEV_KEYS = {"parent", "type", "group", "driver"}
 MDEVCTL_KEYS = {"type", "start", "attrs"}
 # Keys of a `usb` line.
+SMBIOS_SLOT_KEYS = {"port", "bdf", "gen", "width", "type", "usage", "id", "version"}
 USB_KEYS = {"controller", "id", "dev", "class", "manufacturer", "product"}
 
 
@@ -455,6 +456,8 @@ class Host:
         self.usb = []           # (name, kv, where)
         self.rootdisk = None    # (addr, majmin, where)
         self.routes = []        # (iface, addr, where)
+        self.smbios_slots = []  # (designation, kv, where): SMBIOS type 9 entries
+        self.pci_slots = []     # (name, kv, where): bus/pci/slots/NAME
         self.bar_next = {"m32": 0xe0000000, "m64": 0x6000000000, "io": 0x3000}
 
     # ------------------------------------------------------- parsing
@@ -621,6 +624,15 @@ class Host:
                 raise FixtureError("%s: rootdisk ADDR [majmin=259:2]" % where)
             kv = self.kv(words[2:], where, {"majmin"})
             self.rootdisk = (parse_addr(words[1], where), kv.get("majmin", "259:2"), where)
+        elif kw == "smbios-slot":
+            if len(words) < 2:
+                raise FixtureError("%s: smbios-slot NAME [port=ADDR|bdf=ADDR] [gen=N] [width=N] "
+                                   "[type=pcie|m2|pci] [usage=..] [id=N] [version=..]" % where)
+            self.smbios_slots.append((words[1], self.kv(words[2:], where, SMBIOS_SLOT_KEYS), where))
+        elif kw == "pcislot":
+            if len(words) < 2 or "/" in words[1] or words[1].startswith("."):
+                raise FixtureError("%s: pcislot NAME port=ADDR|address=TEXT" % where)
+            self.pci_slots.append((words[1], self.kv(words[2:], where, {"port", "address"}), where))
         elif kw == "route":
             if len(words) != 3:
                 raise FixtureError("%s: route IFACE ADDR" % where)
@@ -927,6 +939,7 @@ class Host:
         self.write_display(t)
         self.write_misc(t)
         self.write_platform(t)
+        self.write_slots(t)
         self.write_usb(t)
         self.write_host_needs(t)
 
@@ -1021,6 +1034,67 @@ class Host:
                 if not node.startswith("/dev/"):
                     raise FixtureError("%s: fds are /dev/ paths, got '%s'" % (where, node))
                 os.symlink(node, t.p("proc/%d/fd/%d" % (pid, i + 3)))
+
+    def smbios_slot_raw(self, n, name, kv, where):
+        """One SMBIOS type 9 structure (SMBIOS 3.7, 7.10): the formatted area
+        as long as the version has it, then the string set."""
+        flen = {"2.0": 0x0c, "2.1": 0x0d, "2.6": 0x11, "3.4": 0x17}.get(kv.get("version", "2.6"))
+        if flen is None:
+            raise FixtureError("%s: smbios-slot version is 2.0, 2.1, 2.6 or 3.4" % where)
+        gen, width = int(kv.get("gen", "0")), int(kv.get("width", "0"))
+        lanes = [0, 1, 2, 4, 8, 16]
+        kind = kv.get("type", "pcie")
+        if kind == "m2":
+            stype = 0x17                    # M.2 Socket 3
+        elif kind == "pci":
+            stype = 0x06
+        elif kind != "pcie" or not 0 <= gen <= 6:
+            raise FixtureError("%s: smbios-slot type is pcie, m2 or pci; gen 0-6" % where)
+        elif gen == 6:
+            stype = 0xc4
+        elif gen:
+            stype = [0xa5, 0xab, 0xb1, 0xb8, 0xbe][gen - 1] + (lanes.index(width) if width in lanes else 0)
+        else:
+            stype = 0xa5
+        bus_width = {1: 8, 2: 9, 4: 0xa, 8: 0xb, 12: 0xc, 16: 0xd, 32: 0xe}.get(width, 2)
+        port = self.dev_at(parse_addr(kv["port"], where), where) if "port" in kv else None
+        if "bdf" in kv:
+            seg, bus, dev, fn = (0xffff, 0xff, 0x1f, 7) if kv["bdf"] == "none" else \
+                parse_addr(kv["bdf"], where)
+        elif port is not None:
+            seg, bus, dev, fn = port.addr[0], port.secondary, 0, 0
+        else:
+            seg, bus, dev, fn = 0xffff, 0xff, 0x1f, 7
+        usage = kv.get("usage", "auto")
+        if usage == "auto":
+            usage = "inuse" if port is not None and port.children else "available"
+        usage = {"available": 3, "inuse": 4, "unknown": 2}[usage]
+        raw = bytearray(0x17)
+        struct.pack_into("<BBHBBBBBHBB", raw, 0, 9, flen, 0x0900 + n, 1, stype, bus_width, usage,
+                         0x04, int(kv.get("id", str(n + 1))), 0x0c, 0x01)
+        struct.pack_into("<HBB", raw, 0x0d, seg, bus, (dev << 3) | fn)
+        struct.pack_into("<BBBBH", raw, 0x11, width, 0, gen, bus_width, 0)
+        return bytes(raw[:flen]) + name.encode() + b"\0\0"
+
+    def write_slots(self, t):
+        """SMBIOS type 9 entries (firmware/dmi/entries/9-N) and the kernel's PCI slots."""
+        for n, (name, kv, where) in enumerate(self.smbios_slots):
+            e = "sys/firmware/dmi/entries/9-%d" % n
+            raw = self.smbios_slot_raw(n, name, kv, where)
+            t.write(e + "/raw", raw, 0o444)
+            t.attr(e + "/type", "9")
+            t.attr(e + "/handle", str(0x0900 + n))
+            t.attr(e + "/length", str(raw[1]))
+            t.attr(e + "/instance", str(n))
+        for name, kv, where in self.pci_slots:
+            if "address" in kv:
+                addr = kv["address"]
+            elif "port" in kv:
+                port = self.dev_at(parse_addr(kv["port"], where), where)
+                addr = "%04x:%02x:00" % (port.addr[0], port.secondary)
+            else:
+                raise FixtureError("%s: pcislot needs port= or address=" % where)
+            t.attr("sys/bus/pci/slots/%s/address" % name, addr)
 
     def write_pci(self, t):
         t.mkdir("sys/bus/pci/devices")

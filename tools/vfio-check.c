@@ -27,8 +27,10 @@ static void usage(int status)
 		"                      for, where this host's boot loader keeps them (GRUB,\n"
 		"                      systemd-boot, kernelstub), then the boot loader's and\n"
 		"                      initramfs' commands; every file journalled first\n"
-		"      --gpu ADDR      also check how the GPU at ADDR resets between guests\n"
-		"                      (gpu-reset: FLR, a bus reset, the AMD reset bug);\n"
+		"      --gpu ADDR      also check the GPU at ADDR: its group and which slot\n"
+		"                      would isolate it (gpu-group), its PCIe link (gpu-link),\n"
+		"                      how it resets between guests (gpu-reset: FLR, a bus\n"
+		"                      reset, the AMD reset bug);\n"
 		"                      with --fix: the GPU at ADDR to vfio-pci at boot\n"
 		"                      (vfio-pci.ids=, modprobe.d softdeps, the initramfs)\n"
 		"      --hugepages SIZE[:1G]  with --fix: reserve SIZE (16G, 8192M) of huge\n"
@@ -71,8 +73,12 @@ static void print_fix(const char *fix)
 
 	while (*s) {
 		size_t n = strcspn(s, "\n");
+		char line[4096], safe[4096];
 
-		printf("      %s%.*s\n", first ? "fix: " : "     ", (int)n, s);
+		/* fixes quote the host: slot names are the firmware's text */
+		snprintf(line, sizeof(line), "%.*s", (int)n, s);
+		printf("      %s%s\n", first ? "fix: " : "     ",
+		       common_printable(line, safe, sizeof(safe)));
 		first = false;
 		s += n;
 		if (*s == '\n')
@@ -83,6 +89,7 @@ static void print_fix(const char *fix)
 static void print_human(const struct vfk_checks *checks, const struct common_opts *o)
 {
 	size_t i, n = vfk_checks_count(checks), nwarn = 0, nfail = 0;
+	char safe[4096];
 
 	for (i = 0; i < n; i++) {
 		const struct vfk_check *c = vfk_checks_get(checks, i);
@@ -91,7 +98,8 @@ static void print_human(const struct vfk_checks *checks, const struct common_opt
 		nfail += c->status == VFK_CHECK_FAIL;
 		if (o->quiet && c->status == VFK_CHECK_PASS)
 			continue;
-		printf("%s  %-12s  %-36s  %s\n", status_label(c->status), c->id, c->title, c->detail);
+		printf("%s  %-12s  %-36s  %s\n", status_label(c->status), c->id, c->title,
+		       common_printable(c->detail, safe, sizeof(safe)));
 		if (c->status != VFK_CHECK_PASS && c->fix)
 			print_fix(c->fix);
 	}

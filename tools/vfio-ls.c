@@ -27,6 +27,7 @@ struct ls_opts {
 	const char *node;	/* --node */
 	const char *resource_prefix;	/* --resource-prefix */
 	const char *vfio_mode;	/* --vfio-mode */
+	const char *svg;	/* --svg FILE ("-": stdout), or NULL */
 };
 
 static void usage(int status)
@@ -49,6 +50,10 @@ static void usage(int status)
 		"                      their groups, ACS, GPU verdicts and links, and where a\n"
 		"                      shared group starts; with --gpus only the paths to GPUs,\n"
 		"                      with --device ADDR the path to ADDR and what is below it\n"
+		"      --svg FILE      the same tree as a picture (SVG) in FILE, - for standard\n"
+		"                      output: a box per function, one colour per IOMMU group,\n"
+		"                      isolated GPUs and where shared groups start marked,\n"
+		"                      large hosts folded; --gpus and --device ADDR as --tree\n"
 		"      --json          machine-readable output (schema in vfio-ls(1))\n"
 		"      --export FORMAT only what can be given away, as another stack's\n"
 		"                      configuration: kubevirt (permittedHostDevices YAML),\n"
@@ -427,6 +432,124 @@ static void print_verdict(const struct vfk_gpu *g)
 	}
 }
 
+/* ------------------------------------------------------------ slots */
+
+/* "x16 Gen4", "x4", "Gen3" or "?" for what the slot's port and the firmware say. */
+static const char *slot_lanes(const struct vfk_slot *s, char *buf, size_t size)
+{
+	unsigned int w = vfk_slot_get_width(s), g = vfk_slot_get_generation(s);
+
+	if (w && g)
+		snprintf(buf, size, "x%u Gen%u", w, g);
+	else if (w || g)
+		snprintf(buf, size, w ? "x%u" : "Gen%u", w ? w : g);
+	else
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+/* Would a card there have a group of its own, in a few words. */
+static const char *slot_isolation_text(const struct vfk_slot *s, char *buf, size_t size)
+{
+	const struct vfk_device *p = vfk_slot_get_port(s);
+
+	switch (vfk_slot_get_isolation(s)) {
+	case VFK_SLOT_ISOLATION_ACS:
+		return "own group (ACS)";
+	case VFK_SLOT_ISOLATION_ALONE:
+		return "own group (alone here)";
+	case VFK_SLOT_ISOLATION_SHARED:
+		snprintf(buf, size, "shared (group %d)", vfk_device_get_iommu_group(p));
+		return buf;
+	case VFK_SLOT_ISOLATION_UNKNOWN:
+		break;
+	}
+	return "group unknown";
+}
+
+/* The board's slot table under a GPU shown with --device: where it could go. */
+static void print_slot_table(const struct vfk_host *h, const struct vfk_gpu *g)
+{
+	const char *own = vfk_device_get_slot(vfk_gpu_get_device(g)), *note = vfk_host_slot_note(h);
+	char name[300], lanes[32], iso[48], safe[600];
+	size_t i;
+
+	if (!vfk_host_slot_count(h))
+		return;
+	printf("    slots of this board:\n");
+	for (i = 0; i < vfk_host_slot_count(h); i++) {
+		const struct vfk_slot *s = vfk_host_slot(h, i);
+		const struct vfk_device *p = vfk_slot_get_port(s), *d = vfk_slot_get_device(s);
+		enum vfk_slot_kind k = vfk_slot_get_kind(s);
+
+		printf("      %-12s %-8s %-9s %-13s ", common_printable(vfk_slot_get_name(s), name, sizeof(name)),
+		       k == VFK_SLOT_KIND_M2 ? "M.2" : k == VFK_SLOT_KIND_PCI ? "PCI"
+		       : vfk_slot_get_attach(s) == VFK_SLOT_ATTACH_UNKNOWN ? "-"
+		       : vfk_slot_attach_to_string(vfk_slot_get_attach(s)),
+		       slot_lanes(s, lanes, sizeof(lanes)), p ? vfk_device_get_address(p) : "-");
+		if (vfk_slot_get_note(s))
+			printf("%s\n", common_printable(vfk_slot_get_note(s), safe, sizeof(safe)));
+		else
+			printf("%-22s %s%s%s\n", slot_isolation_text(s, iso, sizeof(iso)),
+			       d ? "occupied by " : vfk_slot_in_use(s) ? "occupied" : "free",
+			       d ? vfk_device_get_address(d) : "",
+			       own && vfk_slot_get_name(s) == own ? " (this GPU)" : "");
+	}
+	if (note)
+		printf("      (%s)\n", common_printable(note, safe, sizeof(safe)));
+}
+
+/* A GPU not isolated: which slot would isolate it (one line). */
+static void print_slot_advice(const struct vfk_gpu *g)
+{
+	const char *a = vfk_gpu_get_slot_advice(g);
+	char buf[4096];
+
+	if (a)
+		printf("    slots: %s\n", common_printable(a, buf, sizeof(buf)));
+}
+
+/* The "slot_advice" object of a GPU (vfio-ls(1)), or JSON null when it needs none. */
+static json_object *slot_json(const struct vfk_slot *s)
+{
+	json_object *o = json_object_new_object();
+	const struct vfk_device *p = vfk_slot_get_port(s), *d = vfk_slot_get_device(s);
+
+	json_object_object_add(o, "name", json_object_new_string(vfk_slot_get_name(s)));
+	json_object_object_add(o, "source", json_object_new_string(
+		vfk_slot_source_to_string(vfk_slot_get_source(s))));
+	json_object_object_add(o, "hotplug_name", json_str_or_null(vfk_slot_get_hotplug_name(s)));
+	json_object_object_add(o, "kind", json_object_new_string(
+		vfk_slot_kind_to_string(vfk_slot_get_kind(s))));
+	json_object_object_add(o, "port", p ? json_object_new_string(vfk_device_get_address(p)) : NULL);
+	json_object_object_add(o, "attach", json_object_new_string(
+		vfk_slot_attach_to_string(vfk_slot_get_attach(s))));
+	json_object_object_add(o, "width", json_object_new_int((int)vfk_slot_get_width(s)));
+	json_object_object_add(o, "generation", json_object_new_int((int)vfk_slot_get_generation(s)));
+	json_object_object_add(o, "isolation", json_object_new_string(
+		vfk_slot_isolation_to_string(vfk_slot_get_isolation(s))));
+	json_object_object_add(o, "in_use", json_object_new_boolean(vfk_slot_in_use(s)));
+	json_object_object_add(o, "device", d ? json_object_new_string(vfk_device_get_address(d)) : NULL);
+	json_object_object_add(o, "note", json_str_or_null(vfk_slot_get_note(s)));
+	return o;
+}
+
+static json_object *slot_advice_json(const struct vfk_gpu *g)
+{
+	json_object *o, *places;
+	size_t i;
+
+	if (!vfk_gpu_get_slot_advice(g))
+		return NULL;
+	o = json_object_new_object();
+	places = json_object_new_array();
+	json_object_object_add(o, "text", json_object_new_string(vfk_gpu_get_slot_advice(g)));
+	for (i = 0; i < vfk_gpu_slot_advice_count(g); i++)
+		json_object_array_add(places, slot_json(vfk_gpu_slot_advice(g, i)));
+	json_object_object_add(o, "places", places);
+	return o;
+}
+
 static void print_gpu(const struct vfk_gpu *g)
 {
 	const struct vfk_device *d = vfk_gpu_get_device(g), *up = vfk_gpu_get_upstream(g);
@@ -451,6 +574,8 @@ static void print_gpu(const struct vfk_gpu *g)
 		printf(", NUMA node %d", vfk_device_get_numa_node(d));
 	if (up)
 		printf(", upstream port %s", vfk_device_get_address(up));
+	if (vfk_device_get_slot(d))
+		printf(", slot %s", common_printable(vfk_device_get_slot(d), name, sizeof(name)));
 	putchar('\n');
 	print_gpu_link(g, "    ", common_color(stdout));
 	if (vfk_gpu_is_boot_vga(g))
@@ -460,6 +585,7 @@ static void print_gpu(const struct vfk_gpu *g)
 	if (vfk_gpu_is_only_gpu(g))
 		printf("    the host's only GPU: passing it through leaves the host headless\n");
 	print_verdict(g);
+	print_slot_advice(g);
 	print_gpu_reset(g);
 	print_release(g);
 }
@@ -745,6 +871,8 @@ static void print_human(const struct ls_opts *o, const struct vfk_host *h,
 			printf("\nGPUs:\n");
 		any = true;
 		print_gpu(g);
+		if (only)
+			print_slot_table(h, g);
 	}
 	if (!any && (o->gpus_only || (!only && o->group < 0)))
 		printf("\nGPUs: none found (no PCI class 0300, 0302 or 0380 device)\n");
@@ -892,6 +1020,8 @@ static json_object *gpu_json(const struct vfk_gpu *g)
 	json_object_object_add(o, "holders", ha);
 	json_object_object_add(o, "reset", reset_json(d));
 	json_object_object_add(o, "link", link_json(g));
+	json_object_object_add(o, "slot", json_str_or_null(vfk_device_get_slot(d)));
+	json_object_object_add(o, "slot_advice", slot_advice_json(g));
 	return o;
 }
 
@@ -964,7 +1094,15 @@ static void print_json(const struct ls_opts *o, const struct vfk_host *h,
 	for (i = 0; i < vfk_host_fabric_count(h); i++)
 		if (fabric_selected(o, vfk_host_fabric_device(h, i), only))
 			emit(fabric_json(vfk_host_fabric_device(h, i)), &first);
-	printf("]}\n");
+	/* the board's slot table, whole in every view: it is short */
+	printf("],\"slots\":[");
+	first = true;
+	for (i = 0; i < vfk_host_slot_count(h); i++)
+		emit(slot_json(vfk_host_slot(h, i)), &first);
+	printf("],\"slot_note\":");
+	first = true;
+	emit(json_str_or_null(vfk_host_slot_note(h)), &first);
+	printf("}\n");
 }
 
 /* ---------------------------------------------------------------- tree */
@@ -1071,21 +1209,8 @@ static const struct vfk_gpu *tree_gpu(const struct tree_view *v, const struct vf
 /* Whether ACS isolates what is below a bridge, in a few words and a colour. */
 static const char *acs_words(enum vfk_acs acs, const char **sgr)
 {
-	*sgr = SGR_YELLOW;
-	switch (acs) {
-	case VFK_ACS_ENABLED:
-		*sgr = SGR_GREEN;
-		return "ACS: isolates below";
-	case VFK_ACS_NONE:
-		return "no ACS";
-	case VFK_ACS_DISABLED:
-		return "ACS not enabled";
-	case VFK_ACS_NOT_PCIE:
-		return "conventional PCI: no isolation below";
-	case VFK_ACS_UNKNOWN:
-		break;
-	}
-	return "ACS unknown (run as root)";
+	*sgr = acs == VFK_ACS_ENABLED ? SGR_GREEN : SGR_YELLOW;
+	return vfk_acs_describe(acs);
 }
 
 static void tag(const struct tree_view *v, const char *sgr, const char *text)
@@ -1339,6 +1464,24 @@ static void print_tree(const struct ls_opts *o, const struct vfk_host *h,
 	free(v->shown);
 }
 
+/* --svg FILE: the tree as a picture; a FILE that cannot be written is one
+ * line and exit 3. */
+static void print_svg(const struct ls_opts *o, struct vfk_host *h)
+{
+	struct vfk_export_options eo = { .gpus_only = o->gpus_only, .device = o->device };
+	_cleanup_free_ char *doc = NULL;
+	FILE *f = stdout;
+	int r = vfk_export(h, VFK_EXPORT_SVG, &eo, &doc);
+
+	if (r < 0)
+		die_result(r == -ENODEV ? EXIT_NOT_SO : EXIT_FAILURE_OP, r,
+			   vfk_ctx_get_error(vfk_host_get_ctx(h)));
+	if (strcmp(o->svg, "-") != 0 && !(f = fopen(o->svg, "w")))
+		die(EXIT_FAILURE_OP, "--svg: cannot write %s: %s", o->svg, strerror(errno));
+	if (fputs(doc, f) == EOF || (f != stdout && fclose(f) != 0))
+		die(EXIT_FAILURE_OP, "--svg: writing %s failed: %s", o->svg, strerror(errno));
+}
+
 /* ---------------------------------------------------------------- export */
 
 /* --export FORMAT: the document on stdout; a note on stderr when nothing
@@ -1377,11 +1520,12 @@ static void print_export(const struct ls_opts *o, struct vfk_host *h)
 int main(int argc, char **argv)
 {
 	enum { OPT_GPUS = 0x100, OPT_BRIEF, OPT_GROUP, OPT_DEVICE, OPT_EXPORT, OPT_NODE,
-	       OPT_RESOURCE_PREFIX, OPT_VFIO_MODE, OPT_TREE };
+	       OPT_RESOURCE_PREFIX, OPT_VFIO_MODE, OPT_TREE, OPT_SVG };
 	static const struct option longopts[] = {
 		{ "gpus", no_argument, NULL, OPT_GPUS },
 		{ "brief", no_argument, NULL, OPT_BRIEF },
 		{ "tree", no_argument, NULL, OPT_TREE },
+		{ "svg", required_argument, NULL, OPT_SVG },
 		{ "group", required_argument, NULL, OPT_GROUP },
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "export", required_argument, NULL, OPT_EXPORT },
@@ -1410,6 +1554,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TREE:
 			o.tree = true;
+			break;
+		case OPT_SVG:
+			o.svg = optarg;
 			break;
 		case OPT_GROUP:
 			errno = 0;
@@ -1444,6 +1591,9 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		die(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (o.svg && (o.export || o.brief || o.c.json || o.group >= 0))
+		die(EXIT_USAGE, "--svg draws the tree as a picture: it takes no %s",
+		    o.export ? "--export" : o.brief ? "--brief" : o.c.json ? "--json" : "--group");
 	if (o.tree && (o.export || o.brief))
 		die(EXIT_USAGE, "--tree is a view of its own: it takes no %s",
 		    o.export ? "--export" : "--brief");
@@ -1453,6 +1603,8 @@ int main(int argc, char **argv)
 		/* before the host is read: a typo costs nothing */
 		if (vfk_export_format_from_string(o.export, &fmt) < 0)
 			die(EXIT_USAGE, "--export: no format '%s' (" EXPORT_FORMATS ")", o.export);
+		if (fmt == VFK_EXPORT_SVG)
+			die(EXIT_USAGE, "--export svg: the picture of the tree is --svg FILE");
 		if (o.c.json || o.brief || o.group >= 0)
 			die(EXIT_USAGE, "--export writes its own format: it takes no %s",
 			    o.c.json ? "--json" : o.brief ? "--brief" : "--group (--device names a group)");
@@ -1479,7 +1631,9 @@ int main(int argc, char **argv)
 		if (vfk_host_find_group(host, (int)o.group, &g) < 0)
 			die(EXIT_NOT_SO, "no IOMMU group %ld on this host", o.group);
 	}
-	if (o.export)
+	if (o.svg)
+		print_svg(&o, host);
+	else if (o.export)
 		print_export(&o, host);
 	else if (o.tree)
 		print_tree(&o, host, only);

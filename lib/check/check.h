@@ -138,10 +138,12 @@ void check_gpu_fabric(struct probe *p, struct check_impl *c);
  * user-kvm, user-kvm-group, user-libvirt, user-memlock */
 #define CHK_USER_COUNT 5
 void check_user(struct probe *p, struct check_impl c[CHK_USER_COUNT], int topfd, int devfd);
-/* reset.c, the check vfk_checks_add_gpu() adds: 0; -EINVAL (@address is no
- * PCI address), -ENODEV (no GPU there) or the scan's error, with @errbuf
- * saying so in one line. */
-int check_gpu_reset(struct probe *p, struct check_impl *c, const char *address, char *errbuf,
-		    size_t errsize);
+#define CHK_GPU_COUNT 3	/* vfk_checks_add_gpu(): gpu-group, gpu-link, gpu-reset */
+/* reset.c: gpu-reset of @g, the GPU vfk_checks_add_gpu() found. */
+void check_gpu_reset(struct probe *p, struct check_impl *c, const struct vfk_gpu *g);
+/* gpu.c: gpu-group (isolation and slot advice) into @group, gpu-link into
+ * @link, of the same GPU. */
+void check_gpu_place(struct probe *p, struct check_impl *group, struct check_impl *link,
+		     const struct vfk_gpu *g);
 
 #endif

@@ -16,7 +16,8 @@
  * (iommu, cmdline, irq-remap), modules.c (vfio-modules), memory.c
  * (hugepages), firmware.c (ovmf), libvirt.c (libvirt), fabric.c (gpu-fabric:
  * NVSwitches and NVIDIA's passthrough models), and on request one GPU's
- * reset between guests (reset.c: gpu-reset) and what stands between the
+ * group with the slot that would isolate it and its link (gpu.c: gpu-group,
+ * gpu-link), its reset between guests (reset.c: gpu-reset) and what stands between the
  * calling user and a VM of their own (user.c: user-*). They share the kernel
  * command line (cmdline.c), its boot loader edits (bootfix.c), text building
  * (text.c) and reads below the sysroot (files.c), declared in check.h. This
@@ -75,8 +76,8 @@ struct vfk_checks {
 	/* vfk_checks_add_user(): user-*, after the host's */
 	struct check_impl user[CHK_USER_COUNT];
 	bool has_user;
-	/* vfk_checks_add_gpu(): gpu-reset, after the others */
-	struct check_impl gpu;
+	/* vfk_checks_add_gpu(): gpu-group, gpu-link, gpu-reset, after the others */
+	struct check_impl gpu[CHK_GPU_COUNT];
 	bool has_gpu;
 };
 
@@ -212,30 +213,79 @@ void check_cmdline_wanted(const struct vfk_checks *checks, const char *const **a
 	*drop = checks->c[CHK_CMDLINE].drop;
 }
 
+static void gpu_checks_free(struct check_impl *c)
+{
+	size_t i;
+
+	for (i = 0; i < CHK_GPU_COUNT; i++) {
+		free(c[i].detail);
+		free(c[i].fix);
+	}
+}
+
+/* The GPU at @address on a fresh scan of the host (*@h to unref): 0, or
+ * -EINVAL (no PCI address), -ENODEV (no GPU there) or the scan's error,
+ * @errbuf saying so in one line. */
+static int find_gpu(struct vfk_ctx *ctx, const char *address, struct vfk_host **h,
+		    const struct vfk_gpu **g, char *errbuf, size_t errsize)
+{
+	struct vfk_device *d;
+	struct vfk_pci_addr a;
+	char norm[16];
+	size_t i;
+	int r;
+
+	if (vfk_pci_addr_parse(address, &a) < 0) {
+		snprintf(errbuf, errsize, "'%s' is not a PCI address ([DDDD:]BB:DD.F)", address);
+		return neg_errno(EINVAL);
+	}
+	vfk_pci_addr_format(&a, norm, sizeof(norm));
+	r = vfk_host_scan(ctx, h);
+	if (r < 0) {
+		snprintf(errbuf, errsize, "cannot read the PCI devices: %s", strerror(-r));
+		return r;
+	}
+	if (vfk_host_find_device(*h, norm, &d) == 0)
+		for (i = 0; i < vfk_host_gpu_count(*h); i++)
+			if (vfk_gpu_get_device(vfk_host_gpu(*h, i)) == d) {
+				*g = vfk_host_gpu(*h, i);
+				return 0;
+			}
+	snprintf(errbuf, errsize, "no GPU at %s (class 0300, 0302 or 0380)", norm);
+	return neg_errno(ENODEV);
+}
+
 int vfk_checks_add_gpu(struct vfk_ctx *ctx, struct vfk_checks *checks, const char *address,
 		       char *errbuf, size_t errsize)
 {
 	struct probe p = { .ctx = ctx, .n_groups = -1, .n_units = -1 };
-	struct check_impl c = { .pub = { .id = "gpu-reset", .title = "GPU reset between guests",
-					 .detail = "" } };
+	struct check_impl c[CHK_GPU_COUNT] = {
+		{ .pub = { .id = "gpu-group", .title = "GPU in an IOMMU group of its own", .detail = "" } },
+		{ .pub = { .id = "gpu-link", .title = "GPU PCIe link", .detail = "" } },
+		{ .pub = { .id = "gpu-reset", .title = "GPU reset between guests", .detail = "" } },
+	};
+	struct vfk_host *h = NULL;
+	const struct vfk_gpu *g = NULL;
 	int r;
 
 	if (!ctx || !checks || !address || !errbuf)
 		return neg_errno(EINVAL);
 	errbuf[0] = '\0';
-	r = check_gpu_reset(&p, &c, address, errbuf, errsize);
+	r = find_gpu(ctx, address, &h, &g, errbuf, errsize);
+	if (r == 0) {
+		check_gpu_place(&p, &c[0], &c[1], g);
+		check_gpu_reset(&p, &c[2], g);
+	}
+	vfk_host_unref(h);
 	if (r == 0 && p.oom)
 		r = neg_errno(ENOMEM);
 	if (r < 0) {
-		free(c.detail);
-		free(c.fix);
+		gpu_checks_free(c);
 		return r;
 	}
-	if (checks->has_gpu) {
-		free(checks->gpu.detail);
-		free(checks->gpu.fix);
-	}
-	checks->gpu = c;
+	if (checks->has_gpu)
+		gpu_checks_free(checks->gpu);
+	memcpy(checks->gpu, c, sizeof(c));
 	checks->has_gpu = true;
 	return 0;
 }
@@ -288,14 +338,15 @@ void vfk_checks_free(struct vfk_checks *checks)
 		free(checks->user[i].detail);
 		free(checks->user[i].fix);
 	}
-	free(checks->gpu.detail);
-	free(checks->gpu.fix);
+	gpu_checks_free(checks->gpu);
 	free(checks);
 }
 
 size_t vfk_checks_count(const struct vfk_checks *checks)
 {
-	return checks ? _CHK_MAX + (checks->has_user ? CHK_USER_COUNT : 0) + checks->has_gpu : 0;
+	return checks ? _CHK_MAX + (checks->has_user ? CHK_USER_COUNT : 0) +
+				(checks->has_gpu ? CHK_GPU_COUNT : 0)
+		      : 0;
 }
 
 const struct vfk_check *vfk_checks_get(const struct vfk_checks *checks, size_t i)
@@ -308,7 +359,7 @@ const struct vfk_check *vfk_checks_get(const struct vfk_checks *checks, size_t i
 		return &checks->c[i].pub;
 	if (i < _CHK_MAX + nuser)
 		return &checks->user[i - _CHK_MAX].pub;
-	return &checks->gpu.pub;
+	return &checks->gpu[i - _CHK_MAX - nuser].pub;
 }
 
 enum vfk_check_status vfk_checks_worst(const struct vfk_checks *checks)

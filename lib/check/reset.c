@@ -43,35 +43,13 @@ static char *reset_fix(struct probe *p, const struct vfk_device *d)
 	return NULL;
 }
 
-int check_gpu_reset(struct probe *p, struct check_impl *c, const char *address, char *errbuf,
-		    size_t errsize)
+void check_gpu_reset(struct probe *p, struct check_impl *c, const struct vfk_gpu *g)
 {
-	struct vfk_host *h = NULL;
-	struct vfk_device *d;
-	struct vfk_pci_addr a;
-	char norm[16];
-	int r;
+	const struct vfk_device *d = vfk_gpu_get_device(g);
 
-	if (vfk_pci_addr_parse(address, &a) < 0) {
-		snprintf(errbuf, errsize, "'%s' is not a PCI address ([DDDD:]BB:DD.F)", address);
-		return neg_errno(EINVAL);
-	}
-	vfk_pci_addr_format(&a, norm, sizeof(norm));
-	r = vfk_host_scan(p->ctx, &h);
-	if (r < 0) {
-		snprintf(errbuf, errsize, "cannot read the PCI devices: %s", strerror(-r));
-		return r;
-	}
-	if (vfk_host_find_device(h, norm, &d) < 0 || !vfk_device_is_gpu(d)) {
-		snprintf(errbuf, errsize, "no GPU at %s (class 0300, 0302 or 0380)", norm);
-		vfk_host_unref(h);
-		return neg_errno(ENODEV);
-	}
 	check_set_result(c, status_of(d),
-			 check_xasprintf(p, "%s: %s — %s", norm,
+			 check_xasprintf(p, "%s: %s — %s", vfk_device_get_address(d),
 					 vfk_reset_verdict_to_string(vfk_device_get_reset_verdict(d)),
 					 vfk_device_get_reset_reason(d)),
 			 reset_fix(p, d));
-	vfk_host_unref(h);
-	return 0;
 }

@@ -43,6 +43,8 @@ enum vfk_root {
 #define VFK_SYS_CLASS_MDEV_BUS	"class/mdev_bus"
 #define VFK_SYS_MDEV_DEVICES	"bus/mdev/devices"
 #define VFK_SYS_USB_DEVICES	"bus/usb/devices"
+#define VFK_SYS_PCI_SLOTS	"bus/pci/slots"		/* hotplug and ACPI slots */
+#define VFK_SYS_DMI_ENTRIES	"firmware/dmi/entries"	/* SMBIOS structures, TYPE-N/raw */
 
 /* Open a directory below one of the roots (rel may be "" or NULL for the
  * root itself). Returns an O_PATH|O_DIRECTORY-free fd usable with *at(),

@@ -12,6 +12,8 @@
  *  nfd.c       a Node Feature Discovery feature file
  *  cdi.c       a Container Device Interface spec (JSON)
  *  dra.c       a Kubernetes ResourceSlice of a DRA driver (YAML)
+ *  svg.c       the PCI tree as a picture (svg-layout.c places it): no
+ *              selection, the whole tree as vfio-ls --tree shows it
  *
  * Layer export/: owns the exports of what the host can give away to other
  * stacks. May call mdev/, check/, bind/ (its host guards), inventory/ and
@@ -28,6 +30,7 @@ static const char *const format_names[] = {
 	[VFK_EXPORT_NFD] = "nfd",
 	[VFK_EXPORT_CDI] = "cdi",
 	[VFK_EXPORT_DRA] = "dra",
+	[VFK_EXPORT_SVG] = "svg",
 };
 
 const char *vfk_export_format_to_string(enum vfk_export_format fmt)
@@ -69,7 +72,7 @@ static int check_prefix(struct vfk_ctx *ctx, enum vfk_export_format fmt, const c
 
 	if (!prefix)
 		return 0;
-	if (fmt == VFK_EXPORT_NOVA || fmt == VFK_EXPORT_PROXMOX)
+	if (fmt == VFK_EXPORT_NOVA || fmt == VFK_EXPORT_PROXMOX || fmt == VFK_EXPORT_SVG)
 		return export_error(ctx, EINVAL, "a resource prefix means nothing to the %s format",
 				    vfk_export_format_to_string(fmt));
 	if (!export_dns_subdomain(prefix))
@@ -110,7 +113,8 @@ int vfk_export(struct vfk_host *host, enum vfk_export_format fmt,
 	if ((size_t)fmt >= ARRAY_SIZE(format_names))
 		return export_error(s.ctx, EINVAL, "no export format %d", (int)fmt);
 	r = check_prefix(s.ctx, fmt, s.opts->resource_prefix);
-	if (r == 0)
+	/* the picture draws the whole tree, not what can be given away */
+	if (r == 0 && fmt != VFK_EXPORT_SVG)
 		r = export_select(&s);
 	if (r == 0) {
 		switch (fmt) {
@@ -132,13 +136,16 @@ int vfk_export(struct vfk_host *host, enum vfk_export_format fmt,
 		case VFK_EXPORT_DRA:
 			r = export_dra(&s);
 			break;
+		case VFK_EXPORT_SVG:
+			r = export_svg(&s);
+			break;
 		}
 	}
 	if (r == 0 && !(*out = sbuf_take(&s.out)))
 		r = neg_errno(ENOMEM);
-	/* CDI and DRA hold devices, no mdev types */
+	/* CDI and DRA hold devices, no mdev types; the picture: functions in boxes */
 	if (r == 0)
-		r = (int)(fmt == VFK_EXPORT_CDI || fmt == VFK_EXPORT_DRA
+		r = (int)(fmt == VFK_EXPORT_CDI || fmt == VFK_EXPORT_DRA || fmt == VFK_EXPORT_SVG
 				  ? s.ndevs : s.ndevs + s.nmtypes + s.nvftypes);
 	export_sel_free(&s);
 	return r;

@@ -4,7 +4,8 @@
  * away (select.c), the names the formats give it (naming.c), and one writer
  * per format (kubevirt.c, nova.c, proxmox.c, nfd.c, cdi.c, dra.c) that
  * export.c calls. A writer only reads the selection and appends to one
- * buffer.
+ * buffer. The picture (svg.c, svg-layout.c, private header svg.h) draws the
+ * whole tree instead: it makes no selection.
  */
 #ifndef VFK_EXPORT_H
 #define VFK_EXPORT_H
@@ -97,6 +98,9 @@ bool export_type_id_plain(const char *id);
 /* Is @s a DNS subdomain (RFC 1123: lower-case labels of a-z 0-9 '-', each
  * 1-63, at most 253 in all)? */
 bool export_dns_subdomain(const char *s);
+/* Decode one UTF-8 sequence at @s (NUL-terminated): its length, or 0 when
+ * it is none (a stray byte, an overlong form, a surrogate, past U+10FFFF). */
+size_t export_utf8_decode(const unsigned char *s, uint32_t *cp);
 /* Append @s as a YAML double-quoted scalar: quotes and backslashes escaped, every
  * character outside printable ASCII as \xXX, \uXXXX or \UXXXXXXXX (a byte
  * that is no UTF-8 as U+FFFD). */
@@ -119,5 +123,7 @@ int export_proxmox(struct export_sel *s);
 int export_nfd(struct export_sel *s);
 int export_cdi(struct export_sel *s);
 int export_dra(struct export_sel *s);
+/* svg.c: the PCI tree as a picture; s->ndevs the functions drawn in boxes */
+int export_svg(struct export_sel *s);
 
 #endif

@@ -224,8 +224,7 @@ bool export_dns_subdomain(const char *s)
 	return true;
 }
 
-/* Decode one UTF-8 sequence at @s; its length, or 0 when it is none. */
-static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+size_t export_utf8_decode(const unsigned char *s, uint32_t *cp)
 {
 	size_t n, i;
 	uint32_t c;
@@ -260,7 +259,7 @@ void export_yaml_quoted(struct sbuf *b, const char *s)
 	sbuf_add(b, "\"");
 	while (*p) {
 		uint32_t cp;
-		size_t n = utf8_decode(p, &cp);
+		size_t n = export_utf8_decode(p, &cp);
 
 		if (!n) {
 			sbuf_add(b, "\\uFFFD");

@@ -289,6 +289,18 @@ void device_read_caps(struct vfk_device *dev)
 	dev->caps_known = true;
 }
 
+const char *vfk_acs_describe(enum vfk_acs acs)
+{
+	switch (acs) {
+	case VFK_ACS_ENABLED: return "ACS: isolates below";
+	case VFK_ACS_NONE: return "no ACS";
+	case VFK_ACS_DISABLED: return "ACS not enabled";
+	case VFK_ACS_NOT_PCIE: return "conventional PCI: no isolation below";
+	case VFK_ACS_UNKNOWN:
+	default: return "ACS unknown (run as root)";
+	}
+}
+
 const char *vfk_acs_to_string(enum vfk_acs acs)
 {
 	switch (acs) {

@@ -349,6 +349,8 @@ struct vfk_host *vfk_host_unref(struct vfk_host *host)
 
 	if (!host || --host->refcount > 0)
 		return NULL;
+	slot_advice_free(host);
+	slots_free(host);
 	gpus_free(host);
 	free(host->fabric);
 	holders_free(host);

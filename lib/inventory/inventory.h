@@ -87,6 +87,32 @@ struct vfk_gpu {
 	enum vfk_link_verdict link_verdict;
 	struct vfk_device *link_dev, *link_port;	/* the card's end, the slot's port */
 	const char *link_reason;	/* interned or static */
+	/* slot-advice.c, on first use: the places that would isolate it */
+	bool advice_judged;
+	size_t nadvice;
+	struct vfk_slot **advice;
+	const char *slot_advice;	/* interned or static; NULL: none needed */
+};
+
+/* slots.c: a physical slot of the board (vfk_host_slot()) */
+struct vfk_slot {
+	struct vfk_host *host;
+	enum vfk_slot_source source;
+	enum vfk_slot_kind kind;
+	const char *name;		/* interned, made printable */
+	const char *hotplug;		/* the kernel's slot name too, or NULL */
+	const char *note;		/* why no port matches, or NULL */
+	uint16_t handle, id;		/* SMBIOS structure handle, slot ID */
+	uint8_t usage;			/* SMBIOS current usage: 3 available, 4 in use */
+	unsigned int fw_width, fw_gen;	/* what the firmware says; 0 unknown */
+	bool has_addr;
+	struct vfk_pci_addr addr;	/* the device in it as named (fn 0 for a PCI slot) */
+	struct vfk_device *port, *device;
+	/* slot-advice.c, on first use */
+	bool judged;
+	enum vfk_slot_attach attach;
+	enum vfk_slot_isolation isolation;
+	const char *shares;		/* isolation SHARED: with what, interned */
 };
 
 /* holders.c: a process that holds GPU device nodes open */
@@ -131,6 +157,18 @@ struct vfk_host {
 	struct vfk_device **roots;	/* devices without a parent, in address order */
 	struct vfk_device **children;	/* the others, by parent, in address order */
 	bool merges_known;		/* group-merge.c: judged on first use */
+	/* slots.c, on first use: the board's slots; slot_at[device index] is
+	 * the slot whose port that device is (or, for a slot on a root bus,
+	 * that the device sits in); NULL without slots */
+	bool slots_known;
+	size_t nslots;
+	struct vfk_slot *slots;
+	struct vfk_slot **slot_at;
+	const char *slots_note;
+	/* slot-advice.c: on a board without a slot table, its ports as places */
+	bool places_known;
+	size_t nplaces;
+	struct vfk_slot *places;
 };
 
 /* names.c: vendor, device and class names of @dev, looked up on first use
@@ -143,6 +181,14 @@ void names_free(struct name_cache *nc);
  * scan's step after break_parent_loops). 0 or -ENOMEM. */
 int tree_build(struct vfk_host *host);
 void tree_free(struct vfk_host *host);
+
+/* slots.c: read the slot table once (host_slots_read); free it. */
+void host_slots_read(const struct vfk_host *host);
+void slots_free(struct vfk_host *host);
+/* The bus below bridge @b (its secondary bus), -1 when unknown. */
+int bridge_secondary_bus(const struct vfk_device *b);
+/* slot-advice.c */
+void slot_advice_free(struct vfk_host *host);
 
 /* group.c: the groups from the devices' group numbers (the scan's last step). */
 int build_groups(struct vfk_host *host);
