@@ -934,3 +934,53 @@ TEST(vfio_ls_reports_link_health_of_every_gpu,
 		CHECK(get(g, "link") == NULL);	/* integrated: no link of its own */
 	}
 }
+
+/* ------------------------------------------------------------ --tree goldens */
+
+/* vfio-ls --tree of fixture @host, its devices named after the pinned
+ * tests/fixtures/svg/pci.ids, equals tests/fixtures/tree/@host.tree
+ * (VFK_UPDATE_GOLDEN=1 writes it). */
+static void tree_golden(const char *host)
+{
+	const char *argv[] = { "vfio-ls", "--sysroot", NULL, "--tree", NULL };
+	char path[4096], *root = fixture_host(host), *ids, *out = NULL, *err = NULL, *want;
+	const char *upd = getenv("VFK_UPDATE_GOLDEN");
+
+	REQUIRE(root != NULL);
+	snprintf(path, sizeof(path), "%s/tests/fixtures/svg/pci.ids", test_srcdir());
+	ids = read_file(path);
+	REQUIRE(ids && put_file(root, "usr/share/misc/pci.ids", ids));
+	free(ids);
+	argv[2] = root;
+	CHECK_INT(run_tool(&out, &err, argv), 0);
+	CHECK_STREQ(err, "");
+	snprintf(path, sizeof(path), "%s/tests/fixtures/tree/%s.tree", test_srcdir(), host);
+	if (upd && *upd && strcmp(upd, "0") != 0) {
+		FILE *f = fopen(path, "w");
+
+		REQUIRE(f != NULL);
+		fputs(out ? out : "", f);
+		REQUIRE(fclose(f) == 0);
+	} else if (!(want = read_file(path))) {
+		test_fail_(__FILE__, __LINE__, "no golden file %s (VFK_UPDATE_GOLDEN=1 writes it)", path);
+	} else {
+		if (strcmp(want, out ? out : ""))
+			test_fail_(__FILE__, __LINE__, "vfio-ls --tree of %s differs from %s:\n%s", host,
+				   path, out ? out : "");
+		free(want);
+	}
+	free(out);
+	free(err);
+	free(root);
+}
+
+TEST(vfio_ls_tree_golden_of_slot_and_switch_hosts, "vfio-ls --tree of a desktop with CPU and "
+     "chipset slots, a workstation with a PCIe switch, a laptop without a slot table, an AMD "
+     "board with a switch and a GPU server equals its golden text, line for line")
+{
+	tree_golden("desktop-slots");
+	tree_golden("workstation-switch");
+	tree_golden("laptop-noslots");
+	tree_golden("amd-switch");
+	tree_golden("hgx-h100");
+}

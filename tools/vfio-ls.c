@@ -1244,6 +1244,19 @@ static void tree_gpu_tag(const struct tree_view *v, const struct vfk_gpu *g)
 }
 
 /* "00:01.0 GeForce RTX 4090 (nvidia) [group 9] GPU: isolated" */
+/* " [slot PCIE1]" on the first function of what sits in a slot (not on
+ * what is below a switch in that slot: its switch has the name). */
+static void tree_slot(const struct vfk_device *d)
+{
+	const struct vfk_device *up = vfk_device_get_parent(d);
+	const char *slot = vfk_device_get_slot(d), *upslot = up ? vfk_device_get_slot(up) : NULL;
+	const char *addr = vfk_device_get_address(d);
+	char safe[160];
+
+	if (slot && addr[strlen(addr) - 1] == '0' && !(upslot && !strcmp(upslot, slot)))
+		printf(" [slot %s]", common_printable(slot, safe, sizeof(safe)));
+}
+
 static void tree_line(const struct tree_view *v, const struct vfk_device *d)
 {
 	const struct vfk_gpu *g = tree_gpu(v, d);
@@ -1256,6 +1269,7 @@ static void tree_line(const struct tree_view *v, const struct vfk_device *d)
 		printf(" (%s)", common_printable(drv, safe, sizeof(safe)));
 	if (vfk_device_get_iommu_group(d) >= 0)
 		printf(" [group %d]", vfk_device_get_iommu_group(d));
+	tree_slot(d);
 	if (vfk_device_is_bridge(d) && (vfk_device_get_class(d) >> 8) != 0x0600) {
 		const char *w = acs_words(vfk_device_get_acs(d), &sgr);
 		tag(v, sgr, w);
