@@ -273,16 +273,6 @@ TEST(emit_qemu_argv_matches_xml, "the QEMU argv holds the same VM: GPU functions
 	vm_close(&e);
 }
 
-static bool plan_has_note(const struct vmenv *e, const char *text)
-{
-	size_t i;
-
-	for (i = 0; i < vfk_plan_note_count(e->plan); i++)
-		if (strstr(vfk_plan_note(e->plan, i), text))
-			return true;
-	return false;
-}
-
 TEST(emit_qemu_sandbox_unless_a_bridge_helper_runs, "QEMU runs under -sandbox on with obsolete, "
      "elevateprivileges, spawn and resourcecontrol denied; an SDL window may spawn; a VM on a "
      "bridge (qemu-bridge-helper is setuid) has no -sandbox and the plan says why")
@@ -307,7 +297,7 @@ TEST(emit_qemu_sandbox_unless_a_bridge_helper_runs, "QEMU runs under -sandbox on
 			CHECK(argv_find(argv, "-sandbox", c[i].want) >= 0);
 		} else {
 			CHECK_INT(argv_count(argv, "-sandbox", ""), 0);
-			CHECK(plan_has_note(&e, "runs without -sandbox: joining bridge br0 takes "
+			CHECK(vm_note(&e, "runs without -sandbox: joining bridge br0 takes "
 					    "qemu-bridge-helper, which is setuid"));
 		}
 		vfk_argv_free(argv);

@@ -78,6 +78,7 @@ void vfk_plan_free(struct vfk_plan *pl)
 	free(pl->user_refusal);
 	free(pl->emulator);
 	free(pl->disks);
+	free(pl->drivers.path);
 	free(pl->nets);
 	plan_hostdevs_free(pl);
 	plan_usbs_free(pl);
@@ -102,6 +103,7 @@ static int (*const plan_steps[])(struct vfk_plan *pl) = {
 	plan_emulator,		/* plan-firmware.c */
 	plan_disks,		/* plan-devices.c */
 	plan_nets,
+	plan_install_drivers,	/* plan-install.c: after the disks and NICs */
 	plan_bios_note,		/* plan-firmware.c */
 	plan_user,		/* plan-user.c: after the devices and NICs */
 };

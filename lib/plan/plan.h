@@ -117,6 +117,8 @@ struct vfk_plan {
 
 	size_t ndisks, nnets;
 	struct plan_disk *disks;
+	/* plan-install.c: the virtio-win ISO Windows Setup needs, as a disk */
+	struct prof_disk drivers;
 	struct plan_net *nets;
 	bool scsi;			/* a virtio-scsi controller is needed */
 
@@ -164,6 +166,8 @@ bool plan_binds_devices(const struct vfk_plan *pl);
 /* plan-user.c: what a normal user's VM (user mode) cannot have: host
  * devices, a bridge qemu-bridge-helper would refuse; notes for the rest. */
 int plan_user(struct vfk_plan *pl);
+/* plan-install.c: after the disks and NICs: Windows Setup's virtio drivers. */
+int plan_install_drivers(struct vfk_plan *pl);
 /* plan-user.c: after plan_large_vm(): a user's hard memlock limit against
  * what VFIO pins (a refusal naming the limits.d line when too small). */
 int plan_user_memlock(struct vfk_plan *pl);

@@ -73,6 +73,7 @@ static const struct keydef keys[] = {
 	{ S_VM, "kernel", K_PATH, P(kernel), NULL, 0, 0 },
 	{ S_VM, "initrd", K_PATH, P(initrd), NULL, 0, 0 },
 	{ S_VM, "cmdline", K_STR, P(cmdline), NULL, 0, 0 },
+	{ S_VM, "drivers", K_PATH, P(drivers), NULL, 0, 0 },
 	{ S_VM, "serial", K_ENUM, P(serial), serial_names, 0, 0 },
 
 	{ S_TUNING, "cpu-model", K_ENUM, P(cpu_model), cpu_model_names, 0, 0 },
@@ -198,6 +199,7 @@ void vfk_profile_free(struct vfk_profile *p)
 	free(p->emulator);
 	free(p->kernel);
 	free(p->initrd);
+	free(p->drivers);
 	free(p->cmdline);
 	free(p->vendor_id);
 	free(p->listen);

@@ -78,6 +78,7 @@ struct vfk_profile {
 	unsigned int vcpus;	/* 0: auto */
 	int os, firmware, tpm, accel, serial;
 	char *emulator, *kernel, *initrd, *cmdline;
+	char *drivers;		/* the virtio-win driver ISO for Windows Setup */
 	/* [tuning] */
 	int pinning, hugepages, hyperv, kvm_hidden, cpu_model;
 	unsigned int host_cores, iothreads;

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What installing Windows needs besides its own ISO: Windows Setup has no
+ * driver for virtio disks (nor NICs), so on a virtio disk it finds no drive
+ * to install to. While the installer is attached ([disk.installer]), the
+ * virtio-win driver ISO goes in as a second CD-ROM: [vm] drivers, else where
+ * distributions put it. Without one the plan says what Setup will do and
+ * what to do about it.
+ */
+#include <stdio.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "plan/plan-internal.h"
+
+/* Where the virtio-win ISO lands: Fedora's and RHEL's virtio-win package,
+ * and the images directories libvirt users download it to. */
+static const char *const iso_paths[] = {
+	"/usr/share/virtio-win/virtio-win.iso",
+	"/var/lib/libvirt/images/virtio-win.iso",
+	"/var/lib/libvirt/boot/virtio-win.iso",
+};
+
+static const struct prof_disk *installer_of(const struct vfk_profile *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->ndisks; i++)
+		if (streq(p->disks[i].id, "installer"))
+			return &p->disks[i];
+	return NULL;
+}
+
+/* "the disk on bus = virtio", "network 0 (virtio)": what Setup has no
+ * driver for, into @buf; false when nothing. */
+static bool needs_virtio(const struct vfk_plan *pl, char *buf, size_t size)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < pl->ndisks && !n; i++)
+		if (!pl->disks[i].cdrom && pl->disks[i].bus == BUS_VIRTIO)
+			n += (size_t)snprintf(buf, size, "the disk %s on bus = virtio",
+					      pl->disks[i].src->path);
+	for (i = 0; i < pl->nnets; i++)
+		if (pl->nets[i].src->model == NIC_VIRTIO) {
+			snprintf(buf + n, size - (n < size ? n : size), "%snetwork %zu (virtio)",
+				 n ? " and " : "", i);
+			return true;
+		}
+	return n > 0;
+}
+
+/* The ISO to attach: [vm] drivers, else the first of iso_paths there. */
+static const char *find_iso(struct vfk_plan *pl)
+{
+	struct stat st;
+	size_t i;
+
+	if (pl->prof->drivers) {
+		if (!plan_host_file_exists(pl->ctx, pl->prof->drivers, &st))
+			strv_addf(&pl->notes, "[vm] drivers: %s does not exist (yet): Windows Setup "
+				  "needs it to see virtio devices", pl->prof->drivers);
+		return pl->prof->drivers;
+	}
+	for (i = 0; i < ARRAY_SIZE(iso_paths); i++)
+		if (plan_host_file_exists(pl->ctx, iso_paths[i], &st))
+			return iso_paths[i];
+	return NULL;
+}
+
+/* The ISO as one more SATA CD-ROM, after every disk of the profile. */
+static int attach(struct vfk_plan *pl, const char *iso, const struct prof_disk *installer)
+{
+	struct plan_disk *d, *grown;
+	unsigned int nsd = 0;
+	size_t i;
+
+	grown = realloc(pl->disks, (pl->ndisks + 1) * sizeof(*pl->disks));
+	if (!grown)
+		return neg_errno(ENOMEM);
+	pl->disks = grown;
+	pl->drivers.id = (char *)"drivers";
+	pl->drivers.path = strdup(iso);
+	if (!pl->drivers.path)
+		return neg_errno(ENOMEM);
+	pl->drivers.media = MEDIA_CDROM;
+	pl->drivers.bus = BUS_SATA;
+	pl->drivers.cache = installer->cache;	/* an ISO where the installer's is */
+	pl->drivers.readonly = 1;
+	for (i = 0; i < pl->ndisks; i++)
+		nsd += pl->disks[i].bus != BUS_VIRTIO;
+	d = &pl->disks[pl->ndisks++];
+	memset(d, 0, sizeof(*d));
+	d->src = &pl->drivers;
+	d->cdrom = d->readonly = true;
+	d->format = FMT_RAW;
+	d->bus = BUS_SATA;
+	snprintf(d->target, sizeof(d->target), "sd%c", 'a' + (nsd % 26));
+	d->boot = (unsigned int)pl->ndisks;
+	return 0;
+}
+
+int plan_install_drivers(struct vfk_plan *pl)
+{
+	const struct prof_disk *installer = installer_of(pl->prof);
+	const char *iso;
+	char what[300];
+	int r;
+
+	if (pl->prof->os != OS_WINDOWS || !installer || !needs_virtio(pl, what, sizeof(what)))
+		return 0;
+	iso = find_iso(pl);
+	if (!iso) {
+		strv_addf(&pl->notes, "Windows Setup has no driver for %s: it will find no drive to "
+			  "install to. Attach the virtio-win driver ISO (virtio-win.iso, from the "
+			  "virtio-win project; Fedora's virtio-win package puts it in "
+			  "/usr/share/virtio-win) with [vm] drivers = PATH, or install with [disk] "
+			  "bus = sata and switch to virtio once Windows has the viostor driver", what);
+		return 0;
+	}
+	r = attach(pl, iso, installer);
+	if (r < 0)
+		return r;
+	strv_addf(&pl->notes, "Windows Setup has no driver for %s: the virtio-win ISO %s goes in "
+		  "as a second CD-ROM (%s) while [disk.installer] is there; in Setup, 'Load driver' "
+		  "from it: viostor\\w11\\amd64 (disk) and NetKVM\\w11\\amd64 (network), w10 for Windows 10", what, iso,
+		  pl->disks[pl->ndisks - 1].target);
+	return 0;
+}
