@@ -1343,6 +1343,11 @@ VFK_API const char *vfk_plan_get_mode_reason(const struct vfk_plan *plan);
  * one line naming what it needs (host devices: root; a bridge: the line of
  * /etc/qemu/bridge.conf the admin adds); NULL when a normal user may run it. */
 VFK_API const char *vfk_plan_get_user_refusal(const struct vfk_plan *plan);
+/* Why vfk_vm_up() refuses this VM, in one line, or NULL: the user-mode
+ * refusal above, else a disk the plan should make and cannot (its
+ * directory missing, too little room for it: "disk /img/w.qcow2: 128 GiB
+ * wanted, 20 GiB free in /img"). */
+VFK_API const char *vfk_plan_get_up_refusal(const struct vfk_plan *plan);
 /*
  * How QEMU reaches the devices passed through ([vfio] backend,
  * vfiokit.ini(5)): "group" (/dev/vfio/N in a type1 container) or "iommufd"

@@ -228,7 +228,7 @@ TEST(profile_every_documented_key_parses, "every key of vfiokit.ini(5) is accept
 		"[audio]\ntype = pulseaudio\nmodel = ich6\n"
 		"[gpu]\nmode = auto\ndevice = RTX\nmdev-type = nvidia-63\nrom = /roms/gpu.rom\nvirgl = auto\n"
 		"[disk]\npath = /img/a.qcow2\nformat = qcow2\nbus = virtio\nmedia = disk\ncache = writeback\n"
-		"readonly = no\n"
+		"readonly = no\nsize = 64G\n"
 		"[network]\ntype = bridge\nbridge = br0\nmodel = e1000e\nmac = 52:54:00:aa:bb:cc\n");
 
 	vfk_profile_free(p);

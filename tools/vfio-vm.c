@@ -621,8 +621,8 @@ static void print_run_mode(struct vfk_ctx *ctx, const struct vfk_plan *plan,
 	_cleanup_free_ char *line = run_mode_line(ctx, o);
 
 	printf("\nRuns in %s\n", line);
-	if (vfk_plan_get_user_refusal(plan))
-		printf("  up refuses it: %s\n", vfk_plan_get_user_refusal(plan));
+	if (vfk_plan_get_up_refusal(plan))
+		printf("  up refuses it: %s\n", vfk_plan_get_up_refusal(plan));
 }
 
 static json_object *run_mode_json(struct vfk_ctx *ctx, const struct vfk_plan *plan,
@@ -641,7 +641,7 @@ static json_object *run_mode_json(struct vfk_ctx *ctx, const struct vfk_plan *pl
 			       json_str_or_null(vfk_ctx_get_vm_dir(ctx, VFK_VM_DIR_STATE)));
 	json_object_object_add(m, "libvirt_uri", json_object_new_string(o->vm.uri ? o->vm.uri
 							: vfk_ctx_get_libvirt_uri(ctx)));
-	json_object_object_add(m, "up_refused", json_str_or_null(vfk_plan_get_user_refusal(plan)));
+	json_object_object_add(m, "up_refused", json_str_or_null(vfk_plan_get_up_refusal(plan)));
 	return m;
 }
 

@@ -201,6 +201,10 @@ int vfk_host_stat_node(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
  * vfk_host_stat_node(); -ESTALE when the name changed under the change. */
 int vfk_host_set_owner(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
 		       unsigned int uid, unsigned int gid, unsigned int mode);
+/* run.c: @argv (searched in PATH) with stdin from /dev/null, its output
+ * kept; at most @ms. 0 when it exited 0; else -errno (-ETIMEDOUT) or the
+ * exit status as -ECANCELED, with what it said last in @why. */
+int vfk_run_program(const char *const *argv, unsigned int ms, char *why, size_t whysize);
 /* Remove the empty directory @rel below @root (-ENOTEMPTY otherwise); the
  * hook sees VFK_WRITE_REMOVE. 0, 1 when the hook skipped it, or -errno. */
 int vfk_host_remove_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);

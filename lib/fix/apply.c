@@ -125,7 +125,7 @@ static int run_commands(struct vfk_ctx *ctx, char ***cmds, size_t n, char *errbu
 			continue;
 		}
 		vfk_progress(ctx, "running %s", argv[0]);
-		r = fix_run(argv, RUN_MS, why, sizeof(why));
+		r = vfk_run_program(argv, RUN_MS, why, sizeof(why));
 		if (r < 0) {
 			snprintf(errbuf, errsize, "%s failed (%s)", argv[0],
 				 r == -ETIMEDOUT ? "still running after 15 minutes" : why);

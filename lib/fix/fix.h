@@ -5,8 +5,8 @@
  * host has. fix.c holds the object and the file set, loader.c the kernel
  * command line per boot loader, early.c vfio-pci before the native drivers
  * (modprobe.d, the initramfs), diff.c the unified diffs --dry-run shows;
- * apply.c writes them with a journal (journal.c) and takes them back, and
- * run.c runs the commands.
+ * apply.c writes them with a journal (journal.c) and takes them back,
+ * running the commands through core's vfk_run_program().
  *
  * Layer fix/: calls bind/ (the lock), check/ (what is wanted), inventory/
  * (a GPU's ids and drivers) and core/ (lib/README.md).
@@ -72,10 +72,6 @@ struct fix_gpu {
 };
 int fix_early_vfio(struct vfk_fix *f, const struct fix_gpu *g);
 
-/* run.c: @argv (searched in PATH) with stdin from /dev/null, its output
- * kept; at most @ms. 0 when it exited 0; else -errno (-ETIMEDOUT) or the
- * exit status as -ECANCELED, with what it said last in @why. */
-int fix_run(const char *const *argv, unsigned int ms, char *why, size_t whysize);
 
 /* journal.c: what --fix changed, below VFK_ROOT_STATE */
 #define FIX_DIR "fix"

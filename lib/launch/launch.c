@@ -463,6 +463,15 @@ static int refuse_user(struct vfk_ctx *ctx, const struct vfk_plan *plan, char *e
 	return 0;
 }
 
+/* A disk the plan should make and cannot (no directory, no room): refused
+ * before anything is touched; else the missing disks made, first. */
+static int make_disks(struct vfk_plan *plan, char *errbuf, size_t errsize)
+{
+	if (plan->disk_refusal)
+		return launch_fail(errbuf, errsize, ENOSPC, "%s", plan->disk_refusal);
+	return plan->ctx->remote_uri ? 0 : launch_make_disks(plan, errbuf, errsize);
+}
+
 int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbuf, size_t errsize)
 {
 	/* a remote host's plan: its VM's record is kept on this host */
@@ -483,6 +492,9 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 	if (r < 0)
 		return r;
 	r = refuse_user(ctx, plan, errbuf, errsize);
+	if (r < 0)
+		return r;
+	r = make_disks(plan, errbuf, errsize);
 	if (r < 0)
 		return r;
 	snprintf(rec.name, sizeof(rec.name), "%s", name);

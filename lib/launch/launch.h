@@ -62,6 +62,8 @@ void vfio_fds_inherit(const struct vfio_fds *f);
 void vfio_fds_close(struct vfio_fds *f);
 
 /* One line into @errbuf (when there is one); the negative errno of @err. */
+/* newdisk.c: the disks the plan says up makes, made (before anything else). */
+int launch_make_disks(const struct vfk_plan *plan, char *errbuf, size_t errsize);
 int launch_fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

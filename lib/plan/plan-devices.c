@@ -140,8 +140,6 @@ int plan_disks(struct vfk_plan *pl)
 			d->format = !strcasecmp(ext_of(s->path), "qcow2") ? FMT_QCOW2 : FMT_RAW;
 		if (plan_host_file_exists(pl->ctx, s->path, &st))
 			d->block = S_ISBLK(st.st_mode);
-		else
-			strv_addf(&pl->notes, "disk %s does not exist (yet)", s->path);
 		if (bus == BUS_VIRTIO)
 			snprintf(d->target, sizeof(d->target), "vd%c", 'a' + (nvd++ % 26));
 		else
@@ -150,6 +148,14 @@ int plan_disks(struct vfk_plan *pl)
 			pl->scsi = true;
 		d->boot = (unsigned int)i + 1;
 		d->bus = bus;
+		if (!plan_host_file_exists(pl->ctx, s->path, &st)) {
+			int r = plan_new_disk(pl, d);
+			if (r < 0)
+				return r;
+		} else if (s->size_mib) {
+			strv_addf(&pl->notes, "disk %s exists: size = is for a disk vfiokit makes; it "
+				  "never resizes or overwrites one", s->path);
+		}
 	}
 	return 0;
 }

@@ -79,6 +79,7 @@ void vfk_plan_free(struct vfk_plan *pl)
 	free(pl->emulator);
 	free(pl->disks);
 	free(pl->drivers.path);
+	free(pl->disk_refusal);
 	free(pl->nets);
 	plan_hostdevs_free(pl);
 	plan_usbs_free(pl);
@@ -168,6 +169,10 @@ enum vfk_gpu_mode vfk_plan_get_mode(const struct vfk_plan *pl)
 }
 const char *vfk_plan_get_mode_reason(const struct vfk_plan *pl) { return pl ? pl->mode_reason : NULL; }
 const char *vfk_plan_get_user_refusal(const struct vfk_plan *pl) { return pl ? pl->user_refusal : NULL; }
+const char *vfk_plan_get_up_refusal(const struct vfk_plan *pl)
+{
+	return !pl ? NULL : pl->user_refusal ? pl->user_refusal : pl->disk_refusal;
+}
 const char *vfk_plan_get_vfio_backend(const struct vfk_plan *pl)
 {
 	return pl && pl->vfio_backend != VFIO_AUTO ? plan_vfio_name(pl->vfio_backend) : NULL;

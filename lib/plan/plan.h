@@ -20,6 +20,7 @@ struct plan_disk {
 	int bus;		/* enum disk_bus (a cdrom moves off virtio) */
 	char target[8];		/* "vda", "sdb" */
 	unsigned int boot;	/* boot order, 1-based */
+	unsigned long long create_mib;	/* plan-newdisk.c: made at up, this big; 0: it exists */
 };
 
 struct plan_net {
@@ -117,6 +118,7 @@ struct vfk_plan {
 
 	size_t ndisks, nnets;
 	struct plan_disk *disks;
+	char *disk_refusal;	/* plan-newdisk.c: why up cannot make a missing disk */
 	/* plan-install.c: the virtio-win ISO Windows Setup needs, as a disk */
 	struct prof_disk drivers;
 	struct plan_net *nets;
@@ -166,6 +168,9 @@ bool plan_binds_devices(const struct vfk_plan *pl);
 /* plan-user.c: what a normal user's VM (user mode) cannot have: host
  * devices, a bridge qemu-bridge-helper would refuse; notes for the rest. */
 int plan_user(struct vfk_plan *pl);
+/* plan-newdisk.c: a disk of the profile that does not exist: what up makes
+ * (size, format), or why it cannot (no directory, no room). */
+int plan_new_disk(struct vfk_plan *pl, struct plan_disk *d);
 /* plan-install.c: after the disks and NICs: Windows Setup's virtio drivers. */
 int plan_install_drivers(struct vfk_plan *pl);
 /* plan-user.c: after plan_large_vm(): a user's hard memlock limit against

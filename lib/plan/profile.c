@@ -116,6 +116,7 @@ static const struct keydef keys[] = {
 	{ S_DISK, "media", K_ENUM, D(media), disk_media_names, 0, 0 },
 	{ S_DISK, "cache", K_ENUM, D(cache), disk_cache_names, 0, 0 },
 	{ S_DISK, "readonly", K_BOOL, D(readonly), NULL, 0, 0 },
+	{ S_DISK, "size", K_SIZE, D(size_mib), NULL, 0, 0 },
 
 	{ S_NET, "type", K_ENUM, N(type), net_type_names, 0, 0 },
 	{ S_NET, "bridge", K_IFNAME, N(bridge), NULL, 0, 0 },

@@ -34,6 +34,7 @@ struct prof_disk {
 	char *path;
 	int format, bus, media, cache;	/* enum disk_fmt, disk_bus, disk_media, disk_cache */
 	int readonly;		/* bool */
+	unsigned long long size_mib;	/* of a disk created when missing; 0: default */
 	int line;		/* of the section's first key */
 };
 

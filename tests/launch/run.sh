@@ -291,6 +291,7 @@ fi
 
 . "$HERE/uefi.sh"
 . "$HERE/rootless.sh"
+. "$HERE/newdisk.sh"
 
 prof=$(profile vfk-launch-wt 0)
 log=$WORK/wt.log

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The commands a fix runs (update-grub, dracut, ...): a child with stdin
- * from /dev/null and its output in a pipe, of which the last line is kept
- * to say why it failed; every wait bounded, a child past its time killed
- * with its process group.
+ * Other programs vfiokit runs to finish a job (a fix's update-grub or
+ * dracut, qemu-img creating a disk): a child with stdin from /dev/null and
+ * its output in a pipe, of which the last line is kept to say why it
+ * failed; every wait bounded, a child past its time killed with its
+ * process group. An argv, never a shell.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -13,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fix/fix.h"
+#include "core/internal.h"
 
 static pid_t spawn(const char *const *argv, int out)
 {
@@ -45,7 +46,7 @@ static void last_line(const char *buf, size_t len, char *why, size_t size)
 	snprintf(why, size, "%.*s", (int)(end - start), buf + start);
 }
 
-int fix_run(const char *const *argv, unsigned int ms, char *why, size_t whysize)
+int vfk_run_program(const char *const *argv, unsigned int ms, char *why, size_t whysize)
 {
 	char tail[4096];
 	size_t len = 0;
