@@ -345,7 +345,7 @@ static void note_host_driver(struct vfk_plan *pl, const struct vfk_gpu *g)
 		strv_addf(&pl->notes, "%s is on the host's %s driver and held open by %s: stop "
 			  "them before vfio-vm up, whose unbind from %s waits for them", addr, drv,
 			  who.s, drv);
-	else
+	else if (!vfk_ctx_is_user_mode(pl->ctx))	/* a user's up binds nothing: root does */
 		strv_addf(&pl->notes, "%s is on %s now; vfiokit hands its functions to %s when the "
 			  "VM starts", addr, drv, vfio_drivers_of(g, &drivers));
 	sbuf_free(&who);
