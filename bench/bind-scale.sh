@@ -13,16 +13,26 @@
 #   VFK_BENCH_BIND_TIMEOUT=60         seconds before a run counts as a miss
 #
 # Exit status: 0 when every run worked (misses included), 1 when the tool failed
-# or its dry run did not name every endpoint exactly once.
+# or its dry run did not name every endpoint exactly once. Every size is also
+# recorded for the table of make bench (bench/lib.sh), misses and failures as met no.
 set -u
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 BIN=${BIN:-build/bin}
 SIZES=${VFK_BENCH_BIND_SIZES:-"1000 4000 16000"}
 REPS=${VFK_BENCH_REPS:-5}
 LIMIT=${VFK_BENCH_BIND_TIMEOUT:-60}
 TARGET=1.0
 
-[ -x "$BIN/vfio-bind" ] || { echo "bind-scale: no $BIN/vfio-bind (make first)" >&2; exit 1; }
+figure() { echo "vfio-bind --dry-run bind --group, one group of $(bench_commas "$1") endpoints: time"; }
+goal() { if [ "$1" -le 16000 ]; then echo "< ${TARGET} s"; else echo -; fi; }
+if [ ! -x "$BIN/vfio-bind" ]; then
+	echo "bind-scale: no $BIN/vfio-bind (make first)" >&2
+	for n in $SIZES; do bench_not_measured "$(figure "$n")" - s "$(goal "$n")" "no $BIN/vfio-bind"; done
+	bench_done
+	exit 1
+fi
 # tmpfs: a 16k tree is a quarter of a million small files
 base=${TMPDIR:-/tmp}
 [ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
@@ -56,6 +66,7 @@ for n in $SIZES; do
 	group=$(python3 bench/mksynth.py --one-group "$n" "$tree" | sed -n 's/^group //p')
 	if [ -z "$group" ]; then
 		echo "bind-scale: generating a group of $n endpoints failed" >&2
+		bench_record "$(figure "$n")" - - - s - "$(goal "$n")" no "generating the tree failed"
 		failed=1
 		continue
 	fi
@@ -96,6 +107,11 @@ for n in $SIZES; do
 		if awk "BEGIN{exit !($med < $TARGET)}"; then verdict=PASS; else verdict=MISS; fi
 		[ "$n" -le 16000 ] || verdict="$verdict (informational: above 16k)"
 		row "$n" "${med}s" "${cpu}s" "${rss}KiB" "${lsmed}s" "$verdict"
+		met=-
+		[ "$n" -gt 16000 ] || met=$([ "${verdict%% *}" = PASS ] && echo yes || echo no)
+		bench_record "$(figure "$n")" "vfio-ls, same tree (the scan)" "$lsmed" "$med" s \
+			"$(bench_ratio "$med" "$lsmed")" "$(goal "$n")" "$met" \
+			"median of $REPS; cpu ${cpu} s, peak RSS $(bench_mib "$rss") MiB"
 		if [ -n "$prev" ]; then
 			set -- $prev
 			awk "BEGIN{ if ($2 > 0) printf \"          %.1fx the endpoints of %d: %.1fx the time (linear: %.1fx)\n\", $n/$1, $1, $med/$2, $n/$1 }"
@@ -103,8 +119,12 @@ for n in $SIZES; do
 		prev="$n $med"
 	else
 		row "$n" - - - "${lsmed}s" "$verdict"
+		met=no
+		[ "$n" -le 16000 ] || [ "${verdict%% *}" != MISS ] || met=-
+		bench_record "$(figure "$n")" "vfio-ls, same tree (the scan)" "$lsmed" - s - "$(goal "$n")" "$met" "$verdict"
 		prev=""
 	fi
 	rm -rf "$tree"
 done
+bench_done
 exit "$failed"

@@ -9,19 +9,31 @@
 # preallocation, and not every machine's /dev/kvm can start a VM.
 # Target: one thread per vCPU at least 1.2x faster than one thread (median of
 # VFK_BENCH_REPS runs each, alternated); on a 1-CPU machine only reported.
+# Also recorded for the table of make bench (bench/lib.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 REPS=${VFK_BENCH_REPS:-5}
 MIB=${VFK_BENCH_PREALLOC_MIB:-4096}
-QEMU=$(command -v qemu-system-x86_64) || { echo "prealloc bench: no qemu-system-x86_64 (skipped)"; exit 0; }
-command -v python3 >/dev/null || { echo "prealloc bench: needs python3 (skipped)"; exit 0; }
+FIGURE="QEMU start to QMP ready, guest memory preallocated by one thread per vCPU (TCG, paused)"
+PEER="prealloc-threads=1 (QEMU's default)"
+GOAL="<= 0.833x (1.2x faster)"
+skip() {
+	echo "prealloc bench: $1 (skipped)"
+	bench_not_measured "$FIGURE" "$PEER" s "$GOAL" "$1"
+	bench_done
+	exit 0
+}
+QEMU=$(command -v qemu-system-x86_64) || skip "no qemu-system-x86_64"
+command -v python3 >/dev/null || skip "needs python3"
 
 meminfo() { awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
 avail=$(( $(meminfo MemAvailable) / 1024 ))
 note=""
 if [ "$avail" -lt $((MIB + 1024)) ]; then
 	MIB=$(( (avail - 1024) / 2 / 256 * 256 ))
-	[ "$MIB" -ge 256 ] || { echo "prealloc bench: only ${avail} MiB available (skipped)"; exit 0; }
+	[ "$MIB" -ge 256 ] || skip "only ${avail} MiB available"
 	note=" (scaled down from 4096 MiB: ${avail} MiB available)"
 fi
 vcpus=$(nproc)
@@ -85,20 +97,32 @@ EOF
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-once 1 >/dev/null || { echo "prealloc bench: QEMU did not start (skipped)"; exit 0; }	# warm-up
+once 1 >/dev/null || skip "QEMU did not start"	# warm-up
+failed() {	# WHAT
+	echo "prealloc bench: $1 failed"
+	bench_record "$FIGURE" "$PEER" - - s - "$([ "$vcpus" -lt 2 ] && echo - || echo "$GOAL")" no "$1 failed"
+	bench_done
+	exit 1
+}
 one=() many=()
 for _ in $(seq "$REPS"); do
-	one+=("$(once 1)") || { echo "prealloc bench: a run with 1 thread failed"; exit 1; }
-	many+=("$(once "$vcpus")") || { echo "prealloc bench: a run with $vcpus threads failed"; exit 1; }
+	one+=("$(once 1)") || failed "a run with 1 thread"
+	many+=("$(once "$vcpus")") || failed "a run with $vcpus threads"
 done
 m1=$(median "${one[@]}") mn=$(median "${many[@]}")
 echo "start to QMP ready, ${MIB} MiB preallocated${note}, ${what}, ${vcpus} vCPUs (median of $REPS, TCG, paused):"
 printf '  %-30s %6ss   (runs: %s)\n' "prealloc-threads=1" "$m1" "${one[*]}"
 printf '  %-30s %6ss   (runs: %s)\n' "prealloc-threads=$vcpus (per vCPU)" "$mn" "${many[*]}"
 speedup=$(awk -v a="$m1" -v b="$mn" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')
+note="${MIB} MiB${note}, ${what}, ${vcpus} vCPUs, median of $REPS; ${speedup}x faster"
 if [ "$vcpus" -lt 2 ]; then
 	echo "  speedup: ${speedup}x (one CPU: no target)"
+	bench_record "$FIGURE" "$PEER" "$m1" "$mn" s "$(bench_ratio "$mn" "$m1")" - - "$note; one CPU: no target"
+	bench_done
 	exit 0
 fi
 echo "  speedup: ${speedup}x (target >= 1.2x)"
+bench_record "$FIGURE" "$PEER" "$m1" "$mn" s "$(bench_ratio "$mn" "$m1")" "$GOAL" \
+	"$(bench_met "$speedup >= 1.2")" "$note"
+bench_done
 awk -v s="$speedup" 'BEGIN{exit !(s >= 1.2)}'
