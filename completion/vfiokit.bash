@@ -362,9 +362,9 @@ _vfio_vm()
 	if [[ $_vfk_cur == -* ]]; then
 		o=${_vfk_common_opts/--json /}
 		case $_vfk_cmd in
-		plan) _vfk_reply "$_vfk_cur" --set -c --connect $_vfk_common_opts ;;
-		gen) _vfk_reply "$_vfk_cur" --format -o --output --set -c --connect $o ;;
-		up) _vfk_reply "$_vfk_cur" --set --backend -c --connect --transient --redefine \
+		plan) _vfk_reply "$_vfk_cur" --set --installed -c --connect $_vfk_common_opts ;;
+		gen) _vfk_reply "$_vfk_cur" --format -o --output --set --installed -c --connect $o ;;
+		up) _vfk_reply "$_vfk_cur" --set --installed --backend -c --connect --transient --redefine \
 			--wait --console-log --single-gpu --force $o ;;
 		down) _vfk_reply "$_vfk_cur" --timeout --undefine --backend -c --connect $o ;;
 		status) _vfk_reply "$_vfk_cur" $_vfk_common_opts ;;

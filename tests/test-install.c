@@ -194,3 +194,44 @@ TEST(install_disk_that_cannot_be_made_refuses_up, "a missing disk whose director
 	CHECK(vm_note(&e, "disk /img/x.iso does not exist (yet): a CD-ROM image is never made"));
 	vm_close(&e);
 }
+
+/* ------------------------------------------------------------ installed */
+
+TEST(install_installed_leaves_installer_and_drivers_out, "[vm] installed = yes: the plan "
+     "leaves [disk.installer] and the virtio-win ISO out of the XML and the QEMU argv, the "
+     "disk keeps boot order 1, and the plan says so; vfio-vm gen --installed says the same")
+{
+	struct vmenv e;
+	struct tool_run r = { 0 };
+	char *xml, **argv, *root, ini[4096];
+
+	REQUIRE(plan_with(&e, ISO, "[vm]\nname = win\nos = windows\nmemory = 4G\ninstalled = yes\n"
+			  "[gpu]\nmode = none\n[disk]\npath = /img/win.qcow2\nbus = virtio\n"
+			  INSTALLER) == 0);
+	CHECK(vm_note(&e, "[vm] installed = yes: [disk.installer] /img/Win11.iso is left out"));
+	CHECK(!vm_note(&e, "Windows Setup"));
+	xml = vm_xml(&e);
+	REQUIRE(xml);
+	CHECK(!strstr(xml, "Win11.iso") && !strstr(xml, ISO));
+	CHECK(strstr(xml, "<boot order=\"1\"/>") != NULL);
+	free(xml);
+	argv = vm_argv(&e);
+	REQUIRE(argv);
+	CHECK_INT(argv_count(argv, "-drive", "file=/img/Win11.iso"), 0);
+	CHECK(argv_find(argv, "-device", "bootindex=1") >= 0);
+	vfk_argv_free(argv);
+	vm_close(&e);
+
+	root = fixture_host("ready");
+	REQUIRE(root);
+	snprintf(ini, sizeof(ini), "%s/win.ini", root);
+	REQUIRE(put_file(root, "win.ini", WIN INSTALLER));
+	vfio_vm(&r, "gen", ini, root, "--format", "libvirt", "--installed", NULL);
+	CHECK_INT(r.status, 0);
+	CHECK(r.out && !strstr(r.out, "Win11.iso"));
+	vfio_vm(&r, "gen", ini, root, "--format", "libvirt", NULL);
+	CHECK_CONTAINS(r.out, "Win11.iso");
+	free(r.out);
+	free(r.err);
+	free(root);
+}

@@ -218,7 +218,7 @@ TEST(profile_every_documented_key_parses, "every key of vfiokit.ini(5) is accept
 		"[vm]\nname = all\ndescription = every key\nmemory = 6G\nvcpus = 4\nos = linux\n"
 		"firmware = uefi\ntpm = no\naccel = kvm\nemulator = /usr/bin/qemu-system-x86_64\n"
 		"kernel = /boot/vmlinuz\ninitrd = /boot/initrd.img\ncmdline = console=ttyS0 quiet\n"
-		"serial = pty\ndrivers = /isos/virtio-win.iso\n"
+		"serial = pty\ndrivers = /isos/virtio-win.iso\ninstalled = no\n"
 		"[tuning]\ncpu-model = host-passthrough\npinning = yes\nhost-cores = 1\nhugepages = 2M\n"
 		"iothreads = 2\nhyperv = no\nkvm-hidden = no\nvendor-id = vfiokit\n"
 		"prealloc-threads = 4\npci-hole64 = 64G\n"

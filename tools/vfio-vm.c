@@ -63,7 +63,7 @@ static const struct subcommand subcommands[] = {
 	  cmd_plan },
 	{ "gen", "PROFILE --format libvirt|qemu [-o FILE] [--connect URI]",
 	  "write the VM as libvirt domain XML or a QEMU command line", cmd_gen },
-	{ "up", "PROFILE [--backend libvirt|qemu] [--connect URI] [--wait] [--redefine]",
+	{ "up", "PROFILE [--backend libvirt|qemu] [--connect URI] [--wait] [--redefine] [--installed]",
 	  "bind the devices, create the mdev, start the VM (all undone on failure);\n"
 	  "        libvirt: defines the domain once, then starts it as defined", cmd_up },
 	{ "down", "NAME|PROFILE [--timeout S] [--undefine]",
@@ -93,6 +93,9 @@ static void usage(int status)
 		"      --format FMT    gen: libvirt (domain XML) or qemu (shell-quoted argv)\n"
 		"  -o, --output FILE   gen: write to FILE (replaced atomically) instead of stdout\n"
 		"      --set S.K=V     override key K of section S of the profile (repeatable)\n"
+		"      --installed     plan, gen, up: the OS is installed ([vm] installed = yes):\n"
+		"                      [disk.installer] and Setup's driver ISO are left out, and\n"
+		"                      taken out of a domain kept from before (other edits stay)\n"
 		"      --json          plan, status: machine-readable output (schema in vfio-vm(1));\n"
 		"                      the other commands refuse it\n"
 		"      --backend B     up: libvirt (default) or qemu (QEMU directly, QMP socket)\n"
@@ -130,7 +133,8 @@ static void usage(int status)
 static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kind kind)
 {
 	enum { OPT_FORMAT = 0x100, OPT_SET, OPT_BACKEND, OPT_TRANSIENT, OPT_WAIT, OPT_LOG,
-	       OPT_SINGLE, OPT_FORCE, OPT_TIMEOUT, OPT_STALE, OPT_REDEFINE, OPT_UNDEFINE };
+	       OPT_SINGLE, OPT_FORCE, OPT_TIMEOUT, OPT_STALE, OPT_REDEFINE, OPT_UNDEFINE,
+	       OPT_INSTALLED };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "output", required_argument, NULL, 'o' },
@@ -145,6 +149,7 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "stale", no_argument, NULL, OPT_STALE },
 		{ "redefine", no_argument, NULL, OPT_REDEFINE },
+		{ "installed", no_argument, NULL, OPT_INSTALLED },
 		{ "undefine", no_argument, NULL, OPT_UNDEFINE },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -175,12 +180,14 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 			o->output = optarg;
 			break;
 		case OPT_SET:
+		case OPT_INSTALLED:	/* the key, as --set would give it */
 			if (kind > CMD_UP)
-				die(EXIT_USAGE, "--set is an option of plan, gen and up");
+				die(EXIT_USAGE, "%s is an option of plan, gen and up",
+				    c == OPT_SET ? "--set" : "--installed");
 			o->sets = realloc(o->sets, (o->nsets + 1) * sizeof(*o->sets));
 			if (!o->sets)
 				die(EXIT_FAILURE_OP, "out of memory");
-			o->sets[o->nsets++] = optarg;
+			o->sets[o->nsets++] = c == OPT_SET ? optarg : (char *)"vm.installed=yes";
 			break;
 		case OPT_BACKEND:
 			if (!up && kind != CMD_DOWN)

@@ -26,6 +26,7 @@ struct libvirt_api {
 	LV_FN(virDomainCreateXML);
 	LV_FN(virDomainDefineXML);
 	LV_FN(virDomainDestroy);
+	LV_FN(virDomainDetachDeviceFlags);
 	LV_FN(virDomainFree);
 	LV_FN(virDomainGetMetadata);
 	LV_FN(virDomainGetName);
@@ -57,5 +58,11 @@ const struct libvirt_api *libvirt_api(char *errbuf, size_t errsize);
  * NULL with one line in @errbuf (libvirt missing or @uri unreachable). */
 virConnectPtr lv_connect(const char *uri, const struct libvirt_api **api, char *errbuf,
 			 size_t errsize);
+
+/* installed.c: with [vm] installed = yes, the installation media out of
+ * the kept domain @dom's definition; how many, or -errno with @errbuf. */
+struct vfk_plan;
+int lv_drop_install_media(const struct libvirt_api *lv, const struct vfk_plan *plan,
+			  virDomainPtr dom, char *errbuf, size_t errsize);
 
 #endif

@@ -242,6 +242,13 @@ static int start_persistent(struct vfk_plan *plan, const struct vfk_vm_options *
 			    "[vm] name", rec->name);
 	}
 	if (dom && !o->redefine) {
+		r = lv_drop_install_media(lv, plan, dom, errbuf, errsize);
+		if (r < 0) {
+			lv->virDomainFree(dom);
+			return r;
+		}
+		if (r > 0)	/* the definition is now the profile's, installed */
+			domain_record(ctx, rec->name, xml);
 		if (domain_differs(plan, xml))
 			vfk_progress(ctx, "warning: the profile's plan for %s differs from the one its "
 				     "domain was defined from (vfio-vm plan shows how); starting the "

@@ -124,9 +124,16 @@ int plan_disks(struct vfk_plan *pl)
 		return neg_errno(ENOMEM);
 	for (i = 0; i < p->ndisks; i++) {
 		const struct prof_disk *s = &p->disks[i];
-		struct plan_disk *d = &pl->disks[pl->ndisks++];
+		struct plan_disk *d;
 		struct stat st;
 		int bus = s->bus;
+
+		if (p->installed && streq(s->id, "installer")) {
+			strv_addf(&pl->notes, "[vm] installed = yes: [disk.installer] %s is left out "
+				  "(and Setup's driver ISO with it); the VM boots from its disk", s->path);
+			continue;
+		}
+		d = &pl->disks[pl->ndisks++];
 
 		d->src = s;
 		d->cdrom = s->media == MEDIA_CDROM ||
@@ -146,7 +153,7 @@ int plan_disks(struct vfk_plan *pl)
 			snprintf(d->target, sizeof(d->target), "sd%c", 'a' + (nsd++ % 26));
 		if (bus == BUS_SCSI)
 			pl->scsi = true;
-		d->boot = (unsigned int)i + 1;
+		d->boot = (unsigned int)pl->ndisks;
 		d->bus = bus;
 		if (!plan_host_file_exists(pl->ctx, s->path, &st)) {
 			int r = plan_new_disk(pl, d);

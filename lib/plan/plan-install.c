@@ -25,6 +25,8 @@ static const struct prof_disk *installer_of(const struct vfk_profile *p)
 {
 	size_t i;
 
+	if (p->installed)
+		return NULL;
 	for (i = 0; i < p->ndisks; i++)
 		if (streq(p->disks[i].id, "installer"))
 			return &p->disks[i];
@@ -99,6 +101,23 @@ static int attach(struct vfk_plan *pl, const char *iso, const struct prof_disk *
 	snprintf(d->target, sizeof(d->target), "sd%c", 'a' + (nsd % 26));
 	d->boot = (unsigned int)pl->ndisks;
 	return 0;
+}
+
+size_t plan_install_media(const struct vfk_plan *pl, const char **out, size_t max)
+{
+	const struct vfk_profile *p = pl->prof;
+	struct stat st;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->ndisks && n < max; i++)
+		if (streq(p->disks[i].id, "installer"))
+			out[n++] = p->disks[i].path;
+	if (p->drivers && n < max)
+		out[n++] = p->drivers;
+	for (i = 0; i < ARRAY_SIZE(iso_paths) && n < max; i++)
+		if (plan_host_file_exists(pl->ctx, iso_paths[i], &st))
+			out[n++] = iso_paths[i];
+	return n;
 }
 
 int plan_install_drivers(struct vfk_plan *pl)

@@ -171,6 +171,10 @@ int plan_user(struct vfk_plan *pl);
 /* plan-newdisk.c: a disk of the profile that does not exist: what up makes
  * (size, format), or why it cannot (no directory, no room). */
 int plan_new_disk(struct vfk_plan *pl, struct plan_disk *d);
+/* plan-install.c: the installation media a domain defined before [vm]
+ * installed = yes may still hold: [disk.installer]'s image and the driver
+ * ISOs plan_install_drivers() would attach. Up to @max paths into @out. */
+size_t plan_install_media(const struct vfk_plan *pl, const char **out, size_t max);
 /* plan-install.c: after the disks and NICs: Windows Setup's virtio drivers. */
 int plan_install_drivers(struct vfk_plan *pl);
 /* plan-user.c: after plan_large_vm(): a user's hard memlock limit against

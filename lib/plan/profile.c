@@ -74,6 +74,7 @@ static const struct keydef keys[] = {
 	{ S_VM, "initrd", K_PATH, P(initrd), NULL, 0, 0 },
 	{ S_VM, "cmdline", K_STR, P(cmdline), NULL, 0, 0 },
 	{ S_VM, "drivers", K_PATH, P(drivers), NULL, 0, 0 },
+	{ S_VM, "installed", K_BOOL, P(installed), NULL, 0, 0 },
 	{ S_VM, "serial", K_ENUM, P(serial), serial_names, 0, 0 },
 
 	{ S_TUNING, "cpu-model", K_ENUM, P(cpu_model), cpu_model_names, 0, 0 },

@@ -80,6 +80,7 @@ struct vfk_profile {
 	int os, firmware, tpm, accel, serial;
 	char *emulator, *kernel, *initrd, *cmdline;
 	char *drivers;		/* the virtio-win driver ISO for Windows Setup */
+	int installed;		/* bool: [disk.installer] left out */
 	/* [tuning] */
 	int pinning, hugepages, hyperv, kvm_hidden, cpu_model;
 	unsigned int host_cores, iothreads;

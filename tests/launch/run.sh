@@ -292,6 +292,7 @@ fi
 . "$HERE/uefi.sh"
 . "$HERE/rootless.sh"
 . "$HERE/newdisk.sh"
+. "$HERE/installed.sh"
 
 prof=$(profile vfk-launch-wt 0)
 log=$WORK/wt.log
