@@ -18,17 +18,15 @@
 #define INSTALLER "[disk.installer]\npath = /img/Win11.iso\n"
 #define ISO "/usr/share/virtio-win/virtio-win.iso"
 
-/* Plan @ini on a copy of `ready`, with the virtio-win ISO at @iso (NULL: none). */
-static int plan_with(struct vmenv *e, const char *iso, const char *ini)
+/* Plan @ini on a copy of `ready` with a file at the absolute path @file (the
+ * virtio-win ISO, a disk, a directory's placeholder; NULL: none). */
+static int plan_with(struct vmenv *e, const char *file, const char *ini)
 {
 	char *root = fixture_host("ready");
-	int r;
+	int r = -1;
 
-	if (!root)
-		return -1;
-	if (iso && !put_file(root, iso + 1, "CD001"))
-		return -1;
-	r = vm_plan_root(e, root, ini);
+	if (root && (!file || put_file(root, file + 1, "CD001")))
+		r = vm_plan_root(e, root, ini);
 	free(root);
 	return r;
 }
@@ -134,28 +132,13 @@ TEST(install_no_iso_when_nothing_needs_it, "nothing attached and no note: withou
 #define DISK_VM(path, extra) "[vm]\nname = win\nos = windows\nmemory = 4G\n[gpu]\nmode = none\n" \
 			     "[disk]\npath = " path "\nbus = virtio\n" extra
 
-/* Plan @ini on a copy of `ready` with the directory @dir made (NULL: none). */
-static int plan_in(struct vmenv *e, const char *dir, const char *ini)
-{
-	char *root = fixture_host("ready");
-	int r;
-
-	if (!root)
-		return -1;
-	if (dir && !put_file(root, dir, ""))
-		return -1;
-	r = vm_plan_root(e, root, ini);
-	free(root);
-	return r;
-}
-
 TEST(install_missing_disk_is_planned_with_default_or_given_size, "a disk that does not exist: "
      "the plan says up makes it, 128 GiB qcow2 by default for os = windows, [disk] size when "
      "given, and up is not refused; a disk that exists with size = is never resized")
 {
 	struct vmenv e;
 
-	REQUIRE(plan_in(&e, "img/.keep", DISK_VM("/img/win.qcow2", "")) == 0);
+	REQUIRE(plan_with(&e, "/img/.keep", DISK_VM("/img/win.qcow2", "")) == 0);
 	/* this machine's /tmp may hold less than the default: then up refuses, saying so */
 	if (vfk_plan_get_up_refusal(e.plan))
 		CHECK_CONTAINS(vfk_plan_get_up_refusal(e.plan), "disk /img/win.qcow2: 128 GiB wanted, ");
@@ -163,10 +146,10 @@ TEST(install_missing_disk_is_planned_with_default_or_given_size, "a disk that do
 		CHECK(vm_note(&e, "disk /img/win.qcow2 does not exist: up makes it, 128 GiB qcow2 (the "
 				  "default for os = windows;"));
 	vm_close(&e);
-	REQUIRE(plan_in(&e, "img/.keep", DISK_VM("/img/win.raw", "size = 8G\n")) == 0);
+	REQUIRE(plan_with(&e, "/img/.keep", DISK_VM("/img/win.raw", "size = 8G\n")) == 0);
 	CHECK(vm_note(&e, "disk /img/win.raw does not exist: up makes it, 8 GiB raw ([disk] size;"));
 	vm_close(&e);
-	REQUIRE(plan_in(&e, "img/win.qcow2", DISK_VM("/img/win.qcow2", "size = 8G\n")) == 0);
+	REQUIRE(plan_with(&e, "/img/win.qcow2", DISK_VM("/img/win.qcow2", "size = 8G\n")) == 0);
 	CHECK(vm_note(&e, "disk /img/win.qcow2 exists: size = is for a disk vfiokit makes; it never "
 			  "resizes or overwrites one"));
 	CHECK(!vm_note(&e, "up makes it"));
@@ -180,17 +163,17 @@ TEST(install_disk_that_cannot_be_made_refuses_up, "a missing disk whose director
 	struct vmenv e;
 	const char *why;
 
-	REQUIRE(plan_in(&e, NULL, DISK_VM("/nodir/win.qcow2", "")) == 0);
+	REQUIRE(plan_with(&e, NULL, DISK_VM("/nodir/win.qcow2", "")) == 0);
 	why = vfk_plan_get_up_refusal(e.plan);
 	CHECK(why && strstr(why, "disk /nodir/win.qcow2 does not exist and cannot be made: its "
 			    "directory /nodir: No such file or directory"));
 	vm_close(&e);
-	REQUIRE(plan_in(&e, "img/.keep", DISK_VM("/img/win.qcow2", "size = 16000G\n")) == 0);
+	REQUIRE(plan_with(&e, "/img/.keep", DISK_VM("/img/win.qcow2", "size = 16000G\n")) == 0);
 	why = vfk_plan_get_up_refusal(e.plan);
 	CHECK(why && strstr(why, "disk /img/win.qcow2: 16000 GiB wanted, ") &&
 	      strstr(why, " free in /img; make room, or set [disk] size = to less"));
 	vm_close(&e);
-	REQUIRE(plan_in(&e, "img/.keep", DISK_VM("/img/a.qcow2", "[disk.cd]\npath = /img/x.iso\n")) == 0);
+	REQUIRE(plan_with(&e, "/img/.keep", DISK_VM("/img/a.qcow2", "[disk.cd]\npath = /img/x.iso\n")) == 0);
 	CHECK(vm_note(&e, "disk /img/x.iso does not exist (yet): a CD-ROM image is never made"));
 	vm_close(&e);
 }

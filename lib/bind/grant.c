@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A group's device node given to a user (vfio-bind --for-user): root binds,
- * the user's own QEMU opens /dev/vfio/GROUP. The node's owner and mode as
+ * the user's own QEMU opens the group's VFIO node. The node's owner and mode as
  * the kernel made them are journalled before the change, with the user, and
  * every way a device is given back (restore, a failed commit's rollback)
  * puts them back first, so the node is never left the user's. The node goes
@@ -70,7 +70,8 @@ int grant_revoke(struct vfk_ctx *ctx, const struct vfk_journal_entry *e)
 	return vfk_host_set_owner(ctx, VFK_ROOT_DEV, rel, e->node_uid, e->node_gid, e->node_mode);
 }
 
-/* "/dev/vfio/12 is a symlink now: its owner was not put back" */
+/* One line on a node a grant could not change or put back: the node's path
+ * and what it has become (a symlink, not a device node) or the error. */
 void grant_error(int group, int err, char *buf, size_t size)
 {
 	_cleanup_free_ char *node = NULL;
