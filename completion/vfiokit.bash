@@ -351,9 +351,13 @@ _vfio_vm()
 	local _vfk_w _vfk_cur _vfk_root _vfk_cmd _vfk_args _vfk_prev _vfk_v
 	local cmds="plan gen up down status wait release" o
 	_vfk_line
-	_vfk_walk "--format -o --output --set --backend -c --connect --console-log --timeout"
+	_vfk_walk "--format -o --output --set --backend -c --connect --console-log --timeout --run-as"
 	case $_vfk_prev in
 	--sysroot) _vfk_dirs "$_vfk_cur"; return ;;
+	# the users QEMU may run as (root needs no --run-as)
+	--run-as) mapfile -t _vfk_v < <(awk -F: '$3 != 0 && $1 !~ /^#/ {print $1}' \
+			"$_vfk_root/etc/passwd" 2>/dev/null)
+		_vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	--format | --backend) _vfk_reply "$_vfk_cur" libvirt qemu; return ;;
 	-c | --connect) _vfk_reply "$_vfk_cur" qemu:///system qemu:///session; return ;;
 	-o | --output | --console-log) _vfk_files "$_vfk_cur"; return ;;
@@ -365,7 +369,7 @@ _vfio_vm()
 		plan) _vfk_reply "$_vfk_cur" --set --installed -c --connect $_vfk_common_opts ;;
 		gen) _vfk_reply "$_vfk_cur" --format -o --output --set --installed -c --connect $o ;;
 		up) _vfk_reply "$_vfk_cur" --set --installed --backend -c --connect --transient --redefine \
-			--wait --console-log --single-gpu --force $o ;;
+			--wait --console-log --single-gpu --force --run-as $o ;;
 		down) _vfk_reply "$_vfk_cur" --timeout --undefine --backend -c --connect $o ;;
 		status) _vfk_reply "$_vfk_cur" $_vfk_common_opts ;;
 		wait) _vfk_reply "$_vfk_cur" $o ;;

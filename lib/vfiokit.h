@@ -1708,6 +1708,11 @@ struct vfk_vm_options {
 	 * remove the UEFI variable store and TPM state (qemu); works on a VM
 	 * that is not up too */
 	bool undefine;
+	/* up, qemu backend, as root: QEMU runs as this user (name or uid) with
+	 * the files, sockets and VFIO descriptors it needs opened by root and
+	 * passed, and a locked-memory limit of what VFIO pins; NULL: as the
+	 * caller */
+	const char *run_as;
 };
 
 /*
@@ -1794,6 +1799,8 @@ struct vfk_vm_record {
 	/* What restores the host when the VM stops by itself ("watcher", "libvirt
 	 * hook /etc/libvirt/hooks/qemu.d/vfiokit"), "" when nothing does. */
 	char armed[160];
+	/* qemu backend: the user QEMU runs as (up --run-as), "" when the caller */
+	char run_as[65];
 };
 /* All records (@name NULL) or one; *@out is malloc'ed. Returns the count or -errno. */
 VFK_API int vfk_vm_list(struct vfk_ctx *ctx, const char *name, struct vfk_vm_record **out);

@@ -184,7 +184,7 @@ value_of()
 	--timeout) echo 60 ;;
 	--owner) echo test ;;
 	--driver) echo vfio-pci ;;
-	--for-user) echo nobody ;;
+	--for-user | --run-as) echo nobody ;;
 	--uuid) echo 3b2c9f4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f ;;
 	--format | --backend) echo libvirt ;;
 	--export) echo kubevirt ;;

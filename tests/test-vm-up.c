@@ -198,3 +198,45 @@ TEST(vm_up_remote_uri_with_host_devices_is_refused,
 	vm_close(&e);
 	free(root);
 }
+
+TEST(vm_up_run_as_refusals_touch_nothing,
+     "up --run-as refused before anything is written, each in one line: the libvirt backend, "
+     "root, a user the host does not have, a GPU on the group backend (QEMU would open the "
+     "group node itself: iommufd named); no record, no journal, nothing bound (run by a non-root "
+     "caller: refused as root's for every one)")
+{
+	static const struct { const char *user; enum vfk_backend backend; int err;
+			      const char *says; } c[] = {
+		{ "ann", VFK_BACKEND_LIBVIRT, -EINVAL, "--run-as is for --backend qemu" },
+		{ "root", VFK_BACKEND_QEMU, -EINVAL, "--run-as root: that is root" },
+		{ "nosuchuser", VFK_BACKEND_QEMU, -ENOENT, "--run-as nosuchuser: no such user" },
+		{ "ann", VFK_BACKEND_QEMU, -EOPNOTSUPP, "needs [vfio] backend = iommufd" },
+	};
+	char *root = fixture_host("desktop-dgpu-igpu"), err[512];
+	size_t i;
+
+	REQUIRE(root);
+	REQUIRE(put_file(root, "etc/passwd", "root:x:0:0::/root:/bin/sh\n"
+			 "ann:x:1500:1500::/home/ann:/bin/sh\n"));
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct vfk_vm_options o = { .backend = c[i].backend, .run_as = c[i].user,
+					    .unwatched = true };
+		struct vmenv e;
+
+		REQUIRE(vm_plan_root(&e, root, "[vm]\nname = t\n[gpu]\nmode = passthrough\n"
+				     "[vfio]\nbackend = group\n") == 0);
+		err[0] = '\0';
+		if (geteuid() == 0) {
+			CHECK_INT(vfk_vm_up(e.plan, &o, err, sizeof(err)), c[i].err);
+			CHECK_CONTAINS(err, c[i].says);
+		} else {
+			CHECK_INT(vfk_vm_up(e.plan, &o, err, sizeof(err)), -EPERM);
+			CHECK_CONTAINS(err, "--run-as is root's");
+		}
+		CHECK(strchr(err, '\n') == NULL);
+		CHECK(!exists(root, "run/vfiokit/vms/t"));
+		CHECK(!exists(root, "run/vfiokit/journal"));
+		vm_close(&e);
+	}
+	free(root);
+}

@@ -63,7 +63,8 @@ static const struct subcommand subcommands[] = {
 	  cmd_plan },
 	{ "gen", "PROFILE --format libvirt|qemu [-o FILE] [--connect URI]",
 	  "write the VM as libvirt domain XML or a QEMU command line", cmd_gen },
-	{ "up", "PROFILE [--backend libvirt|qemu] [--connect URI] [--wait] [--redefine] [--installed]",
+	{ "up", "PROFILE [--backend libvirt|qemu] [--connect URI] [--wait] [--redefine] [--installed]\n"
+		"              [--run-as USER]",
 	  "bind the devices, create the mdev, start the VM (all undone on failure);\n"
 	  "        libvirt: defines the domain once, then starts it as defined", cmd_up },
 	{ "down", "NAME|PROFILE [--timeout S] [--undefine]",
@@ -109,6 +110,10 @@ static void usage(int status)
 		"      --wait          up: stay until the guest stops, then restore the host\n"
 		"      --console-log F up: copy the guest's serial console to file F\n"
 		"      --single-gpu    up: allow the host's only/console GPU (consoles released)\n"
+		"      --run-as USER   up, qemu backend, as root: QEMU runs as USER; root binds,\n"
+		"                      opens the disks, firmware, log, QMP socket and (iommufd\n"
+		"                      backend) the VFIO descriptors and passes them, and sets\n"
+		"                      QEMU's memlock limit to what VFIO pins\n"
 		"      --force         up: override vfio-bind's host guards\n"
 		"      --timeout S     down: seconds of ACPI shutdown before forcing (default 60)\n"
 		"      --undefine      down: also undefine the domain with its NVRAM and TPM\n"
@@ -134,7 +139,7 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 {
 	enum { OPT_FORMAT = 0x100, OPT_SET, OPT_BACKEND, OPT_TRANSIENT, OPT_WAIT, OPT_LOG,
 	       OPT_SINGLE, OPT_FORCE, OPT_TIMEOUT, OPT_STALE, OPT_REDEFINE, OPT_UNDEFINE,
-	       OPT_INSTALLED };
+	       OPT_INSTALLED, OPT_RUNAS };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "output", required_argument, NULL, 'o' },
@@ -150,6 +155,7 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 		{ "stale", no_argument, NULL, OPT_STALE },
 		{ "redefine", no_argument, NULL, OPT_REDEFINE },
 		{ "installed", no_argument, NULL, OPT_INSTALLED },
+		{ "run-as", required_argument, NULL, OPT_RUNAS },
 		{ "undefine", no_argument, NULL, OPT_UNDEFINE },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -210,6 +216,7 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 		case OPT_LOG:
 		case OPT_SINGLE:
 		case OPT_FORCE:
+		case OPT_RUNAS:
 			if (!up)
 				die(EXIT_USAGE, "%s is an option of 'up'", argv[optind - 1]);
 			if (c == OPT_TRANSIENT)
@@ -220,6 +227,8 @@ static void parse_options(int argc, char **argv, struct vm_opts *o, enum cmd_kin
 				o->vm.console_log = optarg;
 			else if (c == OPT_SINGLE)
 				o->vm.bind_flags |= VFK_BIND_SINGLE_GPU;
+			else if (c == OPT_RUNAS)
+				o->vm.run_as = optarg;
 			else
 				o->vm.bind_flags |= VFK_BIND_FORCE;
 			break;
@@ -955,6 +964,8 @@ static int cmd_status(int argc, char **argv)
 			json_object_object_add(vm, "uri", q ? NULL : json_object_new_string(recs[i].uri));
 			json_object_object_add(vm, "state", json_object_new_string(recs[i].state));
 			json_object_object_add(vm, "pid", q ? json_object_new_int(recs[i].pid) : NULL);
+			json_object_object_add(vm, "run_as", recs[i].run_as[0]
+						? json_object_new_string(recs[i].run_as) : NULL);
 			json_object_object_add(vm, "swtpm_pid", q && recs[i].swtpm_pid
 						? json_object_new_int(recs[i].swtpm_pid) : NULL);
 			json_object_object_add(vm, "since", json_object_new_int64(recs[i].since));
@@ -988,6 +999,8 @@ static int cmd_status(int argc, char **argv)
 			       recs[i].backend == VFK_BACKEND_QEMU ? "" : recs[i].uri, recs[i].since);
 			if (recs[i].mdev[0])
 				printf("  mdev %s\n", recs[i].mdev);
+			if (recs[i].run_as[0])
+				printf("  QEMU (pid %d) runs as user %s\n", recs[i].pid, recs[i].run_as);
 			if (recs[i].swtpm_pid)
 				printf("  TPM: swtpm pid %d\n", recs[i].swtpm_pid);
 			if (recs[i].armed[0])

@@ -119,7 +119,7 @@ static int qemu_argv(struct vfk_plan *plan, const struct vfk_vm_options *o, char
 	return 0;
 }
 
-static int tpm_start(struct vfk_ctx *ctx, const struct vfk_plan *plan,
+static int tpm_start(struct vfk_ctx *ctx, const struct vfk_plan *plan, const struct runas *ra,
 		     struct vfk_vm_record *rec, char *errbuf, size_t errsize)
 {
 	char terr[400];
@@ -127,7 +127,7 @@ static int tpm_start(struct vfk_ctx *ctx, const struct vfk_plan *plan,
 	int r;
 
 	vfk_progress(ctx, "starting the TPM of %s (swtpm)", rec->name);
-	r = swtpm_start(ctx, plan, rec->name, &tpm, terr, sizeof(terr));
+	r = swtpm_start(ctx, plan, rec->name, ra->on ? &ra->user : NULL, &tpm, terr, sizeof(terr));
 	if (r < 0)
 		return launch_fail(errbuf, errsize, -r, "%s", terr);
 	rec->swtpm_pid = tpm;
@@ -136,25 +136,35 @@ static int tpm_start(struct vfk_ctx *ctx, const struct vfk_plan *plan,
 
 /* In the forked child: QEMU in its own session, stdin from /dev/null, stdout
  * to the console log (or /dev/null), stderr to @errlog, its locked-memory
- * limit at least @memlock bytes. */
+ * limit at least @memlock bytes; with --run-as, as that user. */
 static void __attribute__((noreturn)) qemu_exec(const struct vfk_vm_options *o,
 						const char *errlog, char **full,
 						unsigned long long memlock,
-						const struct vfio_fds *fds)
+						const struct vfio_fds *fds, const struct runas *ra)
 {
 	int in = vfk_open_null(O_RDONLY);
 	int out = o->console_log
 			  ? open(o->console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)
 			  : vfk_open_null(O_WRONLY);
 	int errfd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int r;
 
 	setsid();
 	if (in < 0 || out < 0 || errfd < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
 	    dup2(errfd, 2) < 0)
 		_exit(127);
-	if (memlock_raise(memlock, 2) < 0)
-		_exit(127);
 	vfio_fds_inherit(fds);
+	if (ra->on) {
+		r = runas_become(ra, memlock);
+		if (r < 0) {
+			dprintf(2, "vfiokit: cannot become user %s for QEMU: %s\n", ra->user.name,
+				strerror(-r));
+			_exit(127);
+		}
+		full = ra->argv;
+	} else if (memlock_raise(memlock, 2) < 0) {
+		_exit(127);
+	}
 	execvp(full[0], full);
 	_exit(127);
 }
@@ -228,7 +238,7 @@ static int qemu_pin(struct vfk_ctx *ctx, const struct vfk_plan *plan,
 	return 0;
 }
 
-static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
+static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o, struct runas *ra,
 		      struct vfk_vm_record *rec, char *errbuf, size_t errsize)
 {
 	struct vfk_ctx *ctx = plan->ctx;
@@ -255,8 +265,11 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 
 	if ((r = vfio_fds_pass(plan, full, n, &fds, errbuf, errsize)) < 0 ||
 	    (r = vm_files_prepare(ctx, plan, errbuf, errsize)) < 0 ||
-	    (plan->tpm && (r = tpm_start(ctx, plan, rec, errbuf, errsize)) < 0)) {
+	    (plan->tpm && (r = tpm_start(ctx, plan, ra, rec, errbuf, errsize)) < 0) ||
+	    (r = runas_rewrite(plan, ra, full, qmp, errbuf, errsize)) < 0) {
+		swtpm_stop(ctx, rec->swtpm_pid);
 		vfio_fds_close(&fds);
+		runas_free(ra);
 		free(full);
 		vfk_argv_free(argv);
 		return r;
@@ -265,14 +278,16 @@ static int qemu_start(struct vfk_plan *plan, const struct vfk_vm_options *o,
 	if (pid < 0) {
 		r = -errno;
 		vfio_fds_close(&fds);
+		runas_free(ra);
 		free(full);
 		vfk_argv_free(argv);
 		swtpm_stop(ctx, rec->swtpm_pid);
 		return launch_fail(errbuf, errsize, -r, "fork: %s", strerror(-r));
 	}
 	if (pid == 0)
-		qemu_exec(o, errlog, full, vfk_plan_get_memlock_bytes(plan), &fds);
+		qemu_exec(o, errlog, full, vfk_plan_get_memlock_bytes(plan), &fds, ra);
 	vfio_fds_close(&fds);	/* QEMU has them now */
+	runas_free(ra);
 	free(full);
 	vfk_argv_free(argv);
 	rec->pid = pid;
@@ -478,6 +493,7 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 	struct vfk_ctx *ctx = plan->ctx->local ? plan->ctx->local : plan->ctx;
 	const char *uri = plan->ctx->remote_uri ? plan->ctx->remote_uri : o->uri;
 	struct vfk_vm_record rec = { 0 }, old;
+	struct runas ra;
 	const char *name = vfk_plan_get_name(plan);
 	char err[512];
 	int r;
@@ -494,6 +510,9 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 	r = refuse_user(ctx, plan, errbuf, errsize);
 	if (r < 0)
 		return r;
+	r = runas_check(plan, o, &ra, errbuf, errsize);
+	if (r < 0)
+		return r;
 	r = make_disks(plan, errbuf, errsize);
 	if (r < 0)
 		return r;
@@ -501,6 +520,8 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 	rec.backend = o->backend;
 	snprintf(rec.uri, sizeof(rec.uri), "%s", uri ? uri : vfk_ctx_get_libvirt_uri(ctx));
 	rec.since = (long long)time(NULL);
+	if (ra.on)
+		snprintf(rec.run_as, sizeof(rec.run_as), "%s", ra.user.name);
 
 	/* the record first: whatever happens next, down knows what to undo */
 	r = record_save(ctx, &rec);
@@ -548,7 +569,7 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 		     o->backend == VFK_BACKEND_QEMU ? "qemu" : "libvirt ",
 		     o->backend == VFK_BACKEND_QEMU ? "" : rec.uri);
 	if (o->backend == VFK_BACKEND_QEMU)
-		r = qemu_start(plan, o, &rec, errbuf, errsize);
+		r = qemu_start(plan, o, &ra, &rec, errbuf, errsize);
 	else
 		r = lv_start(plan, o, &rec, errbuf, errsize);
 	if (r < 0)

@@ -40,9 +40,9 @@ bool watch_alive(struct vfk_ctx *ctx, const struct vfk_vm_record *rec);
 int qemu_pin_threads(struct vfk_ctx *ctx, const struct vfk_plan *pl, int qmp_fd, pid_t pid,
 		     char *err, size_t errsize);
 /* swtpm.c: start the TPM of VM @name when the plan has one (*@pid 0 when
- * not); stop it again. */
-int swtpm_start(struct vfk_ctx *ctx, const struct vfk_plan *pl, const char *name, pid_t *pid,
-		char *err, size_t errsize);
+ * not), as @user when not NULL (up --run-as); stop it again. */
+int swtpm_start(struct vfk_ctx *ctx, const struct vfk_plan *pl, const char *name,
+		const struct vfk_user *user, pid_t *pid, char *err, size_t errsize);
 void swtpm_stop(struct vfk_ctx *ctx, pid_t pid);
 
 /* vfio-fds.c: on the iommufd backend, /dev/iommu and each device's cdev
@@ -61,9 +61,41 @@ int vfio_fds_pass(struct vfk_plan *plan, char **full, size_t n, struct vfio_fds 
 void vfio_fds_inherit(const struct vfio_fds *f);
 void vfio_fds_close(struct vfio_fds *f);
 
-/* One line into @errbuf (when there is one); the negative errno of @err. */
+/* runas.c: up --run-as NAME, QEMU exec'ed as that user with every file and
+ * socket it needs opened by root and passed (see there). */
+struct runas {
+	bool on;
+	struct vfk_user user;
+	gid_t groups[64];
+	size_t ngroups;
+	int fds[256];
+	size_t nfds;
+	char *own[384];		/* the rewritten and added arguments */
+	size_t nown;
+	unsigned int nsets;	/* -add-fd descriptor sets so far */
+	char **argv;		/* the command line to exec (NULL-terminated) */
+};
+/* The user looked up and what cannot be handed over refused (one line);
+ * @ra->on when there is a user to run as. */
+int runas_check(struct vfk_plan *pl, const struct vfk_vm_options *o, struct runas *ra,
+		char *errbuf, size_t errsize);
+/* @full (NULL-terminated, ending in -qmp unix:@qmp,...) rewritten into
+ * @ra->argv: the files of -drive and the serial log opened and passed as
+ * descriptor sets, the QMP socket bound and listening here and passed. */
+int runas_rewrite(struct vfk_plan *pl, struct runas *ra, char **full, const char *qmp,
+		  char *errbuf, size_t errsize);
+/* In the child before exec: memlock limit @memlock (hard and soft, when
+ * not 0), the user's groups, gid and uid for good, the descriptors kept
+ * open across exec. 0 or -errno. */
+int runas_become(const struct runas *ra, unsigned long long memlock);
+void runas_free(struct runas *ra);
+/* A UNIX socket at @path, bound and listening (mode 0600) or connected;
+ * close-on-exec. The descriptor or -errno. */
+int launch_unix_socket(const char *path, bool listening);
+
 /* newdisk.c: the disks the plan says up makes, made (before anything else). */
 int launch_make_disks(const struct vfk_plan *plan, char *errbuf, size_t errsize);
+/* One line into @errbuf (when there is one); the negative errno of @err. */
 int launch_fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

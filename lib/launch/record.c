@@ -19,9 +19,9 @@ int record_save(struct vfk_ctx *ctx, const struct vfk_vm_record *r)
 
 	snprintf(text, sizeof(text),
 		 "# vfiokit VM record v1\nbackend=%s\nuri=%s\npid=%d\nswtpm=%d\ndefined=%d\n"
-		 "mdev=%s\nsince=%lld\nwatcher=%d\narmed=%s\n",
+		 "mdev=%s\nsince=%lld\nwatcher=%d\narmed=%s\nrun_as=%s\n",
 		 r->backend == VFK_BACKEND_QEMU ? "qemu" : "libvirt", r->uri, r->pid, r->swtpm_pid,
-		 r->defined ? 1 : 0, r->mdev, r->since, r->watcher_pid, r->armed);
+		 r->defined ? 1 : 0, r->mdev, r->since, r->watcher_pid, r->armed, r->run_as);
 	w = vfk_host_write_file_in(ctx, VFK_ROOT_VM_RUN, VMS_DIR, r->name, text, 0600);
 
 	return w < 0 ? w : 0;	/* the write's own errno: the caller's line says why */
@@ -47,6 +47,8 @@ static void record_line(struct vfk_vm_record *r, const char *line)
 		r->watcher_pid = atoi(line + 8);
 	else if (startswith(line, "armed="))
 		snprintf(r->armed, sizeof(r->armed), "%s", line + 6);
+	else if (startswith(line, "run_as="))
+		snprintf(r->run_as, sizeof(r->run_as), "%s", line + 7);
 }
 
 int record_load(struct vfk_ctx *ctx, const char *name, struct vfk_vm_record *r)

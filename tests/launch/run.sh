@@ -293,6 +293,7 @@ fi
 . "$HERE/rootless.sh"
 . "$HERE/newdisk.sh"
 . "$HERE/installed.sh"
+. "$HERE/runas.sh"
 
 prof=$(profile vfk-launch-wt 0)
 log=$WORK/wt.log

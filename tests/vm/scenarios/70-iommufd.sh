@@ -201,6 +201,64 @@ vfio_vm_iommufd() {
 	check "$l: the cdevs went with vfio-pci" test -z "$(cdev_of "$GPU")$(cdev_of "$HDA")"
 }
 
+# Root's host step and the user's QEMU (issue 23): vfio-vm up --run-as ann on the iommufd
+# backend. Root binds the card, opens /dev/iommu, the cdevs, the serial log and the QMP
+# socket and sets QEMU's memlock limit; QEMU is ann's from exec on (every thread), holds
+# the descriptors, and no node changes owner or mode while the inner VM has the card.
+# What ann's QEMU still opens by path (itself, the inner kernel and initramfs) sits where
+# ann may go: the build tree may be root's alone (/root).
+RUNAS_UID=1500
+runas_files() {
+	local nr=${VFK_QEMU_NEXT%/vfk/*}
+	mkdir -p /tmp/ufiles /tmp/nr && chmod 755 /tmp/ufiles
+	mountpoint -q /tmp/nr || mount --bind "$nr" /tmp/nr
+	# the test bed's wrapper names the cache by its path: the same through /tmp/nr
+	sed "s|^R=.*|R='/tmp/nr'|" "$VFK_QEMU_NEXT" > /tmp/ufiles/qemu-next
+	cp "$VFK_L3_KERNEL" /tmp/ufiles/l3-kernel && cp "$VFK_L3_INITRD" /tmp/ufiles/l3-initrd.gz
+	chmod 755 /tmp/ufiles/qemu-next && chmod 644 /tmp/ufiles/l3-kernel /tmp/ufiles/l3-initrd.gz
+}
+node_modes() { stat -c '%n %u:%g %a' /dev/iommu /dev/vfio/[0-9]* /dev/vfio/devices/* 2>/dev/null; }
+vfio_vm_run_as() {
+	local l="vfio-vm up --run-as ann (iommufd)" pid log=/tmp/ufiles/l3-runas.log t before rc
+	local -a set=(--set "gpu.device=$GPU" --set "vm.emulator=/tmp/ufiles/qemu-next"
+		--set "vm.kernel=/tmp/ufiles/l3-kernel" --set "vm.initrd=/tmp/ufiles/l3-initrd.gz")
+	id ann >/dev/null 2>&1 || useradd -m -u "$RUNAS_UID" -G kvm ann
+	check "user ann ($RUNAS_UID) made, in the kvm group (for /dev/kvm), no other" \
+		test "$(id -u ann 2>/dev/null) $(id -Gn ann 2>/dev/null)" = "$RUNAS_UID ann kvm"
+	runas_files
+	run_tool /tmp/up-runas-group.out vfio-vm up "$VFK_REPO/configs/demo.ini" --backend qemu "${set[@]}" \
+		--set vfio.backend=group --run-as ann
+	rc=$?
+	check "$l: on the group backend refused in one line naming iommufd, exit non-zero, no record" \
+		eval "[ $rc != 0 ] && [ \$(grep -c . /tmp/up-runas-group.out.err) = 1 ] && grep -q 'backend = iommufd' /tmp/up-runas-group.out.err && [ ! -e /run/vfiokit/vms/demo ]"
+	expect "$l: the refusal bound nothing ($GPU on its native driver)" "$(drv "$GPU")" bochs-drm
+	before=$(node_modes)
+	run_tool /tmp/up-runas.out vfio-vm up "$VFK_REPO/configs/demo.ini" --backend qemu "${set[@]}" \
+		--set vfio.backend=iommufd --set "vm.cmdline=console=ttyS0 panic=-1 vfk_hold=1" \
+		--console-log "$log" --run-as ann
+	expect "$l: up exit status" "$?" 0
+	for ((t = 0; t < 1500; t++)); do grep -q -a "L3 done" "$log" 2>/dev/null && break; sleep 0.2; done
+	pid=$(sed -n 's/^pid=//p' /run/vfiokit/vms/demo 2>/dev/null)
+	check "$l: inner kernel lists the passed-through VGA 1234:1111" grep -q -a 'L3 pci 0x1234:0x1111 class 0x0300' "$log"
+	check "$l: every thread of QEMU ${pid:-?} runs as ann ($RUNAS_UID), real, effective, saved and fs" \
+		eval "[ -n '$pid' ] && ! grep -h '^Uid:' /proc/$pid/task/*/status | grep -v -q -x 'Uid:.$RUNAS_UID.$RUNAS_UID.$RUNAS_UID.$RUNAS_UID'"
+	info "$l: QEMU's $(grep 'Max locked memory' "/proc/${pid:-0}/limits" 2>/dev/null | tr -s ' ')"
+	check "$l: QEMU's memlock limit is set from root's side: soft = hard, finite, at least the inner VM's 256 MiB" \
+		eval "awk '/Max locked memory/ { exit !(\$4 == \$5 && \$4 ~ /^[0-9]+\$/ && \$4 >= 256 * 1048576) }' /proc/${pid:-0}/limits"
+	fd_targets "${pid:-0}" > /tmp/qemu-fds.txt
+	CV=$(cdev_of "$GPU")
+	check "$l: ann's QEMU holds /dev/iommu and the card's cdev ${CV:-none}, opened and passed by root" \
+		eval "[ -n '$CV' ] && fd_has /tmp/qemu-fds.txt /dev/iommu && fd_has /tmp/qemu-fds.txt /dev/vfio/devices/$CV"
+	info "$l: nodes while ann's VM runs: $(node_modes | tr '\n' ' ')"
+	check "$l: no device node became ann's (/dev/iommu as before up; cdevs and group node root's)" \
+		eval "[ \"\$(node_modes | grep '^/dev/iommu ')\" = \"\$(echo \"\$before\" | grep '^/dev/iommu ')\" ] && ! node_modes | grep -q ' $RUNAS_UID:'"
+	check "$l: status says QEMU runs as ann" eval "'$VFK_BIN/vfio-vm' status demo | grep -q 'runs as user ann'"
+	grep -q -a "L3 done" "$log" || tail -n 15 "$log" 2>/dev/null | sed 's/^/  l3 console: /'
+	run_tool /tmp/down-runas.out vfio-vm down demo --timeout 5
+	expect "$l: down exit status" "$?" 0
+	restored_checks "$l: after down" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
+}
+
 # Back to the native drivers: the cdevs go with vfio-pci.
 card_back() {
 	raw_restore "$GPU" "$HDA"
@@ -244,6 +302,7 @@ guest_main() {
 	if [ -n "$(tool vfio-vm)" ]; then
 		vfio_vm_iommufd iommufd
 		vfio_vm_iommufd auto
+		vfio_vm_run_as
 	else
 		fail "vfio-vm is not built: the iommufd backend of vfio-vm is not tried"
 	fi
