@@ -14,7 +14,7 @@ cat > "$stage/init" <<'EOT'
 #!/bin/sh
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-echo "VFK-GUEST: up"
+echo "VFK-GUEST: up: $(cat /proc/cmdline)"
 for d in /sys/bus/pci/devices/*; do
 	echo "VFK-GUEST: pci $(basename "$d") $(cat "$d/vendor"):$(cat "$d/device") class $(cat "$d/class")"
 	case $(cat "$d/class") in

@@ -294,6 +294,7 @@ fi
 . "$HERE/newdisk.sh"
 . "$HERE/installed.sh"
 . "$HERE/runas.sh"
+. "$HERE/journey.sh"
 
 prof=$(profile vfk-launch-wt 0)
 log=$WORK/wt.log
