@@ -52,10 +52,21 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 	done
 	[ "$HOOK_OURS" = 1 ] && rm -f "$HOOK"
+	if [ -n "${LUID:-}" ]; then	# the suite's user, with whatever it still runs
+		pkill -KILL -u "$LUID" 2>/dev/null
+		userdel "$LUSER" 2>/dev/null
+	fi
 	rm -rf "$WORK"
 }
 DAEMONS=()
 trap cleanup EXIT
+# An ordinary user of the suite's own (issue 23), for the rootless and run-as tests:
+# made here (a name of ours: one left by a killed run is taken over), removed at the end
+LUSER=vfk-launch-user
+id -u "$LUSER" >/dev/null 2>&1 ||
+	useradd --no-create-home --user-group --shell /usr/sbin/nologin "$LUSER" 2>"$WORK/useradd.err"
+LUID=$(id -u "$LUSER" 2>/dev/null) LGID=$(id -g "$LUSER" 2>/dev/null)
+[ -n "$LUID" ] && [ "$LUID" != 0 ] || { fail "making the suite's user $LUSER: $(cat "$WORK/useradd.err")"; LUID=; finish; }
 "$HERE/mkguest.sh" "$WORK/guest.cpio.gz" || { fail "building the guest initramfs"; finish; }
 cp "$KERNEL" "$WORK/vmlinuz"
 chmod 644 "$WORK/vmlinuz" "$WORK/guest.cpio.gz"
