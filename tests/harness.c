@@ -950,6 +950,7 @@ int main(int argc, char **argv)
 			any = selected(t, 1, &sel[i]);
 		if (!any) {
 			fprintf(stderr, "run-tests: no test matches '%s' (see --list)\n", sel[i]);
+			free(sel);
 			return 2;
 		}
 	}
@@ -957,6 +958,7 @@ int main(int argc, char **argv)
 		for (t = tests_head; t; t = t->next)
 			if (selected(t, nsel, sel))
 				printf("%-48s %s\n", t->name, t->description);
+		free(sel);
 		return 0;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -6,9 +6,13 @@
  * put it), or says what Setup will do without it and what to do about it.
  * Plans on the fixture host `ready`, the ISO planted in a private copy.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "vmtest.h"
@@ -18,14 +22,54 @@
 #define INSTALLER "[disk.installer]\npath = /img/Win11.iso\n"
 #define ISO "/usr/share/virtio-win/virtio-win.iso"
 
+/* @len bytes of @data at @off into the file ROOT/REL, which is at least
+ * @size bytes long after. */
+static bool poke_to(const char *root, const char *rel, off_t off, const void *data, size_t len,
+		    off_t size)
+{
+	char path[4096];
+	struct stat st;
+	bool ok;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ok = fd >= 0 && pwrite(fd, data, len, off) == (ssize_t)len && fstat(fd, &st) == 0 &&
+	     (st.st_size >= size || ftruncate(fd, size) == 0);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static bool poke(const char *root, const char *rel, off_t off, const void *data, size_t len)
+{
+	return poke_to(root, rel, off, data, len, 0);
+}
+
+/* ROOT/REL made anew, @size bytes: zeros but @len bytes of @data at @off. */
+static bool put_blob(const char *root, const char *rel, off_t off, const void *data, size_t len,
+		     off_t size)
+{
+	return put_file(root, rel, "") && poke_to(root, rel, off, data, len, size);
+}
+
+/* The smallest ISO 9660 image the plan takes: a primary volume descriptor
+ * ("\1CD001\1") at 32 KiB, 2 KiB long. */
+static bool put_iso(const char *root, const char *rel)
+{
+	return put_blob(root, rel, 32768, "\001CD001\001", 7, 34816);
+}
+
 /* Plan @ini on a copy of `ready` with a file at the absolute path @file (the
- * virtio-win ISO, a disk, a directory's placeholder; NULL: none). */
+ * virtio-win ISO, a disk, a directory's placeholder; NULL: none): an ISO
+ * image when its name ends in .iso, else empty. */
 static int plan_with(struct vmenv *e, const char *file, const char *ini)
 {
 	char *root = fixture_host("ready");
 	int r = -1;
 
-	if (root && (!file || put_file(root, file + 1, "CD001")))
+	if (root && (!file || (strstr(file, ".iso") ? put_iso(root, file + 1)
+						     : put_file(root, file + 1, ""))))
 		r = vm_plan_root(e, root, ini);
 	free(root);
 	return r;
@@ -176,6 +220,182 @@ TEST(install_disk_that_cannot_be_made_refuses_up, "a missing disk whose director
 	REQUIRE(plan_with(&e, "/img/.keep", DISK_VM("/img/a.qcow2", "[disk.cd]\npath = /img/x.iso\n")) == 0);
 	CHECK(vm_note(&e, "disk /img/x.iso does not exist (yet): a CD-ROM image is never made"));
 	vm_close(&e);
+}
+
+#define VDA_DRIVER "/domain/devices/disk[target/@dev='vda']/driver"
+
+TEST(install_made_disk_has_discard_and_ssd_cache, "a disk up makes is a sparse image: "
+     "discard=unmap gives back what the guest frees, and the default cache = none reads and "
+     "writes it directly (io=native) in the XML and the QEMU argv; cache = writeback keeps "
+     "discard and leaves io to QEMU's threads")
+{
+	static const struct { const char *extra, *cache, *io, *drive; } cases[] = {
+		{ "", "none", "native", "format=qcow2,cache=none,aio=native,discard=unmap" },
+		{ "cache = writeback\n", "writeback", NULL,
+		  "format=qcow2,cache=writeback,discard=unmap" },
+	};
+	char ini[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vmenv e;
+		xmlDocPtr doc;
+		char *xml, **argv;
+
+		snprintf(ini, sizeof(ini), DISK_VM("/img/win.qcow2", "size = 64M\n%s"),
+			 cases[i].extra);
+		REQUIRE(plan_with(&e, "/img/.keep", ini) == 0);
+		REQUIRE(vm_note(&e, "disk /img/win.qcow2 does not exist: up makes it, 64 MiB qcow2"));
+		xml = vm_xml(&e);
+		REQUIRE(xml);
+		doc = xparse(xml);
+		REQUIRE(doc);
+		CHECK_XSTR(doc, VDA_DRIVER "/@cache", cases[i].cache);
+		if (cases[i].io)
+			CHECK_XSTR(doc, VDA_DRIVER "/@io", cases[i].io);
+		else
+			CHECK_INT(xcount(doc, VDA_DRIVER "/@io"), 0);
+		CHECK_XSTR(doc, VDA_DRIVER "/@discard", "unmap");
+		xmlFreeDoc(doc);
+		free(xml);
+		argv = vm_argv(&e);
+		REQUIRE(argv);
+		CHECK(argv_find(argv, "-drive", cases[i].drive) >= 0);
+		CHECK_INT(argv_count(argv, "-drive", "file=/img/win.qcow2,if=none,id=drive-vda,"), 1);
+		vfk_argv_free(argv);
+		vm_close(&e);
+	}
+}
+
+/* The write hook of the next test: the disk's action is kept in @seen; it
+ * plants a file of its own at that path (one appearing since the plan), or
+ * fails with -EROFS. */
+struct disk_hook {
+	char seen[512];
+	bool plant;
+};
+
+static int disk_hook(void *data, const char *path, const char *value)
+{
+	struct disk_hook *h = data;
+	FILE *f;
+
+	if (!strstr(path, "/img/win.qcow2"))
+		return 0;
+	snprintf(h->seen, sizeof(h->seen), "%s", value);
+	if (!h->plant)
+		return -EROFS;
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs("mine", f);
+	fclose(f);
+	return 0;
+}
+
+TEST(install_made_disk_never_overwrites_and_goes_through_the_hook, "up on either backend: "
+     "the write hook sees the disk it makes (qemu-img, or a libvirt storage volume); a file "
+     "that appeared there since the plan is left as it is and up stops in one line; a hook "
+     "that fails the action stops up the same way; neither makes a VM record")
+{
+	static const struct { enum vfk_backend b; const char *action; } backends[] = {
+		{ VFK_BACKEND_QEMU, "(qemu-img create -f qcow2, 64M)" },
+		{ VFK_BACKEND_LIBVIRT, "(libvirt storage volume, qcow2, 64M)" },
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		for (k = 0; k < 2; k++) {
+			struct vfk_vm_options o = { .backend = backends[i].b, .unwatched = true,
+						    .uri = "qemu:///system" };
+			struct disk_hook h = { .plant = k == 0 };
+			struct vmenv e;
+			char err[512] = "", *text;
+			int r;
+
+			REQUIRE(plan_with(&e, "/img/.keep",
+					  DISK_VM("/img/win.qcow2", "size = 64M\n")) == 0);
+			vfk_ctx_set_write_hook(e.ctx, disk_hook, &h);
+			r = vfk_vm_up(e.plan, &o, err, sizeof(err));
+			CHECK_STREQ(h.seen, backends[i].action);
+			CHECK(strchr(err, '\n') == NULL);
+			if (h.plant) {
+				CHECK_INT(r, -EEXIST);
+				CHECK_CONTAINS(err, "disk /img/win.qcow2: File exists (it appeared "
+					       "since the plan; nothing overwritten)");
+				snprintf(err, sizeof(err), "%s/img/win.qcow2", e.root);
+				text = read_file(err);
+				CHECK_STREQ(text, "mine");
+				free(text);
+			} else {
+				CHECK_INT(r, -EROFS);
+				CHECK_STREQ(err, "disk /img/win.qcow2: Read-only file system");
+				CHECK(!path_exists(e.root, "img/win.qcow2"));
+			}
+			CHECK(!path_exists(e.root, "run/vfiokit/vms/win"));
+			vm_close(&e);
+		}
+}
+
+/* ------------------------------------------------------- installation media */
+
+#define UDF_VM "[vm]\nname = win\nos = windows\nmemory = 4G\ndrivers = /isos/vw.iso\n" \
+	       "[gpu]\nmode = none\n[disk]\npath = /img/win.qcow2\nsize = 64M\nbus = virtio\n" \
+	       INSTALLER
+
+TEST(install_media_that_is_no_cd_image_refuses_up, "[disk.installer] or [vm] drivers that "
+     "is no ISO 9660 or UDF image (a short file, a qcow2 image, zeros where the volume "
+     "descriptor belongs) makes up refuse in one line naming the file and what it is; nothing "
+     "is made, no VM record; a UDF-only image and an ISO 9660 one are taken")
+{
+	static const struct {
+		const char *file;	/* the one that is not an image */
+		const void *data;
+		size_t off, len, size;
+		const char *says;
+	} cases[] = {
+		{ "img/Win11.iso", "hello", 0, 5, 5, "[disk.installer] /img/Win11.iso is not an "
+		  "ISO 9660 or UDF image: it is 5 bytes long, and an ISO's first volume "
+		  "descriptor ends at 34 KiB" },
+		{ "img/Win11.iso", "QFI\xfb\0\0\0\3", 0, 8, 65536, "[disk.installer] "
+		  "/img/Win11.iso is not an ISO 9660 or UDF image: it is a qcow2 disk image" },
+		{ "isos/vw.iso", "", 0, 0, 65536, "[vm] drivers /isos/vw.iso is not an ISO 9660 "
+		  "or UDF image: no ISO 9660 or UDF volume descriptor at 32 KiB" },
+		{ "img/Win11.iso", NULL, 0, 0, 0, NULL },	/* both images */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vfk_vm_options o = { .backend = VFK_BACKEND_QEMU, .unwatched = true };
+		char *root = fixture_host("ready"), err[512] = "";
+		struct vmenv e;
+		const char *why;
+
+		REQUIRE(root);
+		REQUIRE(put_iso(root, "isos/vw.iso"));
+		/* UDF alone: BEA01, then NSR03 in the next descriptor */
+		REQUIRE(put_blob(root, "img/Win11.iso", 32768, "\0BEA01\1", 7, 65536));
+		REQUIRE(poke(root, "img/Win11.iso", 34816, "\0NSR03\1", 7));
+		if (cases[i].data)
+			REQUIRE(put_blob(root, cases[i].file, (off_t)cases[i].off, cases[i].data,
+					 cases[i].len, (off_t)cases[i].size));
+		REQUIRE(vm_plan_root(&e, root, UDF_VM) == 0);
+		why = vfk_plan_get_up_refusal(e.plan);
+		if (!cases[i].says) {
+			CHECK(why == NULL);
+			CHECK(vm_note(&e, "the virtio-win ISO /isos/vw.iso goes in as a second CD-ROM"));
+			vm_close(&e);
+			free(root);
+			continue;
+		}
+		CHECK_STREQ(why, cases[i].says);
+		CHECK(vfk_vm_up(e.plan, &o, err, sizeof(err)) < 0);
+		CHECK_STREQ(err, cases[i].says);
+		CHECK(!path_exists(root, "img/win.qcow2"));
+		CHECK(!path_exists(root, "run/vfiokit/vms/win"));
+		vm_close(&e);
+		free(root);
+	}
 }
 
 /* ------------------------------------------------------------ installed */

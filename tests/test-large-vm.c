@@ -307,7 +307,7 @@ TEST(large_vm_profile_hole_is_used_or_refused, "[tuning] pci-hole64 = 128G sets 
 			   "the devices passed through");
 	vm_close(&e);
 	CHECK_INT(vm_plan(&e, "rebar-32g", BIG "[tuning]\npci-hole64 = lots\n"), -EINVAL);
-	CHECK_CONTAINS(e.err, "[tuning] pci-hole64: 'lots' is not a memory size");
+	CHECK_CONTAINS(e.err, "[tuning] pci-hole64: 'lots' is not a size");
 	CHECK(strchr(e.err, '\n') == NULL);
 	vm_close(&e);
 	CHECK_INT(vm_plan(&e, "rebar-32g", BIG "[tuning]\nprealloc-threads = 0\n"), -EINVAL);

@@ -78,7 +78,7 @@ TEST(profile_key_outside_section, "a key before any [section] is an error")
 
 TEST(profile_bad_values_name_the_key, "each value type rejects bad input with file, line and key")
 {
-	expect_error("[vm]\nmemory = lots\n", "vm.ini:2: [vm] memory: 'lots' is not a memory size");
+	expect_error("[vm]\nmemory = lots\n", "vm.ini:2: [vm] memory: 'lots' is not a size");
 	expect_error("[vm]\nmemory = 16Q\n", "vm.ini:2: [vm] memory:");
 	expect_error("[vm]\nmemory = 16\n", "at least 32 MiB");
 	expect_error("[vm]\nvcpus = many\n", "vm.ini:2: [vm] vcpus: 'many' is neither auto nor a number");
@@ -196,7 +196,7 @@ TEST(profile_set_overrides_and_validates, "vfk_profile_set replaces a value and 
 	CHECK_INT(vfk_profile_set(p, "vm.memroy", "8G", err, sizeof(err)), -EINVAL);
 	CHECK_CONTAINS(err, "--set vm.memroy: [vm] memroy: unknown key");
 	CHECK_INT(vfk_profile_set(p, "vm.memory", "huge", err, sizeof(err)), -EINVAL);
-	CHECK_CONTAINS(err, "--set vm.memory: [vm] memory: 'huge' is not a memory size");
+	CHECK_CONTAINS(err, "--set vm.memory: [vm] memory: 'huge' is not a size");
 	CHECK_INT(vfk_profile_set(p, "memory", "8G", err, sizeof(err)), -EINVAL);
 	CHECK_CONTAINS(err, "expected SECTION.KEY=VALUE");
 	CHECK_STREQ(vfk_profile_get(p, "vm", "memory"), "8G");
@@ -398,11 +398,11 @@ TEST(profile_bad_value_per_key_refused_naming_key, "for every key, values its co
 		  "012345678901234567890123456789x\n", "[vm] name", "longer than 100" },
 		{ "[vm]\ndescription = a\xef\xbf\xbf\n", "[vm] description", "noncharacter (U+FFFF" },
 		{ "[vm]\ndescription = \xc2\x9b" "31m\n", "[vm] description", "control characters" },
-		{ "[vm]\nmemory = 16P\n", "[vm] memory", "not a memory size" },
+		{ "[vm]\nmemory = 16P\n", "[vm] memory", "not a size of at least 32 MiB" },
 		{ "[vm]\nmemory = 17T\n", "[vm] memory", "at most 16 TiB" },
 		{ "[vm]\nmemory = 31M\n", "[vm] memory", "at least 32 MiB" },
-		{ "[vm]\nmemory = 1.5G\n", "[vm] memory", "not a memory size" },
-		{ "[vm]\nmemory = -1G\n", "[vm] memory", "not a memory size" },
+		{ "[vm]\nmemory = 1.5G\n", "[vm] memory", "not a size of at least 32 MiB" },
+		{ "[vm]\nmemory = -1G\n", "[vm] memory", "not a size of at least 32 MiB" },
 		{ "[vm]\nvcpus = 1025\n", "[vm] vcpus", "from 1 to 1024" },
 		{ "[vm]\nvcpus = 0\n", "[vm] vcpus", "from 1 to 1024" },
 		{ "[vm]\nvcpus = +4\n", "[vm] vcpus", "neither auto nor" },

@@ -480,11 +480,12 @@ static int refuse_user(struct vfk_ctx *ctx, const struct vfk_plan *plan, char *e
 
 /* A disk the plan should make and cannot (no directory, no room): refused
  * before anything is touched; else the missing disks made, first. */
-static int make_disks(struct vfk_plan *plan, char *errbuf, size_t errsize)
+static int make_disks(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbuf,
+		      size_t errsize)
 {
 	if (plan->disk_refusal)
 		return launch_fail(errbuf, errsize, ENOSPC, "%s", plan->disk_refusal);
-	return plan->ctx->remote_uri ? 0 : launch_make_disks(plan, errbuf, errsize);
+	return plan->ctx->remote_uri ? 0 : launch_make_disks(plan, o, errbuf, errsize);
 }
 
 int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbuf, size_t errsize)
@@ -513,7 +514,7 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 	r = runas_check(plan, o, &ra, errbuf, errsize);
 	if (r < 0)
 		return r;
-	r = make_disks(plan, errbuf, errsize);
+	r = make_disks(plan, o, errbuf, errsize);
 	if (r < 0)
 		return r;
 	snprintf(rec.name, sizeof(rec.name), "%s", name);

@@ -93,8 +93,11 @@ void runas_free(struct runas *ra);
  * close-on-exec. The descriptor or -errno. */
 int launch_unix_socket(const char *path, bool listening);
 
-/* newdisk.c: the disks the plan says up makes, made (before anything else). */
-int launch_make_disks(const struct vfk_plan *plan, char *errbuf, size_t errsize);
+/* newdisk.c: the disks the plan says up makes, made (before anything else):
+ * through libvirt's storage API at @o->uri on the libvirt backend, by
+ * qemu-img on the qemu backend. 0, or -errno with one line in @errbuf. */
+int launch_make_disks(const struct vfk_plan *plan, const struct vfk_vm_options *o,
+		      char *errbuf, size_t errsize);
 /* One line into @errbuf (when there is one); the negative errno of @err. */
 int launch_fail(char *errbuf, size_t errsize, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

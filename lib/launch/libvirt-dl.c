@@ -21,6 +21,10 @@ static const struct dl_symbol symbols[] = {
 	SYM(virDomainUndefineFlags), SYM(virEventRegisterDefaultImpl),
 	SYM(virEventRunDefaultImpl), SYM(virGetLastErrorMessage),
 	SYM(virNodeDeviceFree), SYM(virNodeDeviceGetXMLDesc), SYM(virNodeGetInfo), SYM(virSetErrorFunc),
+	SYM(virStoragePoolCreateXML), SYM(virStoragePoolDestroy), SYM(virStoragePoolFree),
+	SYM(virStoragePoolGetName), SYM(virStoragePoolIsActive),
+	SYM(virStoragePoolLookupByTargetPath), SYM(virStoragePoolRefresh),
+	SYM(virStorageVolCreateXML), SYM(virStorageVolFree),
 	SYM(virConnectAuthPtrDefault),
 };
 #undef SYM

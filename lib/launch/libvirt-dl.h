@@ -44,6 +44,15 @@ struct libvirt_api {
 	LV_FN(virNodeDeviceGetXMLDesc);
 	LV_FN(virNodeGetInfo);
 	LV_FN(virSetErrorFunc);
+	LV_FN(virStoragePoolCreateXML);		/* newdisk.c: disks made through libvirt */
+	LV_FN(virStoragePoolDestroy);
+	LV_FN(virStoragePoolFree);
+	LV_FN(virStoragePoolGetName);
+	LV_FN(virStoragePoolIsActive);
+	LV_FN(virStoragePoolLookupByTargetPath);
+	LV_FN(virStoragePoolRefresh);
+	LV_FN(virStorageVolCreateXML);
+	LV_FN(virStorageVolFree);
 	virConnectAuthPtr *virConnectAuthPtrDefault;
 };
 #undef LV_FN

@@ -5,11 +5,14 @@
  * to install to. While the installer is attached ([disk.installer]), the
  * virtio-win driver ISO goes in as a second CD-ROM: [vm] drivers, else where
  * distributions put it. Without one the plan says what Setup will do and
- * what to do about it.
+ * what to do about it. Both must be CD images: a file that is not (a disk
+ * image, a download cut short) boots to an empty CD-ROM drive, so up
+ * refuses it, saying what the file is.
  */
 #include <stdio.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "plan/plan-internal.h"
 
@@ -20,6 +23,71 @@ static const char *const iso_paths[] = {
 	"/var/lib/libvirt/images/virtio-win.iso",
 	"/var/lib/libvirt/boot/virtio-win.iso",
 };
+
+/* ISO 9660 and UDF volume descriptors are 2048 bytes each from 32 KiB on,
+ * their identifier at byte 1: "CD001" for ISO 9660 (a UDF-bridge image such
+ * as Windows' has it too), "NSR02"/"NSR03" after "BEA01" for UDF alone. */
+#define VD_START 32768
+#define VD_SIZE 2048
+#define VD_SCAN 8
+
+static bool has_volume_descriptor(const unsigned char *vd, size_t len)
+{
+	static const char *const ids[] = { "CD001", "NSR02", "NSR03" };
+	size_t i, k;
+
+	for (i = 0; i * VD_SIZE + 6 <= len; i++)
+		for (k = 0; k < ARRAY_SIZE(ids); k++)
+			if (!memcmp(vd + i * VD_SIZE + 1, ids[k], 5))
+				return true;
+	return false;
+}
+
+/*
+ * What the file @path is, when it is no CD image, into @why; false when it
+ * is one, or when it cannot be read here: one that does not exist is said
+ * elsewhere, and a device (an optical drive) holds whatever disc is in it.
+ */
+static bool not_a_cd_image(struct vfk_ctx *ctx, const char *path, char *why, size_t size)
+{
+	_cleanup_free_ unsigned char *vd = malloc(VD_SCAN * VD_SIZE);
+	const char *slash = strrchr(path, '/');
+	_cleanup_close_ int dir = -1, fd = -1;
+	char rel[4096];
+	struct stat st;
+	ssize_t n;
+
+	if (!vd || path[0] != '/' || strstr(path, "/../") || (size_t)(slash - path) >= sizeof(rel))
+		return false;
+	snprintf(rel, sizeof(rel), "%.*s", (int)(slash - path - 1 > 0 ? slash - path - 1 : 0),
+		 path + 1);
+	dir = vfk_root_open_dir(ctx, VFK_ROOT_TOP, rel);
+	fd = dir < 0 ? dir : vfk_open_file_in(ctx, dir, slash + 1);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return false;
+	n = pread(fd, vd, VD_SCAN * VD_SIZE, VD_START);
+	if (n > 0 && has_volume_descriptor(vd, (size_t)n))
+		return false;
+	if (st.st_size < VD_START + VD_SIZE)
+		snprintf(why, size, "it is %lld bytes long, and an ISO's first volume descriptor "
+			 "ends at 34 KiB", (long long)st.st_size);
+	else if (pread(fd, vd, 4, 0) == 4 && !memcmp(vd, "QFI\xfb", 4))
+		snprintf(why, size, "it is a qcow2 disk image");
+	else
+		snprintf(why, size, "no ISO 9660 or UDF volume descriptor at 32 KiB");
+	return true;
+}
+
+/* Up refuses @what (its file @path) when it is no CD image; another host's
+ * files are not read from here. */
+static int check_cd_image(struct vfk_plan *pl, const char *what, const char *path)
+{
+	char why[128];
+
+	if (pl->ctx->remote_uri || !not_a_cd_image(pl->ctx, path, why, sizeof(why)))
+		return 0;
+	return plan_refuse_disk(pl, "%s %s is not an ISO 9660 or UDF image: %s", what, path, why);
+}
 
 static const struct prof_disk *installer_of(const struct vfk_profile *p)
 {
@@ -120,6 +188,18 @@ size_t plan_install_media(const struct vfk_plan *pl, const char **out, size_t ma
 	return n;
 }
 
+/* [disk.installer] as a CD-ROM image, when it is one (not a USB stick's image). */
+static int check_installer(struct vfk_plan *pl, const struct prof_disk *installer)
+{
+	size_t i;
+
+	for (i = 0; i < pl->ndisks; i++)
+		if (pl->disks[i].src == installer && pl->disks[i].cdrom &&
+		    pl->disks[i].format == FMT_RAW)
+			return check_cd_image(pl, "[disk.installer]", installer->path);
+	return 0;
+}
+
 int plan_install_drivers(struct vfk_plan *pl)
 {
 	const struct prof_disk *installer = installer_of(pl->prof);
@@ -127,7 +207,12 @@ int plan_install_drivers(struct vfk_plan *pl)
 	char what[300];
 	int r;
 
-	if (pl->prof->os != OS_WINDOWS || !installer || !needs_virtio(pl, what, sizeof(what)))
+	if (!installer)
+		return 0;
+	r = check_installer(pl, installer);
+	if (r < 0)
+		return r;
+	if (pl->prof->os != OS_WINDOWS || !needs_virtio(pl, what, sizeof(what)))
 		return 0;
 	iso = find_iso(pl);
 	if (!iso) {
@@ -139,6 +224,8 @@ int plan_install_drivers(struct vfk_plan *pl)
 		return 0;
 	}
 	r = attach(pl, iso, installer);
+	if (r == 0)
+		r = check_cd_image(pl, pl->prof->drivers ? "[vm] drivers" : "the virtio-win ISO", iso);
 	if (r < 0)
 		return r;
 	strv_addf(&pl->notes, "Windows Setup has no driver for %s: the virtio-win ISO %s goes in "

@@ -31,6 +31,9 @@ void plan_set_error(char *errbuf, size_t errsize, const char *fmt, ...)
 bool plan_host_file_exists(struct vfk_ctx *ctx, const char *path, struct stat *st);
 /* Sorted names in a directory below @dirfd (no dot entries); 0 or -errno. */
 int plan_list_dir(struct vfk_ctx *ctx, int dirfd, const char *rel, struct strv *out);
+/* plan-newdisk.c: up refuses the plan for a disk, saying why in one line
+ * (the first refusal is kept); 0 or -ENOMEM. */
+int plan_refuse_disk(struct vfk_plan *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Forget the mdev the plan had chosen. */
 void plan_drop_mdev(struct vfk_plan *pl);
 /* "ADDRESS Vendor Device" for lists in messages (malloc'ed; reads the names). */

@@ -44,12 +44,11 @@ static int free_mib(struct vfk_ctx *ctx, const char *dir, unsigned long long *fr
 	return 0;
 }
 
-static int refuse(struct vfk_plan *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int refuse(struct vfk_plan *pl, const char *fmt, ...)
+int plan_refuse_disk(struct vfk_plan *pl, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (pl->disk_refusal)	/* the first disk that cannot be made says it */
+	if (pl->disk_refusal)	/* the first disk refused says it */
 		return 0;
 	va_start(ap, fmt);
 	pl->disk_refusal = vstrdupf(fmt, ap);
@@ -77,12 +76,13 @@ int plan_new_disk(struct vfk_plan *pl, struct plan_disk *d)
 		 s->path);
 	r = free_mib(pl->ctx, dir, &room);
 	if (r < 0)
-		return refuse(pl, "disk %s does not exist and cannot be made: its directory %s: %s",
-			      s->path, dir, strerror(-r));
+		return plan_refuse_disk(pl, "disk %s does not exist and cannot be made: its "
+					"directory %s: %s", s->path, dir, strerror(-r));
 	if (room < want)
-		return refuse(pl, "disk %s: %s wanted, %s free in %s; make room, or set [disk] size "
-			      "= to less", s->path, mib_text(want, a, sizeof(a)),
-			      mib_text(room, b, sizeof(b)), dir);
+		return plan_refuse_disk(pl, "disk %s: %s wanted, %s free in %s; make room, or set "
+					"[disk] size = to less", s->path,
+					mib_text(want, a, sizeof(a)), mib_text(room, b, sizeof(b)),
+					dir);
 	d->create_mib = want;
 	strv_addf(&pl->notes, "disk %s does not exist: up makes it, %s %s (%s; %s free there), "
 		  "which the guest sees empty; it starts sparse, and discard=unmap gives back "

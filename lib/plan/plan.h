@@ -118,7 +118,9 @@ struct vfk_plan {
 
 	size_t ndisks, nnets;
 	struct plan_disk *disks;
-	char *disk_refusal;	/* plan-newdisk.c: why up cannot make a missing disk */
+	char *disk_refusal;	/* why up refuses a disk: one it cannot make
+				 * (plan-newdisk.c), installation media that
+				 * is no CD image (plan-install.c) */
 	/* plan-install.c: the virtio-win ISO Windows Setup needs, as a disk */
 	struct prof_disk drivers;
 	struct plan_net *nets;
@@ -175,7 +177,8 @@ int plan_new_disk(struct vfk_plan *pl, struct plan_disk *d);
  * installed = yes may still hold: [disk.installer]'s image and the driver
  * ISOs plan_install_drivers() would attach. Up to @max paths into @out. */
 size_t plan_install_media(const struct vfk_plan *pl, const char **out, size_t max);
-/* plan-install.c: after the disks and NICs: Windows Setup's virtio drivers. */
+/* plan-install.c: after the disks and NICs: Windows Setup's virtio drivers;
+ * up refuses installation media that is no ISO 9660 or UDF image. */
 int plan_install_drivers(struct vfk_plan *pl);
 /* plan-user.c: after plan_large_vm(): a user's hard memlock limit against
  * what VFIO pins (a refusal naming the limits.d line when too small). */

@@ -504,8 +504,8 @@ int profile_set_value(const struct vfk_profile *p, const struct keydef *k, void 
 	switch (k->type) {
 	case K_SIZE:
 		if (parse_size_mib(v, &n) < 0 || n < 32)
-			return bad(why, "'%s' is not a memory size of at least 32 MiB and at most "
-				   "16 TiB (e.g. 16G, 512M, 4096)", v);
+			return bad(why, "'%s' is not a size of at least 32 MiB and at most 16 TiB "
+				   "(e.g. 16G, 512M, 4096 for MiB)", v);
 		*(unsigned long long *)slot = n;
 		return 0;
 	case K_VCPUS:

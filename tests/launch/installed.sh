@@ -7,7 +7,10 @@
 # wait_console, pass, fail.
 
 iso=$WORK/installer.iso
-printf 'CD001' > "$iso" && chmod 644 "$iso"	# any file stands in: the guest boots its kernel
+# an ISO 9660 volume descriptor alone stands in (the guest boots its kernel):
+# up refuses installation media that is no CD image
+rm -f "$iso" && truncate -s 34816 "$iso" && chmod 644 "$iso" \
+	&& printf '\001CD001\001' | dd of="$iso" bs=1 seek=32768 conv=notrunc status=none
 in_def() { virsh -c qemu:///system dumpxml --inactive vfk-launch-in 2>/dev/null | grep -c "$iso"; }
 prof=$(profile vfk-launch-in 1)
 printf '[disk.installer]\npath = %s\n' "$iso" >> "$prof"
