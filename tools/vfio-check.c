@@ -165,10 +165,8 @@ static int print_json(const struct vfk_checks *checks, const struct backend_fact
 
 /* The kernel first (below the sysroot); the emulators are asked only when it
  * could take iommufd, since starting them costs time and says nothing then. */
-static void backend_facts(struct vfk_ctx *ctx, struct backend_facts *f)
+static void backend_facts(struct vfk_host *host, struct backend_facts *f)
 {
-	struct vfk_host *host = common_host_scan(ctx);
-
 	f->qemu = f->libvirt = -ENOENT;
 	snprintf(f->qwhy, sizeof(f->qwhy), "not asked: the kernel cannot");
 	snprintf(f->lwhy, sizeof(f->lwhy), "not asked: the kernel cannot");
@@ -179,7 +177,6 @@ static void backend_facts(struct vfk_ctx *ctx, struct backend_facts *f)
 	} else {
 		f->kernel = vfk_host_vfio_cdev_support(host, f->kwhy, sizeof(f->kwhy));
 	}
-	vfk_host_unref(host);
 	if (f->kernel == 0)
 		return;
 	f->qemu = vfk_qemu_takes_iommufd("qemu-system-x86_64", f->qwhy, sizeof(f->qwhy));
@@ -427,6 +424,7 @@ int main(int argc, char **argv)
 	struct vfk_checks *checks;
 	struct vfk_fix_options fo = { 0 };
 	struct backend_facts facts;
+	struct vfk_host *host = NULL;
 	bool fix = false, dry = false, undo = false, user = false;
 	int r, c;
 	bool ready;
@@ -481,6 +479,10 @@ int main(int argc, char **argv)
 	}
 
 	ctx = common_ctx_new(&o);
+	/* one scan for the checks and the VFIO backend facts: the checks read
+	 * the snapshot held here instead of taking their own */
+	if (!fix)
+		host = common_host_scan(ctx);
 	r = vfk_checks_run(ctx, &checks);
 	if (r < 0)
 		die_errno(EXIT_FAILURE_OP, r, "running the host checks under '%s'",
@@ -505,7 +507,8 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 
-	backend_facts(ctx, &facts);
+	backend_facts(host, &facts);
+	vfk_host_unref(host);
 	if (o.json) {
 		r = print_json(checks, &facts);
 	} else {

@@ -103,7 +103,10 @@ void check_gpu_fabric(struct probe *p, struct check_impl *c)
 	struct fabric_state s = { 0 };
 	struct sbuf b = { 0 };
 
-	if (vfk_host_scan(p->ctx, &h) < 0) {
+	/* the snapshot vfio-check took for its VFIO backend facts, if it holds
+	 * one: a second scan of 65,536 functions would cost as much as the first */
+	h = host_snapshot_held(p->ctx);
+	if (!h && vfk_host_scan(p->ctx, &h) < 0) {
 		check_set_result(c, VFK_CHECK_PASS,
 				 check_xasprintf(p, "PCI devices not readable: no GPU fabric seen"),
 				 NULL);

@@ -98,6 +98,16 @@ int vfk_read_long_in(struct vfk_ctx *ctx, int dirfd, const char *name, long *out
 int vfk_root_read(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, char *buf,
 		  size_t size);
 int vfk_root_read_long(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, long *out);
+/*
+ * vfk_root_read() for the attributes a scan reads per device (uevent): where
+ * nothing below @root can be a device node that opens (the running host's
+ * sysfs, or a tree on a filesystem mounted nodev), one openat2 kept on that
+ * filesystem (RESOLVE_NO_XDEV) and one read, instead of an O_PATH open, its
+ * check and a reopen; a FIFO there reads as empty. Elsewhere, or when the
+ * path leaves that filesystem, exactly vfk_root_read().
+ */
+int vfk_root_read_attr(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, char *buf,
+		       size_t size);
 int vfk_root_read_bytes(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, void *buf,
 			size_t size);
 /*
@@ -145,6 +155,7 @@ struct vfk_ctx {
 	char error[512];	/* vfk_ctx_get_error() */
 	unsigned int timeout_ms;	/* vfk_ctx_set_timeout(): one step's bound */
 	bool no_openat2;	/* path.c: the kernel said ENOSYS to openat2 once */
+	int8_t attr_direct;	/* path.c: vfk_root_read_attr() may open directly: 0 unknown, 1 yes, -1 no */
 	/* launch/remote.c: a context on a snapshot of the libvirt host
 	 * @remote_uri, in the private tree @sysroot (removed with the context);
 	 * @local is the context of this host, which keeps the VM records */
@@ -161,6 +172,10 @@ struct vfk_ctx {
 	char *user_dir[2];
 	char *user_real[2];
 	char *vm_dir[2];
+	/* inventory.c: the newest host snapshot of this context while someone
+	 * holds it (not a reference: its unref clears this), for readers that
+	 * may share it (host_snapshot_held()) */
+	struct vfk_host *snapshot;
 };
 /* ctx.c: forget the cached VM root fds and paths (user mode switched) */
 void ctx_vm_roots_reset(struct vfk_ctx *ctx);
@@ -221,6 +236,10 @@ bool vfk_ctx_is_live(const struct vfk_ctx *ctx);	/* sysroot is "/" */
 /* inventory.c: the host's CPU topology, part of the snapshot like the
  * inventory: read on the first call, shared by every plan made on @host. */
 int host_topo(struct vfk_host *host, const struct vfk_topo **out);
+/* inventory.c: a new reference to the newest snapshot of @ctx that its
+ * caller still holds, or NULL: a read-only check run right after a scan
+ * (vfio-check's) reads that one instead of scanning the host again. */
+struct vfk_host *host_snapshot_held(struct vfk_ctx *ctx);
 void vfk_progress(struct vfk_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void vfk_log(struct vfk_ctx *ctx, int priority, const char *file, int line,

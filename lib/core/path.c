@@ -9,8 +9,11 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <linux/magic.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
 
@@ -612,6 +615,27 @@ static int read_fd_upto(int fd, char *buf, size_t size, off_t known)
 	return (int)len;
 }
 
+/*
+ * read_fd_upto() for an attribute: sysfs hands one out whole in one read (at
+ * most a page), and a regular file gives less than asked only at its end, so
+ * one read is the whole file: no second read to see the end. What does not
+ * fit in @buf is cut, as read_fd_upto() cuts it.
+ */
+static int read_attr_fd(int fd, char *buf, size_t size)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return neg_errno(errno);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return (int)n;
+}
+
 int vfk_read_in(struct vfk_ctx *ctx, int dirfd, const char *name, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = -1;
@@ -673,6 +697,60 @@ int vfk_root_read_bytes(struct vfk_ctx *ctx, enum vfk_root root, const char *rel
 		len += (size_t)n;
 	}
 	return (int)len;
+}
+
+/*
+ * May vfk_root_read_attr() open files below @base without the O_PATH check?
+ * Only where no device node can be opened: sysfs itself (the kernel makes no
+ * nodes there) or a filesystem mounted nodev (an open of a node fails). With
+ * RESOLVE_NO_XDEV every open stays on @base's filesystem; FIFOs do not block
+ * (O_NONBLOCK) and sockets do not open. Asked once per context.
+ */
+static bool attr_direct(struct vfk_ctx *ctx, int base)
+{
+	struct statfs sfs;
+	struct statvfs svfs;
+
+	if (ctx->attr_direct == 0)
+		ctx->attr_direct = (fstatfs(base, &sfs) == 0 && sfs.f_type == SYSFS_MAGIC) ||
+				   (fstatvfs(base, &svfs) == 0 && (svfs.f_flag & ST_NODEV)) ? 1 : -1;
+	return ctx->attr_direct > 0;
+}
+
+int vfk_root_read_attr(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, char *buf,
+		       size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	char path[PATH_MAX];
+	uint64_t resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+	int base;
+
+	if (size == 0)
+		return neg_errno(EINVAL);
+	if ((unsigned)root >= _VFK_ROOT_MAX || !rel || !*rel || !rel_is_safe(rel) ||
+	    root_is_user(ctx, root))
+		return vfk_root_read(ctx, root, rel, buf, size);
+	if (vfk_ctx_is_live(ctx)) {
+		/* the kernel's own links stay below /sys */
+		base = root_fd(ctx, root);
+		resolve |= RESOLVE_BENEATH;
+		if (snprintf(path, sizeof(path), "%s", rel) >= (int)sizeof(path))
+			return neg_errno(ENAMETOOLONG);
+	} else {
+		base = root_fd(ctx, VFK_ROOT_TOP);
+		resolve |= RESOLVE_IN_ROOT;
+		if (snprintf(path, sizeof(path), "%s%s%s", root_rel[root],
+			     *root_rel[root] ? "/" : "", rel) >= (int)sizeof(path))
+			return neg_errno(ENAMETOOLONG);
+	}
+	if (base < 0 || !attr_direct(ctx, base))
+		return vfk_root_read(ctx, root, rel, buf, size);
+	fd = openat2_in(ctx, base, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, resolve);
+	if (fd < 0 && (no_openat2(errno) || errno == EXDEV))
+		return vfk_root_read(ctx, root, rel, buf, size);
+	if (fd < 0)
+		return neg_errno(errno);
+	return read_attr_fd(fd, buf, size);
 }
 
 int vfk_root_read_long(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, long *out)

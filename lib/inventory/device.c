@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One PCI function: cheap identity fields, details read on first use. */
 #include <ctype.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 
@@ -40,20 +41,64 @@ int device_open_dir(const struct vfk_device *dev)
 	return vfk_root_open_dir(dev->host->ctx, VFK_ROOT_SYS, rel);
 }
 
-static const char *read_str(struct vfk_host *host, int dfd, const char *name)
+/* The attributes device_details() reads, as bits of what the directory holds. */
+static const char *const detail_names[] = {
+	"subsystem_vendor", "subsystem_device", "revision", "numa_node", "local_cpulist",
+	"reset_method", "reset", "power_state", "current_link_speed", "max_link_speed",
+	"current_link_width", "max_link_width", "sriov_totalvfs", "sriov_numvfs",
+};
+
+/* Which of detail_names the directory @dfd holds: one listing instead of a
+ * failed open for each attribute a kernel (or a tree) does not have. All of
+ * them when it cannot be listed: then each open says. */
+static unsigned int detail_present(int dfd)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	unsigned int have = 0;
+	struct dirent *e;
+	size_t i;
+
+	d = vfk_fdopendir(dup(dfd));
+	if (!d)
+		return ~0u;
+	while ((e = readdir(d)))
+		for (i = 0; i < ARRAY_SIZE(detail_names); i++)
+			if (streq(e->d_name, detail_names[i]))
+				have |= 1u << i;
+	return have;
+}
+
+struct detail_reader {
+	struct vfk_host *host;
+	int dfd;
+	unsigned int have;
+};
+
+static bool has_attr(const struct detail_reader *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(detail_names); i++)
+		if (streq(detail_names[i], name))
+			return r->have & (1u << i);
+	return true;
+}
+
+static const char *read_str(const struct detail_reader *r, const char *name)
 {
 	char buf[256];
 
-	if (vfk_read_in(host->ctx, dfd, name, buf, sizeof(buf)) <= 0)
+	if (!has_attr(r, name) || vfk_read_in(r->host->ctx, r->dfd, name, buf, sizeof(buf)) <= 0)
 		return NULL;
-	return strpool_intern(&host->strings, buf);
+	return strpool_intern(&r->host->strings, buf);
 }
 
-static unsigned long read_ulong(struct vfk_ctx *ctx, int dfd, const char *name, unsigned long dflt)
+static unsigned long read_ulong(const struct detail_reader *r, const char *name,
+				unsigned long dflt)
 {
 	long v;
 
-	if (vfk_read_long_in(ctx, dfd, name, &v) < 0 || v < 0)
+	if (!has_attr(r, name) || vfk_read_long_in(r->host->ctx, r->dfd, name, &v) < 0 || v < 0)
 		return dflt;
 	return (unsigned long)v;
 }
@@ -61,10 +106,9 @@ static unsigned long read_ulong(struct vfk_ctx *ctx, int dfd, const char *name, 
 struct vfk_device_details *device_details(const struct vfk_device *cdev)
 {
 	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache, not a change */
-	struct vfk_host *host = dev->host;
-	struct vfk_ctx *ctx = host->ctx;
 	struct vfk_device_details *d;
 	_cleanup_close_ int dfd = -1;
+	struct detail_reader r = { .host = dev->host };
 	long numa;
 
 	if (dev->details)
@@ -75,21 +119,24 @@ struct vfk_device_details *device_details(const struct vfk_device *cdev)
 	d->numa_node = -1;
 	dfd = device_open_dir(dev);
 	if (dfd >= 0) {
-		d->subsys_vendor = (uint16_t)read_ulong(ctx, dfd, "subsystem_vendor", 0);
-		d->subsys_device = (uint16_t)read_ulong(ctx, dfd, "subsystem_device", 0);
-		d->revision = (uint8_t)read_ulong(ctx, dfd, "revision", 0);
-		if (vfk_read_long_in(ctx, dfd, "numa_node", &numa) == 0)
+		r.dfd = dfd;
+		r.have = detail_present(dfd);
+		d->subsys_vendor = (uint16_t)read_ulong(&r, "subsystem_vendor", 0);
+		d->subsys_device = (uint16_t)read_ulong(&r, "subsystem_device", 0);
+		d->revision = (uint8_t)read_ulong(&r, "revision", 0);
+		if (has_attr(&r, "numa_node") &&
+		    vfk_read_long_in(dev->host->ctx, dfd, "numa_node", &numa) == 0)
 			d->numa_node = (int)numa;
-		d->local_cpulist = read_str(host, dfd, "local_cpulist");
-		d->reset_method = read_str(host, dfd, "reset_method");
-		d->has_reset = vfk_exists_at(dfd, "reset");
-		d->power_state = read_str(host, dfd, "power_state");
-		d->link_speed = read_str(host, dfd, "current_link_speed");
-		d->max_link_speed = read_str(host, dfd, "max_link_speed");
-		d->link_width = (unsigned int)read_ulong(ctx, dfd, "current_link_width", 0);
-		d->max_link_width = (unsigned int)read_ulong(ctx, dfd, "max_link_width", 0);
-		d->sriov_totalvfs = (unsigned int)read_ulong(ctx, dfd, "sriov_totalvfs", 0);
-		d->sriov_numvfs = (unsigned int)read_ulong(ctx, dfd, "sriov_numvfs", 0);
+		d->local_cpulist = read_str(&r, "local_cpulist");
+		d->reset_method = read_str(&r, "reset_method");
+		d->has_reset = has_attr(&r, "reset") && vfk_exists_at(dfd, "reset");
+		d->power_state = read_str(&r, "power_state");
+		d->link_speed = read_str(&r, "current_link_speed");
+		d->max_link_speed = read_str(&r, "max_link_speed");
+		d->link_width = (unsigned int)read_ulong(&r, "current_link_width", 0);
+		d->max_link_width = (unsigned int)read_ulong(&r, "max_link_width", 0);
+		d->sriov_totalvfs = (unsigned int)read_ulong(&r, "sriov_totalvfs", 0);
+		d->sriov_numvfs = (unsigned int)read_ulong(&r, "sriov_numvfs", 0);
 		/* "Unknown speed" / "255" mean the link is not reported */
 		if (d->link_speed && startswith(d->link_speed, "Unknown"))
 			d->link_speed = NULL;
@@ -200,13 +247,23 @@ const char *vfk_device_get_driver_override(const struct vfk_device *cdev)
 	struct vfk_device *dev = (struct vfk_device *)cdev;	/* a cache */
 	const char *ovr = NULL;
 	char rel[64], buf[256];
+	int r;
 
 	if (dev->override_known)
 		return dev->override;
 	/* its own read: listings show it for every device, the details not;
-	 * by its path in the sysroot, so no directory is opened for it */
+	 * by its path in the sysroot, so no directory is opened for it.
+	 * driver_override is an attribute of every PCI device (Linux 3.16+):
+	 * when the first device read has none, the kernel (or the tree's
+	 * maker) has it for none, and no other device is asked */
+	dev->override_known = true;
+	if (dev->host->has_override < 0)
+		return NULL;
 	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/driver_override", dev->address);
-	if (vfk_root_read(dev->host->ctx, VFK_ROOT_SYS, rel, buf, sizeof(buf)) > 0)
+	r = vfk_root_read_attr(dev->host->ctx, VFK_ROOT_SYS, rel, buf, sizeof(buf));
+	if (!dev->host->has_override)
+		dev->host->has_override = r == -ENOENT ? -1 : 1;
+	if (r > 0)
 		ovr = strpool_intern(&dev->host->strings, buf);
 	/* the kernel prints "(null)" for an unset override */
 	dev->override = (ovr && !streq(ovr, "(null)")) ? ovr : NULL;

@@ -63,18 +63,38 @@ static bool iommu_groups_exist(struct vfk_ctx *ctx)
 	return false;
 }
 
-/* PCI_CLASS=30000, PCI_ID=10DE:2684 from the text of <device>/uevent (cut up in place). */
-static bool parse_uevent_text(char *buf, struct vfk_device *d)
+/* A driver name as the kernel's link would give it: printable, no '/', not
+ * "." or "..". */
+static bool driver_name_ok(const char *s)
+{
+	const char *p;
+
+	if (!*s || streq(s, ".") || streq(s, ".."))
+		return false;
+	for (p = s; *p; p++)
+		if (*p == '/' || (unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return false;
+	return true;
+}
+
+/* PCI_CLASS=30000, PCI_ID=10DE:2684 from the text of <device>/uevent (cut up
+ * in place); its DRIVER= into @driver (size @dsize, "" when there is none). */
+static bool parse_uevent_text(char *buf, struct vfk_device *d, char *driver, size_t dsize)
 {
 	char *line, *save = NULL;
 	unsigned int cls = 0, v = 0, dv = 0;
 	bool have_class = false, have_id = false;
 
+	if (dsize)
+		driver[0] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (startswith(line, "PCI_CLASS="))
 			have_class = sscanf(line + 10, "%x", &cls) == 1 && cls <= 0xffffff;
 		else if (startswith(line, "PCI_ID="))
 			have_id = sscanf(line + 7, "%x:%x", &v, &dv) == 2 && v <= 0xffff && dv <= 0xffff;
+		else if (startswith(line, "DRIVER=") && dsize && driver_name_ok(line + 7) &&
+			 strlen(line + 7) < dsize)
+			strcpy(driver, line + 7);
 	}
 	if (!have_class || !have_id)
 		return false;
@@ -91,7 +111,10 @@ _unused_ static bool parse_uevent(struct vfk_ctx *ctx, int devfd, const char *re
 {
 	char buf[1024];
 
-	return vfk_read_in(ctx, devfd, rel, buf, sizeof(buf)) > 0 && parse_uevent_text(buf, d);
+	char driver[64];
+
+	return vfk_read_in(ctx, devfd, rel, buf, sizeof(buf)) > 0 &&
+	       parse_uevent_text(buf, d, driver, sizeof(driver));
 }
 
 /* Trees captured without uevent: the kernel's vendor, device and class files. */
@@ -120,38 +143,46 @@ struct scan_extra {
 };
 
 /*
- * One device of the scan. Its attributes are read by their path below the
- * sysroot's sys (vfk_root_read: one openat2 resolved in the root, no device
- * directory to open and close); the links are read below bus/pci/devices.
+ * One device of the scan: its uevent (class, ids and, on the running host,
+ * the driver) by its path below the sysroot's sys in one open and one read
+ * (vfk_root_read_attr), then the links below bus/pci/devices. A tree's
+ * uevent is a file its maker wrote once: there the driver link, which a
+ * bind changes, says the driver.
  */
 static int fill_device(struct vfk_host *host, int devfd, const struct vfk_pci_addr *addr,
 		       struct vfk_device *d, struct scan_extra *x)
 {
-	char link[PATH_MAX], buf[64], text[1024];
+	char link[PATH_MAX], buf[64], text[4096];
+	bool live = vfk_ctx_is_live(host->ctx);
 
 	d->host = host;
 	d->addr = *addr;
 	vfk_pci_addr_format(&d->addr, d->address, sizeof(d->address));
 	d->group = -1;
-	/* The kernel's uevent attribute carries class, vendor and device in one
-	 * read; a scan of 65,536 functions is mostly these reads. */
 	snprintf(link, sizeof(link), VFK_SYS_PCI_DEVICES "/%s/uevent", d->address);
-	if ((vfk_root_read(host->ctx, VFK_ROOT_SYS, link, text, sizeof(text)) <= 0 ||
-	     !parse_uevent_text(text, d)) &&
+	if ((vfk_root_read_attr(host->ctx, VFK_ROOT_SYS, link, text, sizeof(text)) <= 0 ||
+	     !parse_uevent_text(text, d, buf, sizeof(buf))) &&
 	    !read_ident_files(host->ctx, d)) {
 		snprintf(host->ctx->error, sizeof(host->ctx->error),
 			 "%s: neither uevent nor vendor, device and class can be read", d->address);
 		return -EIO;
 	}
-
-	snprintf(link, sizeof(link), "%s/driver", d->address);
-	if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0)
-		d->driver = strpool_intern(&host->strings, buf);
+	if (live) {
+		if (buf[0])
+			d->driver = strpool_intern(&host->strings, buf);
+	} else {
+		snprintf(link, sizeof(link), "%s/driver", d->address);
+		if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0)
+			d->driver = strpool_intern(&host->strings, buf);
+	}
 	snprintf(link, sizeof(link), "%s/iommu_group", d->address);
 	if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0)
 		parse_int_name(buf, &d->group);
+	/* a PCI-to-PCI bridge has a type 1 header, which no VF has: no physfn
+	 * link to look for */
 	snprintf(link, sizeof(link), "%s/physfn", d->address);
-	if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0 &&
+	if ((d->class >> 8) != 0x0604 && (d->class >> 8) != 0x0609 &&
+	    vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0 &&
 	    vfk_pci_addr_parse(buf, &x->physfn) == 0) {
 		d->is_vf = true;
 		x->has_physfn = true;
@@ -315,6 +346,7 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 		goto fail;
 	dbg(ctx, "scanned %zu devices, %zu groups, %zu GPUs, %zu fabric devices", host->ndevices,
 	    host->ngroups, host->ngpus, host->nfabric);
+	ctx->snapshot = host;
 	*out = host;
 	return 0;
 fail:
@@ -343,12 +375,19 @@ int host_topo(struct vfk_host *host, const struct vfk_topo **out)
 	return host->topo_err < 0 ? host->topo_err : 0;
 }
 
+struct vfk_host *host_snapshot_held(struct vfk_ctx *ctx)
+{
+	return ctx ? vfk_host_ref(ctx->snapshot) : NULL;
+}
+
 struct vfk_host *vfk_host_unref(struct vfk_host *host)
 {
 	size_t i;
 
 	if (!host || --host->refcount > 0)
 		return NULL;
+	if (host->ctx->snapshot == host)
+		host->ctx->snapshot = NULL;
 	slot_advice_free(host);
 	slots_free(host);
 	gpus_free(host);

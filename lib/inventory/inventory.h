@@ -134,6 +134,9 @@ struct vfk_host {
 	struct strpool strings;
 	struct name_cache *names;	/* (vendor, device) -> names, filled on first use */
 	bool iommu_enabled;
+	/* device.c: driver_override read on one device: 1 the kernel has the
+	 * attribute, -1 it has none (the first device read had none), 0 unread */
+	int8_t has_override;
 	size_t ndevices, ngroups, ngpus;
 	struct vfk_device *devices;	/* sorted by address */
 	struct vfk_group *groups;	/* sorted by id */
