@@ -85,7 +85,8 @@ static bool reboot(const char *root)
 TEST(journey_three_commands_and_no_hand_edit_on_a_debian_desktop,
      "vfio-check --fix --gpu writes the kernel line and the card's vfio-pci ids (exit 0); after "
      "the reboot vfio-check's cmdline check passes; plan of the shipped gaming profile says up "
-     "makes the missing disk (qcow2, the size given on the command line), attaches Windows "
+     "makes the missing disk (qcow2, the size given on the command line: 1 GiB, so that any "
+     "scratch file system has room), attaches Windows "
      "Setup from where --set names it and the virtio-win ISO; gen's XML has both CD-ROMs, the disk with discard=unmap and "
      "the card; --installed leaves both ISOs out")
 {
@@ -112,18 +113,18 @@ TEST(journey_three_commands_and_no_hand_edit_on_a_debian_desktop,
 	free(err);
 	{
 		const char *argv[] = { "vfio-vm", "plan", profile, "--sysroot", root, "--set",
-				       "disk.size=40G", "--set", SETUP, NULL };
+				       "disk.size=1G", "--set", SETUP, NULL };
 		st = run_tool(&out, &err, argv);
 	}
 	CHECK_INT(st, 0);
 	CHECK_CONTAINS(out, "disk /var/lib/libvirt/images/win11.qcow2 does not exist: up makes it, "
-		       "40 GiB qcow2");
+		       "1 GiB qcow2");
 	CHECK_CONTAINS(out, "/usr/share/virtio-win/virtio-win.iso");
 	free(out);
 	free(err);
 	{
 		const char *argv[] = { "vfio-vm", "gen", profile, "--sysroot", root, "--format",
-				       "libvirt", "--set", "disk.size=40G", "--set", SETUP, NULL };
+				       "libvirt", "--set", "disk.size=1G", "--set", SETUP, NULL };
 		st = run_tool(&out, &err, argv);
 	}
 	CHECK_INT(st, 0);
@@ -136,7 +137,7 @@ TEST(journey_three_commands_and_no_hand_edit_on_a_debian_desktop,
 	free(err);
 	{
 		const char *argv[] = { "vfio-vm", "gen", profile, "--sysroot", root, "--format",
-				       "libvirt", "--set", "disk.size=40G", "--set", SETUP, "--installed",
+				       "libvirt", "--set", "disk.size=1G", "--set", SETUP, "--installed",
 				       NULL };
 		st = run_tool(&out, &err, argv);
 	}
