@@ -161,10 +161,41 @@ static void update_vfio_node(struct ksim *k, int group)
 	}
 }
 
+/*
+ * The kernel makes a device's uevent from its state when it is read: DRIVER=
+ * first while a driver is bound, none otherwise. The inventory takes the
+ * driver from there, so a bind here rewrites it with the link.
+ */
+static void write_text(const char *path, const char *text);
+
+static void set_uevent_driver(const char *dir, const char *drv)
+{
+	char p[PATH_MAX], old[4096], out[4096 + 80], *line, *save = NULL;
+	size_t n = 0, len = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/uevent", dir);
+	f = fopen(p, "r");
+	if (!f)
+		return;	/* a tree captured without uevent */
+	n = fread(old, 1, sizeof(old) - 1, f);
+	fclose(f);
+	old[n] = '\0';
+	out[0] = '\0';
+	if (drv && *drv)
+		len = (size_t)snprintf(out, sizeof(out), "DRIVER=%s\n", drv);
+	for (line = strtok_r(old, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "DRIVER=", 7) != 0 && len < sizeof(out))
+			len += (size_t)snprintf(out + len, sizeof(out) - len, "%s\n", line);
+	write_text(p, out);
+}
+
 static void set_driver(struct ksim *k, const char *addr, const char *drv)
 {
 	char p[PATH_MAX], t[PATH_MAX];
 
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s", k->root, addr);
+	set_uevent_driver(p, drv);
 	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/driver", k->root, addr);
 	unlink(p);
 	if (drv && *drv) {
@@ -489,8 +520,11 @@ static void vf_create(struct ksim *k, const char *pfdir, long i, bool autoprobe,
 		snprintf(p, sizeof(p), "%s/subsystem_device", pfdir);
 		sd = read_num(p);
 		snprintf(q, sizeof(q), "%s/uevent", vfdir);
-		snprintf(p, sizeof(p), "PCI_CLASS=%lX\nPCI_ID=%04lX:%04lX\nPCI_SUBSYS_ID=%04lX:%04lX\n"
-			 "PCI_SLOT_NAME=%s\n", class, vendor, strtol(dev, NULL, 16), sv, sd, name);
+		snprintf(p, sizeof(p), "%s%s%sPCI_CLASS=%lX\nPCI_ID=%04lX:%04lX\n"
+			 "PCI_SUBSYS_ID=%04lX:%04lX\nPCI_SLOT_NAME=%s\n",
+			 autoprobe && *drv ? "DRIVER=" : "", autoprobe && *drv ? drv : "",
+			 autoprobe && *drv ? "\n" : "", class, vendor, strtol(dev, NULL, 16), sv, sd,
+			 name);
 		write_text(q, p);
 	}
 	snprintf(q, sizeof(q), "%s/config", vfdir);	/* VFs read all-ones vendor/device */

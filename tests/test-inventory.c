@@ -139,6 +139,57 @@ TEST(inventory_reports_bound_driver_or_null,
 	CHECK(vfk_device_get_driver(d) == NULL);
 }
 
+TEST(inventory_driver_comes_from_uevent_and_hostile_names_are_dropped,
+     "the driver is uevent's DRIVER= (as the kernel writes it while one is bound), not the "
+     "link; a DRIVER= with '/', '..', blanks, control bytes or over 63 bytes names none; "
+     "a tree without uevent still has the link")
+{
+	static const struct {
+		const char *addr, *value;
+	} bad[] = {
+		{ "0000:00:14.2", "../../evil" }, { "0000:00:1f.0", "a/b" },
+		{ "0000:00:1f.3", ".." }, { "0000:00:1f.4", "." }, { "0000:00:1f.5", "x y" },
+		{ "0000:00:02.0", "\001ctl" }, { "0000:01:00.1", "" },
+		{ "0000:00:01.0", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+	};
+	char *root = fixture_host("desktop-dgpu-igpu");
+	struct vfk_ctx *ctx = NULL;
+	struct vfk_host *host = NULL;
+	struct vfk_device *d = NULL;
+	char rel[128], text[512];
+	size_t i;
+
+	REQUIRE(root);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/uevent", bad[i].addr);
+		snprintf(text, sizeof(text), "DRIVER=%s\nPCI_CLASS=30000\nPCI_ID=10DE:2684\n",
+			 bad[i].value);
+		REQUIRE(put_file(root, rel, text));
+	}
+	/* the GPU: DRIVER= says vfio-pci though the link still says nvidia */
+	REQUIRE(put_file(root, "sys/bus/pci/devices/0000:01:00.0/uevent",
+			 "PCI_CLASS=30000\nDRIVER=vfio-pci\nPCI_ID=10DE:2684\n"));
+	/* no uevent at all: vendor, device, class and the link */
+	remove_path(root, "sys/bus/pci/devices/0000:00:14.0/uevent");
+	REQUIRE(put_file(root, "sys/bus/pci/devices/0000:00:14.0/class", "0x0c0330\n"));
+	REQUIRE(vfk_ctx_new(root, &ctx) == 0);
+	REQUIRE(vfk_host_scan(ctx, &host) == 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		REQUIRE(vfk_host_find_device(host, bad[i].addr, &d) == 0);
+		if (vfk_device_get_driver(d))
+			test_fail_(__FILE__, __LINE__, "%s: DRIVER=%s gave driver %s", bad[i].addr,
+				   bad[i].value, vfk_device_get_driver(d));
+	}
+	REQUIRE(vfk_host_find_device(host, "0000:01:00.0", &d) == 0);
+	CHECK_STREQ(vfk_device_get_driver(d), "vfio-pci");
+	REQUIRE(vfk_host_find_device(host, "0000:00:14.0", &d) == 0);
+	CHECK_INT(vfk_device_get_class(d), 0x0c0330);
+	CHECK_STREQ(vfk_device_get_driver(d), "xhci_hcd");
+	vfk_host_unref(host);
+	vfk_ctx_unref(ctx);
+	free(root);
+}
+
 TEST(inventory_driver_override_null_when_kernel_prints_null,
      "driver_override \"(null)\" means unset (NULL); a set override is returned as is")
 {

@@ -532,6 +532,15 @@ TEST(variant_device_on_a_variant_counts_as_on_vfio, "the B50 VF on xe-vfio-pci: 
 	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/" GH200 "/driver", e.root);
 	snprintf(t, sizeof(t), "../../../bus/pci/drivers/nvgrace_gpu_vfio_pci");
 	REQUIRE(unlink(p) == 0 && symlink(t, p) == 0);
+	{	/* and its uevent, which the kernel makes from the bound driver */
+		char *ue, *nl, text[4096];
+		snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/" GH200 "/uevent", e.root);
+		ue = read_file(p);
+		REQUIRE(ue && strncmp(ue, "DRIVER=", 7) == 0 && (nl = strchr(ue, '\n')));
+		snprintf(text, sizeof(text), "DRIVER=nvgrace_gpu_vfio_pci%s", nl);
+		free(ue);
+		REQUIRE(put_file(e.root, "sys/bus/pci/devices/" GH200 "/uevent", text));
+	}
 	ini = write_temp("v.ini", "[vm]\nname = v\nmemory = 4G\nvcpus = 2\n");
 	REQUIRE(ini);
 	CHECK_INT(run_tool(&out, &err, (const char *const[]){ "vfio-vm", "plan", ini, "--sysroot",

@@ -108,6 +108,15 @@ int vfk_root_read_long(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
  */
 int vfk_root_read_attr(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, char *buf,
 		       size_t size);
+/*
+ * A scan that reads one attribute of each of thousands of devices: between
+ * these two, vfk_root_read_attr() keeps the files it read open and closes
+ * them a few dozen at a time (close_range(2) on the runs of numbers it
+ * holds), one call instead of one per file. _end() closes what is left;
+ * every _begin() needs its _end() before the context is freed.
+ */
+void vfk_attr_batch_begin(struct vfk_ctx *ctx);
+void vfk_attr_batch_end(struct vfk_ctx *ctx);
 int vfk_root_read_bytes(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, void *buf,
 			size_t size);
 /*
@@ -156,6 +165,11 @@ struct vfk_ctx {
 	unsigned int timeout_ms;	/* vfk_ctx_set_timeout(): one step's bound */
 	bool no_openat2;	/* path.c: the kernel said ENOSYS to openat2 once */
 	int8_t attr_direct;	/* path.c: vfk_root_read_attr() may open directly: 0 unknown, 1 yes, -1 no */
+	/* path.c: between vfk_attr_batch_begin() and _end(), the files
+	 * vfk_root_read_attr() read, still open, to be closed together */
+	bool attr_batching;
+	uint8_t n_attr_fds;
+	int attr_fds[64];
 	/* launch/remote.c: a context on a snapshot of the libvirt host
 	 * @remote_uri, in the private tree @sysroot (removed with the context);
 	 * @local is the context of this host, which keeps the VM records */

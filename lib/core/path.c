@@ -170,13 +170,19 @@ static int openat2_in(struct vfk_ctx *ctx, int dirfd, const char *rel, int flags
 		      uint64_t resolve)
 {
 	struct open_how how = { .flags = (uint64_t)flags, .resolve = resolve };
+	unsigned int tries = 0;
 	long fd;
 
 	if (ctx->no_openat2) {
 		errno = ENOSYS;
 		return -1;
 	}
-	fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	/* a scoped lookup through ".." says EAGAIN when anything on the system
+	 * was renamed or mounted meanwhile (openat2(2)): the path is fine,
+	 * asking again is the answer */
+	do
+		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN && ++tries < 100);
 	if (fd < 0 && errno == ENOSYS)
 		ctx->no_openat2 = true;
 	return (int)fd;
@@ -717,13 +723,15 @@ static bool attr_direct(struct vfk_ctx *ctx, int base)
 	return ctx->attr_direct > 0;
 }
 
+static void attr_fds_close(struct vfk_ctx *ctx);
+
 int vfk_root_read_attr(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, char *buf,
 		       size_t size)
 {
 	_cleanup_close_ int fd = -1;
 	char path[PATH_MAX];
 	uint64_t resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
-	int base;
+	int base, r;
 
 	if (size == 0)
 		return neg_errno(EINVAL);
@@ -746,11 +754,68 @@ int vfk_root_read_attr(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
 	if (base < 0 || !attr_direct(ctx, base))
 		return vfk_root_read(ctx, root, rel, buf, size);
 	fd = openat2_in(ctx, base, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, resolve);
+	if (fd < 0 && errno == EMFILE && ctx->n_attr_fds) {
+		/* the batch holds the numbers: give them back first */
+		attr_fds_close(ctx);
+		fd = openat2_in(ctx, base, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+				resolve);
+	}
 	if (fd < 0 && (no_openat2(errno) || errno == EXDEV))
 		return vfk_root_read(ctx, root, rel, buf, size);
 	if (fd < 0)
 		return neg_errno(errno);
-	return read_attr_fd(fd, buf, size);
+	r = read_attr_fd(fd, buf, size);
+	if (ctx->attr_batching) {
+		ctx->attr_fds[ctx->n_attr_fds++] = fd;
+		fd = -1;
+		if (ctx->n_attr_fds == ARRAY_SIZE(ctx->attr_fds))
+			attr_fds_close(ctx);
+	}
+	return r;
+}
+
+static int cmp_fd(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Close the batch's files: each run of consecutive numbers in one
+ * close_range(2). Safe beside other threads: every number of a run is a
+ * file this batch holds, so no other can be open under it. One by one
+ * where the kernel has no close_range (before 5.9).
+ */
+static void attr_fds_close(struct vfk_ctx *ctx)
+{
+	int *v = ctx->attr_fds;
+	size_t n = ctx->n_attr_fds, i, j, k;
+
+	qsort_safe(v, n, sizeof(*v), cmp_fd);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j] == v[j - 1] + 1; j++)
+			;
+#ifdef SYS_close_range
+		if (j - i > 1 && syscall(SYS_close_range, (unsigned int)v[i],
+					 (unsigned int)v[j - 1], 0) == 0)
+			continue;
+#endif
+		for (k = i; k < j; k++)
+			close(v[k]);
+	}
+	ctx->n_attr_fds = 0;
+}
+
+void vfk_attr_batch_begin(struct vfk_ctx *ctx)
+{
+	ctx->attr_batching = true;
+}
+
+void vfk_attr_batch_end(struct vfk_ctx *ctx)
+{
+	attr_fds_close(ctx);
+	ctx->attr_batching = false;
 }
 
 int vfk_root_read_long(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, long *out)

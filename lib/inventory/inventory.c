@@ -23,6 +23,11 @@ static int cmp_device(const void *a, const void *b)
 			    &((const struct vfk_device *)b)->addr);
 }
 
+static int cmp_addr(const void *a, const void *b)
+{
+	return pci_addr_cmp(a, b);
+}
+
 static void parse_int_name(const char *s, int *out)
 {
 	char *end;
@@ -137,62 +142,134 @@ static bool read_ident_files(struct vfk_ctx *ctx, struct vfk_device *d)
 	return true;
 }
 
+/*
+ * The kernel gives every VGA controller a boot_vga attribute (or, before it
+ * had one, none): when the first one read has none, the kernel (or the
+ * tree's maker) has it for none, and the next are not asked.
+ */
+static bool read_boot_vga(struct vfk_host *host, const char *address)
+{
+	char rel[64], buf[16];
+	int r;
+
+	if (host->has_boot_vga < 0)
+		return false;
+	snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/boot_vga", address);
+	r = vfk_root_read_attr(host->ctx, VFK_ROOT_SYS, rel, buf, sizeof(buf));
+	if (!host->has_boot_vga)
+		host->has_boot_vga = r == -ENOENT ? -1 : 1;
+	return r > 0 && streq(buf, "1");
+}
+
 struct scan_extra {
 	struct vfk_pci_addr parent, physfn;
 	bool has_parent, has_physfn;
 };
 
 /*
- * One device of the scan: its uevent (class, ids and, on the running host,
- * the driver) by its path below the sysroot's sys in one open and one read
- * (vfk_root_read_attr), then the links below bus/pci/devices. A tree's
- * uevent is a file its maker wrote once: there the driver link, which a
- * bind changes, says the driver.
+ * The parent of the bus the scan is on. Every function of one bus sits in
+ * the same sysfs directory: the kernel gives each the bus's bridge as its
+ * parent (a VF its PF's parent, which bridges the VF's bus too). So one
+ * link read a bus, the scan going through the addresses in order.
+ */
+struct bus_parent {
+	bool known, has_parent;
+	uint16_t domain;
+	uint8_t bus;
+	struct vfk_pci_addr parent;
+	/* for first_below_parent(): the scan's sorted addresses, whether a
+	 * function below each was met, the last domain a function with no
+	 * parent was met in (+1, 0 none) */
+	const struct vfk_pci_addr *addrs;
+	size_t n;
+	bool *has_child;
+	uint32_t rootless_domain;
+};
+
+/*
+ * Is @addr the first function the scan meets below its parent (its bridge,
+ * or for a function on a root bus, the root buses of its domain)? Then it
+ * is no VF: the kernel puts a VF beside its PF, with the PF's parent, at a
+ * routing ID above the PF's (a first VF offset of 0 is refused), so its PF
+ * came before it. The addresses go by in order.
+ */
+static bool first_below_parent(struct bus_parent *c, const struct vfk_pci_addr *addr,
+			       const struct scan_extra *x)
+{
+	const struct vfk_pci_addr *p;
+
+	if (!x->has_parent) {
+		if (c->rootless_domain == addr->domain + 1u)
+			return false;
+		c->rootless_domain = addr->domain + 1u;
+		return true;
+	}
+	p = bsearch(&x->parent, c->addrs, c->n, sizeof(*c->addrs), cmp_addr);
+	if (!p || c->has_child[p - c->addrs])
+		return false;
+	c->has_child[p - c->addrs] = true;
+	return true;
+}
+
+static bool parent_of_bus(int devfd, const char *name, const struct vfk_pci_addr *addr,
+			  struct bus_parent *c, struct vfk_pci_addr *parent)
+{
+	if (!c->known || c->domain != addr->domain || c->bus != addr->bus) {
+		c->known = true;
+		c->domain = addr->domain;
+		c->bus = addr->bus;
+		c->has_parent = parent_from_link(devfd, name, &c->parent);
+	}
+	*parent = c->parent;
+	return c->has_parent;
+}
+
+/*
+ * One device of the scan: its uevent (class, ids and the driver: the kernel
+ * writes DRIVER= there exactly while one is bound, as it makes the driver
+ * link) by its path below the sysroot's sys in one open and one read
+ * (vfk_root_read_attr), then the links below bus/pci/devices.
  */
 static int fill_device(struct vfk_host *host, int devfd, const struct vfk_pci_addr *addr,
-		       struct vfk_device *d, struct scan_extra *x)
+		       struct vfk_device *d, struct scan_extra *x, struct bus_parent *bp)
 {
 	char link[PATH_MAX], buf[64], text[4096];
-	bool live = vfk_ctx_is_live(host->ctx);
 
 	d->host = host;
 	d->addr = *addr;
 	vfk_pci_addr_format(&d->addr, d->address, sizeof(d->address));
 	d->group = -1;
 	snprintf(link, sizeof(link), VFK_SYS_PCI_DEVICES "/%s/uevent", d->address);
-	if ((vfk_root_read_attr(host->ctx, VFK_ROOT_SYS, link, text, sizeof(text)) <= 0 ||
-	     !parse_uevent_text(text, d, buf, sizeof(buf))) &&
-	    !read_ident_files(host->ctx, d)) {
+	if (vfk_root_read_attr(host->ctx, VFK_ROOT_SYS, link, text, sizeof(text)) > 0 &&
+	    parse_uevent_text(text, d, buf, sizeof(buf))) {
+		if (buf[0])
+			d->driver = strpool_intern(&host->strings, buf);
+	} else if (read_ident_files(host->ctx, d)) {
+		/* no uevent to say it: the link does */
+		snprintf(link, sizeof(link), "%s/driver", d->address);
+		if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0)
+			d->driver = strpool_intern(&host->strings, buf);
+	} else {
 		snprintf(host->ctx->error, sizeof(host->ctx->error),
 			 "%s: neither uevent nor vendor, device and class can be read", d->address);
 		return -EIO;
 	}
-	if (live) {
-		if (buf[0])
-			d->driver = strpool_intern(&host->strings, buf);
-	} else {
-		snprintf(link, sizeof(link), "%s/driver", d->address);
-		if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0)
-			d->driver = strpool_intern(&host->strings, buf);
-	}
 	snprintf(link, sizeof(link), "%s/iommu_group", d->address);
 	if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0)
 		parse_int_name(buf, &d->group);
-	/* a PCI-to-PCI bridge has a type 1 header, which no VF has: no physfn
-	 * link to look for */
+	x->has_parent = parent_of_bus(devfd, d->address, addr, bp, &x->parent);
+	/* a PCI-to-PCI bridge has a type 1 header, which no VF has; nor has
+	 * the first function below a parent: no physfn link to look for */
 	snprintf(link, sizeof(link), "%s/physfn", d->address);
 	if ((d->class >> 8) != 0x0604 && (d->class >> 8) != 0x0609 &&
+	    !first_below_parent(bp, addr, x) &&
 	    vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0 &&
 	    vfk_pci_addr_parse(buf, &x->physfn) == 0) {
 		d->is_vf = true;
 		x->has_physfn = true;
 	}
-	if ((d->class >> 8) == 0x0300) {
-		long v;
-		snprintf(link, sizeof(link), VFK_SYS_PCI_DEVICES "/%s/boot_vga", d->address);
-		d->boot_vga = vfk_root_read_long(host->ctx, VFK_ROOT_SYS, link, &v) == 0 && v == 1;
-	}
-	x->has_parent = parent_from_link(devfd, d->address, &x->parent);
+	if ((d->class >> 8) == 0x0300)
+		d->boot_vga = read_boot_vga(host, d->address);
 	return 0;
 }
 
@@ -279,7 +356,9 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 {
 	struct vfk_host *host;
 	struct scan_extra *extra = NULL;
+	struct bus_parent bp = { .known = false };
 	_cleanup_free_ struct vfk_pci_addr *addrs = NULL;
+	_cleanup_free_ bool *has_child = NULL;
 	_cleanup_close_ int devfd = -1;
 	size_t n = 0, i;
 	int r;
@@ -303,15 +382,21 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 		goto fail;
 	host->devices = calloc(n ? n : 1, sizeof(*host->devices));
 	extra = calloc(n ? n : 1, sizeof(*extra));
-	if (!host->devices || !extra) {
+	has_child = calloc(n ? n : 1, sizeof(*has_child));
+	bp.has_child = has_child;
+	if (!host->devices || !extra || !has_child) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	for (i = 0; i < n; i++) {
-		r = fill_device(host, devfd, &addrs[i], &host->devices[i], &extra[i]);
-		if (r < 0)
-			goto fail;
-	}
+	qsort_safe(addrs, n, sizeof(*addrs), cmp_addr);	/* a bus's functions together */
+	bp.addrs = addrs;
+	bp.n = n;
+	vfk_attr_batch_begin(ctx);
+	for (i = 0, r = 0; i < n && r >= 0; i++)
+		r = fill_device(host, devfd, &addrs[i], &host->devices[i], &extra[i], &bp);
+	vfk_attr_batch_end(ctx);
+	if (r < 0)
+		goto fail;
 	host->ndevices = n;
 
 	/* sort devices and their side data together */

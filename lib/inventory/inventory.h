@@ -137,6 +137,9 @@ struct vfk_host {
 	/* device.c: driver_override read on one device: 1 the kernel has the
 	 * attribute, -1 it has none (the first device read had none), 0 unread */
 	int8_t has_override;
+	/* inventory.c: the same for boot_vga, which the kernel gives every VGA
+	 * controller (class 0300) */
+	int8_t has_boot_vga;
 	size_t ndevices, ngroups, ngpus;
 	struct vfk_device *devices;	/* sorted by address */
 	struct vfk_group *groups;	/* sorted by id */
