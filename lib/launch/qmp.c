@@ -8,10 +8,9 @@
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdio.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 
+#include "launch/launch.h"
 #include "launch/qmp.h"
 
 /* Read one line (one QMP message) into a json object. */
@@ -143,22 +142,14 @@ int qmp_handshake(int fd, long long deadline)
 
 int qmp_open(const char *path, unsigned int timeout_ms)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	long long deadline = now_ms() + timeout_ms;
 	int fd, r;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if ((errno != ENOENT && errno != ECONNREFUSED) || now_ms() >= deadline) {
-			r = -errno;
-			close(fd);
-			return r;
-		}
+	/* QEMU makes the socket a moment after it starts: not there yet, or
+	 * not listening yet, is asked again until the deadline */
+	while ((fd = launch_unix_socket(path, false)) < 0) {
+		if ((fd != -ENOENT && fd != -ECONNREFUSED) || now_ms() >= deadline)
+			return fd;
 		poll(NULL, 0, 50);
 	}
 	r = qmp_handshake(fd, deadline);

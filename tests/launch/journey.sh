@@ -7,34 +7,13 @@
 # of the size asked, and the VM boots the installer from the CD, which installs; then
 # up --installed boots what was installed, from the disk alone (no CD-ROM left in QEMU's
 # command line, and the disk was empty before the installer ran). qemu backend. Needs
-# from run.sh: WORK, CACHE, HERE, BIN, VM, TMO, wait_console, pass, fail.
+# from run.sh: WORK, CACHE, HERE, BIN, VM, TMO, profile, wait_console, pass, fail.
 
 jr_disk=$WORK/jr-disk.qcow2
-jr_prof=$WORK/jr.ini
-cat > "$jr_prof" <<EOT
-[vm]
-name = vfk-launch-jr
-memory = 256M
-vcpus = 1
-os = linux
-firmware = bios
-serial = pty
-[tuning]
-hugepages = no
-iothreads = 0
-[gpu]
-mode = virtio
-virgl = no
-[display]
-type = none
-[network]
-type = none
-[disk]
-path = $jr_disk
-size = 1G
-[disk.installer]
-path = $WORK/installer.iso
-EOT
+# run.sh's profile, booting from its media instead of the suite's kernel
+jr_prof=$(profile vfk-launch-jr 0)
+sed -i '/^kernel = /d; /^initrd = /d; /^cmdline = /d' "$jr_prof"
+printf '[disk]\npath = %s\nsize = 1G\n[disk.installer]\npath = %s\n' "$jr_disk" "$WORK/installer.iso" >> "$jr_prof"
 
 jr_cmdline() { tr '\0' '\n' < "/proc/$(sed -n 's/^pid=//p' /run/vfiokit/vms/vfk-launch-jr 2>/dev/null)/cmdline" 2>/dev/null; }
 
