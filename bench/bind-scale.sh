@@ -36,6 +36,7 @@ fi
 # tmpfs: a 16k tree is a quarter of a million small files
 base=${TMPDIR:-/tmp}
 [ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
+bench_on_nodev "$base" "$@"
 work=$(mktemp -d -p "$base" vfiokit-bind-scale.XXXXXX) || exit 1
 trap 'rm -rf "$work"' EXIT
 

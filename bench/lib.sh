@@ -21,6 +21,12 @@
 #   bench_met EXPR       yes when the awk expression EXPR holds, else no
 #   bench_mib KIB        KiB as MiB with 1 decimal (- stays -)
 #   bench_commas N       65536 -> 65,536 (for figure names)
+#   bench_on_nodev DIR ARGS...
+#	Runs the calling script again (with ARGS) in a private mount namespace where DIR
+#	is mounted nodev, as the kernel's /sys is: the synthetic trees are then read as a
+#	host's sysfs is (one open and one read an attribute, vfk_root_read_attr). Where
+#	DIR is nodev already, or without root, it says so and returns: every attribute is
+#	then checked before it is read, slower than on a host.
 #
 # The lines go to $VFK_BENCH_RESULTS (default build/bench-results.txt), appended: `make
 # bench` (bench/all.sh) empties it first; a script run alone adds to what is there.
@@ -72,4 +78,24 @@ bench_mib() {
 
 bench_commas() {
 	echo "$1" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta'
+}
+
+bench_on_nodev() {
+	local dir=$1
+	shift
+	[ -z "${VFK_BENCH_NODEV:-}" ] || return 0
+	if findmnt -no OPTIONS --target "$dir" 2>/dev/null | tr , '\n' | grep -qx nodev; then
+		return 0
+	fi
+	if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
+		echo "bench: $dir is not mounted nodev and no mount namespace can be had here:" \
+			"each attribute is checked before it is read (slower than a host's sysfs)"
+		return 0
+	fi
+	# shellcheck disable=SC2016
+	exec env VFK_BENCH_NODEV=1 unshare -m --propagation private bash -c '
+		mount --bind "$1" "$1" && mount -o remount,bind,nodev "$1" ||
+			echo "bench: could not mount $1 nodev: each attribute is checked before it is read"
+		shift
+		exec "$@"' _ "$dir" "$0" "$@"
 }

@@ -121,6 +121,15 @@ class Tree:
         os.symlink(target, path)
 
 
+def sriov_attrs(pfdir, vfs, offset, stride):
+    """A PF's SR-IOV attributes as the kernel writes them: VF k at routing ID
+    PF + offset + k * stride."""
+    for name, value in (("sriov_totalvfs", vfs), ("sriov_numvfs", vfs),
+                        ("sriov_offset", offset), ("sriov_stride", stride)):
+        with open(os.path.join(pfdir, name), "w") as f:
+            f.write("%d\n" % value)
+
+
 def server(n, out):
     t = Tree(out, ("pcieport", "nvidia", "snd_hda_intel", "mlx5_core", "vfio-pci"))
     domain = 0
@@ -165,10 +174,8 @@ def server(n, out):
             addr = "%04x:%02x:%02x.%x" % (domain, pf_bus, fn // 8, fn % 8)
             vdir = t.add([top, rp2], addr, 0x15b3, 0x1018, 0x020000, "mlx5_core")
             os.symlink("../" + pf, os.path.join(vdir, "physfn"))
-        with open(os.path.join(pfdir, "sriov_totalvfs"), "w") as f:
-            f.write("%d\n" % vfs)
-        with open(os.path.join(pfdir, "sriov_numvfs"), "w") as f:
-            f.write("%d\n" % vfs)
+            os.symlink("../" + addr, os.path.join(pfdir, "virtfn%d" % i))
+        sriov_attrs(pfdir, vfs, 8, 1)
     print("%d functions in %s" % (t.count, out))
 
 
@@ -264,9 +271,7 @@ def hgx(n, out):
                 os.symlink("../" + ep, os.path.join(vdir, "physfn"))
                 os.symlink("../" + addr, os.path.join(epdir, "virtfn%d" % i))
             bus += (8 + nvf - 1) // 256 if nvf else 0
-            for f in ("sriov_totalvfs", "sriov_numvfs"):
-                with open(os.path.join(epdir, f), "w") as fh:
-                    fh.write("%d\n" % nvf)
+            sriov_attrs(epdir, nvf, 8, 1)
     assert t.count == n, (t.count, n)
     print("%d functions in %s: 9 GPUs, 4 NVSwitches, %d NIC VFs" % (t.count, out, n - fixed))
 

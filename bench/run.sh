@@ -19,6 +19,7 @@ if [ -z "${VFK_BENCH_CACHE:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then CAC
 SIZES=${VFK_BENCH_SIZES:-"4096 65536"}
 REPS=${VFK_BENCH_REPS:-5}
 mkdir -p "$CACHE"
+bench_on_nodev "$CACHE" "$@"
 
 best_of() {	# prints "seconds maxrss_kib" of the fastest run
 	best_of_loops 1 "$@"

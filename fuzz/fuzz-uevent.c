@@ -2,8 +2,8 @@
 /*
  * sysfs file contents the inventory reads per device: the uevent attribute
  * (PCI_CLASS, PCI_ID), one-integer attributes (boot_vga), and the symlinks
- * whose targets name the parent bridge, the driver, the IOMMU group and the
- * PF (parent_from_link, vfk_readlink_base_at). The first input byte picks
+ * whose targets name the parent bridge and the bus's directory, the driver,
+ * the IOMMU group and the PF (parent_from_link, vfk_readlink_base_at). The first input byte picks
  * the file; the rest is its contents or the link's target.
  * Invariants: ids in range, a parsed parent/PF is a valid address, a link
  * base is never "", "." or ".." and has no '/'.
@@ -12,6 +12,19 @@
 #include "../lib/inventory/inventory.c"
 
 static int dirfd_;
+
+/* Has @rel a "." or ".." component? */
+static bool has_dots(const char *rel)
+{
+	const char *p;
+
+	for (p = rel; *p; p += strcspn(p, "/"), p += *p == '/') {
+		size_t n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return true;
+	}
+	return false;
+}
 static struct vfk_ctx *ctx_;	/* the live root: the scratch dir is a real path */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -28,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int mode = size ? data[0] % 4 : 0;
 	struct vfk_device d = { 0 };
 	struct vfk_pci_addr a;
-	char *s, buf[64];
+	char *s, buf[64], dir[PATH_MAX];
 	long v;
 	int r;
 
@@ -53,9 +66,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:	/* the device link: parent bridge from its path */
 		s = fuzz_strdup(data, size);
 		fuzz_link(dirfd_, "dev", s);
-		if (parent_from_link(dirfd_, "dev", &a)) {
+		if (parent_from_link(dirfd_, "dev", &a, dir, sizeof(dir))) {
 			FUZZ_ASSERT(a.dev <= 31 && a.fn <= 7);
 		}
+		/* the bus's directory, opened below sys: never above it */
+		FUZZ_ASSERT(dir[0] != '/' && strlen(dir) < sizeof(dir));
+		FUZZ_ASSERT(!strstr(dir, "//") && !has_dots(dir));
 		free(s);
 		break;
 	case 3:	/* driver / iommu_group / physfn links: their base name */

@@ -245,6 +245,9 @@ VFK_API struct vfk_device *vfk_device_get_physfn(const struct vfk_device *dev);
 /* Bridges (class 0604) and host bridges (0600) never block and are never passed through. */
 VFK_API bool vfk_device_is_bridge(const struct vfk_device *dev);
 VFK_API bool vfk_device_is_gpu(const struct vfk_device *dev);
+/* The GPU @dev is a function of (its display function, HDMI audio, USB-C
+ * controller...; the first in address order where a slot holds two), or NULL. */
+VFK_API struct vfk_gpu *vfk_device_get_gpu(const struct vfk_device *dev);
 /* The upstream bridge (parent in the PCI hierarchy) or NULL for root-bus devices. */
 VFK_API struct vfk_device *vfk_device_get_parent(const struct vfk_device *dev);
 /*

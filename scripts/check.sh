@@ -1,6 +1,6 @@
 #!/bin/bash
 # make check: install what is missing, build, run the unit suite and the shell
-# completion's (tests/completion.sh), vfio-ls --svg through real renderers (tests/svg-render.sh), the Debian packages (tests/deb.sh), the unit suite again under ASan+UBSan
+# completion's (tests/completion.sh), the inventory's system calls per function (tests/syscalls.sh), vfio-ls --svg through real renderers (tests/svg-render.sh), the Debian packages (tests/deb.sh), the unit suite again under ASan+UBSan
 # and under valgrind, a short run of every fuzz target, then
 # the real-kernel suite (tests/vm) when QEMU can be had.
 # VFK_SKIP_DEB=1, VFK_SKIP_VALGRIND=1, VFK_SKIP_FUZZ=1, VFK_SKIP_VM=1 leave a suite out.
@@ -45,6 +45,8 @@ fi
 times+=("$(printf '%-12s %7s' deps+build "$(mmss $(( $(date +%s) - T0 )))")")
 suite unit build/tests/run-tests
 suite completion tests/completion.sh
+# system calls per PCI function of an inventory, counted with strace
+suite syscalls tests/syscalls.sh
 # vfio-ls --svg drawn by two real renderers (librsvg, headless Chromium)
 suite svg-render tests/svg-render.sh
 # The Debian packages built, lintian'd, installed in a fresh Debian 12 root and run there.

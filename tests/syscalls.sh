@@ -5,11 +5,12 @@
 # strace -f -c on synthetic servers of 4,096 and 65,536 functions
 # (bench/mksynth.py, built here into a scratch directory): the whole
 # process's calls divided by the number of functions, for vfio-ls and
-# vfio-ls --json, at most VFK_SYSCALLS_MAX (4: one open and read of each
-# device's uevent and one link for its group are the floor). A count is
-# deterministic; timings stay in make bench. Also: failed calls stay under
-# 2% of the functions (nothing is opened per device that the scan can know
-# is absent); vfio-check --json's figure is printed for the record.
+# vfio-ls --json and vfio-check --json, at most VFK_SYSCALLS_MAX (4: one
+# open and read of each device's uevent and one link for its group are the
+# floor; a PF's VFs are known from its SR-IOV attributes, not a link each).
+# A count is deterministic; timings stay in make bench. Also: failed calls
+# stay under 2% of the functions (nothing is opened per device that the
+# scan can know is absent).
 #
 # Where the test may make one (unshare -rm: a user and mount namespace), the
 # trees live on a private tmpfs mounted nodev: like a real host's sysfs, a
@@ -70,10 +71,13 @@ if [[ -d /dev/shm && -w /dev/shm ]]; then base=/dev/shm; else base=${TMPDIR:-/tm
 WORK=$(mktemp -d "$base/vfk-syscalls.XXXXXX") || { fail "no scratch directory in $base"; done_; }
 trap 'rm -rf "$WORK"' EXIT
 results=$WORK/results
-if unshare -rm true 2>/dev/null; then
+# root has its own mount namespace (a user namespace cannot be made in a
+# chroot, as in the fresh root of CI); anyone else a user namespace's
+if [[ $(id -u) == 0 ]]; then ns=(unshare -m); else ns=(unshare -rm); fi
+if "${ns[@]}" true 2>/dev/null; then
 	where="a private nodev tmpfs"
 	# shellcheck disable=SC2016
-	unshare -rm bash -c 'mount -t tmpfs -o nodev,mode=0755 vfk-syscalls "$1" && "$2" --inner "$1"' \
+	"${ns[@]}" bash -c 'mount -t tmpfs -o nodev,mode=0755 vfk-syscalls "$1" && "$2" --inner "$1"' \
 		_ "$WORK" "$HERE/syscalls.sh" >"$results" 2>&1
 else
 	where="$base (no namespace for a nodev tmpfs: every attribute checked first)"
@@ -96,11 +100,6 @@ for n in $SIZES; do
 			continue
 		fi
 		per=$(awk "BEGIN{printf \"%.2f\", $calls / $n}")
-		if [[ $tool == vfio-check_--json ]]; then
-			# recorded, not asserted: it reads the same inventory plus its checks
-			echo "# $name on $n functions: $calls system calls, $per per function, $errors failed"
-			continue
-		fi
 		if awk "BEGIN{exit !($calls <= $MAX * $n)}"; then
 			pass "$name on $n functions makes at most $MAX system calls per function ($per)"
 		else

@@ -229,6 +229,30 @@ TEST(gpu_functions_exclude_sriov_vfs,
 	CHECK(vfk_gpu_function(g, 0) == vfk_gpu_get_device(g));
 }
 
+TEST(device_get_gpu_names_the_gpu_of_each_of_its_functions_and_no_other,
+     "each of a 4-function card's functions answers with that card's GPU; a VF with its own "
+     "GPU, its PF's GPU with the PF's; a bridge and a NIC with none")
+{
+	FX f, s;
+	struct vfk_gpu *g;
+	struct vfk_device *nic = NULL;
+	size_t j;
+
+	REQUIRE(fx_open(&f, "nvidia-4fn"));
+	REQUIRE((g = gpu_at(&f, "0000:07:00.0")));
+	for (j = 0; j < vfk_gpu_function_count(g); j++)
+		CHECK(vfk_device_get_gpu(vfk_gpu_function(g, j)) == g);
+	CHECK(vfk_device_get_gpu(vfk_device_get_parent(vfk_gpu_get_device(g))) == NULL);
+	CHECK(vfk_device_get_gpu(NULL) == NULL);
+	REQUIRE(fx_open(&s, "sriov-server"));
+	REQUIRE((g = gpu_at(&s, "0000:01:02.2")));
+	CHECK(vfk_device_get_gpu(vfk_gpu_get_device(g)) == g);
+	REQUIRE((g = gpu_at(&s, "0000:01:00.0")));
+	CHECK(vfk_device_get_gpu(vfk_gpu_get_device(g)) == g);
+	REQUIRE(vfk_host_find_device(s.host, "0000:02:00.0", &nic) == 0);
+	CHECK(vfk_device_get_gpu(nic) == NULL);
+}
+
 /* ------------------------------------------------------------ verdicts */
 
 TEST(shared_chipset_gpu_blocked_by_sata_and_nic_no_acs_on_root_port,

@@ -352,6 +352,67 @@ TEST(inventory_sriov_pf_counts_and_vf_physfn,
 	CHECK_INT(vfk_device_get_sriov_numvfs(other), 0);
 }
 
+/* Scan @root; is @addr a VF, and is its PF @pf (NULL: none)? */
+static void check_vf(const char *root, const char *addr, const char *pf, int line)
+{
+	struct vfk_ctx *ctx = NULL;
+	struct vfk_host *host = NULL;
+	struct vfk_device *d = NULL, *p;
+
+	if (vfk_ctx_new(root, &ctx) < 0 || vfk_host_scan(ctx, &host) < 0 ||
+	    vfk_host_find_device(host, addr, &d) < 0)
+		test_fail_(__FILE__, line, "%s: no scan, or no %s in it", root, addr);
+	else if (vfk_device_is_vf(d) != (pf != NULL))
+		test_fail_(__FILE__, line, "%s: is_vf %d, wanted %d", addr, vfk_device_is_vf(d),
+			   pf != NULL);
+	else if (pf && (!(p = vfk_device_get_physfn(d)) ||
+			strcmp(vfk_device_get_address(p), pf) != 0))
+		test_fail_(__FILE__, line, "%s: physfn %s, wanted %s", addr,
+			   p ? vfk_device_get_address(p) : "none", pf);
+	vfk_host_unref(host);
+	vfk_ctx_unref(ctx);
+}
+
+TEST(inventory_vfs_known_from_pf_offset_and_stride_or_else_from_physfn,
+     "a VF is known from its PF's sriov_numvfs/offset/stride without a physfn link; where a "
+     "PF gives no offset (an older kernel) or an impossible one, each physfn link is read; "
+     "a PF claiming more VFs than the tree has, or a device below another bridge, claims "
+     "no other device")
+{
+	static const char *const vfs[] = { "0000:01:02.0", "0000:01:02.3", "0000:02:00.3" };
+	char *a = fixture_host("sriov-server"), *b = fixture_host("sriov-server");
+	char *c = fixture_host("sriov-server");
+	char rel[128];
+	size_t i;
+
+	REQUIRE(a && b && c);
+	/* a: no VF has a physfn link; the PFs say where their VFs are */
+	for (i = 0; i < sizeof(vfs) / sizeof(vfs[0]); i++) {
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/physfn", vfs[i]);
+		remove_path(a, rel);
+	}
+	check_vf(a, "0000:01:02.0", "0000:01:00.0", __LINE__);
+	check_vf(a, "0000:01:02.3", "0000:01:00.0", __LINE__);
+	check_vf(a, "0000:02:00.3", "0000:02:00.0", __LINE__);
+	check_vf(a, "0000:01:00.0", NULL, __LINE__);
+	/* b: one PF without sriov_offset, the other's offset 0: the links say */
+	remove_path(b, "sys/bus/pci/devices/0000:01:00.0/sriov_offset");
+	REQUIRE(put_file(b, "sys/bus/pci/devices/0000:02:00.0/sriov_offset", "0\n"));
+	check_vf(b, "0000:01:02.0", "0000:01:00.0", __LINE__);
+	check_vf(b, "0000:01:02.3", "0000:01:00.0", __LINE__);
+	check_vf(b, "0000:02:00.2", "0000:02:00.0", __LINE__);
+	check_vf(b, "0000:02:00.3", "0000:02:00.0", __LINE__);
+	/* c: a PF claiming 65535 VFs: only the two there; one whose offset
+	 * lands on a device below another bridge: not its VF */
+	REQUIRE(put_file(c, "sys/bus/pci/devices/0000:02:00.0/sriov_numvfs", "65535\n"));
+	REQUIRE(put_file(c, "sys/bus/pci/devices/0000:01:00.0/sriov_offset", "1024\n"));
+	check_vf(c, "0000:02:00.3", "0000:02:00.0", __LINE__);
+	check_vf(c, "0000:05:00.0", NULL, __LINE__);
+	free(a);
+	free(b);
+	free(c);
+}
+
 /* --------------------------------------------------------------- topology */
 
 TEST(inventory_flags_pci_bridges_and_host_bridges_only,

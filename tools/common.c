@@ -199,11 +199,21 @@ json_object *json_str_or_null(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
+/* Asked once per stream: a listing asks for each GPU it prints, and a
+ * stream does not become a terminal while the tool runs. */
 bool common_color(FILE *f)
 {
+	static signed char known[3] = { -1, -1, -1 };
 	const char *no = getenv("NO_COLOR");
+	int fd = fileno(f);
 
-	return (!no || !*no) && isatty(fileno(f));
+	if (no && *no)
+		return false;
+	if (fd < 0 || fd > 2)
+		return isatty(fd);
+	if (known[fd] < 0)
+		known[fd] = (signed char)isatty(fd);
+	return known[fd];
 }
 
 const char *common_printable(const char *s, char *buf, size_t size)

@@ -98,5 +98,12 @@ const char *common_printable(const char *s, char *buf, size_t size);
 void common_json_print(json_object *root);
 /* A JSON string, or JSON null for NULL. */
 json_object *json_str_or_null(const char *s);
+/* json_object_object_add() of a key that is a string literal, added once:
+ * neither copied nor looked for first (a listing adds a dozen a device). */
+static inline void json_add_new(json_object *o, const char *literal_key, json_object *v)
+{
+	json_object_object_add_ex(o, literal_key, v,
+				  JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+}
 
 #endif

@@ -104,18 +104,6 @@ static const char *text_name(const struct vfk_device *d, char *buf, size_t size)
 }
 
 /* A GPU whose functions include @d, or NULL. */
-static const struct vfk_gpu *gpu_of(const struct vfk_host *h, const struct vfk_device *d)
-{
-	size_t i, j;
-
-	for (i = 0; i < vfk_host_gpu_count(h); i++) {
-		const struct vfk_gpu *g = vfk_host_gpu(h, i);
-		for (j = 0; j < vfk_gpu_function_count(g); j++)
-			if (vfk_gpu_function(g, j) == d)
-				return g;
-	}
-	return NULL;
-}
 
 static bool gpu_selected(const struct ls_opts *o, const struct vfk_gpu *g,
 			 const struct vfk_device *only)
@@ -143,7 +131,7 @@ static bool gpu_selected(const struct ls_opts *o, const struct vfk_gpu *g,
 /* Shown by --gpus: a GPU's function or a fabric device (NVSwitch). */
 static bool gpu_complex(const struct vfk_host *h, const struct vfk_device *d)
 {
-	return gpu_of(h, d) || vfk_device_get_fabric_role(d);
+	return vfk_device_get_gpu(d) || vfk_device_get_fabric_role(d);
 }
 
 static bool group_has_gpu(const struct vfk_host *h, const struct vfk_group *grp)
@@ -302,7 +290,7 @@ static void print_device_line(const struct vfk_host *h, const struct vfk_device 
 	printf(" (%s)", vfk_device_get_driver(d) ? vfk_device_get_driver(d) : "no driver");
 	if (vfk_device_is_gpu(d))
 		printf(" <GPU>");
-	else if (gpu_of(h, d))
+	else if (vfk_device_get_gpu(d))
 		printf(" <GPU function>");
 	if (vfk_device_get_fabric_role(d))
 		printf(" <%s: GPU fabric>", vfk_device_get_fabric_role(d));
@@ -926,48 +914,48 @@ static json_object *device_json(const struct vfk_device *d, int verbose)
 	char buf[600];
 	const struct vfk_device *pf = vfk_device_get_physfn(d);
 
-	json_object_object_add(o, "address", json_object_new_string(vfk_device_get_address(d)));
-	json_object_object_add(o, "class", json_object_new_string(class_hex(d, buf, sizeof(buf))));
+	json_add_new(o, "address", json_object_new_string(vfk_device_get_address(d)));
+	json_add_new(o, "class", json_object_new_string(class_hex(d, buf, sizeof(buf))));
 	snprintf(buf, sizeof(buf), "%04x", vfk_device_get_vendor_id(d));
-	json_object_object_add(o, "vendor", json_object_new_string(buf));
+	json_add_new(o, "vendor", json_object_new_string(buf));
 	snprintf(buf, sizeof(buf), "%04x", vfk_device_get_device_id(d));
-	json_object_object_add(o, "device", json_object_new_string(buf));
-	json_object_object_add(o, "name", json_object_new_string(full_name(d, buf, sizeof(buf))));
-	json_object_object_add(o, "class_name", json_object_new_string(vfk_device_get_class_name(d)));
-	json_object_object_add(o, "driver", json_str_or_null(vfk_device_get_driver(d)));
-	json_object_object_add(o, "bridge", json_object_new_boolean(vfk_device_is_bridge(d)));
-	json_object_object_add(o, "gpu", json_object_new_boolean(vfk_device_is_gpu(d)));
-	json_object_object_add(o, "boot_vga", json_object_new_boolean(vfk_device_is_boot_vga(d)));
-	json_object_object_add(o, "physfn", pf ? json_object_new_string(vfk_device_get_address(pf)) : NULL);
+	json_add_new(o, "device", json_object_new_string(buf));
+	json_add_new(o, "name", json_object_new_string(full_name(d, buf, sizeof(buf))));
+	json_add_new(o, "class_name", json_object_new_string(vfk_device_get_class_name(d)));
+	json_add_new(o, "driver", json_str_or_null(vfk_device_get_driver(d)));
+	json_add_new(o, "bridge", json_object_new_boolean(vfk_device_is_bridge(d)));
+	json_add_new(o, "gpu", json_object_new_boolean(vfk_device_is_gpu(d)));
+	json_add_new(o, "boot_vga", json_object_new_boolean(vfk_device_is_boot_vga(d)));
+	json_add_new(o, "physfn", pf ? json_object_new_string(vfk_device_get_address(pf)) : NULL);
 	/* only a device on a VFIO driver has a VFIO cdev: the others cost no lookup */
-	json_object_object_add(o, "vfio_cdev", vfk_driver_is_vfio(vfk_device_get_driver(d))
+	json_add_new(o, "vfio_cdev", vfk_driver_is_vfio(vfk_device_get_driver(d))
 			       ? json_str_or_null(vfk_device_get_vfio_cdev(d)) : NULL);
 	if (verbose) {
 		snprintf(buf, sizeof(buf), "%04x", vfk_device_get_subsystem_vendor_id(d));
-		json_object_object_add(o, "subsystem_vendor", json_object_new_string(buf));
+		json_add_new(o, "subsystem_vendor", json_object_new_string(buf));
 		snprintf(buf, sizeof(buf), "%04x", vfk_device_get_subsystem_device_id(d));
-		json_object_object_add(o, "subsystem_device", json_object_new_string(buf));
+		json_add_new(o, "subsystem_device", json_object_new_string(buf));
 		snprintf(buf, sizeof(buf), "%02x", vfk_device_get_revision(d));
-		json_object_object_add(o, "revision", json_object_new_string(buf));
-		json_object_object_add(o, "driver_override", json_str_or_null(vfk_device_get_driver_override(d)));
-		json_object_object_add(o, "numa_node", json_object_new_int(vfk_device_get_numa_node(d)));
-		json_object_object_add(o, "local_cpulist", json_str_or_null(vfk_device_get_local_cpulist(d)));
-		json_object_object_add(o, "reset_method", json_str_or_null(vfk_device_get_reset_method(d)));
-		json_object_object_add(o, "reset", json_object_new_boolean(vfk_device_has_reset(d)));
-		json_object_object_add(o, "flr", tristate_json(vfk_device_get_flr(d)));
-		json_object_object_add(o, "no_soft_reset", tristate_json(vfk_device_get_no_soft_reset(d)));
-		json_object_object_add(o, "reset_verdict", json_object_new_string(
+		json_add_new(o, "revision", json_object_new_string(buf));
+		json_add_new(o, "driver_override", json_str_or_null(vfk_device_get_driver_override(d)));
+		json_add_new(o, "numa_node", json_object_new_int(vfk_device_get_numa_node(d)));
+		json_add_new(o, "local_cpulist", json_str_or_null(vfk_device_get_local_cpulist(d)));
+		json_add_new(o, "reset_method", json_str_or_null(vfk_device_get_reset_method(d)));
+		json_add_new(o, "reset", json_object_new_boolean(vfk_device_has_reset(d)));
+		json_add_new(o, "flr", tristate_json(vfk_device_get_flr(d)));
+		json_add_new(o, "no_soft_reset", tristate_json(vfk_device_get_no_soft_reset(d)));
+		json_add_new(o, "reset_verdict", json_object_new_string(
 			vfk_reset_verdict_to_string(vfk_device_get_reset_verdict(d))));
-		json_object_object_add(o, "reset_reason", json_object_new_string(vfk_device_get_reset_reason(d)));
-		json_object_object_add(o, "power_state", json_str_or_null(vfk_device_get_power_state(d)));
-		json_object_object_add(o, "link_speed", json_str_or_null(vfk_device_get_link_speed(d)));
-		json_object_object_add(o, "link_width", json_object_new_int((int)vfk_device_get_link_width(d)));
-		json_object_object_add(o, "max_link_speed", json_str_or_null(vfk_device_get_max_link_speed(d)));
-		json_object_object_add(o, "max_link_width", json_object_new_int((int)vfk_device_get_max_link_width(d)));
-		json_object_object_add(o, "sriov_totalvfs", json_object_new_int((int)vfk_device_get_sriov_totalvfs(d)));
-		json_object_object_add(o, "sriov_numvfs", json_object_new_int((int)vfk_device_get_sriov_numvfs(d)));
+		json_add_new(o, "reset_reason", json_object_new_string(vfk_device_get_reset_reason(d)));
+		json_add_new(o, "power_state", json_str_or_null(vfk_device_get_power_state(d)));
+		json_add_new(o, "link_speed", json_str_or_null(vfk_device_get_link_speed(d)));
+		json_add_new(o, "link_width", json_object_new_int((int)vfk_device_get_link_width(d)));
+		json_add_new(o, "max_link_speed", json_str_or_null(vfk_device_get_max_link_speed(d)));
+		json_add_new(o, "max_link_width", json_object_new_int((int)vfk_device_get_max_link_width(d)));
+		json_add_new(o, "sriov_totalvfs", json_object_new_int((int)vfk_device_get_sriov_totalvfs(d)));
+		json_add_new(o, "sriov_numvfs", json_object_new_int((int)vfk_device_get_sriov_numvfs(d)));
 		if (vfk_device_is_bridge(d))
-			json_object_object_add(o, "acs", json_object_new_string(vfk_acs_to_string(vfk_device_get_acs(d))));
+			json_add_new(o, "acs", json_object_new_string(vfk_acs_to_string(vfk_device_get_acs(d))));
 	}
 	return o;
 }
@@ -1066,10 +1054,10 @@ static void print_json(const struct ls_opts *o, const struct vfk_host *h,
 			continue;
 		g = json_object_new_object();
 		devs = json_object_new_array();
-		json_object_object_add(g, "id", json_object_new_int(vfk_group_get_id(grp)));
+		json_add_new(g, "id", json_object_new_int(vfk_group_get_id(grp)));
 		for (j = 0; j < vfk_group_device_count(grp); j++)
 			json_object_array_add(devs, device_json(vfk_group_device(grp, j), o->c.verbose));
-		json_object_object_add(g, "devices", devs);
+		json_add_new(g, "devices", devs);
 		emit(g, &first);
 	}
 	/* devices the kernel put in no group (all of them when the IOMMU is off) */

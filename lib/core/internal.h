@@ -109,6 +109,21 @@ int vfk_root_read_long(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
 int vfk_root_read_attr(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, char *buf,
 		       size_t size);
 /*
+ * A directory below @root whose attributes vfk_root_read_attr_at() may read
+ * directly: vfk_root_open_dir(), on a filesystem where no device node opens
+ * (sysfs, or mounted nodev); else -EOPNOTSUPP.
+ */
+int vfk_root_open_attr_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel);
+/*
+ * vfk_root_read_attr() of @rel below @dirfd, from vfk_root_open_attr_dir():
+ * a short lookup instead of one from the sysroot through the bus/pci/devices
+ * link (a scan reads each bus's functions from the bus's directory). Only
+ * where the lookup stays beneath @dirfd and on its filesystem: else -EXDEV
+ * (or -EOPNOTSUPP without openat2), and the caller reads by the rooted path.
+ */
+int vfk_root_read_attr_at(struct vfk_ctx *ctx, int dirfd, const char *rel, char *buf,
+			  size_t size);
+/*
  * A scan that reads one attribute of each of thousands of devices: between
  * these two, vfk_root_read_attr() keeps the files it read open and closes
  * them a few dozen at a time (close_range(2) on the runs of numbers it

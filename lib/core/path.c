@@ -712,18 +712,49 @@ int vfk_root_read_bytes(struct vfk_ctx *ctx, enum vfk_root root, const char *rel
  * RESOLVE_NO_XDEV every open stays on @base's filesystem; FIFOs do not block
  * (O_NONBLOCK) and sockets do not open. Asked once per context.
  */
-static bool attr_direct(struct vfk_ctx *ctx, int base)
+static bool fs_no_nodes(int fd)
 {
 	struct statfs sfs;
 	struct statvfs svfs;
 
+	/* nodev first: the kernel's /sys is mounted so too */
+	return (fstatvfs(fd, &svfs) == 0 && (svfs.f_flag & ST_NODEV)) ||
+	       (fstatfs(fd, &sfs) == 0 && sfs.f_type == SYSFS_MAGIC);
+}
+
+static bool attr_direct(struct vfk_ctx *ctx, int base)
+{
 	if (ctx->attr_direct == 0)
-		ctx->attr_direct = (fstatfs(base, &sfs) == 0 && sfs.f_type == SYSFS_MAGIC) ||
-				   (fstatvfs(base, &svfs) == 0 && (svfs.f_flag & ST_NODEV)) ? 1 : -1;
+		ctx->attr_direct = fs_no_nodes(base) ? 1 : -1;
 	return ctx->attr_direct > 0;
 }
 
+int vfk_root_open_attr_dir(struct vfk_ctx *ctx, enum vfk_root root, const char *rel)
+{
+	int fd;
+
+	if (root_is_user(ctx, root))
+		return neg_errno(EOPNOTSUPP);
+	fd = vfk_root_open_dir(ctx, root, rel);
+	if (fd >= 0 && !fs_no_nodes(fd)) {
+		close(fd);
+		return neg_errno(EOPNOTSUPP);
+	}
+	return fd;
+}
+
 static void attr_fds_close(struct vfk_ctx *ctx);
+
+/* In a batch, the file read stays open until the batch closes its files. */
+static void attr_keep(struct vfk_ctx *ctx, int *fd)
+{
+	if (!ctx->attr_batching)
+		return;
+	ctx->attr_fds[ctx->n_attr_fds++] = *fd;
+	*fd = -1;
+	if (ctx->n_attr_fds == ARRAY_SIZE(ctx->attr_fds))
+		attr_fds_close(ctx);
+}
 
 int vfk_root_read_attr(struct vfk_ctx *ctx, enum vfk_root root, const char *rel, char *buf,
 		       size_t size)
@@ -765,12 +796,30 @@ int vfk_root_read_attr(struct vfk_ctx *ctx, enum vfk_root root, const char *rel,
 	if (fd < 0)
 		return neg_errno(errno);
 	r = read_attr_fd(fd, buf, size);
-	if (ctx->attr_batching) {
-		ctx->attr_fds[ctx->n_attr_fds++] = fd;
-		fd = -1;
-		if (ctx->n_attr_fds == ARRAY_SIZE(ctx->attr_fds))
-			attr_fds_close(ctx);
+	attr_keep(ctx, &fd);
+	return r;
+}
+
+int vfk_root_read_attr_at(struct vfk_ctx *ctx, int dirfd, const char *rel, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (size == 0 || !rel || !*rel || !rel_is_safe(rel))
+		return neg_errno(EINVAL);
+	/* beneath the directory, which is inside the sysroot: a link that
+	 * leaves it is -EXDEV, and the caller reads by the rooted path */
+	fd = openat2_in(ctx, dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+			RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS);
+	if (fd < 0 && errno == EMFILE && ctx->n_attr_fds) {
+		attr_fds_close(ctx);
+		fd = openat2_in(ctx, dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+				RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS);
 	}
+	if (fd < 0)
+		return neg_errno(no_openat2(errno) ? EOPNOTSUPP : errno);
+	r = read_attr_fd(fd, buf, size);
+	attr_keep(ctx, &fd);
 	return r;
 }
 

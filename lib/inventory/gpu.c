@@ -235,7 +235,7 @@ static int find_together(struct vfk_host *host, struct vfk_gpu *gpu)
 
 int gpus_build(struct vfk_host *host)
 {
-	size_t i, n = 0, physical = 0;
+	size_t i, j, n = 0, physical = 0;
 	int r;
 
 	for (i = 0; i < host->ndevices; i++)
@@ -277,7 +277,18 @@ int gpus_build(struct vfk_host *host)
 	for (i = 0; i < host->ngpus; i++)
 		if ((r = find_together(host, &host->gpus[i])) < 0)
 			return r;
+	/* each function's GPU: the first whose functions it is among (two
+	 * display functions of one slot are each other's) */
+	for (i = 0; i < host->ngpus; i++)
+		for (j = 0; j < host->gpus[i].nfunctions; j++)
+			if (!host->gpus[i].functions[j]->gpu)
+				host->gpus[i].functions[j]->gpu = &host->gpus[i];
 	return 0;
+}
+
+struct vfk_gpu *vfk_device_get_gpu(const struct vfk_device *dev)
+{
+	return dev ? dev->gpu : NULL;
 }
 
 struct vfk_gpu *host_gpu_of(const struct vfk_host *host, const struct vfk_device *dev)

@@ -9,6 +9,7 @@
  * GPUs, names (libpci, udev's hwdb) and the CPU topology. May call core/ only
  * (lib/README.md).
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,14 +38,51 @@ static void parse_int_name(const char *s, int *out)
 		*out = (int)v;
 }
 
+/*
+ * The directory a bus/pci/devices link's target is in, relative to sys,
+ * worked out from the link's text ("../../../devices/pci0000:00/0000:00:01.0"
+ * -> "devices/pci0000:00/0000:00:01.0"); false where it climbs above sys.
+ */
+static bool link_dir_in_sys(const char *target, char *out, size_t size)
+{
+	const char *p = target, *end = strrchr(target, '/');
+	size_t len = (size_t)snprintf(out, size, "%s", VFK_SYS_PCI_DEVICES);
+
+	if (!end || target[0] == '/')
+		return false;
+	while (p < end) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			char *up = strrchr(out, '/');
+			if (!len)
+				return false;
+			len = up ? (size_t)(up - out) : 0;
+			out[len] = '\0';
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			if (len + n + 2 > size)
+				return false;
+			len += (size_t)snprintf(out + len, size - len, "%s%.*s", len ? "/" : "",
+						(int)n, p);
+		}
+		p += n + (p[n] == '/');
+	}
+	return len > 0;
+}
+
 /* The parent bridge is the directory above the device in the sysfs tree:
- * bus/pci/devices/0000:01:00.0 -> ../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0 */
-static bool parent_from_link(int devfd, const char *name, struct vfk_pci_addr *parent)
+ * bus/pci/devices/0000:01:00.0 -> ../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0
+ * Also where that directory is, relative to sys (@dir, "" when unknown). */
+static bool parent_from_link(int devfd, const char *name, struct vfk_pci_addr *parent,
+			     char *dir, size_t size)
 {
 	char target[PATH_MAX], *last, *prev;
 
+	dir[0] = '\0';
 	if (vfk_readlink_at(devfd, name, target, sizeof(target)) < 0)
 		return false;
+	if (!link_dir_in_sys(target, dir, size))
+		dir[0] = '\0';
 	last = strrchr(target, '/');
 	if (!last)
 		return false;
@@ -82,6 +120,24 @@ static bool driver_name_ok(const char *s)
 	return true;
 }
 
+/* A hex number the kernel wrote ("%X", "%04X"), at most @max, ending where
+ * @stop is (a character, or '\0'). Not sscanf: a scan parses two a device. */
+static bool hex_upto(const char *s, unsigned long max, char stop, unsigned int *out, const char **end)
+{
+	unsigned long v = 0;
+	const char *p = s;
+
+	for (; isxdigit((unsigned char)*p) && p - s < 8; p++)
+		v = v * 16 + (unsigned long)(isdigit((unsigned char)*p) ? *p - '0'
+								 : (*p | 0x20) - 'a' + 10);
+	if (p == s || v > max || *p != stop)
+		return false;
+	*out = (unsigned int)v;
+	if (end)
+		*end = p;
+	return true;
+}
+
 /* PCI_CLASS=30000, PCI_ID=10DE:2684 from the text of <device>/uevent (cut up
  * in place); its DRIVER= into @driver (size @dsize, "" when there is none). */
 static bool parse_uevent_text(char *buf, struct vfk_device *d, char *driver, size_t dsize)
@@ -93,10 +149,13 @@ static bool parse_uevent_text(char *buf, struct vfk_device *d, char *driver, siz
 	if (dsize)
 		driver[0] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *colon;
+
 		if (startswith(line, "PCI_CLASS="))
-			have_class = sscanf(line + 10, "%x", &cls) == 1 && cls <= 0xffffff;
+			have_class = hex_upto(line + 10, 0xffffff, '\0', &cls, NULL);
 		else if (startswith(line, "PCI_ID="))
-			have_id = sscanf(line + 7, "%x:%x", &v, &dv) == 2 && v <= 0xffff && dv <= 0xffff;
+			have_id = hex_upto(line + 7, 0xffff, ':', &v, &colon) &&
+				  hex_upto(colon + 1, 0xffff, '\0', &dv, NULL);
 		else if (startswith(line, "DRIVER=") && dsize && driver_name_ok(line + 7) &&
 			 strlen(line + 7) < dsize)
 			strcpy(driver, line + 7);
@@ -184,7 +243,14 @@ struct bus_parent {
 	size_t n;
 	bool *has_child;
 	uint32_t rootless_domain;
+	struct vf_scan vfs;
+	const struct scan_extra *extra;	/* per address, as far as the scan got */
+	int dirfd;	/* the bus's directory (the functions are in it), or -1 */
 };
+
+/* A bus of this many functions or more is read from its own directory:
+ * opening it costs two calls, and every lookup below it is a short one. */
+#define BUS_DIR_MIN 8
 
 /*
  * Is @addr the first function the scan meets below its parent (its bridge,
@@ -211,17 +277,52 @@ static bool first_below_parent(struct bus_parent *c, const struct vfk_pci_addr *
 	return true;
 }
 
-static bool parent_of_bus(int devfd, const char *name, const struct vfk_pci_addr *addr,
+static bool on_bus(const struct vfk_pci_addr *a, const struct vfk_pci_addr *b)
+{
+	return a->domain == b->domain && a->bus == b->bus;
+}
+
+static bool parent_of_bus(struct vfk_ctx *ctx, int devfd, const char *name, size_t i,
 			  struct bus_parent *c, struct vfk_pci_addr *parent)
 {
+	const struct vfk_pci_addr *addr = &c->addrs[i];
+	char dir[PATH_MAX];
+	size_t k;
+
 	if (!c->known || c->domain != addr->domain || c->bus != addr->bus) {
 		c->known = true;
 		c->domain = addr->domain;
 		c->bus = addr->bus;
-		c->has_parent = parent_from_link(devfd, name, &c->parent);
+		c->has_parent = parent_from_link(devfd, name, &c->parent, dir, sizeof(dir));
+		if (c->dirfd >= 0)
+			close(c->dirfd);
+		c->dirfd = -1;
+		for (k = i; k < c->n && k - i < BUS_DIR_MIN && on_bus(&c->addrs[k], addr); k++)
+			;
+		if (dir[0] && k - i == BUS_DIR_MIN)
+			c->dirfd = vfk_root_open_attr_dir(ctx, VFK_ROOT_SYS, dir);
 	}
 	*parent = c->parent;
 	return c->has_parent;
+}
+
+/* A function's uevent: from its bus's directory where the scan opened one,
+ * else (or where that lookup would leave it) by the rooted path. */
+static int read_uevent(struct vfk_ctx *ctx, int busfd, const char *address, char *text,
+		       size_t size)
+{
+	char rel[96];
+	int r = -EOPNOTSUPP;
+
+	if (busfd >= 0) {
+		snprintf(rel, sizeof(rel), "%s/uevent", address);
+		r = vfk_root_read_attr_at(ctx, busfd, rel, text, size);
+	}
+	if (r == -EOPNOTSUPP || r == -EXDEV) {
+		snprintf(rel, sizeof(rel), VFK_SYS_PCI_DEVICES "/%s/uevent", address);
+		r = vfk_root_read_attr(ctx, VFK_ROOT_SYS, rel, text, size);
+	}
+	return r;
 }
 
 /*
@@ -230,17 +331,60 @@ static bool parent_of_bus(int devfd, const char *name, const struct vfk_pci_addr
  * link) by its path below the sysroot's sys in one open and one read
  * (vfk_root_read_attr), then the links below bus/pci/devices.
  */
-static int fill_device(struct vfk_host *host, int devfd, const struct vfk_pci_addr *addr,
-		       struct vfk_device *d, struct scan_extra *x, struct bus_parent *bp)
+/*
+ * Is the function at index @i a VF, and whose? Bridges (a type 1 header,
+ * which no VF has) are not. A PF met before may have claimed it (vf-scan.c);
+ * else it may be a PF itself. Where a PF did not say where its VFs are, the
+ * physfn link says, except for the first function below a parent, which is
+ * no VF.
+ */
+static void find_physfn(struct vfk_host *host, int devfd, size_t i, struct vfk_device *d,
+			struct scan_extra *x, struct bus_parent *bp)
 {
+	char link[PATH_MAX], buf[64];
+	size_t pf;
+	bool first;
+
+	if ((d->class >> 8) == 0x0604 || (d->class >> 8) == 0x0609)
+		return;
+	first = first_below_parent(bp, &d->addr, x);
+	if (vf_scan_pf_of(&bp->vfs, i, &pf)) {
+		/* the kernel gives a VF its PF's parent: a claim that lands
+		 * below another bridge is a tree that lies, and the function
+		 * is taken for what it says it is */
+		const struct scan_extra *px = &bp->extra[pf];
+
+		if (px->has_parent == x->has_parent &&
+		    (!x->has_parent || pci_addr_cmp(&px->parent, &x->parent) == 0)) {
+			x->physfn = bp->addrs[pf];
+			d->is_vf = x->has_physfn = true;
+			return;
+		}
+	}
+	if (!bp->vfs.by_link) {
+		vf_scan_probe(host->ctx, &bp->vfs, i, d->address);
+		return;
+	}
+	snprintf(link, sizeof(link), "%s/physfn", d->address);
+	if (!first && vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0 &&
+	    vfk_pci_addr_parse(buf, &x->physfn) == 0)
+		d->is_vf = x->has_physfn = true;
+}
+
+static int fill_device(struct vfk_host *host, int devfd, size_t i, struct vfk_device *d,
+		       struct scan_extra *x, struct bus_parent *bp)
+{
+	const struct vfk_pci_addr *addr = &bp->addrs[i];
 	char link[PATH_MAX], buf[64], text[4096];
 
 	d->host = host;
 	d->addr = *addr;
 	vfk_pci_addr_format(&d->addr, d->address, sizeof(d->address));
 	d->group = -1;
-	snprintf(link, sizeof(link), VFK_SYS_PCI_DEVICES "/%s/uevent", d->address);
-	if (vfk_root_read_attr(host->ctx, VFK_ROOT_SYS, link, text, sizeof(text)) > 0 &&
+	x->has_parent = parent_of_bus(host->ctx, devfd, d->address, i, bp, &x->parent);
+	if (bp->dirfd >= 0)	/* the links below are read there too */
+		devfd = bp->dirfd;
+	if (read_uevent(host->ctx, bp->dirfd, d->address, text, sizeof(text)) > 0 &&
 	    parse_uevent_text(text, d, buf, sizeof(buf))) {
 		if (buf[0])
 			d->driver = strpool_intern(&host->strings, buf);
@@ -257,17 +401,7 @@ static int fill_device(struct vfk_host *host, int devfd, const struct vfk_pci_ad
 	snprintf(link, sizeof(link), "%s/iommu_group", d->address);
 	if (vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0)
 		parse_int_name(buf, &d->group);
-	x->has_parent = parent_of_bus(devfd, d->address, addr, bp, &x->parent);
-	/* a PCI-to-PCI bridge has a type 1 header, which no VF has; nor has
-	 * the first function below a parent: no physfn link to look for */
-	snprintf(link, sizeof(link), "%s/physfn", d->address);
-	if ((d->class >> 8) != 0x0604 && (d->class >> 8) != 0x0609 &&
-	    !first_below_parent(bp, addr, x) &&
-	    vfk_readlink_base_at(devfd, link, buf, sizeof(buf)) > 0 &&
-	    vfk_pci_addr_parse(buf, &x->physfn) == 0) {
-		d->is_vf = true;
-		x->has_physfn = true;
-	}
+	find_physfn(host, devfd, i, d, x, bp);
 	if ((d->class >> 8) == 0x0300)
 		d->boot_vga = read_boot_vga(host, d->address);
 	return 0;
@@ -391,10 +525,18 @@ int vfk_host_scan(struct vfk_ctx *ctx, struct vfk_host **out)
 	qsort_safe(addrs, n, sizeof(*addrs), cmp_addr);	/* a bus's functions together */
 	bp.addrs = addrs;
 	bp.n = n;
+	bp.extra = extra;
+	bp.dirfd = -1;
+	r = vf_scan_init(&bp.vfs, addrs, n);
+	if (r < 0)
+		goto fail;
 	vfk_attr_batch_begin(ctx);
 	for (i = 0, r = 0; i < n && r >= 0; i++)
-		r = fill_device(host, devfd, &addrs[i], &host->devices[i], &extra[i], &bp);
+		r = fill_device(host, devfd, i, &host->devices[i], &extra[i], &bp);
 	vfk_attr_batch_end(ctx);
+	vf_scan_free(&bp.vfs);
+	if (bp.dirfd >= 0)
+		close(bp.dirfd);
 	if (r < 0)
 		goto fail;
 	host->ndevices = n;

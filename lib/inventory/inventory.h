@@ -52,6 +52,7 @@ struct vfk_device {
 	const char *driver;	/* interned */
 	const char *vendor_name, *device_name, *class_name;	/* interned */
 	struct vfk_device *parent, *physfn;
+	struct vfk_gpu *gpu;	/* gpu.c: the GPU it is a function of, or NULL */
 	struct vfk_device_details *details;
 	size_t child0, nchildren;	/* tree.c: its children, host->children[child0...] */
 	const char *merge;	/* group-merge.c: why its group is shared from here, or NULL */
@@ -195,6 +196,22 @@ void slots_free(struct vfk_host *host);
 int bridge_secondary_bus(const struct vfk_device *b);
 /* slot-advice.c */
 void slot_advice_free(struct vfk_host *host);
+
+/* vf-scan.c: which functions of a scan are VFs, from their PFs' SR-IOV
+ * attributes. @addrs sorted, as the scan goes through them. */
+struct vf_scan {
+	const struct vfk_pci_addr *addrs;
+	size_t n;
+	uint32_t *pf_of;	/* per address: its PF's index + 1, 0 none */
+	bool by_link;		/* a PF did not say where its VFs are: read physfn */
+};
+int vf_scan_init(struct vf_scan *s, const struct vfk_pci_addr *addrs, size_t n);
+void vf_scan_free(struct vf_scan *s);
+/* Is the function at index @i a VF a PF met before claimed? The PF's index
+ * in @pf. */
+bool vf_scan_pf_of(const struct vf_scan *s, size_t i, size_t *pf);
+/* Is the function at @i (named @address) a PF? Then claim its VFs. */
+void vf_scan_probe(struct vfk_ctx *ctx, struct vf_scan *s, size_t i, const char *address);
 
 /* group.c: the groups from the devices' group numbers (the scan's last step). */
 int build_groups(struct vfk_host *host);
