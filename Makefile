@@ -233,6 +233,9 @@ install: all
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/vfio-vm@.service > $(DESTDIR)$(SYSTEMDUNITDIR)/vfio-vm@.service
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/vfiokit-restore.service > \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/vfiokit-restore.service
+	install -m 644 systemd/vfiokit-fds.socket $(DESTDIR)$(SYSTEMDUNITDIR)/vfiokit-fds.socket
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/vfiokit-fds@.service > \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/vfiokit-fds@.service
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)/multi-user.target.wants
 	ln -sf ../vfiokit-restore.service $(DESTDIR)$(SYSTEMDUNITDIR)/multi-user.target.wants/
 	install -d $(DESTDIR)$(BASHCOMPDIR)
@@ -246,6 +249,7 @@ uninstall:
 		$(DESTDIR)$(SYSCONFDIR)/modprobe.d/vfiokit.conf \
 		$(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/vfiokit $(DESTDIR)$(SYSTEMDUNITDIR)/vfio-vm@.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/vfiokit-restore.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/vfiokit-fds.socket $(DESTDIR)$(SYSTEMDUNITDIR)/vfiokit-fds@.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/multi-user.target.wants/vfiokit-restore.service \
 		$(TOOLS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
 	for m in $(MAN_OUT); do n=$${m##*/}; s=$${n##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$n; done

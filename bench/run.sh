@@ -21,6 +21,17 @@ REPS=${VFK_BENCH_REPS:-5}
 mkdir -p "$CACHE"
 bench_on_nodev "$CACHE" "$@"
 
+# fresh_tree DIR MKSYNTH-ARGS...: the cached tree, built again when bench/mksynth.py is
+# newer than it (a tree of an older generator lacks what hosts have, e.g. SR-IOV
+# offsets); built aside, so that an interrupted build is not a tree
+fresh_tree() {
+	local tree=$1
+	shift
+	[ -d "$tree/sys" ] && [ "$tree/sys" -nt bench/mksynth.py ] && return 0
+	rm -rf "$tree" "$tree.part"
+	python3 bench/mksynth.py "$@" "$tree.part" >/dev/null && mv "$tree.part" "$tree"
+}
+
 best_of() {	# prints "seconds maxrss_kib" of the fastest run
 	best_of_loops 1 "$@"
 }
@@ -90,7 +101,7 @@ prev="" cprev=""
 ref_n="" ref_t=""	# the 4,096 tree's row (else the first size's): the server's reference
 for n in $SIZES; do
 	tree=$CACHE/synth-$n
-	[ -d "$tree/sys" ] || python3 bench/mksynth.py "$n" "$tree" >/dev/null
+	fresh_tree "$tree" "$n"
 	lrc=0	# a listing that fails would time as fast
 	"$BIN/vfio-ls" --sysroot "$tree" --json >/dev/null 2>"$CACHE/ls.err" || lrc=$?
 	if [ "$lrc" != 0 ]; then
@@ -144,11 +155,7 @@ miss() {	# WHAT: one line, and the exit status at the end
 	missed=1
 }
 tree=$CACHE/hgx-$SERVER
-if [ ! -d "$tree/sys" ]; then	# built aside: an interrupted build is not a tree
-	rm -rf "$tree.part"
-	python3 bench/mksynth.py --hgx "$SERVER" "$tree.part" >/dev/null
-	mv "$tree.part" "$tree"
-fi
+fresh_tree "$tree" --hgx "$SERVER"
 hgx="8-GPU HGX server, $(bench_commas "$SERVER") functions"
 for view in --json --gpus --brief; do	# a view that fails would time as fast
 	vrc=0

@@ -242,17 +242,18 @@ _vfio_check()
 _vfio_bind()
 {
 	local _vfk_w _vfk_cur _vfk_root _vfk_cmd _vfk_args _vfk_prev _vfk_v
-	local cmds="bind restore status persist unpersist persisted"
-	local opts_bind="--gpu --group --include-shared --force --single-gpu -n --dry-run --timeout --owner --driver --for-user"
+	local cmds="bind restore status persist unpersist persisted pass-fds"
+	local opts_bind="--gpu --group --include-shared --force --single-gpu -n --dry-run --timeout --owner --driver --for-user --via-fds"
 	local opts_restore="--all --from-scan --force-native -n --dry-run --timeout"
 	_vfk_line
-	_vfk_walk "--gpu --group --timeout --owner --driver --for-user"
+	_vfk_walk "--gpu --group --timeout --owner --driver --for-user --listen"
 	case $_vfk_prev in
 	--sysroot) _vfk_dirs "$_vfk_cur"; return ;;
 	--gpu) _vfk_addrs gpu; _vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	--group) _vfk_glob_names "$_vfk_root/sys/kernel/iommu_groups/*"
 		_vfk_reply "$_vfk_cur" "${_vfk_v[@]}"; return ;;
 	--timeout | --owner) COMPREPLY=(); return ;;
+	--listen) _vfk_files "$_vfk_cur"; return ;;
 	# the sysroot's users, whose QEMU gets the groups' nodes (root needs none)
 	--for-user) mapfile -t _vfk_v < <(awk -F: '$3 != 0 && $1 !~ /^#/ {print $1}' \
 			"$_vfk_root/etc/passwd" 2>/dev/null)
@@ -266,6 +267,7 @@ _vfio_bind()
 		bind) _vfk_reply "$_vfk_cur" $opts_bind $_vfk_common_opts ;;
 		restore) _vfk_reply "$_vfk_cur" $opts_restore $_vfk_common_opts ;;
 		status | persisted) _vfk_reply "$_vfk_cur" $_vfk_common_opts ;;
+		pass-fds) _vfk_reply "$_vfk_cur" --listen ${_vfk_common_opts/--json /} ;;
 		persist | unpersist) _vfk_reply "$_vfk_cur" ${_vfk_common_opts/--json /} ;;
 		# options may come before the command (GNU getopt permutes)
 		*) _vfk_reply "$_vfk_cur" $opts_bind $opts_restore $_vfk_common_opts ;;

@@ -697,6 +697,11 @@ enum vfk_bind_flags {
 	/* vfk_restore(): give back even devices whose reset is broken
 	 * (vfk_device_reset_keeps_on_vfio()) to their native drivers */
 	VFK_RESTORE_FORCE_NATIVE = 1 << 4,
+	/* with vfk_bind_set_user(): grant by descriptor (vfio-bind --via-fds).
+	 * The journal records the grant, no node changes: root's descriptor
+	 * service (vfk_fds_serve) hands the user's VM /dev/iommu and the
+	 * devices' cdevs. Needs a kernel with iommufd and VFIO cdevs */
+	VFK_BIND_GRANT_FDS = 1 << 5,
 };
 
 struct vfk_bind;	/* one transaction: devices handed to their VFIO drivers together */
@@ -733,6 +738,12 @@ VFK_API int vfk_bind_set_vfio_driver(struct vfk_bind *b, const char *driver);
  * made them are journalled first (vfk_journal_entry's grant fields) and put
  * back by every restore. A symlink or anything but a device node where the
  * node should be fails the commit (rolled back). 0 or -EINVAL.
+ *
+ * With VFK_BIND_GRANT_FDS the grant is by descriptor instead: journalled
+ * (grant_fds), no node changes, nothing to put back. vfk_bind_prepare()
+ * refuses it (-ENODEV, nothing changed) where the kernel cannot hand out
+ * descriptors (no /dev/iommu, or no VFIO cdevs: vfk_host_vfio_cdev_support()),
+ * and the flag without a user (-EINVAL).
  */
 VFK_API int vfk_bind_set_user(struct vfk_bind *b, const struct vfk_user *user);
 /* The VFIO driver device @i of the transaction goes to, and why (after
@@ -788,6 +799,10 @@ struct vfk_journal_entry {
 	unsigned int grant_uid, grant_gid;
 	int group;	/* the node's group, when granted */
 	unsigned int node_uid, node_gid, node_mode;
+	/* granted by descriptor (vfio-bind --via-fds, VFK_BIND_GRANT_FDS): no
+	 * node was changed, node_* unused, nothing to put back; root's
+	 * descriptor service hands the user /dev/iommu and the group's cdevs */
+	bool grant_fds;
 };
 /*
  * The journal, read strictly: a file that is not whole and consistent (a NUL
@@ -796,6 +811,22 @@ struct vfk_journal_entry {
  * trailer) is refused with -EINVAL, vfk_ctx_get_error() saying "PATH: line N:
  * what", and nothing is taken from it. No journal is an empty one.
  */
+/*
+ * Root's descriptor service (vfio-bind pass-fds): answer one normal user's
+ * vfio-vm on the connected local socket @conn. The asker is the uid the
+ * kernel names (SO_PEERCRED); each device it asks for must be bound by
+ * vfio-bind and granted to that uid in the journal (vfio-bind bind
+ * --for-user NAME --via-fds); then /dev/iommu (its pinned memory charged to
+ * the asker's QEMU, per process) and each device's VFIO cdev are opened here
+ * and passed (SCM_RIGHTS), else one line says why. Waits at most 10 s for
+ * the request. @who gets "uid U (pid P)" for the caller's log. Returns the
+ * number of devices passed, or -errno with vfk_ctx_get_error() saying why
+ * (-EPERM not granted, -EPROTO a bad request, -ETIMEDOUT none came).
+ */
+VFK_API int vfk_fds_serve(struct vfk_ctx *ctx, int conn, char *who, size_t whosize);
+/* Where the service listens: <sysroot>/run/vfiokit-fds.sock (malloc'ed). */
+VFK_API char *vfk_fds_socket_path(struct vfk_ctx *ctx);
+
 VFK_API int vfk_journal_load(struct vfk_ctx *ctx, struct vfk_journal **out);
 VFK_API void vfk_journal_free(struct vfk_journal *j);
 VFK_API size_t vfk_journal_count(const struct vfk_journal *j);

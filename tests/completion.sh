@@ -117,7 +117,7 @@ t vm-format-values expect "vfio-vm gen x.ini --format " libvirt qemu
 t vm-up-only-options expect_has "vfio-vm up -" --wait --redefine --console-log '!--format' '!--stale' '!--json'
 t vm-gen-options expect_has "vfio-vm gen -" --format -o --output '!--backend' '!--wait' '!--json'
 t vm-release-stale expect_has "vfio-vm release --" --stale '!--set'
-t bind-commands expect "vfio-bind " bind restore status persist unpersist persisted
+t bind-commands expect "vfio-bind " bind restore status persist unpersist persisted pass-fds
 t mdev-commands expect "vfio-mdev " types list create remove define undefine start start-defined sriov
 
 # ---- values from the fixture host ------------------------------------------
@@ -167,7 +167,7 @@ fi
 contexts()
 {
 	case $1 in
-	vfio-bind) echo "" bind restore status persist unpersist persisted ;;
+	vfio-bind) echo "" bind restore status persist unpersist persisted pass-fds ;;
 	vfio-mdev) echo "" types list create remove define undefine start start-defined sriov ;;
 	vfio-vm) echo "" plan gen up down status wait release ;;
 	*) echo "" ;;
@@ -185,6 +185,7 @@ value_of()
 	--owner) echo test ;;
 	--driver) echo vfio-pci ;;
 	--for-user | --run-as) echo nobody ;;
+	--listen) echo /run/vfiokit-fds.sock ;;
 	--uuid) echo 3b2c9f4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f ;;
 	--format | --backend) echo libvirt ;;
 	--export) echo kubevirt ;;

@@ -112,7 +112,7 @@ tools=() mans=() comps=() rules=() units=()
 for t in $TOOLS; do tools+=("usr/bin/$t"); comps+=("usr/share/bash-completion/completions/$t"); done
 for m in docs/*.scd; do m=${m##*/}; m=${m%.scd}; mans+=("usr/share/man/man${m##*.}/$m.gz"); done
 for r in udev/*.rules; do rules+=("lib/udev/rules.d/${r##*/}"); done
-for u in systemd/*.service; do units+=("lib/systemd/system/${u##*/}"); done
+for u in systemd/*.service systemd/*.socket; do units+=("lib/systemd/system/${u##*/}"); done
 check "vfiokit holds the tools in /usr/bin ($TOOLS)" has "$DEB_TOOLS" - "${tools[@]}"
 check "vfiokit holds a man page for each docs/*.scd (${#mans[@]}: ${mans[*]##*/})" has "$DEB_TOOLS" - "${mans[@]}"
 check "vfiokit holds the udev rules (${rules[*]##*/}) and the modprobe.d file" \

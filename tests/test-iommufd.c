@@ -22,40 +22,6 @@
 #define VM "[vm]\nname = desk\nmemory = 8G\nvcpus = 2\n"
 #define GPU "[gpu]\ndevice = 01:00.0\n"
 
-/* A QMP speaker standing in for QEMU: answers query-version, qom-list-types
- * (implements) and device-list-properties as QEMU 10 with iommufd (@yes) or
- * QEMU 8.1 without it does. Its path, malloc'ed. */
-static char *fake_qemu(bool yes)
-{
-	char text[2048];
-	char *path;
-
-	snprintf(text, sizeof(text),
-		 "#!/usr/bin/python3\n"
-		 "import json, sys\n"
-		 "YES = %s\n"
-		 "assert sys.argv[1:3] == ['-machine', 'none'] and '-qmp' in sys.argv\n"
-		 "v = {'qemu': {'major': 10 if YES else 8, 'minor': 0 if YES else 1, 'micro': 2}}\n"
-		 "print(json.dumps({'QMP': {'version': v, 'capabilities': []}}), flush=True)\n"
-		 "for line in sys.stdin:\n"
-		 "    c = json.loads(line); e = c['execute']; a = c.get('arguments', {})\n"
-		 "    r = {}\n"
-		 "    if e == 'query-version': r = dict(v, package='')\n"
-		 "    elif e == 'qom-list-types':\n"
-		 "        r = [{'name': 'iommufd'}] if YES and a.get('implements') == 'iommufd' else []\n"
-		 "    elif e == 'device-list-properties':\n"
-		 "        r = [{'name': 'host'}] + ([{'name': 'iommufd'}] if YES else [])\n"
-		 "    print(json.dumps({'return': r}), flush=True)\n"
-		 "    if e == 'quit': break\n",
-		 yes ? "True" : "False");
-	path = write_temp(yes ? "qemu-10" : "qemu-8.1", text);
-	if (path && chmod(path, 0755) < 0) {
-		free(path);
-		return NULL;
-	}
-	return path;
-}
-
 /* A private hostdev-desk whose kernel offers iommufd: /dev/iommu, and its
  * configuration says CONFIG_VFIO_DEVICE_CDEV=y (nothing is on VFIO yet). */
 static char *iommufd_host(bool cdev_config)
@@ -143,7 +109,8 @@ TEST(iommufd_auto_follows_what_qemu_answers_over_qmp, "kernel ready: auto is gro
      "-object iommufd,id=iommufd0 and iommufd=iommufd0 on every vfio-pci; XML: <driver "
      "iommufd='yes'/> on every hostdev); one without keeps groups and says so")
 {
-	char *root = iommufd_host(true), *yes = fake_qemu(true), *no = fake_qemu(false);
+	char *root = iommufd_host(true), *yes = fake_qemu_iommufd(true);
+	char *no = fake_qemu_iommufd(false);
 	char ini[1024], **argv;
 	struct vmenv e;
 	xmlDocPtr doc;
@@ -199,7 +166,7 @@ TEST(iommufd_explicit_backend_refused_when_the_emulator_cannot, "backend = iommu
      "without it, or a program that is no QEMU at all: vfk_plan_ask_vmm() is -ENODEV with one "
      "line naming the emulator; vfio-vm plan exits 1 with that line")
 {
-	char *root = iommufd_host(true), *no = fake_qemu(false), *prof;
+	char *root = iommufd_host(true), *no = fake_qemu_iommufd(false), *prof;
 	char ini[1024];
 	struct tool_run r = { 0 };
 	struct vmenv e;
@@ -339,7 +306,7 @@ TEST(iommufd_plan_without_libvirt_asks_the_profiles_qemu, "backend libvirt whose
      "reached (plan on a host that starts QEMU itself): the profile's QEMU is asked instead, "
      "and the reason says libvirt was not")
 {
-	char *root = iommufd_host(true), *yes = fake_qemu(true);
+	char *root = iommufd_host(true), *yes = fake_qemu_iommufd(true);
 	struct vfk_vm_options o = { .backend = VFK_BACKEND_LIBVIRT,
 				    .uri = "qemu+unix:///system?socket=/nonexistent/libvirt-sock" };
 	char ini[1024];

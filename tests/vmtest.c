@@ -275,3 +275,37 @@ void check_one_line(const struct tool_run *r, int status, const char *want)
 	CHECK_CONTAINS(r->err, want);
 	CHECK(r->err && strchr(r->err, '\n') == r->err + strlen(r->err) - 1);
 }
+
+/* A QMP speaker standing in for QEMU: answers query-version, qom-list-types
+ * (implements) and device-list-properties as QEMU 10 with iommufd (@yes) or
+ * QEMU 8.1 without it does. Its path, malloc'ed. */
+char *fake_qemu_iommufd(bool yes)
+{
+	char text[2048];
+	char *path;
+
+	snprintf(text, sizeof(text),
+		 "#!/usr/bin/python3\n"
+		 "import json, sys\n"
+		 "YES = %s\n"
+		 "assert sys.argv[1:3] == ['-machine', 'none'] and '-qmp' in sys.argv\n"
+		 "v = {'qemu': {'major': 10 if YES else 8, 'minor': 0 if YES else 1, 'micro': 2}}\n"
+		 "print(json.dumps({'QMP': {'version': v, 'capabilities': []}}), flush=True)\n"
+		 "for line in sys.stdin:\n"
+		 "    c = json.loads(line); e = c['execute']; a = c.get('arguments', {})\n"
+		 "    r = {}\n"
+		 "    if e == 'query-version': r = dict(v, package='')\n"
+		 "    elif e == 'qom-list-types':\n"
+		 "        r = [{'name': 'iommufd'}] if YES and a.get('implements') == 'iommufd' else []\n"
+		 "    elif e == 'device-list-properties':\n"
+		 "        r = [{'name': 'host'}] + ([{'name': 'iommufd'}] if YES else [])\n"
+		 "    print(json.dumps({'return': r}), flush=True)\n"
+		 "    if e == 'quit': break\n",
+		 yes ? "True" : "False");
+	path = write_temp(yes ? "qemu-10" : "qemu-8.1", text);
+	if (path && chmod(path, 0755) < 0) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}

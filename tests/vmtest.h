@@ -80,6 +80,9 @@ void check_one_line(const struct tool_run *r, int status, const char *want);
 
 /* Write @text to a file in a fresh scratch directory; malloc'ed path. */
 char *write_temp(const char *name, const char *text);
+/* A QMP speaker standing in for QEMU when asked whether it takes iommufd: as
+ * QEMU 10 with it (@yes) or 8.1 without it answers. Its path, malloc'ed. */
+char *fake_qemu_iommufd(bool yes);
 /* Absolute path of a file in the source tree (static buffer). */
 const char *src_path(const char *rel);
 /* Is @prog on $PATH? */

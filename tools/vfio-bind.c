@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,7 +15,7 @@
 
 #include "common.h"
 
-#define COMMANDS "bind, restore, status, persist, unpersist, persisted"
+#define COMMANDS "bind, restore, status, persist, unpersist, persisted, pass-fds"
 
 struct bind_opts {
 	struct common_opts c;
@@ -21,6 +24,7 @@ struct bind_opts {
 	const char *owner;
 	const char *driver;	/* --driver: every device to this VFIO driver */
 	const char *for_user;	/* --for-user: the groups' nodes to this user */
+	const char *listen;	/* pass-fds --listen: the socket to make */
 	bool all, rebind, from_scan;
 	const char *gpus[64];
 	size_t ngpus;
@@ -35,11 +39,12 @@ static void usage(int status)
 
 	fprintf(f,
 		"Usage: %s bind [OPTIONS] [ADDR...] [--gpu ADDR] [--group N]\n"
-		"                 [--driver NAME] [--for-user NAME]\n"
+		"                 [--driver NAME] [--for-user NAME [--via-fds]]\n"
 		"       %s restore [OPTIONS] ADDR...|--all\n"
 		"       %s restore --from-scan [OPTIONS] [ADDR...]\n"
 		"       %s status [--json]\n"
 		"       %s persist ADDR...  |  unpersist ADDR...  |  persisted\n"
+		"       %s pass-fds [--listen PATH]\n"
 		"Move PCI devices to VFIO as whole IOMMU groups, in one transaction that is\n"
 		"rolled back on any failure, and put them back on their original drivers.\n"
 		"Each device goes to the VFIO driver libvirt would pick: the vendor's variant\n"
@@ -58,7 +63,11 @@ static void usage(int status)
 		"  status      what vfiokit holds, since when, the original and the VFIO drivers\n"
 		"  persist     bind these devices at every boot (udev hook)\n"
 		"  unpersist   stop binding them at boot\n"
-		"  persisted   list the devices bound at boot\n\n"
+		"  persisted   list the devices bound at boot\n"
+		"  pass-fds    root's descriptor service: hand a user's vfio-vm /dev/iommu and\n"
+		"              the VFIO cdevs of the devices granted to that user (bind\n"
+		"              --for-user NAME --via-fds); one request on standard input (the\n"
+		"              vfiokit-fds.socket unit), or every request at --listen PATH\n\n"
 		"Options:\n"
 		"      --gpu ADDR        take every function of the GPU at ADDR\n"
 		"      --group N         take every endpoint of IOMMU group N\n"
@@ -68,6 +77,10 @@ static void usage(int status)
 		"                        mode 0600) so NAME's own QEMU can open it (vfio-vm up as\n"
 		"                        NAME); its owner and mode before are journalled and put\n"
 		"                        back by restore\n"
+		"      --via-fds         bind --for-user: grant by descriptor instead: no node\n"
+		"                        changes owner; root's vfio-bind pass-fds hands NAME's\n"
+		"                        vfio-vm /dev/iommu and the cdevs (needs iommufd and\n"
+		"                        CONFIG_VFIO_DEVICE_CDEV); restore ends the grant\n"
 		"      --include-shared  also take the other endpoints of a shared group\n"
 		"      --force           override the host guards (root disk, default route, console)\n"
 		"      --single-gpu      deliberately take the host's only or console GPU\n"
@@ -80,6 +93,8 @@ static void usage(int status)
 		"      --force-native    restore: give back even a card whose reset is broken\n"
 		"                        (the AMD reset bug, or one that stopped answering),\n"
 		"                        which restore otherwise leaves on vfio-pci\n"
+		"      --listen PATH     pass-fds: make the socket PATH (mode 0666: the kernel says\n"
+		"                        who asks) and answer there until stopped\n"
 		"      --json            status, persisted, bind/restore --dry-run (the writes):\n"
 		"                        machine-readable; other commands refuse it\n"
 		COMMON_HELP
@@ -87,7 +102,8 @@ static void usage(int status)
 		"3 a step failed (everything done was rolled back), or vfio-bind.conf or the\n"
 		"journal is damaged (one line names file and line; nothing written, nothing\n"
 		"bound at boot).\n",
-		program_name, program_name, program_name, program_name, program_name);
+		program_name, program_name, program_name, program_name, program_name,
+		program_name);
 	exit(status);
 }
 
@@ -370,7 +386,8 @@ static const char *grant_user(struct vfk_ctx *ctx, const struct vfk_journal_entr
 	return buf;
 }
 
-/* "  for user alice (uid 1000): /dev/vfio/12" */
+/* "  for user alice (uid 1000): /dev/vfio/12", or for a grant by descriptor
+ * "  for user alice (uid 1000): group 12 (by descriptor)": no node is hers */
 static const char *grant_text(struct vfk_ctx *ctx, const struct vfk_journal_entry *e, char *buf,
 			      size_t size)
 {
@@ -378,8 +395,9 @@ static const char *grant_text(struct vfk_ctx *ctx, const struct vfk_journal_entr
 
 	if (!e->granted)
 		return "";
-	snprintf(buf, size, "  for user %s (uid %u): /dev/vfio/%d", grant_user(ctx, e, who,
-		 sizeof(who)), e->grant_uid, e->group);
+	snprintf(buf, size, "  for user %s (uid %u): %s%d%s", grant_user(ctx, e, who, sizeof(who)),
+		 e->grant_uid, e->grant_fds ? "group " : "/dev/vfio/", e->group,
+		 e->grant_fds ? " (by descriptor)" : "");
 	return buf;
 }
 
@@ -395,7 +413,11 @@ static json_object *grant_json(struct vfk_ctx *ctx, const struct vfk_journal_ent
 	snprintf(node, sizeof(node), "/dev/vfio/%d", e->group);
 	json_object_object_add(u, "name", strncmp(who, "uid ", 4) ? json_object_new_string(who) : NULL);
 	json_object_object_add(u, "uid", json_object_new_int64(e->grant_uid));
-	json_object_object_add(u, "node", json_object_new_string(node));
+	/* a grant by descriptor gave no node: null, the way and the group say it */
+	json_object_object_add(u, "node", e->grant_fds ? NULL : json_object_new_string(node));
+	json_object_object_add(u, "grant", json_object_new_string(e->grant_fds ? "descriptor"
+									       : "node"));
+	json_object_object_add(u, "group", json_object_new_int(e->group));
 	return u;
 }
 
@@ -519,6 +541,72 @@ static int cmd_persist(struct bind_opts *o, char **args, int nargs, bool add)
 	return EXIT_OK;
 }
 
+/* One request answered, and a line on it for the service's log. */
+static int serve(struct vfk_ctx *ctx, int conn)
+{
+	char who[64];
+	int r = vfk_fds_serve(ctx, conn, who, sizeof(who));
+
+	if (r >= 0)
+		fprintf(stderr, "%s: %s: %d device%s handed over\n", program_name, who, r,
+			r == 1 ? "" : "s");
+	else
+		fprintf(stderr, "%s: %s: refused: %s\n", program_name, *who ? who : "?",
+			vfk_ctx_get_error(ctx));
+	return r;
+}
+
+/* The socket at @path, listening, for anyone: the service asks the kernel who
+ * connected. A socket left there by an earlier run is replaced, nothing else. */
+static int listen_at(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die(EXIT_USAGE, "--listen: '%s' is too long for a socket's name", path);
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		die(EXIT_FAILURE_OP, "--listen: %s exists and is not a socket", path);
+	unlink(path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 ||
+	    listen(fd, 16) < 0)
+		die(EXIT_FAILURE_OP, "--listen: %s: %s", path, strerror(errno));
+	return fd;
+}
+
+static int cmd_pass_fds(struct bind_opts *o, int nargs)
+{
+	struct vfk_ctx *ctx;
+	int lfd, conn;
+
+	if (nargs)
+		die(EXIT_USAGE, "pass-fds takes no arguments");
+	if (geteuid() != 0)
+		die(EXIT_NOT_SO, "pass-fds is root's: it opens /dev/iommu and the VFIO cdevs "
+		    "for the users root granted devices to");
+	ctx = bind_ctx_new(o);
+	if (!o->listen) {
+		int r = serve(ctx, STDIN_FILENO);
+
+		vfk_ctx_unref(ctx);
+		return r < 0 ? EXIT_NOT_SO : EXIT_OK;
+	}
+	lfd = listen_at(o->listen);
+	for (;;) {	/* a service: until it is stopped */
+		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (conn < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			die(EXIT_FAILURE_OP, "pass-fds: %s: %s", o->listen, strerror(errno));
+		}
+		serve(ctx, conn);
+		close(conn);
+	}
+}
+
 static int cmd_persisted(struct bind_opts *o)
 {
 	struct vfk_ctx *ctx = bind_ctx_new(o);
@@ -629,7 +717,7 @@ int main(int argc, char **argv)
 {
 	enum { OPT_GPU = 0x100, OPT_GROUP, OPT_SHARED, OPT_FORCE, OPT_SINGLE, OPT_TIMEOUT,
 	       OPT_OWNER, OPT_ALL, OPT_REBIND, OPT_FROM_SCAN, OPT_DRIVER, OPT_FORCE_NATIVE,
-	       OPT_FOR_USER };
+	       OPT_FOR_USER, OPT_VIA_FDS, OPT_LISTEN };
 	static const struct option longopts[] = {
 		{ "gpu", required_argument, NULL, OPT_GPU },
 		{ "group", required_argument, NULL, OPT_GROUP },
@@ -645,6 +733,8 @@ int main(int argc, char **argv)
 		{ "force-native", no_argument, NULL, OPT_FORCE_NATIVE },
 		{ "driver", required_argument, NULL, OPT_DRIVER },
 		{ "for-user", required_argument, NULL, OPT_FOR_USER },
+		{ "via-fds", no_argument, NULL, OPT_VIA_FDS },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -698,6 +788,12 @@ int main(int argc, char **argv)
 			o.driver = optarg;
 			break;
 		case OPT_FOR_USER: o.for_user = optarg; break;
+		case OPT_VIA_FDS: o.flags |= VFK_BIND_GRANT_FDS; break;
+		case OPT_LISTEN:
+			if (!*optarg)
+				die(EXIT_USAGE, "--listen: name the socket to make");
+			o.listen = optarg;
+			break;
 		default:
 			usage_hint();
 		}
@@ -710,6 +806,10 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "--driver goes with bind");
 	if (o.for_user && strcmp(cmd, "bind"))
 		die(EXIT_USAGE, "--for-user goes with bind");
+	if ((o.flags & VFK_BIND_GRANT_FDS) && (strcmp(cmd, "bind") || !o.for_user))
+		die(EXIT_USAGE, "--via-fds goes with bind --for-user NAME");
+	if (o.listen && strcmp(cmd, "pass-fds"))
+		die(EXIT_USAGE, "--listen goes with pass-fds");
 	if ((o.flags & VFK_RESTORE_FORCE_NATIVE) && (strcmp(cmd, "restore") || o.from_scan))
 		die(EXIT_USAGE, "--force-native goes with restore (not --from-scan)");
 	if (!strcmp(cmd, "bind"))
@@ -727,6 +827,8 @@ int main(int argc, char **argv)
 		return cmd_persist(&o, argv, argc, false);
 	if (!strcmp(cmd, "persisted"))
 		return cmd_persisted(&o);
+	if (!strcmp(cmd, "pass-fds"))
+		return cmd_pass_fds(&o, argc);
 	if (!strcmp(cmd, "udev-hook"))
 		return cmd_udev_hook(&o, argv, argc);
 	die(EXIT_USAGE, "unknown command '%s' (%s)", cmd, COMMANDS);

@@ -57,10 +57,12 @@ void read_override(struct vfk_ctx *ctx, int devfd, const char *addr, char *buf, 
 /* The dry-run write hook: shows each write through the progress function, skips it. */
 int dry_hook(void *data, const char *path, const char *value);
 
-/* grant.c: a group's node given to a user (vfio-bind --for-user) and back */
+/* grant.c: a group's node given to a user (vfio-bind --for-user) and back,
+ * or a grant by descriptor (--via-fds) that changes no node */
 struct vfk_journal_entry;
 int grant_record(struct vfk_ctx *ctx, struct vfk_journal_entry *e, int group, unsigned int uid,
 		 unsigned int gid);
+void grant_record_fds(struct vfk_journal_entry *e, int group, unsigned int uid, unsigned int gid);
 int grant_apply(struct vfk_ctx *ctx, const struct vfk_journal_entry *e);
 int grant_revoke(struct vfk_ctx *ctx, const struct vfk_journal_entry *e);
 /* One line on a node a grant could not change or put back, into @buf. */

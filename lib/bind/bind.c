@@ -512,6 +512,39 @@ static int check_item(struct vfk_bind *b, struct vfk_journal *j, struct bind_ite
 	return 0;
 }
 
+/* VFK_BIND_GRANT_FDS: a user to grant to, and a kernel that hands out what
+ * root's descriptor service passes (/dev/iommu, a cdev per device), asked
+ * as the planner asks (plan-vfio.c): refused before anything is written,
+ * rather than a grant the service could never honour. */
+static int check_grant_fds(struct vfk_bind *b)
+{
+	char why[320];
+	int k;
+
+	if (!(b->flags & VFK_BIND_GRANT_FDS))
+		return 0;
+	if (!b->grant)
+		return fail(b, EINVAL, "a grant by descriptor (--via-fds, VFK_BIND_GRANT_FDS) needs "
+			    "the user to grant to (--for-user, vfk_bind_set_user)");
+	if (!vfk_host_has_iommufd(b->host)) {
+		_cleanup_free_ char *node = vfk_root_host_path(VFK_ROOT_DEV, "iommu");
+
+		snprintf(why, sizeof(why), "the host has no %s (a kernel without CONFIG_IOMMUFD, "
+			 "or its module not loaded: modprobe iommufd)", node ? node : "iommu");
+		k = 0;
+	} else {
+		k = vfk_host_vfio_cdev_support(b->host, why, sizeof(why));
+	}
+	if (k == 0)
+		return fail(b, ENODEV, "--via-fds: this kernel cannot hand out VFIO descriptors: %s; "
+			    "use --for-user alone (the group's node)", why);
+	if (k < 0)
+		return fail(b, ENODEV, "--via-fds: cannot tell whether this kernel hands out VFIO "
+			    "descriptors: %s; load the vfio module (modprobe vfio) and bind again, or "
+			    "use --for-user alone (the group's node)", why);
+	return 0;
+}
+
 int vfk_bind_prepare(struct vfk_bind *b)
 {
 	struct vfk_journal *j = NULL;
@@ -526,6 +559,9 @@ int vfk_bind_prepare(struct vfk_bind *b)
 		return fail(b, ENODEV,
 			    "the IOMMU is disabled (no IOMMU groups): vfio-pci cannot take devices; "
 			    "run vfio-check for the fix");
+	r = check_grant_fds(b);
+	if (r < 0)
+		return r;
 	r = add_groups(b);
 	if (r < 0)
 		return r;
@@ -707,7 +743,8 @@ static int journal_items(struct vfk_bind *b, struct vfk_journal *j)
 
 /* --for-user: each item's group node as the kernel made it, with the user,
  * into its journal entry (saved before any node changes). A dry run has no
- * nodes: it only shows the change. */
+ * nodes: it only shows the change. A grant by descriptor records the user
+ * and the group alone: no node will change. */
 static int grant_record_items(struct vfk_bind *b, struct vfk_journal *j)
 {
 	char err[256];
@@ -716,6 +753,10 @@ static int grant_record_items(struct vfk_bind *b, struct vfk_journal *j)
 
 	for (i = 0; b->grant && i < b->nitems; i++) {
 		struct vfk_journal_entry *e = journal_find(j, b->items[i].dev->address);
+		if (b->flags & VFK_BIND_GRANT_FDS) {
+			grant_record_fds(e, b->items[i].dev->group, b->user.uid, b->user.gid);
+			continue;
+		}
 		if (b->flags & VFK_BIND_DRY_RUN) {
 			e->granted = true;
 			e->grant_uid = b->user.uid;
@@ -732,7 +773,8 @@ static int grant_record_items(struct vfk_bind *b, struct vfk_journal *j)
 }
 
 /* --for-user: each group's node to the user, once per group (a group's
- * members are neighbours among the items). */
+ * members are neighbours among the items); a grant by descriptor changes
+ * no node, one line per group says so. */
 static int grant_items(struct vfk_bind *b, struct vfk_journal *j)
 {
 	char err[256];
@@ -743,6 +785,12 @@ static int grant_items(struct vfk_bind *b, struct vfk_journal *j)
 		const struct vfk_journal_entry *e = journal_find(j, b->items[i].dev->address);
 		if (i > 0 && b->items[i - 1].dev->group == e->group)
 			continue;
+		if (e->grant_fds) {
+			vfk_progress(b->ctx, "group %d granted to %s (uid %u) by descriptor: no node "
+				     "changes; vfio-bind pass-fds hands the VM /dev/iommu and the "
+				     "cdevs", e->group, b->user.name, b->user.uid);
+			continue;
+		}
 		r = grant_apply(b->ctx, e);
 		if (r < 0) {
 			grant_error(e->group, -r, err, sizeof(err));

@@ -7,6 +7,12 @@
  * puts them back first, so the node is never left the user's. The node goes
  * to the user alone (mode 0600): a group or world bit the node had would
  * hand the device to others too.
+ *
+ * Or by descriptor (vfio-bind --via-fds, the iommufd way): the grant is
+ * journalled and nothing else changes; root's descriptor service (pass-fds.c)
+ * opens /dev/iommu and the devices' cdevs for the user's VM after checking
+ * the journal. No node to change means nothing to put back: ending the grant
+ * is the entry leaving the journal.
  */
 #include <stdio.h>
 
@@ -43,24 +49,42 @@ int grant_record(struct vfk_ctx *ctx, struct vfk_journal_entry *e, int group, un
 	return 0;
 }
 
+/* A grant by descriptor into @e: the user and the group, no node looked at
+ * (none will change, so there is nothing to record of it). */
+void grant_record_fds(struct vfk_journal_entry *e, int group, unsigned int uid, unsigned int gid)
+{
+	e->granted = true;
+	e->grant_fds = true;
+	e->grant_uid = uid;
+	e->grant_gid = gid;
+	e->group = group;
+	e->node_uid = e->node_gid = e->node_mode = 0;
+}
+
 /* The node to the user of @e (recorded by grant_record, or in a dry run
- * only shown to the write hook). 0, 1 skipped, or -errno. */
+ * only shown to the write hook). 0, 1 skipped, or -errno; a grant by
+ * descriptor changes no node: 1. */
 int grant_apply(struct vfk_ctx *ctx, const struct vfk_journal_entry *e)
 {
 	char rel[32];
 
+	if (e->grant_fds)
+		return 1;
 	node_rel(e->group, rel, sizeof(rel));
 	return vfk_host_set_owner(ctx, VFK_ROOT_DEV, rel, e->grant_uid, e->node_gid, GRANT_MODE);
 }
 
 /* The node back to its owner and mode before the grant of @e. A node that
- * is gone went with its devices: nothing to put back. 0, 1, or -errno. */
+ * is gone went with its devices: nothing to put back; nor after a grant by
+ * descriptor, which changed none (its node_* mean nothing). 0, 1, or -errno. */
 int grant_revoke(struct vfk_ctx *ctx, const struct vfk_journal_entry *e)
 {
 	struct stat st;
 	char rel[32];
 	int r;
 
+	if (e->grant_fds)
+		return 0;
 	node_rel(e->group, rel, sizeof(rel));
 	r = vfk_host_stat_node(ctx, VFK_ROOT_DEV, rel, &st);
 	if (r == -ENOENT)

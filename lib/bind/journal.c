@@ -27,9 +27,14 @@
  * user=UID:GID and node=GROUP:UID:GID:MODE (vfio-bind --for-user: whom the
  * group's node was given to, and its owner and octal mode before; lib/bind/
  * grant.c) came later still, written only together and only when granted:
- * an older build skips them, and the node goes when its devices leave VFIO. v1 (no trailer, written by
- * earlier vfiokit builds) is still read when it parses completely, so an
- * upgrade does not strand the devices it holds; the next save writes v2.
+ * an older build skips them, and the node goes when its devices leave VFIO.
+ * user=UID:GID fds=GROUP (vfio-bind --via-fds: granted by descriptor, no
+ * node changed, nothing to put back) came after: user= goes with exactly
+ * one of node= and fds=. An older build refuses such a line (user= without
+ * node=) rather than take it for a node's grant it would "put back".
+ * v1 (no trailer, written by earlier vfiokit builds) is still read when it
+ * parses completely, so an upgrade does not strand the devices it holds;
+ * the next save writes v2.
  * Written whole, atomically (vfk_host_write_file: temp file, fsync, rename).
  */
 #include <ctype.h>
@@ -208,6 +213,12 @@ static int set_grant(struct jparser *p, struct vfk_journal_entry *e, const char 
 		e->grant_gid = v[1];
 		return 0;
 	}
+	if (streq(key, "fds")) {
+		if (!numbers(val, len, v, 1, false) || v[0] > INT_MAX)
+			return jfail(p, "fds=%s is not a group number", vfk_shown_n(val, len, b, sizeof(b)));
+		e->group = (int)v[0];
+		return 0;
+	}
 	if (!numbers(val, len, v, 4, true) || v[0] > INT_MAX || v[3] > 07777)
 		return jfail(p, "node=%s is not GROUP:UID:GID:MODE", vfk_shown_n(val, len, b, sizeof(b)));
 	e->group = (int)v[0];
@@ -222,7 +233,7 @@ static int parse_field(struct jparser *p, struct vfk_journal_entry *e, const cha
 		       unsigned int *seen)
 {
 	static const char *const keys[] = { "state", "driver", "override", "owner", "since", "vfio",
-					    "left", "user", "node" };
+					    "left", "user", "node", "fds" };
 	const char *eq = memchr(s, '=', n), *val;
 	size_t klen, vlen, k;
 	char b[48];
@@ -279,12 +290,18 @@ static int parse_line(struct jparser *p, const char *line, size_t len, struct vf
 	}
 	if (!(seen & 1))
 		return jfail(p, "%s has no state= (bound or pending)", e->address);
-	/* a grant is whom and what was there before: one without the other
-	 * could not be taken back exactly */
-	if (!!(seen & 1u << 7) != !!(seen & 1u << 8))
-		return jfail(p, "%s has %s= without %s=", e->address, seen & 1u << 7 ? "user" : "node",
-			     seen & 1u << 7 ? "node" : "user");
+	/* a grant is whom and how: by node, with what was there before (one
+	 * without the other could not be taken back exactly), or by
+	 * descriptor; never both, never a way without a user */
+	if ((seen & 1u << 8) && (seen & 1u << 9))
+		return jfail(p, "%s has node= and fds=: a grant is by node or by descriptor, not both",
+			     e->address);
+	if ((seen & 1u << 7) && !(seen & (1u << 8 | 1u << 9)))
+		return jfail(p, "%s has user= without node= or fds=", e->address);
+	if (!(seen & 1u << 7) && (seen & (1u << 8 | 1u << 9)))
+		return jfail(p, "%s has %s= without user=", e->address, seen & 1u << 8 ? "node" : "fds");
 	e->granted = seen & 1u << 7;
+	e->grant_fds = seen & 1u << 9;
 	if (!e->vfio_driver[0])	/* written before variant drivers: vfio-pci */
 		snprintf(e->vfio_driver, sizeof(e->vfio_driver), "%s", VFIO_PCI_DRIVER);
 	return 0;
@@ -578,7 +595,9 @@ char *journal_format(const struct vfk_journal *j)
 			e->address, e->state ? "bound" : "pending", e->driver, e->override, e->owner,
 			e->since, variant ? " vfio=" : "", variant ? e->vfio_driver : "",
 			*e->left ? " left=" : "", e->left);
-		if (e->granted)
+		if (e->granted && e->grant_fds)
+			fprintf(f, " user=%u:%u fds=%d", e->grant_uid, e->grant_gid, e->group);
+		else if (e->granted)
 			fprintf(f, " user=%u:%u node=%d:%u:%u:%04o", e->grant_uid, e->grant_gid,
 				e->group, e->node_uid, e->node_gid, e->node_mode & 07777);
 		fputc('\n', f);

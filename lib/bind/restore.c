@@ -165,6 +165,11 @@ static int ungrant(struct vfk_ctx *ctx, struct vfk_journal_entry *e, int *done, 
 		return 0;
 	if (grant_group_seen(done, ndone, cap, e->group))
 		return 0;
+	if (e->grant_fds) {	/* no node was changed: nothing to put back */
+		vfk_progress(ctx, "group %d's grant by descriptor to uid %u ends (no node was "
+			     "changed)", e->group, e->grant_uid);
+		return 0;
+	}
 	r = grant_revoke(ctx, e);
 	if (r < 0) {
 		grant_error(e->group, -r, err, errsize);
@@ -183,7 +188,7 @@ static void grant_ended(struct vfk_journal *j, int group)
 
 	for (i = 0; i < j->n; i++)
 		if (j->e[i].granted && j->e[i].group == group)
-			j->e[i].granted = false;
+			j->e[i].granted = j->e[i].grant_fds = false;
 }
 
 /* The selected entries back (newest first) or left where they are;

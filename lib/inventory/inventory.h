@@ -228,6 +228,13 @@ int device_open_dir(const struct vfk_device *dev);
  * @devdirfd as it is now (vfio-dev/vfioN with a dev attribute), uncached:
  * after a bind the snapshot's answer is stale. 0, -ENOENT when none. */
 int vfio_cdev_in(struct vfk_ctx *ctx, int devdirfd, char *name, size_t size);
+/* The VFIO cdev of the PCI device @addr as it is now, opened read-write
+ * (its name, "vfio3", in @cdev): an fd, -ENOENT when it has none, -ENODEV
+ * when its node is not in dev/, or -errno. */
+int vfio_open_cdev(struct vfk_ctx *ctx, const char *addr, char *cdev, size_t size);
+/* /dev/iommu opened read-write, its pinned memory charged per process where
+ * the opener may set that (*@per_process): an fd or -errno. */
+int vfio_open_iommufd(struct vfk_ctx *ctx, bool *per_process);
 /* Fill acs and pcie_type from config space, once. */
 void device_read_caps(struct vfk_device *dev);
 

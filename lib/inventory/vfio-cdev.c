@@ -14,7 +14,10 @@
  * listing that never asks pays nothing.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include "core/modtree.h"
 #include "inventory/inventory.h"
@@ -171,4 +174,70 @@ int vfk_host_vfio_cdev_support(const struct vfk_host *chost, char *why, size_t w
 			 "not loaded, and the kernel's configuration (boot/config-RELEASE) is not "
 			 "there to say");
 	return r;
+}
+
+/* linux/iommufd.h (Linux 6.2+), not in every distribution's headers yet */
+struct vfk_iommu_option {
+	uint32_t size;
+	uint32_t option_id;
+	uint16_t op;
+	uint16_t reserved;
+	uint32_t object_id;
+	uint64_t val64;
+};
+#define VFK_IOMMU_OPTION _IO(';', 0x87)
+#define VFK_IOMMU_OPTION_RLIMIT_MODE 0
+#define VFK_IOMMU_OPTION_OP_SET 0
+
+/* A device node below the sysroot's /dev, read-write; a FIFO or socket
+ * there is refused (opening it could block), as is a symlink. */
+static int open_node(struct vfk_ctx *ctx, const char *rel)
+{
+	_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_DEV, "");
+	struct stat st;
+	int fd;
+
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, rel, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return neg_errno(errno);
+	if (fstat(fd, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISREG(st.st_mode))) {
+		close(fd);
+		return neg_errno(EINVAL);
+	}
+	fcntl(fd, F_SETFL, 0);	/* QEMU polls nothing on them; plain blocking fds */
+	return fd;
+}
+
+int vfio_open_cdev(struct vfk_ctx *ctx, const char *addr, char *cdev, size_t size)
+{
+	char sys[96], rel[NAME_MAX + 16];
+	_cleanup_close_ int dfd = -1;
+	int r;
+
+	/* as it is now: the cdev appears with the bind, after the snapshot */
+	snprintf(sys, sizeof(sys), VFK_SYS_PCI_DEVICES "/%s", addr);
+	dfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, sys);
+	r = vfio_cdev_in(ctx, dfd, cdev, size);
+	if (r < 0)
+		return r;
+	snprintf(rel, sizeof(rel), "vfio/devices/%s", cdev);
+	r = open_node(ctx, rel);
+	return r == -ENOENT ? neg_errno(ENODEV) : r;
+}
+
+int vfio_open_iommufd(struct vfk_ctx *ctx, bool *per_process)
+{
+	struct vfk_iommu_option opt = {
+		.size = sizeof(opt), .option_id = VFK_IOMMU_OPTION_RLIMIT_MODE,
+		.op = VFK_IOMMU_OPTION_OP_SET, .val64 = 1,
+	};
+	int fd = open_node(ctx, "iommu");
+
+	/* pinned memory charged to the process that maps it, against its own
+	 * RLIMIT_MEMLOCK, not to every VM of its user together (needs
+	 * CAP_SYS_RESOURCE: the opener's, so root opens) */
+	*per_process = fd >= 0 && ioctl(fd, VFK_IOMMU_OPTION, &opt) == 0;
+	return fd;
 }

@@ -466,13 +466,18 @@ static int refuse_remote(const struct vfk_plan *plan, const struct vfk_vm_option
  * the helper's ACL refuses: the plan says which), it is refused before
  * anything is written. One line, nothing touched.
  */
-static int refuse_user(struct vfk_ctx *ctx, const struct vfk_plan *plan, char *errbuf,
-		       size_t errsize)
+static int refuse_user(struct vfk_ctx *ctx, const struct vfk_plan *plan,
+		       const struct vfk_vm_options *o, char *errbuf, size_t errsize)
 {
 	if (!vfk_ctx_is_user_mode(ctx))
 		return 0;
 	if (vfk_ctx_get_user_mode_error(ctx))
 		return launch_fail(errbuf, errsize, EACCES, "%s", vfk_ctx_get_user_mode_error(ctx));
+	/* the descriptors are handed to vfio-vm, which passes them to the QEMU
+	 * it starts; session libvirt opens its devices itself */
+	if (plan->user_via_fds && o->backend != VFK_BACKEND_QEMU)
+		return launch_fail(errbuf, errsize, EPERM, "devices granted by descriptor go to a "
+				   "QEMU vfio-vm starts: use --backend qemu");
 	if (vfk_plan_get_user_refusal(plan))
 		return launch_fail(errbuf, errsize, EPERM, "%s", vfk_plan_get_user_refusal(plan));
 	return 0;
@@ -508,7 +513,7 @@ int vfk_vm_up(struct vfk_plan *plan, const struct vfk_vm_options *o, char *errbu
 	r = refuse_remote(plan, o, errbuf, errsize);
 	if (r < 0)
 		return r;
-	r = refuse_user(ctx, plan, errbuf, errsize);
+	r = refuse_user(ctx, plan, o, errbuf, errsize);
 	if (r < 0)
 		return r;
 	r = runas_check(plan, o, &ra, errbuf, errsize);

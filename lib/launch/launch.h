@@ -59,6 +59,11 @@ int vfio_fds_pass(struct vfk_plan *plan, char **full, size_t n, struct vfio_fds 
 		  char *errbuf, size_t errsize);
 /* In the child before exec: the descriptors stay open in QEMU. */
 void vfio_fds_inherit(const struct vfio_fds *f);
+/* fds-client.c: /dev/iommu into @fds[0] and the VFIO cdev of each of @addrs
+ * into @fds[1..n] from root's descriptor service, for a normal user's VM.
+ * 0, or -errno with one line in @errbuf (what is there is still @fds'). */
+int fds_ask_root(struct vfk_ctx *ctx, char addrs[][32], size_t n, int *fds, char *errbuf,
+		 size_t errsize);
 void vfio_fds_close(struct vfio_fds *f);
 
 /* runas.c: up --run-as NAME, QEMU exec'ed as that user with every file and

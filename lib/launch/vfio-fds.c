@@ -7,66 +7,16 @@
  * to QEMU's own process (IOMMU_OPTION_RLIMIT_MODE, which needs the
  * privilege the launcher has) against the RLIMIT_MEMLOCK it is started with,
  * not to every VM of the same user together as iommufd does by default.
+ * A normal user's VM gets the same descriptors from root's service
+ * (vfio-bind pass-fds, fds-client.c), for the devices root granted that
+ * user: no device node changes owner.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 
 #include "emit/emit.h"
 #include "inventory/inventory.h"
 #include "launch/launch.h"
-
-/* linux/iommufd.h (Linux 6.2+), not in every distribution's headers yet */
-struct vfk_iommu_option {
-	uint32_t size;
-	uint32_t option_id;
-	uint16_t op;
-	uint16_t reserved;
-	uint32_t object_id;
-	uint64_t val64;
-};
-#define VFK_IOMMU_OPTION _IO(';', 0x87)
-#define VFK_IOMMU_OPTION_RLIMIT_MODE 0
-#define VFK_IOMMU_OPTION_OP_SET 0
-
-/* A device node below the sysroot's /dev, read-write; a FIFO or socket
- * there is refused (opening it could block), as is a symlink. */
-static int open_node(struct vfk_ctx *ctx, const char *rel)
-{
-	_cleanup_close_ int dfd = vfk_root_open_dir(ctx, VFK_ROOT_DEV, "");
-	struct stat st;
-	int fd;
-
-	if (dfd < 0)
-		return dfd;
-	fd = openat(dfd, rel, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISREG(st.st_mode))) {
-		close(fd);
-		return -EINVAL;
-	}
-	fcntl(fd, F_SETFL, 0);	/* QEMU polls nothing on them; plain blocking fds */
-	return fd;
-}
-
-/* The VFIO cdev of the PCI device @addr now, "vfio/devices/vfioN" below dev/:
- * it is there only once the device is on its VFIO driver, after the bind. */
-static int cdev_of(struct vfk_ctx *ctx, const char *addr, char *rel, size_t size)
-{
-	char sys[96], name[32];
-	_cleanup_close_ int dfd = -1;
-	int r;
-
-	snprintf(sys, sizeof(sys), VFK_SYS_PCI_DEVICES "/%s", addr);
-	dfd = vfk_root_open_dir(ctx, VFK_ROOT_SYS, sys);
-	r = vfio_cdev_in(ctx, dfd, name, sizeof(name));
-	if (r == 0)
-		snprintf(rel, size, "vfio/devices/%s", name);
-	return r;
-}
 
 /* Argument @slot becomes @s (malloc'ed, kept in @f; the old one is @argv's
  * and freed with it); -ENOMEM for a NULL @s. */
@@ -87,90 +37,109 @@ static char *argf(const char *prefix, int fd, const char *rest)
 	return asprintf(&s, "%s%d%s", prefix, fd, rest) < 0 ? NULL : s;
 }
 
-static int keep_fd(struct vfio_fds *f, int fd)
-{
-	if (f->nfds == ARRAY_SIZE(f->fds)) {
-		close(fd);
-		return -E2BIG;
-	}
-	f->fds[f->nfds++] = fd;
-	return fd;
-}
-
-/* -device vfio-pci,host=ADDR,iommufd=ID,...: its cdev, then fd=M instead of host=. */
-static int pass_device(struct vfk_ctx *ctx, struct vfio_fds *f, char **slot, char *errbuf,
-		       size_t errsize)
+/* The address in "vfio-pci,host=ADDR,iommufd=ID,..." and where its options go on. */
+static int device_addr(const char *arg, char *addr, size_t size, const char **rest)
 {
 	static const char pfx[] = "vfio-pci,host=";
-	char addr[32], rel[NAME_MAX + 16];
-	const char *rest = *slot + sizeof(pfx) - 1, *comma = strchr(rest, ',');
-	int fd;
+	const char *a = arg + sizeof(pfx) - 1, *comma = strchr(a, ',');
 
-	if (!comma || (size_t)(comma - rest) >= sizeof(addr))
-		return launch_fail(errbuf, errsize, EINVAL, "unexpected vfio-pci option: %s", *slot);
-	snprintf(addr, sizeof(addr), "%.*s", (int)(comma - rest), rest);
-	if (cdev_of(ctx, addr, rel, sizeof(rel)) < 0)
-		return launch_fail(errbuf, errsize, ENODEV, "%s has no VFIO cdev (vfio-dev/vfioN) on "
-				   "its VFIO driver: the kernel lacks CONFIG_VFIO_DEVICE_CDEV; use "
-				   "[vfio] backend = group", addr);
-	fd = open_node(ctx, rel);
-	if (fd < 0)
-		return launch_fail(errbuf, errsize, -fd, "opening the VFIO cdev of %s failed: %s",
-				   addr, strerror(-fd));
-	fd = keep_fd(f, fd);
-	if (fd < 0)
-		return launch_fail(errbuf, errsize, -fd, "too many VFIO devices");
-	return set_arg(f, slot, argf("vfio-pci,fd=", fd, comma));
+	if (!comma || (size_t)(comma - a) >= size)
+		return -EINVAL;
+	snprintf(addr, size, "%.*s", (int)(comma - a), a);
+	*rest = comma;
+	return 0;
 }
 
-/* The iommufd object: /dev/iommu opened here, its accounting per process. */
-static int pass_iommufd(struct vfk_ctx *ctx, struct vfio_fds *f, char **slot, char *errbuf,
-			size_t errsize)
+/* Root's own: /dev/iommu and each device's cdev opened here. */
+static int open_here(struct vfk_ctx *ctx, char addrs[][32], size_t n, int *fds, char *errbuf,
+		     size_t errsize)
 {
-	struct vfk_iommu_option opt = {
-		.size = sizeof(opt), .option_id = VFK_IOMMU_OPTION_RLIMIT_MODE,
-		.op = VFK_IOMMU_OPTION_OP_SET, .val64 = 1,
-	};
-	int fd = open_node(ctx, "iommu");
+	char cdev[NAME_MAX];
+	bool per_process;
+	size_t i;
+	int fd;
 
+	fd = vfio_open_iommufd(ctx, &per_process);
 	if (fd < 0) {
 		_cleanup_free_ char *node = vfk_root_host_path(VFK_ROOT_DEV, "iommu");
 
 		return launch_fail(errbuf, errsize, -fd, "opening %s failed: %s",
 				   node ? node : "iommu", strerror(-fd));
 	}
-	if (ioctl(fd, VFK_IOMMU_OPTION, &opt) < 0)	/* not privileged: the user's account */
-		info(ctx, "iommufd: pinned memory charged to the user, not to "
-			"QEMU's process (IOMMU_OPTION_RLIMIT_MODE: %s)", strerror(errno));
-	fd = keep_fd(f, fd);
-	if (fd < 0)
-		return launch_fail(errbuf, errsize, -fd, "too many VFIO devices");
-	return set_arg(f, slot, argf("iommufd,id=" QEMU_IOMMUFD_ID ",fd=", fd, ""));
+	if (!per_process)
+		info(ctx, "iommufd: pinned memory charged to the user, not to QEMU's process "
+		     "(IOMMU_OPTION_RLIMIT_MODE refused)");
+	fds[0] = fd;
+	for (i = 0; i < n; i++) {
+		fd = vfio_open_cdev(ctx, addrs[i], cdev, sizeof(cdev));
+		if (fd == -ENOENT)
+			return launch_fail(errbuf, errsize, ENODEV, "%s has no VFIO cdev "
+					   "(vfio-dev/vfioN) on its VFIO driver: the kernel lacks "
+					   "CONFIG_VFIO_DEVICE_CDEV; use [vfio] backend = group",
+					   addrs[i]);
+		if (fd < 0)
+			return launch_fail(errbuf, errsize, -fd, "opening the VFIO cdev of %s "
+					   "failed: %s", addrs[i], strerror(-fd));
+		fds[i + 1] = fd;
+	}
+	return 0;
 }
 
+/*
+ * The descriptors: opened here by root, or in a normal user's VM handed over
+ * by root's service (vfio-bind pass-fds), which checks that root granted
+ * each device to this user: the user opens no node, and none changes owner.
+ */
 int vfio_fds_pass(struct vfk_plan *plan, char **full, size_t n, struct vfio_fds *f,
 		  char *errbuf, size_t errsize)
 {
-	size_t i;
-	int r = 0;
+	char addrs[ARRAY_SIZE(f->fds) - 1][32];
+	size_t slot[ARRAY_SIZE(f->fds)], i, k, ndev = 0, iommu = 0;
+	int fds[ARRAY_SIZE(f->fds)], r = 0;
+	const char *rest = NULL;
 
 	memset(f, 0, sizeof(*f));
 	if (plan->vfio_backend != VFIO_IOMMUFD)
 		return 0;
-	for (i = 1; i < n && r == 0; i++) {
-		if (f->nargs == ARRAY_SIZE(f->args)) {
-			r = launch_fail(errbuf, errsize, E2BIG, "too many VFIO devices");
-			break;
+	for (i = 1; i < n; i++) {
+		if (streq(full[i - 1], "-object") && streq(full[i], "iommufd,id=" QEMU_IOMMUFD_ID)) {
+			iommu = i;
+		} else if (streq(full[i - 1], "-device") && startswith(full[i], "vfio-pci,host=") &&
+			   strstr(full[i], ",iommufd=" QEMU_IOMMUFD_ID)) {
+			if (ndev == ARRAY_SIZE(addrs))
+				return launch_fail(errbuf, errsize, E2BIG, "too many VFIO devices");
+			if (device_addr(full[i], addrs[ndev], sizeof(addrs[ndev]), &rest) < 0)
+				return launch_fail(errbuf, errsize, EINVAL, "unexpected vfio-pci "
+						   "option: %s", full[i]);
+			slot[ndev++] = i;
 		}
-		if (streq(full[i - 1], "-object") && streq(full[i], "iommufd,id=" QEMU_IOMMUFD_ID))
-			r = pass_iommufd(plan->ctx, f, &full[i], errbuf, errsize);
-		else if (streq(full[i - 1], "-device") && startswith(full[i], "vfio-pci,host=") &&
-			 strstr(full[i], ",iommufd=" QEMU_IOMMUFD_ID))
-			r = pass_device(plan->ctx, f, &full[i], errbuf, errsize);
 	}
-	if (r < 0)
+	if (!iommu)
+		return ndev ? launch_fail(errbuf, errsize, EINVAL, "VFIO devices on iommufd "
+					  "without its object") : 0;
+	for (i = 0; i <= ndev; i++)
+		fds[i] = -1;
+	if (vfk_ctx_is_user_mode(plan->ctx))
+		r = fds_ask_root(plan->ctx, addrs, ndev, fds, errbuf, errsize);
+	else
+		r = open_here(plan->ctx, addrs, ndev, fds, errbuf, errsize);
+	for (i = 0; i <= ndev; i++)	/* kept from here on, closed with @f */
+		if (fds[i] >= 0)
+			f->fds[f->nfds++] = fds[i];
+	if (r < 0) {
 		vfio_fds_close(f);
-	return r;
+		return r;
+	}
+	r = set_arg(f, &full[iommu], argf("iommufd,id=" QEMU_IOMMUFD_ID ",fd=", fds[0], ""));
+	for (k = 0; k < ndev && r == 0; k++) {
+		device_addr(full[slot[k]], addrs[k], sizeof(addrs[k]), &rest);
+		r = set_arg(f, &full[slot[k]], argf("vfio-pci,fd=", fds[k + 1], rest));
+	}
+	if (r < 0) {
+		vfio_fds_close(f);
+		return launch_fail(errbuf, errsize, ENOMEM, "out of memory");
+	}
+	return 0;
 }
 
 void vfio_fds_inherit(const struct vfio_fds *f)

@@ -206,7 +206,7 @@ int vfk_plan_ask_vmm(struct vfk_plan *pl, const struct vfk_vm_options *o, char *
 	/* nothing to ask: no device, groups asked for or the only way, the
 	 * kernel said no, or another host (its kernel is not read here) */
 	if (pl->vfio_backend == VFIO_AUTO || pl->prof->vfio_backend == VFIO_GROUP ||
-	    pl->mdev.uuid || pl->vfio_kernel == 0 ||
+	    pl->mdev.uuid || (pl->vfio_kernel == 0 && !pl->user_via_fds) ||
 	    (pl->vfio_kernel < 0 && pl->prof->vfio_backend == VFIO_AUTO) || pl->ctx->remote_uri)
 		return 0;
 	vfk_progress(pl->ctx, "asking %s whether it takes iommufd", libvirt ? uri : pl->emulator);

@@ -156,9 +156,10 @@ static void user_label(const struct vfk_plan *pl, char *buf, size_t size)
 }
 
 /* Is @d's group root's gift to this user: every endpoint of it on a VFIO
- * driver (a group is usable only whole) and its node the user's, read and
- * write? NULL, or why not (malloc'ed; "" when out of memory). */
-static char *not_granted(const struct vfk_plan *pl, const struct vfk_device *d)
+ * driver (a group is usable only whole) and, with @node, its node the
+ * user's, read and write? NULL, or why not (malloc'ed; "" when out of
+ * memory). */
+static char *not_granted(const struct vfk_plan *pl, const struct vfk_device *d, bool node)
 {
 	const char *addr = vfk_device_get_address(d), *drv = vfk_device_get_driver(d);
 	int g = vfk_device_get_iommu_group(d);
@@ -182,6 +183,8 @@ static char *not_granted(const struct vfk_plan *pl, const struct vfk_device *d)
 				       "vfio-bind bind %s --for-user %s", addr, g,
 				       vfk_device_get_address(m), md, addr, who);
 	}
+	if (!node)
+		return NULL;
 	snprintf(rel, sizeof(rel), "vfio/%d", g);
 	r = vfk_host_stat_node(pl->ctx, VFK_ROOT_DEV, rel, &st);
 	if (r < 0)
@@ -195,27 +198,81 @@ static char *not_granted(const struct vfk_plan *pl, const struct vfk_device *d)
 }
 
 /* Every device the VM takes through VFIO: the first one not granted, or NULL. */
-static char *first_not_granted(const struct vfk_plan *pl)
+static char *first_not_granted(const struct vfk_plan *pl, bool node)
 {
 	char *why = NULL;
 	size_t i, k;
 
 	for (i = 0; i < pl->ngpus && !why; i++)
 		for (k = 0; k < vfk_gpu_function_count(pl->gpus[i]) && !why; k++)
-			why = not_granted(pl, vfk_gpu_function(pl->gpus[i], k));
+			why = not_granted(pl, vfk_gpu_function(pl->gpus[i], k), node);
 	for (i = 0; i < pl->nfabric && !why; i++)
-		why = not_granted(pl, pl->fabric[i]);
+		why = not_granted(pl, pl->fabric[i], node);
 	for (i = 0; i < pl->nhostdevs && !why; i++)
 		for (k = 0; k < pl->hostdevs[i].nfns && !why; k++)
-			why = not_granted(pl, pl->hostdevs[i].fns[k]);
+			why = not_granted(pl, pl->hostdevs[i].fns[k], node);
 	return why;
+}
+
+/*
+ * Can the devices come as descriptors from root's service instead (iommufd,
+ * vfio-bind bind --for-user NAME --via-fds)? Only the service can tell
+ * whether root granted them, since the journal is root's: the plan sees that
+ * the host and the profile allow the way, and that the service listens.
+ * NULL, or why not (malloc'ed).
+ */
+static char *fds_way_closed(const struct vfk_plan *pl)
+{
+	_cleanup_free_ char *sock = vfk_fds_socket_path(pl->ctx);
+	char why[256];
+	struct stat st;
+
+	if (pl->prof->vfio_backend == VFIO_GROUP)
+		return strdupf("[vfio] backend = group");
+	if (pl->mdev.uuid || pl->mdev.vf)
+		return strdupf("a mediated device goes through its group");
+	if (!vfk_host_has_iommufd(pl->host))
+		return strdupf("the host has no /dev/iommu");
+	if (vfk_host_vfio_cdev_support(pl->host, why, sizeof(why)) <= 0)
+		return strdupf("%s", why);
+	if (!sock || stat(sock, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return strdupf("root's descriptor service does not listen at %s (root: "
+			       "systemctl enable --now vfiokit-fds.socket)", sock ? sock : "?");
+	return NULL;
+}
+
+/*
+ * A normal user's host devices the descriptor way: each on VFIO (the only
+ * part of the grant the user can see; root's service checks the rest), and
+ * the way open. NULL, or the refusal (malloc'ed). @why_node: why the group
+ * way is closed, NULL with [vfio] backend = iommufd.
+ */
+static char *via_fds(struct vfk_plan *pl, const char *devs, const char *why_node)
+{
+	_cleanup_free_ char *why = first_not_granted(pl, false), *closed = NULL;
+
+	if (why)
+		return strdupf("%s needs host devices (%s): %s", pl->prof->name, devs, why);
+	closed = fds_way_closed(pl);
+	if (closed)
+		return why_node ? strdupf("%s needs host devices (%s): %s", pl->prof->name, devs,
+					  why_node)
+				: strdupf("%s needs host devices (%s): [vfio] backend = iommufd: %s",
+					  pl->prof->name, devs, closed);
+	pl->user_via_fds = true;
+	strv_addf(&pl->notes, "host devices in a normal user's VM: %s, as descriptors of "
+		  "/dev/iommu and their VFIO cdevs from root's descriptor service (vfio-bind "
+		  "pass-fds), which hands over only what root granted you (vfio-bind bind "
+		  "--for-user --via-fds); no device node changes owner; up binds nothing and down "
+		  "gives nothing back (root: vfio-bind restore)", devs);
+	return NULL;
 }
 
 /* Host devices in a normal user's VM: granted by root, or the refusal. */
 static int user_devices(struct vfk_plan *pl)
 {
 	struct sbuf b = { 0 };
-	char *why, *devs;
+	_cleanup_free_ char *why = NULL, *devs = NULL;
 
 	host_devices(pl, &b);
 	if (!b.len)
@@ -226,16 +283,12 @@ static int user_devices(struct vfk_plan *pl)
 	if (pl->mdev.uuid)	/* made in sysfs at up, by whoever runs it */
 		pl->user_refusal = strdupf("%s needs host devices: %s; making a mediated device "
 					   "needs root: run vfio-vm up as root", pl->prof->name, devs);
-	else if ((why = first_not_granted(pl))) {
-		pl->user_refusal = strdupf("%s needs host devices (%s): %s", pl->prof->name, devs,
-					   why);
-		free(why);
-	} else {
+	else if (pl->prof->vfio_backend == VFIO_IOMMUFD || (why = first_not_granted(pl, true)))
+		pl->user_refusal = via_fds(pl, devs, why);
+	else
 		strv_addf(&pl->notes, "host devices in a normal user's VM: %s, on VFIO with their "
 			  "groups' nodes given to this user by root (vfio-bind --for-user); up binds "
 			  "nothing and down gives nothing back (root: vfio-bind restore)", devs);
-	}
-	free(devs);
 	return 0;
 }
 

@@ -83,14 +83,13 @@ int plan_vfio(struct vfk_plan *pl, char *errbuf, size_t errsize)
 	if (want == VFIO_GROUP)
 		return set_reason(pl, VFIO_GROUP, "[vfio] backend = group");
 	if (vfk_ctx_is_user_mode(pl->ctx)) {
-		/* the user's QEMU opens what root gave it (vfio-bind --for-user):
-		 * the group node; /dev/iommu and the cdevs stay root's */
-		if (want == VFIO_IOMMUFD) {
-			plan_set_error(errbuf, errsize, "[vfio] backend = iommufd: a normal user's "
-				       "QEMU opens the group node root gave it (vfio-bind --for-user); "
-				       "use backend = group or auto");
-			return -EPERM;
-		}
+		/* what root gave the user (plan-user.c): the group node, or the
+		 * descriptors of /dev/iommu and the cdevs from root's service */
+		if (pl->user_via_fds)
+			return set_reason(pl, VFIO_IOMMUFD, "%s: /dev/iommu and the devices' VFIO "
+					  "cdevs as descriptors from root's service (vfio-bind "
+					  "pass-fds), for what root granted this user",
+					  want == VFIO_IOMMUFD ? "[vfio] backend = iommufd" : "auto");
 		return set_reason(pl, VFIO_GROUP, "auto: groups, since a normal user's QEMU opens "
 				  "the group node root gave it (vfio-bind --for-user)");
 	}
@@ -129,6 +128,12 @@ int plan_vfio_settle(struct vfk_plan *pl, int vmm, const char *why, char *errbuf
 	char line[512];
 
 	pl->vfio_asked = true;
+	if (pl->user_via_fds && vmm == 0) {
+		/* the user has no group node to fall back on */
+		plan_set_error(errbuf, errsize, "the devices root granted by descriptor need "
+			       "iommufd in QEMU: %s", why);
+		return -ENODEV;
+	}
 	if (!has_vfio_devices(pl) || pl->prof->vfio_backend == VFIO_GROUP || pl->mdev.uuid ||
 	    vfk_ctx_is_user_mode(pl->ctx))
 		return 0;

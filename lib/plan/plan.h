@@ -150,6 +150,9 @@ struct vfk_plan {
 	int vfio_kernel;		/* the kernel offers iommufd: 1, 0, -ENOENT unknown */
 	bool vfio_asked;		/* the emulator was asked (plan_vfio_settle) */
 	bool vfio_noted;		/* the note on iommufd's memory accounting */
+	/* plan-user.c: a normal user's devices come as descriptors from root's
+	 * service (vfio-bind pass-fds) on iommufd, not through group nodes */
+	bool user_via_fds;
 
 	/* plan-user.c: in user mode, why vfk_vm_up() refuses (NULL: it does not) */
 	char *user_refusal;

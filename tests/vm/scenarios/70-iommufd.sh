@@ -262,6 +262,83 @@ vfio_vm_run_as() {
 	restored_checks "$l: after down" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
 }
 
+# Passthrough with root only for the host step, the iommufd way (issue 23, point 2): root
+# binds the card for ann by descriptor (vfio-bind bind --for-user ann --via-fds: no node
+# changes owner) and runs the descriptor service (this guest has no systemd: vfio-bind
+# pass-fds --listen, as vfiokit-fds.socket would run it). ann's OWN vfio-vm (user mode,
+# no root in its process tree) asks the service for /dev/iommu and the cdevs and gives
+# the card to the inner VM; bob's is refused in one line by the service; root's restore
+# ends the grant.
+as_user() { # USER CMD...: as USER (setpriv, no PAM), their runtime directory, 2 GiB memlock
+	local uid
+	uid=$(id -u "$1")
+	shift
+	timeout -k 10 300 prlimit --memlock=2147483648:2147483648 setpriv --reuid="$uid" \
+		--regid="$uid" --init-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/tmp/ufiles LC_ALL=C XDG_RUNTIME_DIR="/run/user/$uid" "$@"
+}
+vfio_vm_user_fds() {
+	local l="ann's own vfio-vm, the card by descriptor" pid log=/tmp/ufiles/l3-fds.log t rc
+	local before spid sock=/run/vfiokit-fds.sock u
+	local -a set=(--set "gpu.device=$GPU" --set "vm.emulator=/tmp/ufiles/qemu-next"
+		--set "vm.kernel=/tmp/ufiles/l3-kernel" --set "vm.initrd=/tmp/ufiles/l3-initrd.gz"
+		--set "vm.cmdline=console=ttyS0 panic=-1 vfk_hold=1")
+	id bob >/dev/null 2>&1 || useradd -m -u $((RUNAS_UID + 1)) -G kvm bob
+	for u in ann bob; do install -d -m 700 -o "$u" -g "$u" "/run/user/$(id -u "$u")"; done
+	install -m 755 "$VFK_BIN/vfio-vm" /tmp/ufiles/vfio-vm
+	install -m 644 "$VFK_REPO/configs/demo.ini" /tmp/ufiles/demo.ini
+	chmod 1777 /tmp/ufiles
+	before=$(node_modes)
+	run_tool /tmp/bind-fds.out vfio-bind bind --gpu "$GPU" --for-user ann --via-fds
+	expect "$l: root's vfio-bind bind --for-user ann --via-fds exit status" "$?" 0
+	info "$l: nodes after the bind: $(node_modes | tr '\n' ' ')"
+	check "$l: the bind gave ann no node (/dev/iommu as before, the group node and cdevs root's)" \
+		eval "[ \"\$(node_modes | grep '^/dev/iommu ')\" = \"\$(echo \"\$before\" | grep '^/dev/iommu ')\" ] && ! node_modes | grep -q ' $RUNAS_UID:' && node_modes | grep -q '^/dev/vfio/$G 0:0 600\$'"
+	check "$l: the journal holds ann's grant by descriptor" grep -q "user=$RUNAS_UID:.* fds=$G" /run/vfiokit/journal
+	"$VFK_BIN/vfio-bind" pass-fds --listen "$sock" > /tmp/pass-fds.log 2>&1 &
+	spid=$!
+	for ((t = 0; t < 50; t++)); do [ -S "$sock" ] && break; sleep 0.1; done
+	check "$l: root's service listens at $sock, for anyone (mode 666)" eval "[ -S $sock ] && [ \$(stat -c %a $sock) = 666 ]"
+	as_user ann /tmp/ufiles/vfio-vm plan /tmp/ufiles/demo.ini "${set[@]}" > /tmp/plan-fds.out 2>&1
+	# the plan's text is wrapped: its words are compared, not its lines
+	check "$l: ann's plan takes the card as descriptors from root's service" \
+		eval "tr -s ' \n' '  ' < /tmp/plan-fds.out | grep -q \"descriptors from root's service\""
+	tr -s ' \n' '  ' < /tmp/plan-fds.out | grep -q "descriptors from root's service" ||
+		sed 's/^/  plan: /' /tmp/plan-fds.out | head -n 40
+	as_user ann /tmp/ufiles/vfio-vm up /tmp/ufiles/demo.ini --backend qemu "${set[@]}" \
+		--console-log "$log" > /tmp/up-fds.out 2>&1
+	rc=$?
+	expect "$l: ann's up exit status" "$rc" 0
+	[ "$rc" = 0 ] || sed 's/^/  up: /' /tmp/up-fds.out | tail -n 5
+	for ((t = 0; rc == 0 && t < 1500; t++)); do grep -q -a "L3 done" "$log" 2>/dev/null && break; sleep 0.2; done
+	pid=$(sed -n 's/^pid=//p' "/run/user/$RUNAS_UID/vfiokit/vms/demo" 2>/dev/null)
+	check "$l: inner kernel lists the passed-through VGA 1234:1111" grep -q -a 'L3 pci 0x1234:0x1111 class 0x0300' "$log"
+	check "$l: every thread of QEMU ${pid:-?} runs as ann, started by ann's own vfio-vm" \
+		eval "[ -n '$pid' ] && ! grep -h '^Uid:' /proc/$pid/task/*/status | grep -v -q -x 'Uid:.$RUNAS_UID.$RUNAS_UID.$RUNAS_UID.$RUNAS_UID'"
+	fd_targets "${pid:-0}" > /tmp/qemu-fds.txt
+	CV=$(cdev_of "$GPU") CH=$(cdev_of "$HDA")
+	check "$l: ann's QEMU holds /dev/iommu and both cdevs (${CV:-none}, ${CH:-none}) from root's service" \
+		eval "[ -n '$CV' ] && fd_has /tmp/qemu-fds.txt /dev/iommu && fd_has /tmp/qemu-fds.txt /dev/vfio/devices/$CV && fd_has /tmp/qemu-fds.txt /dev/vfio/devices/$CH"
+	check "$l: no device node is ann's while her VM has the card" eval "! node_modes | grep -q ' $RUNAS_UID:'"
+	check "$l: the service logged the hand-over to uid $RUNAS_UID" grep -q "uid $RUNAS_UID .*2 device" /tmp/pass-fds.log
+	as_user bob /tmp/ufiles/vfio-vm up /tmp/ufiles/demo.ini --backend qemu "${set[@]}" \
+		--set vm.name=bobs > /tmp/up-bob.out 2>&1
+	rc=$?
+	check "$l: bob's up refused by the service in one line naming the grant, exit non-zero" \
+		eval "[ $rc != 0 ] && grep -q \"descriptor service refused: .*not granted to uid $((RUNAS_UID + 1))\" /tmp/up-bob.out"
+	check "$l: bob has no VM record" test ! -e "/run/user/$((RUNAS_UID + 1))/vfiokit/vms/bobs"
+	as_user ann /tmp/ufiles/vfio-vm down demo --timeout 5 > /tmp/down-fds.out 2>&1
+	expect "$l: ann's down exit status" "$?" 0
+	expect "$l: ann's down gave nothing back (root's step): $GPU still on vfio-pci" "$(drv "$GPU")" vfio-pci
+	run_tool /tmp/restore-fds.out vfio-bind restore --all
+	expect "$l: root's restore exit status" "$?" 0
+	restored_checks "$l: after root's restore" "$G" "$GPU=bochs-drm" "$HDA=snd_hda_intel"
+	check "$l: after restore no node's owner or mode differs from before the bind" \
+		test "$(node_modes | grep -v '/dev/vfio/devices/')" = "$(echo "$before" | grep -v '/dev/vfio/devices/')"
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+}
+
 # Back to the native drivers: the cdevs go with vfio-pci.
 card_back() {
 	raw_restore "$GPU" "$HDA"
@@ -306,6 +383,7 @@ guest_main() {
 		vfio_vm_iommufd iommufd
 		vfio_vm_iommufd auto
 		vfio_vm_run_as
+		vfio_vm_user_fds
 	else
 		fail "vfio-vm is not built: the iommufd backend of vfio-vm is not tried"
 	fi
