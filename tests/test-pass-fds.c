@@ -312,15 +312,21 @@ static void plan_child(void *arg)
 		"device = " GPU "\n[display]\ntype = none\n[vfio]\nbackend = %s\n", p->qemu,
 		p->backend);
 	fclose(f);
+	/* libvirt named by its socket: a session daemon is not spawned for a
+	 * plan (libvirt 9.0 leaks the spawn's command line) */
 	if (p->cmd)
-		vfio_vm(&r, p->cmd, prof, p->root, "--backend", "libvirt", NULL);
+		vfio_vm(&r, p->cmd, prof, p->root, "--backend", "libvirt", "--connect",
+			"qemu:///session?socket=/nonexistent", NULL);
 	else
-		vfio_vm(&r, "plan", prof, p->root, NULL);
+		vfio_vm(&r, "plan", prof, p->root, "--connect",
+			"qemu:///session?socket=/nonexistent", NULL);
 	f = fopen(p->out, "w");
 	if (!f)
 		_exit(1);
 	fprintf(f, "%d %s %s", r.status, r.out ? r.out : "", r.err ? r.err : "");
 	fclose(f);
+	free(r.out);
+	free(r.err);
 }
 
 /* nobody's plan, its words one blank apart (the text is wrapped), exit

@@ -234,10 +234,13 @@ int vfio_open_iommufd(struct vfk_ctx *ctx, bool *per_process)
 		.op = VFK_IOMMU_OPTION_OP_SET, .val64 = 1,
 	};
 	int fd = open_node(ctx, "iommu");
+	struct stat st;
 
 	/* pinned memory charged to the process that maps it, against its own
 	 * RLIMIT_MEMLOCK, not to every VM of its user together (needs
-	 * CAP_SYS_RESOURCE: the opener's, so root opens) */
-	*per_process = fd >= 0 && ioctl(fd, VFK_IOMMU_OPTION, &opt) == 0;
+	 * CAP_SYS_RESOURCE: the opener's, so root opens); a tree's stand-in
+	 * node is a plain file, which is asked nothing */
+	*per_process = fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+		       ioctl(fd, VFK_IOMMU_OPTION, &opt) == 0;
 	return fd;
 }
