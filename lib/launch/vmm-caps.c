@@ -197,7 +197,9 @@ int vfk_plan_ask_vmm(struct vfk_plan *pl, const struct vfk_vm_options *o, char *
 		     size_t errsize)
 {
 	const char *uri = o && o->uri ? o->uri : vfk_ctx_get_libvirt_uri(pl ? pl->ctx : NULL);
-	bool libvirt = o && o->backend == VFK_BACKEND_LIBVIRT;
+	/* devices granted by descriptor go to a QEMU vfio-vm starts, never to
+	 * libvirt (up refuses that backend for them): QEMU is the one to ask */
+	bool libvirt = o && o->backend == VFK_BACKEND_LIBVIRT && !(pl && pl->user_via_fds);
 	char why[1024] = "";
 	int r;
 
